@@ -1,0 +1,177 @@
+// Package bank is the platform's view of the custody bank (存管银行): the
+// request and result types both the HTTP client and the simulator speak, and
+// the Client interface the activities call.
+//
+// The bank's record is the truth (DOMAIN.md "Custody bank accounts"). Every
+// call carries a request number (流水号) chosen by the caller from business
+// identity; the bank does the work of one number once and answers a repeat with
+// the first result, and refuses a repeat whose content differs.
+package bank
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
+
+// Platform account numbers. The bank opens these itself; they are never user
+// sub-accounts.
+const (
+	AccountFee         = "P-FEE"     // 手续费账户: only receives
+	AccountBonus       = "P-BONUS"   // 红包账户: only pays
+	AccountRiskReserve = "P-RISK"    // 风险准备金
+	AccountSummary     = "P-SUMMARY" // 汇总账户: offline transfers land here first
+)
+
+// AccountKind is the type of a user sub-account.
+type AccountKind string
+
+const (
+	KindInvestor  AccountKind = "investor"
+	KindBorrower  AccountKind = "borrower"
+	KindGuarantor AccountKind = "guarantor"
+)
+
+// Status of a request at the bank.
+type Status string
+
+const (
+	StatusProcessing Status = "processing" // accepted; the final result comes by callback or query
+	StatusSucceeded  Status = "succeeded"
+	StatusFailed     Status = "failed"
+	StatusReversed   Status = "reversed" // 冲正: a succeeded withdrawal returned by the bank
+)
+
+// Route of a withdrawal (DOMAIN.md "Withdrawal route").
+type Route string
+
+const (
+	RouteSuperEBank Route = "super_ebank"
+	RouteLargeValue Route = "large_value"
+)
+
+type OpenAccountRequest struct {
+	RequestNo  string      `json:"request_no"`
+	Kind       AccountKind `json:"kind"`
+	Name       string      `json:"name"`
+	IDNumber   string      `json:"id_number"`
+	Phone      string      `json:"phone"`
+	CardNumber string      `json:"card_number"`
+}
+
+type OpenAccountResult struct {
+	RequestNo string `json:"request_no"`
+	AccountNo string `json:"account_no"`
+}
+
+type RechargeRequest struct {
+	RequestNo  string          `json:"request_no"`
+	AccountNo  string          `json:"account_no"`
+	CardNumber string          `json:"card_number"`
+	Amount     decimal.Decimal `json:"amount"`
+}
+
+type WithdrawRequest struct {
+	RequestNo string          `json:"request_no"`
+	AccountNo string          `json:"account_no"`
+	Amount    decimal.Decimal `json:"amount"` // paid out to the bound card
+	Fee       decimal.Decimal `json:"fee"`    // moved to AccountFee
+	Route     Route           `json:"route"`
+}
+
+// FreezeRequest moves Amount from available to frozen (投标冻结). The freeze is
+// named by its RequestNo; it can be released (Unfreeze) or spent (a batch item
+// with FreezeRequestNo) once.
+type FreezeRequest struct {
+	RequestNo string          `json:"request_no"`
+	AccountNo string          `json:"account_no"`
+	Amount    decimal.Decimal `json:"amount"`
+}
+
+type UnfreezeRequest struct {
+	RequestNo       string `json:"request_no"`
+	FreezeRequestNo string `json:"freeze_request_no"`
+}
+
+// Transfer moves Amount From → To. With FreezeRequestNo set it spends that
+// freeze (whose amount must equal Amount) instead of From's available balance.
+type Transfer struct {
+	From            string          `json:"from"`
+	To              string          `json:"to"`
+	Amount          decimal.Decimal `json:"amount"`
+	FreezeRequestNo string          `json:"freeze_request_no,omitempty"`
+}
+
+type TransferRequest struct {
+	RequestNo string `json:"request_no"`
+	Transfer
+	Purpose string `json:"purpose"` // compensation, bonus, …: shown in the reconciliation file
+}
+
+// BatchRequest is all-or-nothing: every transfer happens or none does.
+type BatchRequest struct {
+	RequestNo string     `json:"request_no"`
+	Purpose   string     `json:"purpose"` // disbursement, repayment
+	Transfers []Transfer `json:"transfers"`
+}
+
+// Result is the bank's answer to any money request, and what a query returns.
+type Result struct {
+	RequestNo string `json:"request_no"`
+	Status    Status `json:"status"`
+	Code      string `json:"code,omitempty"` // why it failed
+	Message   string `json:"message,omitempty"`
+}
+
+type Balance struct {
+	AccountNo string          `json:"account_no"`
+	Available decimal.Decimal `json:"available"`
+	Frozen    decimal.Decimal `json:"frozen"`
+}
+
+// Client is what the platform asks of the bank. Methods return *Error for a
+// refusal; any other error (transport, timeout) means the outcome is unknown and
+// the same request number must be sent again.
+type Client interface {
+	OpenAccount(ctx context.Context, r OpenAccountRequest) (OpenAccountResult, error)
+	Recharge(ctx context.Context, r RechargeRequest) (Result, error)
+	Withdraw(ctx context.Context, r WithdrawRequest) (Result, error)
+	Freeze(ctx context.Context, r FreezeRequest) (Result, error)
+	Unfreeze(ctx context.Context, r UnfreezeRequest) (Result, error)
+	Transfer(ctx context.Context, r TransferRequest) (Result, error)
+	Batch(ctx context.Context, r BatchRequest) (Result, error)
+	Query(ctx context.Context, requestNo string) (Result, error)
+	Balance(ctx context.Context, accountNo string) (Balance, error)
+}
+
+// Error codes the bank refuses with. A refusal is final for that request number.
+const (
+	CodeInsufficientBalance = "insufficient_balance"
+	CodeAccountNotFound     = "account_not_found"
+	CodeFourFactorMismatch  = "four_factor_mismatch"
+	CodeInvalidRequest      = "invalid_request"
+	CodeRequestNoReused     = "request_no_reused" // same number, different content
+	CodeFreezeNotFound      = "freeze_not_found"
+	CodeFreezeSpent         = "freeze_spent" // released or spent already
+	CodeCardMismatch        = "card_mismatch"
+	CodeNotFound            = "not_found"
+	CodeBatchFailed         = "batch_failed"
+)
+
+// Error is a refusal by the bank. Retryable marks faults (5xx) where the same
+// request number may be sent again; refusals are not retryable.
+type Error struct {
+	Code      string
+	Message   string
+	Retryable bool
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("bank: %s: %s", e.Code, e.Message) }
+
+// IsCode reports whether err is a bank refusal with the given code.
+func IsCode(err error, code string) bool {
+	var be *Error
+	return errors.As(err, &be) && be.Code == code
+}

@@ -1,0 +1,61 @@
+// Package errs is the platform's one vocabulary of domain refusals. A refusal
+// carries a stable code (API.md "Errors"); the HTTP layer maps the code to a
+// status and problem+json, and activities map it to a non-retryable Temporal
+// application error whose type is the code.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Codes fixed by API.md, plus the project's own.
+const (
+	ValidationFailed     = "validation_failed"
+	Unauthenticated      = "unauthenticated"
+	Forbidden            = "forbidden"
+	NotFound             = "not_found"
+	Conflict             = "conflict"
+	IdempotencyKeyReused = "idempotency_key_reused"
+	ListingNotOpen       = "listing_not_open"
+	Oversubscribed       = "oversubscribed"
+	BelowMinimumBid      = "below_minimum_bid"
+	NotBidMultiple       = "not_bid_multiple"
+	InsufficientBalance  = "insufficient_balance"
+	SuitabilityMismatch  = "suitability_mismatch"
+	OwnLoan              = "own_loan"
+	NewbieOnly           = "newbie_only"
+	AccountLocked        = "account_locked"
+	NoCustodyAccount     = "no_custody_account"
+	NoRiskAssessment     = "no_risk_assessment"
+	InvalidState         = "invalid_state"
+	RateLimited          = "rate_limited"
+	// Project codes.
+	LimitExceeded       = "limit_exceeded"       // borrower's outstanding principal cap
+	WithdrawalWindow    = "withdrawal_window"    // large-value route outside its hours
+	BankUnavailable     = "bank_unavailable"     // the bank did not answer; safe to retry
+	FourFactorMismatch  = "four_factor_mismatch" // account opening refused by the bank
+	AuthorizationNeeded = "authorization_needed" // no valid repayment authorization
+)
+
+// Error is a domain refusal.
+type Error struct {
+	Code   string
+	Detail string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Detail }
+
+// New makes a refusal.
+func New(code, format string, args ...any) *Error {
+	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Code returns err's refusal code, or "" when err is not a refusal.
+func Code(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

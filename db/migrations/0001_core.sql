@@ -123,18 +123,26 @@ CREATE TABLE installments (
     CHECK (paid_penalty BETWEEN 0 AND penalty)
 );
 
--- What each claim holder received of each installment: the pro-rata split by
--- largest remainder (DOMAIN.md "Investor shares").
+-- Each claim holder's part of each installment: the pro-rata split by largest
+-- remainder (DOMAIN.md "Investor shares"), planned at disbursement; received_*
+-- grow as the borrower (or a compensator) pays. Pending = planned - received.
 CREATE TABLE installment_shares (
     loan_id BIGINT NOT NULL,
     no INT NOT NULL,
     bid_id BIGINT NOT NULL REFERENCES bids (id),
-    principal NUMERIC(20,2) NOT NULL,
-    interest NUMERIC(20,2) NOT NULL,
-    penalty NUMERIC(20,2) NOT NULL DEFAULT 0,
+    investor_id BIGINT NOT NULL REFERENCES users (id),
+    principal NUMERIC(20,2) NOT NULL CHECK (principal >= 0),
+    interest NUMERIC(20,2) NOT NULL CHECK (interest >= 0),
+    received_principal NUMERIC(20,2) NOT NULL DEFAULT 0,
+    received_interest NUMERIC(20,2) NOT NULL DEFAULT 0,
+    received_penalty NUMERIC(20,2) NOT NULL DEFAULT 0,
     PRIMARY KEY (loan_id, no, bid_id),
-    FOREIGN KEY (loan_id, no) REFERENCES installments (loan_id, no)
+    FOREIGN KEY (loan_id, no) REFERENCES installments (loan_id, no),
+    CHECK (received_principal BETWEEN 0 AND principal),
+    CHECK (received_interest BETWEEN 0 AND interest),
+    CHECK (received_penalty >= 0)
 );
+CREATE INDEX installment_shares_investor ON installment_shares (investor_id);
 
 CREATE TABLE repayment_authorizations (
     loan_id BIGINT PRIMARY KEY REFERENCES loans (id),

@@ -1,0 +1,30 @@
+-- name: BidInsert :one
+INSERT INTO bids (loan_id, investor_id, amount, status, auto) VALUES ($1, $2, $3, 'pending', $4)
+RETURNING *;
+
+-- name: BidGet :one
+SELECT * FROM bids WHERE id = $1;
+
+-- name: BidSetStatus :one
+UPDATE bids SET status = sqlc.arg(to_status)
+WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[])
+RETURNING *;
+
+-- name: BidListByLoan :many
+SELECT * FROM bids WHERE loan_id = $1 ORDER BY id;
+
+-- name: BidListByLoanStatus :many
+SELECT * FROM bids WHERE loan_id = $1 AND status = $2 ORDER BY id;
+
+-- name: BidCountByInvestor :one
+-- Bids that count against the newbie rule: any bid the bank did not refuse.
+SELECT count(*) FROM bids WHERE investor_id = $1 AND status <> 'failed';
+
+-- name: BidListByInvestor :many
+SELECT * FROM bids WHERE investor_id = $1 ORDER BY id DESC;
+
+-- name: BidSetDisbursed :exec
+UPDATE bids SET status = 'disbursed' WHERE loan_id = $1 AND status = 'frozen';
+
+-- name: BidExistsForInvestor :one
+SELECT EXISTS (SELECT 1 FROM bids WHERE loan_id = $1 AND investor_id = $2 AND status IN ('frozen', 'disbursed'));

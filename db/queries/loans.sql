@@ -1,0 +1,108 @@
+-- name: LoanInsert :one
+INSERT INTO loans (borrower_id, guarantor_id, amount, term_months, repayment_method, purpose,
+                   monthly_income, status, workflow_id, applied_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9)
+RETURNING *;
+
+-- name: LoanSetWorkflowID :exec
+UPDATE loans SET workflow_id = $2 WHERE id = $1;
+
+-- name: LoanGet :one
+SELECT * FROM loans WHERE id = $1;
+
+-- name: LoanGetForUpdate :one
+SELECT * FROM loans WHERE id = $1 FOR UPDATE;
+
+-- name: LoanListByStatus :many
+SELECT * FROM loans WHERE status = $1 ORDER BY id LIMIT $2;
+
+-- name: LoanListByBorrower :many
+SELECT * FROM loans WHERE borrower_id = $1 ORDER BY id DESC;
+
+-- name: LoanSetStatus :one
+-- from guards the transition: a stale workflow retry cannot move a loan backwards.
+UPDATE loans SET status = sqlc.arg(to_status)
+WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[])
+RETURNING *;
+
+-- name: LoanSetNextEvent :exec
+UPDATE loans SET next_event_on = $2 WHERE id = $1;
+
+-- name: LoanSetScreening :exec
+UPDATE loans SET credit_score = $2, grade = $3, annual_rate = $4 WHERE id = $1;
+
+-- name: LoanList :one
+UPDATE loans
+SET status = 'listed', grade = $2, annual_rate = $3, newbie = $4,
+    listed_on = $5, listing_expires_on = $6
+WHERE id = $1 AND status = 'approved'
+RETURNING *;
+
+-- name: LoanSetDisbursed :exec
+UPDATE loans SET status = 'repaying', disbursed_on = $2 WHERE id = $1 AND status = 'disbursing';
+
+-- name: LoanCloseListing :one
+-- Expiry (流标) and cancellation only while not full: the same row guard the bids
+-- use, so a bid and the close can never both win.
+UPDATE loans SET status = sqlc.arg(to_status), next_event_on = NULL
+WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[]) AND raised < amount
+RETURNING *;
+
+-- name: LoanMarkFull :one
+UPDATE loans SET status = 'full' WHERE loans.id = $1 AND status = 'listed' AND raised = amount
+  AND NOT EXISTS (SELECT 1 FROM bids WHERE bids.loan_id = loans.id AND bids.status = 'pending')
+RETURNING *;
+
+-- name: LoanAdmitBid :one
+-- The single authority on bid admission: the guarded increment of raised. A bid
+-- that would oversubscribe, or arrive after expiry or close, updates no row.
+UPDATE loans SET raised = raised + sqlc.arg(amount)
+WHERE id = sqlc.arg(id) AND status = 'listed' AND listing_expires_on > sqlc.arg(today)
+  AND raised + sqlc.arg(amount) <= amount
+RETURNING *;
+
+-- name: LoanReturnBid :exec
+UPDATE loans SET raised = raised - sqlc.arg(amount) WHERE id = sqlc.arg(id);
+
+-- name: LoanListDueEvents :many
+SELECT id, workflow_id, next_event_on FROM loans
+WHERE next_event_on IS NOT NULL AND next_event_on <= $1
+ORDER BY id;
+
+-- name: LoanMinNextEvent :one
+SELECT min(next_event_on)::date AS next_on FROM loans WHERE next_event_on IS NOT NULL;
+
+-- name: LoanHistoryInsert :exec
+INSERT INTO loan_history (loan_id, status, business_date, note) VALUES ($1, $2, $3, $4);
+
+-- name: LoanHistoryList :many
+SELECT * FROM loan_history WHERE loan_id = $1 ORDER BY id;
+
+-- name: LoanOutstandingPrincipalByBorrower :one
+-- Principal the borrower owes or has asked for: unpaid principal of disbursed
+-- loans plus the full amount of loans still in application or listing.
+SELECT (COALESCE((SELECT sum(i.principal - i.paid_principal) FROM installments i JOIN loans l ON l.id = i.loan_id
+          WHERE l.borrower_id = $1 AND l.status IN ('repaying', 'overdue') AND i.status <> 'written_off'), 0)
+      + COALESCE((SELECT sum(l.amount) FROM loans l WHERE l.borrower_id = $1
+          AND l.status IN ('submitted', 'screening', 'due_diligence', 'approved', 'listed', 'full', 'full_review', 'disbursing')
+          AND l.id <> $2), 0))::numeric(20,2) AS outstanding;
+
+-- name: LoanCountRecentApplications :one
+SELECT count(*) FROM loans WHERE borrower_id = $1 AND applied_on > $2 AND id <> $3;
+
+-- name: LoanCountOverdueByBorrower :one
+SELECT count(*) FROM loans WHERE borrower_id = $1 AND status = 'overdue';
+
+-- name: UserCountSharingIdentity :one
+SELECT count(*) FROM users WHERE id <> $1 AND (id_number = $2 OR phone = $3);
+
+-- name: BlacklistHas :one
+SELECT EXISTS (SELECT 1 FROM blacklist WHERE id_number = $1);
+
+-- name: RepaymentAuthorizationUpsert :one
+INSERT INTO repayment_authorizations (loan_id, max_amount, expires_on) VALUES ($1, $2, $3)
+ON CONFLICT (loan_id) DO UPDATE SET max_amount = EXCLUDED.max_amount, expires_on = EXCLUDED.expires_on, created_at = now()
+RETURNING *;
+
+-- name: RepaymentAuthorizationGet :one
+SELECT * FROM repayment_authorizations WHERE loan_id = $1;

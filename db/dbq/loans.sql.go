@@ -205,11 +205,13 @@ func (q *Queries) LoanGetForUpdate(ctx context.Context, id int64) (Loan, error) 
 }
 
 const loanHistoryInsert = `-- name: LoanHistoryInsert :exec
-INSERT INTO loan_history (loan_id, status, business_date, note) VALUES ($1, $2, $3, $4)
+INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (loan_id, seq) DO NOTHING
 `
 
 type LoanHistoryInsertParams struct {
 	LoanID       int64
+	Seq          int32
 	Status       string
 	BusinessDate time.Time
 	Note         string
@@ -218,6 +220,7 @@ type LoanHistoryInsertParams struct {
 func (q *Queries) LoanHistoryInsert(ctx context.Context, arg LoanHistoryInsertParams) error {
 	_, err := q.db.Exec(ctx, loanHistoryInsert,
 		arg.LoanID,
+		arg.Seq,
 		arg.Status,
 		arg.BusinessDate,
 		arg.Note,
@@ -226,7 +229,7 @@ func (q *Queries) LoanHistoryInsert(ctx context.Context, arg LoanHistoryInsertPa
 }
 
 const loanHistoryList = `-- name: LoanHistoryList :many
-SELECT id, loan_id, status, business_date, note, at FROM loan_history WHERE loan_id = $1 ORDER BY id
+SELECT id, loan_id, seq, status, business_date, note, at FROM loan_history WHERE loan_id = $1 ORDER BY seq
 `
 
 func (q *Queries) LoanHistoryList(ctx context.Context, loanID int64) ([]LoanHistory, error) {
@@ -241,6 +244,7 @@ func (q *Queries) LoanHistoryList(ctx context.Context, loanID int64) ([]LoanHist
 		if err := rows.Scan(
 			&i.ID,
 			&i.LoanID,
+			&i.Seq,
 			&i.Status,
 			&i.BusinessDate,
 			&i.Note,

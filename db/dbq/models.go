@@ -116,6 +116,7 @@ type Loan struct {
 type LoanHistory struct {
 	ID           int64
 	LoanID       int64
+	Seq          int32
 	Status       string
 	BusinessDate time.Time
 	Note         string

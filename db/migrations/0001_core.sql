@@ -83,12 +83,15 @@ CREATE INDEX loans_next_event ON loans (next_event_on) WHERE next_event_on IS NO
 CREATE TABLE loan_history (
     id BIGSERIAL PRIMARY KEY,
     loan_id BIGINT NOT NULL REFERENCES loans (id),
+    -- seq comes from the workflow, so an activity retried after a lost answer
+    -- cannot write the same step twice.
+    seq INT NOT NULL,
     status TEXT NOT NULL,
     business_date DATE NOT NULL,
     note TEXT NOT NULL DEFAULT '',
-    at TIMESTAMPTZ NOT NULL DEFAULT now()
+    at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (loan_id, seq)
 );
-CREATE INDEX loan_history_loan ON loan_history (loan_id, id);
 
 CREATE TABLE bids (
     id BIGSERIAL PRIMARY KEY,

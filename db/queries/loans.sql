@@ -73,10 +73,11 @@ ORDER BY id;
 SELECT min(next_event_on)::date AS next_on FROM loans WHERE next_event_on IS NOT NULL;
 
 -- name: LoanHistoryInsert :exec
-INSERT INTO loan_history (loan_id, status, business_date, note) VALUES ($1, $2, $3, $4);
+INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (loan_id, seq) DO NOTHING;
 
 -- name: LoanHistoryList :many
-SELECT * FROM loan_history WHERE loan_id = $1 ORDER BY id;
+SELECT * FROM loan_history WHERE loan_id = $1 ORDER BY seq;
 
 -- name: LoanOutstandingPrincipalByBorrower :one
 -- Principal the borrower owes or has asked for: unpaid principal of disbursed

@@ -1,0 +1,164 @@
+-- name: LedgerAccountEnsure :exec
+-- Inserting in code order keeps two transactions that open the same new
+-- accounts from waiting on each other's uncommitted rows in opposite orders.
+INSERT INTO ledger_accounts (code, user_id, may_go_negative)
+SELECT x.code,
+       CASE WHEN x.code LIKE 'user:%' THEN split_part(x.code, ':', 2)::bigint END,
+       x.code = 'external:cards'
+FROM unnest(sqlc.arg(codes)::text[]) AS x (code)
+ORDER BY x.code
+ON CONFLICT (code) DO NOTHING;
+
+-- name: LedgerAccountListForUpdate :many
+-- Locks in code order: every Post takes its accounts in one global order, so
+-- concurrent posts can wait on each other but never deadlock.
+SELECT id, code, balance, may_go_negative FROM ledger_accounts
+WHERE code = ANY(sqlc.arg(codes)::text[])
+ORDER BY code
+FOR UPDATE;
+
+-- name: LedgerAccountListByUser :many
+SELECT id, code, balance FROM ledger_accounts WHERE user_id = $1 ORDER BY code;
+
+-- name: JournalEntryGetByKey :one
+SELECT * FROM journal_entries WHERE request_no = $1 AND leg = $2;
+
+-- name: JournalEntryInsert :one
+-- No row back means another transaction recorded the key first.
+INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (request_no, leg) DO NOTHING
+RETURNING id;
+
+-- name: PostingInsertMany :many
+-- balance_after is computed by the postings_apply trigger; the 0 sent here is
+-- overwritten. Inserting by subscript keeps the entry's posting order, which is the order
+-- balances move in.
+INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+SELECT sqlc.arg(entry_id)::bigint,
+       (sqlc.arg(account_ids)::bigint[])[i],
+       (sqlc.arg(amounts)::numeric[])[i],
+       0,
+       (sqlc.arg(counterparts)::text[])[i]
+FROM generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS i
+ORDER BY i
+RETURNING id, account_id, balance_after;
+
+-- name: PostingListByEntry :many
+SELECT a.code, p.amount, p.counterpart
+FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
+WHERE p.entry_id = $1
+ORDER BY p.id;
+
+-- name: PostingEntryPageByAccounts :many
+-- The newest entries touching either account, older than before_entry. Each arm
+-- walks postings_account backwards and stops early.
+SELECT u.entry_id::bigint AS entry_id FROM (
+    (SELECT DISTINCT p.entry_id FROM postings p
+     WHERE p.account_id = sqlc.arg(available_id)::bigint AND p.entry_id < sqlc.arg(before_entry)::bigint
+     ORDER BY p.entry_id DESC LIMIT sqlc.arg(lim)::int)
+    UNION
+    (SELECT DISTINCT p.entry_id FROM postings p
+     WHERE p.account_id = sqlc.arg(frozen_id)::bigint AND p.entry_id < sqlc.arg(before_entry)::bigint
+     ORDER BY p.entry_id DESC LIMIT sqlc.arg(lim)::int)
+) u
+ORDER BY u.entry_id DESC
+LIMIT sqlc.arg(lim)::int;
+
+-- name: PostingListByUser :many
+-- The user's postings in the given entries, with their entry, oldest first.
+SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart,
+       e.at, e.type, e.ref, e.business_date
+FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+WHERE p.entry_id = ANY(sqlc.arg(entry_ids)::bigint[])
+  AND p.account_id = ANY(sqlc.arg(account_ids)::bigint[])
+ORDER BY p.entry_id, p.id;
+
+-- name: PostingBalanceBefore :one
+-- An account's balance just before entry before_entry: what the fund log shows
+-- as "after" for an entry that did not touch the account.
+SELECT COALESCE((
+    SELECT p.balance_after FROM postings p
+    WHERE p.account_id = sqlc.arg(account_id)::bigint AND p.entry_id < sqlc.arg(before_entry)::bigint
+    ORDER BY p.entry_id DESC, p.id DESC
+    LIMIT 1), 0)::numeric AS balance;
+
+-- name: InstallmentSharePendingByInvestor :one
+-- What the investor's claims are still owed, written-off loans excluded (their
+-- receivables are closed as loss, DOMAIN.md "write-off").
+SELECT COALESCE(SUM(GREATEST(s.principal - s.received_principal, 0)), 0)::numeric AS pending_principal,
+       COALESCE(SUM(GREATEST(s.interest - s.received_interest, 0)), 0)::numeric AS pending_interest
+FROM installment_shares s
+JOIN loans l ON l.id = s.loan_id
+JOIN installments i ON i.loan_id = s.loan_id AND i.no = s.no
+WHERE s.investor_id = $1
+  AND l.status <> 'written_off'
+  AND i.status <> 'written_off';
+
+-- name: LedgerCheckAccounts :many
+-- Accounts whose stored balance disagrees with their postings, or that hold a
+-- balance they may not.
+SELECT a.code, a.balance, a.may_go_negative,
+       COALESCE(s.total, 0)::numeric AS postings_total,
+       COALESCE(l.balance_after, 0)::numeric AS last_balance_after
+FROM ledger_accounts a
+LEFT JOIN LATERAL (SELECT SUM(p.amount) AS total FROM postings p WHERE p.account_id = a.id) s ON true
+LEFT JOIN LATERAL (
+    SELECT p.balance_after FROM postings p WHERE p.account_id = a.id
+    ORDER BY p.entry_id DESC, p.id DESC LIMIT 1) l ON true
+WHERE a.balance <> COALESCE(s.total, 0)
+   OR a.balance <> COALESCE(l.balance_after, 0)
+   OR (a.balance < 0 AND a.code <> 'external:cards')
+   OR (a.may_go_negative AND a.code <> 'external:cards')
+ORDER BY a.code;
+
+-- name: LedgerCheckRunningBalances :many
+-- Postings whose balance_after is not the running sum of the account's
+-- postings up to it, or is negative on an account that may not go negative.
+SELECT r.code, r.entry_id, r.posting_id, r.balance_after, r.running::numeric AS running
+FROM (
+    SELECT a.code, a.may_go_negative, p.entry_id, p.id AS posting_id, p.balance_after,
+           SUM(p.amount) OVER (PARTITION BY p.account_id ORDER BY p.entry_id, p.id) AS running
+    FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
+) r
+WHERE r.balance_after <> r.running OR (r.balance_after < 0 AND NOT r.may_go_negative)
+ORDER BY r.code, r.entry_id, r.posting_id
+LIMIT 100;
+
+-- name: LedgerCheckEntries :many
+-- Entries that do not sum to zero or have fewer than two postings.
+SELECT e.id, e.request_no, e.leg, COALESCE(SUM(p.amount), 0)::numeric AS total, COUNT(p.id) AS postings
+FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id
+GROUP BY e.id
+HAVING COALESCE(SUM(p.amount), 0) <> 0 OR COUNT(p.id) < 2
+ORDER BY e.id
+LIMIT 100;
+
+-- name: LedgerTotals :one
+-- custody: everything held inside the custody bank (every account but the
+-- outside world). The external:cards flows are split by entry type so that the
+-- identity custody = recharged - withdrawn + reversed can be checked.
+SELECT
+    COALESCE((SELECT SUM(balance) FROM ledger_accounts WHERE code <> 'external:cards'), 0)::numeric AS custody,
+    COALESCE((SELECT balance FROM ledger_accounts WHERE code = 'external:cards'), 0)::numeric AS external,
+    COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'recharge'), 0)::numeric AS recharged,
+    COALESCE(SUM(p.amount) FILTER (WHERE e.type = 'withdrawal'), 0)::numeric AS withdrawn,
+    COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'withdrawal_reversal'), 0)::numeric AS reversed,
+    COUNT(*) FILTER (WHERE e.type NOT IN ('recharge', 'withdrawal', 'withdrawal_reversal')) AS other_external
+FROM postings p
+JOIN journal_entries e ON e.id = p.entry_id
+JOIN ledger_accounts a ON a.id = p.account_id
+WHERE a.code = 'external:cards';
+
+-- name: LedgerCheckFrozen :many
+-- Users whose frozen balance is not the sum of their bids in status frozen.
+-- pending bids are not counted: the ledger mirrors a freeze only once the bank
+-- has confirmed it, in the same transaction that marks the bid frozen.
+SELECT COALESCE(f.user_id, b.investor_id)::bigint AS user_id,
+       COALESCE(f.balance, 0)::numeric AS frozen_balance,
+       COALESCE(b.total, 0)::numeric AS frozen_bids
+FROM (SELECT user_id, balance FROM ledger_accounts WHERE code LIKE 'user:%:frozen') f
+FULL JOIN (SELECT investor_id, SUM(amount) AS total FROM bids WHERE status = 'frozen' GROUP BY investor_id) b
+    ON b.investor_id = f.user_id
+WHERE COALESCE(f.balance, 0) <> COALESCE(b.total, 0)
+ORDER BY 1;

@@ -1,0 +1,98 @@
+package ledger
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Entry types: what the user's fund log (资金日志) calls the movement. The
+// builders below use the first five; LedgerTotals in db/queries/ledger.sql
+// spells the first three out too, for the conservation identity.
+const (
+	TypeRecharge           = "recharge"
+	TypeWithdrawal         = "withdrawal"
+	TypeWithdrawalReversal = "withdrawal_reversal" // 冲正
+	TypeFreeze             = "freeze"              // 投标冻结
+	TypeUnfreeze           = "unfreeze"            // 流标, review rejected, cancelled
+	TypeDisbursement       = "disbursement"        // 放款
+	TypeRepayment          = "repayment"
+	TypeCompensation       = "compensation" // 担保代偿, 风险准备金垫付
+	TypeBonus              = "bonus"        // cash coupons, interest boosts
+)
+
+// Posting moves Amount into Account (positive: credit, the balance grows) or
+// out of it (negative: debit). Counterpart is a label for the fund log: who
+// the money came from or went to.
+type Posting struct {
+	Account     string
+	Amount      decimal.Decimal
+	Counterpart string
+}
+
+// Entry is one movement the bank made, mirrored. (RequestNo, Leg) identifies it:
+// a bank request that is several movements (a batch) uses one leg per entry.
+type Entry struct {
+	RequestNo    string
+	Leg          int
+	Type         string
+	Ref          string // the business object: a bid, a loan, the withdrawal reversed
+	BusinessDate time.Time
+	Postings     []Posting
+}
+
+// Recharge mirrors money arriving from the user's bound card.
+func Recharge(reqNo string, userID int64, amount decimal.Decimal, on time.Time) Entry {
+	return pair(reqNo, 0, TypeRecharge, ExternalCards, UserAvailable(userID), amount, "", on)
+}
+
+// Withdrawal mirrors the bank paying amount to the bound card and moving fee to
+// the fee account, both out of the available balance (DOMAIN.md "Withdrawal
+// fee": the fee comes on top of the amount). A zero fee (the month's free
+// withdrawal) adds no postings.
+func Withdrawal(reqNo string, userID int64, amount, fee decimal.Decimal, on time.Time) Entry {
+	user := UserAvailable(userID)
+	e := Entry{RequestNo: reqNo, Type: TypeWithdrawal, BusinessDate: on, Postings: []Posting{
+		{Account: user, Amount: amount.Neg(), Counterpart: ExternalCards},
+		{Account: ExternalCards, Amount: amount, Counterpart: user},
+	}}
+	if !fee.IsZero() {
+		e.Postings = append(e.Postings,
+			Posting{Account: user, Amount: fee.Neg(), Counterpart: PlatformFee},
+			Posting{Account: PlatformFee, Amount: fee, Counterpart: user})
+	}
+	return e
+}
+
+// WithdrawalReversal mirrors a 冲正: the bank returns a paid-out withdrawal's
+// amount to the available balance. ref names the withdrawal (its request
+// number). The fee is not returned: the bank's fee account only receives
+// (DOMAIN.md "Custody bank accounts"), so the reversal moves nothing out of
+// it. If the platform wants to make the user whole, that is a separate bonus
+// transfer from platform:bonus, with a request number of its own.
+func WithdrawalReversal(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {
+	return pair(reqNo, 0, TypeWithdrawalReversal, ExternalCards, UserAvailable(userID), amount, ref, on)
+}
+
+// Freeze mirrors 投标冻结: a bid's amount moves from available to frozen.
+func Freeze(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {
+	return pair(reqNo, 0, TypeFreeze, UserAvailable(userID), UserFrozen(userID), amount, ref, on)
+}
+
+// Unfreeze mirrors the release of a freeze back to available.
+func Unfreeze(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {
+	return pair(reqNo, 0, TypeUnfreeze, UserFrozen(userID), UserAvailable(userID), amount, ref, on)
+}
+
+// Transfer mirrors amount moving from one account to another. A spent freeze
+// (disbursement) transfers from UserFrozen.
+func Transfer(reqNo string, leg int, typ, from, to string, amount decimal.Decimal, ref string, on time.Time) Entry {
+	return pair(reqNo, leg, typ, from, to, amount, ref, on)
+}
+
+func pair(reqNo string, leg int, typ, from, to string, amount decimal.Decimal, ref string, on time.Time) Entry {
+	return Entry{RequestNo: reqNo, Leg: leg, Type: typ, Ref: ref, BusinessDate: on, Postings: []Posting{
+		{Account: from, Amount: amount.Neg(), Counterpart: to},
+		{Account: to, Amount: amount, Counterpart: from},
+	}}
+}

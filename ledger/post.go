@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/db/dbq"
@@ -26,7 +27,8 @@ type DBTX = dbq.DBTX
 // the same accounts (counterpart labels are not compared); otherwise the
 // request number was reused and Post refuses with errs.Conflict.
 //
-// Refusals, all made before anything is written:
+// Refusals, all made before the entry is written (the transaction may go on;
+// only accounts it names may have been opened, empty):
 //   - errs.ValidationFailed: empty request number or type, no business date, an
 //     unknown account code, a zero amount or one with more than two decimals,
 //     postings that do not sum to zero;
@@ -34,8 +36,9 @@ type DBTX = dbq.DBTX
 //     below zero after any posting, in the order given;
 //   - errs.Conflict: the key is recorded with different postings.
 //
-// Accounts are created on first use, with the user id taken from the code (the
-// user must exist). Any other error leaves tx in an unknown state: roll it back.
+// Accounts are opened on first use, with the user id taken from the code (the
+// user must exist). Any other error leaves tx aborted or in an unknown state:
+// roll it back.
 func Post(ctx context.Context, tx pgx.Tx, e Entry) (bool, error) {
 	n, err := PostAll(ctx, tx, e)
 	return n == 1, err
@@ -75,10 +78,11 @@ func PostAll(ctx context.Context, tx pgx.Tx, entries ...Entry) (int, error) {
 	sort.Strings(codes)
 
 	q := dbq.New(tx)
-	if err := q.LedgerAccountEnsure(ctx, codes); err != nil {
-		return 0, fmt.Errorf("ledger: open accounts: %w", err)
+	rows, err := q.LedgerAccountLock(ctx, codes)
+	// 23503 foreign_key_violation: ledger_accounts.user_id references users.
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return 0, fmt.Errorf("ledger: an account among %v names a user that does not exist: %w", codes, err)
 	}
-	rows, err := q.LedgerAccountListForUpdate(ctx, codes)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: lock accounts: %w", err)
 	}
@@ -116,19 +120,9 @@ type account struct {
 
 // postLocked writes one entry whose accounts tx already holds locked.
 func postLocked(ctx context.Context, q *dbq.Queries, e Entry, accounts map[string]*account) (bool, error) {
-	// Looked up after locking: a concurrent post of the same key that touches
-	// these accounts has committed by now, so its replay is recognised here and
-	// is not judged against balances it already moved.
-	recorded, err := q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: e.RequestNo, Leg: int32(e.Leg)})
-	switch {
-	case err == nil:
-		return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
-	case !errors.Is(err, pgx.ErrNoRows):
-		return false, fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)
-	}
-
 	after := make([]decimal.Decimal, len(e.Postings))
 	running := map[string]decimal.Decimal{}
+	var short error
 	for i, p := range e.Postings {
 		a := accounts[p.Account]
 		b, ok := running[p.Account]
@@ -136,32 +130,35 @@ func postLocked(ctx context.Context, q *dbq.Queries, e Entry, accounts map[strin
 			b = a.balance
 		}
 		next := b.Add(p.Amount)
-		if next.IsNegative() && !a.mayGoNegative {
-			return false, errs.New(errs.InsufficientBalance, "%s holds %s, cannot pay %s (request %s leg %d)",
+		if next.IsNegative() && !a.mayGoNegative && short == nil {
+			short = errs.New(errs.InsufficientBalance, "%s holds %s, cannot pay %s (request %s leg %d)",
 				p.Account, b.StringFixed(2), p.Amount.Neg().StringFixed(2), e.RequestNo, e.Leg)
 		}
 		running[p.Account] = next
 		after[i] = next
 	}
-
-	entryID, err := q.JournalEntryInsert(ctx, dbq.JournalEntryInsertParams{
-		RequestNo: e.RequestNo, Leg: int32(e.Leg), Type: e.Type, Ref: e.Ref, BusinessDate: e.BusinessDate,
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Recorded meanwhile by a transaction touching other accounts: a
-		// replay only if it moved the same money, and then nothing is written.
+	if short != nil {
+		// A replay is judged by what it recorded, not by balances it has
+		// since moved: a withdrawal of everything, retried, is not an overdraft.
+		// The key cannot appear after this look-up while we hold the accounts'
+		// locks, unless posted with other accounts, which is a reuse anyway.
 		recorded, err := q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: e.RequestNo, Leg: int32(e.Leg)})
-		if err != nil {
+		switch {
+		case err == nil:
+			return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
+		case errors.Is(err, pgx.ErrNoRows):
+			return false, short
+		default:
 			return false, fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)
 		}
-		return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
-	}
-	if err != nil {
-		return false, fmt.Errorf("ledger: insert entry %s/%d: %w", e.RequestNo, e.Leg, err)
 	}
 
-	params := dbq.PostingInsertManyParams{
-		EntryID:      entryID,
+	params := dbq.JournalEntryInsertParams{
+		RequestNo:    e.RequestNo,
+		Leg:          int32(e.Leg),
+		Type:         e.Type,
+		Ref:          e.Ref,
+		BusinessDate: e.BusinessDate,
 		AccountIds:   make([]int64, len(e.Postings)),
 		Amounts:      make([]decimal.Decimal, len(e.Postings)),
 		Counterparts: make([]string, len(e.Postings)),
@@ -171,17 +168,26 @@ func postLocked(ctx context.Context, q *dbq.Queries, e Entry, accounts map[strin
 		params.Amounts[i] = p.Amount
 		params.Counterparts[i] = p.Counterpart
 	}
-	inserted, err := q.PostingInsertMany(ctx, params)
+	inserted, err := q.JournalEntryInsert(ctx, params)
 	if err != nil {
-		return false, fmt.Errorf("ledger: insert postings of %s/%d: %w", e.RequestNo, e.Leg, err)
+		return false, fmt.Errorf("ledger: insert entry %s/%d: %w", e.RequestNo, e.Leg, err)
+	}
+	if len(inserted) == 0 {
+		recorded, err := q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: e.RequestNo, Leg: int32(e.Leg)})
+		if err != nil {
+			return false, fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)
+		}
+		return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
 	}
 	// The database computed balance_after itself; disagreeing with our locked
 	// view would mean the locks did not hold, and nothing after that is safe.
 	if len(inserted) != len(e.Postings) {
 		return false, fmt.Errorf("ledger: %s/%d: inserted %d of %d postings", e.RequestNo, e.Leg, len(inserted), len(e.Postings))
 	}
+	// Ids follow insertion order, which RETURNING need not.
+	sort.Slice(inserted, func(i, j int) bool { return inserted[i].ID < inserted[j].ID })
 	for i, row := range inserted {
-		if !row.BalanceAfter.Equal(after[i]) {
+		if row.AccountID != params.AccountIds[i] || !row.BalanceAfter.Equal(after[i]) {
 			return false, fmt.Errorf("ledger: %s/%d: %s balance after is %s in the database, expected %s",
 				e.RequestNo, e.Leg, e.Postings[i].Account, row.BalanceAfter, after[i])
 		}

@@ -172,6 +172,9 @@ func TestPostRefusesMalformedEntries(t *testing.T) {
 	})
 	assert.Equal(t, errs.ValidationFailed, errs.Code(err), "one key twice in one PostAll: %v", err)
 
+	_, err = post(t, pool, ledger.Recharge("ghost", user+1000, d("1.00"), day))
+	assert.ErrorContains(t, err, "names a user that does not exist")
+
 	requireDecimal(t, "100.00", balance(t, pool, avail))
 	assert.Equal(t, 1, count(t, pool, `SELECT count(*) FROM journal_entries`))
 }

@@ -61,14 +61,28 @@ func (q *Queries) JournalEntryGetByKey(ctx context.Context, arg JournalEntryGetB
 	return i, err
 }
 
-const journalEntryInsert = `-- name: JournalEntryInsert :one
-INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (request_no, leg) DO NOTHING
-RETURNING id
+const journalEntryInsert = `-- name: JournalEntryInsert :many
+WITH e AS (
+    INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
+    VALUES ($4, $5, $6, $7, $8)
+    ON CONFLICT (request_no, leg) DO NOTHING
+    RETURNING id
+)
+INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+SELECT e.id,
+       ($1::bigint[])[i],
+       ($2::numeric[])[i],
+       0,
+       ($3::text[])[i]
+FROM e, generate_subscripts($1::bigint[], 1) AS i
+ORDER BY i
+RETURNING id, account_id, balance_after
 `
 
 type JournalEntryInsertParams struct {
+	AccountIds   []int64
+	Amounts      []decimal.Decimal
+	Counterparts []string
 	RequestNo    string
 	Leg          int32
 	Type         string
@@ -76,35 +90,44 @@ type JournalEntryInsertParams struct {
 	BusinessDate time.Time
 }
 
-// No row back means another transaction recorded the key first.
-func (q *Queries) JournalEntryInsert(ctx context.Context, arg JournalEntryInsertParams) (int64, error) {
-	row := q.db.QueryRow(ctx, journalEntryInsert,
+type JournalEntryInsertRow struct {
+	ID           int64
+	AccountID    int64
+	BalanceAfter decimal.Decimal
+}
+
+// Inserts the entry and its postings in one statement. No rows back means the
+// key was recorded already (by another transaction, which this one waited
+// for): nothing was written. balance_after is computed by the postings_apply
+// trigger; the 0 sent is overwritten. Inserting by subscript keeps the entry's
+// posting order, which is the order balances move in.
+func (q *Queries) JournalEntryInsert(ctx context.Context, arg JournalEntryInsertParams) ([]JournalEntryInsertRow, error) {
+	rows, err := q.db.Query(ctx, journalEntryInsert,
+		arg.AccountIds,
+		arg.Amounts,
+		arg.Counterparts,
 		arg.RequestNo,
 		arg.Leg,
 		arg.Type,
 		arg.Ref,
 		arg.BusinessDate,
 	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
-}
-
-const ledgerAccountEnsure = `-- name: LedgerAccountEnsure :exec
-INSERT INTO ledger_accounts (code, user_id, may_go_negative)
-SELECT x.code,
-       CASE WHEN x.code LIKE 'user:%' THEN split_part(x.code, ':', 2)::bigint END,
-       x.code = 'external:cards'
-FROM unnest($1::text[]) AS x (code)
-ORDER BY x.code
-ON CONFLICT (code) DO NOTHING
-`
-
-// Inserting in code order keeps two transactions that open the same new
-// accounts from waiting on each other's uncommitted rows in opposite orders.
-func (q *Queries) LedgerAccountEnsure(ctx context.Context, codes []string) error {
-	_, err := q.db.Exec(ctx, ledgerAccountEnsure, codes)
-	return err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []JournalEntryInsertRow
+	for rows.Next() {
+		var i JournalEntryInsertRow
+		if err := rows.Scan(&i.ID, &i.AccountID, &i.BalanceAfter); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const ledgerAccountListByUser = `-- name: LedgerAccountListByUser :many
@@ -137,31 +160,38 @@ func (q *Queries) LedgerAccountListByUser(ctx context.Context, userID *int64) ([
 	return items, nil
 }
 
-const ledgerAccountListForUpdate = `-- name: LedgerAccountListForUpdate :many
-SELECT id, code, balance, may_go_negative FROM ledger_accounts
-WHERE code = ANY($1::text[])
-ORDER BY code
-FOR UPDATE
+const ledgerAccountLock = `-- name: LedgerAccountLock :many
+INSERT INTO ledger_accounts (code, user_id, may_go_negative)
+SELECT x.code,
+       CASE WHEN x.code LIKE 'user:%' THEN split_part(x.code, ':', 2)::bigint END,
+       x.code = 'external:cards'
+FROM unnest($1::text[]) AS x (code)
+ORDER BY x.code
+ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
+RETURNING id, code, balance, may_go_negative
 `
 
-type LedgerAccountListForUpdateRow struct {
+type LedgerAccountLockRow struct {
 	ID            int64
 	Code          string
 	Balance       decimal.Decimal
 	MayGoNegative bool
 }
 
-// Locks in code order: every Post takes its accounts in one global order, so
-// concurrent posts can wait on each other but never deadlock.
-func (q *Queries) LedgerAccountListForUpdate(ctx context.Context, codes []string) ([]LedgerAccountListForUpdateRow, error) {
-	rows, err := q.db.Query(ctx, ledgerAccountListForUpdate, codes)
+// Opens the accounts not yet seen and locks all of them, in code order: every
+// Post takes its accounts in one global order, so concurrent posts can wait
+// on each other but never deadlock, whether the accounts are new or not. The
+// no-op DO UPDATE is what takes the row lock (as FOR UPDATE would) and returns
+// the balance as of that lock, in the same round trip as the insert.
+func (q *Queries) LedgerAccountLock(ctx context.Context, codes []string) ([]LedgerAccountLockRow, error) {
+	rows, err := q.db.Query(ctx, ledgerAccountLock, codes)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []LedgerAccountListForUpdateRow
+	var items []LedgerAccountLockRow
 	for rows.Next() {
-		var i LedgerAccountListForUpdateRow
+		var i LedgerAccountLockRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Code,
@@ -465,59 +495,6 @@ func (q *Queries) PostingEntryPageByAccounts(ctx context.Context, arg PostingEnt
 			return nil, err
 		}
 		items = append(items, entry_id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const postingInsertMany = `-- name: PostingInsertMany :many
-INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
-SELECT $1::bigint,
-       ($2::bigint[])[i],
-       ($3::numeric[])[i],
-       0,
-       ($4::text[])[i]
-FROM generate_subscripts($2::bigint[], 1) AS i
-ORDER BY i
-RETURNING id, account_id, balance_after
-`
-
-type PostingInsertManyParams struct {
-	EntryID      int64
-	AccountIds   []int64
-	Amounts      []decimal.Decimal
-	Counterparts []string
-}
-
-type PostingInsertManyRow struct {
-	ID           int64
-	AccountID    int64
-	BalanceAfter decimal.Decimal
-}
-
-// balance_after is computed by the postings_apply trigger; the 0 sent here is
-// overwritten. Inserting by subscript keeps the entry's posting order, which is the order
-// balances move in.
-func (q *Queries) PostingInsertMany(ctx context.Context, arg PostingInsertManyParams) ([]PostingInsertManyRow, error) {
-	rows, err := q.db.Query(ctx, postingInsertMany,
-		arg.EntryID,
-		arg.AccountIds,
-		arg.Amounts,
-		arg.Counterparts,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []PostingInsertManyRow
-	for rows.Next() {
-		var i PostingInsertManyRow
-		if err := rows.Scan(&i.ID, &i.AccountID, &i.BalanceAfter); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -1,21 +1,17 @@
--- name: LedgerAccountEnsure :exec
--- Inserting in code order keeps two transactions that open the same new
--- accounts from waiting on each other's uncommitted rows in opposite orders.
+-- name: LedgerAccountLock :many
+-- Opens the accounts not yet seen and locks all of them, in code order: every
+-- Post takes its accounts in one global order, so concurrent posts can wait
+-- on each other but never deadlock, whether the accounts are new or not. The
+-- no-op DO UPDATE is what takes the row lock (as FOR UPDATE would) and returns
+-- the balance as of that lock, in the same round trip as the insert.
 INSERT INTO ledger_accounts (code, user_id, may_go_negative)
 SELECT x.code,
        CASE WHEN x.code LIKE 'user:%' THEN split_part(x.code, ':', 2)::bigint END,
        x.code = 'external:cards'
 FROM unnest(sqlc.arg(codes)::text[]) AS x (code)
 ORDER BY x.code
-ON CONFLICT (code) DO NOTHING;
-
--- name: LedgerAccountListForUpdate :many
--- Locks in code order: every Post takes its accounts in one global order, so
--- concurrent posts can wait on each other but never deadlock.
-SELECT id, code, balance, may_go_negative FROM ledger_accounts
-WHERE code = ANY(sqlc.arg(codes)::text[])
-ORDER BY code
-FOR UPDATE;
+ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code
+RETURNING id, code, balance, may_go_negative;
 
 -- name: LedgerAccountListByUser :many
 SELECT id, code, balance FROM ledger_accounts WHERE user_id = $1 ORDER BY code;
@@ -23,24 +19,25 @@ SELECT id, code, balance FROM ledger_accounts WHERE user_id = $1 ORDER BY code;
 -- name: JournalEntryGetByKey :one
 SELECT * FROM journal_entries WHERE request_no = $1 AND leg = $2;
 
--- name: JournalEntryInsert :one
--- No row back means another transaction recorded the key first.
-INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (request_no, leg) DO NOTHING
-RETURNING id;
-
--- name: PostingInsertMany :many
--- balance_after is computed by the postings_apply trigger; the 0 sent here is
--- overwritten. Inserting by subscript keeps the entry's posting order, which is the order
--- balances move in.
+-- name: JournalEntryInsert :many
+-- Inserts the entry and its postings in one statement. No rows back means the
+-- key was recorded already (by another transaction, which this one waited
+-- for): nothing was written. balance_after is computed by the postings_apply
+-- trigger; the 0 sent is overwritten. Inserting by subscript keeps the entry's
+-- posting order, which is the order balances move in.
+WITH e AS (
+    INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
+    VALUES (sqlc.arg(request_no), sqlc.arg(leg), sqlc.arg(type), sqlc.arg(ref), sqlc.arg(business_date))
+    ON CONFLICT (request_no, leg) DO NOTHING
+    RETURNING id
+)
 INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
-SELECT sqlc.arg(entry_id)::bigint,
+SELECT e.id,
        (sqlc.arg(account_ids)::bigint[])[i],
        (sqlc.arg(amounts)::numeric[])[i],
        0,
        (sqlc.arg(counterparts)::text[])[i]
-FROM generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS i
+FROM e, generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS i
 ORDER BY i
 RETURNING id, account_id, balance_after;
 

@@ -37,7 +37,9 @@ type DBTX = dbq.DBTX
 //   - errs.Conflict: the key is recorded with different postings.
 //
 // Accounts are opened on first use, with the user id taken from the code (the
-// user must exist). Any other error leaves tx aborted or in an unknown state:
+// user must exist). tx should be READ COMMITTED, the default: Post waits for
+// the row locks of its accounts and then works on their latest balances, which
+// a REPEATABLE READ transaction refuses to do (serialization failure). Any other error leaves tx aborted or in an unknown state:
 // roll it back.
 func Post(ctx context.Context, tx pgx.Tx, e Entry) (bool, error) {
 	n, err := PostAll(ctx, tx, e)

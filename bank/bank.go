@@ -66,6 +66,17 @@ type OpenAccountResult struct {
 	AccountNo string `json:"account_no"`
 }
 
+// ChangeCardRequest binds a new card to the account (换卡: unbind the old card
+// and bind the new one in one step). The bank allows it only while the
+// account holds nothing, available and frozen, and no withdrawal is in
+// flight to the old card (同卡进出); whether the user holds claims or owes
+// money is the platform's check, made before it asks.
+type ChangeCardRequest struct {
+	RequestNo  string `json:"request_no"`
+	AccountNo  string `json:"account_no"`
+	CardNumber string `json:"card_number"`
+}
+
 type RechargeRequest struct {
 	RequestNo  string          `json:"request_no"`
 	AccountNo  string          `json:"account_no"`
@@ -123,6 +134,15 @@ type Result struct {
 	Status    Status `json:"status"`
 	Code      string `json:"code,omitempty"` // why it failed
 	Message   string `json:"message,omitempty"`
+	// Kind is the request's type at the bank (open_account, recharge,
+	// withdrawal, freeze, unfreeze, transfer, batch, change_card, deposit).
+	Kind string `json:"kind,omitempty"`
+	// AccountNo is the account the request concerns: for open_account, the
+	// account it opened, so a query can finish an unanswered opening.
+	AccountNo string `json:"account_no,omitempty"`
+	// BusinessDate is the bank's business date (YYYY-MM-DD) the request was
+	// stamped with: the reconciliation file it appears in.
+	BusinessDate string `json:"business_date,omitempty"`
 }
 
 type Balance struct {
@@ -144,6 +164,7 @@ type Client interface {
 	Batch(ctx context.Context, r BatchRequest) (Result, error)
 	Query(ctx context.Context, requestNo string) (Result, error)
 	Balance(ctx context.Context, accountNo string) (Balance, error)
+	ChangeCard(ctx context.Context, r ChangeCardRequest) (Result, error)
 }
 
 // Error codes the bank refuses with. A refusal is final for that request number.
@@ -158,6 +179,13 @@ const (
 	CodeCardMismatch        = "card_mismatch"
 	CodeNotFound            = "not_found"
 	CodeBatchFailed         = "batch_failed"
+	CodeBalanceNotZero      = "balance_not_zero"   // card change while money is held or in flight
+	CodeRouteNotAllowed     = "route_not_allowed"  // super e-banking above 50,000.00
+	CodeAccountRestricted   = "account_restricted" // the fee account only receives, the bonus account only pays
+	CodeInvalidState        = "invalid_state"      // e.g. reversing a withdrawal that has not succeeded
+	// CodeUnavailable marks a retryable answer without a code of its own (a
+	// 5xx from a proxy, say): the outcome is unknown.
+	CodeUnavailable = "unavailable"
 )
 
 // Error is a refusal by the bank. Retryable marks faults (5xx) where the same

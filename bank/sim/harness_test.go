@@ -32,6 +32,7 @@ type env struct {
 	sim *sim.Sim
 	c   *bank.HTTPClient
 	cb  *receiver
+	url string
 	n   atomic.Int64
 }
 
@@ -52,11 +53,13 @@ func newEnv(t *testing.T, cfg sim.Config) *env {
 	t.Cleanup(s.Close)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, ctx: ctx, sim: s, c: bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 5 * time.Second}), cb: rcv}
+	e := &env{t: t, ctx: ctx, sim: s, c: bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 5 * time.Second}), cb: rcv, url: srv.URL}
 	// Runs first at cleanup: whatever the test did, the bank's books hold.
 	t.Cleanup(func() { require.NoError(t, s.Check(ctx), "bank books after %s", t.Name()) })
 	return e
 }
+
+func (e *env) srvURL() string { return e.url }
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 

@@ -151,19 +151,47 @@ type Balance struct {
 	Frozen    decimal.Decimal `json:"frozen"`
 }
 
-// Client is what the platform asks of the bank. Methods return *Error for a
-// refusal; any other error (transport, timeout) means the outcome is unknown and
-// the same request number must be sent again.
+// Client is what the platform asks of the bank. Methods return *Error with
+// Retryable false for a refusal, which is final; a *Error with Retryable true
+// (the bank failed, 5xx) or any other error (transport, timeout) means the
+// outcome is unknown and the same request number must be sent again.
+//
+// Every money method can also refuse with CodeInvalidRequest (malformed:
+// missing fields, an amount not positive or with more than 2 decimals) and
+// CodeRequestNoReused (the number was used for other content). Refusals are
+// recorded against the number and answered again on a repeat, except
+// CodeAccountNotFound and CodeFreezeNotFound, which the bank re-evaluates on
+// each attempt because what is missing may be a request still on its way.
 type Client interface {
+	// OpenAccount: CodeFourFactorMismatch.
 	OpenAccount(ctx context.Context, r OpenAccountRequest) (OpenAccountResult, error)
+	// Recharge: CodeAccountNotFound, CodeCardMismatch (not the bound card),
+	// CodeAccountRestricted (a platform account).
 	Recharge(ctx context.Context, r RechargeRequest) (Result, error)
+	// Withdraw answers StatusProcessing; the result comes by Callback or
+	// Query. CodeInsufficientBalance (amount + fee), CodeRouteNotAllowed,
+	// CodeAccountNotFound, CodeAccountRestricted.
 	Withdraw(ctx context.Context, r WithdrawRequest) (Result, error)
+	// Freeze: CodeInsufficientBalance, CodeAccountNotFound,
+	// CodeAccountRestricted (the fee account).
 	Freeze(ctx context.Context, r FreezeRequest) (Result, error)
+	// Unfreeze: CodeFreezeNotFound, CodeFreezeSpent (released or spent).
 	Unfreeze(ctx context.Context, r UnfreezeRequest) (Result, error)
+	// Transfer: as Batch, for one transfer.
 	Transfer(ctx context.Context, r TransferRequest) (Result, error)
+	// Batch: CodeInsufficientBalance, CodeAccountNotFound, CodeFreezeNotFound,
+	// CodeFreezeSpent, CodeAccountRestricted (paying from P-FEE or into
+	// P-BONUS), CodeInvalidRequest (a freeze spent by another account or for
+	// another amount), CodeBatchFailed (the bank failed the batch: nothing
+	// moved; send a new batch under a new number).
 	Batch(ctx context.Context, r BatchRequest) (Result, error)
+	// Query answers the recorded result, refusals as StatusFailed with
+	// their Code; CodeNotFound when the bank has none.
 	Query(ctx context.Context, requestNo string) (Result, error)
+	// Balance: CodeAccountNotFound.
 	Balance(ctx context.Context, accountNo string) (Balance, error)
+	// ChangeCard: CodeBalanceNotZero, CodeFourFactorMismatch (the card),
+	// CodeAccountNotFound, CodeAccountRestricted.
 	ChangeCard(ctx context.Context, r ChangeCardRequest) (Result, error)
 }
 

@@ -31,12 +31,14 @@ const (
 // date that a wall clock moved, and other processes' jobs).
 func (s *Sim) work(ctx context.Context, wake <-chan struct{}) {
 	for ctx.Err() == nil {
+		failed := false
 		for ctx.Err() == nil {
 			ran, err := s.runJob(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("bank sim: job failed", "error", err)
 				}
+				failed = true
 				break
 			}
 			if !ran {
@@ -44,8 +46,12 @@ func (s *Sim) work(ctx context.Context, wake <-chan struct{}) {
 			}
 		}
 		wait := time.Second
-		if next, err := s.nextDue(ctx); err == nil && !next.IsZero() {
-			wait = min(wait, max(time.Until(next), time.Millisecond))
+		if next, err := s.nextDue(ctx); err == nil && !next.IsZero() && !failed {
+			// A job due already but not claimable is another worker's right
+			// now; that worker kicks us when it is done.
+			if d := time.Until(next); d > 0 {
+				wait = min(wait, d)
+			}
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -25,10 +25,15 @@ UPDATE jobs SET state = $2, attempts = attempts + 1, last_error = '' WHERE id = 
 UPDATE jobs SET attempts = attempts + 1, due_at = $2, last_error = $3 WHERE id = $1;
 
 -- name: JobNextDue :one
--- When the worker should look again; no row when nothing waits.
-SELECT due_at FROM jobs
-WHERE state = 'pending' AND (due_date IS NULL OR due_date <= sqlc.arg(today)::date)
-ORDER BY due_at LIMIT 1;
+-- When the worker should look again; no row when nothing waits. Callbacks
+-- waiting behind an earlier one are left out: their time is the earlier one's.
+SELECT j.due_at FROM jobs j
+WHERE j.state = 'pending' AND (j.due_date IS NULL OR j.due_date <= sqlc.arg(today)::date)
+  AND NOT (j.kind = 'callback' AND EXISTS (
+      SELECT 1 FROM jobs e
+      WHERE e.request_no = j.request_no AND e.kind = 'callback' AND e.state = 'pending'
+        AND e.id < j.id AND NOT e.overtakable))
+ORDER BY j.due_at LIMIT 1;
 
 -- name: JobListPending :many
 SELECT * FROM jobs WHERE state = 'pending' ORDER BY id;

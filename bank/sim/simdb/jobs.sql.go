@@ -130,12 +130,17 @@ func (q *Queries) JobListPending(ctx context.Context) ([]Job, error) {
 }
 
 const jobNextDue = `-- name: JobNextDue :one
-SELECT due_at FROM jobs
-WHERE state = 'pending' AND (due_date IS NULL OR due_date <= $1::date)
-ORDER BY due_at LIMIT 1
+SELECT j.due_at FROM jobs j
+WHERE j.state = 'pending' AND (j.due_date IS NULL OR j.due_date <= $1::date)
+  AND NOT (j.kind = 'callback' AND EXISTS (
+      SELECT 1 FROM jobs e
+      WHERE e.request_no = j.request_no AND e.kind = 'callback' AND e.state = 'pending'
+        AND e.id < j.id AND NOT e.overtakable))
+ORDER BY j.due_at LIMIT 1
 `
 
-// When the worker should look again; no row when nothing waits.
+// When the worker should look again; no row when nothing waits. Callbacks
+// waiting behind an earlier one are left out: their time is the earlier one's.
 func (q *Queries) JobNextDue(ctx context.Context, today time.Time) (time.Time, error) {
 	row := q.db.QueryRow(ctx, jobNextDue, today)
 	var due_at time.Time

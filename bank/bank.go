@@ -158,10 +158,14 @@ type Balance struct {
 //
 // Every money method can also refuse with CodeInvalidRequest (malformed:
 // missing fields, an amount not positive or with more than 2 decimals) and
-// CodeRequestNoReused (the number was used for other content). Refusals are
-// recorded against the number and answered again on a repeat, except
-// CodeAccountNotFound and CodeFreezeNotFound, which the bank re-evaluates on
-// each attempt because what is missing may be a request still on its way.
+// CodeRequestNoReused (the number was used for other content). Refusals that
+// depend on the bank's state are recorded against the number and answered
+// again on a repeat (Query shows them as StatusFailed). Refusals that depend
+// on the content alone (CodeInvalidRequest, CodeFourFactorMismatch,
+// CodeRouteNotAllowed) are not recorded, so corrected content may be sent
+// under the same number; nor are CodeAccountNotFound and CodeFreezeNotFound,
+// which the bank re-evaluates on each attempt because what is missing may be
+// a request still on its way.
 type Client interface {
 	// OpenAccount: CodeFourFactorMismatch.
 	OpenAccount(ctx context.Context, r OpenAccountRequest) (OpenAccountResult, error)

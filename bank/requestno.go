@@ -44,10 +44,14 @@ func RequestNo(parts ...any) string {
 	return b.String()
 }
 
-// OpenAccount is the number of a user's custody account opening: one per user.
+// OpenAccount is the number of a user's custody account opening: one per
+// user. A four-factor refusal is not recorded by the bank, so the user's
+// corrected details go under the same number.
 func OpenAccount(userID int64) string { return RequestNo("user", userID, "open-account") }
 
-// ChangeCard is the number of a user's n-th card change.
+// ChangeCard is the number of a user's n-th card change attempt. A change the
+// bank refused for the account's state (money still held) is final for its
+// number, so the next attempt takes the next n.
 func ChangeCard(userID int64, n int) string { return RequestNo("user", userID, "change-card", n) }
 
 // Recharge is the number of the recharge row id.

@@ -163,7 +163,7 @@ func (s *Sim) completeWithdrawal(ctx context.Context, q *simdb.Queries, reqNo st
 func (s *Sim) reverseWithdrawal(ctx context.Context, q *simdb.Queries, reqNo string, today time.Time) (simdb.Request, error) {
 	r, err := q.RequestGetForUpdate(ctx, reqNo)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && r.Kind != kindWithdrawal) {
-		return r, refuseMissing(bank.CodeNotFound, "no withdrawal %s", reqNo)
+		return r, refuseNow(bank.CodeNotFound, "no withdrawal %s", reqNo)
 	}
 	if err != nil {
 		return r, err
@@ -173,7 +173,7 @@ func (s *Sim) reverseWithdrawal(ctx context.Context, q *simdb.Queries, reqNo str
 		return r, nil
 	case bank.StatusSucceeded:
 	default:
-		return r, refuseMissing(bank.CodeInvalidState, "withdrawal %s is %s; only a succeeded one can be reversed", reqNo, r.Status)
+		return r, refuseNow(bank.CodeInvalidState, "withdrawal %s is %s; only a succeeded one can be reversed", reqNo, r.Status)
 	}
 	w, err := q.MovementGet(ctx, simdb.MovementGetParams{RequestNo: reqNo, Type: bank.MoveWithdrawal})
 	if err != nil {

@@ -55,8 +55,11 @@ func refuse(code, format string, args ...any) *refusal {
 	return &refusal{code: code, msg: fmt.Sprintf(format, args...), record: true}
 }
 
-// refuseMissing refuses without recording: what is missing may yet appear.
-func refuseMissing(code, format string, args ...any) *refusal {
+// refuseNow refuses without recording, for answers that depend on the
+// content alone (a repeat gets the same answer anyway, and a caller may send
+// corrected content under the same number, as a user retyping a card does)
+// or on something missing that may yet appear.
+func refuseNow(code, format string, args ...any) *refusal {
 	return &refusal{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
@@ -219,7 +222,7 @@ func lockAccounts(ctx context.Context, q *simdb.Queries, nos ...string) (map[str
 	}
 	for _, n := range list {
 		if out[n] == nil {
-			return nil, refuseMissing(bank.CodeAccountNotFound, "account %s does not exist", n)
+			return nil, refuseNow(bank.CodeAccountNotFound, "account %s does not exist", n)
 		}
 	}
 	return out, nil
@@ -249,18 +252,18 @@ func (s *Sim) openAccount(ctx context.Context, r bank.OpenAccountRequest) (simdb
 	default:
 		return simdb.Request{}, invalid("kind %q is not investor, borrower or guarantor", r.Kind)
 	}
+	switch {
+	case strings.TrimSpace(r.Name) == "":
+		return simdb.Request{}, refuseNow(bank.CodeFourFactorMismatch, "name is empty")
+	case !kyc.ValidIDNumber(r.IDNumber):
+		return simdb.Request{}, refuseNow(bank.CodeFourFactorMismatch, "ID number is not valid")
+	case !kyc.ValidPhone(r.Phone):
+		return simdb.Request{}, refuseNow(bank.CodeFourFactorMismatch, "phone is not valid")
+	case !kyc.ValidCard(r.CardNumber):
+		return simdb.Request{}, refuseNow(bank.CodeFourFactorMismatch, "card number is not valid")
+	}
 	return s.exec(ctx, op{kind: kindOpenAccount, requestNo: r.RequestNo, content: r,
 		work: func(ctx context.Context, q *simdb.Queries, _ time.Time) (outcome, error) {
-			switch {
-			case strings.TrimSpace(r.Name) == "":
-				return outcome{}, refuse(bank.CodeFourFactorMismatch, "name is empty")
-			case !kyc.ValidIDNumber(r.IDNumber):
-				return outcome{}, refuse(bank.CodeFourFactorMismatch, "ID number is not valid")
-			case !kyc.ValidPhone(r.Phone):
-				return outcome{}, refuse(bank.CodeFourFactorMismatch, "phone is not valid")
-			case !kyc.ValidCard(r.CardNumber):
-				return outcome{}, refuse(bank.CodeFourFactorMismatch, "card number is not valid")
-			}
 			no, err := q.AccountOpen(ctx, simdb.AccountOpenParams{
 				Kind: string(r.Kind), Name: r.Name, IDNumber: r.IDNumber, Phone: r.Phone, CardNumber: r.CardNumber,
 			})
@@ -274,6 +277,9 @@ func (s *Sim) changeCard(ctx context.Context, r bank.ChangeCardRequest) (simdb.R
 	if err := need("request_no", r.RequestNo, "account_no", r.AccountNo, "card_number", r.CardNumber); err != nil {
 		return simdb.Request{}, err
 	}
+	if !kyc.ValidCard(r.CardNumber) {
+		return simdb.Request{}, refuseNow(bank.CodeFourFactorMismatch, "card number is not valid")
+	}
 	return s.exec(ctx, op{kind: kindChangeCard, requestNo: r.RequestNo, content: r,
 		work: func(ctx context.Context, q *simdb.Queries, _ time.Time) (outcome, error) {
 			out := outcome{accountNo: r.AccountNo}
@@ -284,9 +290,6 @@ func (s *Sim) changeCard(ctx context.Context, r bank.ChangeCardRequest) (simdb.R
 			a := accts[r.AccountNo]
 			if a.Kind == "platform" {
 				return out, refuse(bank.CodeAccountRestricted, "platform account %s has no card", a.AccountNo)
-			}
-			if !kyc.ValidCard(r.CardNumber) {
-				return out, refuse(bank.CodeFourFactorMismatch, "card number is not valid")
 			}
 			if !a.Available.Add(a.Frozen).IsZero() {
 				return out, refuse(bank.CodeBalanceNotZero, "account holds %s available and %s frozen",
@@ -347,12 +350,12 @@ func (s *Sim) withdraw(ctx context.Context, r bank.WithdrawRequest) (simdb.Reque
 	if r.Route != bank.RouteSuperEBank && r.Route != bank.RouteLargeValue {
 		return simdb.Request{}, invalid("route %q is not super_ebank or large_value", r.Route)
 	}
+	if r.Route == bank.RouteSuperEBank && r.Amount.GreaterThan(largeValueThreshold) {
+		return simdb.Request{}, refuseNow(bank.CodeRouteNotAllowed, "super e-banking carries at most %s", largeValueThreshold.StringFixed(2))
+	}
 	return s.exec(ctx, op{kind: kindWithdrawal, requestNo: r.RequestNo, content: r,
 		work: func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error) {
 			out := outcome{status: bank.StatusProcessing, accountNo: r.AccountNo, amount: r.Amount, fee: r.Fee}
-			if r.Route == bank.RouteSuperEBank && r.Amount.GreaterThan(largeValueThreshold) {
-				return out, refuse(bank.CodeRouteNotAllowed, "super e-banking carries at most %s", largeValueThreshold.StringFixed(2))
-			}
 			accts, err := lockAccounts(ctx, q, r.AccountNo, bank.AccountFee)
 			if err != nil {
 				return out, err
@@ -431,7 +434,7 @@ func (s *Sim) unfreeze(ctx context.Context, r bank.UnfreezeRequest) (simdb.Reque
 			// unlocked to learn its account, then lock both in that order.
 			f, err := q.FreezeGet(ctx, r.FreezeRequestNo)
 			if errors.Is(err, pgx.ErrNoRows) {
-				return outcome{}, refuseMissing(bank.CodeFreezeNotFound, "no freeze %s", r.FreezeRequestNo)
+				return outcome{}, refuseNow(bank.CodeFreezeNotFound, "no freeze %s", r.FreezeRequestNo)
 			}
 			if err != nil {
 				return outcome{}, err
@@ -540,7 +543,7 @@ func applyTransfers(ctx context.Context, q *simdb.Queries, reqNo, typ, purpose s
 	for _, no := range freezeNos {
 		f, err := q.FreezeGetForUpdate(ctx, no)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return refuseMissing(bank.CodeFreezeNotFound, "no freeze %s", no)
+			return refuseNow(bank.CodeFreezeNotFound, "no freeze %s", no)
 		}
 		if err != nil {
 			return err

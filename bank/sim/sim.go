@@ -9,13 +9,18 @@
 // withdrawal and recharge rules of "Money rules". Where the domain page is
 // silent the choices are written beside the code:
 //
-//   - A refusal is recorded against its request number and is final (a repeat
-//     answers it again) — except account_not_found and freeze_not_found, which
-//     are re-evaluated on every attempt, because the thing missing may be a
-//     request the bank has not finished yet (a freeze delayed in the network
-//     while the platform already asks to release it).
-//   - Malformed requests (invalid_request before any state is read) are not
-//     recorded: their content answers the same way every time.
+//   - A refusal that depends on the bank's state (insufficient_balance,
+//     freeze_spent, card_mismatch, batch_failed, …) is recorded against its
+//     request number and is final: a repeat answers it again.
+//   - Refusals that depend on the content alone are not recorded: malformed
+//     requests (invalid_request), the four-factor check, an invalid new card,
+//     super e-banking above 50,000.00. A repeat gets the same answer anyway,
+//     and the caller may send corrected content under the same number — the
+//     platform opens an account under one number per user, so a user who
+//     mistyped a card must be able to try again.
+//   - account_not_found and freeze_not_found are not recorded either: the
+//     thing missing may be a request the bank has not finished yet (a freeze
+//     delayed in the network while the platform already asks to release it).
 //   - A withdrawal takes amount + fee from the available balance when it is
 //     accepted; the fee goes to P-FEE at once. It completes (succeeded) after
 //     Config.WithdrawalDelay. A reversal (冲正) returns the amount, not the fee:

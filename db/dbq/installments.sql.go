@@ -157,6 +157,47 @@ func (q *Queries) InstallmentList(ctx context.Context, loanID int64) ([]Installm
 	return items, nil
 }
 
+const installmentListPastDue = `-- name: InstallmentListPastDue :many
+SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on FROM installments WHERE loan_id = $1 AND status IN ('pending', 'overdue') AND due_date < $2 ORDER BY no
+`
+
+type InstallmentListPastDueParams struct {
+	LoanID  int64
+	DueDate time.Time
+}
+
+func (q *Queries) InstallmentListPastDue(ctx context.Context, arg InstallmentListPastDueParams) ([]Installment, error) {
+	rows, err := q.db.Query(ctx, installmentListPastDue, arg.LoanID, arg.DueDate)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Installment
+	for rows.Next() {
+		var i Installment
+		if err := rows.Scan(
+			&i.LoanID,
+			&i.No,
+			&i.DueDate,
+			&i.Principal,
+			&i.Interest,
+			&i.Penalty,
+			&i.PaidPrincipal,
+			&i.PaidInterest,
+			&i.PaidPenalty,
+			&i.Status,
+			&i.PaidOn,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const installmentPay = `-- name: InstallmentPay :one
 UPDATE installments
 SET paid_principal = $1, paid_interest = $2,

@@ -23,6 +23,117 @@ func (q *Queries) BlacklistHas(ctx context.Context, idNumber string) (bool, erro
 	return exists, err
 }
 
+const listingGet = `-- name: ListingGet :one
+SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+FROM loans l JOIN users u ON u.id = l.borrower_id
+WHERE l.id = $1 AND l.listed_on IS NOT NULL
+`
+
+type ListingGetRow struct {
+	Loan             Loan
+	BorrowerName     string
+	BorrowerIDNumber string
+	BorrowerPhone    string
+}
+
+func (q *Queries) ListingGet(ctx context.Context, id int64) (ListingGetRow, error) {
+	row := q.db.QueryRow(ctx, listingGet, id)
+	var i ListingGetRow
+	err := row.Scan(
+		&i.Loan.ID,
+		&i.Loan.BorrowerID,
+		&i.Loan.GuarantorID,
+		&i.Loan.Amount,
+		&i.Loan.TermMonths,
+		&i.Loan.RepaymentMethod,
+		&i.Loan.Purpose,
+		&i.Loan.MonthlyIncome,
+		&i.Loan.Status,
+		&i.Loan.Grade,
+		&i.Loan.AnnualRate,
+		&i.Loan.CreditScore,
+		&i.Loan.Raised,
+		&i.Loan.Newbie,
+		&i.Loan.ListedOn,
+		&i.Loan.ListingExpiresOn,
+		&i.Loan.DisbursedOn,
+		&i.Loan.NextEventOn,
+		&i.Loan.WorkflowID,
+		&i.Loan.AppliedOn,
+		&i.Loan.CreatedAt,
+		&i.BorrowerName,
+		&i.BorrowerIDNumber,
+		&i.BorrowerPhone,
+	)
+	return i, err
+}
+
+const listingList = `-- name: ListingList :many
+SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+FROM loans l JOIN users u ON u.id = l.borrower_id
+WHERE l.status = 'listed' AND ($1::bigint IS NULL OR l.id < $1)
+ORDER BY l.id DESC
+LIMIT $2
+`
+
+type ListingListParams struct {
+	BeforeID *int64
+	Lim      int32
+}
+
+type ListingListRow struct {
+	Loan             Loan
+	BorrowerName     string
+	BorrowerIDNumber string
+	BorrowerPhone    string
+}
+
+// Open listings, newest first, keyset-paginated by id.
+func (q *Queries) ListingList(ctx context.Context, arg ListingListParams) ([]ListingListRow, error) {
+	rows, err := q.db.Query(ctx, listingList, arg.BeforeID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListingListRow
+	for rows.Next() {
+		var i ListingListRow
+		if err := rows.Scan(
+			&i.Loan.ID,
+			&i.Loan.BorrowerID,
+			&i.Loan.GuarantorID,
+			&i.Loan.Amount,
+			&i.Loan.TermMonths,
+			&i.Loan.RepaymentMethod,
+			&i.Loan.Purpose,
+			&i.Loan.MonthlyIncome,
+			&i.Loan.Status,
+			&i.Loan.Grade,
+			&i.Loan.AnnualRate,
+			&i.Loan.CreditScore,
+			&i.Loan.Raised,
+			&i.Loan.Newbie,
+			&i.Loan.ListedOn,
+			&i.Loan.ListingExpiresOn,
+			&i.Loan.DisbursedOn,
+			&i.Loan.NextEventOn,
+			&i.Loan.WorkflowID,
+			&i.Loan.AppliedOn,
+			&i.Loan.CreatedAt,
+			&i.BorrowerName,
+			&i.BorrowerIDNumber,
+			&i.BorrowerPhone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const loanAdmitBid = `-- name: LoanAdmitBid :one
 UPDATE loans SET raised = raised + $1
 WHERE id = $2 AND status = 'listed' AND listing_expires_on > $3
@@ -536,14 +647,14 @@ func (q *Queries) LoanMarkFull(ctx context.Context, id int64) (Loan, error) {
 }
 
 const loanMinNextEvent = `-- name: LoanMinNextEvent :one
-SELECT min(next_event_on)::date AS next_on FROM loans WHERE next_event_on IS NOT NULL
+SELECT next_event_on FROM loans WHERE next_event_on IS NOT NULL ORDER BY next_event_on LIMIT 1
 `
 
-func (q *Queries) LoanMinNextEvent(ctx context.Context) (time.Time, error) {
+func (q *Queries) LoanMinNextEvent(ctx context.Context) (*time.Time, error) {
 	row := q.db.QueryRow(ctx, loanMinNextEvent)
-	var next_on time.Time
-	err := row.Scan(&next_on)
-	return next_on, err
+	var next_event_on *time.Time
+	err := row.Scan(&next_event_on)
+	return next_event_on, err
 }
 
 const loanOutstandingPrincipalByBorrower = `-- name: LoanOutstandingPrincipalByBorrower :one

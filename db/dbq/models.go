@@ -138,6 +138,15 @@ type Posting struct {
 	Counterpart  string
 }
 
+type Recharge struct {
+	ID           int64
+	UserID       int64
+	Amount       decimal.Decimal
+	Status       string
+	BusinessDate time.Time
+	CreatedAt    time.Time
+}
+
 type RepaymentAuthorization struct {
 	LoanID    int64
 	MaxAmount decimal.Decimal
@@ -164,4 +173,16 @@ type User struct {
 	CustodyAccountNo *string
 	CardNumber       *string
 	CreatedAt        time.Time
+}
+
+type Withdrawal struct {
+	ID           int64
+	UserID       int64
+	Amount       decimal.Decimal
+	Fee          decimal.Decimal
+	Route        string
+	Status       string
+	BusinessDate time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }

@@ -53,3 +53,6 @@ LEFT JOIN installments i ON i.loan_id = s.loan_id AND i.no = s.no
 WHERE b.investor_id = $1 AND b.status IN ('frozen', 'pending', 'disbursed')
 GROUP BY b.loan_id, b.id, b.amount, b.status, l.status
 ORDER BY b.id DESC;
+
+-- name: InstallmentListPastDue :many
+SELECT * FROM installments WHERE loan_id = $1 AND status IN ('pending', 'overdue') AND due_date < $2 ORDER BY no;

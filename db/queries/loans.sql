@@ -70,7 +70,7 @@ WHERE next_event_on IS NOT NULL AND next_event_on <= $1
 ORDER BY id;
 
 -- name: LoanMinNextEvent :one
-SELECT min(next_event_on)::date AS next_on FROM loans WHERE next_event_on IS NOT NULL;
+SELECT next_event_on FROM loans WHERE next_event_on IS NOT NULL ORDER BY next_event_on LIMIT 1;
 
 -- name: LoanHistoryInsert :exec
 INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, $2, $3, $4, $5)
@@ -107,3 +107,16 @@ RETURNING *;
 
 -- name: RepaymentAuthorizationGet :one
 SELECT * FROM repayment_authorizations WHERE loan_id = $1;
+
+-- name: ListingList :many
+-- Open listings, newest first, keyset-paginated by id.
+SELECT sqlc.embed(l), u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+FROM loans l JOIN users u ON u.id = l.borrower_id
+WHERE l.status = 'listed' AND (sqlc.narg(before_id)::bigint IS NULL OR l.id < sqlc.narg(before_id))
+ORDER BY l.id DESC
+LIMIT sqlc.arg(lim);
+
+-- name: ListingGet :one
+SELECT sqlc.embed(l), u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+FROM loans l JOIN users u ON u.id = l.borrower_id
+WHERE l.id = $1 AND l.listed_on IS NOT NULL;

@@ -1,0 +1,142 @@
+// Package accounts is what a user does with their custody sub-account:
+// open it at the bank (four-factor check), recharge from the bound card, and
+// withdraw. Every movement is asked of the bank under a request number derived
+// from the platform's own row id, and mirrored in the ledger.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/ledger"
+)
+
+// Service runs account operations.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *dbq.Queries
+	bank bank.Client
+	log  *slog.Logger
+}
+
+// New builds the service.
+func New(pool *pgxpool.Pool, b bank.Client, log *slog.Logger) *Service {
+	return &Service{pool: pool, q: dbq.New(pool), bank: b, log: log}
+}
+
+// OpenCustody opens the user's custody sub-account with the bank's
+// four-factor check (name, ID number, phone, card). Errors: validation_failed
+// (card fails Luhn), conflict (already open), four_factor_mismatch,
+// bank_unavailable.
+func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (string, error) {
+	u, err := s.q.UserGet(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	if !kyc.ValidCard(card) {
+		return "", errs.New(errs.ValidationFailed, "card_number fails its check digit")
+	}
+	if u.CustodyAccountNo != nil {
+		return "", errs.New(errs.Conflict, "a custody account is already open")
+	}
+	kind := bank.KindInvestor
+	if u.Role == "borrower" {
+		kind = bank.KindBorrower
+	}
+	res, err := s.bank.OpenAccount(ctx, bank.OpenAccountRequest{
+		RequestNo: bank.OpenAccount(userID), Kind: kind, Name: u.Name, IDNumber: u.IDNumber, Phone: u.Phone, CardNumber: card,
+	})
+	if err != nil {
+		return "", bankRefusal(err)
+	}
+	if _, err := s.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: userID, CustodyAccountNo: &res.AccountNo, CardNumber: &card}); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return "", errs.New(errs.Conflict, "a custody account is already open")
+		}
+		return "", err
+	}
+	return res.AccountNo, nil
+}
+
+// Recharge moves money from the user's bound card into their available
+// balance (同卡进出: the bank accepts only the bound card).
+func (s *Service) Recharge(ctx context.Context, userID int64, amount decimal.Decimal, today time.Time) (dbq.Recharge, error) {
+	u, err := s.q.UserGet(ctx, userID)
+	if err != nil {
+		return dbq.Recharge{}, err
+	}
+	if u.CustodyAccountNo == nil || u.CardNumber == nil {
+		return dbq.Recharge{}, errs.New(errs.NoCustodyAccount, "open a custody account first")
+	}
+	rc, err := s.q.RechargeInsert(ctx, dbq.RechargeInsertParams{UserID: userID, Amount: amount, BusinessDate: today})
+	if err != nil {
+		return rc, err
+	}
+	reqNo := bank.Recharge(rc.ID)
+	res, err := s.bank.Recharge(ctx, bank.RechargeRequest{RequestNo: reqNo, AccountNo: *u.CustodyAccountNo, CardNumber: *u.CardNumber, Amount: amount})
+	if err != nil {
+		var be *bank.Error
+		if errors.As(err, &be) && !be.Retryable {
+			rc, _ = s.q.RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "failed"})
+			return rc, bankRefusal(err)
+		}
+		// Unknown outcome: the row stays processing under its request number,
+		// and SettleRecharge finishes it from the bank's answer.
+		s.log.Warn("recharge unanswered; left processing", "recharge", rc.ID, "error", err)
+		return rc, nil
+	}
+	return s.settleRecharge(ctx, rc, res, today)
+}
+
+// settleRecharge records the bank's final answer for a recharge.
+func (s *Service) settleRecharge(ctx context.Context, rc dbq.Recharge, res bank.Result, today time.Time) (dbq.Recharge, error) {
+	switch res.Status {
+	case bank.StatusSucceeded:
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := ledger.Post(ctx, tx, ledger.Recharge(res.RequestNo, rc.UserID, rc.Amount, today)); err != nil {
+				return err
+			}
+			var err error
+			rc, err = s.q.WithTx(tx).RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "succeeded"})
+			if errors.Is(err, pgx.ErrNoRows) {
+				rc, err = s.q.WithTx(tx).RechargeGet(ctx, rc.ID)
+			}
+			return err
+		})
+		return rc, err
+	case bank.StatusFailed:
+		out, err := s.q.RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "failed"})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return rc, nil
+		}
+		return out, err
+	}
+	return rc, nil
+}
+
+// bankRefusal maps a bank error to the API's vocabulary.
+func bankRefusal(err error) error {
+	var be *bank.Error
+	if !errors.As(err, &be) || be.Retryable {
+		return errs.New(errs.BankUnavailable, "the bank did not answer; try again with the same Idempotency-Key")
+	}
+	switch be.Code {
+	case bank.CodeFourFactorMismatch:
+		return errs.New(errs.FourFactorMismatch, "the bank's four-factor check failed: %s", be.Message)
+	case bank.CodeInsufficientBalance:
+		return errs.New(errs.InsufficientBalance, "%s", be.Message)
+	case bank.CodeCardMismatch:
+		return errs.New(errs.ValidationFailed, "money comes in and goes out only through the bound card")
+	}
+	return errs.New(errs.Conflict, "the bank refused: %s", be.Message)
+}

@@ -1,0 +1,119 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/money"
+)
+
+// Shanghai is the platform time zone (DOMAIN.md "overdue").
+var Shanghai = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600) // China has had no DST since 1991
+	}
+	return loc
+}
+
+// Collection contact is allowed only from 08:00 to 20:00 platform time.
+const contactFromHour, contactUntilHour = 8, 20
+
+var stepNotes = map[string]string{
+	"reminder":          "repayment reminder sent (due in 3 days)",
+	"m1":                "M1 reminder sent",
+	"m2":                "M2: ops collection task opened",
+	"m3":                "M3: compensation due — guarantor or risk reserve (not yet automated; ops handle it by hand)",
+	"write_off_request": "more than 90 days past due: ops asked to write off",
+}
+
+// contactSteps are the steps that reach the borrower and so keep to contact hours.
+var contactSteps = map[string]bool{"reminder": true, "m1": true}
+
+// Collect performs one collection step and records it on the loan's history.
+// In wall-clock mode a contact step outside 08:00–20:00 Asia/Shanghai is put
+// off to 08:00 by a retry delay rather than sent at night.
+func (a *Activities) Collect(ctx context.Context, in CollectInput) error {
+	note, ok := stepNotes[in.Step]
+	if !ok {
+		return classify(errs.New(errs.ValidationFailed, "unknown collection step %q", in.Step))
+	}
+	if a.wall && contactSteps[in.Step] {
+		if wait := untilContactHours(a.now().In(Shanghai)); wait > 0 {
+			return temporal.NewApplicationErrorWithOptions("outside collection contact hours", "quiet_hours",
+				temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+		}
+	}
+	if in.DPD > 0 {
+		note = fmt.Sprintf("%s (DPD %d)", note, in.DPD)
+	}
+	loan, err := a.q.LoanGet(ctx, in.LoanID)
+	if err != nil {
+		return classify(err)
+	}
+	return classify(history(ctx, a.q, in.LoanID, in.Seq, loan.Status, in.Today, "collection: "+note))
+}
+
+// untilContactHours is how long to wait from t until contact is allowed.
+func untilContactHours(t time.Time) time.Duration {
+	h := t.Hour()
+	if h >= contactFromHour && h < contactUntilHour {
+		return 0
+	}
+	next := time.Date(t.Year(), t.Month(), t.Day(), contactFromHour, 0, 0, 0, t.Location())
+	if h >= contactUntilHour {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next.Sub(t)
+}
+
+// MarkOverdue marks every installment past its due date overdue and brings
+// its penalty interest up to today (DOMAIN.md "Penalty interest").
+func (a *Activities) MarkOverdue(ctx context.Context, in OverdueInput) error {
+	return classify(a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+		insts, err := q.InstallmentListPastDue(ctx, dbq.InstallmentListPastDueParams{LoanID: in.LoanID, DueDate: in.Today})
+		if err != nil {
+			return err
+		}
+		for _, i := range insts {
+			base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
+			if err := q.InstallmentSetOverdue(ctx, dbq.InstallmentSetOverdueParams{
+				LoanID: in.LoanID, No: i.No, Penalty: money.PenaltyForDays(base, days(i.DueDate, in.Today)),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// WriteOff closes the loan's outstanding receivables as loss (核销) after ops
+// approve. What is recovered later goes to the claim holders (a later issue).
+func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
+	return classify(a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
+		if err != nil {
+			return err
+		}
+		if loan.Status != "written_off" {
+			if _, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: "written_off", ID: in.LoanID, FromStatuses: []string{"overdue"}}); err != nil {
+				return err
+			}
+			if err := q.InstallmentWriteOff(ctx, in.LoanID); err != nil {
+				return err
+			}
+			if err := q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: in.LoanID}); err != nil {
+				return err
+			}
+		}
+		return history(ctx, q, in.LoanID, in.Seq, "written_off", in.Today, in.Note)
+	}))
+}

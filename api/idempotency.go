@@ -1,0 +1,104 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+)
+
+// idempotent replays the first answer to a POST carrying an Idempotency-Key
+// (API.md "Conventions"). The key is scoped to the caller; the same key with
+// another body is 409 idempotency_key_reused; a duplicate arriving while the
+// first is in flight is 409 conflict. 5xx answers are not stored, so the
+// client may retry them under the same key.
+func (s *Server) idempotent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 200 {
+			s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters"}))
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var owner int64 // 0: anonymous (register)
+		if u, ok := userFrom(r.Context()); ok {
+			owner = u.ID
+		}
+		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+		hash := hex.EncodeToString(sum[:])
+		ctx := r.Context()
+
+		_, err = s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{UserID: owner, Key: key, Method: r.Method, Path: r.URL.Path, RequestHash: hash})
+		if errors.Is(err, pgx.ErrNoRows) {
+			prev, err := s.Q.IdempotencyKeyGet(ctx, dbq.IdempotencyKeyGetParams{UserID: owner, Key: key})
+			switch {
+			case err != nil:
+				s.writeError(w, r, err)
+			case prev.RequestHash != hash:
+				s.writeError(w, r, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key was used with another request"))
+			case prev.StatusCode == nil:
+				s.writeError(w, r, errs.New(errs.Conflict, "a request with this Idempotency-Key is still in flight"))
+			default:
+				ct := "application/json"
+				if *prev.StatusCode >= 400 {
+					ct = "application/problem+json"
+				}
+				w.Header().Set("Content-Type", ct)
+				w.Header().Set("Idempotent-Replayed", "true")
+				w.WriteHeader(int(*prev.StatusCode))
+				_, _ = w.Write(prev.Response)
+			}
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		// The answer went out; store it even if the client hung up.
+		bg := context.WithoutCancel(r.Context())
+		if rec.status >= 500 {
+			_ = s.Q.IdempotencyKeyRelease(bg, dbq.IdempotencyKeyReleaseParams{UserID: owner, Key: key})
+			return
+		}
+		code := int32(rec.status)
+		if err := s.Q.IdempotencyKeyComplete(bg, dbq.IdempotencyKeyCompleteParams{UserID: owner, Key: key, StatusCode: &code, Response: rec.body.Bytes()}); err != nil {
+			s.Logger.Error("idempotency key not stored", "error", err)
+		}
+	})
+}
+
+// recorder keeps a copy of the answer for replay.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}

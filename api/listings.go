@@ -1,0 +1,172 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/kyc"
+)
+
+type maskedBorrower struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+	Phone    string `json:"phone"`
+}
+
+type listingItem struct {
+	LoanID          int64          `json:"loan_id"`
+	Status          string         `json:"status"`
+	Amount          string         `json:"amount"`
+	Raised          string         `json:"raised"`
+	Remaining       string         `json:"remaining"`
+	TermMonths      int32          `json:"term_months"`
+	AnnualRate      *string        `json:"annual_rate"`
+	Grade           *string        `json:"grade"`
+	RepaymentMethod string         `json:"repayment_method"`
+	Purpose         string         `json:"purpose"`
+	Newbie          bool           `json:"newbie"`
+	ExpiresAt       *time.Time     `json:"expires_at"`
+	Borrower        maskedBorrower `json:"borrower"`
+}
+
+// listing discloses a loan with its borrower masked (DOMAIN.md "Disclosure").
+func listing(l dbq.Loan, name, idNumber, phone string) listingItem {
+	return listingItem{
+		LoanID: l.ID, Status: l.Status, Amount: fmtMoney(l.Amount), Raised: fmtMoney(l.Raised),
+		Remaining: fmtMoney(l.Amount.Sub(l.Raised)), TermMonths: l.TermMonths, AnnualRate: rateString(l.AnnualRate),
+		Grade: l.Grade, RepaymentMethod: l.RepaymentMethod, Purpose: l.Purpose, Newbie: l.Newbie,
+		ExpiresAt: expiresAt(l.ListingExpiresOn),
+		Borrower:  maskedBorrower{Name: kyc.MaskName(name), IDNumber: kyc.MaskIDNumber(idNumber), Phone: kyc.MaskPhone(phone)},
+	}
+}
+
+const pageSize = 50
+
+func (s *Server) listingList(w http.ResponseWriter, r *http.Request) {
+	var before *int64
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		id, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || id <= 0 {
+			s.writeError(w, r, Validation(FieldError{Field: "cursor", Message: "not a cursor this API gave"}))
+			return
+		}
+		before = &id
+	}
+	rows, err := s.Q.ListingList(r.Context(), dbq.ListingListParams{BeforeID: before, Lim: pageSize + 1})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Items      []listingItem `json:"items"`
+		NextCursor *string       `json:"next_cursor"`
+	}{Items: []listingItem{}}
+	for i, row := range rows {
+		if i == pageSize {
+			c := strconv.FormatInt(rows[i-1].Loan.ID, 10)
+			out.NextCursor = &c
+			break
+		}
+		out.Items = append(out.Items, listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	row, err := s.Q.ListingGet(r.Context(), id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = errs.New(errs.NotFound, "no such listing")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone))
+}
+
+type bidRequest struct {
+	Amount string `json:"amount"`
+}
+
+type bidResponse struct {
+	BidID  int64  `json:"bid_id"`
+	LoanID int64  `json:"loan_id"`
+	Amount string `json:"amount"`
+	Status string `json:"status"`
+}
+
+func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := userFrom(ctx)
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.writeError(w, r, errs.New(errs.NotFound, "no such listing"))
+		return
+	}
+	var req bidRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
+		return
+	}
+	today, _, err := s.Clock.Today(ctx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	bid, err := s.Bids.Place(ctx, me.ID, id, amount, today)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, bidResponse{BidID: bid.ID, LoanID: bid.LoanID, Amount: fmtMoney(bid.Amount), Status: bid.Status})
+}
+
+type holdingItem struct {
+	LoanID            int64  `json:"loan_id"`
+	BidID             int64  `json:"bid_id"`
+	Principal         string `json:"principal"`
+	ReceivedPrincipal string `json:"received_principal"`
+	ReceivedInterest  string `json:"received_interest"`
+	PendingPrincipal  string `json:"pending_principal"`
+	PendingInterest   string `json:"pending_interest"`
+	Status            string `json:"status"`
+}
+
+// holdings lists the investor's claims. A bid still frozen is shown with its
+// whole amount pending as principal only once the loan is disbursed.
+func (s *Server) holdings(w http.ResponseWriter, r *http.Request) {
+	me, _ := userFrom(r.Context())
+	rows, err := s.Q.HoldingsByInvestor(r.Context(), me.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Items []holdingItem `json:"items"`
+	}{Items: []holdingItem{}}
+	for _, h := range rows {
+		status := h.BidStatus // pending / frozen until disbursed
+		if h.BidStatus == "disbursed" {
+			status = h.LoanStatus // repaying, overdue, repaid, written_off
+		}
+		out.Items = append(out.Items, holdingItem{
+			LoanID: h.LoanID, BidID: h.BidID, Principal: fmtMoney(h.Principal),
+			ReceivedPrincipal: fmtMoney(h.ReceivedPrincipal), ReceivedInterest: fmtMoney(h.ReceivedInterest),
+			PendingPrincipal: fmtMoney(h.PendingPrincipal), PendingInterest: fmtMoney(h.PendingInterest), Status: status,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,451 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/workflows"
+)
+
+// loanRoutes mounts the borrower's loan endpoints, the listings, and ops.
+func (s *Server) loanRoutes(r chi.Router) {
+	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans", s.loanCreate)
+	r.With(s.requireRole("borrower", "ops")).Get("/v1/loans/{id}", s.loanGet)
+	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/cancel", s.loanCancel)
+	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/loans/{id}/schedule", s.loanSchedule)
+	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
+	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/repayments", s.loanRepay)
+
+	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/listings", s.listingList)
+	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/listings/{id}", s.listingGet)
+	r.With(s.requireRole("investor"), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
+	r.With(s.requireRole("investor")).Get("/v1/me/holdings", s.holdings)
+
+	r.With(s.requireRole("ops")).Get("/v1/ops/loans", s.opsLoans)
+	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/due-diligence", s.opsDecision(workflows.UpdateDueDiligence))
+	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/full-tender-review", s.opsDecision(workflows.UpdateFullTenderReview))
+	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(workflows.UpdateWriteOff))
+	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.opsRetryDisbursement)
+	r.With(s.requireRole("ops")).Post("/v1/ops/clock/advance", s.clockAdvance)
+	r.Get("/v1/clock", s.clockGet)
+	r.Get("/v1/calculator/schedule", s.calculator)
+	r.Get("/v1/stats", s.stats)
+}
+
+type loanCreateRequest struct {
+	Amount          string `json:"amount"`
+	TermMonths      int    `json:"term_months"`
+	RepaymentMethod string `json:"repayment_method"`
+	Purpose         string `json:"purpose"`
+	MonthlyIncome   string `json:"monthly_income"`
+	GuarantorUserID *int64 `json:"guarantor_user_id"`
+}
+
+type loanCreateResponse struct {
+	LoanID     int64  `json:"loan_id"`
+	Status     string `json:"status"`
+	WorkflowID string `json:"workflow_id"`
+}
+
+func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := userFrom(ctx)
+	var req loanCreateRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var fields []FieldError
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		fields = append(fields, *fe)
+	} else if amount.LessThan(activities.MinLoanAmount) || amount.GreaterThan(activities.MaxLoanAmount) {
+		fields = append(fields, FieldError{Field: "amount", Message: "must be 1000.00 to 200000.00"})
+	}
+	if req.TermMonths < 1 || req.TermMonths > 36 {
+		fields = append(fields, FieldError{Field: "term_months", Message: "must be 1 to 36"})
+	}
+	if _, err := money.ParseMethod(req.RepaymentMethod); err != nil {
+		fields = append(fields, FieldError{Field: "repayment_method", Message: "must be equal_installment, equal_principal, interest_only or bullet"})
+	}
+	if p := strings.TrimSpace(req.Purpose); p == "" || len(p) > 500 {
+		fields = append(fields, FieldError{Field: "purpose", Message: "required, at most 500 bytes"})
+	}
+	income, fe := parseMoney("monthly_income", req.MonthlyIncome)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	if req.GuarantorUserID != nil && *req.GuarantorUserID == me.ID {
+		fields = append(fields, FieldError{Field: "guarantor_user_id", Message: "a borrower cannot guarantee their own loan"})
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	if me.CustodyAccountNo == nil {
+		s.writeError(w, r, errs.New(errs.NoCustodyAccount, "open a custody account before applying"))
+		return
+	}
+	if req.GuarantorUserID != nil {
+		if _, err := s.Q.UserGet(ctx, *req.GuarantorUserID); err != nil {
+			s.writeError(w, r, Validation(FieldError{Field: "guarantor_user_id", Message: "no such user"}))
+			return
+		}
+	}
+	today, _, err := s.Clock.Today(ctx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	owed, err := s.Q.LoanOutstandingPrincipalByBorrower(ctx, dbq.LoanOutstandingPrincipalByBorrowerParams{BorrowerID: me.ID, ID: 0})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if owed.Add(amount).GreaterThan(activities.BorrowerPrincipalCap) {
+		s.writeError(w, r, errs.New(errs.LimitExceeded, "outstanding principal would be %s, over the %s cap",
+			owed.Add(amount).StringFixed(2), activities.BorrowerPrincipalCap.StringFixed(2)))
+		return
+	}
+
+	var loan dbq.Loan
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		q := s.Q.WithTx(tx)
+		var err error
+		loan, err = q.LoanInsert(ctx, dbq.LoanInsertParams{
+			BorrowerID: me.ID, GuarantorID: req.GuarantorUserID, Amount: amount, TermMonths: int32(req.TermMonths),
+			RepaymentMethod: req.RepaymentMethod, Purpose: strings.TrimSpace(req.Purpose), MonthlyIncome: income,
+			WorkflowID: fmt.Sprintf("pending-%d-%d", me.ID, time.Now().UnixNano()), AppliedOn: today,
+		})
+		if err != nil {
+			return err
+		}
+		loan.WorkflowID = workflows.LoanWorkflowID(loan.ID)
+		if err := q.LoanSetWorkflowID(ctx, dbq.LoanSetWorkflowIDParams{ID: loan.ID, WorkflowID: loan.WorkflowID}); err != nil {
+			return err
+		}
+		return q.LoanHistoryInsert(ctx, dbq.LoanHistoryInsertParams{LoanID: loan.ID, Seq: 0, Status: workflows.StatusSubmitted, BusinessDate: today, Note: "application received"})
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    loan.WorkflowID,
+		TaskQueue:             workflows.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SALoanStatus.ValueSet(workflows.StatusSubmitted),
+			workflows.SALoanBorrowerID.ValueSet(me.ID),
+			workflows.SALoanAmountFen.ValueSet(amount.Shift(2).IntPart()),
+		),
+	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: me.ID, Amount: amount, Today: today})
+	if err != nil {
+		// No workflow means nobody would ever move this loan: close it now.
+		s.Logger.Error("start loan workflow", "loan", loan.ID, "error", err)
+		_, _ = s.Q.LoanSetStatus(context.WithoutCancel(ctx), dbq.LoanSetStatusParams{ToStatus: workflows.StatusCancelled, ID: loan.ID, FromStatuses: []string{workflows.StatusSubmitted}})
+		s.writeError(w, r, errs.New(errs.BankUnavailable, "the loan could not be started; try again"))
+		return
+	}
+	writeJSON(w, http.StatusCreated, loanCreateResponse{LoanID: loan.ID, Status: loan.Status, WorkflowID: loan.WorkflowID})
+}
+
+type historyItem struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Date   string    `json:"business_date"`
+	Note   string    `json:"note"`
+}
+
+type loanResponse struct {
+	LoanID           int64         `json:"loan_id"`
+	Status           string        `json:"status"`
+	Amount           string        `json:"amount"`
+	TermMonths       int32         `json:"term_months"`
+	RepaymentMethod  string        `json:"repayment_method"`
+	Purpose          string        `json:"purpose"`
+	Grade            *string       `json:"grade"`
+	AnnualRate       *string       `json:"annual_rate"`
+	Raised           string        `json:"raised"`
+	Newbie           bool          `json:"newbie"`
+	ListingExpiresAt *time.Time    `json:"listing_expires_at"`
+	DisbursedOn      *string       `json:"disbursed_on"`
+	WorkflowID       string        `json:"workflow_id"`
+	History          []historyItem `json:"history"`
+}
+
+// loanFor loads a loan the caller may see: its borrower or ops. Anyone else
+// gets 404, not 403, so loan numbers reveal nothing (API.md "Conventions").
+func (s *Server) loanFor(r *http.Request) (dbq.Loan, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return dbq.Loan{}, errs.New(errs.NotFound, "no such loan")
+	}
+	loan, err := s.Q.LoanGet(r.Context(), id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return loan, errs.New(errs.NotFound, "no such loan")
+	}
+	if err != nil {
+		return loan, err
+	}
+	me, _ := userFrom(r.Context())
+	if me.Role != "ops" && loan.BorrowerID != me.ID {
+		return loan, errs.New(errs.NotFound, "no such loan")
+	}
+	return loan, nil
+}
+
+func (s *Server) loanGet(w http.ResponseWriter, r *http.Request) {
+	loan, err := s.loanFor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	hist, err := s.Q.LoanHistoryList(r.Context(), loan.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp := loanResponse{
+		LoanID: loan.ID, Status: loan.Status, Amount: fmtMoney(loan.Amount), TermMonths: loan.TermMonths,
+		RepaymentMethod: loan.RepaymentMethod, Purpose: loan.Purpose, Grade: loan.Grade, Raised: fmtMoney(loan.Raised),
+		Newbie: loan.Newbie, WorkflowID: loan.WorkflowID, History: []historyItem{},
+		ListingExpiresAt: expiresAt(loan.ListingExpiresOn), AnnualRate: rateString(loan.AnnualRate),
+	}
+	if loan.DisbursedOn != nil {
+		d := loan.DisbursedOn.Format(time.DateOnly)
+		resp.DisbursedOn = &d
+	}
+	for _, h := range hist {
+		resp.History = append(resp.History, historyItem{Status: h.Status, At: h.At, Date: h.BusinessDate.Format(time.DateOnly), Note: h.Note})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// expiresAt: a listing closes at the start of its expiry date, platform time.
+func expiresAt(d *time.Time) *time.Time {
+	if d == nil {
+		return nil
+	}
+	t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, activities.Shanghai)
+	return &t
+}
+
+func rateString(d *decimal.Decimal) *string {
+	if d == nil {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
+func (s *Server) loanCancel(w http.ResponseWriter, r *http.Request) {
+	loan, err := s.loanFor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	today, _, err := s.Clock.Today(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var reply workflows.StatusReply
+	if err := s.update(r.Context(), loan, workflows.UpdateCancel, workflows.TodayRequest{Today: today}, &reply); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
+
+// update sends an update to the loan's workflow and waits for its answer,
+// turning the workflow's refusals back into domain errors.
+func (s *Server) update(ctx context.Context, loan dbq.Loan, name string, arg, reply any) error {
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: loan.WorkflowID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, reply)
+	}
+	var ae *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae) && ae.Type() != "":
+		return errs.New(ae.Type(), "%s", ae.Message())
+	case errors.As(err, &nf):
+		return errs.New(errs.InvalidState, "the loan is %s", loan.Status)
+	}
+	return err
+}
+
+type installmentResponse struct {
+	No        int32  `json:"no"`
+	DueDate   string `json:"due_date"`
+	Principal string `json:"principal"`
+	Interest  string `json:"interest"`
+	Penalty   string `json:"penalty"`
+	Paid      string `json:"paid"`
+	Status    string `json:"status"`
+}
+
+func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := userFrom(ctx)
+	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	loan, err := s.Q.LoanGet(ctx, id)
+	if err == nil && me.Role != "ops" && loan.BorrowerID != me.ID {
+		var holds bool
+		if holds, err = s.Q.BidExistsForInvestor(ctx, dbq.BidExistsForInvestorParams{LoanID: id, InvestorID: me.ID}); err == nil && !holds {
+			err = pgx.ErrNoRows
+		}
+	}
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = errs.New(errs.NotFound, "no such loan")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	today, _, err := s.Clock.Today(ctx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	insts, err := s.Q.InstallmentList(ctx, loan.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Installments []installmentResponse `json:"installments"`
+	}{Installments: []installmentResponse{}}
+	for _, i := range insts {
+		penalty := i.Penalty
+		if (i.Status == "pending" || i.Status == "overdue") && today.After(i.DueDate) {
+			// Penalty accrues daily; show it as of today, not as of the last collection step.
+			base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
+			penalty = money.PenaltyForDays(base, int(today.Sub(i.DueDate)/(24*time.Hour)))
+		}
+		status := i.Status
+		if status == "pending" && today.After(i.DueDate) {
+			status = "overdue"
+		}
+		out.Installments = append(out.Installments, installmentResponse{
+			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
+			Penalty: fmtMoney(penalty), Paid: fmtMoney(i.PaidPrincipal.Add(i.PaidInterest).Add(i.PaidPenalty)), Status: status,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type authorizationRequest struct {
+	MaxAmount string `json:"max_amount"`
+	ExpiresOn string `json:"expires_on"`
+}
+
+type authorizationResponse struct {
+	LoanID    int64  `json:"loan_id"`
+	MaxAmount string `json:"max_amount"`
+	ExpiresOn string `json:"expires_on"`
+}
+
+func (s *Server) loanAuthorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	loan, err := s.loanFor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req authorizationRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	today, _, err := s.Clock.Today(ctx)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var fields []FieldError
+	max, fe := parseMoney("max_amount", req.MaxAmount)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	expires, perr := time.Parse(time.DateOnly, req.ExpiresOn)
+	if perr != nil {
+		fields = append(fields, FieldError{Field: "expires_on", Message: "must be a date YYYY-MM-DD"})
+	} else if expires.Before(today) {
+		fields = append(fields, FieldError{Field: "expires_on", Message: "must not be in the past"})
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	if activities.Terminal[loan.Status] {
+		s.writeError(w, r, errs.New(errs.InvalidState, "the loan is %s", loan.Status))
+		return
+	}
+	auth, err := s.Q.RepaymentAuthorizationUpsert(ctx, dbq.RepaymentAuthorizationUpsertParams{LoanID: loan.ID, MaxAmount: max, ExpiresOn: expires})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, authorizationResponse{LoanID: loan.ID, MaxAmount: fmtMoney(auth.MaxAmount), ExpiresOn: auth.ExpiresOn.Format(time.DateOnly)})
+}
+
+type repaymentRequest struct {
+	Kind string `json:"kind"`
+}
+
+type repaymentResponse struct {
+	Amount string `json:"amount"`
+	Status string `json:"status"`
+}
+
+func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
+	loan, err := s.loanFor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req repaymentRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Kind != activities.RepayNext && req.Kind != activities.RepayPayoff {
+		s.writeError(w, r, Validation(FieldError{Field: "kind", Message: "must be next or payoff"}))
+		return
+	}
+	today, _, err := s.Clock.Today(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var reply workflows.RepayReply
+	if err := s.update(r.Context(), loan, workflows.UpdateRepay, workflows.RepayRequest{Kind: req.Kind, Today: today}, &reply); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, repaymentResponse{Amount: fmtMoney(reply.Amount), Status: reply.Status})
+}

@@ -1,0 +1,255 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/workflows"
+)
+
+var loanStatuses = map[string]bool{
+	workflows.StatusSubmitted: true, workflows.StatusScreening: true, workflows.StatusRejected: true,
+	workflows.StatusDueDiligence: true, workflows.StatusApproved: true, workflows.StatusListed: true,
+	workflows.StatusExpired: true, workflows.StatusFull: true, workflows.StatusFullReview: true,
+	workflows.StatusReviewRejected: true, workflows.StatusDisbursing: true, workflows.StatusRepaying: true,
+	workflows.StatusOverdue: true, workflows.StatusRepaid: true, workflows.StatusWrittenOff: true, workflows.StatusCancelled: true,
+}
+
+type opsLoanItem struct {
+	LoanID     int64   `json:"loan_id"`
+	BorrowerID int64   `json:"borrower_id"`
+	Status     string  `json:"status"`
+	Amount     string  `json:"amount"`
+	TermMonths int32   `json:"term_months"`
+	Grade      *string `json:"grade"`
+	AnnualRate *string `json:"annual_rate"`
+	Raised     string  `json:"raised"`
+	AppliedOn  string  `json:"applied_on"`
+	WorkflowID string  `json:"workflow_id"`
+}
+
+// opsLoans is the ops work queue. It reads PostgreSQL, not Temporal
+// visibility, which is only eventually consistent (TEMPORAL.md).
+func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
+	status := r.URL.Query().Get("status")
+	if !loanStatuses[status] {
+		s.writeError(w, r, Validation(FieldError{Field: "status", Message: "must be a loan status"}))
+		return
+	}
+	loans, err := s.Q.LoanListByStatus(r.Context(), dbq.LoanListByStatusParams{Status: status, Limit: 500})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Items []opsLoanItem `json:"items"`
+	}{Items: []opsLoanItem{}}
+	for _, l := range loans {
+		out.Items = append(out.Items, opsLoanItem{
+			LoanID: l.ID, BorrowerID: l.BorrowerID, Status: l.Status, Amount: fmtMoney(l.Amount), TermMonths: l.TermMonths,
+			Grade: l.Grade, AnnualRate: rateString(l.AnnualRate), Raised: fmtMoney(l.Raised),
+			AppliedOn: l.AppliedOn.Format(time.DateOnly), WorkflowID: l.WorkflowID,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type decisionRequest struct {
+	Decision   string  `json:"decision"`
+	Grade      *string `json:"grade"`
+	AnnualRate *string `json:"annual_rate"`
+	Note       string  `json:"note"`
+}
+
+var maxAnnualRate = decimal.RequireFromString("0.24") // the judicial protection line for private lending
+
+// opsDecision answers due diligence, full-tender review and write-off. Only
+// due diligence may change the grade and rate.
+func (s *Server) opsDecision(update string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		loan, err := s.loanFor(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req decisionRequest
+		if err := decodeJSON(r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var fields []FieldError
+		if req.Decision != "approve" && req.Decision != "reject" {
+			fields = append(fields, FieldError{Field: "decision", Message: "must be approve or reject"})
+		}
+		if len(req.Note) > 2000 {
+			fields = append(fields, FieldError{Field: "note", Message: "at most 2000 bytes"})
+		}
+		d := workflows.Decision{Decision: req.Decision, Note: req.Note}
+		if update != workflows.UpdateDueDiligence && (req.Grade != nil || req.AnnualRate != nil) {
+			fields = append(fields, FieldError{Field: "grade", Message: "grade and rate change only at due diligence"})
+		}
+		if req.Grade != nil {
+			if _, err := money.TermsFor(money.Grade(*req.Grade)); err != nil {
+				fields = append(fields, FieldError{Field: "grade", Message: "must be A to E"})
+			}
+			d.Grade = *req.Grade
+		}
+		if req.AnnualRate != nil {
+			rate, err := decimal.NewFromString(*req.AnnualRate)
+			if err != nil || rate.Sign() < 0 || rate.GreaterThan(maxAnnualRate) || rate.Exponent() < -6 {
+				fields = append(fields, FieldError{Field: "annual_rate", Message: "must be a decimal from 0 to 0.24, at most 6 places"})
+			}
+			d.AnnualRate = &rate
+		}
+		if len(fields) > 0 {
+			s.writeError(w, r, Validation(fields...))
+			return
+		}
+		if d.Today, _, err = s.Clock.Today(r.Context()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var reply workflows.StatusReply
+		if err := s.update(r.Context(), loan, update, d, &reply); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, reply)
+	}
+}
+
+func (s *Server) opsRetryDisbursement(w http.ResponseWriter, r *http.Request) {
+	loan, err := s.loanFor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	today, _, err := s.Clock.Today(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var reply workflows.StatusReply
+	if err := s.update(r.Context(), loan, workflows.UpdateRetryDisbursal, workflows.TodayRequest{Today: today}, &reply); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, reply)
+}
+
+type clockResponse struct {
+	Today string `json:"today"`
+	Mode  string `json:"mode"`
+}
+
+func (s *Server) clockGet(w http.ResponseWriter, r *http.Request) {
+	today, mode, err := s.Clock.Today(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, clockResponse{Today: today.Format(time.DateOnly), Mode: mode})
+}
+
+type clockAdvanceRequest struct {
+	To string `json:"to"`
+}
+
+// clockAdvance answers only once every loan has handled every event due up
+// to the new date (API.md "Sandbox clock").
+func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
+	var req clockAdvanceRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := time.Parse(time.DateOnly, req.To)
+	if err != nil {
+		s.writeError(w, r, Validation(FieldError{Field: "to", Message: "must be a date YYYY-MM-DD"}))
+		return
+	}
+	_, mode, err := s.Clock.Today(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if mode != clock.Sandbox {
+		s.writeError(w, r, errs.New(errs.InvalidState, "the clock is in %s mode; only a sandbox clock is advanced by hand", mode))
+		return
+	}
+	if err := s.Clock.Advance(r.Context(), to); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.clockGet(w, r)
+}
+
+type calcInstallment struct {
+	No                 int    `json:"no"`
+	DueDate            string `json:"due_date"`
+	Principal          string `json:"principal"`
+	Interest           string `json:"interest"`
+	Payment            string `json:"payment"`
+	RemainingPrincipal string `json:"remaining_principal"`
+}
+
+// calculator shows a schedule before anyone applies (DOMAIN.md "Money rules").
+func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var fields []FieldError
+	principal, fe := parseMoney("principal", q.Get("principal"))
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	rate, err := decimal.NewFromString(q.Get("annual_rate"))
+	if err != nil || rate.Sign() < 0 || rate.GreaterThan(decimal.NewFromInt(1)) || rate.Exponent() < -6 {
+		fields = append(fields, FieldError{Field: "annual_rate", Message: "must be a decimal from 0 to 1 (0.12 = 12%), at most 6 places"})
+	}
+	term, err := strconv.Atoi(q.Get("term_months"))
+	if err != nil || term < 1 || term > 36 {
+		fields = append(fields, FieldError{Field: "term_months", Message: "must be a whole number from 1 to 36"})
+	}
+	method, err := money.ParseMethod(q.Get("method"))
+	if err != nil {
+		fields = append(fields, FieldError{Field: "method", Message: "must be equal_installment, equal_principal, interest_only or bullet"})
+	}
+	start := time.Now()
+	if sd := q.Get("start_date"); sd != "" {
+		if start, err = time.Parse(time.DateOnly, sd); err != nil {
+			fields = append(fields, FieldError{Field: "start_date", Message: "must be a real date YYYY-MM-DD"})
+		}
+	} else if today, _, err := s.Clock.Today(r.Context()); err == nil {
+		start = today
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	sched, err := money.Schedule(principal, rate, term, method, clock.Date(start))
+	if err != nil {
+		s.writeError(w, r, Validation(FieldError{Field: "principal", Message: err.Error()}))
+		return
+	}
+	out := struct {
+		Installments  []calcInstallment `json:"installments"`
+		TotalInterest string            `json:"total_interest"`
+		TotalPayment  string            `json:"total_payment"`
+	}{Installments: []calcInstallment{}}
+	totalI, totalP := decimal.Zero, decimal.Zero
+	for _, i := range sched {
+		totalI, totalP = totalI.Add(i.Interest), totalP.Add(i.Payment)
+		out.Installments = append(out.Installments, calcInstallment{
+			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
+			Payment: fmtMoney(i.Payment), RemainingPrincipal: fmtMoney(i.RemainingPrincipal),
+		})
+	}
+	out.TotalInterest, out.TotalPayment = fmtMoney(totalI), fmtMoney(totalP)
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,107 @@
+// Package api is the HTTP API of API.md: chi handlers closed over the
+// server's dependencies, problem+json errors with stable codes, bearer-token
+// auth by role, and Idempotency-Key replay for every creating POST.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/lendflow/lendflow/accounts"
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/bidding"
+	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/db/dbq"
+)
+
+// Deps are what the handlers need.
+type Deps struct {
+	Pool       *pgxpool.Pool
+	Q          *dbq.Queries
+	Logger     *slog.Logger
+	Temporal   client.Client
+	Bank       bank.Client
+	Clock      *clock.Clock
+	Bids       *bidding.Service
+	Accounts   *accounts.Service
+	HMACSecret []byte
+	// Checks are readiness probes by name (postgres, temporal, bank).
+	Checks map[string]func(context.Context) error
+}
+
+// Server serves the API.
+type Server struct{ Deps }
+
+// New builds a server.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return &Server{Deps: d}
+}
+
+// Handler is the router with its middleware.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, NewProblem(http.StatusNotFound, "not_found", "no such endpoint"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here"))
+	})
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/openapi.yaml", serveOpenAPI)
+	r.With(s.idempotent).Post("/v1/auth/register", s.register)
+	r.Post("/v1/auth/login", s.login)
+	r.With(s.requireRole("investor")).Post("/v1/me/risk-assessment", s.riskAssessment)
+	s.accountRoutes(r)
+	s.loanRoutes(r)
+	return r
+}
+
+// recoverer turns a panic into a 500 problem that carries no internals.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "panic", v)
+				s.writeError(w, r, NewProblem(http.StatusInternalServerError, "internal", "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz checks Postgres, Temporal and the bank; 503 names what failed.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	out := map[string]string{}
+	status := http.StatusOK
+	for name, check := range s.Checks {
+		if err := check(ctx); err != nil {
+			out[name] = "unavailable"
+			status = http.StatusServiceUnavailable
+			s.Logger.Warn("readiness", "check", name, "error", err)
+		} else {
+			out[name] = "ok"
+		}
+	}
+	writeJSON(w, status, out)
+}

@@ -1,0 +1,91 @@
+// Package app wires the platform's processes from configuration: the API,
+// the worker, the bank simulator and migrations. cmd/lendflow and the
+// end-to-end test both start processes through it.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lendflow/lendflow/clock"
+)
+
+// Config is every setting, read from the environment (README "Configuration").
+type Config struct {
+	DatabaseURL       string // DATABASE_URL
+	BankDatabaseURL   string // BANK_DATABASE_URL, default DATABASE_URL (schema banksim)
+	TemporalAddress   string // TEMPORAL_ADDRESS
+	TemporalNamespace string // TEMPORAL_NAMESPACE
+	BankURL           string // BANK_URL: where the platform reaches the bank
+	BankListen        string // BANK_LISTEN: where the simulator serves
+	BankCallbackURL   string // BANK_CALLBACK_URL: where the bank posts results
+	BankHMACSecret    string // BANK_HMAC_SECRET: signs bank callbacks; no default
+	APIListen         string // API_LISTEN
+	ClockMode         string // CLOCK_MODE: sandbox | wall
+	ClockStart        time.Time
+	OpsEmail          string // OPS_EMAIL: bootstrap ops user
+	OpsPassword       string // OPS_PASSWORD
+}
+
+// FromEnv reads the configuration with the defaults of a local dev stack.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lendflow?sslmode=disable"),
+		TemporalAddress:   env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		BankURL:           env("BANK_URL", "http://127.0.0.1:8090"),
+		BankListen:        env("BANK_LISTEN", "127.0.0.1:8090"),
+		BankCallbackURL:   env("BANK_CALLBACK_URL", "http://127.0.0.1:8080/v1/bank/callbacks"),
+		BankHMACSecret:    os.Getenv("BANK_HMAC_SECRET"),
+		APIListen:         env("API_LISTEN", "127.0.0.1:8080"),
+		ClockMode:         env("CLOCK_MODE", clock.Sandbox),
+		OpsEmail:          os.Getenv("OPS_EMAIL"),
+		OpsPassword:       os.Getenv("OPS_PASSWORD"),
+	}
+	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
+	c.ClockStart = clock.Date(time.Now())
+	if s := os.Getenv("CLOCK_START"); s != "" {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return c, fmt.Errorf("CLOCK_START %q: want YYYY-MM-DD", s)
+		}
+		c.ClockStart = d
+	}
+	return c, nil
+}
+
+// Validate checks what the given process needs.
+func (c Config) Validate(process string) error {
+	var errs []error
+	need := func(name, v string) {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required for %s", name, process))
+		}
+	}
+	need("DATABASE_URL", c.DatabaseURL)
+	switch process {
+	case "api", "worker", "dev":
+		need("TEMPORAL_ADDRESS", c.TemporalAddress)
+		need("BANK_URL", c.BankURL)
+		need("BANK_HMAC_SECRET", c.BankHMACSecret)
+		if c.ClockMode != clock.Sandbox && c.ClockMode != clock.Wall {
+			errs = append(errs, fmt.Errorf("CLOCK_MODE %q: want sandbox or wall", c.ClockMode))
+		}
+	case "bank":
+		need("BANK_HMAC_SECRET", c.BankHMACSecret)
+		need("BANK_CALLBACK_URL", c.BankCallbackURL)
+	}
+	if (c.OpsEmail == "") != (c.OpsPassword == "") {
+		errs = append(errs, errors.New("OPS_EMAIL and OPS_PASSWORD go together"))
+	}
+	return errors.Join(errs...)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

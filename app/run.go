@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/lendflow/lendflow/accounts"
+	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/api"
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/bank/sim"
+	"github.com/lendflow/lendflow/bidding"
+	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/worker"
+)
+
+// Migrate applies the platform's migrations.
+func Migrate(ctx context.Context, c Config) error {
+	pool, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	pool.Close()
+	return nil
+}
+
+// openDB connects and migrates: every process applies the embedded
+// migrations at start, serialized by an advisory lock.
+func openDB(ctx context.Context, c Config) (*pgxpool.Pool, error) {
+	pool, err := db.Open(ctx, c.DatabaseURL, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, pool, db.Migrations(), "schema_migrations"); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+func dialTemporal(c Config, log *slog.Logger) (client.Client, error) {
+	return client.Dial(client.Options{
+		HostPort:  c.TemporalAddress,
+		Namespace: c.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(log),
+	})
+}
+
+// RunWorker runs the loan workflow worker until ctx ends. In wall-clock mode
+// it also turns the business date at Asia/Shanghai midnight.
+func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
+	pool, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := dialTemporal(c, log)
+	if err != nil {
+		return fmt.Errorf("temporal: %w", err)
+	}
+	defer tc.Close()
+	bc := bank.NewHTTPClient(c.BankURL, nil)
+	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
+	if c.ClockMode == clock.Wall {
+		go clock.New(pool, tc, nil, log).RunWall(ctx, 30*time.Second)
+	}
+	w := worker.New(tc, acts)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// APIServer is a wired API, for cmd and tests.
+type APIServer struct {
+	Handler http.Handler
+	Clock   *clock.Clock
+	close   func()
+}
+
+// Close releases the server's connections.
+func (s *APIServer) Close() { s.close() }
+
+// NewAPI wires the HTTP API: database, Temporal, bank, clock, bootstrap ops user.
+func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error) {
+	pool, err := openDB(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := dialTemporal(c, log)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+	bc := bank.NewHTTPClient(c.BankURL, nil)
+	var bankClock clock.BankClock
+	if c.ClockMode == clock.Sandbox {
+		bankClock = bc
+	}
+	clk := clock.New(pool, tc, bankClock, log)
+	if err := clk.Init(ctx, c.ClockMode, c.ClockStart); err != nil {
+		pool.Close()
+		tc.Close()
+		return nil, err
+	}
+	if c.ClockMode == clock.Sandbox && bankClock != nil {
+		if today, _, err := clk.Today(ctx); err == nil {
+			if err := bankClock.SetClock(ctx, today); err != nil {
+				log.Warn("bank clock not set; is the bank up?", "error", err)
+			}
+		}
+	}
+	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
+	srv := api.New(api.Deps{
+		Pool: pool, Q: dbq.New(pool), Logger: log,
+		Temporal: tc, Bank: bc, Clock: clk,
+		Bids:       bidding.New(pool, bc, tc, acts, log),
+		Accounts:   accounts.New(pool, bc, log),
+		HMACSecret: []byte(c.BankHMACSecret),
+		Checks: map[string]func(context.Context) error{
+			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
+			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },
+			"bank":     func(ctx context.Context) error { _, err := bc.Balance(ctx, bank.AccountFee); return err },
+		},
+	})
+	if c.OpsEmail != "" {
+		if err := srv.EnsureOpsUser(ctx, c.OpsEmail, c.OpsPassword); err != nil {
+			pool.Close()
+			tc.Close()
+			return nil, fmt.Errorf("bootstrap ops user: %w", err)
+		}
+	}
+	return &APIServer{Handler: srv.Handler(), Clock: clk, close: func() { tc.Close(); pool.Close() }}, nil
+}
+
+// RunAPI serves the API until ctx ends.
+func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
+	s, err := NewAPI(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return serve(ctx, c.APIListen, s.Handler, log)
+}
+
+// RunBank serves the custody bank simulator until ctx ends.
+func RunBank(ctx context.Context, c Config, log *slog.Logger) error {
+	s, err := sim.Open(ctx, sim.Config{
+		DatabaseURL: c.BankDatabaseURL, Listen: c.BankListen,
+		CallbackURL: c.BankCallbackURL, HMACSecret: []byte(c.BankHMACSecret),
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return serve(ctx, c.BankListen, s.Handler(), log)
+}
+
+// serve runs an HTTP server with timeouts, and shuts it down gracefully.
+func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	log.Info("listening", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// RunDev runs the bank, the worker and the API in one process.
+func RunDev(ctx context.Context, c Config, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	go func() { errc <- RunBank(ctx, c, log.With("process", "bank")) }()
+	go func() { errc <- RunWorker(ctx, c, log.With("process", "worker")) }()
+	go func() { errc <- RunAPI(ctx, c, log.With("process", "api")) }()
+	err := <-errc
+	cancel()
+	return err
+}

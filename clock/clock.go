@@ -1,0 +1,233 @@
+// Package clock is the platform's business date (API.md "Sandbox clock").
+//
+// Loan workflows never read a wall clock for business dates: they hear the
+// date from the advance-clock update. Advance walks the date forward event by
+// event — to the earliest next_event_on any loan has published, then the next —
+// and at each stop waits until every loan due that day has handled it. In
+// sandbox mode ops call Advance; in wall mode RunWall calls it when the
+// Asia/Shanghai calendar day turns. The workflow code is the same in both.
+package clock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/workflows"
+)
+
+// Modes.
+const (
+	Wall    = "wall"
+	Sandbox = "sandbox"
+)
+
+// Shanghai is the platform time zone.
+var Shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+// BankClock moves the custody bank simulator's business date with ours, so its
+// reconciliation files are dated as the platform's movements are.
+type BankClock interface {
+	SetClock(ctx context.Context, today time.Time) error
+}
+
+// Clock reads and advances the business date.
+type Clock struct {
+	pool     *pgxpool.Pool
+	q        *dbq.Queries
+	temporal client.Client
+	bank     BankClock // nil: no bank clock to move
+	log      *slog.Logger
+	mu       sync.Mutex
+	// parallel is how many loans are told of a new date at once.
+	parallel int
+}
+
+// New builds a clock.
+func New(pool *pgxpool.Pool, tc client.Client, bank BankClock, log *slog.Logger) *Clock {
+	return &Clock{pool: pool, q: dbq.New(pool), temporal: tc, bank: bank, log: log, parallel: 8}
+}
+
+// Date is the civil date of t in the platform time zone, as midnight UTC.
+func Date(t time.Time) time.Time {
+	y, m, d := t.In(Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Init stores the mode and, on first start only, the starting date.
+func (c *Clock) Init(ctx context.Context, mode string, start time.Time) error {
+	if mode != Wall && mode != Sandbox {
+		return fmt.Errorf("clock mode %q: want wall or sandbox", mode)
+	}
+	if mode == Wall {
+		start = Date(time.Now())
+	}
+	_, err := c.q.ClockInit(ctx, dbq.ClockInitParams{Mode: mode, Today: start})
+	return err
+}
+
+// Today is the business date and the mode.
+func (c *Clock) Today(ctx context.Context) (time.Time, string, error) {
+	row, err := c.q.ClockGet(ctx)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	return row.Today, row.Mode, nil
+}
+
+// Advance moves the business date to `to` and returns once every loan has
+// handled every event due up to it. Advances are serialized; a date in the past
+// is refused.
+func (c *Clock) Advance(ctx context.Context, to time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	// Two API replicas must not advance at once.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(7431)`); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7431)`) //nolint:errcheck
+
+	today, _, err := c.Today(ctx)
+	if err != nil {
+		return err
+	}
+	if to.Before(today) {
+		return errs.New(errs.ValidationFailed, "the clock is at %s; it never goes back", today.Format(time.DateOnly))
+	}
+	for stops := 0; ; stops++ {
+		if stops > 100000 {
+			return errors.New("clock: too many stops; a loan is not moving its next event forward")
+		}
+		stop := to
+		next, err := c.q.LoanMinNextEvent(ctx)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if next != nil && next.Before(stop) {
+			stop = *next
+			if stop.Before(today) {
+				stop = today
+			}
+		}
+		if err := c.setToday(ctx, stop); err != nil {
+			return err
+		}
+		today = stop
+		due, err := c.q.LoanListDueEvents(ctx, &stop)
+		if err != nil {
+			return err
+		}
+		if err := c.tell(ctx, due, stop); err != nil {
+			return err
+		}
+		if stop.Equal(to) {
+			left, err := c.q.LoanListDueEvents(ctx, &to)
+			if err != nil {
+				return err
+			}
+			if len(left) == 0 {
+				return nil
+			}
+		}
+	}
+}
+
+func (c *Clock) setToday(ctx context.Context, d time.Time) error {
+	if err := c.q.ClockSet(ctx, d); err != nil {
+		return err
+	}
+	if c.bank != nil {
+		return c.bank.SetClock(ctx, d)
+	}
+	return nil
+}
+
+// tell sends the date to each due loan and waits for each to handle it.
+func (c *Clock) tell(ctx context.Context, loans []dbq.LoanListDueEventsRow, d time.Time) error {
+	sem := make(chan struct{}, c.parallel)
+	errc := make(chan error, len(loans))
+	var wg sync.WaitGroup
+	for _, l := range loans {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errc <- c.tellOne(ctx, l.ID, l.WorkflowID, d)
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	var all []error
+	for err := range errc {
+		if err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d time.Time) error {
+	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   workflows.UpdateAdvanceClock,
+		Args:         []any{workflows.ClockAdvance{Today: d}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		// The workflow has closed; whatever it left published is stale.
+		c.log.Warn("clock: loan workflow closed with a dated event; clearing it", "loan", loanID)
+		return c.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: loanID})
+	}
+	if err != nil {
+		return fmt.Errorf("loan %d at %s: %w", loanID, d.Format(time.DateOnly), err)
+	}
+	return nil
+}
+
+// RunWall keeps the business date on the Asia/Shanghai calendar day in wall
+// mode, advancing (and so running every loan's due events) when the day turns.
+func (c *Clock) RunWall(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		today, mode, err := c.Today(ctx)
+		if err == nil && mode == Wall {
+			if now := Date(time.Now()); now.After(today) {
+				if err := c.Advance(ctx, now); err != nil {
+					c.log.Error("clock: wall advance", "error", err)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

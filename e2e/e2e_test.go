@@ -1,0 +1,323 @@
+// Package e2e carries a loan from application to repaid through the HTTP API
+// alone, against the real pieces: a Temporal dev server, PostgreSQL, the bank
+// simulator, the worker and the API, each started here as the binary would.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/lendflow/lendflow/app"
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/bank/sim"
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/workflows"
+)
+
+// temporalCLI finds the pinned Temporal CLI that scripts/tools.sh installs.
+func temporalCLI(t *testing.T) string {
+	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	for _, p := range []string{"../.tools/bin/temporal", filepath.Join(home, ".cache/lendflow/tools/bin/temporal")} {
+		if _, err := os.Stat(p); err == nil {
+			abs, _ := filepath.Abs(p)
+			return abs
+		}
+	}
+	t.Fatal("no Temporal CLI: run scripts/tools.sh (make test does) or set TEMPORAL_CLI")
+	return ""
+}
+
+// stack is one running platform.
+type stack struct {
+	t     *testing.T
+	api   string
+	bank  *bank.HTTPClient
+	dbURL string
+	http  *http.Client
+	tc    client.Client
+}
+
+func freeListener(t *testing.T) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	return ln
+}
+
+// freshDatabase makes a database of its own for the run, dropped at the end.
+func freshDatabase(t *testing.T) string {
+	ctx := context.Background()
+	admin, err := db.Open(ctx, dbtest.URL(), "")
+	require.NoError(t, err)
+	name := fmt.Sprintf("lendflow_e2e_%d", time.Now().UnixNano())
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	u := dbtest.URL()
+	i := strings.LastIndex(u, "/")
+	rest := ""
+	if q := strings.Index(u[i:], "?"); q >= 0 {
+		rest = u[i+q:]
+	}
+	return u[:i+1] + name + rest
+}
+
+func start(t *testing.T, clockStart string) *stack {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+
+	var args []string
+	names := make([]string, 0, len(workflows.SearchAttributeTypes))
+	for n := range workflows.SearchAttributeTypes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		args = append(args, "--search-attribute", n+"="+workflows.SearchAttributeTypes[n])
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: temporalCLI(t), ClientOptions: &client.Options{Namespace: "default"},
+		LogLevel: "error", ExtraArgs: args, Stdout: io.Discard, Stderr: io.Discard,
+	})
+	require.NoError(t, err, "start the Temporal dev server")
+	t.Cleanup(func() { _ = srv.Stop() })
+
+	apiLn, bankLn := freeListener(t), freeListener(t)
+	dbURL := freshDatabase(t)
+	cfg := app.Config{
+		DatabaseURL: dbURL, BankDatabaseURL: dbURL,
+		TemporalAddress: srv.FrontendHostPort(), TemporalNamespace: "default",
+		BankURL: "http://" + bankLn.Addr().String(), BankListen: bankLn.Addr().String(),
+		BankCallbackURL: "http://" + apiLn.Addr().String() + "/v1/bank/callbacks",
+		BankHMACSecret:  "e2e-secret-not-for-production",
+		ClockMode:       "sandbox", ClockStart: mustDate(clockStart),
+		OpsEmail: "ops@lendflow.test", OpsPassword: "ops-password-1",
+	}
+
+	bankSim, err := sim.Open(ctx, sim.Config{DatabaseURL: dbURL, Listen: cfg.BankListen, CallbackURL: cfg.BankCallbackURL, HMACSecret: []byte(cfg.BankHMACSecret)})
+	require.NoError(t, err)
+	t.Cleanup(bankSim.Close)
+	go func() { _ = http.Serve(bankLn, bankSim.Handler()) }()
+
+	go func() {
+		if err := app.RunWorker(ctx, cfg, log); err != nil && ctx.Err() == nil {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	api, err := app.NewAPI(ctx, cfg, log)
+	require.NoError(t, err)
+	t.Cleanup(api.Close)
+	go func() { _ = http.Serve(apiLn, api.Handler) }()
+
+	return &stack{t: t, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil), dbURL: dbURL,
+		http: &http.Client{Timeout: 2 * time.Minute}, tc: srv.Client()}
+}
+
+func mustDate(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+type obj = map[string]any
+
+// call sends one request and requires the status.
+func (s *stack) call(method, path, token string, body any, want int) obj {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(s.t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.api+path, rd)
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.http.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	require.Equal(s.t, want, resp.StatusCode, "%s %s: %s", method, path, raw)
+	out := obj{}
+	if len(raw) > 0 && raw[0] == '{' {
+		require.NoError(s.t, json.Unmarshal(raw, &out))
+	}
+	return out
+}
+
+// waitFor polls until cond holds; the workflow moves the loan asynchronously.
+func (s *stack) waitFor(what string, cond func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type person struct {
+	id    float64
+	token string
+	acct  string
+}
+
+var seq int
+
+// signUp registers, logs in and opens a custody account with a valid card.
+func (s *stack) signUp(role, name string) person {
+	s.t.Helper()
+	seq++
+	body := fmt.Sprintf("33010619900301%03d", seq)
+	id := body + string(kyc.IDCheckChar(body))
+	card := fmt.Sprintf("62220210011%06d", seq)
+	card += string(kyc.LuhnCheckDigit(card))
+	email := fmt.Sprintf("%s%d@lendflow.test", role, seq)
+	r := s.call("POST", "/v1/auth/register", "", obj{"email": email, "password": "password-123", "role": role,
+		"name": name, "id_number": id, "phone": fmt.Sprintf("1380000%04d", seq)}, 201)
+	p := person{id: r["user_id"].(float64)}
+	p.token = s.call("POST", "/v1/auth/login", "", obj{"email": email, "password": "password-123"}, 200)["token"].(string)
+	p.acct = s.call("POST", "/v1/me/custody-account", p.token, obj{"card_number": card}, 201)["account_no"].(string)
+	return p
+}
+
+func (s *stack) loanStatus(token string, id float64) string {
+	return s.call("GET", fmt.Sprintf("/v1/loans/%.0f", id), token, nil, 200)["status"].(string)
+}
+
+func (s *stack) bankBalance(account string) string {
+	s.t.Helper()
+	b, err := s.bank.Balance(context.Background(), account)
+	require.NoError(s.t, err)
+	require.True(s.t, b.Frozen.IsZero(), "%s has %s still frozen", account, b.Frozen)
+	return b.Available.StringFixed(2)
+}
+
+// TestLoanFromApplicationToRepaid: a 60,000.00 loan over 3 months, applied
+// for on 31 January so its due dates clamp to 28 Feb, 31 Mar and 30 Apr; due
+// diligence regrades it B at 8.5 %; three investors fill it; it is disbursed
+// and auto-debited on each due date until repaid.
+//
+// The figures, worked by hand (DOMAIN.md "Money rules"):
+//
+//	r = 0.085/12; A = round(60000·r·(1+r)^3/((1+r)^3−1)) = 20284.00
+//	1: interest round(60000.00·r) = 425.00, principal 19859.00
+//	2: interest round(40141.00·r) = 284.33, principal 19999.67
+//	3: interest round(20141.33·r) = 142.67, principal 20141.33 (the rest), payment 20284.00
+//	borrower pays 60852.00 in all; receives 60000 − fee 1.5 % 900.00 − reserve 2 % 1200.00 = 57900.00
+//	bids 30000/20000/10000 split each principal and interest by largest remainder:
+//	  inst 1 principal 9929.50/6619.67/3309.83, interest 212.50/141.67/70.83
+//	  inst 2 principal 9999.83/6666.56/3333.28, interest 142.16/94.78/47.39
+//	  inst 3 principal 10070.66/6713.78/3356.89, interest 71.33/47.56/23.78
+//	  received: 30425.98, 20284.02, 10142.00
+func TestLoanFromApplicationToRepaid(t *testing.T) {
+	s := start(t, "2026-01-31")
+	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)
+	require.Equal(t, obj{"today": "2026-01-31", "mode": "sandbox"}, s.call("GET", "/v1/clock", "", nil, 200))
+
+	borrower := s.signUp("borrower", "张三")
+	investors := []person{s.signUp("investor", "李四"), s.signUp("investor", "王五"), s.signUp("investor", "赵六")}
+	bids := []string{"30000.00", "20000.00", "10000.00"}
+	for i, inv := range investors {
+		lvl := s.call("POST", "/v1/me/risk-assessment", inv.token, obj{"answers": []int{2, 2, 2, 2, 2, 2, 2, 2, 2, 2}}, 200)
+		require.Equal(t, "C3", lvl["risk_level"])
+		amt := decimal.RequireFromString(bids[i]).Add(decimal.NewFromInt(1000)).StringFixed(2)
+		require.Equal(t, "succeeded", s.call("POST", "/v1/me/recharges", inv.token, obj{"amount": amt}, 201)["status"])
+	}
+	s.call("POST", "/v1/me/recharges", borrower.token, obj{"amount": "3000.00"}, 201)
+
+	loan := s.call("POST", "/v1/loans", borrower.token, obj{"amount": "60000.00", "term_months": 3,
+		"repayment_method": "equal_installment", "purpose": "shop renovation", "monthly_income": "50000.00"}, 201)
+	id := loan["loan_id"].(float64)
+	require.Equal(t, workflows.LoanWorkflowID(int64(id)), loan["workflow_id"])
+	s.waitFor("due diligence", func() bool { return s.loanStatus(ops, id) == "due_diligence" })
+
+	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/due-diligence", id), ops,
+		obj{"decision": "approve", "grade": "B", "annual_rate": "0.085", "note": "income verified"}, 200)
+	s.waitFor("listed", func() bool { return s.loanStatus(ops, id) == "listed" })
+	listing := s.call("GET", fmt.Sprintf("/v1/listings/%.0f", id), investors[0].token, nil, 200)
+	require.Equal(t, "张*", listing["borrower"].(obj)["name"])
+	require.Equal(t, "60000.00", listing["remaining"])
+
+	for i, inv := range investors {
+		b := s.call("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, obj{"amount": bids[i]}, 201)
+		require.Equal(t, "frozen", b["status"])
+	}
+	s.waitFor("full-tender review", func() bool { return s.loanStatus(ops, id) == "full_review" })
+	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/full-tender-review", id), ops, obj{"decision": "approve", "note": "ok"}, 200)
+	s.waitFor("repaying", func() bool { return s.loanStatus(ops, id) == "repaying" })
+
+	sched := s.call("GET", fmt.Sprintf("/v1/loans/%.0f/schedule", id), borrower.token, nil, 200)["installments"].([]any)
+	require.Len(t, sched, 3)
+	for i, want := range [][3]string{{"2026-02-28", "19859.00", "425.00"}, {"2026-03-31", "19999.67", "284.33"}, {"2026-04-30", "20141.33", "142.67"}} {
+		got := sched[i].(obj)
+		require.Equal(t, want[0], got["due_date"], "installment %d", i+1)
+		require.Equal(t, want[1], got["principal"], "installment %d", i+1)
+		require.Equal(t, want[2], got["interest"], "installment %d", i+1)
+	}
+	s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayment-authorization", id), borrower.token, obj{"max_amount": "25000.00", "expires_on": "2026-12-31"}, 201)
+
+	// One advance past the last due date: the clock stops at every event on the way.
+	s.call("POST", "/v1/ops/clock/advance", ops, obj{"to": "2026-05-01"}, 200)
+	require.Equal(t, "repaid", s.loanStatus(borrower.token, id))
+
+	hold := s.call("GET", "/v1/me/holdings", investors[0].token, nil, 200)["items"].([]any)[0].(obj)
+	require.Equal(t, "30000.00", hold["received_principal"])
+	require.Equal(t, "425.99", hold["received_interest"])
+	require.Equal(t, "0.00", hold["pending_principal"])
+
+	// Every party's balance at the bank, to the cent.
+	want := map[string]string{
+		investors[0].acct: "31425.98", investors[1].acct: "21284.02", investors[2].acct: "11142.00",
+		borrower.acct: "48.00", bank.AccountFee: "900.00", bank.AccountRiskReserve: "1200.00",
+	}
+	got := map[string]string{}
+	for acct := range want {
+		got[acct] = s.bankBalance(acct)
+	}
+	require.Equal(t, want, got)
+	acct := s.call("GET", "/v1/me/account", investors[0].token, nil, 200)
+	require.Equal(t, "31425.98", acct["available"], "the ledger mirrors the bank")
+
+	pool, err := db.Open(context.Background(), s.dbURL, "")
+	require.NoError(t, err)
+	defer pool.Close()
+	require.NoError(t, ledger.CheckConservation(context.Background(), pool))
+	t.Logf("loan %.0f repaid; bank balances %v", id, got)
+	recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(id)), "loan_repaid")
+}

@@ -19,7 +19,7 @@ import (
 
 // claimPart is what one claim (bid) receives of a repayment.
 type claimPart struct {
-	bid                         dbq.Bid
+	bid                          dbq.Bid
 	principal, interest, penalty decimal.Decimal
 }
 
@@ -27,7 +27,7 @@ func (c claimPart) total() decimal.Decimal { return c.principal.Add(c.interest).
 
 // installmentPayment is how one installment's row changes when paid.
 type installmentPayment struct {
-	no                            int32
+	no                           int32
 	principal, interest, penalty decimal.Decimal
 }
 

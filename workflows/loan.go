@@ -112,13 +112,13 @@ type request struct {
 }
 
 type loan struct {
-	S      LoanState
-	in     LoanInput
-	inbox  []*request
-	full   bool // the listing-full signal arrived
+	S     LoanState
+	in    LoanInput
+	inbox []*request
+	full  bool // the listing-full signal arrived
 	// batchFailed: a disbursement batch failed and waits for ops to retry it.
 	batchFailed bool
-	closed bool
+	closed      bool
 }
 
 // LoanWorkflow is the life of one loan (DOMAIN.md "The loan lifecycle").
@@ -658,8 +658,12 @@ func (w *loan) upsertSearch(ctx workflow.Context) {
 	}
 }
 
-func db(ctx workflow.Context) workflow.Context   { return workflow.WithActivityOptions(ctx, dbCallOptions) }
-func bank(ctx workflow.Context) workflow.Context { return workflow.WithActivityOptions(ctx, bankCallOptions) }
+func db(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, dbCallOptions)
+}
+func bank(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, bankCallOptions)
+}
 
 // days counts calendar days from a to b (dates at midnight UTC).
 func days(a, b time.Time) int { return int(b.Sub(a) / (24 * time.Hour)) }

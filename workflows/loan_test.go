@@ -118,7 +118,9 @@ func (s *LoanSuite) toRepaying() {
 		Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
 	s.expectStatus(StatusDisbursing, StatusRepaying)
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
-	s.at(2, func() { s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Note: "ok", Today: day0}, nil, nil) })
+	s.at(2, func() {
+		s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Note: "ok", Today: day0}, nil, nil)
+	})
 }
 
 func (s *LoanSuite) TestHappyPathFirstInstallmentThenContinueAsNew() {
@@ -267,7 +269,9 @@ func (s *LoanSuite) TestReviewRejectionReleasesBids() {
 	s.expectStatus(StatusFullReview, StatusReviewRejected)
 	s.env.OnActivity(a.ReleaseBids, mock.Anything, mock.Anything).Return(activities.ReleaseBidsResult{Released: 2}, nil).Once()
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
-	s.at(2, func() { s.decide(UpdateFullTenderReview, Decision{Decision: "reject", Note: "borrower withdrew", Today: day0}, nil, nil) })
+	s.at(2, func() {
+		s.decide(UpdateFullTenderReview, Decision{Decision: "reject", Note: "borrower withdrew", Today: day0}, nil, nil)
+	})
 
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())
 

@@ -96,17 +96,21 @@ func (a *Activities) Disburse(ctx context.Context, in DisburseInput) (DisburseRe
 		if _, err := ledger.Post(ctx, tx, entry); err != nil {
 			return err
 		}
-		for _, inst := range schedule {
+		principals, interests := make([]decimal.Decimal, len(schedule)), make([]decimal.Decimal, len(schedule))
+		for k, inst := range schedule {
+			principals[k], interests[k] = inst.Principal, inst.Interest
+		}
+		principal, interest := money.ClaimShares(principals, interests, weights)
+		for k, inst := range schedule {
 			if err := q.InstallmentInsert(ctx, dbq.InstallmentInsertParams{
 				LoanID: loan.ID, No: int32(inst.No), DueDate: inst.DueDate, Principal: inst.Principal, Interest: inst.Interest,
 			}); err != nil {
 				return err
 			}
-			principal, interest := money.Split(inst.Principal, weights), money.Split(inst.Interest, weights)
 			for i, b := range bids {
 				if err := q.InstallmentShareInsert(ctx, dbq.InstallmentShareInsertParams{
 					LoanID: loan.ID, No: int32(inst.No), BidID: b.ID, InvestorID: b.InvestorID,
-					Principal: principal[i], Interest: interest[i],
+					Principal: principal[k][i], Interest: interest[k][i],
 				}); err != nil {
 					return err
 				}

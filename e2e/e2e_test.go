@@ -240,11 +240,12 @@ func (s *stack) bankBalance(account string) string {
 //	2: interest round(40141.00·r) = 284.33, principal 19999.67
 //	3: interest round(20141.33·r) = 142.67, principal 20141.33 (the rest), payment 20284.00
 //	borrower pays 60852.00 in all; receives 60000 − fee 1.5 % 900.00 − reserve 2 % 1200.00 = 57900.00
-//	bids 30000/20000/10000 split each principal and interest by largest remainder:
+//	bids 30000/20000/10000 split each principal and interest by largest remainder,
+//	the last installment's principal being what remains of each claim (money.ClaimShares):
 //	  inst 1 principal 9929.50/6619.67/3309.83, interest 212.50/141.67/70.83
 //	  inst 2 principal 9999.83/6666.56/3333.28, interest 142.16/94.78/47.39
-//	  inst 3 principal 10070.66/6713.78/3356.89, interest 71.33/47.56/23.78
-//	  received: 30425.98, 20284.02, 10142.00
+//	  inst 3 principal 10070.67/6713.77/3356.89, interest 71.33/47.56/23.78
+//	  received: 30000.00+425.99, 20000.00+284.01, 10000.00+142.00
 func TestLoanFromApplicationToRepaid(t *testing.T) {
 	s := start(t, "2026-01-31")
 	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)
@@ -303,7 +304,7 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 
 	// Every party's balance at the bank, to the cent.
 	want := map[string]string{
-		investors[0].acct: "31425.98", investors[1].acct: "21284.02", investors[2].acct: "11142.00",
+		investors[0].acct: "31425.99", investors[1].acct: "21284.01", investors[2].acct: "11142.00",
 		borrower.acct: "48.00", bank.AccountFee: "900.00", bank.AccountRiskReserve: "1200.00",
 	}
 	got := map[string]string{}
@@ -312,7 +313,7 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 	}
 	require.Equal(t, want, got)
 	acct := s.call("GET", "/v1/me/account", investors[0].token, nil, 200)
-	require.Equal(t, "31425.98", acct["available"], "the ledger mirrors the bank")
+	require.Equal(t, "31425.99", acct["available"], "the ledger mirrors the bank")
 
 	pool, err := db.Open(context.Background(), s.dbURL, "")
 	require.NoError(t, err)

@@ -264,3 +264,37 @@ var shanghai = func() *time.Location {
 	}
 	return loc
 }()
+
+// ClaimShares splits every installment of a schedule among the claims: each
+// installment's principal and interest by Split (two separate splits), except
+// that in the last installment each claim's principal is what remains of it.
+// Splitting each installment on its own can leave a claim a cent short of
+// its principal over the life of the loan (the cents land with another
+// claim); taking the remainder last — as the schedule's own last period takes
+// the remaining balance — returns every investor exactly what they lent, and
+// the last installment's shares still sum to its principal because the claims
+// sum to the loan amount. Requires sum(claims) = sum(principals).
+func ClaimShares(principals, interests, claims []decimal.Decimal) (principal, interest [][]decimal.Decimal) {
+	principal = make([][]decimal.Decimal, len(principals))
+	interest = make([][]decimal.Decimal, len(principals))
+	paid := make([]decimal.Decimal, len(claims))
+	for i := range paid {
+		paid[i] = decimal.Zero
+	}
+	last := len(principals) - 1
+	for k := range principals {
+		interest[k] = Split(interests[k], claims)
+		if k < last {
+			principal[k] = Split(principals[k], claims)
+		} else {
+			principal[k] = make([]decimal.Decimal, len(claims))
+			for i, c := range claims {
+				principal[k][i] = c.Sub(paid[i])
+			}
+		}
+		for i := range claims {
+			paid[i] = paid[i].Add(principal[k][i])
+		}
+	}
+	return principal, interest
+}

@@ -98,17 +98,20 @@ func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount de
 
 // eligible applies 投标判定 before anything is written.
 func (s *Service) eligible(ctx context.Context, inv dbq.User, loan dbq.Loan, amount decimal.Decimal, today time.Time) error {
+	remaining := loan.Amount.Sub(loan.Raised)
 	switch {
+	case loan.Status != workflows.StatusListed || loan.ListingExpiresOn == nil || !today.Before(*loan.ListingExpiresOn):
+		return errs.New(errs.ListingNotOpen, "the listing is %s", loan.Status)
+	case remaining.IsZero():
+		return errs.New(errs.ListingNotOpen, "the listing is full")
+	case loan.BorrowerID == inv.ID || (loan.GuarantorID != nil && *loan.GuarantorID == inv.ID):
+		return errs.New(errs.OwnLoan, "a borrower or guarantor cannot bid on the loan")
 	case inv.CustodyAccountNo == nil:
 		return errs.New(errs.NoCustodyAccount, "open a custody account first")
 	case inv.RiskLevel == nil:
 		return errs.New(errs.NoRiskAssessment, "take the risk assessment first")
 	case inv.Locked:
 		return errs.New(errs.AccountLocked, "the account is locked")
-	case loan.Status != workflows.StatusListed || loan.ListingExpiresOn == nil || !today.Before(*loan.ListingExpiresOn):
-		return errs.New(errs.ListingNotOpen, "the listing is %s", loan.Status)
-	case loan.BorrowerID == inv.ID || (loan.GuarantorID != nil && *loan.GuarantorID == inv.ID):
-		return errs.New(errs.OwnLoan, "a borrower or guarantor cannot bid on the loan")
 	case loan.Grade == nil || !money.Suitable(money.RiskLevel(*inv.RiskLevel), money.Grade(*loan.Grade)):
 		return errs.New(errs.SuitabilityMismatch, "risk level %s does not cover grade %s", deref(inv.RiskLevel), deref(loan.Grade))
 	}
@@ -121,7 +124,6 @@ func (s *Service) eligible(ctx context.Context, inv dbq.User, loan dbq.Loan, amo
 			return errs.New(errs.NewbieOnly, "a newbie listing is only for investors who have never bid")
 		}
 	}
-	remaining := loan.Amount.Sub(loan.Raised)
 	switch {
 	case amount.GreaterThan(remaining):
 		return errs.New(errs.Oversubscribed, "only %s remains", remaining.StringFixed(2))

@@ -1,0 +1,142 @@
+package activities_test
+
+import (
+	"testing"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/mocks"
+
+	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/bidding"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/ledger"
+)
+
+// fundedLoan: 3,000.00 at 11 % over 3 months, bids 1,000.00 and 2,000.00,
+// ready to disburse on 31 January.
+func fundedLoan(t *testing.T) (*testenv.Env, *activities.Activities, dbq.Loan, dbq.User, []dbq.User) {
+	t.Parallel()
+	e := testenv.New(t)
+	acts := activities.New(e.Pool, e.Bank, e.Log, false)
+	tc := mocks.NewClient(t)
+	tc.On("SignalWorkflow", mock.Anything, mock.Anything, "", mock.Anything, mock.Anything).Return(nil)
+	bids := bidding.New(e.Pool, e.Bank, tc, acts, e.Log)
+	borrower := e.User("borrower", "200.00")
+	loan := e.ListedLoan(borrower, "3000.00", "C", "0.11", 3, false)
+	invs := []dbq.User{e.Investor("C3", "1000.00"), e.Investor("C3", "2500.00")}
+	for i, amt := range []string{"1000.00", "2000.00"} {
+		_, err := bids.Place(e.Ctx, invs[i].ID, loan.ID, decimal.RequireFromString(amt), e.Today)
+		require.NoError(t, err)
+	}
+	_, err := e.Pool.Exec(e.Ctx, `UPDATE loans SET status = 'disbursing' WHERE id = $1`, loan.ID)
+	require.NoError(t, err)
+	return e, acts, loan, borrower, invs
+}
+
+// Disbursement moves every frozen bid to the borrower less the fee (grade C
+// 2 % = 60.00) and the reserve (2 % = 60.00); a retry of the same attempt
+// moves nothing again.
+func TestDisburseOnceEvenWhenRetried(t *testing.T) {
+	e, acts, loan, borrower, invs := fundedLoan(t)
+	in := activities.DisburseInput{LoanID: loan.ID, Attempt: 1, Today: e.Today}
+	res, err := acts.Disburse(e.Ctx, in)
+	require.NoError(t, err)
+	require.True(t, res.Succeeded)
+	again, err := acts.Disburse(e.Ctx, in)
+	require.NoError(t, err)
+	assert.Equal(t, res, again)
+
+	avail, _ := e.Balance(*borrower.CustodyAccountNo)
+	assert.Equal(t, "3080.00", avail, "200.00 + 3000.00 − 60.00 − 60.00")
+	fee, _ := e.Balance(bank.AccountFee)
+	risk, _ := e.Balance(bank.AccountRiskReserve)
+	assert.Equal(t, "60.00", fee)
+	assert.Equal(t, "60.00", risk)
+	for i, want := range []string{"0.00", "500.00"} {
+		a, f := e.Balance(*invs[i].CustodyAccountNo)
+		assert.Equal(t, want, a)
+		assert.Equal(t, "0.00", f)
+	}
+	require.Len(t, res.Schedule, 3)
+	sum, err := ledger.AccountSummary(e.Ctx, e.Pool, invs[1].ID)
+	require.NoError(t, err)
+	assert.Equal(t, "2000.00", sum.PendingPrincipal.StringFixed(2))
+}
+
+// Auto-debit needs an authorization that covers the amount; a repayment is
+// made once per attempt number; paying late adds 0.05 % a day.
+func TestRepaymentRules(t *testing.T) {
+	e, acts, loan, borrower, invs := fundedLoan(t)
+	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Attempt: 1, Today: e.Today})
+	require.NoError(t, err)
+	// r = 0.11/12; A = round(3000·r·(1+r)^3/((1+r)^3−1)) = 1018.39; 1: interest round(3000·r) = 27.50.
+	due1 := e.Today.AddDate(0, 0, 28) // 28 Feb
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayAuto, Attempt: 1, Today: due1})
+	require.NoError(t, err)
+	assert.False(t, res.Paid)
+	assert.Equal(t, "authorization_needed", res.Code)
+
+	max := decimal.RequireFromString("1000.00")
+	_, err = e.Q.RepaymentAuthorizationUpsert(e.Ctx, dbq.RepaymentAuthorizationUpsertParams{LoanID: loan.ID, MaxAmount: max, ExpiresOn: e.Today.AddDate(1, 0, 0)})
+	require.NoError(t, err)
+	res, err = acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayAuto, Attempt: 2, Today: due1})
+	require.NoError(t, err)
+	assert.Equal(t, "authorization_needed", res.Code, "1018.39 exceeds the 1000.00 maximum")
+
+	// Ten days late by hand: penalty 10 × round(1018.39 × 0.0005) = 10 × 0.51 = 5.10.
+	late := due1.AddDate(0, 0, 10)
+	in := activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayNext, Attempt: 3, Today: late}
+	res, err = acts.Repay(e.Ctx, in)
+	require.NoError(t, err)
+	require.True(t, res.Paid, res.Detail)
+	assert.Equal(t, "1023.49", res.Amount.StringFixed(2))
+	again, err := acts.Repay(e.Ctx, in)
+	require.NoError(t, err)
+	assert.Equal(t, res, again, "a retried attempt answers the first result")
+
+	inst, err := e.Q.InstallmentGet(e.Ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: 1})
+	require.NoError(t, err)
+	assert.Equal(t, "paid", inst.Status)
+	assert.Equal(t, "5.10", inst.PaidPenalty.StringFixed(2))
+	// Shares among 1000/2000 (largest remainder; the first claim's remainder is larger):
+	// principal 990.89 → 330.30/660.59, interest 27.50 → 9.17/18.33, penalty 5.10 → 1.70/3.40.
+	a0, _ := e.Balance(*invs[0].CustodyAccountNo)
+	a1, _ := e.Balance(*invs[1].CustodyAccountNo)
+	assert.Equal(t, "341.17", a0)
+	assert.Equal(t, "1182.32", a1)
+	bAvail, _ := e.Balance(*borrower.CustodyAccountNo)
+	assert.Equal(t, "2056.51", bAvail, "3080.00 − 1023.49")
+}
+
+// Payoff ten days into the first 28-day period: all 3,000.00 of principal
+// plus round(27.50 × 10/28) = 9.82 of interest; later interest is never owed.
+func TestPayoffPaysPrincipalAndAccruedInterest(t *testing.T) {
+	e, acts, loan, borrower, invs := fundedLoan(t)
+	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Attempt: 1, Today: e.Today})
+	require.NoError(t, err)
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayPayoff, Attempt: 1, Today: e.Today.AddDate(0, 0, 10)})
+	require.NoError(t, err)
+	require.True(t, res.Paid, res.Detail)
+	assert.True(t, res.Finished)
+	assert.Equal(t, "3009.82", res.Amount.StringFixed(2))
+	// Interest 9.82 among 1000/2000: 3.2733 → 3.27, 6.5466 → 6.54, the cent to the larger remainder.
+	for i, want := range []string{"1003.27", "2506.55"} {
+		a, _ := e.Balance(*invs[i].CustodyAccountNo)
+		assert.Equal(t, want, a)
+		sum, err := ledger.AccountSummary(e.Ctx, e.Pool, invs[i].ID)
+		require.NoError(t, err)
+		assert.True(t, sum.PendingPrincipal.IsZero() && sum.PendingInterest.IsZero(), "nothing pending after payoff: %+v", sum)
+	}
+	b, _ := e.Balance(*borrower.CustodyAccountNo)
+	assert.Equal(t, "70.18", b)
+	insts, err := e.Q.InstallmentList(e.Ctx, loan.ID)
+	require.NoError(t, err)
+	for _, i := range insts {
+		assert.Equal(t, "paid", i.Status)
+	}
+}

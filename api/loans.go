@@ -272,7 +272,7 @@ func (s *Server) loanCancel(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, reply)
+	writeJSON(w, http.StatusOK, statusBody(reply))
 }
 
 // update sends an update to the loan's workflow and waits for its answer,
@@ -449,3 +449,5 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, repaymentResponse{Amount: fmtMoney(reply.Amount), Status: reply.Status})
 }
+
+func statusBody(r workflows.StatusReply) map[string]string { return map[string]string{"status": r.Status} }

@@ -121,7 +121,7 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, reply)
+		writeJSON(w, http.StatusOK, statusBody(reply))
 	}
 }
 
@@ -141,7 +141,7 @@ func (s *Server) opsRetryDisbursement(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, reply)
+	writeJSON(w, http.StatusAccepted, statusBody(reply))
 }
 
 type clockResponse struct {

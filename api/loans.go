@@ -450,4 +450,6 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, repaymentResponse{Amount: fmtMoney(reply.Amount), Status: reply.Status})
 }
 
-func statusBody(r workflows.StatusReply) map[string]string { return map[string]string{"status": r.Status} }
+func statusBody(r workflows.StatusReply) map[string]string {
+	return map[string]string{"status": r.Status}
+}

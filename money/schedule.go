@@ -21,7 +21,6 @@ const divPrecision = 30
 var (
 	cent    = decimal.New(1, -2)
 	twelve  = decimal.NewFromInt(12)
-	hundred = decimal.NewFromInt(100)
 )
 
 // Round rounds half-up to 0.01 (half away from zero: a negative amount

@@ -19,8 +19,8 @@ import (
 const divPrecision = 30
 
 var (
-	cent    = decimal.New(1, -2)
-	twelve  = decimal.NewFromInt(12)
+	cent   = decimal.New(1, -2)
+	twelve = decimal.NewFromInt(12)
 )
 
 // Round rounds half-up to 0.01 (half away from zero: a negative amount

@@ -99,13 +99,13 @@ func TestScheduleRefusesBadInput(t *testing.T) {
 		n    int
 		m    Method
 	}{
-		"negative amount":  {"-1.00", "0.1", 12, EqualInstallment},
-		"fen and a half":   {"100.005", "0.1", 12, EqualInstallment},
-		"zero amount":      {"0", "0.1", 12, EqualInstallment},
-		"negative rate":    {"100.00", "-0.1", 12, EqualInstallment},
-		"term 0":           {"100.00", "0.1", 0, EqualInstallment},
-		"term 37":          {"100.00", "0.1", 37, EqualInstallment},
-		"unknown method":   {"100.00", "0.1", 12, "balloon"},
+		"negative amount": {"-1.00", "0.1", 12, EqualInstallment},
+		"fen and a half":  {"100.005", "0.1", 12, EqualInstallment},
+		"zero amount":     {"0", "0.1", 12, EqualInstallment},
+		"negative rate":   {"100.00", "-0.1", 12, EqualInstallment},
+		"term 0":          {"100.00", "0.1", 0, EqualInstallment},
+		"term 37":         {"100.00", "0.1", 37, EqualInstallment},
+		"unknown method":  {"100.00", "0.1", 12, "balloon"},
 	} {
 		_, err := Schedule(d(tc.p), d(tc.r), tc.n, tc.m, day(2026, 1, 1))
 		assert.Error(t, err, name)

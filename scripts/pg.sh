@@ -22,22 +22,25 @@ set -euo pipefail
 PGDATA_DIR=${LENDFLOW_PGDATA:-$ROOT/.data/pg}
 LENDFLOW_PG_STARTED=${LENDFLOW_PG_STARTED:-0}
 
+# (Functions here end with "return 0", not a bare "return": up.sh calls them from its EXIT
+# trap, where a bare return would give the status of the command the trap interrupted.)
+
 # pg_bindir prints the folder holding initdb and pg_ctl, the newest installed.
 pg_bindir() {
 	if [[ -n ${LENDFLOW_PG_BINDIR:-} ]]; then
 		echo "$LENDFLOW_PG_BINDIR"
-		return
+		return 0
 	fi
 	local d
 	d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n1)
 	if [[ -n $d && -x $d/initdb && -x $d/pg_ctl ]]; then
 		echo "$d"
-		return
+		return 0
 	fi
 	for d in /usr/local/bin /usr/local/pgsql/bin "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
 		if [[ -x $d/initdb && -x $d/pg_ctl ]]; then
 			echo "$d"
-			return
+			return 0
 		fi
 	done
 	return 1
@@ -93,7 +96,7 @@ ensure_db() {
 pg_os_user() {
 	if ((EUID != 0)); then
 		echo ""
-		return
+		return 0
 	fi
 	if [[ -n ${LENDFLOW_PG_OS_USER:-} ]]; then
 		echo "$LENDFLOW_PG_OS_USER"
@@ -178,9 +181,13 @@ pg_stop_private() {
 	[[ -f $PGDATA_DIR/PG_VERSION ]] || return 0
 	local bindir
 	bindir=$(pg_bindir) || return 0
-	(cd "$ROOT/.data" && as_pg_user "$bindir/pg_ctl" stop -D "$PGDATA_DIR" -m fast -w >/dev/null 2>&1) || true
 	LENDFLOW_PG_STARTED=0
-	say "postgres: private cluster stopped"
+	(cd "$ROOT/.data" && as_pg_user "$bindir/pg_ctl" status -D "$PGDATA_DIR" >/dev/null 2>&1) || return 0
+	if (cd "$ROOT/.data" && as_pg_user "$bindir/pg_ctl" stop -D "$PGDATA_DIR" -m fast -w) >>"$ROOT/.data/logs/postgres.log" 2>&1; then
+		say "postgres: private cluster stopped"
+	else
+		warn "postgres: could not stop the private cluster in $PGDATA_DIR; see $ROOT/.data/logs/postgres.log"
+	fi
 }
 
 # pg_setup dev|test: export DATABASE_URL.
@@ -195,7 +202,7 @@ pg_setup() {
 		if pg_answers "$DATABASE_URL"; then
 			say "postgres: using DATABASE_URL"
 			export DATABASE_URL
-			return
+			return 0
 		fi
 		warn "postgres: DATABASE_URL does not answer; looking for another server"
 	fi
@@ -207,7 +214,7 @@ pg_setup() {
 			ensure_db "$url"
 			say "postgres: using the server on 127.0.0.1:$probe, database $db"
 			export DATABASE_URL=$url
-			return
+			return 0
 		fi
 		say "postgres: nothing lets us in on 127.0.0.1:$probe"
 	fi

@@ -97,9 +97,14 @@ func (a *Activities) RecordStatus(ctx context.Context, in StatusChange) error {
 				return err
 			}
 		}
+		// A moving loan has work today, so a clock advance waits for it; a
+		// closed loan has none, so the clock must not wait on it.
+		next := &in.Today
 		if Terminal[in.To] {
-			// A closed loan has no dated work: the clock must not wait on it.
-			if err := q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: in.LoanID}); err != nil {
+			next = nil
+		}
+		if noteOnly := len(in.From) == 1 && in.From[0] == in.To; !noteOnly || next == nil {
+			if err := q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: in.LoanID, NextEventOn: next}); err != nil {
 				return err
 			}
 		}

@@ -18,9 +18,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/workflows"
@@ -188,26 +188,45 @@ func (c *Clock) tell(ctx context.Context, loans []dbq.LoanListDueEventsRow, d ti
 	return errors.Join(all...)
 }
 
+// tellOne delivers the date to one loan. An update can miss its run: the
+// run may continue as new (one run per installment) or close just as the
+// update arrives. So on any error the loan's own record decides: if it has
+// moved past d it has handled d; if it has closed there is nothing to wait
+// for; otherwise the update is sent again, to whichever run is current.
 func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d time.Time) error {
-	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflowID,
-		UpdateName:   workflows.UpdateAdvanceClock,
-		Args:         []any{workflows.ClockAdvance{Today: d}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, nil)
+	var err error
+	for attempt := 1; attempt <= 30; attempt++ {
+		var h client.WorkflowUpdateHandle
+		h, err = c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   workflowID,
+			UpdateName:   workflows.UpdateAdvanceClock,
+			Args:         []any{workflows.ClockAdvance{Today: d}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			if err = h.Get(ctx, nil); err == nil {
+				return nil
+			}
+		}
+		loan, qerr := c.q.LoanGet(ctx, loanID)
+		if qerr != nil {
+			return qerr
+		}
+		if loan.NextEventOn == nil || loan.NextEventOn.After(d) {
+			return nil
+		}
+		if activities.Terminal[loan.Status] {
+			c.log.Warn("clock: closed loan had a dated event; clearing it", "loan", loanID)
+			return c.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: loanID})
+		}
+		c.log.Info("clock: update not delivered; sending again", "loan", loanID, "attempt", attempt, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(min(attempt, 10)) * 100 * time.Millisecond):
+		}
 	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		// The workflow has closed; whatever it left published is stale.
-		c.log.Warn("clock: loan workflow closed with a dated event; clearing it", "loan", loanID)
-		return c.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: loanID})
-	}
-	if err != nil {
-		return fmt.Errorf("loan %d at %s: %w", loanID, d.Format(time.DateOnly), err)
-	}
-	return nil
+	return fmt.Errorf("loan %d at %s: %w", loanID, d.Format(time.DateOnly), err)
 }
 
 // RunWall keeps the business date on the Asia/Shanghai calendar day in wall

@@ -128,7 +128,8 @@ func LoanWorkflow(ctx workflow.Context, in LoanInput) (LoanState, error) {
 		w.S = *in.State
 	} else {
 		w.S = LoanState{LoanID: in.LoanID, BorrowerID: in.BorrowerID, Amount: in.Amount,
-			Status: StatusSubmitted, Today: in.Today, HandledThrough: in.Today}
+			Status: StatusSubmitted, Today: in.Today, PublishedNext: &in.Today}
+		w.busy()
 	}
 	if w.in.ListingDays <= 0 {
 		w.in.ListingDays = DefaultListingDays
@@ -214,6 +215,7 @@ func (w *loan) list(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	w.S.Status, w.S.ListingExpiresOn = StatusListed, &expires
+	w.actedToday()
 	w.upsertSearch(ctx)
 	due := &expires
 	for {
@@ -268,7 +270,7 @@ func (w *loan) closeListing(ctx workflow.Context, to, note string) (bool, error)
 	}).Get(ctx, &res); err != nil || !res.Closed {
 		return false, err
 	}
-	w.S.Status = to
+	w.S.Status, w.S.PublishedNext = to, nil
 	w.upsertSearch(ctx)
 	return true, w.releaseBids(ctx)
 }
@@ -313,6 +315,7 @@ func (w *loan) disburse(ctx workflow.Context) (bool, error) {
 			return false, err
 		}
 		if res.Succeeded {
+			w.actedToday()
 			w.S.Schedule, w.S.Next = res.Schedule, 1
 			return false, w.enter(ctx, StatusRepaying, fmt.Sprintf("disbursed; %d installments", len(res.Schedule)))
 		}
@@ -550,12 +553,15 @@ func (w *loan) continueAsNew(ctx workflow.Context, next *time.Time) (bool, error
 func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (*request, bool, error) {
 	for {
 		if r := w.take(kinds); r != nil {
+			w.busy()
 			return r, false, nil
 		}
 		if w.full && w.S.Status == StatusListed {
+			w.busy()
 			return nil, false, nil
 		}
 		if due != nil && !w.S.Today.Before(*due) {
+			w.busy()
 			return nil, true, nil
 		}
 		if err := w.publishNext(ctx, due); err != nil {
@@ -568,6 +574,20 @@ func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (*req
 			return nil, false, err
 		}
 	}
+}
+
+// busy marks today as not yet handled while the loan acts: a clock advance
+// arriving now waits until the loan is back in wait. Every activity that moves
+// the loan also sets next_event_on to today in the same transaction, so the
+// clock knows to wait for it (docs/workflow.md "The business clock").
+func (w *loan) busy() {
+	w.S.HandledThrough = w.S.Today.AddDate(0, 0, -1)
+}
+
+// actedToday records that an activity set next_event_on to today.
+func (w *loan) actedToday() {
+	t := w.S.Today
+	w.S.PublishedNext = &t
 }
 
 func (w *loan) has(kinds []string) bool {
@@ -621,6 +641,11 @@ func (w *loan) enter(ctx workflow.Context, to, note string) error {
 		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []string{w.S.Status}, To: to, Note: note, Today: w.S.Today,
 	}).Get(ctx, nil); err != nil {
 		return err
+	}
+	if activities.Terminal[to] {
+		w.S.PublishedNext = nil
+	} else {
+		w.actedToday()
 	}
 	return w.entered(ctx, to, "")
 }

@@ -373,8 +373,8 @@ func (q *Queries) LoanHistoryList(ctx context.Context, loanID int64) ([]LoanHist
 
 const loanInsert = `-- name: LoanInsert :one
 INSERT INTO loans (borrower_id, guarantor_id, amount, term_months, repayment_method, purpose,
-                   monthly_income, status, workflow_id, applied_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9)
+                   monthly_income, status, workflow_id, applied_on, next_event_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9)
 RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at
 `
 
@@ -390,6 +390,8 @@ type LoanInsertParams struct {
 	AppliedOn       time.Time
 }
 
+// next_event_on = applied_on: a new loan has work today, so a clock advance
+// waits for its workflow to reach its first wait.
 func (q *Queries) LoanInsert(ctx context.Context, arg LoanInsertParams) (Loan, error) {
 	row := q.db.QueryRow(ctx, loanInsert,
 		arg.BorrowerID,
@@ -432,7 +434,7 @@ func (q *Queries) LoanInsert(ctx context.Context, arg LoanInsertParams) (Loan, e
 const loanList = `-- name: LoanList :one
 UPDATE loans
 SET status = 'listed', grade = $2, annual_rate = $3, newbie = $4,
-    listed_on = $5, listing_expires_on = $6
+    listed_on = $5, listing_expires_on = $6, next_event_on = $5
 WHERE id = $1 AND status = 'approved'
 RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at
 `
@@ -694,7 +696,7 @@ func (q *Queries) LoanReturnBid(ctx context.Context, arg LoanReturnBidParams) er
 }
 
 const loanSetDisbursed = `-- name: LoanSetDisbursed :exec
-UPDATE loans SET status = 'repaying', disbursed_on = $2 WHERE id = $1 AND status = 'disbursing'
+UPDATE loans SET status = 'repaying', disbursed_on = $2, next_event_on = $2 WHERE id = $1 AND status = 'disbursing'
 `
 
 type LoanSetDisbursedParams struct {

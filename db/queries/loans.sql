@@ -1,7 +1,9 @@
 -- name: LoanInsert :one
+-- next_event_on = applied_on: a new loan has work today, so a clock advance
+-- waits for its workflow to reach its first wait.
 INSERT INTO loans (borrower_id, guarantor_id, amount, term_months, repayment_method, purpose,
-                   monthly_income, status, workflow_id, applied_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9)
+                   monthly_income, status, workflow_id, applied_on, next_event_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9)
 RETURNING *;
 
 -- name: LoanSetWorkflowID :exec
@@ -34,12 +36,12 @@ UPDATE loans SET credit_score = $2, grade = $3, annual_rate = $4 WHERE id = $1;
 -- name: LoanList :one
 UPDATE loans
 SET status = 'listed', grade = $2, annual_rate = $3, newbie = $4,
-    listed_on = $5, listing_expires_on = $6
+    listed_on = $5, listing_expires_on = $6, next_event_on = $5
 WHERE id = $1 AND status = 'approved'
 RETURNING *;
 
 -- name: LoanSetDisbursed :exec
-UPDATE loans SET status = 'repaying', disbursed_on = $2 WHERE id = $1 AND status = 'disbursing';
+UPDATE loans SET status = 'repaying', disbursed_on = $2, next_event_on = $2 WHERE id = $1 AND status = 'disbursing';
 
 -- name: LoanCloseListing :one
 -- Expiry (流标) and cancellation only while not full: the same row guard the bids

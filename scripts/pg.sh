@@ -139,6 +139,11 @@ pg_private_start() {
 	mkdir -p "$PGDATA_DIR" "$ROOT/.data/logs"
 	chmod 755 "$ROOT/.data" "$ROOT/.data/logs" 2>/dev/null || true
 	touch "$logfile"
+	# make up and make test starting at once: one initializes and starts, the other reuses.
+	if command -v flock >/dev/null; then
+		exec 8>"$ROOT/.data/pg.lock"
+		flock 8
+	fi
 	if [[ -n $user ]]; then
 		chown "$user" "$logfile"
 		chown -R "$user" "$PGDATA_DIR"
@@ -173,6 +178,10 @@ pg_private_start() {
 	fi
 	cd - >/dev/null
 	PG_PRIVATE_PORT=$port
+	if command -v flock >/dev/null; then
+		flock -u 8
+		exec 8>&-
+	fi
 }
 
 # pg_stop_private: stop the private cluster if this shell started it (or always with "force").
@@ -183,6 +192,17 @@ pg_stop_private() {
 	bindir=$(pg_bindir) || return 0
 	LENDFLOW_PG_STARTED=0
 	(cd "$ROOT/.data" && as_pg_user "$bindir/pg_ctl" status -D "$PGDATA_DIR" >/dev/null 2>&1) || return 0
+	if [[ ${1:-} != force ]]; then
+		# Another make up or make test may have come to use it meanwhile: leave it to them.
+		local port others
+		port=$(pg_private_port)
+		others=$("$(pg_client psql)" "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable" -X -Atq -c \
+			"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()" 2>/dev/null || echo 0)
+		if ((others > 0)); then
+			say "postgres: private cluster left running: $others other connection(s) use it (scripts/pg.sh stop stops it)"
+			return 0
+		fi
+	fi
 	if (cd "$ROOT/.data" && as_pg_user "$bindir/pg_ctl" stop -D "$PGDATA_DIR" -m fast -w) >>"$ROOT/.data/logs/postgres.log" 2>&1; then
 		say "postgres: private cluster stopped"
 	else

@@ -2,7 +2,8 @@
 # `make test` (and CI): every check, then the tests.
 #
 #   tools → PostgreSQL (database lendflow_test; see scripts/pg.sh) → sqlc generated code is
-#   current → gofmt → go vet → staticcheck → go test -count=1 -p 2 ./...
+#   current → shellcheck (if installed) → gofmt → go vet → staticcheck
+#   → go test -count=1 -p 2 ./...
 #
 # A failing check stops here, before the tests. go test's own output comes last, and the
 # exit status is non-zero on any failure. Extra arguments go to go test (make test
@@ -56,6 +57,11 @@ gofmt_clean() {
 }
 
 check "sqlc diff" sqlc_current
+if command -v shellcheck >/dev/null; then
+	check "shellcheck" shellcheck -x scripts/*.sh .ci/run
+else
+	say "test: shellcheck not installed; skipped (apt-get install shellcheck)"
+fi
 check "gofmt" gofmt_clean
 check "go vet" go vet ./...
 check "staticcheck" staticcheck ./...

@@ -121,9 +121,8 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(*fe))
 		return
 	}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	bid, err := s.Bids.Place(ctx, me.ID, id, amount, today)

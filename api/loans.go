@@ -109,9 +109,8 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	owed, err := s.Q.LoanOutstandingPrincipalByBorrower(ctx, dbq.LoanOutstandingPrincipalByBorrowerParams{BorrowerID: me.ID, ID: 0})
@@ -262,9 +261,8 @@ func (s *Server) loanCancel(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	today, _, err := s.Clock.Today(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	var reply workflows.StatusReply
@@ -326,9 +324,8 @@ func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	insts, err := s.Q.InstallmentList(ctx, loan.ID)
@@ -381,9 +378,8 @@ func (s *Server) loanAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	var fields []FieldError
@@ -437,9 +433,8 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(FieldError{Field: "kind", Message: "must be next or payoff"}))
 		return
 	}
-	today, _, err := s.Clock.Today(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	var reply workflows.RepayReply

@@ -131,9 +131,8 @@ func (s *Server) opsRetryDisbursement(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	today, _, err := s.Clock.Today(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	var reply workflows.StatusReply

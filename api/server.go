@@ -105,3 +105,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, status, out)
 }
+
+// today is the business date, or false after answering the error.
+func (s *Server) today(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
+	today, _, err := s.Clock.Today(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return time.Time{}, false
+	}
+	return today, true
+}

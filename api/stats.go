@@ -25,9 +25,8 @@ type statsResponse struct {
 // stats publishes the platform's operating figures (信息披露, DOMAIN.md "Disclosure").
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
+	today, ok := s.today(w, r)
+	if !ok {
 		return
 	}
 	vol, err := s.Q.StatsVolume(ctx)

@@ -72,9 +72,19 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	defer tc.Close()
 	bc := bank.NewHTTPClient(c.BankURL, nil)
 	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
+	clk := clock.New(pool, tc, nil, log)
 	if c.ClockMode == clock.Wall {
-		go clock.New(pool, tc, nil, log).RunWall(ctx, 30*time.Second)
+		go clk.RunWall(ctx, 30*time.Second)
 	}
+	bids := bidding.New(pool, bc, tc, acts, log)
+	go every(ctx, 5*time.Second, func(ctx context.Context) {
+		today := func(ctx context.Context) (time.Time, error) { d, _, err := clk.Today(ctx); return d, err }
+		if n, err := bids.SettlePending(ctx, 30*time.Second, today); err != nil {
+			log.Error("settling pending bids", "error", err)
+		} else if n > 0 {
+			log.Info("settled pending bids", "count", n)
+		}
+	})
 	w := worker.New(tc, acts)
 	if err := w.Start(); err != nil {
 		return err
@@ -200,4 +210,19 @@ func RunDev(ctx context.Context, c Config, log *slog.Logger) error {
 	err := <-errc
 	cancel()
 	return err
+}
+
+// every runs fn each period until ctx ends: the worker's sweeps for results
+// the bank did not answer at the time.
+func every(ctx context.Context, period time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
 }

@@ -226,3 +226,32 @@ func deref(s *string) string {
 }
 
 func itoa(n int64) string { return decimal.NewFromInt(n).String() }
+
+// SettlePending finishes bids whose freeze the bank did not answer at the
+// time: the freeze is sent again under the same request number, so the bank
+// either does it now or answers what it did then, and the bid ends frozen (or
+// released, if its listing closed meanwhile) or failed with its amount given
+// back to the listing. The worker runs it every few seconds.
+func (s *Service) SettlePending(ctx context.Context, olderThan time.Duration, today func(context.Context) (time.Time, error)) (int, error) {
+	rows, err := s.q.BidListPendingBefore(ctx, time.Now().Add(-olderThan))
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	day, err := today(ctx)
+	if err != nil {
+		return 0, err
+	}
+	settled := 0
+	for _, row := range rows {
+		if row.CustodyAccountNo == nil {
+			continue
+		}
+		bid := dbq.Bid{ID: row.ID, LoanID: row.LoanID, InvestorID: row.InvestorID, Amount: row.Amount, Status: row.Status, Auto: row.Auto, CreatedAt: row.CreatedAt}
+		_, err := s.freeze(ctx, bid, *row.CustodyAccountNo, day)
+		if errs.Code(err) == errs.BankUnavailable {
+			continue // still unanswered: next round
+		}
+		settled++
+	}
+	return settled, nil
+}

@@ -7,6 +7,7 @@ package dbq
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -180,6 +181,53 @@ func (q *Queries) BidListByLoanStatus(ctx context.Context, arg BidListByLoanStat
 			&i.Status,
 			&i.Auto,
 			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const bidListPendingBefore = `-- name: BidListPendingBefore :many
+SELECT b.id, b.loan_id, b.investor_id, b.amount, b.status, b.auto, b.created_at, u.custody_account_no FROM bids b JOIN users u ON u.id = b.investor_id
+WHERE b.status = 'pending' AND b.created_at < $1
+ORDER BY b.id LIMIT 100
+`
+
+type BidListPendingBeforeRow struct {
+	ID               int64
+	LoanID           int64
+	InvestorID       int64
+	Amount           decimal.Decimal
+	Status           string
+	Auto             bool
+	CreatedAt        time.Time
+	CustodyAccountNo *string
+}
+
+// Bids whose freeze the bank has not answered, oldest first.
+func (q *Queries) BidListPendingBefore(ctx context.Context, createdAt time.Time) ([]BidListPendingBeforeRow, error) {
+	rows, err := q.db.Query(ctx, bidListPendingBefore, createdAt)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []BidListPendingBeforeRow
+	for rows.Next() {
+		var i BidListPendingBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.LoanID,
+			&i.InvestorID,
+			&i.Amount,
+			&i.Status,
+			&i.Auto,
+			&i.CreatedAt,
+			&i.CustodyAccountNo,
 		); err != nil {
 			return nil, err
 		}

@@ -28,3 +28,9 @@ UPDATE bids SET status = 'disbursed' WHERE loan_id = $1 AND status = 'frozen';
 
 -- name: BidExistsForInvestor :one
 SELECT EXISTS (SELECT 1 FROM bids WHERE loan_id = $1 AND investor_id = $2 AND status IN ('frozen', 'disbursed'));
+
+-- name: BidListPendingBefore :many
+-- Bids whose freeze the bank has not answered, oldest first.
+SELECT b.*, u.custody_account_no FROM bids b JOIN users u ON u.id = b.investor_id
+WHERE b.status = 'pending' AND b.created_at < $1
+ORDER BY b.id LIMIT 100;

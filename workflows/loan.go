@@ -525,11 +525,18 @@ func (w *loan) decideWriteOff(ctx workflow.Context, d Decision) error {
 // continueAsNew starts the next run with the state, once the day is handled
 // and no update is in flight (an update cut off by Continue-As-New is lost).
 func (w *loan) continueAsNew(ctx workflow.Context, next *time.Time) (bool, error) {
-	if (next != nil && !w.S.Today.Before(*next)) || len(w.inbox) > 0 {
-		return false, nil
-	}
-	if err := w.publishNext(ctx, next); err != nil {
-		return false, err
+	for {
+		if (next != nil && !w.S.Today.Before(*next)) || len(w.inbox) > 0 {
+			return false, nil
+		}
+		published, err := w.publishNext(ctx, next)
+		if err != nil {
+			return false, err
+		}
+		if !published {
+			break
+		}
+		// The activity yielded: the date may have moved meanwhile; look again.
 	}
 	w.S.HandledThrough = w.S.Today
 	if err := workflow.Await(ctx, func() bool {
@@ -564,8 +571,14 @@ func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (*req
 			w.busy()
 			return nil, true, nil
 		}
-		if err := w.publishNext(ctx, due); err != nil {
+		if published, err := w.publishNext(ctx, due); err != nil {
 			return nil, false, err
+		} else if published {
+			// The activity yielded: the date, an update or the listing may
+			// have moved meanwhile (the clock can see the new date and send
+			// the update before this run resumes). Look again before
+			// declaring the day handled.
+			continue
 		}
 		w.S.HandledThrough = w.S.Today
 		if err := workflow.Await(ctx, func() bool {
@@ -622,23 +635,29 @@ func (w *loan) answer(r *request, err error) error {
 	return err
 }
 
-func (w *loan) publishNext(ctx workflow.Context, on *time.Time) error {
+// publishNext writes the next dated step to next_event_on unless it is
+// there already; true when it ran the activity.
+func (w *loan) publishNext(ctx workflow.Context, on *time.Time) (bool, error) {
 	if sameDate(on, w.S.PublishedNext) {
-		return nil
+		return false, nil
 	}
 	if err := workflow.ExecuteActivity(db(ctx), a.SetNextEvent,
 		activities.NextEventInput{LoanID: w.S.LoanID, On: on}).Get(ctx, nil); err != nil {
-		return err
+		return false, err
 	}
 	w.S.PublishedNext = on
-	return nil
+	return true, nil
 }
 
 // enter moves the loan to status to and writes the history row.
 func (w *loan) enter(ctx workflow.Context, to, note string) error {
 	w.S.Seq++
+	from := w.S.Status
+	// The status changes in memory first: an update sent as soon as the
+	// database shows the new status must find the workflow agreeing.
+	w.S.Status = to
 	if err := workflow.ExecuteActivity(db(ctx), a.RecordStatus, activities.StatusChange{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []string{w.S.Status}, To: to, Note: note, Today: w.S.Today,
+		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []string{from}, To: to, Note: note, Today: w.S.Today,
 	}).Get(ctx, nil); err != nil {
 		return err
 	}

@@ -397,3 +397,28 @@ func (s *LoanSuite) TestRepayByHandRefusedKeepsLoan() {
 	s.Require().True(errors.As(got, &ae), "got %v", got)
 	s.Equal("insufficient_balance", ae.Type())
 }
+
+// The clock can read a freshly published date and send its update while the
+// publishing activity's answer is still on its way to the workflow. The
+// update must then wait for the step, not find the day already "handled".
+func (s *LoanSuite) TestClockUpdateDuringPublishStillRunsTheStep() {
+	s.notes()
+	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: StatusRepaying, Today: date(2026, 2, 20),
+		Schedule: twoInstallments, Next: 1}
+	in := input()
+	in.State = &st
+	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).After(time.Minute).Return(nil)
+	reminded := false
+	s.env.OnActivity(a.Collect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool { return in.Step == "reminder" })).
+		Return(func(context.Context, activities.CollectInput) error { reminded = true; return nil }).Once()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(UpdateAdvanceClock, "", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { s.Fail("refused", err.Error()) },
+			OnComplete: func(interface{}, error) { s.True(reminded, "the update returned before the reminder ran") },
+		}, ClockAdvance{Today: date(2026, 2, 25)})
+	}, 30*time.Second)
+	s.at(10, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, in)
+	s.True(reminded)
+}

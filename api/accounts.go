@@ -17,6 +17,9 @@ func (s *Server) accountRoutes(r chi.Router) {
 	r.With(both).Get("/v1/me/account", s.accountGet)
 	r.With(both, s.idempotent).Post("/v1/me/recharges", s.rechargeCreate)
 	r.With(both).Get("/v1/me/fund-logs", s.fundLogs)
+	r.With(both, s.idempotent).Post("/v1/me/withdrawals", s.withdrawalCreate)
+	r.With(both).Get("/v1/me/withdrawals/{id}", s.withdrawalGet)
+	r.Post("/v1/bank/callbacks", s.bankCallback)
 }
 
 type custodyRequest struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
@@ -33,7 +34,7 @@ func testServer(t *testing.T) (*Server, *httptest.Server) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
-	s := New(Deps{Pool: pool, Q: dbq.New(pool), Logger: log, Clock: clk})
+	s := New(Deps{Pool: pool, Q: dbq.New(pool), Logger: log, Clock: clk, HMACSecret: []byte("test-secret")})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return s, srv
@@ -250,4 +251,18 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	// The spec must parse as a document a client generator could read.
 	var any map[string]any
 	require.NoError(t, yaml.NewDecoder(bytes.NewReader(openapiYAML)).Decode(&any))
+}
+
+func TestBankCallbackNeedsTheSignature(t *testing.T) {
+	_, srv := testServer(t)
+	body := `{"request_no":"withdrawal-1","kind":"withdrawal","status":"succeeded","seq":1,"amount":"1.00","fee":"0.00"}`
+	for _, sig := range []string{"", "00", bank.Sign([]byte("another-secret"), []byte(body))} {
+		req, err := http.NewRequest("POST", srv.URL+"/v1/bank/callbacks", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set(bank.SignatureHeader, sig)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 401, resp.StatusCode, "signature %q", sig)
+	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,7 +18,14 @@ const maxBody = 1 << 20
 // client cannot set status, rate or user_id it does not own), as are trailing
 // data, bodies over 1 MiB and wrong types; each as a 422 naming the field.
 func decodeJSON(r *http.Request, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
+	return decodeFrom(http.MaxBytesReader(nil, r.Body, maxBody), dst)
+}
+
+// decodeJSONBytes is decodeJSON for a body already read (to check a signature).
+func decodeJSONBytes(b []byte, dst any) error { return decodeFrom(bytes.NewReader(b), dst) }
+
+func decodeFrom(rd io.Reader, dst any) error {
+	dec := json.NewDecoder(rd)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil && dec.More() {

@@ -77,12 +77,18 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		go clk.RunWall(ctx, 30*time.Second)
 	}
 	bids := bidding.New(pool, bc, tc, acts, log)
+	accts := accounts.New(pool, bc, log)
 	go every(ctx, 5*time.Second, func(ctx context.Context) {
 		today := func(ctx context.Context) (time.Time, error) { d, _, err := clk.Today(ctx); return d, err }
 		if n, err := bids.SettlePending(ctx, 30*time.Second, today); err != nil {
 			log.Error("settling pending bids", "error", err)
 		} else if n > 0 {
 			log.Info("settled pending bids", "count", n)
+		}
+		if n, err := accts.SettlePending(ctx, 30*time.Second); err != nil {
+			log.Error("settling recharges and withdrawals", "error", err)
+		} else if n > 0 {
+			log.Info("settled recharges and withdrawals", "count", n)
 		}
 	})
 	w := worker.New(tc, acts)

@@ -315,10 +315,20 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 	acct := s.call("GET", "/v1/me/account", investors[0].token, nil, 200)
 	require.Equal(t, "31425.99", acct["available"], "the ledger mirrors the bank")
 
+	// The investor takes the interest out; the bank reports the result by a
+	// signed callback, and the ledger follows it.
+	wd := s.call("POST", "/v1/me/withdrawals", investors[0].token, obj{"amount": "1425.99"}, 201)
+	require.Equal(t, "0.00", wd["fee"], "the first withdrawal of the month is free")
+	wdPath := fmt.Sprintf("/v1/me/withdrawals/%.0f", wd["id"].(float64))
+	s.waitFor("withdrawal callback", func() bool { return s.call("GET", wdPath, investors[0].token, nil, 200)["status"] == "succeeded" })
+	s.call("GET", wdPath, investors[1].token, nil, 404)
+	require.Equal(t, "30000.00", s.bankBalance(investors[0].acct))
+	require.Equal(t, "30000.00", s.call("GET", "/v1/me/account", investors[0].token, nil, 200)["available"])
+
 	pool, err := db.Open(context.Background(), s.dbURL, "")
 	require.NoError(t, err)
 	defer pool.Close()
 	require.NoError(t, ledger.CheckConservation(context.Background(), pool))
-	t.Logf("loan %.0f repaid; bank balances %v", id, got)
+	t.Logf("loan %.0f repaid; bank balances %v; then a withdrawal of 1425.99", id, got)
 	recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(id)), "loan_repaid")
 }

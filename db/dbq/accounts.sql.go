@@ -54,6 +54,37 @@ func (q *Queries) RechargeInsert(ctx context.Context, arg RechargeInsertParams) 
 	return i, err
 }
 
+const rechargeListProcessing = `-- name: RechargeListProcessing :many
+SELECT id, user_id, amount, status, business_date, created_at FROM recharges WHERE status = 'processing' AND created_at < $1 ORDER BY id LIMIT 100
+`
+
+func (q *Queries) RechargeListProcessing(ctx context.Context, createdAt time.Time) ([]Recharge, error) {
+	rows, err := q.db.Query(ctx, rechargeListProcessing, createdAt)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Recharge
+	for rows.Next() {
+		var i Recharge
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Amount,
+			&i.Status,
+			&i.BusinessDate,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const rechargeSetStatus = `-- name: RechargeSetStatus :one
 UPDATE recharges SET status = $2 WHERE id = $1 AND status = 'processing' RETURNING id, user_id, amount, status, business_date, created_at
 `
@@ -75,6 +106,17 @@ func (q *Queries) RechargeSetStatus(ctx context.Context, arg RechargeSetStatusPa
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const userLockForMoney = `-- name: UserLockForMoney :exec
+SELECT pg_advisory_xact_lock(7432, $1::int)
+`
+
+// Serializes one user's withdrawals, so two at once cannot both pass the
+// balance check or both take the month's free withdrawal.
+func (q *Queries) UserLockForMoney(ctx context.Context, dollar_1 int32) error {
+	_, err := q.db.Exec(ctx, userLockForMoney, dollar_1)
+	return err
 }
 
 const userSetCustodyAccount = `-- name: UserSetCustodyAccount :one
@@ -185,12 +227,12 @@ func (q *Queries) WithdrawalInsert(ctx context.Context, arg WithdrawalInsertPara
 	return i, err
 }
 
-const withdrawalListProcessing = `-- name: WithdrawalListProcessing :many
-SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at FROM withdrawals WHERE status = 'processing' ORDER BY id LIMIT $1
+const withdrawalListProcessingBefore = `-- name: WithdrawalListProcessingBefore :many
+SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at FROM withdrawals WHERE status = 'processing' AND updated_at < $1 ORDER BY id LIMIT 100
 `
 
-func (q *Queries) WithdrawalListProcessing(ctx context.Context, limit int32) ([]Withdrawal, error) {
-	rows, err := q.db.Query(ctx, withdrawalListProcessing, limit)
+func (q *Queries) WithdrawalListProcessingBefore(ctx context.Context, updatedAt time.Time) ([]Withdrawal, error) {
+	rows, err := q.db.Query(ctx, withdrawalListProcessingBefore, updatedAt)
 	if err != nil {
 		return nil, err
 	}

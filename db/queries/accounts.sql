@@ -29,5 +29,14 @@ WHERE user_id = $1 AND status <> 'failed'
   AND business_date >= date_trunc('month', sqlc.arg(on_date)::date)
   AND business_date < date_trunc('month', sqlc.arg(on_date)::date) + interval '1 month';
 
--- name: WithdrawalListProcessing :many
-SELECT * FROM withdrawals WHERE status = 'processing' ORDER BY id LIMIT $1;
+
+-- name: UserLockForMoney :exec
+-- Serializes one user's withdrawals, so two at once cannot both pass the
+-- balance check or both take the month's free withdrawal.
+SELECT pg_advisory_xact_lock(7432, $1::int);
+
+-- name: RechargeListProcessing :many
+SELECT * FROM recharges WHERE status = 'processing' AND created_at < $1 ORDER BY id LIMIT 100;
+
+-- name: WithdrawalListProcessingBefore :many
+SELECT * FROM withdrawals WHERE status = 'processing' AND updated_at < $1 ORDER BY id LIMIT 100;

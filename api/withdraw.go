@@ -1,0 +1,101 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lendflow/lendflow/accounts"
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+)
+
+type withdrawalResponse struct {
+	ID     int64  `json:"id"`
+	Amount string `json:"amount"`
+	Fee    string `json:"fee"`
+	Route  string `json:"route"`
+	Status string `json:"status"`
+}
+
+func withdrawalBody(w dbq.Withdrawal) withdrawalResponse {
+	return withdrawalResponse{ID: w.ID, Amount: fmtMoney(w.Amount), Fee: fmtMoney(w.Fee), Route: w.Route, Status: w.Status}
+}
+
+func (s *Server) withdrawalCreate(w http.ResponseWriter, r *http.Request) {
+	me, _ := userFrom(r.Context())
+	var req amountRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
+		return
+	}
+	today, ok := s.today(w, r)
+	if !ok {
+		return
+	}
+	wd, err := s.Accounts.Withdraw(r.Context(), me.ID, amount, today, time.Now())
+	if err != nil && (wd.ID == 0 || errs.Code(err) != errs.BankUnavailable) {
+		s.writeError(w, r, err)
+		return
+	}
+	// Unanswered by the bank: accepted here and processing; the sweep settles it.
+	writeJSON(w, http.StatusCreated, withdrawalBody(wd))
+}
+
+func (s *Server) withdrawalGet(w http.ResponseWriter, r *http.Request) {
+	me, _ := userFrom(r.Context())
+	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	wd, err := s.Q.WithdrawalGet(r.Context(), id)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && wd.UserID != me.ID) {
+		err = errs.New(errs.NotFound, "no such withdrawal")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, withdrawalBody(wd))
+}
+
+// bankCallback takes the bank's signed result notices. The signature is
+// checked over the raw body before anything is read from it; a repeated or
+// out-of-order notice changes nothing and is answered 200 so the bank stops
+// sending it.
+func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
+		return
+	}
+	if !bank.Verify(s.HMACSecret, body, r.Header.Get(bank.SignatureHeader)) {
+		s.writeError(w, r, errs.New(errs.Unauthenticated, "bad or missing %s", bank.SignatureHeader))
+		return
+	}
+	var cb bank.Callback
+	if err := decodeJSONBytes(body, &cb); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	_, err = s.Accounts.ApplyCallback(r.Context(), cb)
+	if errors.Is(err, accounts.ErrUnknownRequest) {
+		// Not ours: say so once in the log, and stop the bank retrying.
+		s.Logger.Error("bank callback for an unknown request number", "request_no", cb.RequestNo)
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "applied"})
+}

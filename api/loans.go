@@ -44,6 +44,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(workflows.UpdateWriteOff))
 	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.opsRetryDisbursement)
 	r.With(s.requireRole("ops")).Post("/v1/ops/clock/advance", s.clockAdvance)
+	r.With(s.requireRole("ops")).Get("/v1/ops/reconciliation/{date}", s.reconciliation)
 	r.Get("/v1/clock", s.clockGet)
 	r.Get("/v1/calculator/schedule", s.calculator)
 	r.Get("/v1/stats", s.stats)

@@ -19,6 +19,7 @@ import (
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/reconcile"
 )
 
 // Deps are what the handlers need.
@@ -32,6 +33,8 @@ type Deps struct {
 	Bids       *bidding.Service
 	Accounts   *accounts.Service
 	HMACSecret []byte
+	// BankFiles serves the bank's daily reconciliation files.
+	BankFiles reconcile.Source
 	// Checks are readiness probes by name (postgres, temporal, bank).
 	Checks map[string]func(context.Context) error
 }

@@ -146,6 +146,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 		Bids:       bidding.New(pool, bc, tc, acts, log),
 		Accounts:   accounts.New(pool, bc, log),
 		HMACSecret: []byte(c.BankHMACSecret),
+		BankFiles:  bc,
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },

@@ -325,6 +325,13 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 	require.Equal(t, "30000.00", s.bankBalance(investors[0].acct))
 	require.Equal(t, "30000.00", s.call("GET", "/v1/me/account", investors[0].token, nil, 200)["available"])
 
+	// Each business day's reconciliation file agrees with the ledger, movement by movement.
+	for _, d := range []string{"2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"} {
+		rec := s.call("GET", "/v1/ops/reconciliation/"+d, ops, nil, 200)
+		require.Equal(t, "matched", rec["status"], "%s: %v", d, rec["differences"])
+	}
+	require.Equal(t, "pending", s.call("GET", "/v1/ops/reconciliation/2026-05-01", ops, nil, 200)["status"])
+
 	pool, err := db.Open(context.Background(), s.dbURL, "")
 	require.NoError(t, err)
 	defer pool.Close()

@@ -100,6 +100,9 @@ func (s *Service) Recharge(ctx context.Context, userID int64, amount decimal.Dec
 
 // settleRecharge records the bank's final answer for a recharge.
 func (s *Service) settleRecharge(ctx context.Context, rc dbq.Recharge, res bank.Result, today time.Time) (dbq.Recharge, error) {
+	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
+		today = d // the day the bank did it: what its file says
+	}
 	switch res.Status {
 	case bank.StatusSucceeded:
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -118,8 +118,10 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, status 
 			}
 			return ignoreNoRows(err)
 		}
-		// Accepted, succeeded or reversed: the debit happened at the bank.
-		if _, err := ledger.Post(ctx, tx, ledger.Withdrawal(reqNo, w.UserID, w.Amount, w.Fee, w.BusinessDate)); err != nil {
+		// Accepted, succeeded or reversed: the debit happened at the bank, on
+		// the bank's business date (a withdrawal settled late by the sweep is
+		// dated when the bank did it, so each day's file still reconciles).
+		if _, err := ledger.Post(ctx, tx, ledger.Withdrawal(reqNo, w.UserID, w.Amount, w.Fee, on)); err != nil {
 			return err
 		}
 		var out dbq.Withdrawal

@@ -27,6 +27,11 @@ type Config struct {
 	ClockStart        time.Time
 	OpsEmail          string // OPS_EMAIL: bootstrap ops user
 	OpsPassword       string // OPS_PASSWORD
+
+	// SweepEvery and SettleAfter pace the worker's sweep for bank results
+	// not heard at the time (tests shorten them).
+	SweepEvery  time.Duration
+	SettleAfter time.Duration
 }
 
 // FromEnv reads the configuration with the defaults of a local dev stack.
@@ -45,6 +50,7 @@ func FromEnv() (Config, error) {
 		OpsPassword:       os.Getenv("OPS_PASSWORD"),
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
+	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second
 	c.ClockStart = clock.Date(time.Now())
 	if s := os.Getenv("CLOCK_START"); s != "" {
 		d, err := time.Parse(time.DateOnly, s)

@@ -78,14 +78,18 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	bids := bidding.New(pool, bc, tc, acts, log)
 	accts := accounts.New(pool, bc, log)
-	go every(ctx, 5*time.Second, func(ctx context.Context) {
+	sweepEvery := c.SweepEvery
+	if sweepEvery <= 0 {
+		sweepEvery = 5 * time.Second
+	}
+	go every(ctx, sweepEvery, func(ctx context.Context) {
 		today := func(ctx context.Context) (time.Time, error) { d, _, err := clk.Today(ctx); return d, err }
-		if n, err := bids.SettlePending(ctx, 30*time.Second, today); err != nil {
+		if n, err := bids.SettlePending(ctx, c.SettleAfter, today); err != nil {
 			log.Error("settling pending bids", "error", err)
 		} else if n > 0 {
 			log.Info("settled pending bids", "count", n)
 		}
-		if n, err := accts.SettlePending(ctx, 30*time.Second); err != nil {
+		if n, err := accts.SettlePending(ctx, c.SettleAfter); err != nil {
 			log.Error("settling recharges and withdrawals", "error", err)
 		} else if n > 0 {
 			log.Info("settled recharges and withdrawals", "count", n)

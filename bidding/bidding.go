@@ -171,7 +171,11 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		}
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			q := s.q.WithTx(tx)
-			if _, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "failed", ID: bid.ID, FromStatuses: []string{"pending"}}); err != nil {
+			_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "failed", ID: bid.ID, FromStatuses: []string{"pending"}})
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil // failed already: its amount went back then, only once
+			}
+			if err != nil {
 				return err
 			}
 			return q.LoanReturnBid(ctx, dbq.LoanReturnBidParams{ID: bid.LoanID, Amount: bid.Amount})
@@ -191,10 +195,15 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		if _, err := ledger.Post(ctx, tx, ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), today)); err != nil {
 			return err
 		}
-		var err error
-		if bid, err = q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "frozen", ID: bid.ID, FromStatuses: []string{"pending"}}); err != nil {
+		frozen, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "frozen", ID: bid.ID, FromStatuses: []string{"pending"}})
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The settlement sweep and the request finished the same freeze.
+			frozen, err = q.BidGet(ctx, bid.ID)
+		}
+		if err != nil {
 			return err
 		}
+		bid = frozen
 		loan, err = q.LoanGet(ctx, bid.LoanID)
 		return err
 	})

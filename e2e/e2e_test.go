@@ -58,6 +58,7 @@ type stack struct {
 	dbURL string
 	http  *http.Client
 	tc    client.Client
+	sim   *sim.Sim
 }
 
 func freeListener(t *testing.T) net.Listener {
@@ -87,7 +88,10 @@ func freshDatabase(t *testing.T) string {
 	return u[:i+1] + name + rest
 }
 
-func start(t *testing.T, clockStart string) *stack {
+func start(t *testing.T, clockStart string) *stack { return startWith(t, clockStart, nil) }
+
+// startWith lets a test change the configuration (faults, sweep pace) before start.
+func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim.Config)) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -123,7 +127,11 @@ func start(t *testing.T, clockStart string) *stack {
 		OpsEmail: "ops@lendflow.test", OpsPassword: "ops-password-1",
 	}
 
-	bankSim, err := sim.Open(ctx, sim.Config{DatabaseURL: dbURL, Listen: cfg.BankListen, CallbackURL: cfg.BankCallbackURL, HMACSecret: []byte(cfg.BankHMACSecret)})
+	simCfg := sim.Config{DatabaseURL: dbURL, Listen: cfg.BankListen, CallbackURL: cfg.BankCallbackURL, HMACSecret: []byte(cfg.BankHMACSecret), Logger: log}
+	if configure != nil {
+		configure(&cfg, &simCfg)
+	}
+	bankSim, err := sim.Open(ctx, simCfg)
 	require.NoError(t, err)
 	t.Cleanup(bankSim.Close)
 	go func() { _ = http.Serve(bankLn, bankSim.Handler()) }()
@@ -138,7 +146,7 @@ func start(t *testing.T, clockStart string) *stack {
 	t.Cleanup(api.Close)
 	go func() { _ = http.Serve(apiLn, api.Handler) }()
 
-	return &stack{t: t, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil), dbURL: dbURL,
+	return &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil), dbURL: dbURL,
 		http: &http.Client{Timeout: 2 * time.Minute}, tc: srv.Client()}
 }
 
@@ -205,14 +213,12 @@ func (s *stack) signUp(role, name string) person {
 	seq++
 	body := fmt.Sprintf("33010619900301%03d", seq)
 	id := body + string(kyc.IDCheckChar(body))
-	card := fmt.Sprintf("62220210011%06d", seq)
-	card += string(kyc.LuhnCheckDigit(card))
 	email := fmt.Sprintf("%s%d@lendflow.test", role, seq)
 	r := s.call("POST", "/v1/auth/register", "", obj{"email": email, "password": "password-123", "role": role,
 		"name": name, "id_number": id, "phone": fmt.Sprintf("1380000%04d", seq)}, 201)
 	p := person{id: r["user_id"].(float64)}
 	p.token = s.call("POST", "/v1/auth/login", "", obj{"email": email, "password": "password-123"}, 200)["token"].(string)
-	p.acct = s.call("POST", "/v1/me/custody-account", p.token, obj{"card_number": card}, 201)["account_no"].(string)
+	p.acct = s.call("POST", "/v1/me/custody-account", p.token, obj{"card_number": cardFor(seq)}, 201)["account_no"].(string)
 	return p
 }
 
@@ -338,4 +344,10 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 	require.NoError(t, ledger.CheckConservation(context.Background(), pool))
 	t.Logf("loan %.0f repaid; bank balances %v; then a withdrawal of 1425.99", id, got)
 	recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(id)), "loan_repaid")
+}
+
+// cardFor is a valid (Luhn) card number for the n-th user.
+func cardFor(n int) string {
+	c := fmt.Sprintf("62220210011%06d", n)
+	return c + string(kyc.LuhnCheckDigit(c))
 }

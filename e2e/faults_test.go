@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lendflow/lendflow/app"
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/bank/sim"
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/ledger"
+)
+
+// bankFaults: every fault the simulator has, at a fixed rate, from one seed.
+var bankFaults = sim.FaultConfig{
+	Latency: 0.2, LatencyDuration: 50 * time.Millisecond,
+	ErrorBefore: 0.15, ErrorAfter: 0.15,
+	TimeoutAfter: 0.1, TimeoutDuration: 300 * time.Millisecond,
+	CallbackDrop: 0.3, CallbackDelay: 0.3, CallbackDelayDuration: 300 * time.Millisecond,
+	CallbackDuplicate: 0.3, CallbackReorder: 0.3, ReorderHold: 200 * time.Millisecond,
+	BatchFail:          0.25,
+	WithdrawalReversal: 0.5,
+}
+
+const faultSeed = 4
+
+// try sends a request and returns the status and body, whatever they are.
+func (s *stack) try(method, path, token string, body any) (int, obj) {
+	s.t.Helper()
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(method, s.api+path, bytes.NewReader(b))
+	require.NoError(s.t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := s.http.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := obj{}
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// untilAnswered repeats a request the bank may not answer (503
+// bank_unavailable) — safe because the platform resends under the same
+// request number — until it gets want.
+func (s *stack) untilAnswered(method, path, token string, body any, want int) obj {
+	s.t.Helper()
+	for i := 0; i < 50; i++ {
+		code, out := s.try(method, path, token, body)
+		if code == want {
+			return out
+		}
+		require.Equal(s.t, http.StatusServiceUnavailable, code, "%s %s: %v", method, path, out)
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("%s %s never answered", method, path)
+	return nil
+}
+
+func (s *stack) signUpUnderFaults(role, name string) person {
+	s.t.Helper()
+	seq++
+	body := fmt.Sprintf("33010619900301%03d", seq)
+	id := body + string(kyc.IDCheckChar(body))
+	email := fmt.Sprintf("%s%d@lendflow.test", role, seq)
+	s.call("POST", "/v1/auth/register", "", obj{"email": email, "password": "password-123", "role": role,
+		"name": name, "id_number": id, "phone": fmt.Sprintf("1380000%04d", seq)}, 201)
+	p := person{}
+	p.token = s.call("POST", "/v1/auth/login", "", obj{"email": email, "password": "password-123"}, 200)["token"].(string)
+	p.acct = s.untilAnswered("POST", "/v1/me/custody-account", p.token, obj{"card_number": cardFor(seq)}, 201)["account_no"].(string)
+	return p
+}
+
+func (s *stack) available(token string) decimal.Decimal {
+	return decimal.RequireFromString(s.call("GET", "/v1/me/account", token, nil, 200)["available"].(string))
+}
+
+// TestLifecycleUnderBankFaults runs a loan from application to repaid, and
+// withdrawals after it, with every bank fault switched on. At the end the
+// bank's balances and the platform's ledger agree for every account, the
+// books conserve money, every day reconciles, and no request number moved
+// money twice.
+func TestLifecycleUnderBankFaults(t *testing.T) {
+	s := startWith(t, "2026-01-31", func(c *app.Config, sc *sim.Config) {
+		sc.Faults, sc.Seed, sc.WithdrawalDelay = bankFaults, faultSeed, 50*time.Millisecond
+		c.SweepEvery, c.SettleAfter = 200*time.Millisecond, time.Second
+	})
+	t.Logf("faults %+v, seed %d", bankFaults, faultSeed)
+	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)
+
+	borrower := s.signUpUnderFaults("borrower", "吴十")
+	investors := []person{s.signUpUnderFaults("investor", "郑一"), s.signUpUnderFaults("investor", "冯二"), s.signUpUnderFaults("investor", "陈三")}
+	for _, inv := range investors {
+		s.call("POST", "/v1/me/risk-assessment", inv.token, obj{"answers": []int{2, 2, 2, 2, 2, 2, 2, 2, 2, 2}}, 200)
+		s.untilAnswered("POST", "/v1/me/recharges", inv.token, obj{"amount": "4000.00"}, 201)
+		s.waitFor("recharge settled", func() bool { return s.available(inv.token).Equal(decimal.NewFromInt(4000)) })
+	}
+
+	loan := s.call("POST", "/v1/loans", borrower.token, obj{"amount": "9000.00", "term_months": 3,
+		"repayment_method": "equal_installment", "purpose": "inventory", "monthly_income": "40000.00"}, 201)
+	id := loan["loan_id"].(float64)
+	s.waitFor("listed", func() bool { return s.loanStatus(ops, id) == "listed" })
+	for _, inv := range investors {
+		// A 503 here means admitted and pending at the bank: never bid again, the sweep settles it.
+		code, out := s.try("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, obj{"amount": "3000.00"})
+		require.Contains(t, []int{201, 503}, code, "%v", out)
+	}
+	s.waitFor("full-tender review", func() bool { return s.loanStatus(ops, id) == "full_review" })
+	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/full-tender-review", id), ops, obj{"decision": "approve", "note": "ok"}, 200)
+	retries := 0
+	s.waitFor("disbursed", func() bool {
+		loan := s.call("GET", fmt.Sprintf("/v1/loans/%.0f", id), ops, nil, 200)
+		if loan["status"] == "repaying" {
+			return true
+		}
+		hist := loan["history"].([]any)
+		last := hist[len(hist)-1].(obj)["note"].(string)
+		if strings.Contains(last, "waiting for ops to retry") {
+			// Ops retry a failed batch; it goes under a new request number.
+			if code, _ := s.try("POST", fmt.Sprintf("/v1/ops/loans/%.0f/disbursement/retry", id), ops, nil); code == 202 {
+				retries++
+			}
+		}
+		return false
+	})
+	t.Logf("disbursed after %d ops retries of a failed batch", retries)
+
+	s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayment-authorization", id), borrower.token, obj{"max_amount": "5000.00", "expires_on": "2027-12-31"}, 201)
+	s.untilAnswered("POST", "/v1/me/recharges", borrower.token, obj{"amount": "1000.00"}, 201)
+
+	// Failed repayment batches leave installments overdue; collection retries
+	// the auto-debit until all is paid.
+	day := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	for s.loanStatus(ops, id) != "repaid" {
+		require.True(t, day.Before(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)), "not repaid by %s", day.Format(time.DateOnly))
+		s.call("POST", "/v1/ops/clock/advance", ops, obj{"to": day.Format(time.DateOnly)}, 200)
+		day = day.AddDate(0, 0, 10)
+	}
+	last := day.AddDate(0, 0, -10)
+
+	// Withdrawals, with callbacks dropped, late, doubled, reordered, and reversals.
+	var wds []string
+	for _, inv := range investors {
+		out := s.untilAnswered("POST", "/v1/me/withdrawals", inv.token, obj{"amount": "100.00"}, 201)
+		wds = append(wds, fmt.Sprintf("/v1/me/withdrawals/%.0f", out["id"].(float64)))
+	}
+	// Reversals come on the bank's next business day.
+	last = last.AddDate(0, 0, 1)
+	s.call("POST", "/v1/ops/clock/advance", ops, obj{"to": last.Format(time.DateOnly)}, 200)
+	for i, inv := range investors {
+		s.waitFor("withdrawal settled", func() bool {
+			st := s.call("GET", wds[i], inv.token, nil, 200)["status"]
+			return st == "succeeded" || st == "reversed"
+		})
+	}
+
+	// Quiet the bank, let the last callbacks land, then compare the books.
+	s.sim.SetFaults(sim.FaultConfig{})
+	time.Sleep(time.Second)
+	pool, err := db.Open(context.Background(), s.dbURL, "")
+	require.NoError(t, err)
+	defer pool.Close()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT COALESCE(u.custody_account_no, a.code), sum(a.balance)::numeric(20,2)
+		FROM ledger_accounts a LEFT JOIN users u ON u.id = a.user_id
+		WHERE a.code <> $1 GROUP BY 1`, ledger.ExternalCards)
+	require.NoError(t, err)
+	ledgerBal := map[string]string{}
+	for rows.Next() {
+		var acct string
+		var bal decimal.Decimal
+		require.NoError(t, rows.Scan(&acct, &bal))
+		ledgerBal[acct] = bal.StringFixed(2)
+	}
+	require.NoError(t, rows.Err())
+	bankAcct := map[string]string{ledger.PlatformFee: bank.AccountFee, ledger.PlatformRiskReserve: bank.AccountRiskReserve}
+	compared := 0
+	for acct, want := range ledgerBal {
+		if b, ok := bankAcct[acct]; ok {
+			acct = b
+		}
+		bal, err := s.bank.Balance(ctx, acct)
+		require.NoError(t, err)
+		require.Equal(t, want, bal.Available.Add(bal.Frozen).StringFixed(2), "account %s: ledger vs bank", acct)
+		t.Logf("%-14s ledger %10s  bank %10s", acct, want, bal.Available.Add(bal.Frozen).StringFixed(2))
+		compared++
+	}
+	require.GreaterOrEqual(t, compared, 6)
+	require.NoError(t, ledger.CheckConservation(ctx, pool))
+	require.NoError(t, s.sim.Check(ctx))
+
+	// Every day reconciles, and no request number's item appears twice in the bank's files.
+	seen := map[string]bool{}
+	days := 0
+	for d := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC); d.Before(last); d = d.AddDate(0, 0, 1) {
+		rec := s.call("GET", "/v1/ops/reconciliation/"+d.Format(time.DateOnly), ops, nil, 200)
+		require.Equal(t, "matched", rec["status"], "%s: %v", d.Format(time.DateOnly), rec["differences"])
+		lines, err := s.bank.Reconciliation(ctx, d)
+		require.NoError(t, err)
+		for _, l := range lines {
+			key := fmt.Sprintf("%s/%d/%s", l.RequestNo, l.Item, l.Type)
+			require.False(t, seen[key], "request %s moved money twice", key)
+			seen[key] = true
+		}
+		days++
+	}
+	t.Logf("%d bank movements over %d business days, each once; every day matched", len(seen), days)
+}

@@ -111,6 +111,9 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, status 
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		var err error
+		// A failed result is only ever the bank's answer to the request
+		// itself, before any debit: the custody bank never fails a withdrawal
+		// it accepted (it reverses it instead), so nothing was booked to undo.
 		if status == bank.StatusFailed {
 			out, err := q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "failed", ID: w.ID, FromStatuses: []string{"processing"}})
 			if err == nil {

@@ -266,3 +266,15 @@ func TestBankCallbackNeedsTheSignature(t *testing.T) {
 		assert.Equal(t, 401, resp.StatusCode, "signature %q", sig)
 	}
 }
+
+func TestAutoInvestRule(t *testing.T) {
+	_, srv := testServer(t)
+	inv := register(t, srv, "auto@test.cn", "investor", 5)
+	a := do(t, srv, "PUT", "/v1/me/auto-invest", inv, "", `{"enabled":true,"amount_per_loan":"1000.00","min_annual_rate":"0.08","max_term_months":12,"max_grade":"C","keep_available":"0.00"}`)
+	require.Equal(t, 200, a.status, a.raw)
+	assert.Equal(t, "1000.00", a.body["amount_per_loan"])
+	assert.Equal(t, "0.08", a.body["min_annual_rate"])
+	a = do(t, srv, "PUT", "/v1/me/auto-invest", inv, "", `{"enabled":true,"amount_per_loan":"99.50","min_annual_rate":"0.5","max_term_months":40,"max_grade":"F","keep_available":"-1"}`)
+	require.Equal(t, 422, a.status)
+	assert.Len(t, a.body["errors"], 5, a.raw)
+}

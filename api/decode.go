@@ -67,3 +67,11 @@ func parseMoney(field, s string) (decimal.Decimal, *FieldError) {
 	}
 	return d, nil
 }
+
+// parseMoneyOrZero is parseMoney that also accepts 0.00 (a floor, not a payment).
+func parseMoneyOrZero(field, s string) (decimal.Decimal, *FieldError) {
+	if !moneyPattern.MatchString(s) {
+		return decimal.Zero, &FieldError{Field: field, Message: "must be an amount like \"1234.50\": digits, at most 2 decimals"}
+	}
+	return decimal.RequireFromString(s), nil
+}

@@ -37,6 +37,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/listings/{id}", s.listingGet)
 	r.With(s.requireRole("investor"), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
 	r.With(s.requireRole("investor")).Get("/v1/me/holdings", s.holdings)
+	r.With(s.requireRole("investor")).Put("/v1/me/auto-invest", s.autoInvestPut)
 
 	r.With(s.requireRole("ops")).Get("/v1/ops/loans", s.opsLoans)
 	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/due-diligence", s.opsDecision(workflows.UpdateDueDiligence))

@@ -89,6 +89,13 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		} else if n > 0 {
 			log.Info("settled pending bids", "count", n)
 		}
+		if day, err := today(ctx); err == nil {
+			if n, err := bids.AutoInvest(ctx, day); err != nil {
+				log.Error("auto-invest", "error", err)
+			} else if n > 0 {
+				log.Info("auto-invest bids placed", "count", n)
+			}
+		}
 		if n, err := accts.SettlePending(ctx, c.SettleAfter); err != nil {
 			log.Error("settling recharges and withdrawals", "error", err)
 		} else if n > 0 {

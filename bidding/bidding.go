@@ -55,6 +55,10 @@ func New(pool *pgxpool.Pool, b bank.Client, tc client.Client, acts *activities.A
 // oversubscribed, below_minimum_bid, not_bid_multiple, insufficient_balance,
 // bank_unavailable.
 func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time) (dbq.Bid, error) {
+	return s.place(ctx, investorID, loanID, amount, today, false)
+}
+
+func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool) (dbq.Bid, error) {
 	inv, err := s.q.UserGet(ctx, investorID)
 	if err != nil {
 		return dbq.Bid{}, err
@@ -73,7 +77,7 @@ func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount de
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		var err error
-		if bid, err = q.BidInsert(ctx, dbq.BidInsertParams{LoanID: loanID, InvestorID: investorID, Amount: amount}); err != nil {
+		if bid, err = q.BidInsert(ctx, dbq.BidInsertParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Auto: auto}); err != nil {
 			return err
 		}
 		_, err = q.LoanAdmitBid(ctx, dbq.LoanAdmitBidParams{ID: loanID, Amount: amount, Today: &today})

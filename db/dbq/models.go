@@ -10,6 +10,17 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+type AutoInvestRule struct {
+	UserID        int64
+	Enabled       bool
+	AmountPerLoan decimal.Decimal
+	MinAnnualRate decimal.Decimal
+	MaxTermMonths int32
+	MaxGrade      string
+	KeepAvailable decimal.Decimal
+	QueuedAt      time.Time
+}
+
 type BankRequest struct {
 	RequestNo string
 	Kind      string
@@ -111,6 +122,7 @@ type Loan struct {
 	WorkflowID       string
 	AppliedOn        time.Time
 	CreatedAt        time.Time
+	AutoInvested     bool
 }
 
 type LoanHistory struct {

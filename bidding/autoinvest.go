@@ -1,0 +1,65 @@
+package bidding
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/ledger"
+)
+
+// AutoInvest offers each newly opened listing to the investors' auto-invest
+// rules (自动投标), in queue order, before it is left to bids by hand. A rule
+// bids min(amount per loan, what remains), whole yuan, only while the
+// investor keeps keep_available untouched; every bid goes through Place's
+// rules (suitability, newbie, the guarded increment), and a rule that has
+// invested goes to the back of the queue. Each listing is offered once; the
+// worker runs this every few seconds.
+func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) {
+	loans, err := s.q.LoanListAwaitingAutoInvest(ctx)
+	if err != nil {
+		return 0, err
+	}
+	placed := 0
+	for _, loan := range loans {
+		if loan.Grade == nil || loan.AnnualRate == nil || loan.ListingExpiresOn == nil || !today.Before(*loan.ListingExpiresOn) {
+			continue
+		}
+		rules, err := s.q.AutoInvestRuleListFor(ctx, dbq.AutoInvestRuleListForParams{Rate: *loan.AnnualRate, Term: loan.TermMonths, Grade: *loan.Grade})
+		if err != nil {
+			return placed, err
+		}
+		remaining := loan.Amount.Sub(loan.Raised)
+		for _, r := range rules {
+			if remaining.Sign() <= 0 {
+				break
+			}
+			amount := decimal.Min(r.AmountPerLoan, remaining)
+			if !amount.Equal(remaining) {
+				amount = amount.Truncate(0) // bids are whole yuan unless they take the rest
+			}
+			sum, err := ledger.AccountSummary(ctx, s.pool, r.UserID)
+			if err != nil {
+				return placed, err
+			}
+			if sum.Available.Sub(amount).LessThan(r.KeepAvailable) {
+				continue
+			}
+			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true); err != nil {
+				s.log.Info("auto-invest bid not placed", "loan", loan.ID, "investor", r.UserID, "reason", err)
+				continue
+			}
+			placed++
+			remaining = remaining.Sub(amount)
+			if err := s.q.AutoInvestRuleRequeue(ctx, r.UserID); err != nil {
+				return placed, err
+			}
+		}
+		if err := s.q.LoanSetAutoInvested(ctx, loan.ID); err != nil {
+			return placed, err
+		}
+	}
+	return placed, nil
+}

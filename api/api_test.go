@@ -278,3 +278,33 @@ func TestAutoInvestRule(t *testing.T) {
 	require.Equal(t, 422, a.status)
 	assert.Len(t, a.body["errors"], 5, a.raw)
 }
+
+func TestRateLimitPerCaller(t *testing.T) {
+	l := newLimiter(2, 3)
+	now := time.Unix(0, 0)
+	l.now = func() time.Time { return now }
+	for i := 0; i < 3; i++ {
+		ok, _ := l.allow("a")
+		require.True(t, ok, "within the burst")
+	}
+	ok, wait := l.allow("a")
+	assert.False(t, ok)
+	assert.Equal(t, 500*time.Millisecond, wait, "one token every half second at 2/s")
+	ok, _ = l.allow("b")
+	assert.True(t, ok, "another caller has a bucket of its own")
+	now = now.Add(500 * time.Millisecond)
+	ok, _ = l.allow("a")
+	assert.True(t, ok)
+
+	s, srv := testServer(t)
+	s.limits = newLimiter(1, 2)
+	codes := []int{}
+	for i := 0; i < 3; i++ {
+		a := do(t, srv, "GET", "/v1/clock", "", "", "")
+		codes = append(codes, a.status)
+		if a.status == 429 {
+			assert.Equal(t, "rate_limited", a.body["code"])
+		}
+	}
+	assert.Equal(t, []int{200, 200, 429}, codes)
+}

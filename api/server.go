@@ -40,20 +40,29 @@ type Deps struct {
 }
 
 // Server serves the API.
-type Server struct{ Deps }
+type Server struct {
+	Deps
+	limits *limiter
+}
+
+// Requests a caller may make: a sustained rate and a burst.
+const (
+	requestsPerSecond = 50
+	requestBurst      = 100
+)
 
 // New builds a server.
 func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Server{Deps: d}
+	return &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst)}
 }
 
 // Handler is the router with its middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.recoverer)
+	r.Use(middleware.RequestID, s.recoverer, s.rateLimit)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, NewProblem(http.StatusNotFound, "not_found", "no such endpoint"))
 	})

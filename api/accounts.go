@@ -65,26 +65,11 @@ func (s *Server) accountGet(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-type amountRequest struct {
-	Amount string `json:"amount"`
-}
-
 func (s *Server) rechargeCreate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me, _ := userFrom(ctx)
-	var req amountRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	amount, fe := parseMoney("amount", req.Amount)
-	if fe != nil {
-		s.writeError(w, r, Validation(*fe))
-		return
-	}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
+	amount, today, ok := s.amountAndDate(w, r)
+	if !ok {
 		return
 	}
 	rc, err := s.Accounts.Recharge(ctx, me.ID, amount, today)

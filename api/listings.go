@@ -92,10 +92,6 @@ func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone))
 }
 
-type bidRequest struct {
-	Amount string `json:"amount"`
-}
-
 type bidResponse struct {
 	BidID  int64  `json:"bid_id"`
 	LoanID int64  `json:"loan_id"`
@@ -111,17 +107,7 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such listing"))
 		return
 	}
-	var req bidRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	amount, fe := parseMoney("amount", req.Amount)
-	if fe != nil {
-		s.writeError(w, r, Validation(*fe))
-		return
-	}
-	today, ok := s.today(w, r)
+	amount, today, ok := s.amountAndDate(w, r)
 	if !ok {
 		return
 	}

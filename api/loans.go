@@ -28,7 +28,7 @@ import (
 func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans", s.loanCreate)
 	r.With(s.requireRole("borrower", "ops")).Get("/v1/loans/{id}", s.loanGet)
-	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/cancel", s.loanCancel)
+	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/cancel", s.dateUpdate(workflows.UpdateCancel, http.StatusOK))
 	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/loans/{id}/schedule", s.loanSchedule)
 	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
 	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/repayments", s.loanRepay)
@@ -43,7 +43,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/due-diligence", s.opsDecision(workflows.UpdateDueDiligence))
 	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/full-tender-review", s.opsDecision(workflows.UpdateFullTenderReview))
 	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(workflows.UpdateWriteOff))
-	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.opsRetryDisbursement)
+	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.dateUpdate(workflows.UpdateRetryDisbursal, http.StatusAccepted))
 	r.With(s.requireRole("ops")).Post("/v1/ops/clock/advance", s.clockAdvance)
 	r.With(s.requireRole("ops")).Get("/v1/ops/reconciliation/{date}", s.reconciliation)
 	r.Get("/v1/clock", s.clockGet)
@@ -257,22 +257,26 @@ func rateString(d *decimal.Decimal) *string {
 	return &s
 }
 
-func (s *Server) loanCancel(w http.ResponseWriter, r *http.Request) {
-	loan, err := s.loanFor(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// dateUpdate answers an update that carries only the business date (cancel,
+// disbursement retry) with the loan's new status.
+func (s *Server) dateUpdate(update string, status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		loan, err := s.loanFor(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		today, ok := s.today(w, r)
+		if !ok {
+			return
+		}
+		var reply workflows.StatusReply
+		if err := s.update(r.Context(), loan, update, workflows.TodayRequest{Today: today}, &reply); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, statusBody(reply))
 	}
-	today, ok := s.today(w, r)
-	if !ok {
-		return
-	}
-	var reply workflows.StatusReply
-	if err := s.update(r.Context(), loan, workflows.UpdateCancel, workflows.TodayRequest{Today: today}, &reply); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, statusBody(reply))
 }
 
 // update sends an update to the loan's workflow and waits for its answer,

@@ -125,24 +125,6 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 	}
 }
 
-func (s *Server) opsRetryDisbursement(w http.ResponseWriter, r *http.Request) {
-	loan, err := s.loanFor(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	today, ok := s.today(w, r)
-	if !ok {
-		return
-	}
-	var reply workflows.StatusReply
-	if err := s.update(r.Context(), loan, workflows.UpdateRetryDisbursal, workflows.TodayRequest{Today: today}, &reply); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, statusBody(reply))
-}
-
 type clockResponse struct {
 	Today string `json:"today"`
 	Mode  string `json:"mode"`

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
 
 	"github.com/lendflow/lendflow/accounts"
@@ -126,4 +127,25 @@ func (s *Server) today(w http.ResponseWriter, r *http.Request) (time.Time, bool)
 		return time.Time{}, false
 	}
 	return today, true
+}
+
+type amountRequest struct {
+	Amount string `json:"amount"`
+}
+
+// amountAndDate reads a {"amount"} body and the business date, or answers
+// the error and returns false.
+func (s *Server) amountAndDate(w http.ResponseWriter, r *http.Request) (decimal.Decimal, time.Time, bool) {
+	var req amountRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return decimal.Zero, time.Time{}, false
+	}
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
+		return decimal.Zero, time.Time{}, false
+	}
+	today, ok := s.today(w, r)
+	return amount, today, ok
 }

@@ -30,17 +30,7 @@ func withdrawalBody(w dbq.Withdrawal) withdrawalResponse {
 
 func (s *Server) withdrawalCreate(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	var req amountRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	amount, fe := parseMoney("amount", req.Amount)
-	if fe != nil {
-		s.writeError(w, r, Validation(*fe))
-		return
-	}
-	today, ok := s.today(w, r)
+	amount, today, ok := s.amountAndDate(w, r)
 	if !ok {
 		return
 	}

@@ -109,11 +109,11 @@ func FuzzSplit(f *testing.F) {
 			floor := exact.Num()
 			floor = new(big.Int).Quo(new(big.Int).Mul(floor, big.NewInt(100)), exact.Denom())
 			floorD := decimal.NewFromBigInt(floor, -2)
-			require.True(t, s.Equal(floorD) || s.Equal(floorD.Add(cent)), "share %s vs exact %s", s, exact.FloatString(6))
+			require.True(t, s.Equal(floorD) || s.Equal(floorD.Add(cent)), "share %s vs exact %s", s, decimal.NewFromBigRat(exact, 6))
 			extra[i] = s.GreaterThan(floorD)
 			rem[i] = new(big.Rat).Sub(exact, rat(floorD))
 			diff := new(big.Rat).Sub(rat(s), exact)
-			require.Negative(t, new(big.Rat).Abs(diff).Cmp(rat(cent)), "share %s more than a cent from %s", s, exact.FloatString(6))
+			require.Negative(t, new(big.Rat).Abs(diff).Cmp(rat(cent)), "share %s more than a cent from %s", s, decimal.NewFromBigRat(exact, 6))
 			if weights[i].IsZero() {
 				require.True(t, s.IsZero())
 			}

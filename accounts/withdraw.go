@@ -95,44 +95,89 @@ func (s *Service) sendWithdrawal(ctx context.Context, w dbq.Withdrawal, accountN
 		s.log.Warn("withdrawal unanswered; left processing", "withdrawal", w.ID, "error", err)
 		return w, errs.New(errs.BankUnavailable, "the bank did not answer; the withdrawal is processing and will be settled")
 	}
-	return s.applyWithdrawal(ctx, w, res.Status, res.BusinessDate)
+	return s.applyWithdrawal(ctx, w, heard{status: res.Status, takenOn: parseDay(res.BusinessDate)})
+}
+
+// heard is a result for a withdrawal, with the days its source tells. Each
+// movement is booked on the bank's business date of that movement, the date
+// of its line in the bank's file, or the day would not reconcile:
+//   - takenOn: the day the bank took the request, when amount and fee left
+//     available. The bank's answer to the request (first or repeated) and a
+//     query carry it; a callback does not: its date is the day of the result.
+//   - reversedOn: the day of a reversal (冲正). The reversal's callback and
+//     the day's file carry it; an answer of "reversed" to a request or a
+//     query does not.
+type heard struct {
+	status     bank.Status
+	takenOn    time.Time
+	reversedOn time.Time
+}
+
+func parseDay(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return d
 }
 
 // applyWithdrawal moves a withdrawal to the bank's status, mirroring each
 // step in the ledger once: acceptance debits available (amount to the card,
 // fee to the fee account); a reversal (冲正) credits the amount back. Any
 // order or repetition of results leaves the same end state.
-func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, status bank.Status, bankDate string) (dbq.Withdrawal, error) {
-	on := w.BusinessDate
-	if d, err := time.Parse(time.DateOnly, bankDate); err == nil {
-		on = d
-	}
+//
+// A reversal heard without its day is booked as far as is known, the
+// withdrawal succeeded, and left to the reversal's callback or the day's
+// file (ApplyFileReversals), which say when the money came back.
+func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard) (dbq.Withdrawal, error) {
 	reqNo := bank.Withdrawal(w.ID)
+	if h.status == bank.StatusReversed && h.reversedOn.IsZero() {
+		h.status = bank.StatusSucceeded
+	}
+	booked := true
+	if h.status != bank.StatusFailed && h.takenOn.IsZero() {
+		_, err := s.q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: reqNo})
+		if booked = err == nil; !booked {
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return w, err
+			}
+			// First news of the withdrawal's acceptance: ask the bank which
+			// day it took it. Unanswered, the caller tries again later (a
+			// callback answered 5xx is sent again).
+			res, err := s.bank.Query(ctx, reqNo)
+			if err != nil {
+				return w, fmt.Errorf("withdrawal %d: when did the bank take it: %w", w.ID, err)
+			}
+			if h.takenOn = parseDay(res.BusinessDate); h.takenOn.IsZero() {
+				return w, fmt.Errorf("withdrawal %d: the bank's answer has no business date", w.ID)
+			}
+		}
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		var err error
 		// A failed result is only ever the bank's answer to the request
 		// itself, before any debit: the custody bank never fails a withdrawal
 		// it accepted (it reverses it instead), so nothing was booked to undo.
-		if status == bank.StatusFailed {
+		if h.status == bank.StatusFailed {
 			out, err := q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "failed", ID: w.ID, FromStatuses: []string{"processing"}})
 			if err == nil {
 				w = out
 			}
 			return ignoreNoRows(err)
 		}
-		// Accepted, succeeded or reversed: the debit happened at the bank, on
-		// the bank's business date (a withdrawal settled late by the sweep is
-		// dated when the bank did it, so each day's file still reconciles).
-		if _, err := ledger.Post(ctx, tx, ledger.Withdrawal(reqNo, w.UserID, w.Amount, w.Fee, on)); err != nil {
-			return err
+		// Accepted, succeeded or reversed: the debit happened at the bank.
+		if !h.takenOn.IsZero() { // zero: booked already
+			if _, err := ledger.Post(ctx, tx, ledger.Withdrawal(reqNo, w.UserID, w.Amount, w.Fee, h.takenOn)); err != nil {
+				return err
+			}
 		}
 		var out dbq.Withdrawal
-		switch status {
+		switch h.status {
 		case bank.StatusSucceeded:
 			out, err = q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "succeeded", ID: w.ID, FromStatuses: []string{"processing"}})
 		case bank.StatusReversed:
-			if _, err := ledger.Post(ctx, tx, ledger.WithdrawalReversal(reqNo+"-reversal", w.UserID, w.Amount, "withdrawal:"+strconv.FormatInt(w.ID, 10), on)); err != nil {
+			if _, err := ledger.Post(ctx, tx, ledger.WithdrawalReversal(reversalNo(reqNo), w.UserID, w.Amount, "withdrawal:"+strconv.FormatInt(w.ID, 10), h.reversedOn)); err != nil {
 				return err
 			}
 			out, err = q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "reversed", ID: w.ID, FromStatuses: []string{"processing", "succeeded"}})
@@ -150,12 +195,20 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, status 
 	return s.q.WithdrawalGet(ctx, w.ID)
 }
 
+// reversalNo is the ledger's request number for a withdrawal's reversal: the
+// bank names both movements by the withdrawal's number, and the ledger keys
+// each entry by its number, so the reversal takes a number of its own. It
+// is derived, so a reversal heard twice (callback and file) is booked once.
+func reversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" }
+
 // ErrUnknownRequest: a callback for a request number the platform never sent.
 var ErrUnknownRequest = errors.New("unknown request number")
 
 // ApplyCallback applies the bank's signed result for a withdrawal. The
 // amount must match what the platform asked for; a mismatch is refused and
-// left for reconciliation rather than booked.
+// left for reconciliation rather than booked. Errors: ErrUnknownRequest,
+// conflict (amounts differ), and any error reaching the bank or the database
+// (the callback should be sent again).
 func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (dbq.Withdrawal, error) {
 	id, ok := withdrawalID(cb.RequestNo)
 	if !ok {
@@ -173,7 +226,53 @@ func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (dbq.With
 			"asked", w.Amount.StringFixed(2), "fee", w.Fee.StringFixed(2), "bank", cb.Amount.StringFixed(2), "bank_fee", cb.Fee.StringFixed(2))
 		return w, errs.New(errs.Conflict, "amount %s ≠ %s", cb.Amount.StringFixed(2), w.Amount.StringFixed(2))
 	}
-	return s.applyWithdrawal(ctx, w, cb.Status, cb.BusinessDate)
+	h := heard{status: cb.Status}
+	if cb.Status == bank.StatusReversed {
+		h.reversedOn = parseDay(cb.BusinessDate)
+	}
+	return s.applyWithdrawal(ctx, w, h)
+}
+
+// ApplyFileReversals books the withdrawal reversals (冲正) of a day's
+// reconciliation file that the platform has not booked: those whose
+// callback never came (DOMAIN.md "Withdrawal route": a confirmed withdrawal
+// can be reversed by the reconciliation file). A line whose amount is not
+// the withdrawal's is not booked; it is logged, and the day's reconciliation
+// reports it. It answers how many reversals it booked.
+func (s *Service) ApplyFileReversals(ctx context.Context, lines []bank.ReconciliationLine) (int, error) {
+	n := 0
+	for _, l := range lines {
+		if l.Type != bank.MoveWithdrawalReversal {
+			continue
+		}
+		id, ok := withdrawalID(l.RequestNo)
+		if !ok {
+			s.log.Error("reconciliation file reverses a withdrawal the platform never sent", "request_no", l.RequestNo)
+			continue
+		}
+		w, err := s.q.WithdrawalGet(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			s.log.Error("reconciliation file reverses a withdrawal the platform never sent", "request_no", l.RequestNo)
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if w.Status == "reversed" {
+			continue
+		}
+		if !l.Amount.Equal(w.Amount) {
+			s.log.Error("reconciliation file reverses another amount than the withdrawal's; not applied", "withdrawal", id,
+				"asked", w.Amount.StringFixed(2), "bank", l.Amount.StringFixed(2))
+			continue
+		}
+		if _, err := s.applyWithdrawal(ctx, w, heard{status: bank.StatusReversed, reversedOn: l.BusinessDate}); err != nil {
+			return n, fmt.Errorf("withdrawal %d: %w", id, err)
+		}
+		s.log.Info("withdrawal reversal booked from the reconciliation file", "withdrawal", id, "on", l.BusinessDate.Format(time.DateOnly))
+		n++
+	}
+	return n, nil
 }
 
 func withdrawalID(reqNo string) (int64, bool) {

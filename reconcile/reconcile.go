@@ -1,17 +1,33 @@
 // Package reconcile compares the custody bank's daily reconciliation file
-// (对账文件) with the platform's ledger, movement by movement: for every
-// request number, each custody account's net change must be the same to the
-// cent on both sides (DOMAIN.md "Custody bank accounts": the bank's record is
-// the truth, and the ledger must match it).
+// (对账文件) with the platform's ledger, movement by movement (DOMAIN.md
+// "Custody bank accounts": the bank's record is the truth, and the ledger must
+// match it to the cent), and keeps the result of every run.
+//
+// What is compared, per request number (流水号):
+//   - the net change of each custody account, its available and its frozen
+//     balance apart. A freeze or an unfreeze moves money inside one account,
+//     so only the split shows its amount; a withdrawal's fee line and its
+//     amount line land in the same request, and a batch's items are summed
+//     per account, which is how the ledger books a batch (one entry);
+//   - the kind of movement: the bank's line types (and a batch's or a
+//     transfer's purpose) against the ledger entry's type;
+//   - presence: a request on one side only.
+//
+// What is not: money outside custody (cards, the platform company's own
+// account), which the bank does not hold; lines of a failed request, which
+// moved nothing.
 package reconcile
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
@@ -26,10 +42,24 @@ const (
 	Pending    = "pending" // the business day is not over: the file may still grow
 )
 
-// Difference is one movement that does not agree.
+// Reasons a movement differs.
+const (
+	ReasonBankOnly      = "at the bank, not in the ledger"
+	ReasonLedgerOnly    = "in the ledger, not at the bank"
+	ReasonAmountsDiffer = "amounts differ"
+	ReasonKindsDiffer   = "kinds differ"
+)
+
+// Difference is one movement that does not agree. Kind is the platform's
+// name for the movement (a ledger entry type: recharge, withdrawal,
+// withdrawal_reversal, freeze, disbursement, …), read from the bank's side
+// when the bank has the request. Account names the custody account, with
+// " frozen" for its frozen balance; it is empty when the whole request is
+// on one side only.
 type Difference struct {
 	RequestNo    string `json:"request_no"`
-	Account      string `json:"account"`
+	Kind         string `json:"kind"`
+	Account      string `json:"account,omitempty"`
 	BankAmount   string `json:"bank_amount"`
 	LedgerAmount string `json:"ledger_amount"`
 	Reason       string `json:"reason"`
@@ -42,89 +72,84 @@ type Report struct {
 	Differences []Difference `json:"differences"`
 }
 
-// Source is where the bank's file comes from.
+// Source is where the bank's file comes from (*bank.HTTPClient).
 type Source interface {
 	Reconciliation(ctx context.Context, date time.Time) ([]bank.ReconciliationLine, error)
 }
 
-var platformAccounts = map[string]string{
-	ledger.PlatformFee: bank.AccountFee, ledger.PlatformBonus: bank.AccountBonus,
-	ledger.PlatformRiskReserve: bank.AccountRiskReserve, ledger.PlatformSummary: bank.AccountSummary,
+// Reversals books the withdrawal reversals (冲正) a file shows: the file is
+// where a reversal whose callback never came is learned of (DOMAIN.md
+// "Withdrawal route": a confirmed withdrawal can be reversed by the
+// reconciliation file). *accounts.Service.
+type Reversals interface {
+	ApplyFileReversals(ctx context.Context, lines []bank.ReconciliationLine) (int, error)
 }
 
-// Run compares one business date. today decides whether the day is closed.
+// Run compares one business date and keeps the result. The day is pending
+// while it is today or later by the platform's clock: the bank may still add
+// movements to it.
 func Run(ctx context.Context, q *dbq.Queries, src Source, date, today time.Time) (Report, error) {
 	lines, err := src.Reconciliation(ctx, date)
 	if err != nil {
 		return Report{}, fmt.Errorf("the bank's file for %s: %w", date.Format(time.DateOnly), err)
 	}
+	return runLines(ctx, q, lines, date, today, "request")
+}
+
+// MaxDaysPerClose bounds one Close, so a worker that was down for long
+// catches up over several sweeps rather than in one long one.
+const MaxDaysPerClose = 31
+
+// Close reconciles the closed business dates (before today) not yet
+// matched, oldest first, from the ledger's first day: for each it books the
+// reversals the file shows (rev may be nil) and then compares. A day that
+// matched is final and not looked at again; a mismatched one is tried again
+// after retryAfter (a person has to look at it; the log says so). It returns
+// the reports of the days it ran.
+func Close(ctx context.Context, q *dbq.Queries, src Source, rev Reversals, today time.Time, retryAfter time.Duration) ([]Report, error) {
+	first, err := q.LedgerFirstBusinessDate(ctx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil // no money has moved yet
+	}
+	if err != nil {
+		return nil, err
+	}
+	last := today.AddDate(0, 0, -1)
+	if last.Before(first) {
+		return nil, nil
+	}
+	days, err := q.ReconciliationDaysToClose(ctx, dbq.ReconciliationDaysToCloseParams{
+		FromDay: first, ToDay: last, RetryBefore: time.Now().Add(-retryAfter), MaxDays: MaxDaysPerClose,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Report
+	for _, day := range days {
+		lines, err := src.Reconciliation(ctx, day)
+		if err != nil {
+			return out, fmt.Errorf("the bank's file for %s: %w", day.Format(time.DateOnly), err)
+		}
+		if rev != nil {
+			if _, err := rev.ApplyFileReversals(ctx, lines); err != nil {
+				return out, fmt.Errorf("reversals of %s: %w", day.Format(time.DateOnly), err)
+			}
+		}
+		rep, err := runLines(ctx, q, lines, day, today, "close")
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rep)
+	}
+	return out, nil
+}
+
+func runLines(ctx context.Context, q *dbq.Queries, lines []bank.ReconciliationLine, date, today time.Time, origin string) (Report, error) {
 	rows, err := q.LedgerMovementsOn(ctx, date)
 	if err != nil {
 		return Report{}, err
 	}
-	bankNet := map[string]map[string]decimal.Decimal{}
-	add := func(m map[string]map[string]decimal.Decimal, req, acct string, amt decimal.Decimal) {
-		if m[req] == nil {
-			m[req] = map[string]decimal.Decimal{}
-		}
-		m[req][acct] = m[req][acct].Add(amt)
-	}
-	for _, l := range lines {
-		if l.Status == bank.StatusFailed {
-			continue
-		}
-		req := l.RequestNo
-		if l.Type == bank.MoveWithdrawalReversal {
-			req += "-reversal" // the ledger books a reversal under its own number
-		}
-		// Money outside custody (cards, the outside world) is not compared:
-		// only what the bank holds is.
-		if custody(l.From) {
-			add(bankNet, req, l.From, l.Amount.Neg())
-		}
-		if custody(l.To) {
-			add(bankNet, req, l.To, l.Amount)
-		}
-		if _, ok := bankNet[req]; !ok {
-			bankNet[req] = map[string]decimal.Decimal{}
-		}
-	}
-	ledgerNet := map[string]map[string]decimal.Decimal{}
-	for _, r := range rows {
-		acct := platformAccounts[r.Code]
-		switch {
-		case r.Code == ledger.ExternalCards:
-			if ledgerNet[r.RequestNo] == nil {
-				ledgerNet[r.RequestNo] = map[string]decimal.Decimal{}
-			}
-			continue
-		case acct != "":
-		case r.CustodyAccountNo != nil:
-			acct = *r.CustodyAccountNo
-		default:
-			acct = r.Code // a user without a custody account: always a difference
-		}
-		add(ledgerNet, r.RequestNo, acct, r.Net)
-	}
-
-	rep := Report{Date: date.Format(time.DateOnly), Differences: []Difference{}}
-	for req, accts := range bankNet {
-		led, ok := ledgerNet[req]
-		if !ok {
-			rep.Differences = append(rep.Differences, Difference{RequestNo: req, Reason: "at the bank, not in the ledger", BankAmount: total(accts)})
-			continue
-		}
-		rep.Differences = append(rep.Differences, compare(req, accts, led)...)
-	}
-	for req, accts := range ledgerNet {
-		if _, ok := bankNet[req]; !ok {
-			rep.Differences = append(rep.Differences, Difference{RequestNo: req, Reason: "in the ledger, not at the bank", LedgerAmount: total(accts)})
-		}
-	}
-	sort.Slice(rep.Differences, func(i, j int) bool {
-		a, b := rep.Differences[i], rep.Differences[j]
-		return a.RequestNo+a.Account < b.RequestNo+b.Account
-	})
+	rep := Report{Date: date.Format(time.DateOnly), Differences: compare(bankSide(lines), ledgerSide(rows))}
 	switch {
 	case !date.Before(today):
 		rep.Status = Pending
@@ -133,38 +158,197 @@ func Run(ctx context.Context, q *dbq.Queries, src Source, date, today time.Time)
 	default:
 		rep.Status = Matched
 	}
-	return rep, nil
+	diffs, err := json.Marshal(rep.Differences)
+	if err != nil {
+		return rep, err
+	}
+	entries := map[string]bool{}
+	for _, r := range rows {
+		entries[r.RequestNo] = true
+	}
+	_, err = q.ReconciliationRunInsert(ctx, dbq.ReconciliationRunInsertParams{
+		BusinessDate: date, Status: rep.Status, Differences: diffs, BankLines: int32(len(lines)), LedgerEntries: int32(len(entries)),
+		Origin: origin,
+	})
+	return rep, err
 }
 
-func compare(req string, b, l map[string]decimal.Decimal) []Difference {
-	var out []Difference
-	seen := map[string]bool{}
-	for acct, amt := range b {
-		seen[acct] = true
-		if !amt.Equal(l[acct]) {
-			out = append(out, Difference{RequestNo: req, Account: acct, BankAmount: amt.StringFixed(2), LedgerAmount: l[acct].StringFixed(2), Reason: "amounts differ"})
+// side is one party's view of a day: per request key, the net change of
+// each custody balance and the kinds of movement.
+type side map[string]*movement
+
+type movement struct {
+	net   map[string]decimal.Decimal // custody account (" frozen" for its frozen balance) → net change
+	kinds map[string]bool
+	// gross is what the request moved, cards included: the number a person
+	// finds in the file (its lines' sum) or the ledger (its credits' sum).
+	gross decimal.Decimal
+}
+
+func (s side) get(key string) *movement {
+	m := s[key]
+	if m == nil {
+		m = &movement{net: map[string]decimal.Decimal{}, kinds: map[string]bool{}}
+		s[key] = m
+	}
+	return m
+}
+
+func (m *movement) add(acct string, amt decimal.Decimal) { m.net[acct] = m.net[acct].Add(amt) }
+
+const frozen = " frozen"
+
+func bankSide(lines []bank.ReconciliationLine) side {
+	s := side{}
+	for _, l := range lines {
+		if l.Status == bank.StatusFailed {
+			continue
+		}
+		key := l.RequestNo
+		if l.Type == bank.MoveWithdrawalReversal {
+			key = ledgerReversalNo(l.RequestNo)
+		}
+		m := s.get(key)
+		m.gross = m.gross.Add(l.Amount)
+		if k := kindOf(l); k != "" {
+			m.kinds[k] = true
+		}
+		from, to := l.From, l.To
+		switch {
+		case l.Type == bank.MoveFreeze:
+			to += frozen
+		case l.Type == bank.MoveUnfreeze || l.FreezeRequestNo != "":
+			from += frozen // a spent freeze pays out of the frozen balance
+		}
+		if custody(l.From) {
+			m.add(from, l.Amount.Neg())
+		}
+		if custody(l.To) {
+			m.add(to, l.Amount)
 		}
 	}
-	for acct, amt := range l {
-		if !seen[acct] && !amt.IsZero() {
-			out = append(out, Difference{RequestNo: req, Account: acct, BankAmount: "0.00", LedgerAmount: amt.StringFixed(2), Reason: "amounts differ"})
+	return s
+}
+
+// ledgerReversalNo is the request number the ledger books a reversal under:
+// the withdrawal's own number already names the withdrawal's entry.
+func ledgerReversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" }
+
+var platformAccounts = map[string]string{
+	ledger.PlatformFee: bank.AccountFee, ledger.PlatformBonus: bank.AccountBonus,
+	ledger.PlatformRiskReserve: bank.AccountRiskReserve, ledger.PlatformSummary: bank.AccountSummary,
+}
+
+func ledgerSide(rows []dbq.LedgerMovementsOnRow) side {
+	s := side{}
+	for _, r := range rows {
+		m := s.get(r.RequestNo)
+		m.kinds[r.Type] = true
+		if r.Net.Sign() > 0 {
+			m.gross = m.gross.Add(r.Net)
+		}
+		acct := platformAccounts[r.Code]
+		switch {
+		case r.Code == ledger.ExternalCards:
+			continue // outside custody, as on the bank's side
+		case acct != "":
+		case r.CustodyAccountNo != nil:
+			acct = *r.CustodyAccountNo
+			if strings.HasSuffix(r.Code, ":frozen") {
+				acct += frozen
+			}
+		default:
+			acct = r.Code // a user without a custody account: always a difference
+		}
+		m.add(acct, r.Net)
+	}
+	return s
+}
+
+func compare(b, l side) []Difference {
+	out := []Difference{}
+	for key, bm := range b {
+		lm, ok := l[key]
+		if !ok {
+			out = append(out, Difference{RequestNo: key, Kind: kindName(bm.kinds), BankAmount: bm.moved(), LedgerAmount: "0.00", Reason: ReasonBankOnly})
+			continue
+		}
+		kind := kindName(bm.kinds)
+		if len(bm.kinds) > 0 && kind != kindName(lm.kinds) {
+			out = append(out, Difference{RequestNo: key, Kind: kind, BankAmount: bm.moved(), LedgerAmount: lm.moved(),
+				Reason: ReasonKindsDiffer + ": the ledger has " + kindName(lm.kinds)})
+		}
+		for _, acct := range accounts(bm, lm) {
+			if ba, la := bm.net[acct], lm.net[acct]; !ba.Equal(la) {
+				out = append(out, Difference{RequestNo: key, Kind: kind, Account: acct, BankAmount: ba.StringFixed(2), LedgerAmount: la.StringFixed(2), Reason: ReasonAmountsDiffer})
+			}
 		}
 	}
+	for key, lm := range l {
+		if _, ok := b[key]; !ok {
+			out = append(out, Difference{RequestNo: key, Kind: kindName(lm.kinds), BankAmount: "0.00", LedgerAmount: lm.moved(), Reason: ReasonLedgerOnly})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].RequestNo != out[j].RequestNo {
+			return out[i].RequestNo < out[j].RequestNo
+		}
+		return out[i].Account < out[j].Account
+	})
 	return out
 }
 
-func total(m map[string]decimal.Decimal) string {
-	sum := decimal.Zero
-	for _, v := range m {
-		if v.Sign() > 0 {
-			sum = sum.Add(v)
-		}
+func accounts(a, b *movement) []string {
+	set := map[string]bool{}
+	for k := range a.net {
+		set[k] = true
 	}
-	return sum.StringFixed(2)
+	for k := range b.net {
+		set[k] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m *movement) moved() string { return m.gross.StringFixed(2) }
+
+// kindOf names a bank line in the ledger's vocabulary of entry types. A
+// withdrawal's fee line is part of the withdrawal; a batch or a transfer is
+// what its purpose says. Anything else (a deposit of the platform's own
+// money) keeps the bank's name.
+func kindOf(l bank.ReconciliationLine) string {
+	switch l.Type {
+	case bank.MoveRecharge:
+		return ledger.TypeRecharge
+	case bank.MoveWithdrawal, bank.MoveWithdrawalFee:
+		return ledger.TypeWithdrawal
+	case bank.MoveWithdrawalReversal:
+		return ledger.TypeWithdrawalReversal
+	case bank.MoveFreeze:
+		return ledger.TypeFreeze
+	case bank.MoveUnfreeze:
+		return ledger.TypeUnfreeze
+	case bank.MoveBatch, bank.MoveTransfer:
+		return l.Purpose
+	}
+	return l.Type
+}
+
+func kindName(kinds map[string]bool) string {
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, "+")
 }
 
 // custody: an account the bank holds for the platform or a user, not a card
 // or the outside world.
 func custody(acct string) bool {
-	return acct != "" && acct != "external" && !strings.HasPrefix(acct, "card:")
+	return acct != "" && acct != bank.ExternalAccount && !strings.HasPrefix(acct, "card:")
 }

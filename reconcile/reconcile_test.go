@@ -1,6 +1,7 @@
 package reconcile_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -56,4 +57,114 @@ func TestCleanDayMatchesAndPlantedDifferencesShow(t *testing.T) {
 			decimal.RequireFromString("3.00"), "planted", e.Today))
 		return err
 	}))
+}
+
+// Movements both sides have, but differently: a freeze of another amount
+// (only the split between available and frozen shows it) and a transfer the
+// ledger books as another kind. Every run is kept.
+func TestPlantedAmountAndKindDifferences(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	u := e.User("investor", "1000.00")
+	acct := *u.CustodyAccountNo
+	day, later := e.Today, e.Today.AddDate(0, 0, 1)
+	ten, hundred := decimal.RequireFromString("10.00"), decimal.RequireFromString("100.00")
+
+	_, err := e.Bank.Freeze(e.Ctx, bank.FreezeRequest{RequestNo: "plant-freeze", AccountNo: acct, Amount: hundred})
+	require.NoError(t, err)
+	_, err = e.Bank.Transfer(e.Ctx, bank.TransferRequest{RequestNo: "plant-kind", Purpose: "compensation",
+		Transfer: bank.Transfer{From: acct, To: bank.AccountRiskReserve, Amount: ten}})
+	require.NoError(t, err)
+	require.NoError(t, pgx.BeginFunc(e.Ctx, e.Pool, func(tx pgx.Tx) error {
+		_, err := ledger.PostAll(e.Ctx, tx,
+			ledger.Freeze("plant-freeze", u.ID, decimal.RequireFromString("150.00"), "planted", day),
+			ledger.Transfer("plant-kind", 0, ledger.TypeBonus, ledger.UserAvailable(u.ID), ledger.PlatformRiskReserve, ten, "planted", day))
+		return err
+	}))
+
+	rep, err := reconcile.Run(e.Ctx, e.Q, e.Bank, day, later)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Mismatched, rep.Status)
+	assert.Equal(t, []reconcile.Difference{
+		{RequestNo: "plant-freeze", Kind: "freeze", Account: acct, BankAmount: "-100.00", LedgerAmount: "-150.00", Reason: reconcile.ReasonAmountsDiffer},
+		{RequestNo: "plant-freeze", Kind: "freeze", Account: acct + " frozen", BankAmount: "100.00", LedgerAmount: "150.00", Reason: reconcile.ReasonAmountsDiffer},
+		{RequestNo: "plant-kind", Kind: "compensation", BankAmount: "10.00", LedgerAmount: "10.00", Reason: reconcile.ReasonKindsDiffer + ": the ledger has bonus"},
+	}, rep.Differences)
+
+	run, err := e.Q.ReconciliationRunLatest(e.Ctx, day)
+	require.NoError(t, err)
+	assert.Equal(t, reconcile.Mismatched, run.Status)
+	assert.Equal(t, "request", run.Origin)
+	var stored []reconcile.Difference
+	require.NoError(t, json.Unmarshal(run.Differences, &stored))
+	assert.Equal(t, rep.Differences, stored)
+
+	// The worker's close runs the day too, and a mismatched day is not run
+	// again before retryAfter.
+	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, nil, later, time.Hour)
+	require.NoError(t, err)
+	require.Len(t, reps, 1)
+	assert.Equal(t, reconcile.Mismatched, reps[0].Status)
+	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, nil, later, time.Hour)
+	require.NoError(t, err)
+	assert.Empty(t, reps)
+	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, nil, later, 0)
+	require.NoError(t, err)
+	assert.Len(t, reps, 1, "retried once retryAfter has passed")
+
+	releaseFreeze(t, e, u.ID, "plant-freeze", "150.00", day)
+}
+
+// releaseFreeze unfreezes what a test left frozen with no bid behind it, so
+// the environment's end-of-test checks (frozen = frozen bids) hold.
+func releaseFreeze(t *testing.T, e *testenv.Env, userID int64, freezeNo, ledgerAmount string, day time.Time) {
+	t.Helper()
+	_, err := e.Bank.Unfreeze(e.Ctx, bank.UnfreezeRequest{RequestNo: freezeNo + "-release", FreezeRequestNo: freezeNo})
+	require.NoError(t, err)
+	require.NoError(t, pgx.BeginFunc(e.Ctx, e.Pool, func(tx pgx.Tx) error {
+		_, err := ledger.Post(e.Ctx, tx, ledger.Unfreeze(freezeNo+"-release", userID, decimal.RequireFromString(ledgerAmount), "test", day))
+		return err
+	}))
+}
+
+// A day with recharges, freezes, an unfreeze and withdrawals with and
+// without a fee matches; closed once, it is not run again.
+func TestCleanDayClosesOnce(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	u := e.User("investor", "1000.00")
+	acct := *u.CustodyAccountNo
+	day, later := e.Today, e.Today.AddDate(0, 0, 1)
+	for _, no := range []string{"f-1", "f-2"} {
+		_, err := e.Bank.Freeze(e.Ctx, bank.FreezeRequest{RequestNo: no, AccountNo: acct, Amount: decimal.RequireFromString("100.00")})
+		require.NoError(t, err)
+	}
+	_, err := e.Bank.Unfreeze(e.Ctx, bank.UnfreezeRequest{RequestNo: "u-1", FreezeRequestNo: "f-1"})
+	require.NoError(t, err)
+	require.NoError(t, pgx.BeginFunc(e.Ctx, e.Pool, func(tx pgx.Tx) error {
+		_, err := ledger.PostAll(e.Ctx, tx,
+			ledger.Freeze("f-1", u.ID, decimal.RequireFromString("100.00"), "bid:1", day),
+			ledger.Freeze("f-2", u.ID, decimal.RequireFromString("100.00"), "bid:2", day),
+			ledger.Unfreeze("u-1", u.ID, decimal.RequireFromString("100.00"), "bid:1", day))
+		return err
+	}))
+	for _, amt := range []string{"50.00", "60.00"} {
+		_, err := e.Accounts.Withdraw(e.Ctx, u.ID, decimal.RequireFromString(amt), day, time.Date(2026, 1, 1, 4, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+	}
+
+	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later, time.Hour)
+	require.NoError(t, err)
+	require.Len(t, reps, 1)
+	assert.Equal(t, reconcile.Report{Date: day.Format(time.DateOnly), Status: reconcile.Matched, Differences: []reconcile.Difference{}}, reps[0])
+	run, err := e.Q.ReconciliationRunLatest(e.Ctx, day)
+	require.NoError(t, err)
+	assert.Equal(t, "close", run.Origin)
+	assert.EqualValues(t, 6, run.LedgerEntries, "recharge, two freezes, an unfreeze, two withdrawals")
+	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later.AddDate(0, 0, 1), 0)
+	require.NoError(t, err)
+	require.Len(t, reps, 1, "only the new day: a matched day is final")
+	assert.Equal(t, later.Format(time.DateOnly), reps[0].Date)
+
+	releaseFreeze(t, e, u.ID, "f-2", "100.00", day)
 }

@@ -159,6 +159,17 @@ type Recharge struct {
 	CreatedAt    time.Time
 }
 
+type ReconciliationRun struct {
+	ID            int64
+	BusinessDate  time.Time
+	Status        string
+	Differences   []byte
+	BankLines     int32
+	LedgerEntries int32
+	Origin        string
+	RunAt         time.Time
+}
+
 type RepaymentAuthorization struct {
 	LoanID    int64
 	MaxAmount decimal.Decimal

@@ -1,11 +1,36 @@
 -- name: LedgerMovementsOn :many
 -- Each journal entry of a business date, net per ledger account, with the
--- custody account a user's ledger account mirrors.
-SELECT e.request_no, a.code, u.custody_account_no, sum(p.amount)::numeric(20,2) AS net
+-- custody account a user's ledger account mirrors and the entry's type.
+SELECT e.request_no, e.type, a.code, u.custody_account_no, sum(p.amount)::numeric(20,2) AS net
 FROM journal_entries e
 JOIN postings p ON p.entry_id = e.id
 JOIN ledger_accounts a ON a.id = p.account_id
 LEFT JOIN users u ON u.id = a.user_id
 WHERE e.business_date = $1
-GROUP BY e.request_no, a.code, u.custody_account_no
+GROUP BY e.request_no, e.type, a.code, u.custody_account_no
 ORDER BY e.request_no, a.code;
+
+-- name: ReconciliationRunInsert :one
+INSERT INTO reconciliation_runs (business_date, status, differences, bank_lines, ledger_entries, origin)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING *;
+
+-- name: ReconciliationRunLatest :one
+SELECT * FROM reconciliation_runs WHERE business_date = $1 ORDER BY id DESC LIMIT 1;
+
+-- name: LedgerFirstBusinessDate :one
+-- The platform's first day with money: nothing before it can differ.
+SELECT business_date FROM journal_entries ORDER BY business_date LIMIT 1;
+
+-- name: ReconciliationDaysToClose :many
+-- Closed days (from_day to to_day) not matched yet and not closed as
+-- mismatched since retry_before: a mismatch needs a person, not a run every
+-- sweep. Runs ops asked for do not hold a day back: they book no reversals.
+SELECT d::date AS business_date
+FROM generate_series(sqlc.arg(from_day)::date, sqlc.arg(to_day)::date, interval '1 day') AS d
+WHERE NOT EXISTS (
+    SELECT 1 FROM reconciliation_runs r
+    WHERE r.business_date = d::date
+      AND (r.status = 'matched' OR (r.status = 'mismatched' AND r.origin = 'close' AND r.run_at >= sqlc.arg(retry_before)))
+)
+ORDER BY d
+LIMIT sqlc.arg(max_days);

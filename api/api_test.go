@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,7 +23,6 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
-	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
 )
 
@@ -139,35 +137,6 @@ func TestIdempotencyKey(t *testing.T) {
 	other := do(t, srv, "POST", "/v1/auth/register", "", "key-1", strings.Replace(body, "李四", "王五", 1))
 	assert.Equal(t, 409, other.status)
 	assert.Equal(t, "idempotency_key_reused", other.body["code"])
-}
-
-func TestProblemTranslation(t *testing.T) {
-	for _, tc := range []struct {
-		err    error
-		status int
-		code   string
-	}{
-		{errs.New(errs.Oversubscribed, "x"), 409, "oversubscribed"},
-		{errs.New(errs.BelowMinimumBid, "x"), 422, "below_minimum_bid"},
-		{errs.New(errs.InsufficientBalance, "x"), 409, "insufficient_balance"},
-		{errs.New(errs.SuitabilityMismatch, "x"), 403, "suitability_mismatch"},
-		{errs.New(errs.RateLimited, "x"), 429, "rate_limited"},
-		{errs.New(errs.BankUnavailable, "x"), 503, "bank_unavailable"},
-		{Validation(FieldError{Field: "a", Message: "b"}), 422, "validation_failed"},
-	} {
-		p := problemFor(tc.err)
-		require.NotNil(t, p)
-		assert.Equal(t, tc.status, p.Status, tc.code)
-		assert.Equal(t, tc.code, p.Code)
-	}
-	assert.Nil(t, problemFor(errors.New("connection reset by peer")), "unknown errors are not problems")
-
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	rec := httptest.NewRecorder()
-	s.writeError(rec, httptest.NewRequest("GET", "/", nil), errors.New("pq: password authentication failed for user lendflow"))
-	assert.Equal(t, 500, rec.Code)
-	assert.NotContains(t, rec.Body.String(), "password", "a 500 carries no internals")
-	assert.Contains(t, rec.Body.String(), `"code":"internal"`)
 }
 
 func TestParseMoney(t *testing.T) {

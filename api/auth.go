@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,21 +20,51 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
-	"github.com/lendflow/lendflow/money"
 )
 
 // sessionTTL is how long a login token lives.
 const sessionTTL = 24 * time.Hour
 
+// Roles (API.md "Conventions").
+const (
+	RoleBorrower = "borrower"
+	RoleInvestor = "investor"
+	RoleOps      = "ops"
+)
+
+// User is the signed-in caller as handlers see it: the users row without its
+// password hash, so the hash never travels in a request context.
+type User struct {
+	ID               int64
+	Role             string
+	Email            string
+	Name             string
+	IDNumber         string
+	Phone            string
+	RiskLevel        *string
+	Locked           bool
+	CustodyAccountNo *string
+	CardNumber       *string
+}
+
+func userFromRow(u dbq.User) User {
+	return User{
+		ID: u.ID, Role: u.Role, Email: u.Email, Name: u.Name, IDNumber: u.IDNumber, Phone: u.Phone,
+		RiskLevel: u.RiskLevel, Locked: u.Locked, CustodyAccountNo: u.CustodyAccountNo, CardNumber: u.CardNumber,
+	}
+}
+
 type ctxKey struct{}
 
-// User is the signed-in caller.
-type User = dbq.User
-
+// userFrom is the caller requireRole admitted; false on routes without it.
 func userFrom(ctx context.Context) (User, bool) {
 	u, ok := ctx.Value(ctxKey{}).(User)
 	return u, ok
 }
+
+// normalizeEmail makes the address the unique key it is treated as: people do
+// not expect Alice@x.cn and alice@x.cn to be two accounts.
+func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 type registerRequest struct {
 	Email    string `json:"email"`
@@ -49,14 +81,17 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	email := normalizeEmail(req.Email)
 	var fields []FieldError
-	if a, err := mail.ParseAddress(req.Email); err != nil || a.Address != req.Email {
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
 		fields = append(fields, FieldError{Field: "email", Message: "must be an email address"})
 	}
+	// bcrypt reads only the first 72 bytes; a longer password would be silently cut.
 	if len(req.Password) < 8 || len(req.Password) > 72 {
 		fields = append(fields, FieldError{Field: "password", Message: "must be 8 to 72 bytes"})
 	}
-	if req.Role != "borrower" && req.Role != "investor" {
+	// ops accounts are made by the operator (EnsureOpsUser), never by sign-up.
+	if req.Role != RoleBorrower && req.Role != RoleInvestor {
 		fields = append(fields, FieldError{Field: "role", Message: "must be borrower or investor"})
 	}
 	if n := strings.TrimSpace(req.Name); n == "" || len(n) > 100 {
@@ -78,11 +113,11 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.Q.UserInsert(r.Context(), dbq.UserInsertParams{
-		Email: req.Email, PasswordHash: string(hash), Role: req.Role, Name: strings.TrimSpace(req.Name),
+		Email: email, PasswordHash: string(hash), Role: req.Role, Name: strings.TrimSpace(req.Name),
+		// The check character may be typed x or X; one spelling keeps lookups exact.
 		IDNumber: strings.ToUpper(req.IDNumber), Phone: req.Phone,
 	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	if isUniqueViolation(err) {
 		s.writeError(w, r, errs.New(errs.Conflict, "that email is registered already"))
 		return
 	}
@@ -91,6 +126,11 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]int64{"user_id": u.ID})
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
 type loginRequest struct {
@@ -104,17 +144,22 @@ type loginResponse struct {
 	Role      string    `json:"role"`
 }
 
+// noSuchUserHash is compared against when the email is unknown, so that an
+// unknown email costs what a wrong password costs and emails cannot be probed
+// by timing. It is a real cost-10 hash (of a password nobody knows).
+const noSuchUserHash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z7FxkHtz1vJ8rJvQH4uY5Dq."
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Q.UserGetByEmail(r.Context(), req.Email)
+	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
+	u, err := s.Q.UserGetByEmail(r.Context(), normalizeEmail(req.Email))
 	if errors.Is(err, pgx.ErrNoRows) {
-		// Same answer and similar cost as a wrong password: emails are not probed.
-		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z7FxkHtz1vJ8rJvQH4uY5Dq."), []byte(req.Password))
-		s.writeError(w, r, errs.New(errs.Unauthenticated, "wrong email or password"))
+		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(req.Password))
+		s.writeError(w, r, wrong)
 		return
 	}
 	if err != nil {
@@ -122,7 +167,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.Password)) != nil {
-		s.writeError(w, r, errs.New(errs.Unauthenticated, "wrong email or password"))
+		s.writeError(w, r, wrong)
 		return
 	}
 	raw := make([]byte, 32)
@@ -145,76 +190,68 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// requireRole authenticates the bearer token and admits only the given roles.
+// requireRole authenticates the bearer token, admits only the given roles and
+// puts the caller in the context for userFrom. The user is read afresh on each
+// request, so a lock or a new custody account is seen at once.
 func (s *Server) requireRole(roles ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			unauthenticated := func(detail string) {
+				// RFC 6750 §3: a 401 names the scheme the client should use.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="lendflow"`)
+				s.writeError(w, r, errs.New(errs.Unauthenticated, "%s", detail))
+			}
 			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || token == "" {
-				s.writeError(w, r, errs.New(errs.Unauthenticated, "sign in: Authorization: Bearer <token>"))
+				unauthenticated("sign in: Authorization: Bearer <token>")
 				return
 			}
-			u, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
+			row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
 			if errors.Is(err, pgx.ErrNoRows) {
-				s.writeError(w, r, errs.New(errs.Unauthenticated, "the token is unknown or expired"))
+				unauthenticated("the token is unknown or expired")
 				return
 			}
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			allowed := false
-			for _, role := range roles {
-				allowed = allowed || u.Role == role
-			}
-			if !allowed {
+			if !slices.Contains(roles, row.Role) {
 				s.writeError(w, r, errs.New(errs.Forbidden, "this needs the %s role", strings.Join(roles, " or ")))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, u)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, userFromRow(row))))
 		})
 	}
 }
 
-// EnsureOpsUser creates the bootstrap ops user if the email is not taken.
+// EnsureOpsUser creates the bootstrap ops user (README: the dev stack's ops
+// login) unless it exists. An existing ops user keeps its password, so a
+// restart never undoes a change made since. The email belonging to a
+// non-ops user is an error: starting up must not quietly leave ops without
+// a login.
 func (s *Server) EnsureOpsUser(ctx context.Context, email, password string) error {
-	if _, err := s.Q.UserGetByEmail(ctx, email); err == nil {
-		return nil
-	} else if !errors.Is(err, pgx.ErrNoRows) {
-		return err
+	email = normalizeEmail(email)
+	if len(password) < 8 || len(password) > 72 {
+		return errors.New("ops password must be 8 to 72 bytes")
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	u, err := s.Q.UserGetByEmail(ctx, email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+		if err != nil {
+			return err
+		}
+		_, err = s.Q.UserInsert(ctx, dbq.UserInsertParams{Email: email, PasswordHash: string(hash), Role: RoleOps, Name: "ops"})
+		if !isUniqueViolation(err) {
+			return err
+		}
+		// Another replica starting with us made it first.
+		u, err = s.Q.UserGetByEmail(ctx, email)
+	}
 	if err != nil {
 		return err
 	}
-	_, err = s.Q.UserInsert(ctx, dbq.UserInsertParams{Email: email, PasswordHash: string(hash), Role: "ops", Name: "ops", IDNumber: "", Phone: ""})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return nil // another replica made it first
+	if u.Role != RoleOps {
+		return fmt.Errorf("ops email %s belongs to a %s user", email, u.Role)
 	}
-	return err
-}
-
-type riskRequest struct {
-	Answers []int `json:"answers"`
-}
-
-func (s *Server) riskAssessment(w http.ResponseWriter, r *http.Request) {
-	me, _ := userFrom(r.Context())
-	var req riskRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	level, err := money.RiskLevelFromAnswers(req.Answers)
-	if err != nil {
-		s.writeError(w, r, Validation(FieldError{Field: "answers", Message: err.Error()}))
-		return
-	}
-	l := string(level)
-	if err := s.Q.UserSetRiskLevel(r.Context(), dbq.UserSetRiskLevelParams{ID: me.ID, RiskLevel: &l}); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"risk_level": l})
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -41,13 +42,37 @@ func decodeFrom(rd io.Reader, dst any) error {
 		return Validation(FieldError{Field: "body", Message: "a JSON object is required"})
 	case errors.As(err, &maxErr):
 		return Validation(FieldError{Field: "body", Message: "larger than 1 MiB"})
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return Validation(FieldError{Field: "body", Message: "must be a JSON object"})
 	case errors.As(err, &typeErr):
-		return Validation(FieldError{Field: typeErr.Field, Message: "must be a " + typeErr.Type.String()})
+		return Validation(FieldError{Field: typeErr.Field, Message: "must be " + jsonTypeName(typeErr.Type)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return Validation(FieldError{Field: field, Message: "unknown field"})
 	}
 	return Validation(FieldError{Field: "body", Message: "malformed JSON"})
+}
+
+// jsonTypeName names a Go type as a client knows it: "must be an integer",
+// not "must be a int32" (the Go name is an internal).
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 var moneyPattern = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,2})?$`)

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lendflow/lendflow/db/dbq"
@@ -20,6 +22,9 @@ import (
 // another body is 409 idempotency_key_reused; a duplicate arriving while the
 // first is in flight is 409 conflict. 5xx answers are not stored, so the
 // client may retry them under the same key.
+//
+// Mount it after requireRole, so the key is scoped to the signed-in caller;
+// before it (register) keys share one anonymous scope.
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -45,7 +50,10 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		hash := hex.EncodeToString(sum[:])
 		ctx := r.Context()
 
-		_, err = s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{UserID: owner, Key: key, Method: r.Method, Path: r.URL.Path, RequestHash: hash})
+		_, err = s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
+			UserID: owner, Key: key, Method: r.Method, Path: r.URL.Path, RequestHash: hash,
+			StaleSeconds: int32(staleClaim / time.Second),
+		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			prev, err := s.Q.IdempotencyKeyGet(ctx, dbq.IdempotencyKeyGetParams{UserID: owner, Key: key})
 			switch {
@@ -71,20 +79,39 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
 		// The answer went out; store it even if the client hung up.
 		bg := context.WithoutCancel(r.Context())
+		release := func() {
+			if err := s.Q.IdempotencyKeyRelease(bg, dbq.IdempotencyKeyReleaseParams{UserID: owner, Key: key}); err != nil {
+				s.Logger.Error("idempotency key not released", "request_id", middleware.GetReqID(ctx), "error", err)
+			}
+		}
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		completed := false
+		defer func() {
+			// A panic answers 500 (the recoverer): leave the key free for a retry
+			// rather than "in flight" until the claim goes stale.
+			if !completed {
+				release()
+			}
+		}()
+		next.ServeHTTP(rec, r)
+		completed = true
 		if rec.status >= 500 {
-			_ = s.Q.IdempotencyKeyRelease(bg, dbq.IdempotencyKeyReleaseParams{UserID: owner, Key: key})
+			release()
 			return
 		}
 		code := int32(rec.status)
 		if err := s.Q.IdempotencyKeyComplete(bg, dbq.IdempotencyKeyCompleteParams{UserID: owner, Key: key, StatusCode: &code, Response: rec.body.Bytes()}); err != nil {
-			s.Logger.Error("idempotency key not stored", "error", err)
+			s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
 		}
 	})
 }
+
+// staleClaim is how long a key may stay "in flight" before a retry of the same
+// request may take it over. It is far above any request's real duration (bank
+// calls time out at 30 s), so only a request whose process died is overtaken.
+const staleClaim = 10 * time.Minute
 
 // recorder keeps a copy of the answer for replay.
 type recorder struct {

@@ -42,6 +42,13 @@ func Validation(fields ...FieldError) *Problem {
 }
 
 // statusByCode is the one table from domain refusal codes to HTTP statuses.
+// API.md fixes 401, 403, 404, 422 and 429 for their codes and leaves the
+// business refusals to "409 or 422 as fits". The rule here: 422 when the
+// request itself is wrong whoever sends it (an amount under the minimum, not a
+// multiple); 409 when the request is fine but the state of the caller or the
+// loan refuses it (balance, risk level, a listing no longer open, a locked
+// account). So suitability, own loan, newbie-only and locked are 409, not 403:
+// the caller's role is right, their situation is not.
 var statusByCode = map[string]int{
 	errs.ValidationFailed:     http.StatusUnprocessableEntity,
 	errs.Unauthenticated:      http.StatusUnauthorized,
@@ -54,20 +61,25 @@ var statusByCode = map[string]int{
 	errs.BelowMinimumBid:      http.StatusUnprocessableEntity,
 	errs.NotBidMultiple:       http.StatusUnprocessableEntity,
 	errs.InsufficientBalance:  http.StatusConflict,
-	errs.SuitabilityMismatch:  http.StatusForbidden,
-	errs.OwnLoan:              http.StatusForbidden,
-	errs.NewbieOnly:           http.StatusForbidden,
-	errs.AccountLocked:        http.StatusForbidden,
+	errs.SuitabilityMismatch:  http.StatusConflict,
+	errs.OwnLoan:              http.StatusConflict,
+	errs.NewbieOnly:           http.StatusConflict,
+	errs.AccountLocked:        http.StatusConflict,
 	errs.NoCustodyAccount:     http.StatusConflict,
 	errs.NoRiskAssessment:     http.StatusConflict,
 	errs.InvalidState:         http.StatusConflict,
 	errs.RateLimited:          http.StatusTooManyRequests,
 	errs.LimitExceeded:        http.StatusUnprocessableEntity,
 	errs.WithdrawalWindow:     http.StatusConflict,
-	errs.BankUnavailable:      http.StatusServiceUnavailable,
-	errs.FourFactorMismatch:   http.StatusUnprocessableEntity,
-	errs.AuthorizationNeeded:  http.StatusConflict,
+	// The bank did not answer: nothing happened, and the same request may be
+	// sent again. 503 also keeps it out of the idempotency store.
+	errs.BankUnavailable:     http.StatusServiceUnavailable,
+	errs.FourFactorMismatch:  http.StatusUnprocessableEntity,
+	errs.AuthorizationNeeded: http.StatusConflict,
 }
+
+// codeInternal is the code of every 500: it says that something failed, never what.
+const codeInternal = "internal"
 
 // problemFor translates any error into the problem the client sees.
 func problemFor(err error) *Problem {
@@ -79,6 +91,8 @@ func problemFor(err error) *Problem {
 	if errors.As(err, &de) {
 		status, ok := statusByCode[de.Code]
 		if !ok {
+			// A refusal is a refusal even if its code was added to errs
+			// without a row here; TestStatusTableCoversEveryCode catches that.
 			status = http.StatusConflict
 		}
 		return NewProblem(status, de.Code, de.Detail)
@@ -95,7 +109,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
 	if p == nil {
 		s.Logger.Error("request failed", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "error", err)
-		p = NewProblem(http.StatusInternalServerError, "internal", "internal error")
+		p = NewProblem(http.StatusInternalServerError, codeInternal, "internal error")
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

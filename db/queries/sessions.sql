@@ -1,0 +1,10 @@
+-- name: SessionInsert :exec
+INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3);
+
+-- name: SessionGetUser :one
+SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = $1 AND s.expires_at > now();
+
+-- name: SessionDeleteExpired :execrows
+-- Expired sessions are useless; whoever runs housekeeping may drop them.
+DELETE FROM sessions WHERE expires_at <= now();

@@ -251,7 +251,7 @@ func (s *Server) EnsureOpsUser(ctx context.Context, email, password string) erro
 		return err
 	}
 	if u.Role != RoleOps {
-		return fmt.Errorf("ops email %s belongs to a %s user", email, u.Role)
+		return fmt.Errorf("ops email %s is taken by a user with role %s", email, u.Role)
 	}
 	return nil
 }

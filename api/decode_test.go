@@ -1,0 +1,83 @@
+package api
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeJSON(t *testing.T) {
+	type body struct {
+		Amount  string  `json:"amount"`
+		Term    int     `json:"term_months"`
+		Answers []int   `json:"answers"`
+		Note    *string `json:"note"`
+		Enabled bool    `json:"enabled"`
+	}
+	var ok body
+	require.NoError(t, decodeJSON(httptest.NewRequest("POST", "/", strings.NewReader(`{"amount":"1.00","term_months":3,"answers":[1],"note":null,"enabled":true}`)), &ok))
+	assert.Equal(t, body{Amount: "1.00", Term: 3, Answers: []int{1}, Enabled: true}, ok)
+
+	for in, want := range map[string]FieldError{
+		``:                           {"body", "a JSON object is required"},
+		`   `:                        {"body", "a JSON object is required"},
+		`{`:                          {"body", "malformed JSON"},
+		`{"amount":"1.00",}`:         {"body", "malformed JSON"},
+		`[]`:                         {"body", "must be a JSON object"},
+		`"x"`:                        {"body", "must be a JSON object"},
+		`{} {}`:                      {"body", "malformed JSON"},
+		`{"status":"paid"}`:          {"status", "unknown field"},
+		`{"amount":"1","user_id":7}`: {"user_id", "unknown field"},
+		`{"amount":100}`:             {"amount", "must be a string"},
+		`{"term_months":"3"}`:        {"term_months", "must be an integer"},
+		`{"term_months":1.5}`:        {"term_months", "must be an integer"},
+		`{"term_months":1e99}`:       {"term_months", "must be an integer"},
+		`{"answers":{}}`:             {"answers", "must be an array"},
+		`{"note":5}`:                 {"note", "must be a string"},
+		`{"enabled":"yes"}`:          {"enabled", "must be true or false"},
+		`{"amount":"` + strings.Repeat("9", maxBody) + `"}`: {"body", "larger than 1 MiB"},
+	} {
+		var dst body
+		err := decodeJSON(httptest.NewRequest("POST", "/", strings.NewReader(in)), &dst)
+		var p *Problem
+		name := in
+		if len(name) > 40 {
+			name = name[:40] + "…"
+		}
+		require.ErrorAs(t, err, &p, name)
+		assert.Equal(t, 422, p.Status, name)
+		assert.Equal(t, "validation_failed", p.Code, name)
+		assert.Equal(t, []FieldError{want}, p.Errors, name)
+		assert.NotContains(t, p.Errors[0].Message, "api.", "no Go type names: %s", name)
+	}
+}
+
+// TestParseMoneyEdges: NUMERIC(20,2) holds 18 integer digits; anything a
+// client could mean two ways is refused rather than guessed.
+func TestParseMoneyEdges(t *testing.T) {
+	for in, want := range map[string]string{
+		"0.01":                  "0.01",
+		"1.0":                   "1.00",
+		"007.50":                "7.50",
+		"999999999999999999.99": "999999999999999999.99",
+	} {
+		d, fe := parseMoney("amount", in)
+		require.Nil(t, fe, in)
+		assert.Equal(t, want, fmtMoney(d), in)
+	}
+	for _, in := range []string{
+		"1000000000000000000.00", "+1.00", "0.001", "1_000", "１００", "1.00 ", "NaN", "Infinity", "0x10", "1E3", "00.00",
+	} {
+		_, fe := parseMoney("max_amount", in)
+		require.NotNil(t, fe, "%q must be refused", in)
+		assert.Equal(t, "max_amount", fe.Field, "the error names the field it was given")
+	}
+	d, fe := parseMoneyOrZero("keep_available", "0.00")
+	require.Nil(t, fe)
+	assert.Equal(t, "0.00", fmtMoney(d), "a floor may be zero")
+	_, fe = parseMoneyOrZero("keep_available", "-0.01")
+	assert.NotNil(t, fe)
+}

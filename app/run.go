@@ -22,6 +22,7 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/worker"
 )
 
@@ -100,6 +101,23 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 			log.Error("settling recharges and withdrawals", "error", err)
 		} else if n > 0 {
 			log.Info("settled recharges and withdrawals", "count", n)
+		}
+	})
+	// The daily reconciliation: each finished business date once, booking
+	// the reversals only its file tells of (docs/reconciliation.md).
+	go every(ctx, sweepEvery, func(ctx context.Context) {
+		day, _, err := clk.Today(ctx)
+		if err != nil {
+			return
+		}
+		reps, err := reconcile.Close(ctx, dbq.New(pool), bc, accts, day, time.Hour)
+		for _, r := range reps {
+			if r.Status == reconcile.Mismatched {
+				log.Error("reconciliation: the bank's file and the ledger differ", "date", r.Date, "differences", r.Differences)
+			}
+		}
+		if err != nil {
+			log.Error("reconciliation", "error", err)
 		}
 	})
 	w := worker.New(tc, acts)

@@ -104,8 +104,11 @@ const MaxDaysPerClose = 31
 // matched, oldest first, from the ledger's first day: for each it books the
 // reversals the file shows (rev may be nil) and then compares. A day that
 // matched is final and not looked at again; a mismatched one is tried again
-// after retryAfter (a person has to look at it; the log says so). It returns
-// the reports of the days it ran.
+// after retryAfter (a person has to look at it; the caller logs it). A day
+// with a recharge or withdrawal still waiting for the bank's answer waits
+// for it, up to retryAfter after it was sent: the sweep that settles it
+// books what the file may already show. It returns the reports of the days
+// it ran.
 func Close(ctx context.Context, q *dbq.Queries, src Source, rev Reversals, today time.Time, retryAfter time.Duration) ([]Report, error) {
 	first, err := q.LedgerFirstBusinessDate(ctx)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -126,6 +129,13 @@ func Close(ctx context.Context, q *dbq.Queries, src Source, rev Reversals, today
 	}
 	var out []Report
 	for _, day := range days {
+		n, err := q.ReconciliationUnsettledOn(ctx, dbq.ReconciliationUnsettledOnParams{Day: day, SentAfter: time.Now().Add(-retryAfter)})
+		if err != nil {
+			return out, err
+		}
+		if n > 0 {
+			continue // a recharge or withdrawal of the day is not settled yet
+		}
 		lines, err := src.Reconciliation(ctx, day)
 		if err != nil {
 			return out, fmt.Errorf("the bank's file for %s: %w", day.Format(time.DateOnly), err)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/reconcile"
@@ -153,7 +154,20 @@ func TestCleanDayClosesOnce(t *testing.T) {
 		require.NoError(t, err)
 	}
 
+	// The withdrawals wait for the bank's result (no callbacks here), and
+	// the day waits for them.
 	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later, time.Hour)
+	require.NoError(t, err)
+	assert.Empty(t, reps, "a day with results still to come is not closed")
+	require.Eventually(t, func() bool {
+		_, err := e.Accounts.SettlePending(e.Ctx, 0)
+		require.NoError(t, err)
+		n, err := e.Q.ReconciliationUnsettledOn(e.Ctx, dbq.ReconciliationUnsettledOnParams{Day: day})
+		require.NoError(t, err)
+		return n == 0
+	}, 10*time.Second, 50*time.Millisecond)
+
+	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later, time.Hour)
 	require.NoError(t, err)
 	require.Len(t, reps, 1)
 	assert.Equal(t, reconcile.Report{Date: day.Format(time.DateOnly), Status: reconcile.Matched, Differences: []reconcile.Difference{}}, reps[0])

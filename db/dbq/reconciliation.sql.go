@@ -174,3 +174,26 @@ func (q *Queries) ReconciliationRunLatest(ctx context.Context, businessDate time
 	)
 	return i, err
 }
+
+const reconciliationUnsettledOn = `-- name: ReconciliationUnsettledOn :one
+SELECT (SELECT count(*) FROM recharges r
+        WHERE r.status = 'processing' AND r.business_date = $1::date AND r.created_at > $2)
+     + (SELECT count(*) FROM withdrawals w
+        WHERE w.status = 'processing' AND w.business_date = $1::date AND w.created_at > $2) AS unsettled
+`
+
+type ReconciliationUnsettledOnParams struct {
+	Day       time.Time
+	SentAfter time.Time
+}
+
+// Recharges and withdrawals of a day still waiting for the bank's answer,
+// sent since sent_after: until they settle, the day's file may hold a
+// movement the ledger has not booked yet, which is no difference. Older
+// ones no longer hold the day back: the mismatch is then real news.
+func (q *Queries) ReconciliationUnsettledOn(ctx context.Context, arg ReconciliationUnsettledOnParams) (int32, error) {
+	row := q.db.QueryRow(ctx, reconciliationUnsettledOn, arg.Day, arg.SentAfter)
+	var unsettled int32
+	err := row.Scan(&unsettled)
+	return unsettled, err
+}

@@ -34,3 +34,13 @@ WHERE NOT EXISTS (
 )
 ORDER BY d
 LIMIT sqlc.arg(max_days);
+
+-- name: ReconciliationUnsettledOn :one
+-- Recharges and withdrawals of a day still waiting for the bank's answer,
+-- sent since sent_after: until they settle, the day's file may hold a
+-- movement the ledger has not booked yet, which is no difference. Older
+-- ones no longer hold the day back: the mismatch is then real news.
+SELECT (SELECT count(*) FROM recharges r
+        WHERE r.status = 'processing' AND r.business_date = sqlc.arg(day)::date AND r.created_at > sqlc.arg(sent_after))
+     + (SELECT count(*) FROM withdrawals w
+        WHERE w.status = 'processing' AND w.business_date = sqlc.arg(day)::date AND w.created_at > sqlc.arg(sent_after)) AS unsettled;

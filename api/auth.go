@@ -236,16 +236,7 @@ func (s *Server) EnsureOpsUser(ctx context.Context, email, password string) erro
 	}
 	u, err := s.Q.UserGetByEmail(ctx, email)
 	if errors.Is(err, pgx.ErrNoRows) {
-		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-		if err != nil {
-			return err
-		}
-		_, err = s.Q.UserInsert(ctx, dbq.UserInsertParams{Email: email, PasswordHash: string(hash), Role: RoleOps, Name: "ops"})
-		if !isUniqueViolation(err) {
-			return err
-		}
-		// Another replica starting with us made it first.
-		u, err = s.Q.UserGetByEmail(ctx, email)
+		u, err = s.insertOpsUser(ctx, email, password)
 	}
 	if err != nil {
 		return err
@@ -254,4 +245,17 @@ func (s *Server) EnsureOpsUser(ctx context.Context, email, password string) erro
 		return fmt.Errorf("ops email %s is taken by a user with role %s", email, u.Role)
 	}
 	return nil
+}
+
+func (s *Server) insertOpsUser(ctx context.Context, email, password string) (dbq.User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return dbq.User{}, err
+	}
+	u, err := s.Q.UserInsert(ctx, dbq.UserInsertParams{Email: email, PasswordHash: string(hash), Role: RoleOps, Name: "ops"})
+	if isUniqueViolation(err) {
+		// Another replica starting with us made it first.
+		return s.Q.UserGetByEmail(ctx, email)
+	}
+	return u, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,7 +119,19 @@ func TestEnsureOpsUser(t *testing.T) {
 		"an email taken by a non-ops user must stop the start, not leave ops without a login")
 	assert.Error(t, s.EnsureOpsUser(ctx, "x@lendflow.test", "short"))
 
+	// Replicas starting together: every one succeeds, one user is made.
+	var wg sync.WaitGroup
+	errc := make(chan error, 6)
+	for range 6 {
+		wg.Go(func() { errc <- s.EnsureOpsUser(ctx, "ops2@lendflow.test", "ops-password-2") })
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		assert.NoError(t, err)
+	}
+
 	var users int
 	require.NoError(t, s.Pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'ops'`).Scan(&users))
-	assert.Equal(t, 1, users)
+	assert.Equal(t, 2, users)
 }

@@ -52,7 +52,7 @@ func TestExpiryReleasesFreezesAndOverdueEndsInWriteOff(t *testing.T) {
 	// Small grade A loans are newbie listings (新手标): the investor who bid
 	// before is refused; a new one is admitted.
 	unpaid := apply("2000.00")
-	s.call("POST", fmt.Sprintf("/v1/listings/%.0f/bids", unpaid), inv.token, obj{"amount": "2000.00"}, 403)
+	s.call("POST", fmt.Sprintf("/v1/listings/%.0f/bids", unpaid), inv.token, obj{"amount": "2000.00"}, 409)
 	newbie := s.signUp("investor", "周九")
 	s.call("POST", "/v1/me/risk-assessment", newbie.token, obj{"answers": []int{4, 4, 4, 4, 4, 4, 4, 4, 4, 4}}, 200)
 	s.call("POST", "/v1/me/recharges", newbie.token, obj{"amount": "2000.00"}, 201)

@@ -134,13 +134,13 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 	if h.status == bank.StatusReversed && h.reversedOn.IsZero() {
 		h.status = bank.StatusSucceeded
 	}
-	booked := true
 	if h.status != bank.StatusFailed && h.takenOn.IsZero() {
 		_, err := s.q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: reqNo})
-		if booked = err == nil; !booked {
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return w, err
-			}
+		switch {
+		case err == nil: // booked already
+		case !errors.Is(err, pgx.ErrNoRows):
+			return w, err
+		default:
 			// First news of the withdrawal's acceptance: ask the bank which
 			// day it took it. Unanswered, the caller tries again later (a
 			// callback answered 5xx is sent again).
@@ -177,7 +177,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 		case bank.StatusSucceeded:
 			out, err = q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "succeeded", ID: w.ID, FromStatuses: []string{"processing"}})
 		case bank.StatusReversed:
-			if _, err := ledger.Post(ctx, tx, ledger.WithdrawalReversal(reversalNo(reqNo), w.UserID, w.Amount, "withdrawal:"+strconv.FormatInt(w.ID, 10), h.reversedOn)); err != nil {
+			if _, err := ledger.Post(ctx, tx, ledger.WithdrawalReversal(ReversalNo(reqNo), w.UserID, w.Amount, "withdrawal:"+strconv.FormatInt(w.ID, 10), h.reversedOn)); err != nil {
 				return err
 			}
 			out, err = q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "reversed", ID: w.ID, FromStatuses: []string{"processing", "succeeded"}})
@@ -195,11 +195,11 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 	return s.q.WithdrawalGet(ctx, w.ID)
 }
 
-// reversalNo is the ledger's request number for a withdrawal's reversal: the
+// ReversalNo is the ledger's request number for a withdrawal's reversal: the
 // bank names both movements by the withdrawal's number, and the ledger keys
 // each entry by its number, so the reversal takes a number of its own. It
 // is derived, so a reversal heard twice (callback and file) is booked once.
-func reversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" }
+func ReversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" }
 
 // ErrUnknownRequest: a callback for a request number the platform never sent.
 var ErrUnknownRequest = errors.New("unknown request number")

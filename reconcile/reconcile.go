@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/ledger"
@@ -216,7 +217,7 @@ func bankSide(lines []bank.ReconciliationLine) side {
 		}
 		key := l.RequestNo
 		if l.Type == bank.MoveWithdrawalReversal {
-			key = ledgerReversalNo(l.RequestNo)
+			key = accounts.ReversalNo(l.RequestNo)
 		}
 		m := s.get(key)
 		m.gross = m.gross.Add(l.Amount)
@@ -239,10 +240,6 @@ func bankSide(lines []bank.ReconciliationLine) side {
 	}
 	return s
 }
-
-// ledgerReversalNo is the request number the ledger books a reversal under:
-// the withdrawal's own number already names the withdrawal's entry.
-func ledgerReversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" }
 
 var platformAccounts = map[string]string{
 	ledger.PlatformFee: bank.AccountFee, ledger.PlatformBonus: bank.AccountBonus,
@@ -288,7 +285,7 @@ func compare(b, l side) []Difference {
 			out = append(out, Difference{RequestNo: key, Kind: kind, BankAmount: bm.moved(), LedgerAmount: lm.moved(),
 				Reason: ReasonKindsDiffer + ": the ledger has " + kindName(lm.kinds)})
 		}
-		for _, acct := range accounts(bm, lm) {
+		for _, acct := range accountsOf(bm, lm) {
 			if ba, la := bm.net[acct], lm.net[acct]; !ba.Equal(la) {
 				out = append(out, Difference{RequestNo: key, Kind: kind, Account: acct, BankAmount: ba.StringFixed(2), LedgerAmount: la.StringFixed(2), Reason: ReasonAmountsDiffer})
 			}
@@ -308,7 +305,7 @@ func compare(b, l side) []Difference {
 	return out
 }
 
-func accounts(a, b *movement) []string {
+func accountsOf(a, b *movement) []string {
 	set := map[string]bool{}
 	for k := range a.net {
 		set[k] = true

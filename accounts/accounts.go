@@ -15,10 +15,12 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Service runs account operations.
@@ -31,7 +33,7 @@ type Service struct {
 
 // New builds the service.
 func New(pool *pgxpool.Pool, b bank.Client, log *slog.Logger) *Service {
-	return &Service{pool: pool, q: dbq.New(pool), bank: b, log: log}
+	return &Service{pool: pool, q: db.Queries(pool), bank: b, log: log}
 }
 
 // OpenCustody opens the user's custody sub-account with the bank's
@@ -50,7 +52,7 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 		return "", errs.New(errs.Conflict, "a custody account is already open")
 	}
 	kind := bank.KindInvestor
-	if u.Role == "borrower" {
+	if u.Role == lending.RoleBorrower {
 		kind = bank.KindBorrower
 	}
 	res, err := s.bank.OpenAccount(ctx, bank.OpenAccountRequest{
@@ -60,7 +62,7 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 		return "", bankRefusal(err)
 	}
 	if _, err := s.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: userID, CustodyAccountNo: &res.AccountNo, CardNumber: &card}); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return "", errs.New(errs.Conflict, "a custody account is already open")
 		}
 		return "", err
@@ -70,7 +72,12 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 
 // Recharge moves money from the user's bound card into their available
 // balance (同卡进出: the bank accepts only the bound card).
-func (s *Service) Recharge(ctx context.Context, userID int64, amount decimal.Decimal, today time.Time) (dbq.Recharge, error) {
+func (s *Service) Recharge(ctx context.Context, userID int64, amount decimal.Decimal, today time.Time) (Recharge, error) {
+	rc, err := s.recharge(ctx, userID, amount, today)
+	return rechargeFrom(rc), err
+}
+
+func (s *Service) recharge(ctx context.Context, userID int64, amount decimal.Decimal, today time.Time) (dbq.Recharge, error) {
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {
 		return dbq.Recharge{}, err
@@ -110,16 +117,16 @@ func (s *Service) settleRecharge(ctx context.Context, rc dbq.Recharge, res bank.
 				return err
 			}
 			var err error
-			rc, err = s.q.WithTx(tx).RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "succeeded"})
-			if errors.Is(err, pgx.ErrNoRows) {
-				rc, err = s.q.WithTx(tx).RechargeGet(ctx, rc.ID)
+			rc, err = db.Queries(tx).RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "succeeded"})
+			if errors.Is(err, db.ErrNotFound) {
+				rc, err = db.Queries(tx).RechargeGet(ctx, rc.ID)
 			}
 			return err
 		})
 		return rc, err
 	case bank.StatusFailed:
 		out, err := s.q.RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "failed"})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return rc, nil
 		}
 		return out, err

@@ -12,19 +12,13 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
-
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()
 
 // Withdraw pays amount out to the bound card (DOMAIN.md "Withdrawal fee",
 // "Withdrawal route"). The route is judged at the business date with the
@@ -35,7 +29,12 @@ var shanghai = func() *time.Location {
 // callback, or the settlement sweep, brings the result. Errors:
 // no_custody_account, withdrawal_window, insufficient_balance,
 // bank_unavailable (the withdrawal stays processing and is settled later).
-func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Decimal, today, now time.Time) (dbq.Withdrawal, error) {
+func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Decimal, today, now time.Time) (Withdrawal, error) {
+	w, err := s.withdraw(ctx, userID, amount, today, now)
+	return withdrawalFrom(w), err
+}
+
+func (s *Service) withdraw(ctx context.Context, userID int64, amount decimal.Decimal, today, now time.Time) (dbq.Withdrawal, error) {
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {
 		return dbq.Withdrawal{}, err
@@ -43,8 +42,8 @@ func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Dec
 	if u.CustodyAccountNo == nil {
 		return dbq.Withdrawal{}, errs.New(errs.NoCustodyAccount, "open a custody account first")
 	}
-	clock := now.In(shanghai)
-	at := time.Date(today.Year(), today.Month(), today.Day(), clock.Hour(), clock.Minute(), clock.Second(), 0, shanghai)
+	clock := now.In(lending.Shanghai)
+	at := time.Date(today.Year(), today.Month(), today.Day(), clock.Hour(), clock.Minute(), clock.Second(), 0, lending.Shanghai)
 	route, err := money.WithdrawalRoute(amount, at, money.DefaultWorkday)
 	if err != nil {
 		return dbq.Withdrawal{}, errs.New(errs.WithdrawalWindow, "%s", err.Error())
@@ -52,7 +51,7 @@ func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Dec
 
 	var w dbq.Withdrawal
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := db.Queries(tx)
 		if err := q.UserLockForMoney(ctx, int32(userID)); err != nil {
 			return err
 		}
@@ -138,7 +137,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 		_, err := s.q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: reqNo})
 		switch {
 		case err == nil: // booked already
-		case !errors.Is(err, pgx.ErrNoRows):
+		case !errors.Is(err, db.ErrNotFound):
 			return w, err
 		default:
 			// First news of the withdrawal's acceptance: ask the bank which
@@ -154,7 +153,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 		}
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := db.Queries(tx)
 		var err error
 		// A failed result is only ever the bank's answer to the request
 		// itself, before any debit: the custody bank never fails a withdrawal
@@ -209,13 +208,18 @@ var ErrUnknownRequest = errors.New("unknown request number")
 // left for reconciliation rather than booked. Errors: ErrUnknownRequest,
 // conflict (amounts differ), and any error reaching the bank or the database
 // (the callback should be sent again).
-func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (dbq.Withdrawal, error) {
+func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (Withdrawal, error) {
+	w, err := s.applyCallback(ctx, cb)
+	return withdrawalFrom(w), err
+}
+
+func (s *Service) applyCallback(ctx context.Context, cb bank.Callback) (dbq.Withdrawal, error) {
 	id, ok := withdrawalID(cb.RequestNo)
 	if !ok {
 		return dbq.Withdrawal{}, ErrUnknownRequest
 	}
 	w, err := s.q.WithdrawalGet(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return w, ErrUnknownRequest
 	}
 	if err != nil {
@@ -251,7 +255,7 @@ func (s *Service) ApplyFileReversals(ctx context.Context, lines []bank.Reconcili
 			continue
 		}
 		w, err := s.q.WithdrawalGet(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			s.log.Error("reconciliation file reverses a withdrawal the platform never sent", "request_no", l.RequestNo)
 			continue
 		}
@@ -333,8 +337,18 @@ func (s *Service) SettlePending(ctx context.Context, olderThan time.Duration) (i
 }
 
 func ignoreNoRows(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return nil // already there: a repeated or older result
 	}
 	return err
+}
+
+// Withdrawal is one of the user's withdrawals; another user's answers
+// db.ErrNotFound, as if it did not exist.
+func (s *Service) Withdrawal(ctx context.Context, userID, id int64) (Withdrawal, error) {
+	w, err := s.q.WithdrawalGet(ctx, id)
+	if err == nil && w.UserID != userID {
+		err = db.ErrNotFound
+	}
+	return withdrawalFrom(w), err
 }

@@ -10,16 +10,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Activities carries the dependencies; workflows name its methods through a nil pointer.
@@ -36,7 +38,7 @@ type Activities struct {
 
 // New builds the activities. wallClock selects the production clock mode.
 func New(pool *pgxpool.Pool, bankClient bank.Client, logger *slog.Logger, wallClock bool) *Activities {
-	return &Activities{pool: pool, q: dbq.New(pool), bank: bankClient, log: logger, wall: wallClock, now: time.Now}
+	return &Activities{pool: pool, q: db.Queries(pool), bank: bankClient, log: logger, wall: wallClock, now: time.Now}
 }
 
 // classify is the one place that decides what a retry can fix. Domain refusals
@@ -54,11 +56,10 @@ func classify(err error) error {
 	if code := errs.Code(err); code != "" {
 		return temporal.NewNonRetryableApplicationError(err.Error(), code, err)
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), errs.NotFound, err)
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "23514") {
+	if db.UniqueViolation(err) || db.CheckViolation(err) {
 		// A unique or check violation will fail the same way on every retry.
 		return temporal.NewNonRetryableApplicationError(err.Error(), errs.Conflict, err)
 	}
@@ -71,11 +72,11 @@ func classify(err error) error {
 
 // inTx runs fn in one transaction.
 func (a *Activities) inTx(ctx context.Context, fn func(q *dbq.Queries, tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return fn(a.q.WithTx(tx), tx) })
+	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return fn(db.Queries(tx), tx) })
 }
 
 // history writes one loan_history row; seq makes a retried write a no-op.
-func history(ctx context.Context, q *dbq.Queries, loanID int64, seq int, status string, on time.Time, note string) error {
+func history(ctx context.Context, q *dbq.Queries, loanID int64, seq int, status lending.Status, on time.Time, note string) error {
 	return q.LoanHistoryInsert(ctx, dbq.LoanHistoryInsertParams{
 		LoanID: loanID, Seq: int32(seq), Status: status, BusinessDate: on, Note: note,
 	})
@@ -90,17 +91,17 @@ func (a *Activities) RecordStatus(ctx context.Context, in StatusChange) error {
 			return err
 		}
 		if loan.Status != in.To {
-			if !contains(in.From, loan.Status) {
+			if !slices.Contains(in.From, loan.Status) {
 				return errs.New(errs.InvalidState, "loan %d is %s, not %v", in.LoanID, loan.Status, in.From)
 			}
-			if _, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: in.From}); err != nil {
+			if _, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: lending.Strings(in.From...)}); err != nil {
 				return err
 			}
 		}
 		// A moving loan has work today, so a clock advance waits for it; a
 		// closed loan has none, so the clock must not wait on it.
 		next := &in.Today
-		if Terminal[in.To] {
+		if in.To.Terminal() {
 			next = nil
 		}
 		if noteOnly := len(in.From) == 1 && in.From[0] == in.To; !noteOnly || next == nil {
@@ -116,20 +117,6 @@ func (a *Activities) RecordStatus(ctx context.Context, in StatusChange) error {
 // work; the sandbox clock's advance stops there and waits for the loan.
 func (a *Activities) SetNextEvent(ctx context.Context, in NextEventInput) error {
 	return classify(a.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: in.LoanID, NextEventOn: in.On}))
-}
-
-// Terminal statuses end the loan workflow.
-var Terminal = map[string]bool{
-	"rejected": true, "expired": true, "review_rejected": true, "repaid": true, "written_off": true, "cancelled": true,
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // bankResult turns a bank answer into done / refused / try again. A request

@@ -3,29 +3,15 @@ package activities
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
-
-// Shanghai is the platform time zone (DOMAIN.md "overdue").
-var Shanghai = mustZone("Asia/Shanghai")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone("CST", 8*3600) // China has had no DST since 1991
-	}
-	return loc
-}
-
-// Collection contact is allowed only from 08:00 to 20:00 platform time.
-const contactFromHour, contactUntilHour = 8, 20
 
 var stepNotes = map[string]string{
 	"reminder":          "repayment reminder sent (due in 3 days)",
@@ -47,7 +33,7 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) error {
 		return classify(errs.New(errs.ValidationFailed, "unknown collection step %q", in.Step))
 	}
 	if a.wall && contactSteps[in.Step] {
-		if wait := untilContactHours(a.now().In(Shanghai)); wait > 0 {
+		if wait := lending.UntilContactHours(a.now()); wait > 0 {
 			return temporal.NewApplicationErrorWithOptions("outside collection contact hours", "quiet_hours",
 				temporal.ApplicationErrorOptions{NextRetryDelay: wait})
 		}
@@ -62,19 +48,6 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) error {
 	return classify(history(ctx, a.q, in.LoanID, in.Seq, loan.Status, in.Today, "collection: "+note))
 }
 
-// untilContactHours is how long to wait from t until contact is allowed.
-func untilContactHours(t time.Time) time.Duration {
-	h := t.Hour()
-	if h >= contactFromHour && h < contactUntilHour {
-		return 0
-	}
-	next := time.Date(t.Year(), t.Month(), t.Day(), contactFromHour, 0, 0, 0, t.Location())
-	if h >= contactUntilHour {
-		next = next.AddDate(0, 0, 1)
-	}
-	return next.Sub(t)
-}
-
 // MarkOverdue marks every installment past its due date overdue and brings
 // its penalty interest up to today (DOMAIN.md "Penalty interest").
 func (a *Activities) MarkOverdue(ctx context.Context, in OverdueInput) error {
@@ -86,7 +59,7 @@ func (a *Activities) MarkOverdue(ctx context.Context, in OverdueInput) error {
 		for _, i := range insts {
 			base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
 			if err := q.InstallmentSetOverdue(ctx, dbq.InstallmentSetOverdueParams{
-				LoanID: in.LoanID, No: i.No, Penalty: money.PenaltyForDays(base, days(i.DueDate, in.Today)),
+				LoanID: in.LoanID, No: i.No, Penalty: money.PenaltyForDays(base, lending.Days(i.DueDate, in.Today)),
 			}); err != nil {
 				return err
 			}
@@ -103,8 +76,8 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 		if err != nil {
 			return err
 		}
-		if loan.Status != "written_off" {
-			if _, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: "written_off", ID: in.LoanID, FromStatuses: []string{"overdue"}}); err != nil {
+		if loan.Status != lending.StatusWrittenOff {
+			if _, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: lending.StatusWrittenOff, ID: in.LoanID, FromStatuses: lending.Strings(lending.StatusOverdue)}); err != nil {
 				return err
 			}
 			if err := q.InstallmentWriteOff(ctx, in.LoanID); err != nil {
@@ -114,6 +87,6 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 				return err
 			}
 		}
-		return history(ctx, q, in.LoanID, in.Seq, "written_off", in.Today, in.Note)
+		return history(ctx, q, in.LoanID, in.Seq, lending.StatusWrittenOff, in.Today, in.Note)
 	}))
 }

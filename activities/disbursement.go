@@ -11,9 +11,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
 
@@ -26,20 +28,20 @@ func (a *Activities) Disburse(ctx context.Context, in DisburseInput) (DisburseRe
 	reqNo := bank.Disbursement(in.LoanID, in.Attempt)
 	if done, err := a.q.BankRequestGet(ctx, reqNo); err == nil && done.Status == string(bank.StatusSucceeded) {
 		return a.disbursed(ctx, in.LoanID)
-	} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return DisburseResult{}, classify(err)
 	}
 	loan, err := a.q.LoanGet(ctx, in.LoanID)
 	if err != nil {
 		return DisburseResult{}, classify(err)
 	}
-	if loan.Status == "repaying" {
+	if loan.Status == lending.StatusRepaying {
 		return a.disbursed(ctx, in.LoanID)
 	}
-	if loan.Status != "disbursing" || loan.Grade == nil || loan.AnnualRate == nil {
+	if loan.Status != lending.StatusDisbursing || loan.Grade == nil || loan.AnnualRate == nil {
 		return DisburseResult{}, classify(errs.New(errs.InvalidState, "loan %d is %s", loan.ID, loan.Status))
 	}
-	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: loan.ID, Status: "frozen"})
+	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: loan.ID, Status: lending.BidFrozen})
 	if err != nil {
 		return DisburseResult{}, classify(err)
 	}

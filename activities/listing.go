@@ -10,9 +10,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // NewbieMaxAmount: small grade A/B loans are newbie listings (新手标), open
@@ -27,7 +29,7 @@ func (a *Activities) ListLoan(ctx context.Context, in ListInput) (ListResult, er
 		if err != nil {
 			return err
 		}
-		if loan.Status == "listed" { // a retry after the first attempt committed
+		if loan.Status == lending.StatusListed { // a retry after the first attempt committed
 			res.Newbie = loan.Newbie
 			return nil
 		}
@@ -37,12 +39,12 @@ func (a *Activities) ListLoan(ctx context.Context, in ListInput) (ListResult, er
 			ID: in.LoanID, Grade: &grade, AnnualRate: &in.Rate, Newbie: res.Newbie,
 			ListedOn: &in.Today, ListingExpiresOn: &in.ExpiresOn,
 		}); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
+			if errors.Is(err, db.ErrNotFound) {
 				return errs.New(errs.InvalidState, "loan %d is %s, not approved", in.LoanID, loan.Status)
 			}
 			return err
 		}
-		return history(ctx, q, in.LoanID, in.Seq, "listed", in.Today, in.Note)
+		return history(ctx, q, in.LoanID, in.Seq, lending.StatusListed, in.Today, in.Note)
 	})
 	return res, classify(err)
 }
@@ -52,8 +54,8 @@ func (a *Activities) ListLoan(ctx context.Context, in ListInput) (ListResult, er
 func (a *Activities) CloseListing(ctx context.Context, in CloseListingInput) (CloseListingResult, error) {
 	var res CloseListingResult
 	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
-		_, err := q.LoanCloseListing(ctx, dbq.LoanCloseListingParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: in.From})
-		if errors.Is(err, pgx.ErrNoRows) {
+		_, err := q.LoanCloseListing(ctx, dbq.LoanCloseListingParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: lending.Strings(in.From...)})
+		if errors.Is(err, db.ErrNotFound) {
 			loan, err := q.LoanGet(ctx, in.LoanID)
 			if err != nil {
 				return err
@@ -75,12 +77,12 @@ func (a *Activities) CloseListing(ctx context.Context, in CloseListingInput) (Cl
 // bid frozen, to full. False means a freeze is still pending.
 func (a *Activities) MarkFull(ctx context.Context, loanID int64) (bool, error) {
 	_, err := a.q.LoanMarkFull(ctx, loanID)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		loan, err := a.q.LoanGet(ctx, loanID)
 		if err != nil {
 			return false, classify(err)
 		}
-		return loan.Status == "full", nil
+		return loan.Status == lending.StatusFull, nil
 	}
 	return err == nil, classify(err)
 }
@@ -89,7 +91,7 @@ func (a *Activities) MarkFull(ctx context.Context, loanID int64) (bool, error) {
 // ledger (流标, review rejected, cancelled). Each bid's release has its own
 // request number, so a retry releases only what is left.
 func (a *Activities) ReleaseBids(ctx context.Context, in ReleaseBidsInput) (ReleaseBidsResult, error) {
-	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: in.LoanID, Status: "frozen"})
+	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: in.LoanID, Status: lending.BidFrozen})
 	if err != nil {
 		return ReleaseBidsResult{}, classify(err)
 	}
@@ -121,8 +123,8 @@ func (a *Activities) ReleaseBid(ctx context.Context, b dbq.Bid, today time.Time)
 		if _, err := ledger.Post(ctx, tx, ledger.Unfreeze(reqNo, b.InvestorID, b.Amount, bidRef(b.ID), today)); err != nil {
 			return err
 		}
-		_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "unfrozen", ID: b.ID, FromStatuses: []string{"frozen", "pending"}})
-		if errors.Is(err, pgx.ErrNoRows) {
+		_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidReleased, ID: b.ID, FromStatuses: lending.Strings(lending.BidFrozen, lending.BidPending)})
+		if errors.Is(err, db.ErrNotFound) {
 			return nil // released by an earlier attempt
 		}
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // fundedLoan: 3,000.00 at 11 % over 3 months, bids 1,000.00 and 2,000.00,
@@ -101,7 +102,7 @@ func TestRepaymentRules(t *testing.T) {
 
 	inst, err := e.Q.InstallmentGet(e.Ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: 1})
 	require.NoError(t, err)
-	assert.Equal(t, "paid", inst.Status)
+	assert.Equal(t, lending.InstallmentPaid, inst.Status)
 	assert.Equal(t, "5.10", inst.PaidPenalty.StringFixed(2))
 	// Shares among 1000/2000 (largest remainder; the first claim's remainder is larger):
 	// principal 990.89 → 330.30/660.59, interest 27.50 → 9.17/18.33, penalty 5.10 → 1.70/3.40.
@@ -137,6 +138,6 @@ func TestPayoffPaysPrincipalAndAccruedInterest(t *testing.T) {
 	insts, err := e.Q.InstallmentList(e.Ctx, loan.ID)
 	require.NoError(t, err)
 	for _, i := range insts {
-		assert.Equal(t, "paid", i.Status)
+		assert.Equal(t, lending.InstallmentPaid, i.Status)
 	}
 }

@@ -11,9 +11,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
 
@@ -50,15 +52,15 @@ func (a *Activities) Repay(ctx context.Context, in RepayInput) (RepayResult, err
 	if rec, err := a.q.BankRequestGet(ctx, reqNo); err == nil && rec.Status == string(bank.StatusSucceeded) {
 		var res RepayResult
 		return res, classify(json.Unmarshal(rec.Detail, &res))
-	} else if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
 		return RepayResult{}, classify(err)
 	}
 	loan, err := a.q.LoanGet(ctx, in.LoanID)
 	if err != nil {
 		return RepayResult{}, classify(err)
 	}
-	if loan.Status != "repaying" && loan.Status != "overdue" {
-		return RepayResult{Code: errs.InvalidState, Detail: "the loan is " + loan.Status}, nil
+	if !loan.Status.Servicing() {
+		return RepayResult{Code: errs.InvalidState, Detail: "the loan is " + string(loan.Status)}, nil
 	}
 	plan, refusal, err := a.planRepayment(ctx, loan, in.Kind, in.Today)
 	if err != nil {
@@ -131,7 +133,7 @@ func (a *Activities) planRepayment(ctx context.Context, loan dbq.Loan, kind stri
 	if err != nil {
 		return repaymentPlan{}, nil, err
 	}
-	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: loan.ID, Status: "disbursed"})
+	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: loan.ID, Status: lending.BidDisbursed})
 	if err != nil {
 		return repaymentPlan{}, nil, err
 	}
@@ -143,7 +145,7 @@ func (a *Activities) planRepayment(ctx context.Context, loan dbq.Loan, kind stri
 	}
 	k := -1
 	for i, inst := range insts {
-		if inst.Status == "pending" || inst.Status == "overdue" {
+		if inst.Status.Open() {
 			k = i
 			break
 		}
@@ -175,7 +177,7 @@ func (a *Activities) planRepayment(ctx context.Context, loan dbq.Loan, kind stri
 
 	if kind != RepayPayoff {
 		penalty := decimal.Zero
-		if dpd := days(cur.DueDate, today); dpd > 0 {
+		if dpd := lending.Days(cur.DueDate, today); dpd > 0 {
 			penalty = money.PenaltyForDays(cur.Principal.Add(cur.Interest), dpd)
 		}
 		if _, err := addShares(cur.No); err != nil {
@@ -296,6 +298,3 @@ func (a *Activities) receiveShares(ctx context.Context, q *dbq.Queries, loanID i
 	}
 	return nil
 }
-
-// days counts calendar days from a to b (dates at midnight UTC).
-func days(a, b time.Time) int { return int(b.Sub(a) / (24 * time.Hour)) }

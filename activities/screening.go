@@ -8,19 +8,11 @@ import (
 
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
 
 // Screening rules (DOMAIN.md "screening", "limits"; docs/screening.md).
-var (
-	// BorrowerPrincipalCap is the 2016 interim measures' cap on one person's
-	// outstanding principal on a platform, this loan included.
-	BorrowerPrincipalCap  = decimal.RequireFromString("200000.00")
-	MinLoanAmount         = decimal.RequireFromString("1000.00")
-	MaxLoanAmount         = decimal.RequireFromString("200000.00")
-	DueDiligenceThreshold = decimal.RequireFromString("50000.00")
-)
-
 const (
 	minAge, maxAge          = 18, 60
 	maxApplicationsIn30Days = 3
@@ -73,13 +65,13 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 	} else if n > 0 {
 		refuse("an overdue loan is open")
 	}
-	if loan.Amount.LessThan(MinLoanAmount) || loan.Amount.GreaterThan(MaxLoanAmount) {
-		refuse("amount outside %s–%s", MinLoanAmount.StringFixed(2), MaxLoanAmount.StringFixed(2))
+	if loan.Amount.LessThan(lending.MinAmount) || loan.Amount.GreaterThan(lending.MaxAmount) {
+		refuse("amount outside %s–%s", lending.MinAmount.StringFixed(2), lending.MaxAmount.StringFixed(2))
 	}
 	if owed, err := a.q.LoanOutstandingPrincipalByBorrower(ctx, dbq.LoanOutstandingPrincipalByBorrowerParams{BorrowerID: user.ID, ID: loan.ID}); err != nil {
 		return ScreenResult{}, classify(err)
-	} else if total := owed.Add(loan.Amount); total.GreaterThan(BorrowerPrincipalCap) {
-		refuse("outstanding principal would be %s, over the %s cap", total.StringFixed(2), BorrowerPrincipalCap.StringFixed(2))
+	} else if total := owed.Add(loan.Amount); total.GreaterThan(lending.PrincipalCap) {
+		refuse("outstanding principal would be %s, over the %s cap", total.StringFixed(2), lending.PrincipalCap.StringFixed(2))
 	}
 
 	score := CreditScore(loan.Amount, loan.MonthlyIncome, int(loan.TermMonths), age)
@@ -100,7 +92,7 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 	}
 	return ScreenResult{
 		Passed: true, Score: score, Grade: g, Rate: terms.AnnualRate,
-		NeedsDueDiligence: loan.Amount.GreaterThan(DueDiligenceThreshold) || grade == "D" || grade == "E",
+		NeedsDueDiligence: loan.Amount.GreaterThan(lending.DueDiligenceAbove) || grade == "D" || grade == "E",
 	}, nil
 }
 

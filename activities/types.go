@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Inputs and results of the loan activities. They land in workflow histories,
@@ -28,8 +30,8 @@ type ScreenResult struct {
 type StatusChange struct {
 	LoanID int64
 	Seq    int
-	From   []string
-	To     string
+	From   []lending.Status
+	To     lending.Status
 	Note   string
 	Today  time.Time
 }
@@ -58,8 +60,8 @@ type ListResult struct {
 type CloseListingInput struct {
 	LoanID int64
 	Seq    int
-	From   []string
-	To     string
+	From   []lending.Status
+	To     lending.Status
 	Note   string
 	Today  time.Time
 }

@@ -9,10 +9,11 @@ import (
 
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 )
 
 func (s *Server) accountRoutes(r chi.Router) {
-	both := s.requireRole("borrower", "investor")
+	both := s.requireRole(lending.RoleBorrower, lending.RoleInvestor)
 	r.With(both, s.idempotent).Post("/v1/me/custody-account", s.custodyOpen)
 	r.With(both).Get("/v1/me/account", s.accountGet)
 	r.With(both, s.idempotent).Post("/v1/me/recharges", s.rechargeCreate)

@@ -13,13 +13,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // sessionTTL is how long a login token lives.
@@ -27,16 +27,16 @@ const sessionTTL = 24 * time.Hour
 
 // Roles (API.md "Conventions").
 const (
-	RoleBorrower = "borrower"
-	RoleInvestor = "investor"
-	RoleOps      = "ops"
+	RoleBorrower = lending.RoleBorrower
+	RoleInvestor = lending.RoleInvestor
+	RoleOps      = lending.RoleOps
 )
 
 // User is the signed-in caller as handlers see it: the users row without its
 // password hash, so the hash never travels in a request context.
 type User struct {
 	ID               int64
-	Role             string
+	Role             lending.Role
 	Email            string
 	Name             string
 	IDNumber         string
@@ -67,12 +67,12 @@ func userFrom(ctx context.Context) (User, bool) {
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 type registerRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Role     string `json:"role"`
-	Name     string `json:"name"`
-	IDNumber string `json:"id_number"`
-	Phone    string `json:"phone"`
+	Email    string       `json:"email"`
+	Password string       `json:"password"`
+	Role     lending.Role `json:"role"`
+	Name     string       `json:"name"`
+	IDNumber string       `json:"id_number"`
+	Phone    string       `json:"phone"`
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +117,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		// The check character may be typed x or X; one spelling keeps lookups exact.
 		IDNumber: strings.ToUpper(req.IDNumber), Phone: req.Phone,
 	})
-	if isUniqueViolation(err) {
+	if db.UniqueViolation(err) {
 		s.writeError(w, r, errs.New(errs.Conflict, "that email is registered already"))
 		return
 	}
@@ -128,20 +128,15 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]int64{"user_id": u.ID})
 }
 
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
-}
-
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
 
 type loginResponse struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Role      string    `json:"role"`
+	Token     string       `json:"token"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	Role      lending.Role `json:"role"`
 }
 
 // noSuchUserHash is compared against when the email is unknown, so that an
@@ -157,7 +152,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
 	u, err := s.Q.UserGetByEmail(r.Context(), normalizeEmail(req.Email))
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(req.Password))
 		s.writeError(w, r, wrong)
 		return
@@ -193,7 +188,7 @@ func tokenHash(token string) string {
 // requireRole authenticates the bearer token, admits only the given roles and
 // puts the caller in the context for userFrom. The user is read afresh on each
 // request, so a lock or a new custody account is seen at once.
-func (s *Server) requireRole(roles ...string) func(http.Handler) http.Handler {
+func (s *Server) requireRole(roles ...lending.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			unauthenticated := func(detail string) {
@@ -207,7 +202,7 @@ func (s *Server) requireRole(roles ...string) func(http.Handler) http.Handler {
 				return
 			}
 			row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
-			if errors.Is(err, pgx.ErrNoRows) {
+			if errors.Is(err, db.ErrNotFound) {
 				unauthenticated("the token is unknown or expired")
 				return
 			}
@@ -216,7 +211,7 @@ func (s *Server) requireRole(roles ...string) func(http.Handler) http.Handler {
 				return
 			}
 			if !slices.Contains(roles, row.Role) {
-				s.writeError(w, r, errs.New(errs.Forbidden, "this needs the %s role", strings.Join(roles, " or ")))
+				s.writeError(w, r, errs.New(errs.Forbidden, "this needs the %s role", strings.Join(lending.Strings(roles...), " or ")))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, userFromRow(row))))
@@ -235,7 +230,7 @@ func (s *Server) EnsureOpsUser(ctx context.Context, email, password string) erro
 		return errors.New("ops password must be 8 to 72 bytes")
 	}
 	u, err := s.Q.UserGetByEmail(ctx, email)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		u, err = s.insertOpsUser(ctx, email, password)
 	}
 	if err != nil {
@@ -253,7 +248,7 @@ func (s *Server) insertOpsUser(ctx context.Context, email, password string) (dbq
 		return dbq.User{}, err
 	}
 	u, err := s.Q.UserInsert(ctx, dbq.UserInsertParams{Email: email, PasswordHash: string(hash), Role: RoleOps, Name: "ops"})
-	if isUniqueViolation(err) {
+	if db.UniqueViolation(err) {
 		// Another replica starting with us made it first.
 		return s.Q.UserGetByEmail(ctx, email)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 )
@@ -54,7 +54,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			UserID: owner, Key: key, Method: r.Method, Path: r.URL.Path, RequestHash: hash,
 			StaleSeconds: int32(staleClaim / time.Second),
 		})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			prev, err := s.Q.IdempotencyKeyGet(ctx, dbq.IdempotencyKeyGetParams{UserID: owner, Key: key})
 			switch {
 			case err != nil:

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/lending"
 )
 
 type maskedBorrower struct {
@@ -22,7 +23,7 @@ type maskedBorrower struct {
 
 type listingItem struct {
 	LoanID          int64          `json:"loan_id"`
-	Status          string         `json:"status"`
+	Status          lending.Status `json:"status"`
 	Amount          string         `json:"amount"`
 	Raised          string         `json:"raised"`
 	Remaining       string         `json:"remaining"`
@@ -82,7 +83,7 @@ func (s *Server) listingList(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	row, err := s.Q.ListingGet(r.Context(), id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		err = errs.New(errs.NotFound, "no such listing")
 	}
 	if err != nil {
@@ -93,10 +94,10 @@ func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
 }
 
 type bidResponse struct {
-	BidID  int64  `json:"bid_id"`
-	LoanID int64  `json:"loan_id"`
-	Amount string `json:"amount"`
-	Status string `json:"status"`
+	BidID  int64             `json:"bid_id"`
+	LoanID int64             `json:"loan_id"`
+	Amount string            `json:"amount"`
+	Status lending.BidStatus `json:"status"`
 }
 
 func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
@@ -143,9 +144,9 @@ func (s *Server) holdings(w http.ResponseWriter, r *http.Request) {
 		Items []holdingItem `json:"items"`
 	}{Items: []holdingItem{}}
 	for _, h := range rows {
-		status := h.BidStatus // pending / frozen until disbursed
-		if h.BidStatus == "disbursed" {
-			status = h.LoanStatus // repaying, overdue, repaid, written_off
+		status := string(h.BidStatus) // pending / frozen until disbursed
+		if h.BidStatus == lending.BidDisbursed {
+			status = string(h.LoanStatus) // repaying, overdue, repaid, written_off
 		}
 		out.Items = append(out.Items, holdingItem{
 			LoanID: h.LoanID, BidID: h.BidID, Principal: fmtMoney(h.Principal),

@@ -18,34 +18,36 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 	"github.com/lendflow/lendflow/workflows"
 )
 
 // loanRoutes mounts the borrower's loan endpoints, the listings, and ops.
 func (s *Server) loanRoutes(r chi.Router) {
-	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans", s.loanCreate)
-	r.With(s.requireRole("borrower", "ops")).Get("/v1/loans/{id}", s.loanGet)
-	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/cancel", s.dateUpdate(workflows.UpdateCancel, http.StatusOK))
-	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/loans/{id}/schedule", s.loanSchedule)
-	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
-	r.With(s.requireRole("borrower"), s.idempotent).Post("/v1/loans/{id}/repayments", s.loanRepay)
+	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans", s.loanCreate)
+	r.With(s.requireRole(lending.RoleBorrower, lending.RoleOps)).Get("/v1/loans/{id}", s.loanGet)
+	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/cancel", s.dateUpdate(workflows.UpdateCancel, http.StatusOK))
+	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/loans/{id}/schedule", s.loanSchedule)
+	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
+	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/repayments", s.loanRepay)
 
-	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/listings", s.listingList)
-	r.With(s.requireRole("borrower", "investor", "ops")).Get("/v1/listings/{id}", s.listingGet)
-	r.With(s.requireRole("investor"), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
-	r.With(s.requireRole("investor")).Get("/v1/me/holdings", s.holdings)
-	r.With(s.requireRole("investor")).Put("/v1/me/auto-invest", s.autoInvestPut)
+	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/listings", s.listingList)
+	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/listings/{id}", s.listingGet)
+	r.With(s.requireRole(lending.RoleInvestor), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
+	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/holdings", s.holdings)
+	r.With(s.requireRole(lending.RoleInvestor)).Put("/v1/me/auto-invest", s.autoInvestPut)
 
-	r.With(s.requireRole("ops")).Get("/v1/ops/loans", s.opsLoans)
-	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/due-diligence", s.opsDecision(workflows.UpdateDueDiligence))
-	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/full-tender-review", s.opsDecision(workflows.UpdateFullTenderReview))
-	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(workflows.UpdateWriteOff))
-	r.With(s.requireRole("ops"), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.dateUpdate(workflows.UpdateRetryDisbursal, http.StatusAccepted))
-	r.With(s.requireRole("ops")).Post("/v1/ops/clock/advance", s.clockAdvance)
-	r.With(s.requireRole("ops")).Get("/v1/ops/reconciliation/{date}", s.reconciliation)
+	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/loans", s.opsLoans)
+	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/due-diligence", s.opsDecision(workflows.UpdateDueDiligence))
+	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/full-tender-review", s.opsDecision(workflows.UpdateFullTenderReview))
+	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(workflows.UpdateWriteOff))
+	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.dateUpdate(workflows.UpdateRetryDisbursal, http.StatusAccepted))
+	r.With(s.requireRole(lending.RoleOps)).Post("/v1/ops/clock/advance", s.clockAdvance)
+	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/reconciliation/{date}", s.reconciliation)
 	r.Get("/v1/clock", s.clockGet)
 	r.Get("/v1/calculator/schedule", s.calculator)
 	r.Get("/v1/stats", s.stats)
@@ -61,9 +63,9 @@ type loanCreateRequest struct {
 }
 
 type loanCreateResponse struct {
-	LoanID     int64  `json:"loan_id"`
-	Status     string `json:"status"`
-	WorkflowID string `json:"workflow_id"`
+	LoanID     int64          `json:"loan_id"`
+	Status     lending.Status `json:"status"`
+	WorkflowID string         `json:"workflow_id"`
 }
 
 func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +80,7 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 	amount, fe := parseMoney("amount", req.Amount)
 	if fe != nil {
 		fields = append(fields, *fe)
-	} else if amount.LessThan(activities.MinLoanAmount) || amount.GreaterThan(activities.MaxLoanAmount) {
+	} else if amount.LessThan(lending.MinAmount) || amount.GreaterThan(lending.MaxAmount) {
 		fields = append(fields, FieldError{Field: "amount", Message: "must be 1000.00 to 200000.00"})
 	}
 	if req.TermMonths < 1 || req.TermMonths > 36 {
@@ -120,15 +122,15 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if owed.Add(amount).GreaterThan(activities.BorrowerPrincipalCap) {
+	if owed.Add(amount).GreaterThan(lending.PrincipalCap) {
 		s.writeError(w, r, errs.New(errs.LimitExceeded, "outstanding principal would be %s, over the %s cap",
-			owed.Add(amount).StringFixed(2), activities.BorrowerPrincipalCap.StringFixed(2)))
+			owed.Add(amount).StringFixed(2), lending.PrincipalCap.StringFixed(2)))
 		return
 	}
 
 	var loan dbq.Loan
 	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		q := s.Q.WithTx(tx)
+		q := db.Queries(tx)
 		var err error
 		loan, err = q.LoanInsert(ctx, dbq.LoanInsertParams{
 			BorrowerID: me.ID, GuarantorID: req.GuarantorUserID, Amount: amount, TermMonths: int32(req.TermMonths),
@@ -142,7 +144,7 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		if err := q.LoanSetWorkflowID(ctx, dbq.LoanSetWorkflowIDParams{ID: loan.ID, WorkflowID: loan.WorkflowID}); err != nil {
 			return err
 		}
-		return q.LoanHistoryInsert(ctx, dbq.LoanHistoryInsertParams{LoanID: loan.ID, Seq: 0, Status: workflows.StatusSubmitted, BusinessDate: today, Note: "application received"})
+		return q.LoanHistoryInsert(ctx, dbq.LoanHistoryInsertParams{LoanID: loan.ID, Seq: 0, Status: lending.StatusSubmitted, BusinessDate: today, Note: "application received"})
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -153,7 +155,7 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		TaskQueue:             workflows.TaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SALoanStatus.ValueSet(workflows.StatusSubmitted),
+			workflows.SALoanStatus.ValueSet(string(lending.StatusSubmitted)),
 			workflows.SALoanBorrowerID.ValueSet(me.ID),
 			workflows.SALoanAmountFen.ValueSet(amount.Shift(2).IntPart()),
 		),
@@ -161,7 +163,7 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// No workflow means nobody would ever move this loan: close it now.
 		s.Logger.Error("start loan workflow", "loan", loan.ID, "error", err)
-		_, _ = s.Q.LoanSetStatus(context.WithoutCancel(ctx), dbq.LoanSetStatusParams{ToStatus: workflows.StatusCancelled, ID: loan.ID, FromStatuses: []string{workflows.StatusSubmitted}})
+		_, _ = s.Q.LoanSetStatus(context.WithoutCancel(ctx), dbq.LoanSetStatusParams{ToStatus: lending.StatusCancelled, ID: loan.ID, FromStatuses: lending.Strings(lending.StatusSubmitted)})
 		s.writeError(w, r, errs.New(errs.BankUnavailable, "the loan could not be started; try again"))
 		return
 	}
@@ -169,27 +171,27 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type historyItem struct {
-	Status string    `json:"status"`
-	At     time.Time `json:"at"`
-	Date   string    `json:"business_date"`
-	Note   string    `json:"note"`
+	Status lending.Status `json:"status"`
+	At     time.Time      `json:"at"`
+	Date   string         `json:"business_date"`
+	Note   string         `json:"note"`
 }
 
 type loanResponse struct {
-	LoanID           int64         `json:"loan_id"`
-	Status           string        `json:"status"`
-	Amount           string        `json:"amount"`
-	TermMonths       int32         `json:"term_months"`
-	RepaymentMethod  string        `json:"repayment_method"`
-	Purpose          string        `json:"purpose"`
-	Grade            *string       `json:"grade"`
-	AnnualRate       *string       `json:"annual_rate"`
-	Raised           string        `json:"raised"`
-	Newbie           bool          `json:"newbie"`
-	ListingExpiresAt *time.Time    `json:"listing_expires_at"`
-	DisbursedOn      *string       `json:"disbursed_on"`
-	WorkflowID       string        `json:"workflow_id"`
-	History          []historyItem `json:"history"`
+	LoanID           int64          `json:"loan_id"`
+	Status           lending.Status `json:"status"`
+	Amount           string         `json:"amount"`
+	TermMonths       int32          `json:"term_months"`
+	RepaymentMethod  string         `json:"repayment_method"`
+	Purpose          string         `json:"purpose"`
+	Grade            *string        `json:"grade"`
+	AnnualRate       *string        `json:"annual_rate"`
+	Raised           string         `json:"raised"`
+	Newbie           bool           `json:"newbie"`
+	ListingExpiresAt *time.Time     `json:"listing_expires_at"`
+	DisbursedOn      *string        `json:"disbursed_on"`
+	WorkflowID       string         `json:"workflow_id"`
+	History          []historyItem  `json:"history"`
 }
 
 // loanFor loads a loan the caller may see: its borrower or ops. Anyone else
@@ -200,14 +202,14 @@ func (s *Server) loanFor(r *http.Request) (dbq.Loan, error) {
 		return dbq.Loan{}, errs.New(errs.NotFound, "no such loan")
 	}
 	loan, err := s.Q.LoanGet(r.Context(), id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return loan, errs.New(errs.NotFound, "no such loan")
 	}
 	if err != nil {
 		return loan, err
 	}
 	me, _ := userFrom(r.Context())
-	if me.Role != "ops" && loan.BorrowerID != me.ID {
+	if me.Role != lending.RoleOps && loan.BorrowerID != me.ID {
 		return loan, errs.New(errs.NotFound, "no such loan")
 	}
 	return loan, nil
@@ -245,7 +247,7 @@ func expiresAt(d *time.Time) *time.Time {
 	if d == nil {
 		return nil
 	}
-	t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, activities.Shanghai)
+	t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, lending.Shanghai)
 	return &t
 }
 
@@ -303,13 +305,13 @@ func (s *Server) update(ctx context.Context, loan dbq.Loan, name string, arg, re
 }
 
 type installmentResponse struct {
-	No        int32  `json:"no"`
-	DueDate   string `json:"due_date"`
-	Principal string `json:"principal"`
-	Interest  string `json:"interest"`
-	Penalty   string `json:"penalty"`
-	Paid      string `json:"paid"`
-	Status    string `json:"status"`
+	No        int32                     `json:"no"`
+	DueDate   string                    `json:"due_date"`
+	Principal string                    `json:"principal"`
+	Interest  string                    `json:"interest"`
+	Penalty   string                    `json:"penalty"`
+	Paid      string                    `json:"paid"`
+	Status    lending.InstallmentStatus `json:"status"`
 }
 
 func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
@@ -317,14 +319,14 @@ func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(ctx)
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	loan, err := s.Q.LoanGet(ctx, id)
-	if err == nil && me.Role != "ops" && loan.BorrowerID != me.ID {
+	if err == nil && me.Role != lending.RoleOps && loan.BorrowerID != me.ID {
 		var holds bool
 		if holds, err = s.Q.BidExistsForInvestor(ctx, dbq.BidExistsForInvestorParams{LoanID: id, InvestorID: me.ID}); err == nil && !holds {
-			err = pgx.ErrNoRows
+			err = db.ErrNotFound
 		}
 	}
 	if err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			err = errs.New(errs.NotFound, "no such loan")
 		}
 		s.writeError(w, r, err)
@@ -344,14 +346,14 @@ func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 	}{Installments: []installmentResponse{}}
 	for _, i := range insts {
 		penalty := i.Penalty
-		if (i.Status == "pending" || i.Status == "overdue") && today.After(i.DueDate) {
+		if i.Status.Open() && today.After(i.DueDate) {
 			// Penalty accrues daily; show it as of today, not as of the last collection step.
 			base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
 			penalty = money.PenaltyForDays(base, int(today.Sub(i.DueDate)/(24*time.Hour)))
 		}
 		status := i.Status
-		if status == "pending" && today.After(i.DueDate) {
-			status = "overdue"
+		if status == lending.InstallmentPending && today.After(i.DueDate) {
+			status = lending.InstallmentOverdue
 		}
 		out.Installments = append(out.Installments, installmentResponse{
 			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
@@ -403,7 +405,7 @@ func (s *Server) loanAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	if activities.Terminal[loan.Status] {
+	if loan.Status.Terminal() {
 		s.writeError(w, r, errs.New(errs.InvalidState, "the loan is %s", loan.Status))
 		return
 	}
@@ -452,5 +454,5 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 }
 
 func statusBody(r workflows.StatusReply) map[string]string {
-	return map[string]string{"status": r.Status}
+	return map[string]string{"status": string(r.Status)}
 }

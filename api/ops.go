@@ -10,36 +10,29 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 	"github.com/lendflow/lendflow/workflows"
 )
 
-var loanStatuses = map[string]bool{
-	workflows.StatusSubmitted: true, workflows.StatusScreening: true, workflows.StatusRejected: true,
-	workflows.StatusDueDiligence: true, workflows.StatusApproved: true, workflows.StatusListed: true,
-	workflows.StatusExpired: true, workflows.StatusFull: true, workflows.StatusFullReview: true,
-	workflows.StatusReviewRejected: true, workflows.StatusDisbursing: true, workflows.StatusRepaying: true,
-	workflows.StatusOverdue: true, workflows.StatusRepaid: true, workflows.StatusWrittenOff: true, workflows.StatusCancelled: true,
-}
-
 type opsLoanItem struct {
-	LoanID     int64   `json:"loan_id"`
-	BorrowerID int64   `json:"borrower_id"`
-	Status     string  `json:"status"`
-	Amount     string  `json:"amount"`
-	TermMonths int32   `json:"term_months"`
-	Grade      *string `json:"grade"`
-	AnnualRate *string `json:"annual_rate"`
-	Raised     string  `json:"raised"`
-	AppliedOn  string  `json:"applied_on"`
-	WorkflowID string  `json:"workflow_id"`
+	LoanID     int64          `json:"loan_id"`
+	BorrowerID int64          `json:"borrower_id"`
+	Status     lending.Status `json:"status"`
+	Amount     string         `json:"amount"`
+	TermMonths int32          `json:"term_months"`
+	Grade      *string        `json:"grade"`
+	AnnualRate *string        `json:"annual_rate"`
+	Raised     string         `json:"raised"`
+	AppliedOn  string         `json:"applied_on"`
+	WorkflowID string         `json:"workflow_id"`
 }
 
 // opsLoans is the ops work queue. It reads PostgreSQL, not Temporal
 // visibility, which is only eventually consistent (TEMPORAL.md).
 func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
-	status := r.URL.Query().Get("status")
-	if !loanStatuses[status] {
+	status := lending.Status(r.URL.Query().Get("status"))
+	if !status.Valid() {
 		s.writeError(w, r, Validation(FieldError{Field: "status", Message: "must be a loan status"}))
 		return
 	}
@@ -213,7 +206,7 @@ func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	sched, err := money.Schedule(principal, rate, term, method, clock.Date(start))
+	sched, err := money.Schedule(principal, rate, term, method, lending.Date(start))
 	if err != nil {
 		s.writeError(w, r, Validation(FieldError{Field: "principal", Message: err.Error()}))
 		return

@@ -6,8 +6,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 )
 
@@ -97,7 +97,7 @@ func problemFor(err error) *Problem {
 		}
 		return NewProblem(status, de.Code, de.Detail)
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return NewProblem(http.StatusNotFound, errs.NotFound, "not found")
 	}
 	return nil

@@ -17,10 +17,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 )
 
@@ -61,8 +61,8 @@ func TestErrorTable(t *testing.T) {
 		{fmt.Errorf("place bid: %w", errs.New(errs.Oversubscribed, "x")), 409, "oversubscribed"},
 		{Validation(FieldError{Field: "a", Message: "b"}), 422, "validation_failed"},
 		{NewProblem(http.StatusTeapot, "teapot", "as is"), 418, "teapot"},
-		{pgx.ErrNoRows, 404, "not_found"},
-		{fmt.Errorf("loan 7: %w", pgx.ErrNoRows), 404, "not_found"},
+		{db.ErrNotFound, 404, "not_found"},
+		{fmt.Errorf("loan 7: %w", db.ErrNotFound), 404, "not_found"},
 	} {
 		t.Run(tc.code+"/"+strconv.Itoa(tc.status), func(t *testing.T) {
 			p := problemFor(tc.err)

@@ -20,6 +20,7 @@ import (
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/openapi.yaml", serveOpenAPI)
 	r.With(s.idempotent).Post("/v1/auth/register", s.register)
 	r.Post("/v1/auth/login", s.login)
-	r.With(s.requireRole("investor")).Post("/v1/me/risk-assessment", s.riskAssessment)
+	r.With(s.requireRole(lending.RoleInvestor)).Post("/v1/me/risk-assessment", s.riskAssessment)
 	s.accountRoutes(r)
 	s.loanRoutes(r)
 	return r

@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
-	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 )
 
@@ -24,7 +23,7 @@ type withdrawalResponse struct {
 	Status string `json:"status"`
 }
 
-func withdrawalBody(w dbq.Withdrawal) withdrawalResponse {
+func withdrawalBody(w accounts.Withdrawal) withdrawalResponse {
 	return withdrawalResponse{ID: w.ID, Amount: fmtMoney(w.Amount), Fee: fmtMoney(w.Fee), Route: w.Route, Status: w.Status}
 }
 
@@ -46,8 +45,8 @@ func (s *Server) withdrawalCreate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) withdrawalGet(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	wd, err := s.Q.WithdrawalGet(r.Context(), id)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && wd.UserID != me.ID) {
+	wd, err := s.Accounts.Withdrawal(r.Context(), me.ID, id)
+	if errors.Is(err, db.ErrNotFound) {
 		err = errs.New(errs.NotFound, "no such withdrawal")
 	}
 	if err != nil {

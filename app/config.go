@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Config is every setting, read from the environment (README "Configuration").
@@ -51,7 +52,7 @@ func FromEnv() (Config, error) {
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second
-	c.ClockStart = clock.Date(time.Now())
+	c.ClockStart = lending.Date(time.Now())
 	if s := os.Getenv("CLOCK_START"); s != "" {
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {

@@ -21,7 +21,6 @@ import (
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/worker"
 )
@@ -110,7 +109,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		if err != nil {
 			return
 		}
-		reps, err := reconcile.Close(ctx, dbq.New(pool), bc, accts, day, time.Hour)
+		reps, err := reconcile.Close(ctx, db.Queries(pool), bc, accts, day, time.Hour)
 		for _, r := range reps {
 			if r.Status == reconcile.Mismatched {
 				log.Error("reconciliation: the bank's file and the ledger differ", "date", r.Date, "differences", r.Differences)
@@ -170,7 +169,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 	}
 	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
 	srv := api.New(api.Deps{
-		Pool: pool, Q: dbq.New(pool), Logger: log,
+		Pool: pool, Q: db.Queries(pool), Logger: log,
 		Temporal: tc, Bank: bc, Clock: clk,
 		Bids:       bidding.New(pool, bc, tc, acts, log),
 		Accounts:   accounts.New(pool, bc, log),

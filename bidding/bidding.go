@@ -17,9 +17,11 @@ import (
 
 	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -46,7 +48,7 @@ type Service struct {
 
 // New builds the service.
 func New(pool *pgxpool.Pool, b bank.Client, tc client.Client, acts *activities.Activities, log *slog.Logger) *Service {
-	return &Service{pool: pool, q: dbq.New(pool), bank: b, temporal: tc, acts: acts, log: log}
+	return &Service{pool: pool, q: db.Queries(pool), bank: b, temporal: tc, acts: acts, log: log}
 }
 
 // Place admits and freezes one bid. Errors are *errs.Error with the API's
@@ -54,8 +56,24 @@ func New(pool *pgxpool.Pool, b bank.Client, tc client.Client, acts *activities.A
 // listing_not_open, own_loan, suitability_mismatch, newbie_only,
 // oversubscribed, below_minimum_bid, not_bid_multiple, insufficient_balance,
 // bank_unavailable.
-func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time) (dbq.Bid, error) {
-	return s.place(ctx, investorID, loanID, amount, today, false)
+func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time) (Bid, error) {
+	b, err := s.place(ctx, investorID, loanID, amount, today, false)
+	return bidFrom(b), err
+}
+
+// Bid is one investor's bid on one listing (DOMAIN.md "Bids").
+type Bid struct {
+	ID         int64
+	LoanID     int64
+	InvestorID int64
+	Amount     decimal.Decimal
+	Status     lending.BidStatus
+	Auto       bool // placed by an auto-invest rule
+	CreatedAt  time.Time
+}
+
+func bidFrom(b dbq.Bid) Bid {
+	return Bid{ID: b.ID, LoanID: b.LoanID, InvestorID: b.InvestorID, Amount: b.Amount, Status: b.Status, Auto: b.Auto, CreatedAt: b.CreatedAt}
 }
 
 func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool) (dbq.Bid, error) {
@@ -64,7 +82,7 @@ func (s *Service) place(ctx context.Context, investorID, loanID int64, amount de
 		return dbq.Bid{}, err
 	}
 	loan, err := s.q.LoanGet(ctx, loanID)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return dbq.Bid{}, errs.New(errs.NotFound, "no listing %d", loanID)
 	} else if err != nil {
 		return dbq.Bid{}, err
@@ -75,19 +93,19 @@ func (s *Service) place(ctx context.Context, investorID, loanID int64, amount de
 
 	var bid dbq.Bid
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := db.Queries(tx)
 		var err error
 		if bid, err = q.BidInsert(ctx, dbq.BidInsertParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Auto: auto}); err != nil {
 			return err
 		}
 		_, err = q.LoanAdmitBid(ctx, dbq.LoanAdmitBidParams{ID: loanID, Amount: amount, Today: &today})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			// Lost a race: re-read to say which.
 			now, err := q.LoanGet(ctx, loanID)
 			if err != nil {
 				return err
 			}
-			if now.Status != workflows.StatusListed || !today.Before(*now.ListingExpiresOn) {
+			if now.Status != lending.StatusListed || !today.Before(*now.ListingExpiresOn) {
 				return errs.New(errs.ListingNotOpen, "the listing is %s", now.Status)
 			}
 			return errs.New(errs.Oversubscribed, "only %s remains", now.Amount.Sub(now.Raised).StringFixed(2))
@@ -104,7 +122,7 @@ func (s *Service) place(ctx context.Context, investorID, loanID int64, amount de
 func (s *Service) eligible(ctx context.Context, inv dbq.User, loan dbq.Loan, amount decimal.Decimal, today time.Time) error {
 	remaining := loan.Amount.Sub(loan.Raised)
 	switch {
-	case loan.Status != workflows.StatusListed || loan.ListingExpiresOn == nil || !today.Before(*loan.ListingExpiresOn):
+	case loan.Status != lending.StatusListed || loan.ListingExpiresOn == nil || !today.Before(*loan.ListingExpiresOn):
 		return errs.New(errs.ListingNotOpen, "the listing is %s", loan.Status)
 	case remaining.IsZero():
 		return errs.New(errs.ListingNotOpen, "the listing is full")
@@ -174,9 +192,9 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 			code = be.Code
 		}
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			q := s.q.WithTx(tx)
-			_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "failed", ID: bid.ID, FromStatuses: []string{"pending"}})
-			if errors.Is(err, pgx.ErrNoRows) {
+			q := db.Queries(tx)
+			_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidFailed, ID: bid.ID, FromStatuses: lending.Strings(lending.BidPending)})
+			if errors.Is(err, db.ErrNotFound) {
 				return nil // failed already: its amount went back then, only once
 			}
 			if err != nil {
@@ -195,12 +213,12 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 
 	var loan dbq.Loan
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := db.Queries(tx)
 		if _, err := ledger.Post(ctx, tx, ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), today)); err != nil {
 			return err
 		}
-		frozen, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: "frozen", ID: bid.ID, FromStatuses: []string{"pending"}})
-		if errors.Is(err, pgx.ErrNoRows) {
+		frozen, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidFrozen, ID: bid.ID, FromStatuses: lending.Strings(lending.BidPending)})
+		if errors.Is(err, db.ErrNotFound) {
 			// The settlement sweep and the request finished the same freeze.
 			frozen, err = q.BidGet(ctx, bid.ID)
 		}
@@ -215,7 +233,7 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		return bid, err
 	}
 	switch {
-	case loan.Status != workflows.StatusListed && loan.Status != workflows.StatusFull:
+	case loan.Status != lending.StatusListed && loan.Status != lending.StatusFull:
 		// The listing closed while this freeze was in flight: give it back.
 		if err := s.acts.ReleaseBid(ctx, bid, today); err != nil {
 			return bid, err

@@ -15,6 +15,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -123,7 +124,7 @@ func TestBidRules(t *testing.T) {
 	assert.Equal(t, errs.BelowMinimumBid, errs.Code(err), "below the minimum and not the whole remainder")
 	b, err := svc.Place(e.Ctx, poor.ID, loan.ID, decimal.RequireFromString("50.00"), e.Today)
 	require.NoError(t, err)
-	assert.Equal(t, "frozen", b.Status)
+	assert.Equal(t, lending.BidFrozen, b.Status)
 	_, err = svc.Place(e.Ctx, rich.ID, loan.ID, decimal.RequireFromString("100.00"), e.Today)
 	assert.Equal(t, errs.ListingNotOpen, errs.Code(err), "a full listing is not open")
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -46,5 +47,5 @@ func TestPendingBidIsSettledOnce(t *testing.T) {
 	bids, err := e.Q.BidListByLoan(e.Ctx, loan.ID)
 	require.NoError(t, err)
 	require.Len(t, bids, 1)
-	assert.Equal(t, "frozen", bids[0].Status)
+	assert.Equal(t, lending.BidFrozen, bids[0].Status)
 }

@@ -16,13 +16,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
-	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -31,15 +31,6 @@ const (
 	Wall    = "wall"
 	Sandbox = "sandbox"
 )
-
-// Shanghai is the platform time zone.
-var Shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()
 
 // BankClock moves the custody bank simulator's business date with ours, so its
 // reconciliation files are dated as the platform's movements are.
@@ -61,13 +52,7 @@ type Clock struct {
 
 // New builds a clock.
 func New(pool *pgxpool.Pool, tc client.Client, bank BankClock, log *slog.Logger) *Clock {
-	return &Clock{pool: pool, q: dbq.New(pool), temporal: tc, bank: bank, log: log, parallel: 8}
-}
-
-// Date is the civil date of t in the platform time zone, as midnight UTC.
-func Date(t time.Time) time.Time {
-	y, m, d := t.In(Shanghai).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return &Clock{pool: pool, q: db.Queries(pool), temporal: tc, bank: bank, log: log, parallel: 8}
 }
 
 // Init stores the mode and, on first start only, the starting date.
@@ -76,7 +61,7 @@ func (c *Clock) Init(ctx context.Context, mode string, start time.Time) error {
 		return fmt.Errorf("clock mode %q: want wall or sandbox", mode)
 	}
 	if mode == Wall {
-		start = Date(time.Now())
+		start = lending.Date(time.Now())
 	}
 	_, err := c.q.ClockInit(ctx, dbq.ClockInitParams{Mode: mode, Today: start})
 	return err
@@ -121,7 +106,7 @@ func (c *Clock) Advance(ctx context.Context, to time.Time) error {
 		}
 		stop := to
 		next, err := c.q.LoanMinNextEvent(ctx)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if err != nil && !errors.Is(err, db.ErrNotFound) {
 			return err
 		}
 		if next != nil && next.Before(stop) {
@@ -215,7 +200,7 @@ func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d 
 		if loan.NextEventOn == nil || loan.NextEventOn.After(d) {
 			return nil
 		}
-		if activities.Terminal[loan.Status] {
+		if loan.Status.Terminal() {
 			c.log.Warn("clock: closed loan had a dated event; clearing it", "loan", loanID)
 			return c.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: loanID})
 		}
@@ -237,7 +222,7 @@ func (c *Clock) RunWall(ctx context.Context, every time.Duration) {
 	for {
 		today, mode, err := c.Today(ctx)
 		if err == nil && mode == Wall {
-			if now := Date(time.Now()); now.After(today) {
+			if now := lending.Date(time.Now()); now.After(today) {
 				if err := c.Advance(ctx, now); err != nil {
 					c.log.Error("clock: wall advance", "error", err)
 				}

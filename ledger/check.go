@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/db"
 )
 
 // ConservationError lists every way the books are found broken.
@@ -37,7 +37,7 @@ func (e *ConservationError) Error() string {
 // reconciliation. Run it in a REPEATABLE READ transaction to see one snapshot
 // while others write.
 func CheckConservation(ctx context.Context, q DBTX) error {
-	queries := dbq.New(q)
+	queries := db.Queries(q)
 	var v []string
 
 	accounts, err := queries.LedgerCheckAccounts(ctx)

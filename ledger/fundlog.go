@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 )
 
@@ -27,7 +28,7 @@ type Summary struct {
 // accrued when an installment is late. A user the ledger has never seen has a
 // zero summary.
 func AccountSummary(ctx context.Context, q DBTX, userID int64) (Summary, error) {
-	queries := dbq.New(q)
+	queries := db.Queries(q)
 	accounts, err := queries.LedgerAccountListByUser(ctx, &userID)
 	if err != nil {
 		return Summary{}, fmt.Errorf("ledger: accounts of user %d: %w", userID, err)
@@ -98,7 +99,7 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	queries := dbq.New(q)
+	queries := db.Queries(q)
 	accounts, err := queries.LedgerAccountListByUser(ctx, &userID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("ledger: accounts of user %d: %w", userID, err)

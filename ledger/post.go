@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 )
@@ -79,7 +80,7 @@ func PostAll(ctx context.Context, tx pgx.Tx, entries ...Entry) (int, error) {
 	}
 	sort.Strings(codes)
 
-	q := dbq.New(tx)
+	q := db.Queries(tx)
 	rows, err := q.LedgerAccountLock(ctx, codes)
 	// 23503 foreign_key_violation: ledger_accounts.user_id references users.
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23503" {
@@ -148,7 +149,7 @@ func postLocked(ctx context.Context, q *dbq.Queries, e Entry, accounts map[strin
 		switch {
 		case err == nil:
 			return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
-		case errors.Is(err, pgx.ErrNoRows):
+		case errors.Is(err, db.ErrNotFound):
 			return false, short
 		default:
 			return false, fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)

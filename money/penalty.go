@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/lending"
 )
 
 // DailyPenaltyRate is penalty interest per day overdue: 0.05 % (DOMAIN.md
@@ -30,12 +32,10 @@ func PenaltyForDays(base decimal.Decimal, days int) decimal.Decimal {
 	return DailyPenalty(base).Mul(decimal.NewFromInt(int64(days)))
 }
 
-// DaysBetween is the number of calendar days from a to b (negative if b is
-// before a), counted on their civil dates, each read in its own location, so
-// clock times and daylight saving never shift the count.
-func DaysBetween(a, b time.Time) int {
-	return int(civil(b).Sub(civil(a)) / (24 * time.Hour))
-}
+// DaysBetween is the platform's day count (lending.Days): calendar days from
+// a to b (negative if b is before a), on their civil dates, each read in its
+// own location, so clock times and daylight saving never shift the count.
+func DaysBetween(a, b time.Time) int { return lending.Days(a, b) }
 
 func civil(t time.Time) time.Time {
 	y, m, d := t.Date()

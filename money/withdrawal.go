@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Withdrawal figures (DOMAIN.md "Money rules", withdrawal fee and route).
@@ -50,14 +52,8 @@ const (
 	largeValueCloses = 17*60 + 15 // on the workday
 )
 
-// PlatformZone is the platform's time zone, Asia/Shanghai (UTC+8 all year;
-// the fixed zone stands in if the host has no zone database).
-var PlatformZone = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*60*60)
-}()
+// PlatformZone is the platform's time zone, Asia/Shanghai (lending.Shanghai).
+var PlatformZone = lending.Shanghai
 
 // WithdrawalRoute picks the route for a withdrawal of amount requested at
 // at (any zone; judged on the wall clock of Asia/Shanghai). Up to 50,000.00

@@ -27,11 +27,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/ledger"
 )
@@ -112,7 +112,7 @@ const MaxDaysPerClose = 31
 // it ran.
 func Close(ctx context.Context, q *dbq.Queries, src Source, rev Reversals, today time.Time, retryAfter time.Duration) ([]Report, error) {
 	first, err := q.LedgerFirstBusinessDate(ctx)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil // no money has moved yet
 	}
 	if err != nil {

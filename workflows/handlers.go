@@ -8,6 +8,7 @@ import (
 
 	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // setup registers the query, the listing-full signal and the updates. Updates
@@ -49,17 +50,17 @@ func (w *loan) setup(ctx workflow.Context) error {
 				return allowed()
 			}})
 	}
-	if err := decide(UpdateDueDiligence, func() error { return w.inStatus(StatusDueDiligence) }); err != nil {
+	if err := decide(UpdateDueDiligence, func() error { return w.inStatus(lending.StatusDueDiligence) }); err != nil {
 		return err
 	}
-	if err := decide(UpdateFullTenderReview, func() error { return w.inStatus(StatusFullReview) }); err != nil {
+	if err := decide(UpdateFullTenderReview, func() error { return w.inStatus(lending.StatusFullReview) }); err != nil {
 		return err
 	}
 	if err := decide(UpdateWriteOff, func() error {
 		if !w.S.WriteOffAsked {
 			return refuse(errs.InvalidState, "write-off is decided only once the loan is more than 90 days past due")
 		}
-		return w.inStatus(StatusOverdue)
+		return w.inStatus(lending.StatusOverdue)
 	}); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			return r, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(TodayRequest) error {
-			return w.inStatus(StatusSubmitted, StatusScreening, StatusDueDiligence, StatusApproved, StatusListed)
+			return w.inStatus(lending.StatusSubmitted, lending.StatusScreening, lending.StatusDueDiligence, lending.StatusApproved, lending.StatusListed)
 		}}); err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if rr.Kind != activities.RepayNext && rr.Kind != activities.RepayPayoff {
 				return refuse(errs.ValidationFailed, "kind must be next or payoff")
 			}
-			return w.inStatus(StatusRepaying, StatusOverdue)
+			return w.inStatus(lending.StatusRepaying, lending.StatusOverdue)
 		}}); err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			return r, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(TodayRequest) error {
-			if err := w.inStatus(StatusDisbursing); err != nil {
+			if err := w.inStatus(lending.StatusDisbursing); err != nil {
 				return err
 			}
 			if !w.batchFailed {
@@ -118,7 +119,7 @@ func (w *loan) submit(ctx workflow.Context, r *request) (any, error) {
 		return nil, err
 	}
 	if !r.done {
-		return nil, refuse(errs.InvalidState, "the loan is "+w.S.Status)
+		return nil, refuse(errs.InvalidState, "the loan is "+string(w.S.Status))
 	}
 	return r.reply, r.err
 }
@@ -130,7 +131,7 @@ func (w *loan) bumpToday(t TodayRequest) {
 	}
 }
 
-func (w *loan) inStatus(statuses ...string) error {
+func (w *loan) inStatus(statuses ...lending.Status) error {
 	for _, s := range statuses {
 		if w.S.Status == s {
 			return nil

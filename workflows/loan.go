@@ -11,13 +11,11 @@ import (
 
 	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // a names activity methods for the workflow; it is never dereferenced.
 var a *activities.Activities
-
-// DefaultListingDays is how long a listing is open for bids (DOMAIN.md "listing").
-const DefaultListingDays = 7
 
 // collectionLadder is the overdue escalation by days past due (DOMAIN.md
 // "overdue"): M1 reminders weekly through DPD 30, M2 an ops collection task at
@@ -49,7 +47,7 @@ type LoanState struct {
 	LoanID     int64
 	BorrowerID int64
 	Amount     decimal.Decimal
-	Status     string
+	Status     lending.Status
 	Grade      string
 	Rate       decimal.Decimal
 
@@ -96,7 +94,7 @@ type RepayReply struct {
 }
 
 // StatusReply answers an ops decision or a cancel with the loan's new status.
-type StatusReply struct{ Status string }
+type StatusReply struct{ Status lending.Status }
 
 // TodayRequest carries only the business date (cancel, disbursement retry).
 type TodayRequest struct{ Today time.Time }
@@ -128,11 +126,11 @@ func LoanWorkflow(ctx workflow.Context, in LoanInput) (LoanState, error) {
 		w.S = *in.State
 	} else {
 		w.S = LoanState{LoanID: in.LoanID, BorrowerID: in.BorrowerID, Amount: in.Amount,
-			Status: StatusSubmitted, Today: in.Today, PublishedNext: &in.Today}
+			Status: lending.StatusSubmitted, Today: in.Today, PublishedNext: &in.Today}
 		w.busy()
 	}
 	if w.in.ListingDays <= 0 {
-		w.in.ListingDays = DefaultListingDays
+		w.in.ListingDays = lending.ListingDays
 	}
 	if err := w.setup(ctx); err != nil {
 		return w.S, err
@@ -162,8 +160,8 @@ func (w *loan) run(ctx workflow.Context) error {
 
 // screen: submitted → screening → rejected | due_diligence → approved | approved.
 func (w *loan) screen(ctx workflow.Context) (bool, error) {
-	if w.S.Status == StatusSubmitted {
-		if err := w.enter(ctx, StatusScreening, "automated screening"); err != nil {
+	if w.S.Status == lending.StatusSubmitted {
+		if err := w.enter(ctx, lending.StatusScreening, "automated screening"); err != nil {
 			return false, err
 		}
 	}
@@ -173,13 +171,13 @@ func (w *loan) screen(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	if !res.Passed {
-		return true, w.enter(ctx, StatusRejected, strings.Join(res.Reasons, "; "))
+		return true, w.enter(ctx, lending.StatusRejected, strings.Join(res.Reasons, "; "))
 	}
 	w.S.Grade, w.S.Rate = res.Grade, res.Rate
 	if !res.NeedsDueDiligence {
-		return false, w.enter(ctx, StatusApproved, fmt.Sprintf("auto-approved: score %d, grade %s", res.Score, res.Grade))
+		return false, w.enter(ctx, lending.StatusApproved, fmt.Sprintf("auto-approved: score %d, grade %s", res.Score, res.Grade))
 	}
-	if err := w.enter(ctx, StatusDueDiligence, fmt.Sprintf("manual due diligence: score %d, grade %s", res.Score, res.Grade)); err != nil {
+	if err := w.enter(ctx, lending.StatusDueDiligence, fmt.Sprintf("manual due diligence: score %d, grade %s", res.Score, res.Grade)); err != nil {
 		return false, err
 	}
 	r, _, err := w.wait(ctx, nil, UpdateDueDiligence, UpdateCancel)
@@ -187,11 +185,11 @@ func (w *loan) screen(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	if r.kind == UpdateCancel {
-		return true, w.answer(r, w.enter(ctx, StatusCancelled, "cancelled by the borrower"))
+		return true, w.answer(r, w.enter(ctx, lending.StatusCancelled, "cancelled by the borrower"))
 	}
 	d := r.decision
 	if d.Decision != "approve" {
-		return true, w.answer(r, w.enter(ctx, StatusRejected, "due diligence: "+d.Note))
+		return true, w.answer(r, w.enter(ctx, lending.StatusRejected, "due diligence: "+d.Note))
 	}
 	if d.Grade != "" {
 		w.S.Grade = d.Grade
@@ -199,7 +197,7 @@ func (w *loan) screen(ctx workflow.Context) (bool, error) {
 	if d.AnnualRate != nil {
 		w.S.Rate = *d.AnnualRate
 	}
-	return false, w.answer(r, w.enter(ctx, StatusApproved, "due diligence: "+d.Note))
+	return false, w.answer(r, w.enter(ctx, lending.StatusApproved, "due diligence: "+d.Note))
 }
 
 // list: approved → listed → full | expired (流标) | cancelled. Bids are
@@ -214,7 +212,7 @@ func (w *loan) list(ctx workflow.Context) (bool, error) {
 	}).Get(ctx, &res); err != nil {
 		return false, err
 	}
-	w.S.Status, w.S.ListingExpiresOn = StatusListed, &expires
+	w.S.Status, w.S.ListingExpiresOn = lending.StatusListed, &expires
 	w.actedToday()
 	w.upsertSearch(ctx)
 	due := &expires
@@ -230,7 +228,7 @@ func (w *loan) list(ctx workflow.Context) (bool, error) {
 				return false, err
 			}
 		case r != nil:
-			closed, err := w.closeListing(ctx, StatusCancelled, "cancelled by the borrower")
+			closed, err := w.closeListing(ctx, lending.StatusCancelled, "cancelled by the borrower")
 			if err != nil {
 				return false, w.answer(r, err)
 			}
@@ -239,7 +237,7 @@ func (w *loan) list(ctx workflow.Context) (bool, error) {
 			}
 			w.answer(r, temporal.NewNonRetryableApplicationError("the listing is already full", errs.InvalidState, nil))
 		case reached:
-			closed, err := w.closeListing(ctx, StatusExpired, "listing expired before it was full (流标)")
+			closed, err := w.closeListing(ctx, lending.StatusExpired, "listing expired before it was full (流标)")
 			if err != nil || closed {
 				return closed, err
 			}
@@ -259,14 +257,14 @@ func (w *loan) markFull(ctx workflow.Context) (bool, error) {
 	if err := workflow.ExecuteActivity(db(ctx), a.MarkFull, w.S.LoanID).Get(ctx, &full); err != nil || !full {
 		return false, err
 	}
-	return true, w.entered(ctx, StatusFull, "listing full")
+	return true, w.entered(ctx, lending.StatusFull, "listing full")
 }
 
-func (w *loan) closeListing(ctx workflow.Context, to, note string) (bool, error) {
+func (w *loan) closeListing(ctx workflow.Context, to lending.Status, note string) (bool, error) {
 	w.S.Seq++
 	var res activities.CloseListingResult
 	if err := workflow.ExecuteActivity(db(ctx), a.CloseListing, activities.CloseListingInput{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []string{StatusListed}, To: to, Note: note, Today: w.S.Today,
+		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []lending.Status{lending.StatusListed}, To: to, Note: note, Today: w.S.Today,
 	}).Get(ctx, &res); err != nil || !res.Closed {
 		return false, err
 	}
@@ -286,7 +284,7 @@ func (w *loan) releaseBids(ctx workflow.Context) error {
 
 // review: full → full_review (满标复审) → disbursing | review_rejected.
 func (w *loan) review(ctx workflow.Context) (bool, error) {
-	if err := w.enter(ctx, StatusFullReview, "awaiting full-tender review"); err != nil {
+	if err := w.enter(ctx, lending.StatusFullReview, "awaiting full-tender review"); err != nil {
 		return false, err
 	}
 	r, _, err := w.wait(ctx, nil, UpdateFullTenderReview)
@@ -294,13 +292,13 @@ func (w *loan) review(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	if r.decision.Decision != "approve" {
-		err := w.enter(ctx, StatusReviewRejected, "full-tender review: "+r.decision.Note)
+		err := w.enter(ctx, lending.StatusReviewRejected, "full-tender review: "+r.decision.Note)
 		if err == nil {
 			err = w.releaseBids(ctx)
 		}
 		return true, w.answer(r, err)
 	}
-	return false, w.answer(r, w.enter(ctx, StatusDisbursing, "full-tender review: "+r.decision.Note))
+	return false, w.answer(r, w.enter(ctx, lending.StatusDisbursing, "full-tender review: "+r.decision.Note))
 }
 
 // disburse: one bank batch (放款). A failed batch waits for ops to retry it
@@ -317,7 +315,7 @@ func (w *loan) disburse(ctx workflow.Context) (bool, error) {
 		if res.Succeeded {
 			w.actedToday()
 			w.S.Schedule, w.S.Next = res.Schedule, 1
-			return false, w.enter(ctx, StatusRepaying, fmt.Sprintf("disbursed; %d installments", len(res.Schedule)))
+			return false, w.enter(ctx, lending.StatusRepaying, fmt.Sprintf("disbursed; %d installments", len(res.Schedule)))
 		}
 		if err := w.note(ctx, fmt.Sprintf("disbursement batch %d failed (%s); waiting for ops to retry", w.S.DisburseAttempt, res.Code)); err != nil {
 			return false, err
@@ -337,7 +335,7 @@ func (w *loan) disburse(ctx workflow.Context) (bool, error) {
 // after each paid installment so no history grows with the term.
 func (w *loan) repay(ctx workflow.Context) error {
 	first := w.S.Next
-	for w.S.Status == StatusRepaying || w.S.Status == StatusOverdue {
+	for w.S.Status == lending.StatusRepaying || w.S.Status == lending.StatusOverdue {
 		on, step := w.nextRepayEvent()
 		if w.S.Next > first {
 			if cont, err := w.continueAsNew(ctx, on); cont || err != nil {
@@ -366,21 +364,21 @@ func (w *loan) repay(ctx workflow.Context) error {
 
 func (w *loan) current() activities.Due { return w.S.Schedule[w.S.Next-1] }
 
-func (w *loan) dpd() int { return days(w.current().DueDate, w.S.Today) }
+func (w *loan) dpd() int { return lending.Days(w.current().DueDate, w.S.Today) }
 
 // nextRepayEvent is the earliest dated step still to do for the oldest
 // unpaid installment; nil once only ops or the borrower can move the loan.
 func (w *loan) nextRepayEvent() (*time.Time, string) {
 	due := w.current().DueDate
 	at := func(t time.Time) *time.Time { return &t }
-	if w.S.Status == StatusRepaying {
+	if w.S.Status == lending.StatusRepaying {
 		if w.S.RemindedFor < w.S.Next && w.S.Today.Before(due.AddDate(0, 0, -3)) {
 			return at(due.AddDate(0, 0, -3)), "reminder"
 		}
 		if w.S.AutoDebitFor < w.S.Next {
 			return at(due), "due"
 		}
-		return at(due.AddDate(0, 0, 1)), "overdue"
+		return at(due.AddDate(0, 0, 1)), string(lending.StepMarkOverdue)
 	}
 	var next *time.Time
 	step := ""
@@ -391,7 +389,7 @@ func (w *loan) nextRepayEvent() (*time.Time, string) {
 	}
 	// Later installments falling due while an earlier one is overdue are overdue too.
 	if n := w.S.OverdueThrough + 1; n <= len(w.S.Schedule) {
-		consider(w.S.Schedule[n-1].DueDate.AddDate(0, 0, 1), "overdue")
+		consider(w.S.Schedule[n-1].DueDate.AddDate(0, 0, 1), string(lending.StepMarkOverdue))
 	}
 	if w.S.CollectionStep < len(collectionLadder) {
 		c := collectionLadder[w.S.CollectionStep]
@@ -411,7 +409,7 @@ func (w *loan) handleRepayEvent(ctx workflow.Context, step string) error {
 		w.S.AutoDebitFor = w.S.Next
 		_, err := w.autoDebit(ctx)
 		return err
-	case "overdue":
+	case string(lending.StepMarkOverdue):
 		return w.markOverdue(ctx)
 	}
 	// A collection step: contact, task or compensation, then one more auto-debit try.
@@ -439,10 +437,10 @@ func (w *loan) markOverdue(ctx workflow.Context) error {
 		activities.OverdueInput{LoanID: w.S.LoanID, Today: w.S.Today}).Get(ctx, nil); err != nil {
 		return err
 	}
-	if w.S.Status == StatusOverdue {
+	if w.S.Status == lending.StatusOverdue {
 		return nil
 	}
-	return w.enter(ctx, StatusOverdue, fmt.Sprintf("installment %d unpaid after its due date", w.S.Next))
+	return w.enter(ctx, lending.StatusOverdue, fmt.Sprintf("installment %d unpaid after its due date", w.S.Next))
 }
 
 func (w *loan) collect(ctx workflow.Context, step string) error {
@@ -465,7 +463,7 @@ func (w *loan) autoDebit(ctx workflow.Context) (activities.RepayResult, error) {
 }
 
 func (w *loan) repayByHand(ctx workflow.Context, r *request) (*request, error) {
-	if r.repay.Kind == activities.RepayPayoff && w.S.Status == StatusOverdue {
+	if r.repay.Kind == activities.RepayPayoff && w.S.Status == lending.StatusOverdue {
 		return r, temporal.NewNonRetryableApplicationError("pay the overdue installments before paying off", errs.InvalidState, nil)
 	}
 	res, err := w.collectRepayment(ctx, r.repay.Kind)
@@ -490,13 +488,13 @@ func (w *loan) collectRepayment(ctx workflow.Context, kind string) (activities.R
 	}
 	w.S.Next = res.Through + 1
 	if res.Finished {
-		return res, w.enter(ctx, StatusRepaid, fmt.Sprintf("repaid in full (%s, %s)", kind, res.Amount.StringFixed(2)))
+		return res, w.enter(ctx, lending.StatusRepaid, fmt.Sprintf("repaid in full (%s, %s)", kind, res.Amount.StringFixed(2)))
 	}
 	note := fmt.Sprintf("installment %d paid (%s, %s)", res.Through, kind, res.Amount.StringFixed(2))
-	if w.S.Status == StatusOverdue {
+	if w.S.Status == lending.StatusOverdue {
 		if w.S.OverdueThrough < w.S.Next {
 			w.S.CollectionStep, w.S.WriteOffAsked, w.S.WriteOffReaskDPD = 0, false, 0
-			return res, w.enter(ctx, StatusRepaying, note+"; no installment overdue")
+			return res, w.enter(ctx, lending.StatusRepaying, note+"; no installment overdue")
 		}
 		// The next overdue installment carries on from its own days past due.
 		w.S.CollectionStep = 0
@@ -519,7 +517,7 @@ func (w *loan) decideWriteOff(ctx workflow.Context, d Decision) error {
 	}).Get(ctx, nil); err != nil {
 		return err
 	}
-	return w.entered(ctx, StatusWrittenOff, "")
+	return w.entered(ctx, lending.StatusWrittenOff, "")
 }
 
 // continueAsNew starts the next run with the state, once the day is handled
@@ -563,7 +561,7 @@ func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (*req
 			w.busy()
 			return r, false, nil
 		}
-		if w.full && w.S.Status == StatusListed {
+		if w.full && w.S.Status == lending.StatusListed {
 			w.busy()
 			return nil, false, nil
 		}
@@ -650,18 +648,18 @@ func (w *loan) publishNext(ctx workflow.Context, on *time.Time) (bool, error) {
 }
 
 // enter moves the loan to status to and writes the history row.
-func (w *loan) enter(ctx workflow.Context, to, note string) error {
+func (w *loan) enter(ctx workflow.Context, to lending.Status, note string) error {
 	w.S.Seq++
 	from := w.S.Status
 	// The status changes in memory first: an update sent as soon as the
 	// database shows the new status must find the workflow agreeing.
 	w.S.Status = to
 	if err := workflow.ExecuteActivity(db(ctx), a.RecordStatus, activities.StatusChange{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []string{from}, To: to, Note: note, Today: w.S.Today,
+		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []lending.Status{from}, To: to, Note: note, Today: w.S.Today,
 	}).Get(ctx, nil); err != nil {
 		return err
 	}
-	if activities.Terminal[to] {
+	if to.Terminal() {
 		w.S.PublishedNext = nil
 	} else {
 		w.actedToday()
@@ -670,7 +668,7 @@ func (w *loan) enter(ctx workflow.Context, to, note string) error {
 }
 
 // entered records a status an activity already wrote, and keeps the UI's search attributes current.
-func (w *loan) entered(ctx workflow.Context, to, note string) error {
+func (w *loan) entered(ctx workflow.Context, to lending.Status, note string) error {
 	w.S.Status = to
 	w.upsertSearch(ctx)
 	if note == "" {
@@ -683,13 +681,13 @@ func (w *loan) entered(ctx workflow.Context, to, note string) error {
 func (w *loan) note(ctx workflow.Context, note string) error {
 	w.S.Seq++
 	return workflow.ExecuteActivity(db(ctx), a.RecordStatus, activities.StatusChange{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []string{w.S.Status}, To: w.S.Status, Note: note, Today: w.S.Today,
+		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []lending.Status{w.S.Status}, To: w.S.Status, Note: note, Today: w.S.Today,
 	}).Get(ctx, nil)
 }
 
 func (w *loan) upsertSearch(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
-		SALoanStatus.ValueSet(w.S.Status),
+		SALoanStatus.ValueSet(string(w.S.Status)),
 		SALoanBorrowerID.ValueSet(w.S.BorrowerID),
 		SALoanAmountFen.ValueSet(w.S.Amount.Shift(2).IntPart()),
 	}
@@ -708,9 +706,6 @@ func db(ctx workflow.Context) workflow.Context {
 func bank(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, bankCallOptions)
 }
-
-// days counts calendar days from a to b (dates at midnight UTC).
-func days(a, b time.Time) int { return int(b.Sub(a) / (24 * time.Hour)) }
 
 func sameDate(x, y *time.Time) bool {
 	if x == nil || y == nil {

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/lending"
 )
 
 type LoanSuite struct {
@@ -78,7 +79,7 @@ func (s *LoanSuite) decide(update string, d Decision, reply *StatusReply, refusa
 	}, d)
 }
 
-func (s *LoanSuite) expectStatus(from, to string) {
+func (s *LoanSuite) expectStatus(from, to lending.Status) {
 	s.env.OnActivity(a.RecordStatus, mock.Anything, mock.MatchedBy(func(c activities.StatusChange) bool {
 		return c.LoanID == 42 && c.To == to && len(c.From) == 1 && c.From[0] == from
 	})).Return(nil).Once()
@@ -92,7 +93,7 @@ func (s *LoanSuite) notes() {
 }
 
 func (s *LoanSuite) screening(needsDD bool, grade string) {
-	s.expectStatus(StatusSubmitted, StatusScreening)
+	s.expectStatus(lending.StatusSubmitted, lending.StatusScreening)
 	s.env.OnActivity(a.ScreenApplication, mock.Anything, activities.ScreenInput{LoanID: 42, Today: day0}).
 		Return(activities.ScreenResult{Passed: true, Score: 680, Grade: grade, Rate: rateC, NeedsDueDiligence: needsDD}, nil).Once()
 }
@@ -109,14 +110,14 @@ var twoInstallments = []activities.Due{{No: 1, DueDate: date(2026, 2, 28)}, {No:
 // toRepaying drives a loan from application through disbursement.
 func (s *LoanSuite) toRepaying() {
 	s.screening(false, "C")
-	s.expectStatus(StatusScreening, StatusApproved)
+	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
 	s.listing(day0.AddDate(0, 0, 7))
 	s.env.OnActivity(a.MarkFull, mock.Anything, int64(42)).Return(true, nil).Once()
-	s.expectStatus(StatusFull, StatusFullReview)
-	s.expectStatus(StatusFullReview, StatusDisbursing)
+	s.expectStatus(lending.StatusFull, lending.StatusFullReview)
+	s.expectStatus(lending.StatusFullReview, lending.StatusDisbursing)
 	s.env.OnActivity(a.Disburse, mock.Anything, activities.DisburseInput{LoanID: 42, Attempt: 1, Today: day0}).
 		Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
-	s.expectStatus(StatusDisbursing, StatusRepaying)
+	s.expectStatus(lending.StatusDisbursing, lending.StatusRepaying)
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	s.at(2, func() {
 		s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Note: "ok", Today: day0}, nil, nil)
@@ -144,14 +145,14 @@ func (s *LoanSuite) TestHappyPathFirstInstallmentThenContinueAsNew() {
 	s.Require().NotNil(next.State, "the state travels with Continue-As-New")
 	st := *next.State
 	s.Equal(2, st.Next, "installment 1 paid, 2 next")
-	s.Equal(StatusRepaying, st.Status)
+	s.Equal(lending.StatusRepaying, st.Status)
 	s.Equal(date(2026, 2, 28), st.HandledThrough)
 	s.Equal(date(2026, 3, 28), *st.PublishedNext, "next dated step: the reminder 3 days before 31 March")
 }
 
 func (s *LoanSuite) TestResumedRunRepaysLastInstallment() {
 	s.notes()
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: StatusRepaying, Grade: "C", Rate: rateC,
+	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Grade: "C", Rate: rateC,
 		Today: date(2026, 2, 28), HandledThrough: date(2026, 2, 28), Seq: 9, Schedule: twoInstallments, Next: 2,
 		RemindedFor: 1, AutoDebitFor: 1, RepayAttempt: 1}
 	in := input()
@@ -160,7 +161,7 @@ func (s *LoanSuite) TestResumedRunRepaysLastInstallment() {
 	s.env.OnActivity(a.Collect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool { return in.Step == "reminder" })).Return(nil).Once()
 	s.env.OnActivity(a.Repay, mock.Anything, activities.RepayInput{LoanID: 42, Kind: activities.RepayAuto, Attempt: 2, Today: date(2026, 3, 31)}).
 		Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5046.27"), Through: 2, Finished: true}, nil).Once()
-	s.expectStatus(StatusRepaying, StatusRepaid)
+	s.expectStatus(lending.StatusRepaying, lending.StatusRepaid)
 	s.at(1, func() { s.advance(date(2026, 3, 31)) })
 
 	s.env.ExecuteWorkflow(LoanWorkflowName, in)
@@ -168,14 +169,14 @@ func (s *LoanSuite) TestResumedRunRepaysLastInstallment() {
 	s.Require().NoError(s.env.GetWorkflowError())
 	var out LoanState
 	s.Require().NoError(s.env.GetWorkflowResult(&out))
-	s.Equal(StatusRepaid, out.Status)
+	s.Equal(lending.StatusRepaid, out.Status)
 }
 
 func (s *LoanSuite) TestDueDiligenceApprovalChangesGradeAndRate() {
 	s.notes()
 	s.screening(true, "D")
-	s.expectStatus(StatusScreening, StatusDueDiligence)
-	s.expectStatus(StatusDueDiligence, StatusApproved)
+	s.expectStatus(lending.StatusScreening, lending.StatusDueDiligence)
+	s.expectStatus(lending.StatusDueDiligence, lending.StatusApproved)
 	newRate := decimal.RequireFromString("0.085")
 	s.env.OnActivity(a.ListLoan, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
 		return in.Grade == "B" && in.Rate.Equal(newRate)
@@ -194,15 +195,15 @@ func (s *LoanSuite) TestDueDiligenceApprovalChangesGradeAndRate() {
 
 	s.Require().Error(refused)
 	s.Contains(refused.Error(), "the loan is due_diligence")
-	s.Equal(StatusApproved, reply.Status)
+	s.Equal(lending.StatusApproved, reply.Status)
 }
 
 func (s *LoanSuite) TestScreeningRejection() {
-	s.expectStatus(StatusSubmitted, StatusScreening)
+	s.expectStatus(lending.StatusSubmitted, lending.StatusScreening)
 	s.env.OnActivity(a.ScreenApplication, mock.Anything, mock.Anything).
 		Return(activities.ScreenResult{Passed: false, Reasons: []string{"age 61 outside 18–60"}}, nil).Once()
 	s.env.OnActivity(a.RecordStatus, mock.Anything, mock.MatchedBy(func(c activities.StatusChange) bool {
-		return c.To == StatusRejected && c.Note == "age 61 outside 18–60"
+		return c.To == lending.StatusRejected && c.Note == "age 61 outside 18–60"
 	})).Return(nil).Once()
 
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())
@@ -210,17 +211,17 @@ func (s *LoanSuite) TestScreeningRejection() {
 	s.Require().NoError(s.env.GetWorkflowError())
 	var st LoanState
 	s.Require().NoError(s.env.GetWorkflowResult(&st))
-	s.Equal(StatusRejected, st.Status)
+	s.Equal(lending.StatusRejected, st.Status)
 }
 
 func (s *LoanSuite) TestListingExpiryReleasesEveryFreeze() {
 	s.notes()
 	s.screening(false, "C")
-	s.expectStatus(StatusScreening, StatusApproved)
+	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
 	expires := day0.AddDate(0, 0, 7)
 	s.listing(expires)
 	s.env.OnActivity(a.CloseListing, mock.Anything, mock.MatchedBy(func(in activities.CloseListingInput) bool {
-		return in.To == StatusExpired && in.Today.Equal(expires)
+		return in.To == lending.StatusExpired && in.Today.Equal(expires)
 	})).Return(activities.CloseListingResult{Closed: true}, nil).Once()
 	s.env.OnActivity(a.ReleaseBids, mock.Anything, activities.ReleaseBidsInput{LoanID: 42, Today: expires}).
 		Return(activities.ReleaseBidsResult{Released: 3, Amount: decimal.RequireFromString("4200.00")}, nil).Once()
@@ -233,16 +234,16 @@ func (s *LoanSuite) TestListingExpiryReleasesEveryFreeze() {
 	s.Require().NoError(s.env.GetWorkflowError())
 	var st LoanState
 	s.Require().NoError(s.env.GetWorkflowResult(&st))
-	s.Equal(StatusExpired, st.Status)
+	s.Equal(lending.StatusExpired, st.Status)
 }
 
 func (s *LoanSuite) TestCancelWhileListed() {
 	s.notes()
 	s.screening(false, "C")
-	s.expectStatus(StatusScreening, StatusApproved)
+	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
 	s.listing(day0.AddDate(0, 0, 7))
 	s.env.OnActivity(a.CloseListing, mock.Anything, mock.MatchedBy(func(in activities.CloseListingInput) bool {
-		return in.To == StatusCancelled
+		return in.To == lending.StatusCancelled
 	})).Return(activities.CloseListingResult{Closed: true}, nil).Once()
 	s.env.OnActivity(a.ReleaseBids, mock.Anything, mock.Anything).Return(activities.ReleaseBidsResult{}, nil).Once()
 	var reply StatusReply
@@ -256,17 +257,17 @@ func (s *LoanSuite) TestCancelWhileListed() {
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())
 
 	s.Require().NoError(s.env.GetWorkflowError())
-	s.Equal(StatusCancelled, reply.Status)
+	s.Equal(lending.StatusCancelled, reply.Status)
 }
 
 func (s *LoanSuite) TestReviewRejectionReleasesBids() {
 	s.notes()
 	s.screening(false, "C")
-	s.expectStatus(StatusScreening, StatusApproved)
+	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
 	s.listing(day0.AddDate(0, 0, 7))
 	s.env.OnActivity(a.MarkFull, mock.Anything, int64(42)).Return(true, nil).Once()
-	s.expectStatus(StatusFull, StatusFullReview)
-	s.expectStatus(StatusFullReview, StatusReviewRejected)
+	s.expectStatus(lending.StatusFull, lending.StatusFullReview)
+	s.expectStatus(lending.StatusFullReview, lending.StatusReviewRejected)
 	s.env.OnActivity(a.ReleaseBids, mock.Anything, mock.Anything).Return(activities.ReleaseBidsResult{Released: 2}, nil).Once()
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	s.at(2, func() {
@@ -278,22 +279,22 @@ func (s *LoanSuite) TestReviewRejectionReleasesBids() {
 	s.Require().NoError(s.env.GetWorkflowError())
 	var st LoanState
 	s.Require().NoError(s.env.GetWorkflowResult(&st))
-	s.Equal(StatusReviewRejected, st.Status)
+	s.Equal(lending.StatusReviewRejected, st.Status)
 }
 
 func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewRequestNumber() {
 	s.notes()
 	s.screening(false, "C")
-	s.expectStatus(StatusScreening, StatusApproved)
+	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
 	s.listing(day0.AddDate(0, 0, 7))
 	s.env.OnActivity(a.MarkFull, mock.Anything, int64(42)).Return(true, nil).Once()
-	s.expectStatus(StatusFull, StatusFullReview)
-	s.expectStatus(StatusFullReview, StatusDisbursing)
+	s.expectStatus(lending.StatusFull, lending.StatusFullReview)
+	s.expectStatus(lending.StatusFullReview, lending.StatusDisbursing)
 	s.env.OnActivity(a.Disburse, mock.Anything, activities.DisburseInput{LoanID: 42, Attempt: 1, Today: day0}).
 		Return(activities.DisburseResult{Succeeded: false, Code: "batch_failed"}, nil).Once()
 	s.env.OnActivity(a.Disburse, mock.Anything, activities.DisburseInput{LoanID: 42, Attempt: 2, Today: day0}).
 		Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
-	s.expectStatus(StatusDisbursing, StatusRepaying)
+	s.expectStatus(lending.StatusDisbursing, lending.StatusRepaying)
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	s.at(2, func() { s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Today: day0}, nil, nil) })
 	s.at(3, func() {
@@ -303,7 +304,7 @@ func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewRequestNumber() {
 	})
 	s.at(4, func() {
 		st := s.query()
-		s.Equal(StatusRepaying, st.Status)
+		s.Equal(lending.StatusRepaying, st.Status)
 		s.Equal(2, st.DisburseAttempt)
 		s.env.CancelWorkflow()
 	})
@@ -324,7 +325,7 @@ func (s *LoanSuite) query() LoanState {
 func (s *LoanSuite) TestOverdueCollectionAndWriteOff() {
 	s.notes()
 	due := date(2026, 2, 28)
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: StatusRepaying, Grade: "C", Rate: rateC,
+	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Grade: "C", Rate: rateC,
 		Today: due.AddDate(0, 0, -3), HandledThrough: due.AddDate(0, 0, -3), Seq: 9, Schedule: twoInstallments, Next: 1, RemindedFor: 1}
 	in := input()
 	in.State = &st
@@ -332,7 +333,7 @@ func (s *LoanSuite) TestOverdueCollectionAndWriteOff() {
 	s.env.OnActivity(a.Repay, mock.Anything, mock.MatchedBy(func(in activities.RepayInput) bool { return in.Kind == activities.RepayAuto })).
 		Return(activities.RepayResult{Paid: false, Code: "insufficient_balance", Detail: "available 0.00 does not cover 5075.69"}, nil)
 	s.env.OnActivity(a.MarkOverdue, mock.Anything, mock.Anything).Return(nil)
-	s.expectStatus(StatusRepaying, StatusOverdue)
+	s.expectStatus(lending.StatusRepaying, lending.StatusOverdue)
 	steps := map[string]int{}
 	s.env.OnActivity(a.Collect, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CollectInput) error {
 		steps[in.Step]++
@@ -347,7 +348,7 @@ func (s *LoanSuite) TestOverdueCollectionAndWriteOff() {
 	s.at(1, func() { s.advance(due) })
 	s.at(2, func() { s.advance(due.AddDate(0, 0, 1)) })
 	s.at(3, func() {
-		s.Equal(StatusOverdue, s.query().Status)
+		s.Equal(lending.StatusOverdue, s.query().Status)
 		s.decide(UpdateWriteOff, Decision{Decision: "approve", Today: due.AddDate(0, 0, 1)}, nil, &early)
 	})
 	// Jumping to DPD 95 in one update still takes every step in date order.
@@ -364,7 +365,7 @@ func (s *LoanSuite) TestOverdueCollectionAndWriteOff() {
 	s.Require().NoError(s.env.GetWorkflowError())
 	s.Require().Error(early, "write-off before DPD 90 is refused")
 	s.NoError(reply)
-	s.Equal(StatusWrittenOff, done.Status)
+	s.Equal(lending.StatusWrittenOff, done.Status)
 	s.Equal(map[string]int{"m1": 4, "m2": 1, "m3": 1, "write_off_request": 1}, steps)
 }
 
@@ -372,7 +373,7 @@ func (s *LoanSuite) TestOverdueCollectionAndWriteOff() {
 // activity's code, and the loan is unchanged.
 func (s *LoanSuite) TestRepayByHandRefusedKeepsLoan() {
 	s.notes()
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: StatusRepaying, Today: date(2026, 2, 10),
+	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Today: date(2026, 2, 10),
 		HandledThrough: date(2026, 2, 10), Schedule: twoInstallments, Next: 1}
 	in := input()
 	in.State = &st
@@ -403,7 +404,7 @@ func (s *LoanSuite) TestRepayByHandRefusedKeepsLoan() {
 // update must then wait for the step, not find the day already "handled".
 func (s *LoanSuite) TestClockUpdateDuringPublishStillRunsTheStep() {
 	s.notes()
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: StatusRepaying, Today: date(2026, 2, 20),
+	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Today: date(2026, 2, 20),
 		Schedule: twoInstallments, Next: 1}
 	in := input()
 	in.State = &st

@@ -50,23 +50,3 @@ var SearchAttributeTypes = map[string]string{
 // LoanWorkflowID derives the workflow ID from the loan ID, so an engineer who
 // has a loan number finds its history directly.
 func LoanWorkflowID(loanID int64) string { return fmt.Sprintf("loan-%d", loanID) }
-
-// Loan statuses (DOMAIN.md "The loan lifecycle").
-const (
-	StatusSubmitted      = "submitted"
-	StatusScreening      = "screening"
-	StatusRejected       = "rejected"
-	StatusDueDiligence   = "due_diligence"
-	StatusApproved       = "approved"
-	StatusListed         = "listed"
-	StatusExpired        = "expired"
-	StatusFull           = "full"
-	StatusFullReview     = "full_review"
-	StatusReviewRejected = "review_rejected"
-	StatusDisbursing     = "disbursing"
-	StatusRepaying       = "repaying"
-	StatusOverdue        = "overdue"
-	StatusRepaid         = "repaid"
-	StatusWrittenOff     = "written_off"
-	StatusCancelled      = "cancelled"
-)

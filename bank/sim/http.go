@@ -14,6 +14,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
+	"github.com/lendflow/lendflow/db"
 )
 
 const maxBody = 8 << 20
@@ -136,7 +137,7 @@ func writeRow(w http.ResponseWriter, row simdb.Request, ok any) {
 
 func (s *Sim) handleBalance(w http.ResponseWriter, r *http.Request) {
 	a, err := s.q.AccountGet(r.Context(), chi.URLParam(r, "accountNo"))
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		writeError(w, http.StatusNotFound, bank.CodeAccountNotFound, "no such account")
 		return
 	}
@@ -149,7 +150,7 @@ func (s *Sim) handleBalance(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sim) handleQuery(w http.ResponseWriter, r *http.Request) {
 	row, err := s.q.RequestGet(r.Context(), chi.URLParam(r, "requestNo"))
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		writeError(w, http.StatusNotFound, bank.CodeNotFound, "the bank has no result for this request number")
 		return
 	}
@@ -166,7 +167,7 @@ func (s *Sim) handleReverse(w http.ResponseWriter, r *http.Request) {
 	no := chi.URLParam(r, "requestNo")
 	var row simdb.Request
 	err := s.retryTx(ctx, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := simdb.New(db.MapNotFound(tx))
 		today, err := s.today(ctx, q)
 		if err != nil {
 			return err

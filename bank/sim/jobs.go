@@ -14,6 +14,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
+	"github.com/lendflow/lendflow/db"
 )
 
 const (
@@ -69,7 +70,7 @@ func (s *Sim) nextDue(ctx context.Context) (time.Time, error) {
 		return time.Time{}, err
 	}
 	next, err := s.q.JobNextDue(ctx, today)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, db.ErrNotFound) {
 		return time.Time{}, nil
 	}
 	return next, err
@@ -80,13 +81,13 @@ func (s *Sim) nextDue(ctx context.Context) (time.Time, error) {
 func (s *Sim) runJob(ctx context.Context) (bool, error) {
 	ran := false
 	err := s.retryTx(ctx, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := simdb.New(db.MapNotFound(tx))
 		today, err := s.today(ctx, q)
 		if err != nil {
 			return err
 		}
 		j, err := q.JobClaim(ctx, simdb.JobClaimParams{Now: time.Now(), Today: today})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
@@ -162,7 +163,7 @@ func (s *Sim) completeWithdrawal(ctx context.Context, q *simdb.Queries, reqNo st
 // receives. Reversing a reversed withdrawal answers it again.
 func (s *Sim) reverseWithdrawal(ctx context.Context, q *simdb.Queries, reqNo string, today time.Time) (simdb.Request, error) {
 	r, err := q.RequestGetForUpdate(ctx, reqNo)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && r.Kind != kindWithdrawal) {
+	if errors.Is(err, db.ErrNotFound) || (err == nil && r.Kind != kindWithdrawal) {
 		return r, refuseNow(bank.CodeNotFound, "no withdrawal %s", reqNo)
 	}
 	if err != nil {

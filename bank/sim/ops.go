@@ -17,6 +17,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/kyc"
 )
 
@@ -99,7 +100,7 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 	hash := hex.EncodeToString(sum[:])
 	var row simdb.Request
 	err = s.retryTx(ctx, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := simdb.New(db.MapNotFound(tx))
 		today, err := s.today(ctx, q)
 		if err != nil {
 			return err
@@ -107,7 +108,7 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 		_, err = q.RequestInsert(ctx, simdb.RequestInsertParams{
 			RequestNo: o.requestNo, Kind: o.kind, ContentHash: hash, Content: content, BusinessDate: today,
 		})
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			row, err = q.RequestGet(ctx, o.requestNo)
 			if err != nil {
 				return err
@@ -125,7 +126,7 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 		if err != nil {
 			return err
 		}
-		out, werr := o.work(ctx, q.WithTx(sp), today)
+		out, werr := o.work(ctx, simdb.New(db.MapNotFound(sp)), today)
 		var ref *refusal
 		switch {
 		case errors.As(werr, &ref):
@@ -433,7 +434,7 @@ func (s *Sim) unfreeze(ctx context.Context, r bank.UnfreezeRequest) (simdb.Reque
 			// Accounts are locked before freezes everywhere, so read the freeze
 			// unlocked to learn its account, then lock both in that order.
 			f, err := q.FreezeGet(ctx, r.FreezeRequestNo)
-			if errors.Is(err, pgx.ErrNoRows) {
+			if errors.Is(err, db.ErrNotFound) {
 				return outcome{}, refuseNow(bank.CodeFreezeNotFound, "no freeze %s", r.FreezeRequestNo)
 			}
 			if err != nil {
@@ -542,7 +543,7 @@ func applyTransfers(ctx context.Context, q *simdb.Queries, reqNo, typ, purpose s
 	freezes := map[string]simdb.Freeze{}
 	for _, no := range freezeNos {
 		f, err := q.FreezeGetForUpdate(ctx, no)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, db.ErrNotFound) {
 			return refuseNow(bank.CodeFreezeNotFound, "no freeze %s", no)
 		}
 		if err != nil {

@@ -139,7 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Sim, error) {
 		s.closePool()
 		return nil, fmt.Errorf("bank sim: migrate: %w", err)
 	}
-	s.q = simdb.New(s.pool)
+	s.q = simdb.New(db.MapNotFound(s.pool))
 	for _, no := range []string{bank.AccountFee, bank.AccountBonus, bank.AccountRiskReserve, bank.AccountSummary} {
 		if err := s.q.AccountEnsurePlatform(ctx, no); err != nil {
 			s.closePool()

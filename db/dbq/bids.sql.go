@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/lendflow/lendflow/lending"
 	"github.com/shopspring/decimal"
 )
 
@@ -161,7 +162,7 @@ SELECT id, loan_id, investor_id, amount, status, auto, created_at FROM bids WHER
 
 type BidListByLoanStatusParams struct {
 	LoanID int64
-	Status string
+	Status lending.BidStatus
 }
 
 func (q *Queries) BidListByLoanStatus(ctx context.Context, arg BidListByLoanStatusParams) ([]Bid, error) {
@@ -203,7 +204,7 @@ type BidListPendingBeforeRow struct {
 	LoanID           int64
 	InvestorID       int64
 	Amount           decimal.Decimal
-	Status           string
+	Status           lending.BidStatus
 	Auto             bool
 	CreatedAt        time.Time
 	CustodyAccountNo *string
@@ -255,7 +256,7 @@ RETURNING id, loan_id, investor_id, amount, status, auto, created_at
 `
 
 type BidSetStatusParams struct {
-	ToStatus     string
+	ToStatus     lending.BidStatus
 	ID           int64
 	FromStatuses []string
 }

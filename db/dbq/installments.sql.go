@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/lendflow/lendflow/lending"
 	"github.com/shopspring/decimal"
 )
 
@@ -31,8 +32,8 @@ type HoldingsByInvestorRow struct {
 	LoanID            int64
 	BidID             int64
 	Principal         decimal.Decimal
-	BidStatus         string
-	LoanStatus        string
+	BidStatus         lending.BidStatus
+	LoanStatus        lending.Status
 	ReceivedPrincipal decimal.Decimal
 	ReceivedInterest  decimal.Decimal
 	PendingPrincipal  decimal.Decimal

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/lendflow/lendflow/lending"
 	"github.com/shopspring/decimal"
 )
 
@@ -188,7 +189,7 @@ RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, 
 `
 
 type LoanCloseListingParams struct {
-	ToStatus     string
+	ToStatus     lending.Status
 	ID           int64
 	FromStatuses []string
 }
@@ -329,7 +330,7 @@ ON CONFLICT (loan_id, seq) DO NOTHING
 type LoanHistoryInsertParams struct {
 	LoanID       int64
 	Seq          int32
-	Status       string
+	Status       lending.Status
 	BusinessDate time.Time
 	Note         string
 }
@@ -544,7 +545,7 @@ SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, pur
 `
 
 type LoanListByStatusParams struct {
-	Status string
+	Status lending.Status
 	Limit  int32
 }
 
@@ -762,7 +763,7 @@ RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, 
 `
 
 type LoanSetStatusParams struct {
-	ToStatus     string
+	ToStatus     lending.Status
 	ID           int64
 	FromStatuses []string
 }

@@ -7,6 +7,7 @@ package dbq
 import (
 	"time"
 
+	"github.com/lendflow/lendflow/lending"
 	"github.com/shopspring/decimal"
 )
 
@@ -35,7 +36,7 @@ type Bid struct {
 	LoanID     int64
 	InvestorID int64
 	Amount     decimal.Decimal
-	Status     string
+	Status     lending.BidStatus
 	Auto       bool
 	CreatedAt  time.Time
 }
@@ -66,7 +67,7 @@ type Installment struct {
 	PaidPrincipal decimal.Decimal
 	PaidInterest  decimal.Decimal
 	PaidPenalty   decimal.Decimal
-	Status        string
+	Status        lending.InstallmentStatus
 	PaidOn        *time.Time
 }
 
@@ -109,7 +110,7 @@ type Loan struct {
 	RepaymentMethod  string
 	Purpose          string
 	MonthlyIncome    decimal.Decimal
-	Status           string
+	Status           lending.Status
 	Grade            *string
 	AnnualRate       *decimal.Decimal
 	CreditScore      *int32
@@ -129,7 +130,7 @@ type LoanHistory struct {
 	ID           int64
 	LoanID       int64
 	Seq          int32
-	Status       string
+	Status       lending.Status
 	BusinessDate time.Time
 	Note         string
 	At           time.Time
@@ -187,7 +188,7 @@ type User struct {
 	ID               int64
 	Email            string
 	PasswordHash     string
-	Role             string
+	Role             lending.Role
 	Name             string
 	IDNumber         string
 	Phone            string

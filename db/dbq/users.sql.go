@@ -7,6 +7,8 @@ package dbq
 
 import (
 	"context"
+
+	"github.com/lendflow/lendflow/lending"
 )
 
 const userGet = `-- name: UserGet :one
@@ -65,7 +67,7 @@ VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, email, password_hash, role, name, 
 type UserInsertParams struct {
 	Email        string
 	PasswordHash string
-	Role         string
+	Role         lending.Role
 	Name         string
 	IDNumber     string
 	Phone        string

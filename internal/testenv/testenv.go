@@ -21,10 +21,12 @@ import (
 	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Env is one platform database and one bank.
@@ -55,7 +57,7 @@ func New(t *testing.T) *Env {
 	t.Cleanup(srv.Close)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	bc := bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 10 * time.Second})
-	e := &Env{T: t, Ctx: ctx, Pool: pool, Q: dbq.New(pool), Bank: bc, Sim: s, Accounts: accounts.New(pool, bc, log), Log: log,
+	e := &Env{T: t, Ctx: ctx, Pool: pool, Q: db.Queries(pool), Bank: bc, Sim: s, Accounts: accounts.New(pool, bc, log), Log: log,
 		Today: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)}
 	require.NoError(t, bc.SetClock(ctx, e.Today))
 	t.Cleanup(func() {
@@ -67,7 +69,7 @@ func New(t *testing.T) *Env {
 
 // User registers a user with a valid identity; with an amount it also opens
 // a custody account and recharges it.
-func (e *Env) User(role string, recharge string) dbq.User {
+func (e *Env) User(role lending.Role, recharge string) dbq.User {
 	e.T.Helper()
 	n := e.n.Add(1)
 	body := fmt.Sprintf("11010519850101%03d", n)
@@ -96,7 +98,7 @@ func (e *Env) User(role string, recharge string) dbq.User {
 // Investor is an investor with a risk level.
 func (e *Env) Investor(level, recharge string) dbq.User {
 	e.T.Helper()
-	u := e.User("investor", recharge)
+	u := e.User(lending.RoleInvestor, recharge)
 	require.NoError(e.T, e.Q.UserSetRiskLevel(e.Ctx, dbq.UserSetRiskLevelParams{ID: u.ID, RiskLevel: &level}))
 	u.RiskLevel = &level
 	return u

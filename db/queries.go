@@ -1,0 +1,64 @@
+package db
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/lendflow/lendflow/db/dbq"
+)
+
+// ErrNotFound is what every query answers when the row it looks for is not
+// there. It is the only not-found error outside db/: pgx.ErrNoRows never
+// leaves this package, so callers test errors.Is(err, db.ErrNotFound).
+var ErrNotFound = errors.New("not found")
+
+// Queries is the generated queries over d (a pool, a connection or a
+// transaction), with pgx.ErrNoRows answered as ErrNotFound. Code outside db/
+// builds its queries here, never with dbq.New or Queries.WithTx, so the
+// mapping cannot be bypassed.
+func Queries(d DBTX) *dbq.Queries { return dbq.New(MapNotFound(d)) }
+
+// DBTX is what sqlc's generated queries run on: a pool, a connection or a
+// transaction.
+type DBTX = dbq.DBTX
+
+// MapNotFound wraps d so that a single-row query that finds nothing answers
+// ErrNotFound. The bank simulator's own generated queries (bank/sim/simdb)
+// take it too.
+func MapNotFound(d DBTX) DBTX { return mapped{d} }
+
+// NotFound maps pgx.ErrNoRows from a hand-written query (QueryRow.Scan) to
+// ErrNotFound and passes every other error through.
+func NotFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// UniqueViolation reports a unique-constraint violation (SQLSTATE 23505),
+// the one database error callers decide on (a duplicate email, a request
+// number seen before).
+func UniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// CheckViolation reports a check-constraint violation (SQLSTATE 23514).
+func CheckViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23514"
+}
+
+type mapped struct{ dbq.DBTX }
+
+func (m mapped) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return row{m.DBTX.QueryRow(ctx, sql, args...)}
+}
+
+type row struct{ pgx.Row }
+
+func (r row) Scan(dest ...any) error { return NotFound(r.Row.Scan(dest...)) }

@@ -1,0 +1,67 @@
+package lending
+
+import "github.com/shopspring/decimal"
+
+// Limits of an application (DOMAIN.md "limits", docs/lifecycle.md).
+var (
+	MinAmount = decimal.RequireFromString("1000.00")
+	MaxAmount = decimal.RequireFromString("200000.00")
+	// PrincipalCap is the 2016 interim measures' cap on one individual's
+	// outstanding principal on the platform, this loan included.
+	PrincipalCap = decimal.RequireFromString("200000.00")
+	// DueDiligenceAbove: a loan over this amount (or of grade D/E) waits for
+	// ops' manual due diligence.
+	DueDiligenceAbove = decimal.RequireFromString("50000.00")
+)
+
+// Term limits, in months.
+const (
+	MinTermMonths = 1
+	MaxTermMonths = 36
+)
+
+// ListingDays is how long a listing is open for bids unless configured otherwise.
+const ListingDays = 7
+
+// Collection by days past due (DOMAIN.md "overdue"; docs/collection.md).
+const (
+	ReminderDaysBefore = 3  // the pre-due reminder
+	M2FromDPD          = 31 // ops collection task
+	M3FromDPD          = 61 // compensation by the guarantor or the risk reserve
+	WriteOffAfterDPD   = 90 // beyond this ops are asked to write off
+	WriteOffReaskDays  = 30 // a declined write-off is asked again this much later
+)
+
+// M1ReminderDPDs are the days past due on which M1 reminders go out.
+var M1ReminderDPDs = []int{1, 8, 15, 22}
+
+// Bucket names the delinquency bucket of a number of days past due.
+func Bucket(dpd int) string {
+	switch {
+	case dpd <= 0:
+		return ""
+	case dpd < M2FromDPD:
+		return "M1"
+	case dpd < M3FromDPD:
+		return "M2"
+	case dpd <= WriteOffAfterDPD:
+		return "M3"
+	}
+	return "M3+"
+}
+
+// Step is one dated step of the repayment and collection schedule
+// (workflows/collection.go). The values land in workflow histories and the
+// loan's history rows: never rename one.
+type Step string
+
+// Collection steps, in the order they fall for one installment.
+const (
+	StepReminder    Step = "reminder"          // 3 days before the due date, to the borrower
+	StepAutoDebit   Step = "auto_debit"        // on the due date, under the repayment authorization
+	StepMarkOverdue Step = "mark_overdue"      // the day after a due date passes unpaid
+	StepM1          Step = "m1"                // an overdue notice to the borrower
+	StepM2          Step = "m2"                // an ops collection task
+	StepM3          Step = "m3"                // compensation by the guarantor or the risk reserve
+	StepWriteOffAsk Step = "write_off_request" // ops are asked to write the loan off
+)

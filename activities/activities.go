@@ -3,6 +3,11 @@
 // idempotent: it may run more than once (Temporal retries after a timeout), so
 // each derives its bank request number and history sequence from business
 // identity passed in by the workflow, never from the clock or the run ID.
+//
+// An activity does the whole of one step: the status change, its history
+// rows, the money and the loan's next dated step are written together, in one
+// transaction where the bank is not involved, so the workflow pays one
+// Temporal action per step (docs/workflow.md "Cost").
 package activities
 
 import (
@@ -15,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/bank"
@@ -24,7 +30,8 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
-// Activities carries the dependencies; workflows name its methods through a nil pointer.
+// Activities carries the dependencies; the worker registers its methods
+// under the names in workflows/names.go.
 type Activities struct {
 	pool *pgxpool.Pool
 	q    *dbq.Queries
@@ -70,6 +77,33 @@ func classify(err error) error {
 	return err
 }
 
+// heartbeat tells Temporal the activity is alive every second until the
+// returned stop is called. Activities run with a short heartbeat timeout, so
+// one that died with its worker is retried on another within seconds, not
+// after its whole start-to-close timeout (a bank call's retries can take a
+// minute).
+func heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			activity.RecordHeartbeat(ctx)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 // inTx runs fn in one transaction.
 func (a *Activities) inTx(ctx context.Context, fn func(q *dbq.Queries, tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return fn(db.Queries(tx), tx) })
@@ -82,41 +116,70 @@ func history(ctx context.Context, q *dbq.Queries, loanID int64, seq int, status 
 	})
 }
 
-// RecordStatus moves the loan From → To (or only writes a note when they are
-// equal) and records the history row.
-func (a *Activities) RecordStatus(ctx context.Context, in StatusChange) error {
-	return classify(a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
-		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
-		if err != nil {
-			return err
-		}
-		if loan.Status != in.To {
-			if !slices.Contains(in.From, loan.Status) {
-				return errs.New(errs.InvalidState, "loan %d is %s, not %v", in.LoanID, loan.Status, in.From)
-			}
-			if _, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: lending.Strings(in.From...)}); err != nil {
-				return err
-			}
-		}
-		// A moving loan has work today, so a clock advance waits for it; a
-		// closed loan has none, so the clock must not wait on it.
-		next := &in.Today
-		if in.To.Terminal() {
-			next = nil
-		}
-		if noteOnly := len(in.From) == 1 && in.From[0] == in.To; !noteOnly || next == nil {
-			if err := q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: in.LoanID, NextEventOn: next}); err != nil {
-				return err
-			}
-		}
-		return history(ctx, q, in.LoanID, in.Seq, in.To, in.Today, in.Note)
-	}))
+// rows writes the history rows of one step: seq, seq+1, … A step writes at
+// most SeqBlock rows.
+type rows struct {
+	q      *dbq.Queries
+	loanID int64
+	seq    int
+	n      int
+	on     time.Time
 }
 
-// SetNextEvent publishes the next business date on which the loan has dated
-// work; the sandbox clock's advance stops there and waits for the loan.
-func (a *Activities) SetNextEvent(ctx context.Context, in NextEventInput) error {
-	return classify(a.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: in.LoanID, NextEventOn: in.On}))
+func newRows(q *dbq.Queries, loanID int64, seq int, on time.Time) *rows {
+	return &rows{q: q, loanID: loanID, seq: seq, on: on}
+}
+
+func (r *rows) add(ctx context.Context, status lending.Status, format string, args ...any) error {
+	if r.n >= SeqBlock {
+		return fmt.Errorf("loan %d step %d: more than %d history rows", r.loanID, r.seq, SeqBlock)
+	}
+	r.n++
+	return history(ctx, r.q, r.loanID, r.seq+r.n-1, status, r.on, fmt.Sprintf(format, args...))
+}
+
+// move changes the loan's status from one of from to to and writes its history
+// row. A loan already in to (an earlier attempt of the same step committed) is
+// left as it is; the row is written once either way.
+func (r *rows) move(ctx context.Context, from []lending.Status, to lending.Status, format string, args ...any) error {
+	loan, err := r.q.LoanGetForUpdate(ctx, r.loanID)
+	if err != nil {
+		return err
+	}
+	if loan.Status != to {
+		if !slices.Contains(from, loan.Status) {
+			return errs.New(errs.InvalidState, "loan %d is %s, not %v", r.loanID, loan.Status, from)
+		}
+		if _, err := r.q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: to, ID: r.loanID, FromStatuses: lending.Strings(from...)}); err != nil {
+			return err
+		}
+	}
+	return r.add(ctx, to, format, args...)
+}
+
+// publish writes the loan's next dated step (nil: none) as of step seq; the
+// clock's advance stops there. A closed loan publishes nil.
+func publish(ctx context.Context, q *dbq.Queries, loanID int64, seq int, next *time.Time) error {
+	return q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, NextEventOn: next, Seq: int32(seq)})
+}
+
+// Record writes a history row, and moves the loan From → To when they differ
+// (rejected or cancelled before listing, a declined write-off, a failed batch).
+// A terminal status clears the loan's next dated step.
+func (a *Activities) Record(ctx context.Context, in RecordInput) error {
+	return classify(a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+		r := newRows(q, in.LoanID, in.Seq, in.Today)
+		if len(in.From) == 1 && in.From[0] == in.To {
+			return r.add(ctx, in.To, "%s", in.Note)
+		}
+		if err := r.move(ctx, in.From, in.To, "%s", in.Note); err != nil {
+			return err
+		}
+		if in.To.Terminal() {
+			return publish(ctx, q, in.LoanID, in.Seq, nil)
+		}
+		return nil
+	}))
 }
 
 // bankResult turns a bank answer into done / refused / try again. A request
@@ -142,3 +205,18 @@ func bankResult(res bank.Result, err error) (ok bool, code string, _ error) {
 		return false, "", fmt.Errorf("bank request %s is %s", res.RequestNo, res.Status)
 	}
 }
+
+// bankDay is the business date the bank stamped a request with: the day of
+// its reconciliation file, and so of the ledger entry that mirrors it. A
+// result without one (an older simulator) falls back to the platform's date.
+func bankDay(res bank.Result, fallback time.Time) time.Time {
+	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
+		return d
+	}
+	return fallback
+}
+
+func loanRef(id int64) string { return fmt.Sprintf("loan:%d", id) }
+func userRef(id int64) string { return fmt.Sprintf("user:%d", id) }
+
+func dateOnly(t time.Time) string { return t.Format(time.DateOnly) }

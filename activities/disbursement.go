@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +9,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
@@ -19,118 +16,192 @@ import (
 	"github.com/lendflow/lendflow/money"
 )
 
-// Disburse sends the loan's one disbursement batch (放款): every frozen bid
-// moves investor → borrower, then the service fee borrower → fee account and
-// the risk-reserve contribution borrower → risk-reserve account (DOMAIN.md
-// "disbursement"). On success it writes the ledger entry, the schedule and each
-// claim's planned shares in one transaction.
+// disbursePlan is everything a disbursement applies once the bank has made
+// the batch: stored with the request before the bank is asked.
+type disbursePlan struct {
+	Entry    ledger.Entry
+	Fee      decimal.Decimal
+	Reserve  decimal.Decimal
+	Schedule []money.Installment
+	Bids     []planBid
+	// Principal[k][i] and Interest[k][i] are bid i's shares of installment k+1.
+	Principal [][]decimal.Decimal
+	Interest  [][]decimal.Decimal
+}
+
+type planBid struct {
+	ID, InvestorID int64
+	Amount         decimal.Decimal
+}
+
+// Disburse takes an approved loan from full-tender review through its one
+// disbursement batch (放款): every frozen bid moves investor → borrower, the
+// service fee borrower → fee account and the risk-reserve contribution
+// borrower → risk-reserve account (DOMAIN.md "disbursement"). On success the
+// ledger entry, the schedule, each claim's planned shares, the repayment
+// reminders and the first due date as the loan's next dated step are written
+// in one transaction. A failed batch moved nothing; the loan waits in
+// disbursing for ops to retry under a new attempt number.
 func (a *Activities) Disburse(ctx context.Context, in DisburseInput) (DisburseResult, error) {
-	reqNo := bank.Disbursement(in.LoanID, in.Attempt)
-	if done, err := a.q.BankRequestGet(ctx, reqNo); err == nil && done.Status == string(bank.StatusSucceeded) {
-		return a.disbursed(ctx, in.LoanID)
-	} else if err != nil && !errors.Is(err, db.ErrNotFound) {
+	stop := heartbeat(ctx)
+	defer stop()
+	if err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
+		if err != nil || loan.Status == lending.StatusRepaying {
+			return err
+		}
+		return newRows(q, in.LoanID, in.Seq, in.Today).move(ctx,
+			[]lending.Status{lending.StatusFullReview, lending.StatusDisbursing}, lending.StatusDisbursing, "%s", in.Note)
+	}); err != nil {
 		return DisburseResult{}, classify(err)
 	}
-	loan, err := a.q.LoanGet(ctx, in.LoanID)
+	reqNo := bank.Disbursement(in.LoanID, in.Attempt)
+	outcome, plan, res, code, err := sendBatch(ctx, a, reqNo, "disbursement", func() (bank.BatchRequest, disbursePlan, bool, error) {
+		b, p, err := a.planDisbursement(ctx, in, reqNo)
+		return b, p, true, err
+	})
 	if err != nil {
 		return DisburseResult{}, classify(err)
 	}
-	if loan.Status == lending.StatusRepaying {
+	switch outcome {
+	case outcomeApplied:
 		return a.disbursed(ctx, in.LoanID)
+	case outcomeRefused:
+		err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+			r := newRows(q, in.LoanID, in.Seq+1, in.Today) // after the move's row
+			if err := r.add(ctx, lending.StatusDisbursing, "disbursement batch %d failed (%s); waiting for ops to retry", in.Attempt, code); err != nil {
+				return err
+			}
+			if err := publish(ctx, q, in.LoanID, in.Seq, nil); err != nil {
+				return err
+			}
+			return settle(ctx, q, reqNo, "disbursement", false, code)
+		})
+		return DisburseResult{Succeeded: false, Code: code}, classify(err)
 	}
-	if loan.Status != lending.StatusDisbursing || loan.Grade == nil || loan.AnnualRate == nil {
-		return DisburseResult{}, classify(errs.New(errs.InvalidState, "loan %d is %s", loan.ID, loan.Status))
+	err = a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
+		return a.applyDisbursement(ctx, q, tx, in, plan, bankDay(res, in.Today))
+	})
+	if err != nil {
+		return DisburseResult{}, classify(err)
+	}
+	return a.disbursed(ctx, in.LoanID)
+}
+
+// planDisbursement works out the batch and what it books, from the frozen
+// bids and the loan's terms.
+func (a *Activities) planDisbursement(ctx context.Context, in DisburseInput, reqNo string) (bank.BatchRequest, disbursePlan, error) {
+	var p disbursePlan
+	loan, err := a.q.LoanGet(ctx, in.LoanID)
+	if err != nil {
+		return bank.BatchRequest{}, p, err
+	}
+	if loan.Grade == nil || loan.AnnualRate == nil {
+		return bank.BatchRequest{}, p, errs.New(errs.InvalidState, "loan %d has no grade or rate", loan.ID)
 	}
 	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: loan.ID, Status: lending.BidFrozen})
 	if err != nil {
-		return DisburseResult{}, classify(err)
+		return bank.BatchRequest{}, p, err
 	}
-	accounts, err := a.accountNos(ctx, append(investorIDs(bids), loan.BorrowerID))
+	ids := []int64{loan.BorrowerID}
+	for _, b := range bids {
+		ids = append(ids, b.InvestorID)
+		p.Bids = append(p.Bids, planBid{ID: b.ID, InvestorID: b.InvestorID, Amount: b.Amount})
+	}
+	accounts, err := a.accountNos(ctx, ids)
 	if err != nil {
-		return DisburseResult{}, classify(err)
+		return bank.BatchRequest{}, p, err
 	}
-	fee, err := money.ServiceFee(money.Grade(*loan.Grade), loan.Amount)
-	if err != nil {
-		return DisburseResult{}, classify(err)
+	if p.Fee, err = money.ServiceFee(money.Grade(*loan.Grade), loan.Amount); err != nil {
+		return bank.BatchRequest{}, p, err
 	}
-	reserve := money.RiskReserve(loan.Amount)
+	p.Reserve = money.RiskReserve(loan.Amount)
 
 	borrower := accounts[loan.BorrowerID]
 	batch := bank.BatchRequest{RequestNo: reqNo, Purpose: "disbursement"}
-	entry := ledger.Entry{RequestNo: reqNo, Type: "disbursement", Ref: loanRef(loan.ID), BusinessDate: in.Today}
+	p.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeDisbursement, Ref: loanRef(loan.ID)}
 	raised := decimal.Zero
 	for _, b := range bids {
 		raised = raised.Add(b.Amount)
 		batch.Transfers = append(batch.Transfers, bank.Transfer{
 			From: accounts[b.InvestorID], To: borrower, Amount: b.Amount, FreezeRequestNo: bank.BidFreeze(b.ID),
 		})
-		entry.Postings = append(entry.Postings,
+		p.Entry.Postings = append(p.Entry.Postings,
 			ledger.Posting{Account: ledger.UserFrozen(b.InvestorID), Amount: b.Amount.Neg(), Counterpart: userRef(loan.BorrowerID)})
 	}
 	if !raised.Equal(loan.Amount) {
-		return DisburseResult{}, classify(errs.New(errs.InvalidState, "loan %d: frozen bids %s ≠ amount %s", loan.ID, raised, loan.Amount))
+		return bank.BatchRequest{}, p, errs.New(errs.InvalidState, "loan %d: frozen bids %s ≠ amount %s", loan.ID, raised, loan.Amount)
 	}
 	batch.Transfers = append(batch.Transfers,
-		bank.Transfer{From: borrower, To: bank.AccountFee, Amount: fee},
-		bank.Transfer{From: borrower, To: bank.AccountRiskReserve, Amount: reserve})
-	entry.Postings = append(entry.Postings,
-		ledger.Posting{Account: ledger.UserAvailable(loan.BorrowerID), Amount: loan.Amount.Sub(fee).Sub(reserve), Counterpart: "investors"},
-		ledger.Posting{Account: ledger.PlatformFee, Amount: fee, Counterpart: userRef(loan.BorrowerID)},
-		ledger.Posting{Account: ledger.PlatformRiskReserve, Amount: reserve, Counterpart: userRef(loan.BorrowerID)})
+		bank.Transfer{From: borrower, To: bank.AccountFee, Amount: p.Fee},
+		bank.Transfer{From: borrower, To: bank.AccountRiskReserve, Amount: p.Reserve})
+	p.Entry.Postings = append(p.Entry.Postings,
+		ledger.Posting{Account: ledger.UserAvailable(loan.BorrowerID), Amount: loan.Amount.Sub(p.Fee).Sub(p.Reserve), Counterpart: "investors"},
+		ledger.Posting{Account: ledger.PlatformFee, Amount: p.Fee, Counterpart: userRef(loan.BorrowerID)},
+		ledger.Posting{Account: ledger.PlatformRiskReserve, Amount: p.Reserve, Counterpart: userRef(loan.BorrowerID)})
 
-	ok, code, err := bankResult(a.bank.Batch(ctx, batch))
-	if err != nil {
-		return DisburseResult{}, classify(err)
+	// The schedule runs from the disbursement date (DOMAIN.md "Money rules").
+	if p.Schedule, err = money.Schedule(loan.Amount, *loan.AnnualRate, int(loan.TermMonths), money.Method(loan.RepaymentMethod), in.Today); err != nil {
+		return bank.BatchRequest{}, p, err
 	}
-	if !ok {
-		return DisburseResult{Succeeded: false, Code: code}, nil
-	}
-
-	schedule, err := money.Schedule(loan.Amount, *loan.AnnualRate, int(loan.TermMonths), money.Method(loan.RepaymentMethod), in.Today)
-	if err != nil {
-		return DisburseResult{}, classify(err)
+	principals, interests := make([]decimal.Decimal, len(p.Schedule)), make([]decimal.Decimal, len(p.Schedule))
+	for k, inst := range p.Schedule {
+		principals[k], interests[k] = inst.Principal, inst.Interest
 	}
 	weights := make([]decimal.Decimal, len(bids))
 	for i, b := range bids {
 		weights[i] = b.Amount
 	}
-	err = a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
-		if _, err := ledger.Post(ctx, tx, entry); err != nil {
+	p.Principal, p.Interest = money.ClaimShares(principals, interests, weights)
+	return batch, p, nil
+}
+
+// applyDisbursement books a disbursement the bank has made.
+func (a *Activities) applyDisbursement(ctx context.Context, q *dbq.Queries, tx pgx.Tx, in DisburseInput, p disbursePlan, bankDate time.Time) error {
+	loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
+	if err != nil || loan.Status == lending.StatusRepaying {
+		return err
+	}
+	p.Entry.BusinessDate = bankDate
+	if _, err := ledger.Post(ctx, tx, p.Entry); err != nil {
+		return err
+	}
+	for k, inst := range p.Schedule {
+		if err := q.InstallmentInsert(ctx, dbq.InstallmentInsertParams{
+			LoanID: loan.ID, No: int32(inst.No), DueDate: inst.DueDate, Principal: inst.Principal, Interest: inst.Interest,
+		}); err != nil {
 			return err
 		}
-		principals, interests := make([]decimal.Decimal, len(schedule)), make([]decimal.Decimal, len(schedule))
-		for k, inst := range schedule {
-			principals[k], interests[k] = inst.Principal, inst.Interest
-		}
-		principal, interest := money.ClaimShares(principals, interests, weights)
-		for k, inst := range schedule {
-			if err := q.InstallmentInsert(ctx, dbq.InstallmentInsertParams{
-				LoanID: loan.ID, No: int32(inst.No), DueDate: inst.DueDate, Principal: inst.Principal, Interest: inst.Interest,
+		for i, b := range p.Bids {
+			if err := q.InstallmentShareInsert(ctx, dbq.InstallmentShareInsertParams{
+				LoanID: loan.ID, No: int32(inst.No), BidID: b.ID, InvestorID: b.InvestorID,
+				Principal: p.Principal[k][i], Interest: p.Interest[k][i],
 			}); err != nil {
 				return err
 			}
-			for i, b := range bids {
-				if err := q.InstallmentShareInsert(ctx, dbq.InstallmentShareInsertParams{
-					LoanID: loan.ID, No: int32(inst.No), BidID: b.ID, InvestorID: b.InvestorID,
-					Principal: principal[k][i], Interest: interest[k][i],
-				}); err != nil {
-					return err
-				}
-			}
 		}
-		if err := q.BidSetDisbursed(ctx, loan.ID); err != nil {
+		// The pre-due reminder is planned now, for every installment, and
+		// withdrawn if the installment closes first (docs/collection.md).
+		if err := remind(ctx, q, loan, inst); err != nil {
 			return err
 		}
-		if err := q.LoanSetDisbursed(ctx, dbq.LoanSetDisbursedParams{ID: loan.ID, DisbursedOn: &in.Today}); err != nil {
-			return err
-		}
-		detail, _ := json.Marshal(map[string]string{"fee": fee.StringFixed(2), "risk_reserve": reserve.StringFixed(2)})
-		return q.BankRequestRecord(ctx, dbq.BankRequestRecordParams{RequestNo: reqNo, Kind: "disbursement", Status: string(bank.StatusSucceeded), Detail: detail})
-	})
-	if err != nil {
-		return DisburseResult{}, classify(err)
 	}
-	return a.disbursed(ctx, loan.ID)
+	if err := q.BidSetDisbursed(ctx, loan.ID); err != nil {
+		return err
+	}
+	if err := q.LoanSetDisbursed(ctx, dbq.LoanSetDisbursedParams{ID: loan.ID, DisbursedOn: &in.Today}); err != nil {
+		return err
+	}
+	r := newRows(q, in.LoanID, in.Seq+1, in.Today) // after the move to disbursing
+	if err := r.add(ctx, lending.StatusRepaying, "disbursed %s (fee %s, risk reserve %s); %d installments, the first due %s",
+		loan.Amount.StringFixed(2), p.Fee.StringFixed(2), p.Reserve.StringFixed(2), len(p.Schedule), dateOnly(p.Schedule[0].DueDate)); err != nil {
+		return err
+	}
+	// The first dated step of a new schedule is the first due date's auto-debit.
+	if err := publish(ctx, q, loan.ID, in.Seq, &p.Schedule[0].DueDate); err != nil {
+		return err
+	}
+	return settle(ctx, q, p.Entry.RequestNo, "disbursement", true, p)
 }
 
 // disbursed answers from the stored schedule, so a retry after the commit
@@ -142,7 +213,7 @@ func (a *Activities) disbursed(ctx context.Context, loanID int64) (DisburseResul
 	}
 	res := DisburseResult{Succeeded: true}
 	for _, i := range insts {
-		res.Schedule = append(res.Schedule, Due{No: int(i.No), DueDate: i.DueDate})
+		res.Schedule = append(res.Schedule, Due{No: int(i.No), DueDate: i.DueDate, Amount: i.Principal.Add(i.Interest)})
 	}
 	return res, nil
 }
@@ -164,15 +235,14 @@ func (a *Activities) accountNos(ctx context.Context, ids []int64) (map[int64]str
 	return out, nil
 }
 
-func investorIDs(bids []dbq.Bid) []int64 {
-	ids := make([]int64, 0, len(bids))
-	for _, b := range bids {
-		ids = append(ids, b.InvestorID)
-	}
-	return ids
+// remind plans the pre-due reminder of one installment (DOMAIN.md "contact"):
+// to the borrower, on its business date from 08:00 platform time.
+func remind(ctx context.Context, q *dbq.Queries, loan dbq.Loan, inst money.Installment) error {
+	on := lending.ReminderOn(inst.DueDate)
+	amount := inst.Principal.Add(inst.Interest)
+	return notify(ctx, q, notice{
+		UserID: loan.BorrowerID, Kind: lending.NoticeReminder, LoanID: loan.ID, Installment: inst.No, Amount: &amount, On: on,
+		Dedupe:  fmt.Sprintf("loan-%d-installment-%d-reminder", loan.ID, inst.No),
+		Message: fmt.Sprintf("Installment %d of loan %d, %s, is due on %s.", inst.No, loan.ID, amount.StringFixed(2), dateOnly(inst.DueDate)),
+	})
 }
-
-func loanRef(id int64) string { return fmt.Sprintf("loan:%d", id) }
-func userRef(id int64) string { return fmt.Sprintf("user:%d", id) }
-
-func dateOnly(t time.Time) string { return t.Format(time.DateOnly) }

@@ -18,86 +18,132 @@ import (
 )
 
 // NewbieMaxAmount: small grade A/B loans are newbie listings (新手标), open
-// only to investors who have never bid (docs/listing.md).
+// only to investors who have never bid (docs/lifecycle.md "Listing").
 var NewbieMaxAmount = decimal.RequireFromString("10000.00")
 
-// ListLoan opens the listing for bids until ExpiresOn.
-func (a *Activities) ListLoan(ctx context.Context, in ListInput) (ListResult, error) {
+// List opens an approved loan's listing for bids until ExpiresOn (after ops'
+// due diligence approved it).
+func (a *Activities) List(ctx context.Context, in ListInput) (ListResult, error) {
 	var res ListResult
+	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+		r := newRows(q, in.LoanID, in.Seq, in.Today)
+		if err := r.move(ctx, []lending.Status{lending.StatusDueDiligence}, lending.StatusApproved, "%s", in.Note); err != nil {
+			return err
+		}
+		var err error
+		res.Newbie, err = list(ctx, q, r, in)
+		return err
+	})
+	return res, classify(err)
+}
+
+// list moves an approved loan to listed and publishes the expiry as its next
+// dated step.
+func list(ctx context.Context, q *dbq.Queries, r *rows, in ListInput) (bool, error) {
+	loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
+	if err != nil {
+		return false, err
+	}
+	newbie := loan.Newbie
+	if loan.Status != lending.StatusListed { // else: a retry after the first attempt committed
+		newbie = (in.Grade == "A" || in.Grade == "B") && loan.Amount.LessThanOrEqual(NewbieMaxAmount)
+		grade := in.Grade
+		if _, err := q.LoanList(ctx, dbq.LoanListParams{
+			ID: in.LoanID, Grade: &grade, AnnualRate: &in.Rate, Newbie: newbie,
+			ListedOn: &in.Today, ListingExpiresOn: &in.ExpiresOn,
+		}); err != nil {
+			if errors.Is(err, db.ErrNotFound) {
+				return false, errs.New(errs.InvalidState, "loan %d is %s, not approved", in.LoanID, loan.Status)
+			}
+			return false, err
+		}
+	}
+	if err := r.add(ctx, lending.StatusListed, "open for bids until %s", dateOnly(in.ExpiresOn)); err != nil {
+		return false, err
+	}
+	return newbie, publish(ctx, q, in.LoanID, in.Seq, &in.ExpiresOn)
+}
+
+// MarkFull moves a listing whose raised amount equals its amount, every
+// freeze confirmed, to full and on to full-tender review (满标复审), which
+// waits for ops: no dated step. False means a freeze is still pending; its
+// completion signals again.
+func (a *Activities) MarkFull(ctx context.Context, in MarkFullInput) (bool, error) {
+	full := false
 	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
 		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
 		if err != nil {
 			return err
 		}
-		if loan.Status == lending.StatusListed { // a retry after the first attempt committed
-			res.Newbie = loan.Newbie
-			return nil
-		}
-		res.Newbie = (in.Grade == "A" || in.Grade == "B") && loan.Amount.LessThanOrEqual(NewbieMaxAmount)
-		grade := in.Grade
-		if _, err := q.LoanList(ctx, dbq.LoanListParams{
-			ID: in.LoanID, Grade: &grade, AnnualRate: &in.Rate, Newbie: res.Newbie,
-			ListedOn: &in.Today, ListingExpiresOn: &in.ExpiresOn,
-		}); err != nil {
-			if errors.Is(err, db.ErrNotFound) {
-				return errs.New(errs.InvalidState, "loan %d is %s, not approved", in.LoanID, loan.Status)
-			}
-			return err
-		}
-		return history(ctx, q, in.LoanID, in.Seq, lending.StatusListed, in.Today, in.Note)
-	})
-	return res, classify(err)
-}
-
-// CloseListing ends a listing that is not full. The guard raised < amount is
-// the same row the bids increment, so a close and a last bid cannot both win.
-func (a *Activities) CloseListing(ctx context.Context, in CloseListingInput) (CloseListingResult, error) {
-	var res CloseListingResult
-	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
-		_, err := q.LoanCloseListing(ctx, dbq.LoanCloseListingParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: lending.Strings(in.From...)})
-		if errors.Is(err, db.ErrNotFound) {
-			loan, err := q.LoanGet(ctx, in.LoanID)
-			if err != nil {
+		if loan.Status == lending.StatusListed {
+			if _, err := q.LoanMarkFull(ctx, in.LoanID); errors.Is(err, db.ErrNotFound) {
+				return nil // not full yet, or a freeze pending
+			} else if err != nil {
 				return err
 			}
-			res.Closed = loan.Status == in.To // closed by an earlier attempt of this activity
-			if !res.Closed {
-				return nil
-			}
-		} else if err != nil {
+		} else if loan.Status != lending.StatusFull && loan.Status != lending.StatusFullReview {
+			return nil // closed first (expired or cancelled)
+		}
+		full = true
+		r := newRows(q, in.LoanID, in.Seq, in.Today)
+		if err := r.add(ctx, lending.StatusFull, "listing full: %s raised", loan.Amount.StringFixed(2)); err != nil {
 			return err
 		}
-		res.Closed = true
-		return history(ctx, q, in.LoanID, in.Seq, in.To, in.Today, in.Note)
-	})
-	return res, classify(err)
-}
-
-// MarkFull moves a listing whose raised amount equals its amount, with every
-// bid frozen, to full. False means a freeze is still pending.
-func (a *Activities) MarkFull(ctx context.Context, loanID int64) (bool, error) {
-	_, err := a.q.LoanMarkFull(ctx, loanID)
-	if errors.Is(err, db.ErrNotFound) {
-		loan, err := a.q.LoanGet(ctx, loanID)
-		if err != nil {
-			return false, classify(err)
+		if err := r.move(ctx, []lending.Status{lending.StatusFull}, lending.StatusFullReview, "awaiting full-tender review"); err != nil {
+			return err
 		}
-		return loan.Status == lending.StatusFull, nil
-	}
-	return err == nil, classify(err)
+		return publish(ctx, q, in.LoanID, in.Seq, nil)
+	})
+	return full, classify(err)
 }
 
-// ReleaseBids unfreezes every frozen bid of the loan at the bank and in the
-// ledger (流标, review rejected, cancelled). Each bid's release has its own
-// request number, so a retry releases only what is left.
-func (a *Activities) ReleaseBids(ctx context.Context, in ReleaseBidsInput) (ReleaseBidsResult, error) {
+// Close ends a loan before disbursement and releases every freeze of its bids
+// at the bank (流标, cancelled, review rejected). A listing closes only while
+// not full: the guard raised < amount is the row the bids increment, so a
+// close and a last bid cannot both win. The release runs even when an earlier
+// attempt closed the loan, so a crash between the two cannot leave money frozen.
+func (a *Activities) Close(ctx context.Context, in CloseInput) (CloseResult, error) {
+	stop := heartbeat(ctx)
+	defer stop()
+	res := CloseResult{Amount: decimal.Zero}
+	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
+		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case loan.Status == in.To:
+			// An earlier attempt closed it; the release below finishes its work.
+		case loan.Status == lending.StatusListed:
+			_, err := q.LoanCloseListing(ctx, dbq.LoanCloseListingParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: lending.Strings(in.From...)})
+			if errors.Is(err, db.ErrNotFound) {
+				return nil // the listing filled first
+			} else if err != nil {
+				return err
+			}
+		default:
+			_, err := q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: in.To, ID: in.LoanID, FromStatuses: lending.Strings(in.From...)})
+			if errors.Is(err, db.ErrNotFound) {
+				return errs.New(errs.InvalidState, "loan %d is %s, not %v", in.LoanID, loan.Status, in.From)
+			} else if err != nil {
+				return err
+			}
+		}
+		res.Closed = true
+		if err := history(ctx, q, in.LoanID, in.Seq, in.To, in.Today, in.Note); err != nil {
+			return err
+		}
+		return publish(ctx, q, in.LoanID, in.Seq, nil)
+	})
+	if err != nil || !res.Closed {
+		return res, classify(err)
+	}
 	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: in.LoanID, Status: lending.BidFrozen})
 	if err != nil {
-		return ReleaseBidsResult{}, classify(err)
+		return res, classify(err)
 	}
-	res := ReleaseBidsResult{Amount: decimal.Zero}
 	for _, b := range bids {
-		if err := a.ReleaseBid(ctx, b, in.Today); err != nil {
+		if err := a.releaseBid(ctx, b, in.Today); err != nil {
 			return res, classify(err)
 		}
 		res.Released++
@@ -109,7 +155,15 @@ func (a *Activities) ReleaseBids(ctx context.Context, in ReleaseBidsInput) (Rele
 // ReleaseBid returns one frozen bid's money to the investor's available
 // balance. The bid path calls it too, for a freeze that completed after its
 // listing closed.
-func (a *Activities) ReleaseBid(ctx context.Context, b dbq.Bid, today time.Time) error {
+func (a *Activities) ReleaseBid(ctx context.Context, bidID int64, today time.Time) error {
+	b, err := a.q.BidGet(ctx, bidID)
+	if err != nil {
+		return err
+	}
+	return a.releaseBid(ctx, b, today)
+}
+
+func (a *Activities) releaseBid(ctx context.Context, b dbq.Bid, today time.Time) error {
 	reqNo := bank.BidUnfreeze(b.ID)
 	res, err := a.bank.Unfreeze(ctx, bank.UnfreezeRequest{RequestNo: reqNo, FreezeRequestNo: bank.BidFreeze(b.ID)})
 	ok, code, err := bankResult(res, err)
@@ -120,7 +174,9 @@ func (a *Activities) ReleaseBid(ctx context.Context, b dbq.Bid, today time.Time)
 		return errs.New(errs.Conflict, "bank refused to release bid %d: %s", b.ID, code)
 	}
 	return a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
-		if _, err := ledger.Post(ctx, tx, ledger.Unfreeze(reqNo, b.InvestorID, b.Amount, bidRef(b.ID), today)); err != nil {
+		// The bank's day, not the platform's: an unfreeze retried after the
+		// bank's day turned is in the next day's file.
+		if _, err := ledger.Post(ctx, tx, ledger.Unfreeze(reqNo, b.InvestorID, b.Amount, bidRef(b.ID), bankDay(res, today))); err != nil {
 			return err
 		}
 		_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidReleased, ID: b.ID, FromStatuses: lending.Strings(lending.BidFrozen, lending.BidPending)})

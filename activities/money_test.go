@@ -77,7 +77,7 @@ func TestRepaymentRules(t *testing.T) {
 	require.NoError(t, err)
 	// r = 0.11/12; A = round(3000·r·(1+r)^3/((1+r)^3−1)) = 1018.39; 1: interest round(3000·r) = 27.50.
 	due1 := e.Today.AddDate(0, 0, 28) // 28 Feb
-	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayAuto, Attempt: 1, Today: due1})
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayAuto, Attempt: 1, Today: due1})
 	require.NoError(t, err)
 	assert.False(t, res.Paid)
 	assert.Equal(t, "authorization_needed", res.Code)
@@ -85,13 +85,13 @@ func TestRepaymentRules(t *testing.T) {
 	max := decimal.RequireFromString("1000.00")
 	_, err = e.Q.RepaymentAuthorizationUpsert(e.Ctx, dbq.RepaymentAuthorizationUpsertParams{LoanID: loan.ID, MaxAmount: max, ExpiresOn: e.Today.AddDate(1, 0, 0)})
 	require.NoError(t, err)
-	res, err = acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayAuto, Attempt: 2, Today: due1})
+	res, err = acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayAuto, Attempt: 2, Today: due1})
 	require.NoError(t, err)
 	assert.Equal(t, "authorization_needed", res.Code, "1018.39 exceeds the 1000.00 maximum")
 
 	// Ten days late by hand: penalty 10 × round(1018.39 × 0.0005) = 10 × 0.51 = 5.10.
 	late := due1.AddDate(0, 0, 10)
-	in := activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayNext, Attempt: 3, Today: late}
+	in := activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayNext, Attempt: 3, Today: late}
 	res, err = acts.Repay(e.Ctx, in)
 	require.NoError(t, err)
 	require.True(t, res.Paid, res.Detail)
@@ -120,7 +120,7 @@ func TestPayoffPaysPrincipalAndAccruedInterest(t *testing.T) {
 	e, acts, loan, borrower, invs := fundedLoan(t)
 	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Attempt: 1, Today: e.Today})
 	require.NoError(t, err)
-	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: activities.RepayPayoff, Attempt: 1, Today: e.Today.AddDate(0, 0, 10)})
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayPayoff, Attempt: 1, Today: e.Today.AddDate(0, 0, 10)})
 	require.NoError(t, err)
 	require.True(t, res.Paid, res.Detail)
 	assert.True(t, res.Finished)

@@ -19,16 +19,28 @@ const (
 	minPassingScore         = 500
 )
 
-// ScreenApplication runs the automated checks and the credit score. It only
+// Verdict is what the automated checks and the credit score make of an
+// application.
+type Verdict struct {
+	Passed  bool
+	Reasons []string // why screening refused, for the history and the borrower
+	Score   int
+	Grade   string
+	Rate    decimal.Decimal
+	// NeedsDueDiligence: over 50,000.00 or grade D/E (DOMAIN.md "due diligence").
+	NeedsDueDiligence bool
+}
+
+// screenApplication runs the automated checks and the credit score. It only
 // reads (and stores the score), so a retry is harmless.
-func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (ScreenResult, error) {
+func (a *Activities) screenApplication(ctx context.Context, in ScreenInput) (Verdict, error) {
 	loan, err := a.q.LoanGet(ctx, in.LoanID)
 	if err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	}
 	user, err := a.q.UserGet(ctx, loan.BorrowerID)
 	if err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	}
 	var reasons []string
 	refuse := func(format string, args ...any) { reasons = append(reasons, fmt.Sprintf(format, args...)) }
@@ -44,24 +56,24 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 		refuse("age %d outside %d–%d", age, minAge, maxAge)
 	}
 	if n, err := a.q.UserCountSharingIdentity(ctx, dbq.UserCountSharingIdentityParams{ID: user.ID, IDNumber: user.IDNumber, Phone: user.Phone}); err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	} else if n > 0 {
 		refuse("ID number or phone shared with another user")
 	}
 	if black, err := a.q.BlacklistHas(ctx, user.IDNumber); err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	} else if black {
 		refuse("on the blacklist")
 	}
 	if n, err := a.q.LoanCountRecentApplications(ctx, dbq.LoanCountRecentApplicationsParams{
 		BorrowerID: user.ID, AppliedOn: in.Today.AddDate(0, 0, -30), ID: loan.ID,
 	}); err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	} else if n >= maxApplicationsIn30Days {
 		refuse("more than %d applications in 30 days", maxApplicationsIn30Days)
 	}
 	if n, err := a.q.LoanCountOverdueByBorrower(ctx, user.ID); err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	} else if n > 0 {
 		refuse("an overdue loan is open")
 	}
@@ -69,7 +81,7 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 		refuse("amount outside %s–%s", lending.MinAmount.StringFixed(2), lending.MaxAmount.StringFixed(2))
 	}
 	if owed, err := a.q.LoanOutstandingPrincipalByBorrower(ctx, dbq.LoanOutstandingPrincipalByBorrowerParams{BorrowerID: user.ID, ID: loan.ID}); err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	} else if total := owed.Add(loan.Amount); total.GreaterThan(lending.PrincipalCap) {
 		refuse("outstanding principal would be %s, over the %s cap", total.StringFixed(2), lending.PrincipalCap.StringFixed(2))
 	}
@@ -79,18 +91,18 @@ func (a *Activities) ScreenApplication(ctx context.Context, in ScreenInput) (Scr
 		refuse("credit score %d below %d", score, minPassingScore)
 	}
 	if len(reasons) > 0 {
-		return ScreenResult{Passed: false, Reasons: reasons, Score: score}, nil
+		return Verdict{Passed: false, Reasons: reasons, Score: score}, nil
 	}
 	grade := GradeFor(score)
 	terms, err := money.TermsFor(grade)
 	if err != nil {
-		return ScreenResult{}, err
+		return Verdict{}, err
 	}
 	g := string(grade)
 	if err := a.q.LoanSetScreening(ctx, dbq.LoanSetScreeningParams{ID: loan.ID, CreditScore: ptr(int32(score)), Grade: &g, AnnualRate: &terms.AnnualRate}); err != nil {
-		return ScreenResult{}, classify(err)
+		return Verdict{}, classify(err)
 	}
-	return ScreenResult{
+	return Verdict{
 		Passed: true, Score: score, Grade: g, Rate: terms.AnnualRate,
 		NeedsDueDiligence: loan.Amount.GreaterThan(lending.DueDiligenceAbove) || grade == "D" || grade == "E",
 	}, nil

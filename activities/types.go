@@ -10,43 +10,44 @@ import (
 
 // Inputs and results of the loan activities. They land in workflow histories,
 // so fields are only added, never renamed.
+//
+// Every input that changes the loan carries Seq, the workflow's step number:
+// the activity writes its history rows as Seq, Seq+1, … (at most SeqBlock of
+// them), so a retried write is a no-op, and publishes the loan's next dated
+// step with it, so a later step's publication always wins (docs/workflow.md
+// "The business clock").
 
+// SeqBlock is how many history rows one activity may write.
+const SeqBlock = 10
+
+// ScreenInput screens a submitted application and, when nothing else is
+// needed, opens its listing for ListingDays.
 type ScreenInput struct {
-	LoanID int64
-	Today  time.Time
+	LoanID      int64
+	Seq         int
+	Today       time.Time
+	ListingDays int
 }
 
+// ScreenResult is where screening left the loan: rejected, due_diligence
+// (ops decide) or listed (open for bids until ExpiresOn).
 type ScreenResult struct {
-	Passed  bool
-	Reasons []string // why screening refused, for the history and the borrower
-	Score   int
-	Grade   string
-	Rate    decimal.Decimal
-	// NeedsDueDiligence: over 50,000.00 or grade D/E (DOMAIN.md "due diligence").
-	NeedsDueDiligence bool
+	Status    lending.Status
+	Reasons   []string // why screening refused, for the history and the borrower
+	Score     int
+	Grade     string
+	Rate      decimal.Decimal
+	ExpiresOn *time.Time
+	Newbie    bool
 }
 
-// StatusChange moves a loan from one of From to To and writes its history row.
-type StatusChange struct {
-	LoanID int64
-	Seq    int
-	From   []lending.Status
-	To     lending.Status
-	Note   string
-	Today  time.Time
-}
-
-type NextEventInput struct {
-	LoanID int64
-	On     *time.Time
-}
-
+// ListInput opens the listing of an approved loan (after due diligence).
 type ListInput struct {
 	LoanID    int64
 	Seq       int
 	Grade     string
 	Rate      decimal.Decimal
-	Note      string
+	Note      string // the approval, for the history
 	Today     time.Time
 	ExpiresOn time.Time
 }
@@ -55,9 +56,18 @@ type ListResult struct {
 	Newbie bool
 }
 
-// CloseListingInput closes a listing that is not full (expired 流标 or
-// cancelled) and releases every bid's freeze.
-type CloseListingInput struct {
+// MarkFullInput moves a listing whose raised amount equals its amount, with
+// every freeze confirmed, to full and then to full-tender review.
+type MarkFullInput struct {
+	LoanID int64
+	Seq    int
+	Today  time.Time
+}
+
+// CloseInput ends a loan before disbursement: expired (流标) or cancelled
+// while listed, review_rejected from full_review, rejected or cancelled before
+// listing. Every freeze of its bids is released at the bank.
+type CloseInput struct {
 	LoanID int64
 	Seq    int
 	From   []lending.Status
@@ -66,29 +76,36 @@ type CloseListingInput struct {
 	Today  time.Time
 }
 
-type CloseListingResult struct {
-	Closed bool // false: the listing filled first
-}
-
-type ReleaseBidsInput struct {
-	LoanID int64
-	Today  time.Time
-}
-
-type ReleaseBidsResult struct {
+type CloseResult struct {
+	Closed   bool // false: the listing filled first
 	Released int
 	Amount   decimal.Decimal
 }
 
+// RecordInput writes a history row, moving the loan From → To when they differ.
+type RecordInput struct {
+	LoanID int64
+	Seq    int
+	From   []lending.Status
+	To     lending.Status
+	Note   string
+	Today  time.Time
+}
+
 type DisburseInput struct {
 	LoanID  int64
+	Seq     int
 	Attempt int // a failed batch is retried under a new request number; a retried activity reuses its own
+	Note    string
 	Today   time.Time
 }
 
+// Due is one installment as the workflow knows it: its number, due date and
+// amount (principal + interest), for the schedule and the summaries.
 type Due struct {
 	No      int
 	DueDate time.Time
+	Amount  decimal.Decimal
 }
 
 type DisburseResult struct {
@@ -97,16 +114,10 @@ type DisburseResult struct {
 	Schedule  []Due
 }
 
-// Repayment kinds.
-const (
-	RepayAuto   = "auto"   // auto-debit under the repayment authorization (还款授权)
-	RepayNext   = "next"   // the borrower pays the oldest unpaid installment by hand
-	RepayPayoff = "payoff" // 提前还款: remaining principal + interest accrued to today
-)
-
 type RepayInput struct {
 	LoanID  int64
-	Kind    string
+	Seq     int
+	Kind    lending.RepayKind
 	Attempt int
 	Today   time.Time
 }
@@ -118,19 +129,27 @@ type RepayResult struct {
 	Amount   decimal.Decimal
 	Through  int  // highest installment no now paid
 	Finished bool // every installment paid
+	// Status is the loan's status after the attempt: repaying, overdue or
+	// repaid (the database's word, so the workflow never derives its own).
+	Status lending.Status
 }
 
-type OverdueInput struct {
-	LoanID int64
-	Today  time.Time
-}
-
+// CollectInput takes the steps of one date of the collection schedule
+// (workflows.Collection): mark overdue, the auto-debit, contact, compensation,
+// the write-off request.
 type CollectInput struct {
-	LoanID int64
-	Seq    int
-	Step   string // reminder, m1, m2, m3, write_off_request
-	DPD    int
-	Today  time.Time
+	LoanID      int64
+	Seq         int
+	On          time.Time
+	Steps       []lending.Step
+	Installment int // the oldest open installment
+	DPD         int // its days past due on On
+	Attempt     int // the repayment attempt number, if the steps include the auto-debit
+}
+
+type CollectResult struct {
+	Repay  RepayResult    // the auto-debit's outcome; zero when it was not tried
+	Status lending.Status // the loan's status after the stop
 }
 
 type WriteOffInput struct {

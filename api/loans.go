@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -154,12 +153,15 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		ID:                    loan.WorkflowID,
 		TaskQueue:             workflows.TaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// What an engineer sees first in the Temporal UI; the grade comes at
+		// screening and shows in the run's current details.
+		StaticSummary: workflows.StartSummary(loan.ID, amount, req.TermMonths, req.RepaymentMethod),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SALoanStatus.ValueSet(string(lending.StatusSubmitted)),
 			workflows.SALoanBorrowerID.ValueSet(me.ID),
 			workflows.SALoanAmountFen.ValueSet(amount.Shift(2).IntPart()),
 		),
-	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: me.ID, Amount: amount, Today: today})
+	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: me.ID, Amount: amount, TermMonths: req.TermMonths, Today: today})
 	if err != nil {
 		// No workflow means nobody would ever move this loan: close it now.
 		s.Logger.Error("start loan workflow", "loan", loan.ID, "error", err)
@@ -418,7 +420,7 @@ func (s *Server) loanAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 type repaymentRequest struct {
-	Kind string `json:"kind"`
+	Kind lending.RepayKind `json:"kind"`
 }
 
 type repaymentResponse struct {
@@ -437,7 +439,7 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if req.Kind != activities.RepayNext && req.Kind != activities.RepayPayoff {
+	if req.Kind != lending.RepayNext && req.Kind != lending.RepayPayoff {
 		s.writeError(w, r, Validation(FieldError{Field: "kind", Message: "must be next or payoff"}))
 		return
 	}

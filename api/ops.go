@@ -55,10 +55,10 @@ func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
 }
 
 type decisionRequest struct {
-	Decision   string  `json:"decision"`
-	Grade      *string `json:"grade"`
-	AnnualRate *string `json:"annual_rate"`
-	Note       string  `json:"note"`
+	Decision   lending.Decision `json:"decision"`
+	Grade      *string          `json:"grade"`
+	AnnualRate *string          `json:"annual_rate"`
+	Note       string           `json:"note"`
 }
 
 var maxAnnualRate = decimal.RequireFromString("0.24") // the judicial protection line for private lending

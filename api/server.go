@@ -80,6 +80,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireRole(lending.RoleInvestor)).Post("/v1/me/risk-assessment", s.riskAssessment)
 	s.accountRoutes(r)
 	s.loanRoutes(r)
+	s.notificationRoutes(r)
 	return r
 }
 

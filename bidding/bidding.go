@@ -235,7 +235,7 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 	switch {
 	case loan.Status != lending.StatusListed && loan.Status != lending.StatusFull:
 		// The listing closed while this freeze was in flight: give it back.
-		if err := s.acts.ReleaseBid(ctx, bid, today); err != nil {
+		if err := s.acts.ReleaseBid(ctx, bid.ID, today); err != nil {
 			return bid, err
 		}
 		return bid, errs.New(errs.ListingNotOpen, "the listing closed (%s); the bid was released", loan.Status)

@@ -1,9 +1,11 @@
-// Package clock is the platform's business date (API.md "Sandbox clock").
+// Package clock is the platform's business date (docs/api.md "Sandbox clock",
+// docs/workflow.md "The business clock").
 //
-// Loan workflows never read a wall clock for business dates: they hear the
-// date from the advance-clock update. Advance walks the date forward event by
-// event — to the earliest next_event_on any loan has published, then the next —
-// and at each stop waits until every loan due that day has handled it. In
+// Loan workflows never read a wall clock for business dates. Advance walks
+// the date forward stop by stop — to the earliest next_event_on any loan has,
+// then the next — and at each stop sends the date to every loan due that day
+// (the advance-clock update) and waits until each has handled it. Each loan
+// answers with its next dated step, which becomes its next_event_on. In
 // sandbox mode ops call Advance; in wall mode RunWall calls it when the
 // Asia/Shanghai calendar day turns. The workflow code is the same in both.
 package clock
@@ -173,24 +175,29 @@ func (c *Clock) tell(ctx context.Context, loans []dbq.LoanListDueEventsRow, d ti
 	return errors.Join(all...)
 }
 
-// tellOne delivers the date to one loan. An update can miss its run: the
-// run may continue as new (one run per installment) or close just as the
-// update arrives. So on any error the loan's own record decides: if it has
-// moved past d it has handled d; if it has closed there is nothing to wait
-// for; otherwise the update is sent again, to whichever run is current.
+// tellOne delivers the date to one loan and stores its answer, the loan's
+// next dated step, as its next_event_on (guarded by the loan's step number,
+// so an answer cannot overwrite what a later step published). An update can
+// miss its run: the run may continue as new or close just as the update
+// arrives. So on any error the loan's own record decides: if it has moved
+// past d it has handled d; if it has closed there is nothing to wait for;
+// otherwise the update is sent again, to whichever run is current.
 func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d time.Time) error {
 	var err error
 	for attempt := 1; attempt <= 30; attempt++ {
 		var h client.WorkflowUpdateHandle
 		h, err = c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID:   workflowID,
+			WorkflowID: workflowID,
+			// One ID per date: a resend to the same run is answered, not run twice.
+			UpdateID:     "clock-" + d.Format(time.DateOnly),
 			UpdateName:   workflows.UpdateAdvanceClock,
 			Args:         []any{workflows.ClockAdvance{Today: d}},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err == nil {
-			if err = h.Get(ctx, nil); err == nil {
-				return nil
+			var reply workflows.ClockReply
+			if err = h.Get(ctx, &reply); err == nil {
+				return c.q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, NextEventOn: reply.Next, Seq: int32(reply.Seq)})
 			}
 		}
 		loan, qerr := c.q.LoanGet(ctx, loanID)
@@ -202,7 +209,7 @@ func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d 
 		}
 		if loan.Status.Terminal() {
 			c.log.Warn("clock: closed loan had a dated event; clearing it", "loan", loanID)
-			return c.q.LoanSetNextEvent(ctx, dbq.LoanSetNextEventParams{ID: loanID})
+			return c.q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, Seq: loan.NextEventSeq})
 		}
 		c.log.Info("clock: update not delivered; sending again", "loan", loanID, "attempt", attempt, "error", err)
 		select {

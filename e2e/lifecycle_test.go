@@ -76,7 +76,7 @@ func TestExpiryReleasesFreezesAndOverdueEndsInWriteOff(t *testing.T) {
 	for _, h := range hist {
 		notes += h.(obj)["note"].(string) + "\n"
 	}
-	for _, step := range []string{"M1 reminder sent (DPD 1)", "M2: ops collection task opened (DPD 31)", "M3: compensation due", "ops asked to write off (DPD 91)"} {
+	for _, step := range []string{"M1 overdue notice (DPD 1)", "M2 ops collection task opened (DPD 31)", "M3 compensation due (DPD 61)", "ops asked to write off (DPD 91)"} {
 		require.Contains(t, notes, step)
 	}
 	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/write-off", unpaid), ops, obj{"decision": "approve", "note": "uncollectable"}, 200)

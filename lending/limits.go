@@ -1,6 +1,10 @@
 package lending
 
-import "github.com/shopspring/decimal"
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
 
 // Limits of an application (DOMAIN.md "limits", docs/lifecycle.md).
 var (
@@ -64,4 +68,25 @@ const (
 	StepM2          Step = "m2"                // an ops collection task
 	StepM3          Step = "m3"                // compensation by the guarantor or the risk reserve
 	StepWriteOffAsk Step = "write_off_request" // ops are asked to write the loan off
+)
+
+// ReminderOn is the business date of an installment's pre-due reminder.
+func ReminderOn(due time.Time) time.Time { return due.AddDate(0, 0, -ReminderDaysBefore) }
+
+// NoticeKind is what a notification tells its reader (API.md "Added in the
+// second round"). The values are the API's: never rename one.
+type NoticeKind string
+
+// Notification kinds.
+const (
+	NoticeReminder             NoticeKind = "repayment_reminder"
+	NoticeRepaymentReceived    NoticeKind = "repayment_received"
+	NoticeRepaymentFailed      NoticeKind = "repayment_failed"
+	NoticeOverdue              NoticeKind = "overdue_notice"
+	NoticeCompensationPaid     NoticeKind = "compensation_paid"
+	NoticeCompensationReceived NoticeKind = "compensation_received"
+	NoticeWrittenOff           NoticeKind = "written_off"
+	NoticeRecoveryReceived     NoticeKind = "recovery_received"
+	NoticeWithdrawalSucceeded  NoticeKind = "withdrawal_succeeded"
+	NoticeWithdrawalReversed   NoticeKind = "withdrawal_reversed"
 )

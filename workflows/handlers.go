@@ -1,15 +1,40 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 )
+
+// request is an update waiting for the main loop, which alone changes the loan.
+type request struct {
+	kind     string
+	decision Decision
+	repay    RepayRequest
+	done     bool
+	reply    any
+	err      error
+}
+
+// Answered is one answered request, remembered across Continue-As-New.
+type Answered struct {
+	ID     string
+	Status lending.Status // a StatusReply
+	Repay  *RepayReply
+	Code   string // a refusal's code and message
+	Msg    string
+}
+
+// answeredKept is how many answers a loan remembers: far more than the
+// requests a client could still be retrying.
+const answeredKept = 32
 
 // setup registers the query, the listing-full signal and the updates. Updates
 // only validate and queue: the main loop alone changes the loan, so the story in
@@ -23,14 +48,17 @@ func (w *loan) setup(ctx workflow.Context) error {
 		for {
 			var t TodayRequest
 			full.Receive(ctx, &t)
-			w.bumpToday(t)
+			w.hear(t.Today)
 			w.full = true
 		}
 	})
 
-	if err := workflow.SetUpdateHandler(ctx, UpdateAdvanceClock, func(ctx workflow.Context, c ClockAdvance) error {
-		w.bumpToday(TodayRequest(c))
-		return workflow.Await(ctx, func() bool { return w.closed || !w.S.HandledThrough.Before(c.Today) })
+	if err := workflow.SetUpdateHandler(ctx, UpdateAdvanceClock, func(ctx workflow.Context, c ClockAdvance) (ClockReply, error) {
+		w.hear(c.Today)
+		if err := workflow.Await(ctx, func() bool { return w.closed || w.handled(c.Today) }); err != nil {
+			return ClockReply{}, err
+		}
+		return ClockReply{Next: w.nextDate(), Seq: w.S.Seq}, nil
 	}); err != nil {
 		return err
 	}
@@ -38,14 +66,15 @@ func (w *loan) setup(ctx workflow.Context) error {
 	decide := func(kind string, allowed func() error) error {
 		return workflow.SetUpdateHandlerWithOptions(ctx, kind,
 			func(ctx workflow.Context, d Decision) (StatusReply, error) {
-				w.bumpToday(TodayRequest{Today: d.Today})
-				reply, err := w.submit(ctx, &request{kind: kind, decision: d})
-				r, _ := reply.(StatusReply)
-				return r, err
+				w.hear(d.Today)
+				return statusOf(w.once(ctx, &request{kind: kind, decision: d}))
 			},
-			workflow.UpdateHandlerOptions{Validator: func(d Decision) error {
-				if d.Decision != "approve" && d.Decision != "reject" {
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
+				if d.Decision != lending.Approve && d.Decision != lending.Reject {
 					return refuse(errs.ValidationFailed, "decision must be approve or reject")
+				}
+				if w.wasAnswered(ctx) {
+					return nil
 				}
 				return allowed()
 			}})
@@ -57,51 +86,65 @@ func (w *loan) setup(ctx workflow.Context) error {
 		return err
 	}
 	if err := decide(UpdateWriteOff, func() error {
-		if !w.S.WriteOffAsked {
-			return refuse(errs.InvalidState, "write-off is decided only once the loan is more than 90 days past due")
+		if err := w.inStatus(lending.StatusOverdue); err != nil {
+			return err
 		}
-		return w.inStatus(lending.StatusOverdue)
+		if !w.S.Collection.WriteOffOpen() {
+			return refuse(errs.InvalidState, "a write-off is decided only while the loan is more than 90 days past due and ops have been asked")
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
 
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
-			w.bumpToday(t)
-			reply, err := w.submit(ctx, &request{kind: UpdateCancel})
-			r, _ := reply.(StatusReply)
-			return r, err
+			w.hear(t.Today)
+			return statusOf(w.once(ctx, &request{kind: UpdateCancel}))
 		},
-		workflow.UpdateHandlerOptions{Validator: func(TodayRequest) error {
-			return w.inStatus(lending.StatusSubmitted, lending.StatusScreening, lending.StatusDueDiligence, lending.StatusApproved, lending.StatusListed)
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
+			if w.wasAnswered(ctx) || w.S.Status.Cancellable() {
+				return nil
+			}
+			return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
 		}}); err != nil {
 		return err
 	}
 
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRepay,
 		func(ctx workflow.Context, rr RepayRequest) (RepayReply, error) {
-			w.bumpToday(TodayRequest{Today: rr.Today})
-			reply, err := w.submit(ctx, &request{kind: UpdateRepay, repay: rr})
+			w.hear(rr.Today)
+			reply, err := w.once(ctx, &request{kind: UpdateRepay, repay: rr})
 			r, _ := reply.(RepayReply)
 			return r, err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(rr RepayRequest) error {
-			if rr.Kind != activities.RepayNext && rr.Kind != activities.RepayPayoff {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, rr RepayRequest) error {
+			if rr.Kind != lending.RepayNext && rr.Kind != lending.RepayPayoff {
 				return refuse(errs.ValidationFailed, "kind must be next or payoff")
 			}
-			return w.inStatus(lending.StatusRepaying, lending.StatusOverdue)
+			if w.wasAnswered(ctx) {
+				return nil
+			}
+			if err := w.inStatus(lending.StatusRepaying, lending.StatusOverdue); err != nil {
+				return err
+			}
+			if rr.Kind == lending.RepayPayoff && w.S.Status == lending.StatusOverdue {
+				return refuse(errs.InvalidState, "pay the overdue installments before paying off")
+			}
+			return nil
 		}}); err != nil {
 		return err
 	}
 
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetryDisbursal,
 		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
-			w.bumpToday(t)
-			reply, err := w.submit(ctx, &request{kind: UpdateRetryDisbursal})
-			r, _ := reply.(StatusReply)
-			return r, err
+			w.hear(t.Today)
+			return statusOf(w.once(ctx, &request{kind: UpdateRetryDisbursal}))
 		},
-		workflow.UpdateHandlerOptions{Validator: func(TodayRequest) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
+			if w.wasAnswered(ctx) {
+				return nil
+			}
 			if err := w.inStatus(lending.StatusDisbursing); err != nil {
 				return err
 			}
@@ -110,6 +153,65 @@ func (w *loan) setup(ctx workflow.Context) error {
 			}
 			return nil
 		}})
+}
+
+// once answers a request sent again under the update ID of one already
+// answered (in this run Temporal itself dedupes; across Continue-As-New it
+// forgets), and otherwise queues it for the main loop and remembers the answer.
+func (w *loan) once(ctx workflow.Context, r *request) (any, error) {
+	id := updateID(ctx)
+	if a, ok := w.answered(id); ok {
+		if a.Code != "" {
+			return nil, refuse(a.Code, a.Msg)
+		}
+		if a.Repay != nil {
+			return *a.Repay, nil
+		}
+		return StatusReply{Status: a.Status}, nil
+	}
+	reply, err := w.submit(ctx, r)
+	a := Answered{ID: id}
+	var ae *temporal.ApplicationError
+	switch {
+	case err != nil && !errors.As(err, &ae):
+		return reply, err // not an answer: nothing to remember
+	case err != nil:
+		a.Code, a.Msg = ae.Type(), ae.Message()
+	default:
+		switch v := reply.(type) {
+		case RepayReply:
+			a.Repay = &v
+		case StatusReply:
+			a.Status = v.Status
+		}
+	}
+	w.S.Answered = append(w.S.Answered, a)
+	if len(w.S.Answered) > answeredKept {
+		w.S.Answered = w.S.Answered[len(w.S.Answered)-answeredKept:]
+	}
+	return reply, err
+}
+
+func (w *loan) answered(id string) (Answered, bool) {
+	i := slices.IndexFunc(w.S.Answered, func(a Answered) bool { return a.ID == id })
+	if i < 0 {
+		return Answered{}, false
+	}
+	return w.S.Answered[i], true
+}
+
+// wasAnswered: a request answered before passes its validator, whatever the
+// loan's state now, so that it is answered as it was the first time.
+func (w *loan) wasAnswered(ctx workflow.Context) bool {
+	_, ok := w.answered(updateID(ctx))
+	return ok
+}
+
+func updateID(ctx workflow.Context) string {
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		return info.ID
+	}
+	return ""
 }
 
 // submit queues r for the main loop and waits for its answer.
@@ -124,22 +226,52 @@ func (w *loan) submit(ctx workflow.Context, r *request) (any, error) {
 	return r.reply, r.err
 }
 
-// bumpToday moves the loan's business date forward; never back.
-func (w *loan) bumpToday(t TodayRequest) {
-	if t.Today.After(w.S.Today) {
-		w.S.Today = t.Today
+// answer completes a waiting update and passes err through to the caller.
+func (w *loan) answer(r *request, err error) error {
+	r.err, r.done = err, true
+	if r.reply == nil && err == nil {
+		r.reply = StatusReply{Status: w.S.Status}
 	}
+	return err
+}
+
+func (w *loan) has(kinds []string) bool {
+	return slices.ContainsFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
+}
+
+func (w *loan) take(kinds []string) *request {
+	i := slices.IndexFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
+	if i < 0 {
+		return nil
+	}
+	r := w.inbox[i]
+	w.inbox = slices.Delete(w.inbox, i, i+1)
+	return r
+}
+
+// nextDate is the loan's next dated step, what a clock advance is answered
+// with: the listing's expiry, the collection schedule's next stop, or nil
+// when only a person can move the loan.
+func (w *loan) nextDate() *time.Time {
+	switch {
+	case w.S.Status.Terminal():
+		return nil
+	case w.S.Collection != nil:
+		return w.S.Collection.NextDate()
+	case w.S.Status == lending.StatusListed:
+		return w.S.ListingExpiresOn
+	}
+	return nil
 }
 
 func (w *loan) inStatus(statuses ...lending.Status) error {
-	for _, s := range statuses {
-		if w.S.Status == s {
-			return nil
-		}
+	if slices.Contains(statuses, w.S.Status) {
+		return nil
 	}
 	return refuse(errs.InvalidState, fmt.Sprintf("the loan is %s", w.S.Status))
 }
 
-func refuse(code, msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, code, nil)
+func statusOf(reply any, err error) (StatusReply, error) {
+	r, _ := reply.(StatusReply)
+	return r, err
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,66 +13,49 @@ import (
 	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/money"
 )
-
-// a names activity methods for the workflow; it is never dereferenced.
-var a *activities.Activities
-
-// collectionLadder is the overdue escalation by days past due (DOMAIN.md
-// "overdue"): M1 reminders weekly through DPD 30, M2 an ops collection task at
-// DPD 31, M3 compensation at DPD 61, and a write-off request once DPD passes 90.
-var collectionLadder = []struct {
-	DPD  int
-	Step string
-}{
-	{1, "m1"}, {8, "m1"}, {15, "m1"}, {22, "m1"}, {31, "m2"}, {61, "m3"}, {91, "write_off_request"},
-}
-
-// writeOffReaskDays: after ops decline a write-off, they are asked again this much later.
-const writeOffReaskDays = 30
 
 // LoanInput starts a loan workflow. State is set only by Continue-As-New.
 type LoanInput struct {
 	LoanID      int64
 	BorrowerID  int64
 	Amount      decimal.Decimal
+	TermMonths  int
 	Today       time.Time // the platform's business date at application
 	ListingDays int
 	State       *LoanState
 }
 
 // LoanState is the loan as the workflow knows it; the query returns it and
-// Continue-As-New carries it. Only IDs, dates and counters: the schedule's money
-// lives in PostgreSQL.
+// Continue-As-New carries it. IDs, dates, counters and the schedule's due
+// dates and amounts: the money of each claim lives in PostgreSQL.
 type LoanState struct {
 	LoanID     int64
 	BorrowerID int64
 	Amount     decimal.Decimal
+	TermMonths int
 	Status     lending.Status
 	Grade      string
 	Rate       decimal.Decimal
 
-	Today          time.Time // the business date as this loan last heard it
-	HandledThrough time.Time // every event due on or before this date is done
-	Seq            int       // history rows written
-	PublishedNext  *time.Time
+	Clock Clock
+	Seq   int // the last step number used (history rows, next-step publications)
 
 	ListingExpiresOn *time.Time
 	DisburseAttempt  int
-	Schedule         []activities.Due
-	Next             int // the oldest unpaid installment's number
-	RemindedFor      int // installment whose pre-due reminder went out
-	AutoDebitFor     int // installment whose due-date auto-debit was tried
 	RepayAttempt     int
-	OverdueThrough   int // highest installment marked overdue
-	CollectionStep   int // steps of collectionLadder done for the current delinquency
-	WriteOffAsked    bool
-	WriteOffReaskDPD int
+	Schedule         []activities.Due
+	Collection       *Collection // from disbursement on
+	// Answered remembers the latest requests' answers by update ID, so a
+	// request sent again after Continue-As-New (which forgets Temporal's own
+	// update IDs) is answered, not done twice.
+	Answered []Answered
 }
 
 // Decision is an ops decision: due diligence, full-tender review or write-off.
 type Decision struct {
-	Decision   string // approve | reject
+	Decision   lending.Decision
 	Grade      string
 	AnnualRate *decimal.Decimal
 	Note       string
@@ -81,9 +65,16 @@ type Decision struct {
 // ClockAdvance tells the loan the business date is now Today.
 type ClockAdvance struct{ Today time.Time }
 
+// ClockReply answers a clock advance once the loan has handled its date: its
+// next dated step (nil: none, only a person can move it now), as of step Seq.
+type ClockReply struct {
+	Next *time.Time
+	Seq  int
+}
+
 // RepayRequest is a borrower's repayment by hand.
 type RepayRequest struct {
-	Kind  string // next | payoff
+	Kind  lending.RepayKind // next | payoff
 	Today time.Time
 }
 
@@ -96,18 +87,9 @@ type RepayReply struct {
 // StatusReply answers an ops decision or a cancel with the loan's new status.
 type StatusReply struct{ Status lending.Status }
 
-// TodayRequest carries only the business date (cancel, disbursement retry).
+// TodayRequest carries only the business date (cancel, disbursement retry,
+// the listing-full signal).
 type TodayRequest struct{ Today time.Time }
-
-// request is an update waiting for the main loop, which alone changes the loan.
-type request struct {
-	kind     string
-	decision Decision
-	repay    RepayRequest
-	done     bool
-	reply    any
-	err      error
-}
 
 type loan struct {
 	S     LoanState
@@ -116,17 +98,22 @@ type loan struct {
 	full  bool // the listing-full signal arrived
 	// batchFailed: a disbursement batch failed and waits for ops to retry it.
 	batchFailed bool
+	// mayContinue: the loan is in a phase that continues as new once its
+	// history is long (repayment), at its next idle moment.
+	mayContinue bool
 	closed      bool
+	// reviewNote is ops' full-tender review note, for the disbursement's history row.
+	reviewNote string
 }
 
-// LoanWorkflow is the life of one loan (DOMAIN.md "The loan lifecycle").
+// LoanWorkflow is the life of one loan (docs/lifecycle.md).
 func LoanWorkflow(ctx workflow.Context, in LoanInput) (LoanState, error) {
 	w := &loan{in: in}
 	if in.State != nil {
 		w.S = *in.State
 	} else {
-		w.S = LoanState{LoanID: in.LoanID, BorrowerID: in.BorrowerID, Amount: in.Amount,
-			Status: lending.StatusSubmitted, Today: in.Today, PublishedNext: &in.Today}
+		w.S = LoanState{LoanID: in.LoanID, BorrowerID: in.BorrowerID, Amount: in.Amount, TermMonths: in.TermMonths,
+			Status: lending.StatusSubmitted, Clock: Clock{Today: in.Today}}
 		w.busy()
 	}
 	if w.in.ListingDays <= 0 {
@@ -137,17 +124,20 @@ func LoanWorkflow(ctx workflow.Context, in LoanInput) (LoanState, error) {
 	}
 	err := w.run(ctx)
 	w.closed = true
-	if err != nil {
+	var can *workflow.ContinueAsNewError
+	if err != nil && !errors.As(err, &can) {
 		return w.S, err
 	}
 	// Let update handlers reply before the run closes, or their callers get errors.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	return w.S, nil
+	if aerr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); aerr != nil {
+		return w.S, aerr
+	}
+	return w.S, err
 }
 
 // run is the story of the loan, top to bottom.
 func (w *loan) run(ctx workflow.Context) error {
-	if w.S.Schedule == nil {
+	if w.S.Collection == nil {
 		for _, phase := range []func(workflow.Context) (bool, error){w.screen, w.list, w.review, w.disburse} {
 			ended, err := phase(ctx)
 			if err != nil || ended {
@@ -158,86 +148,77 @@ func (w *loan) run(ctx workflow.Context) error {
 	return w.repay(ctx)
 }
 
-// screen: submitted → screening → rejected | due_diligence → approved | approved.
+// screen: submitted → screening → rejected | due_diligence (ops) → listed |
+// listed. An application that needs nothing more is listed by the screening
+// step itself.
 func (w *loan) screen(ctx workflow.Context) (bool, error) {
-	if w.S.Status == lending.StatusSubmitted {
-		if err := w.enter(ctx, lending.StatusScreening, "automated screening"); err != nil {
-			return false, err
-		}
-	}
 	var res activities.ScreenResult
-	if err := workflow.ExecuteActivity(db(ctx), a.ScreenApplication,
-		activities.ScreenInput{LoanID: w.S.LoanID, Today: w.S.Today}).Get(ctx, &res); err != nil {
+	if err := w.exec(ctx, dbCallOptions, ActivityScreen, w.sum("screen the application: %s over %d months", yuan(w.S.Amount), w.S.TermMonths),
+		activities.ScreenInput{LoanID: w.S.LoanID, Seq: w.step(), Today: w.today(), ListingDays: w.in.ListingDays}, &res); err != nil {
 		return false, err
 	}
-	if !res.Passed {
-		return true, w.enter(ctx, lending.StatusRejected, strings.Join(res.Reasons, "; "))
+	w.S.Grade, w.S.Rate, w.S.ListingExpiresOn = res.Grade, res.Rate, res.ExpiresOn
+	w.moved(ctx, res.Status)
+	if res.Status != lending.StatusDueDiligence {
+		return res.Status.Terminal(), nil
 	}
-	w.S.Grade, w.S.Rate = res.Grade, res.Rate
-	if !res.NeedsDueDiligence {
-		return false, w.enter(ctx, lending.StatusApproved, fmt.Sprintf("auto-approved: score %d, grade %s", res.Score, res.Grade))
-	}
-	if err := w.enter(ctx, lending.StatusDueDiligence, fmt.Sprintf("manual due diligence: score %d, grade %s", res.Score, res.Grade)); err != nil {
-		return false, err
-	}
-	r, _, err := w.wait(ctx, nil, UpdateDueDiligence, UpdateCancel)
+
+	wk, err := w.wait(ctx, nil, UpdateDueDiligence, UpdateCancel)
 	if err != nil {
 		return false, err
 	}
+	r := wk.req
 	if r.kind == UpdateCancel {
-		return true, w.answer(r, w.enter(ctx, lending.StatusCancelled, "cancelled by the borrower"))
+		return true, w.answer(r, w.record(ctx, lending.StatusDueDiligence, lending.StatusCancelled, "cancelled by the borrower"))
 	}
 	d := r.decision
-	if d.Decision != "approve" {
-		return true, w.answer(r, w.enter(ctx, lending.StatusRejected, "due diligence: "+d.Note))
+	if d.Decision != lending.Approve {
+		return true, w.answer(r, w.record(ctx, lending.StatusDueDiligence, lending.StatusRejected, "due diligence: "+d.Note))
 	}
-	if d.Grade != "" {
+	// A regrade without a rate of its own takes the new grade's rate
+	// (docs/lifecycle.md "Due diligence").
+	if d.Grade != "" && d.Grade != w.S.Grade {
 		w.S.Grade = d.Grade
+		if terms, err := money.TermsFor(money.Grade(d.Grade)); err == nil {
+			w.S.Rate = terms.AnnualRate
+		}
 	}
 	if d.AnnualRate != nil {
 		w.S.Rate = *d.AnnualRate
 	}
-	return false, w.answer(r, w.enter(ctx, lending.StatusApproved, "due diligence: "+d.Note))
+	expires := w.today().AddDate(0, 0, w.in.ListingDays)
+	err = w.exec(ctx, dbCallOptions, ActivityList, w.sum("open the listing until %s: grade %s at %s", dateOf(expires), w.S.Grade, pct(w.S.Rate)),
+		activities.ListInput{LoanID: w.S.LoanID, Seq: w.step(), Grade: w.S.Grade, Rate: w.S.Rate, Today: w.today(), ExpiresOn: expires,
+			Note: "due diligence: " + d.Note}, nil)
+	if err == nil {
+		w.S.ListingExpiresOn = &expires
+		w.moved(ctx, lending.StatusListed)
+	}
+	return false, w.answer(r, err)
 }
 
-// list: approved → listed → full | expired (流标) | cancelled. Bids are
-// admitted by PostgreSQL; this only hears that the listing filled.
+// list: listed → full | expired (流标) | cancelled. Bids are admitted by
+// PostgreSQL; the workflow only hears that the listing filled.
 func (w *loan) list(ctx workflow.Context) (bool, error) {
-	expires := w.S.Today.AddDate(0, 0, w.in.ListingDays)
-	var res activities.ListResult
-	w.S.Seq++
-	if err := workflow.ExecuteActivity(db(ctx), a.ListLoan, activities.ListInput{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, Grade: w.S.Grade, Rate: w.S.Rate, Today: w.S.Today, ExpiresOn: expires,
-		Note: fmt.Sprintf("open for bids until %s", expires.Format(time.DateOnly)),
-	}).Get(ctx, &res); err != nil {
-		return false, err
-	}
-	w.S.Status, w.S.ListingExpiresOn = lending.StatusListed, &expires
-	w.actedToday()
-	w.upsertSearch(ctx)
-	due := &expires
+	due := w.S.ListingExpiresOn
 	for {
-		r, reached, err := w.wait(ctx, due, UpdateCancel)
+		wk, err := w.wait(ctx, due, UpdateCancel)
 		if err != nil {
 			return false, err
 		}
 		switch {
-		case w.full:
-			w.full = false
+		case wk.full:
 			if full, err := w.markFull(ctx); full || err != nil {
 				return false, err
 			}
-		case r != nil:
-			closed, err := w.closeListing(ctx, lending.StatusCancelled, "cancelled by the borrower")
-			if err != nil {
-				return false, w.answer(r, err)
+		case wk.req != nil:
+			closed, err := w.close(ctx, lending.StatusListed, lending.StatusCancelled, "cancelled by the borrower")
+			if err != nil || closed {
+				return closed, w.answer(wk.req, err)
 			}
-			if closed {
-				return true, w.answer(r, nil)
-			}
-			w.answer(r, temporal.NewNonRetryableApplicationError("the listing is already full", errs.InvalidState, nil))
-		case reached:
-			closed, err := w.closeListing(ctx, lending.StatusExpired, "listing expired before it was full (流标)")
+			w.answer(wk.req, refuse(errs.InvalidState, "the listing is already full"))
+		case wk.reached:
+			closed, err := w.close(ctx, lending.StatusListed, lending.StatusExpired, "listing expired before it was full (流标)")
 			if err != nil || closed {
 				return closed, err
 			}
@@ -254,107 +235,110 @@ func (w *loan) list(ctx workflow.Context) (bool, error) {
 
 func (w *loan) markFull(ctx workflow.Context) (bool, error) {
 	var full bool
-	if err := workflow.ExecuteActivity(db(ctx), a.MarkFull, w.S.LoanID).Get(ctx, &full); err != nil || !full {
+	if err := w.exec(ctx, dbCallOptions, ActivityMarkFull, w.sum("mark full: %s raised; to full-tender review", yuan(w.S.Amount)),
+		activities.MarkFullInput{LoanID: w.S.LoanID, Seq: w.step(), Today: w.today()}, &full); err != nil || !full {
 		return false, err
 	}
-	return true, w.entered(ctx, lending.StatusFull, "listing full")
+	w.moved(ctx, lending.StatusFullReview)
+	return true, nil
 }
 
-func (w *loan) closeListing(ctx workflow.Context, to lending.Status, note string) (bool, error) {
-	w.S.Seq++
-	var res activities.CloseListingResult
-	if err := workflow.ExecuteActivity(db(ctx), a.CloseListing, activities.CloseListingInput{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []lending.Status{lending.StatusListed}, To: to, Note: note, Today: w.S.Today,
-	}).Get(ctx, &res); err != nil || !res.Closed {
-		return false, err
-	}
-	w.S.Status, w.S.PublishedNext = to, nil
-	w.upsertSearch(ctx)
-	return true, w.releaseBids(ctx)
-}
-
-// releaseBids unfreezes every bid. It runs on a disconnected context so that
-// cancelling the workflow cannot leave investors' money frozen.
-func (w *loan) releaseBids(ctx workflow.Context) error {
+// close ends the loan before disbursement and releases every bid's freeze.
+// It runs on a disconnected context, so cancelling the workflow cannot leave
+// investors' money frozen.
+func (w *loan) close(ctx workflow.Context, from, to lending.Status, note string) (bool, error) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	return workflow.ExecuteActivity(bank(dctx), a.ReleaseBids,
-		activities.ReleaseBidsInput{LoanID: w.S.LoanID, Today: w.S.Today}).Get(dctx, nil)
-}
-
-// review: full → full_review (满标复审) → disbursing | review_rejected.
-func (w *loan) review(ctx workflow.Context) (bool, error) {
-	if err := w.enter(ctx, lending.StatusFullReview, "awaiting full-tender review"); err != nil {
+	var res activities.CloseResult
+	if err := w.exec(dctx, bankCallOptions, ActivityClose, w.sum("close as %s and release every bid's freeze", to),
+		activities.CloseInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to, Note: note, Today: w.today()}, &res); err != nil || !res.Closed {
 		return false, err
 	}
-	r, _, err := w.wait(ctx, nil, UpdateFullTenderReview)
+	w.moved(ctx, to)
+	return true, nil
+}
+
+// review: full_review (满标复审, ops) → disbursing | review_rejected.
+func (w *loan) review(ctx workflow.Context) (bool, error) {
+	wk, err := w.wait(ctx, nil, UpdateFullTenderReview)
 	if err != nil {
 		return false, err
 	}
-	if r.decision.Decision != "approve" {
-		err := w.enter(ctx, lending.StatusReviewRejected, "full-tender review: "+r.decision.Note)
-		if err == nil {
-			err = w.releaseBids(ctx)
-		}
-		return true, w.answer(r, err)
+	r := wk.req
+	if r.decision.Decision != lending.Approve {
+		closed, err := w.close(ctx, lending.StatusFullReview, lending.StatusReviewRejected, "full-tender review: "+r.decision.Note)
+		return closed, w.answer(r, err)
 	}
-	return false, w.answer(r, w.enter(ctx, lending.StatusDisbursing, "full-tender review: "+r.decision.Note))
+	// Ops hear at once that the loan is disbursing; the batch follows.
+	w.S.Status = lending.StatusDisbursing
+	w.answer(r, nil)
+	w.reviewNote = "full-tender review: " + r.decision.Note
+	return false, nil
 }
 
-// disburse: one bank batch (放款). A failed batch waits for ops to retry it
-// under a new request number; the failed one moved nothing, so nothing is paid twice.
+// disburse: one bank batch (放款). A failed batch moved nothing and waits for
+// ops to retry it under a new request number, so nothing is paid twice.
 func (w *loan) disburse(ctx workflow.Context) (bool, error) {
+	note := w.reviewNote
 	for {
 		w.S.DisburseAttempt++
 		var res activities.DisburseResult
-		if err := workflow.ExecuteActivity(bank(ctx), a.Disburse, activities.DisburseInput{
-			LoanID: w.S.LoanID, Attempt: w.S.DisburseAttempt, Today: w.S.Today,
-		}).Get(ctx, &res); err != nil {
+		if err := w.exec(ctx, bankCallOptions, ActivityDisburse, w.sum("disburse %s, batch %d", yuan(w.S.Amount), w.S.DisburseAttempt),
+			activities.DisburseInput{LoanID: w.S.LoanID, Seq: w.step(), Attempt: w.S.DisburseAttempt, Today: w.today(), Note: note}, &res); err != nil {
 			return false, err
 		}
 		if res.Succeeded {
-			w.actedToday()
-			w.S.Schedule, w.S.Next = res.Schedule, 1
-			return false, w.enter(ctx, lending.StatusRepaying, fmt.Sprintf("disbursed; %d installments", len(res.Schedule)))
+			w.S.Schedule = res.Schedule
+			due := make([]time.Time, len(res.Schedule))
+			for i, d := range res.Schedule {
+				due[i] = d.DueDate
+			}
+			c := NewCollection(due, w.today())
+			w.S.Collection = &c
+			w.moved(ctx, lending.StatusRepaying)
+			return false, nil
 		}
-		if err := w.note(ctx, fmt.Sprintf("disbursement batch %d failed (%s); waiting for ops to retry", w.S.DisburseAttempt, res.Code)); err != nil {
-			return false, err
-		}
+		w.moved(ctx, lending.StatusDisbursing)
 		w.batchFailed = true
-		r, _, err := w.wait(ctx, nil, UpdateRetryDisbursal)
+		wk, err := w.wait(ctx, nil, UpdateRetryDisbursal)
 		if err != nil {
 			return false, err
 		}
 		w.batchFailed = false
-		w.answer(r, nil)
+		w.answer(wk.req, nil)
+		note = fmt.Sprintf("ops retried the disbursement (batch %d failed)", w.S.DisburseAttempt)
 	}
 }
 
-// repay serves the schedule: reminder, due-date auto-debit, overdue
-// collection, repayments by hand, payoff and write-off. It continues as new
-// after each paid installment so no history grows with the term.
+// repay serves the schedule: wait for the next dated step or a request,
+// handle it, and continue as new once the history is long.
 func (w *loan) repay(ctx workflow.Context) error {
-	first := w.S.Next
-	for w.S.Status == lending.StatusRepaying || w.S.Status == lending.StatusOverdue {
-		on, step := w.nextRepayEvent()
-		if w.S.Next > first {
-			if cont, err := w.continueAsNew(ctx, on); cont || err != nil {
-				return err
-			}
+	c := w.S.Collection
+	for !w.S.Status.Terminal() {
+		stop, dated := c.NextStop()
+		var due *time.Time
+		if dated {
+			due = &stop.On
 		}
-		r, reached, err := w.wait(ctx, on, UpdateRepay, UpdateWriteOff)
-		if err != nil {
-			return err
-		}
+		w.mayContinue = true
+		w.details(ctx, stop, dated)
+		wk, err := w.wait(ctx, due, UpdateRepay, UpdateWriteOff)
 		switch {
-		case r != nil && r.kind == UpdateRepay:
-			w.answer(w.repayByHand(ctx, r))
-		case r != nil:
-			if err := w.answer(r, w.decideWriteOff(ctx, r.decision)); err != nil {
+		case err != nil:
+			return err
+		case wk.cont:
+			in := w.in
+			st := w.S
+			in.State = &st
+			return workflow.NewContinueAsNewError(ctx, LoanWorkflowName, in)
+		case wk.req != nil && wk.req.kind == UpdateRepay:
+			w.answer(w.repayByHand(ctx, wk.req))
+		case wk.req != nil:
+			if err := w.answer(wk.req, w.decideWriteOff(ctx, wk.req.decision)); err != nil {
 				return err
 			}
-		case reached:
-			if err := w.handleRepayEvent(ctx, step); err != nil {
+		case wk.reached:
+			if err := w.takeStop(ctx, stop); err != nil {
 				return err
 			}
 		}
@@ -362,335 +346,98 @@ func (w *loan) repay(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *loan) current() activities.Due { return w.S.Schedule[w.S.Next-1] }
-
-func (w *loan) dpd() int { return lending.Days(w.current().DueDate, w.S.Today) }
-
-// nextRepayEvent is the earliest dated step still to do for the oldest
-// unpaid installment; nil once only ops or the borrower can move the loan.
-func (w *loan) nextRepayEvent() (*time.Time, string) {
-	due := w.current().DueDate
-	at := func(t time.Time) *time.Time { return &t }
-	if w.S.Status == lending.StatusRepaying {
-		if w.S.RemindedFor < w.S.Next && w.S.Today.Before(due.AddDate(0, 0, -3)) {
-			return at(due.AddDate(0, 0, -3)), "reminder"
-		}
-		if w.S.AutoDebitFor < w.S.Next {
-			return at(due), "due"
-		}
-		return at(due.AddDate(0, 0, 1)), string(lending.StepMarkOverdue)
+// takeStop takes one stop of the collection schedule.
+func (w *loan) takeStop(ctx workflow.Context, stop Stop) error {
+	c := w.S.Collection
+	in := activities.CollectInput{LoanID: w.S.LoanID, Seq: w.step(), On: stop.On, Steps: stop.Steps, Installment: stop.Installment, DPD: stop.DPD}
+	if stop.Has(lending.StepAutoDebit) {
+		w.S.RepayAttempt++
+		in.Attempt = w.S.RepayAttempt
 	}
-	var next *time.Time
-	step := ""
-	consider := func(on time.Time, s string) {
-		if next == nil || on.Before(*next) {
-			next, step = at(on), s
-		}
-	}
-	// Later installments falling due while an earlier one is overdue are overdue too.
-	if n := w.S.OverdueThrough + 1; n <= len(w.S.Schedule) {
-		consider(w.S.Schedule[n-1].DueDate.AddDate(0, 0, 1), string(lending.StepMarkOverdue))
-	}
-	if w.S.CollectionStep < len(collectionLadder) {
-		c := collectionLadder[w.S.CollectionStep]
-		consider(due.AddDate(0, 0, c.DPD), c.Step)
-	} else if w.S.WriteOffReaskDPD > 0 {
-		consider(due.AddDate(0, 0, w.S.WriteOffReaskDPD), "write_off_request")
-	}
-	return next, step
-}
-
-func (w *loan) handleRepayEvent(ctx workflow.Context, step string) error {
-	switch step {
-	case "reminder":
-		w.S.RemindedFor = w.S.Next
-		return w.collect(ctx, "reminder")
-	case "due":
-		w.S.AutoDebitFor = w.S.Next
-		_, err := w.autoDebit(ctx)
-		return err
-	case string(lending.StepMarkOverdue):
-		return w.markOverdue(ctx)
-	}
-	// A collection step: contact, task or compensation, then one more auto-debit try.
-	if w.S.CollectionStep < len(collectionLadder) {
-		w.S.CollectionStep++
-	} else {
-		w.S.WriteOffReaskDPD = 0
-	}
-	if step == "write_off_request" {
-		w.S.WriteOffAsked = true
-	}
-	if err := w.collect(ctx, step); err != nil {
+	var res activities.CollectResult
+	if err := w.exec(ctx, bankCallOptions, ActivityCollect, w.stopSummary(stop), in, &res); err != nil {
 		return err
 	}
-	_, err := w.autoDebit(ctx)
-	return err
-}
-
-// markOverdue: every installment past its due date becomes overdue, and the loan with it.
-func (w *loan) markOverdue(ctx workflow.Context) error {
-	for n := w.S.OverdueThrough + 1; n <= len(w.S.Schedule) && w.S.Today.After(w.S.Schedule[n-1].DueDate); n++ {
-		w.S.OverdueThrough = n
+	c.Take(stop)
+	if res.Repay.Paid {
+		c.Paid(res.Repay.Through)
 	}
-	if err := workflow.ExecuteActivity(db(ctx), a.MarkOverdue,
-		activities.OverdueInput{LoanID: w.S.LoanID, Today: w.S.Today}).Get(ctx, nil); err != nil {
-		return err
-	}
-	if w.S.Status == lending.StatusOverdue {
-		return nil
-	}
-	return w.enter(ctx, lending.StatusOverdue, fmt.Sprintf("installment %d unpaid after its due date", w.S.Next))
-}
-
-func (w *loan) collect(ctx workflow.Context, step string) error {
-	w.S.Seq++
-	dpd := 0
-	if step != "reminder" {
-		dpd = w.dpd()
-	}
-	return workflow.ExecuteActivity(db(ctx), a.Collect, activities.CollectInput{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, Step: step, DPD: dpd, Today: w.S.Today,
-	}).Get(ctx, nil)
-}
-
-func (w *loan) autoDebit(ctx workflow.Context) (activities.RepayResult, error) {
-	res, err := w.collectRepayment(ctx, activities.RepayAuto)
-	if err != nil || res.Paid {
-		return res, err
-	}
-	return res, w.note(ctx, fmt.Sprintf("auto-debit of installment %d not made: %s", w.S.Next, res.Detail))
+	w.moved(ctx, res.Status)
+	return nil
 }
 
 func (w *loan) repayByHand(ctx workflow.Context, r *request) (*request, error) {
-	if r.repay.Kind == activities.RepayPayoff && w.S.Status == lending.StatusOverdue {
-		return r, temporal.NewNonRetryableApplicationError("pay the overdue installments before paying off", errs.InvalidState, nil)
-	}
-	res, err := w.collectRepayment(ctx, r.repay.Kind)
-	if err != nil {
+	w.S.RepayAttempt++
+	var res activities.RepayResult
+	if err := w.exec(ctx, bankCallOptions, ActivityRepay, w.repaySummary(r.repay.Kind),
+		activities.RepayInput{LoanID: w.S.LoanID, Seq: w.step(), Kind: r.repay.Kind, Attempt: w.S.RepayAttempt, Today: w.today()}, &res); err != nil {
 		return r, err
 	}
 	if !res.Paid {
-		return r, temporal.NewNonRetryableApplicationError(res.Detail, res.Code, nil)
+		return r, refuse(res.Code, res.Detail)
 	}
+	w.S.Collection.Paid(res.Through)
+	w.moved(ctx, res.Status)
 	r.reply = RepayReply{Amount: res.Amount, Status: "succeeded"}
 	return r, nil
 }
 
-// collectRepayment runs one repayment attempt and moves the loan on by what it paid.
-func (w *loan) collectRepayment(ctx workflow.Context, kind string) (activities.RepayResult, error) {
-	w.S.RepayAttempt++
-	var res activities.RepayResult
-	if err := workflow.ExecuteActivity(bank(ctx), a.Repay, activities.RepayInput{
-		LoanID: w.S.LoanID, Kind: kind, Attempt: w.S.RepayAttempt, Today: w.S.Today,
-	}).Get(ctx, &res); err != nil || !res.Paid {
-		return res, err
-	}
-	w.S.Next = res.Through + 1
-	if res.Finished {
-		return res, w.enter(ctx, lending.StatusRepaid, fmt.Sprintf("repaid in full (%s, %s)", kind, res.Amount.StringFixed(2)))
-	}
-	note := fmt.Sprintf("installment %d paid (%s, %s)", res.Through, kind, res.Amount.StringFixed(2))
-	if w.S.Status == lending.StatusOverdue {
-		if w.S.OverdueThrough < w.S.Next {
-			w.S.CollectionStep, w.S.WriteOffAsked, w.S.WriteOffReaskDPD = 0, false, 0
-			return res, w.enter(ctx, lending.StatusRepaying, note+"; no installment overdue")
-		}
-		// The next overdue installment carries on from its own days past due.
-		w.S.CollectionStep = 0
-		for w.S.CollectionStep < len(collectionLadder) && collectionLadder[w.S.CollectionStep].DPD <= w.dpd() {
-			w.S.CollectionStep++
-		}
-	}
-	return res, w.note(ctx, note)
-}
-
+// decideWriteOff: approved, the loan's receivables close as loss (核销);
+// declined, ops are asked again 30 days later.
 func (w *loan) decideWriteOff(ctx workflow.Context, d Decision) error {
-	if d.Decision != "approve" {
-		w.S.WriteOffAsked = false
-		w.S.WriteOffReaskDPD = w.dpd() + writeOffReaskDays
-		return w.note(ctx, "write-off declined: "+d.Note)
+	if d.Decision != lending.Approve {
+		w.S.Collection.DeclineWriteOff(w.today())
+		return w.record(ctx, lending.StatusOverdue, lending.StatusOverdue, "write-off declined: "+d.Note)
 	}
-	w.S.Seq++
-	if err := workflow.ExecuteActivity(db(ctx), a.WriteOff, activities.WriteOffInput{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, Note: "written off (核销): " + d.Note, Today: w.S.Today,
-	}).Get(ctx, nil); err != nil {
+	if err := w.exec(ctx, dbCallOptions, ActivityWriteOff, w.sum("write off: DPD %d", w.S.Collection.DPD(w.today())),
+		activities.WriteOffInput{LoanID: w.S.LoanID, Seq: w.step(), Note: "written off (核销): " + d.Note, Today: w.today()}, nil); err != nil {
 		return err
 	}
-	return w.entered(ctx, lending.StatusWrittenOff, "")
-}
-
-// continueAsNew starts the next run with the state, once the day is handled
-// and no update is in flight (an update cut off by Continue-As-New is lost).
-func (w *loan) continueAsNew(ctx workflow.Context, next *time.Time) (bool, error) {
-	for {
-		if (next != nil && !w.S.Today.Before(*next)) || len(w.inbox) > 0 {
-			return false, nil
-		}
-		published, err := w.publishNext(ctx, next)
-		if err != nil {
-			return false, err
-		}
-		if !published {
-			break
-		}
-		// The activity yielded: the date may have moved meanwhile; look again.
-	}
-	w.S.HandledThrough = w.S.Today
-	if err := workflow.Await(ctx, func() bool {
-		return len(w.inbox) > 0 || w.S.Today.After(w.S.HandledThrough) || workflow.AllHandlersFinished(ctx)
-	}); err != nil {
-		return false, err
-	}
-	if len(w.inbox) > 0 || w.S.Today.After(w.S.HandledThrough) {
-		return false, nil
-	}
-	in := w.in
-	st := w.S
-	in.State = &st
-	return true, workflow.NewContinueAsNewError(ctx, LoanWorkflow, in)
-}
-
-// wait blocks until the business date reaches due (nil: no dated step), the
-// listing fills, or an update of one of kinds arrives. Before blocking it
-// publishes the next dated step and marks the day handled, which is what the
-// sandbox clock waits for.
-func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (*request, bool, error) {
-	for {
-		if r := w.take(kinds); r != nil {
-			w.busy()
-			return r, false, nil
-		}
-		if w.full && w.S.Status == lending.StatusListed {
-			w.busy()
-			return nil, false, nil
-		}
-		if due != nil && !w.S.Today.Before(*due) {
-			w.busy()
-			return nil, true, nil
-		}
-		if published, err := w.publishNext(ctx, due); err != nil {
-			return nil, false, err
-		} else if published {
-			// The activity yielded: the date, an update or the listing may
-			// have moved meanwhile (the clock can see the new date and send
-			// the update before this run resumes). Look again before
-			// declaring the day handled.
-			continue
-		}
-		w.S.HandledThrough = w.S.Today
-		if err := workflow.Await(ctx, func() bool {
-			return w.S.Today.After(w.S.HandledThrough) || w.full || w.has(kinds)
-		}); err != nil {
-			return nil, false, err
-		}
-	}
-}
-
-// busy marks today as not yet handled while the loan acts: a clock advance
-// arriving now waits until the loan is back in wait. Every activity that moves
-// the loan also sets next_event_on to today in the same transaction, so the
-// clock knows to wait for it (docs/workflow.md "The business clock").
-func (w *loan) busy() {
-	w.S.HandledThrough = w.S.Today.AddDate(0, 0, -1)
-}
-
-// actedToday records that an activity set next_event_on to today.
-func (w *loan) actedToday() {
-	t := w.S.Today
-	w.S.PublishedNext = &t
-}
-
-func (w *loan) has(kinds []string) bool {
-	for _, r := range w.inbox {
-		for _, k := range kinds {
-			if r.kind == k {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (w *loan) take(kinds []string) *request {
-	for i, r := range w.inbox {
-		for _, k := range kinds {
-			if r.kind == k {
-				w.inbox = append(w.inbox[:i], w.inbox[i+1:]...)
-				return r
-			}
-		}
-	}
+	w.moved(ctx, lending.StatusWrittenOff)
 	return nil
 }
 
-// answer completes a waiting update and passes err through to the caller.
-func (w *loan) answer(r *request, err error) error {
-	r.err, r.done = err, true
-	if r.reply == nil && err == nil {
-		r.reply = StatusReply{Status: w.S.Status}
-	}
-	return err
-}
-
-// publishNext writes the next dated step to next_event_on unless it is
-// there already; true when it ran the activity.
-func (w *loan) publishNext(ctx workflow.Context, on *time.Time) (bool, error) {
-	if sameDate(on, w.S.PublishedNext) {
-		return false, nil
-	}
-	if err := workflow.ExecuteActivity(db(ctx), a.SetNextEvent,
-		activities.NextEventInput{LoanID: w.S.LoanID, On: on}).Get(ctx, nil); err != nil {
-		return false, err
-	}
-	w.S.PublishedNext = on
-	return true, nil
-}
-
-// enter moves the loan to status to and writes the history row.
-func (w *loan) enter(ctx workflow.Context, to lending.Status, note string) error {
-	w.S.Seq++
-	from := w.S.Status
-	// The status changes in memory first: an update sent as soon as the
-	// database shows the new status must find the workflow agreeing.
-	w.S.Status = to
-	if err := workflow.ExecuteActivity(db(ctx), a.RecordStatus, activities.StatusChange{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []lending.Status{from}, To: to, Note: note, Today: w.S.Today,
-	}).Get(ctx, nil); err != nil {
+// record writes a history row, moving the loan from → to when they differ.
+func (w *loan) record(ctx workflow.Context, from, to lending.Status, note string) error {
+	if err := w.exec(ctx, dbCallOptions, ActivityRecord, w.sum("%s", note),
+		activities.RecordInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to, Note: note, Today: w.today()}, nil); err != nil {
 		return err
 	}
-	if to.Terminal() {
-		w.S.PublishedNext = nil
-	} else {
-		w.actedToday()
-	}
-	return w.entered(ctx, to, "")
+	w.moved(ctx, to)
+	return nil
 }
 
-// entered records a status an activity already wrote, and keeps the UI's search attributes current.
-func (w *loan) entered(ctx workflow.Context, to lending.Status, note string) error {
+// historyLong: continue as new before a run's history reaches 500 events
+// (TEMPORAL.md; docs/workflow.md "Continue-As-New"). The loop checks between
+// steps, and no step adds more than ~60 events.
+func historyLong(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetCurrentHistoryLength() >= continueAsNewAfterEvents || info.GetContinueAsNewSuggested()
+}
+
+const continueAsNewAfterEvents = 400
+
+// step takes the next block of step numbers for one activity's history rows.
+func (w *loan) step() int {
+	seq := w.S.Seq + 1
+	w.S.Seq += activities.SeqBlock
+	return seq
+}
+
+func (w *loan) today() time.Time { return w.S.Clock.Today }
+
+// moved records the status an activity left the loan in, and keeps the UI's
+// search attributes current when it changed.
+func (w *loan) moved(ctx workflow.Context, to lending.Status) {
+	if to == "" || to == w.S.Status {
+		return
+	}
 	w.S.Status = to
 	w.upsertSearch(ctx)
-	if note == "" {
-		return nil
-	}
-	return w.note(ctx, note)
-}
-
-// note writes a history row without changing status.
-func (w *loan) note(ctx workflow.Context, note string) error {
-	w.S.Seq++
-	return workflow.ExecuteActivity(db(ctx), a.RecordStatus, activities.StatusChange{
-		LoanID: w.S.LoanID, Seq: w.S.Seq, From: []lending.Status{w.S.Status}, To: w.S.Status, Note: note, Today: w.S.Today,
-	}).Get(ctx, nil)
 }
 
 func (w *loan) upsertSearch(ctx workflow.Context) {
-	updates := []temporal.SearchAttributeUpdate{
-		SALoanStatus.ValueSet(string(w.S.Status)),
-		SALoanBorrowerID.ValueSet(w.S.BorrowerID),
-		SALoanAmountFen.ValueSet(w.S.Amount.Shift(2).IntPart()),
-	}
+	updates := []temporal.SearchAttributeUpdate{SALoanStatus.ValueSet(string(w.S.Status))}
 	if w.S.Grade != "" {
 		updates = append(updates, SALoanGrade.ValueSet(w.S.Grade))
 	}
@@ -700,16 +447,101 @@ func (w *loan) upsertSearch(ctx workflow.Context) {
 	}
 }
 
-func db(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, dbCallOptions)
-}
-func bank(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, bankCallOptions)
+// exec runs one activity with its summary, as the Temporal UI shows it.
+func (w *loan) exec(ctx workflow.Context, opts workflow.ActivityOptions, name, summary string, in, out any) error {
+	opts.Summary = summary
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, in).Get(ctx, out)
 }
 
-func sameDate(x, y *time.Time) bool {
-	if x == nil || y == nil {
-		return x == nil && y == nil
-	}
-	return x.Equal(*y)
+func refuse(code, msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, code, nil)
 }
+
+func dateOf(t time.Time) string { return t.Format(time.DateOnly) }
+
+func (w *loan) sum(format string, args ...any) string {
+	return fmt.Sprintf("loan %d: ", w.S.LoanID) + fmt.Sprintf(format, args...)
+}
+
+func (w *loan) stopSummary(s Stop) string {
+	var parts []string
+	for _, st := range s.Steps {
+		switch st {
+		case lending.StepAutoDebit:
+			parts = append(parts, "auto-debit "+w.installment(s.Installment))
+		case lending.StepMarkOverdue:
+			parts = append(parts, "mark overdue")
+		case lending.StepM1:
+			parts = append(parts, "M1 overdue notice")
+		case lending.StepM2:
+			parts = append(parts, "M2 collection task")
+		case lending.StepM3:
+			parts = append(parts, "M3 compensation")
+		case lending.StepWriteOffAsk:
+			parts = append(parts, "ask ops to write off")
+		}
+	}
+	s2 := w.sum("%s: %s", dateOf(s.On), strings.Join(parts, ", "))
+	if s.DPD > 0 {
+		s2 += fmt.Sprintf(" (DPD %d)", s.DPD)
+	}
+	return s2
+}
+
+func (w *loan) repaySummary(kind lending.RepayKind) string {
+	if kind == lending.RepayPayoff {
+		return w.sum("pay off early, by hand")
+	}
+	return w.sum("repay %s, by hand", w.installment(w.S.Collection.Next))
+}
+
+// installment names installment n for a summary: "installment 3 of 12: 2,588.89".
+func (w *loan) installment(n int) string {
+	if n < 1 || n > len(w.S.Schedule) {
+		return fmt.Sprintf("installment %d", n)
+	}
+	return fmt.Sprintf("installment %d of %d: %s", n, len(w.S.Schedule), yuan(w.S.Schedule[n-1].Amount))
+}
+
+// details keeps the Temporal UI's "current details" on where the loan
+// stands: free (no action), unlike a search attribute.
+func (w *loan) details(ctx workflow.Context, next Stop, dated bool) {
+	c := w.S.Collection
+	d := fmt.Sprintf("loan %d · %s over %d months · grade %s at %s · %s", w.S.LoanID, yuan(w.S.Amount), w.S.TermMonths, w.S.Grade, pct(w.S.Rate), w.S.Status)
+	if dpd := c.DPD(w.today()); dpd > 0 {
+		d += fmt.Sprintf(" · installment %d is %d days past due (%s)", c.Next, dpd, lending.Bucket(dpd))
+	}
+	if dated {
+		d += " · next: " + strings.TrimPrefix(w.stopSummary(next), fmt.Sprintf("loan %d: ", w.S.LoanID))
+	}
+	workflow.SetCurrentDetails(ctx, d)
+}
+
+// StartSummary is the static summary a loan's workflow starts with: loan,
+// amount, term and method ("loan 42: 60,000.00 over 12 months, equal_installment").
+func StartSummary(loanID int64, amount decimal.Decimal, termMonths int, method string) string {
+	return fmt.Sprintf("loan %d: %s over %d months, %s", loanID, yuan(amount), termMonths, method)
+}
+
+// yuan formats money with thousands separators: 2,588.89.
+func yuan(d decimal.Decimal) string {
+	s := d.StringFixed(2)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String() + "." + frac
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// pct formats a rate: 0.085 → 8.50%.
+func pct(r decimal.Decimal) string { return r.Shift(2).StringFixed(2) + "%" }

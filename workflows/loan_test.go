@@ -1,7 +1,6 @@
-package workflows
+package workflows_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -15,9 +14,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/worker"
+	. "github.com/lendflow/lendflow/workflows"
 )
 
+// LoanSuite drives the workflow with every activity mocked: each test states
+// which activities run, with what input, and what they answer (.Once()), and
+// the suite checks after each test that every expectation was met.
 type LoanSuite struct {
 	suite.Suite
 	testsuite.WorkflowTestSuite
@@ -28,22 +33,26 @@ func TestLoanWorkflow(t *testing.T) { suite.Run(t, new(LoanSuite)) }
 
 func (s *LoanSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
-	s.env.RegisterWorkflowWithOptions(LoanWorkflow, workflow.RegisterOptions{Name: LoanWorkflowName})
-	s.env.RegisterActivity(&activities.Activities{})
+	worker.Register(s.env, &activities.Activities{})
 }
 
 func (s *LoanSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
 
 var (
-	day0   = time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	day0   = date(2026, 1, 31)
 	amount = decimal.RequireFromString("10000.00")
 	rateC  = decimal.RequireFromString("0.11")
+	// A 2-month schedule from 31 January: due 28 February and 31 March.
+	twoInstallments = []activities.Due{
+		{No: 1, DueDate: date(2026, 2, 28), Amount: decimal.RequireFromString("5075.69")},
+		{No: 2, DueDate: date(2026, 3, 31), Amount: decimal.RequireFromString("5046.27")},
+	}
 )
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 func input() LoanInput {
-	return LoanInput{LoanID: 42, BorrowerID: 7, Amount: amount, Today: day0}
+	return LoanInput{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Today: day0}
 }
 
 // at runs fn at a step of mock time; steps only order the callbacks.
@@ -51,89 +60,376 @@ func (s *LoanSuite) at(step int, fn func()) {
 	s.env.RegisterDelayedCallback(fn, time.Duration(step)*time.Minute)
 }
 
-// advance sends the clock update and fails the test if it is refused.
-func (s *LoanSuite) advance(to time.Time) {
-	s.env.UpdateWorkflow(UpdateAdvanceClock, "", &testsuite.TestUpdateCallback{
+// advance sends the clock update and records the loan's answer.
+func (s *LoanSuite) advance(to time.Time, reply *ClockReply) {
+	s.env.UpdateWorkflow(UpdateAdvanceClock, "clock-"+to.Format(time.DateOnly), &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { s.Fail("advance refused", err.Error()) },
-	}, ClockAdvance{Today: to})
-}
-
-// decide sends an ops decision and records the reply or the refusal.
-func (s *LoanSuite) decide(update string, d Decision, reply *StatusReply, refusal *error) {
-	s.env.UpdateWorkflow(update, "", &testsuite.TestUpdateCallback{
-		OnReject: func(err error) {
-			if refusal != nil {
-				*refusal = err
-				return
-			}
-			s.Fail("update refused", err.Error())
-		},
-		OnComplete: func(v interface{}, err error) {
-			if err != nil && refusal != nil {
-				*refusal = err
-			}
-			if r, ok := v.(StatusReply); ok && reply != nil {
+		OnComplete: func(v any, err error) {
+			s.NoError(err)
+			if r, ok := v.(ClockReply); ok && reply != nil {
 				*reply = r
 			}
 		},
-	}, d)
+	}, ClockAdvance{Today: to})
 }
 
-func (s *LoanSuite) expectStatus(from, to lending.Status) {
-	s.env.OnActivity(a.RecordStatus, mock.Anything, mock.MatchedBy(func(c activities.StatusChange) bool {
-		return c.LoanID == 42 && c.To == to && len(c.From) == 1 && c.From[0] == from
-	})).Return(nil).Once()
+// send sends an update and records the reply and the refusal, if any.
+func (s *LoanSuite) send(update, id string, arg any, reply *any, refusal *error) {
+	s.env.UpdateWorkflow(update, id, &testsuite.TestUpdateCallback{
+		OnReject: func(err error) {
+			if refusal == nil {
+				s.Fail("update refused", err.Error())
+				return
+			}
+			*refusal = err
+		},
+		OnComplete: func(v any, err error) {
+			if err != nil && refusal != nil {
+				*refusal = err
+			} else if err != nil {
+				s.Fail("update failed", err.Error())
+			}
+			if reply != nil {
+				*reply = v
+			}
+		},
+	}, arg)
 }
 
-// notes accepts any number of history notes (From == To).
-func (s *LoanSuite) notes() {
-	s.env.OnActivity(a.RecordStatus, mock.Anything, mock.MatchedBy(func(c activities.StatusChange) bool {
-		return c.From[0] == c.To
-	})).Return(nil).Maybe()
+func (s *LoanSuite) decide(update string, d Decision) {
+	s.send(update, "", d, nil, nil)
 }
 
-func (s *LoanSuite) screening(needsDD bool, grade string) {
-	s.expectStatus(lending.StatusSubmitted, lending.StatusScreening)
-	s.env.OnActivity(a.ScreenApplication, mock.Anything, activities.ScreenInput{LoanID: 42, Today: day0}).
-		Return(activities.ScreenResult{Passed: true, Score: 680, Grade: grade, Rate: rateC, NeedsDueDiligence: needsDD}, nil).Once()
+// screenedAndListed: screening lists the loan at once until expires.
+func (s *LoanSuite) screenedAndListed(expires time.Time) {
+	s.env.OnActivity(ActivityScreen, mock.Anything, activities.ScreenInput{LoanID: 42, Seq: 1, Today: day0, ListingDays: 7}).
+		Return(activities.ScreenResult{Status: lending.StatusListed, Score: 680, Grade: "C", Rate: rateC, ExpiresOn: &expires}, nil).Once()
 }
 
-func (s *LoanSuite) listing(expires time.Time) {
-	s.env.OnActivity(a.ListLoan, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
-		return in.LoanID == 42 && in.ExpiresOn.Equal(expires)
-	})).Return(activities.ListResult{}, nil).Once()
-	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).Return(nil).Maybe()
-}
-
-var twoInstallments = []activities.Due{{No: 1, DueDate: date(2026, 2, 28)}, {No: 2, DueDate: date(2026, 3, 31)}}
-
-// toRepaying drives a loan from application through disbursement.
+// toRepaying drives a loan from application through disbursement on day0.
 func (s *LoanSuite) toRepaying() {
-	s.screening(false, "C")
-	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
-	s.listing(day0.AddDate(0, 0, 7))
-	s.env.OnActivity(a.MarkFull, mock.Anything, int64(42)).Return(true, nil).Once()
-	s.expectStatus(lending.StatusFull, lending.StatusFullReview)
-	s.expectStatus(lending.StatusFullReview, lending.StatusDisbursing)
-	s.env.OnActivity(a.Disburse, mock.Anything, activities.DisburseInput{LoanID: 42, Attempt: 1, Today: day0}).
-		Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
-	s.expectStatus(lending.StatusDisbursing, lending.StatusRepaying)
+	s.screenedAndListed(day0.AddDate(0, 0, 7))
+	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.MatchedBy(func(in activities.MarkFullInput) bool { return in.LoanID == 42 })).
+		Return(true, nil).Once()
+	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.MatchedBy(func(in activities.DisburseInput) bool {
+		return in.LoanID == 42 && in.Attempt == 1 && in.Today.Equal(day0) && in.Note == "full-tender review: ok"
+	})).Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
+	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
+	s.at(2, func() { s.decide(UpdateFullTenderReview, Decision{Decision: lending.Approve, Note: "ok", Today: day0}) })
+}
+
+// collect expects the collection stop of date on with exactly steps.
+func (s *LoanSuite) collect(on time.Time, steps []lending.Step, attempt int, res activities.CollectResult) {
+	s.env.OnActivity(ActivityCollect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool {
+		return in.LoanID == 42 && in.On.Equal(on) && in.Attempt == attempt && equalSteps(in.Steps, steps)
+	})).Return(res, nil).Once()
+}
+
+func equalSteps(a, b []lending.Step) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func paid(through int, finished bool, status lending.Status) activities.CollectResult {
+	return activities.CollectResult{Status: status,
+		Repay: activities.RepayResult{Paid: true, Through: through, Finished: finished, Status: status}}
+}
+
+func (s *LoanSuite) result() LoanState {
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	var st LoanState
+	s.Require().NoError(s.env.GetWorkflowResult(&st))
+	return st
+}
+
+// The happy path: listed at screening, full, reviewed, disbursed, then each
+// due date's auto-debit, one clock stop per installment. Each clock advance
+// is answered with the loan's next dated step.
+func (s *LoanSuite) TestHappyPathOneStopPerInstallment() {
+	s.toRepaying()
+	s.collect(date(2026, 2, 28), []lending.Step{lending.StepAutoDebit}, 1, paid(1, false, lending.StatusRepaying))
+	s.collect(date(2026, 3, 31), []lending.Step{lending.StepAutoDebit}, 2, paid(2, true, lending.StatusRepaid))
+	var early, first, second ClockReply
+	s.at(3, func() { s.advance(date(2026, 2, 20), &early) })
+	s.at(4, func() { s.advance(date(2026, 2, 28), &first) })
+	s.at(5, func() { s.advance(date(2026, 3, 31), &second) })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	st := s.result()
+	s.Equal(lending.StatusRepaid, st.Status)
+	s.Equal(date(2026, 2, 28), *early.Next, "nothing before the first due date")
+	s.Equal(date(2026, 3, 31), *first.Next, "installment 1 paid: installment 2's due date next")
+	s.Nil(second.Next, "repaid: nothing dated")
+	s.Greater(second.Seq, first.Seq, "a later answer carries a later step number")
+}
+
+// A clock update that arrives while a step is running waits for it, and is
+// answered with the next step after it: the clock can never read a date the
+// loan has not finished with.
+func (s *LoanSuite) TestClockUpdateDuringAStepIsAnsweredAfterIt() {
+	s.toRepaying()
+	var reply ClockReply
+	s.env.OnActivity(ActivityCollect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool {
+		return in.On.Equal(date(2026, 2, 28))
+	})).After(time.Hour).Run(func(mock.Arguments) {
+		// The same date again, while the auto-debit is in flight.
+		s.advance(date(2026, 2, 28), &reply)
+	}).Return(paid(1, false, lending.StatusRepaying), nil).Once()
+	s.at(3, func() { s.advance(date(2026, 2, 28), nil) })
+	s.at(200, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Require().NotNil(reply.Next)
+	s.Equal(date(2026, 3, 31), *reply.Next, "answered with the step after the one in flight")
+}
+
+// The reported skip: a clock update for a date past several steps (a new run
+// hearing it before its first step, or a jump) takes every step on the way,
+// late and in date order, instead of skipping those whose date has passed.
+func (s *LoanSuite) TestADateJumpedOverStillTakesEveryStep() {
+	s.toRepaying()
+	notPaid := activities.CollectResult{Status: lending.StatusOverdue, Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusOverdue}}
+	s.collect(date(2026, 2, 28), []lending.Step{lending.StepAutoDebit}, 1,
+		activities.CollectResult{Status: lending.StatusRepaying, Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusRepaying}})
+	s.collect(date(2026, 3, 1), []lending.Step{lending.StepAutoDebit, lending.StepMarkOverdue, lending.StepM1}, 2, notPaid)
+	s.collect(date(2026, 3, 8), []lending.Step{lending.StepAutoDebit, lending.StepM1}, 3, notPaid)
+	s.collect(date(2026, 3, 15), []lending.Step{lending.StepAutoDebit, lending.StepM1}, 4, paid(1, false, lending.StatusRepaying))
+	var reply ClockReply
+	s.at(3, func() { s.advance(date(2026, 3, 20), &reply) })
+	s.at(4, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Require().NotNil(reply.Next)
+	s.Equal(date(2026, 3, 31), *reply.Next, "cured on 15 March; installment 2 falls due next")
+}
+
+// A repayment by hand on a due date comes before that date's auto-debit, so
+// the installment is paid once: the stop that follows concerns installment 2.
+func (s *LoanSuite) TestRepaymentByHandComesBeforeTheAutoDebit() {
+	s.toRepaying()
+	s.env.OnActivity(ActivityRepay, mock.Anything, mock.MatchedBy(func(in activities.RepayInput) bool {
+		return in.Kind == lending.RepayNext && in.Attempt == 1 && in.Today.Equal(date(2026, 2, 28))
+	})).Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5075.69"), Through: 1, Status: lending.StatusRepaying}, nil).Once()
+	var reply any
+	var clock ClockReply
+	s.at(3, func() {
+		s.send(UpdateRepay, "repay-7-abc", RepayRequest{Kind: lending.RepayNext, Today: date(2026, 2, 28)}, &reply, nil)
+	})
+	s.at(4, func() { s.advance(date(2026, 2, 28), &clock) })
+	s.at(5, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Equal(RepayReply{Amount: decimal.RequireFromString("5075.69"), Status: "succeeded"}, reply)
+	s.Equal(date(2026, 3, 31), *clock.Next)
+}
+
+// A request answered in an earlier run (Continue-As-New forgets Temporal's
+// own update IDs) is answered again from the state, not done twice.
+func (s *LoanSuite) TestRepaymentSentAgainAfterContinueAsNewIsAnsweredNotPaidTwice() {
+	in := input()
+	c := NewCollection([]time.Time{date(2026, 2, 28), date(2026, 3, 31)}, day0)
+	c.Paid(1)
+	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusRepaying, Grade: "C", Rate: rateC,
+		Clock: Clock{Today: date(2026, 2, 20), HandledThrough: date(2026, 2, 20)}, Seq: 50, Schedule: twoInstallments, Collection: &c, RepayAttempt: 1,
+		Answered: []Answered{{ID: "repay-7-abc", Repay: &RepayReply{Amount: decimal.RequireFromString("5075.69"), Status: "succeeded"}}}}
+	var reply any
+	s.at(1, func() {
+		s.send(UpdateRepay, "repay-7-abc", RepayRequest{Kind: lending.RepayNext, Today: date(2026, 2, 21)}, &reply, nil)
+	})
+	s.at(2, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, in) // no Repay activity is expected
+
+	s.Equal(RepayReply{Amount: decimal.RequireFromString("5075.69"), Status: "succeeded"}, reply)
+}
+
+// Due diligence: a regrade without a rate of its own takes the new grade's
+// rate (grade B: 8.50 %); a review decision meanwhile is refused.
+func (s *LoanSuite) TestDueDiligenceRegradeTakesTheGradesRate() {
+	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
+		Return(activities.ScreenResult{Status: lending.StatusDueDiligence, Score: 610, Grade: "D", Rate: decimal.RequireFromString("0.14")}, nil).Once()
+	s.env.OnActivity(ActivityList, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
+		return in.Grade == "B" && in.Rate.Equal(decimal.RequireFromString("0.085")) && in.ExpiresOn.Equal(day0.AddDate(0, 0, 7)) &&
+			in.Note == "due diligence: collateral seen"
+	})).Return(activities.ListResult{}, nil).Once()
+	var refused error
+	var reply any
+	s.at(1, func() {
+		s.send(UpdateFullTenderReview, "", Decision{Decision: lending.Approve, Today: day0}, nil, &refused)
+	})
+	s.at(2, func() {
+		s.send(UpdateDueDiligence, "", Decision{Decision: lending.Approve, Grade: "B", Note: "collateral seen", Today: day0}, &reply, nil)
+	})
+	s.at(3, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Require().Error(refused)
+	s.Contains(refused.Error(), "the loan is due_diligence")
+	s.Equal(StatusReply{Status: lending.StatusListed}, reply)
+}
+
+func (s *LoanSuite) TestScreeningRejectionEndsTheLoan() {
+	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
+		Return(activities.ScreenResult{Status: lending.StatusRejected, Reasons: []string{"age 61 outside 18–60"}}, nil).Once()
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Equal(lending.StatusRejected, s.result().Status)
+}
+
+func (s *LoanSuite) TestListingExpiryReleasesEveryFreeze() {
+	expires := day0.AddDate(0, 0, 7)
+	s.screenedAndListed(expires)
+	s.env.OnActivity(ActivityClose, mock.Anything, mock.MatchedBy(func(in activities.CloseInput) bool {
+		return in.To == lending.StatusExpired && in.Today.Equal(expires) && in.From[0] == lending.StatusListed
+	})).Return(activities.CloseResult{Closed: true, Released: 3, Amount: decimal.RequireFromString("4200.00")}, nil).Once()
+	var before ClockReply
+	s.at(1, func() { s.advance(expires.AddDate(0, 0, -1), &before) }) // a day short changes nothing
+	s.at(2, func() { s.advance(expires, nil) })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Equal(lending.StatusExpired, s.result().Status)
+	s.Equal(expires, *before.Next)
+}
+
+func (s *LoanSuite) TestCancelWhileListed() {
+	s.screenedAndListed(day0.AddDate(0, 0, 7))
+	s.env.OnActivity(ActivityClose, mock.Anything, mock.MatchedBy(func(in activities.CloseInput) bool {
+		return in.To == lending.StatusCancelled
+	})).Return(activities.CloseResult{Closed: true}, nil).Once()
+	var reply any
+	s.at(1, func() { s.send(UpdateCancel, "", TodayRequest{Today: day0}, &reply, nil) })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Equal(lending.StatusCancelled, s.result().Status)
+	s.Equal(StatusReply{Status: lending.StatusCancelled}, reply)
+}
+
+func (s *LoanSuite) TestReviewRejectionReleasesBids() {
+	s.screenedAndListed(day0.AddDate(0, 0, 7))
+	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).Return(true, nil).Once()
+	s.env.OnActivity(ActivityClose, mock.Anything, mock.MatchedBy(func(in activities.CloseInput) bool {
+		return in.To == lending.StatusReviewRejected && in.From[0] == lending.StatusFullReview && in.Note == "full-tender review: borrower withdrew"
+	})).Return(activities.CloseResult{Closed: true, Released: 2}, nil).Once()
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	s.at(2, func() {
-		s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Note: "ok", Today: day0}, nil, nil)
+		s.decide(UpdateFullTenderReview, Decision{Decision: lending.Reject, Note: "borrower withdrew", Today: day0})
 	})
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Equal(lending.StatusReviewRejected, s.result().Status)
 }
 
-func (s *LoanSuite) TestHappyPathFirstInstallmentThenContinueAsNew() {
-	s.notes()
-	s.toRepaying()
-	s.env.OnActivity(a.Collect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool {
-		return in.Step == "reminder" && in.Today.Equal(date(2026, 2, 25))
+// A failed batch moved nothing: ops retry, and the next batch goes under
+// the next attempt number; a retry before any failure is refused.
+func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewAttempt() {
+	s.screenedAndListed(day0.AddDate(0, 0, 7))
+	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).Return(true, nil).Once()
+	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.MatchedBy(func(in activities.DisburseInput) bool { return in.Attempt == 1 })).
+		Return(activities.DisburseResult{Succeeded: false, Code: "batch_failed"}, nil).Once()
+	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.MatchedBy(func(in activities.DisburseInput) bool {
+		return in.Attempt == 2 && in.Note == "ops retried the disbursement (batch 1 failed)"
+	})).Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
+	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
+	s.at(2, func() { s.decide(UpdateFullTenderReview, Decision{Decision: lending.Approve, Note: "ok", Today: day0}) })
+	s.at(3, func() { s.send(UpdateRetryDisbursal, "", TodayRequest{Today: day0}, nil, nil) })
+	s.at(4, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+}
+
+// Write-off: refused until ops are asked (DPD 91); declined, asked again 30
+// days later; approved, the loan ends written off.
+func (s *LoanSuite) TestWriteOffAskedDeclinedAskedAgainApproved() {
+	in := input()
+	c := NewCollection([]time.Time{date(2026, 2, 28), date(2026, 3, 31)}, day0)
+	for _, stop := range []time.Time{date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 15), date(2026, 3, 22),
+		date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 30)} {
+		s, _ := c.NextStop()
+		if !s.On.Equal(stop) {
+			panic("unexpected stop " + s.On.String())
+		}
+		c.Take(s)
+	}
+	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue, Grade: "C", Rate: rateC,
+		Clock: Clock{Today: date(2026, 4, 30), HandledThrough: date(2026, 4, 30)}, Seq: 100, Schedule: twoInstallments, Collection: &c, RepayAttempt: 8}
+	notPaid := activities.CollectResult{Status: lending.StatusOverdue, Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusOverdue}}
+	s.collect(date(2026, 5, 30), []lending.Step{lending.StepAutoDebit, lending.StepWriteOffAsk}, 9, notPaid)
+	s.collect(date(2026, 6, 29), []lending.Step{lending.StepAutoDebit, lending.StepWriteOffAsk}, 10, notPaid)
+	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(in activities.RecordInput) bool {
+		return in.To == lending.StatusOverdue && in.Note == "write-off declined: one more try"
 	})).Return(nil).Once()
-	s.env.OnActivity(a.Repay, mock.Anything, activities.RepayInput{LoanID: 42, Kind: activities.RepayAuto, Attempt: 1, Today: date(2026, 2, 28)}).
-		Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5075.69"), Through: 1}, nil).Once()
-	s.at(3, func() { s.advance(date(2026, 2, 25)) })
-	s.at(4, func() { s.advance(date(2026, 2, 28)) })
+	s.env.OnActivity(ActivityWriteOff, mock.Anything, mock.MatchedBy(func(in activities.WriteOffInput) bool {
+		return in.Today.Equal(date(2026, 6, 29)) && in.Note == "written off (核销): uncollectable"
+	})).Return(nil).Once()
+	var early error
+	var reask ClockReply
+	s.at(1, func() {
+		s.send(UpdateWriteOff, "", Decision{Decision: lending.Approve, Today: date(2026, 4, 30)}, nil, &early)
+	})
+	s.at(2, func() { s.advance(date(2026, 5, 30), nil) })
+	s.at(3, func() {
+		s.decide(UpdateWriteOff, Decision{Decision: lending.Reject, Note: "one more try", Today: date(2026, 5, 30)})
+	})
+	s.at(4, func() { s.advance(date(2026, 6, 1), &reask) })
+	s.at(5, func() { s.advance(date(2026, 6, 29), nil) })
+	s.at(6, func() {
+		s.decide(UpdateWriteOff, Decision{Decision: lending.Approve, Note: "uncollectable", Today: date(2026, 6, 29)})
+	})
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, in)
+
+	s.Require().Error(early, "DPD 61: too early")
+	var ae *temporal.ApplicationError
+	s.Require().True(errors.As(early, &ae))
+	s.Equal(errs.InvalidState, ae.Type())
+	s.Equal(date(2026, 6, 29), *reask.Next, "asked again 30 days after the decline")
+	s.Equal(lending.StatusWrittenOff, s.result().Status)
+}
+
+// Payoff is refused at once while an installment is overdue.
+func (s *LoanSuite) TestPayoffRefusedWhileOverdue() {
+	in := input()
+	c := NewCollection([]time.Time{date(2026, 2, 28), date(2026, 3, 31)}, day0)
+	c.Through = date(2026, 3, 1)
+	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue,
+		Clock: Clock{Today: date(2026, 3, 2), HandledThrough: date(2026, 3, 2)}, Seq: 60, Schedule: twoInstallments, Collection: &c}
+	var refused error
+	s.at(1, func() {
+		s.send(UpdateRepay, "", RepayRequest{Kind: lending.RepayPayoff, Today: date(2026, 3, 2)}, nil, &refused)
+	})
+	s.at(2, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, in)
+
+	s.Require().Error(refused)
+	s.Contains(refused.Error(), "pay the overdue installments before paying off")
+}
+
+// Continue-As-New carries the whole state; the next run needs no
+// bookkeeping of its own to go on.
+func (s *LoanSuite) TestContinueAsNewCarriesTheState() {
+	s.toRepaying()
+	s.collect(date(2026, 2, 28), []lending.Step{lending.StepAutoDebit}, 1, paid(1, false, lending.StatusRepaying))
+	s.at(3, func() { s.advance(date(2026, 2, 28), nil) })
+	// The server suggests continuing as new; the loan does so at its next idle moment.
+	s.at(4, func() { s.env.SetContinueAsNewSuggested(true) })
 
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())
 
@@ -142,284 +438,11 @@ func (s *LoanSuite) TestHappyPathFirstInstallmentThenContinueAsNew() {
 	s.Require().True(errors.As(s.env.GetWorkflowError(), &can), "want continue-as-new, got %v", s.env.GetWorkflowError())
 	var next LoanInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
-	s.Require().NotNil(next.State, "the state travels with Continue-As-New")
-	st := *next.State
-	s.Equal(2, st.Next, "installment 1 paid, 2 next")
-	s.Equal(lending.StatusRepaying, st.Status)
-	s.Equal(date(2026, 2, 28), st.HandledThrough)
-	s.Equal(date(2026, 3, 28), *st.PublishedNext, "next dated step: the reminder 3 days before 31 March")
-}
-
-func (s *LoanSuite) TestResumedRunRepaysLastInstallment() {
-	s.notes()
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Grade: "C", Rate: rateC,
-		Today: date(2026, 2, 28), HandledThrough: date(2026, 2, 28), Seq: 9, Schedule: twoInstallments, Next: 2,
-		RemindedFor: 1, AutoDebitFor: 1, RepayAttempt: 1}
-	in := input()
-	in.State = &st
-	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).Return(nil).Maybe()
-	s.env.OnActivity(a.Collect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool { return in.Step == "reminder" })).Return(nil).Once()
-	s.env.OnActivity(a.Repay, mock.Anything, activities.RepayInput{LoanID: 42, Kind: activities.RepayAuto, Attempt: 2, Today: date(2026, 3, 31)}).
-		Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5046.27"), Through: 2, Finished: true}, nil).Once()
-	s.expectStatus(lending.StatusRepaying, lending.StatusRepaid)
-	s.at(1, func() { s.advance(date(2026, 3, 31)) })
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, in)
-
-	s.Require().NoError(s.env.GetWorkflowError())
-	var out LoanState
-	s.Require().NoError(s.env.GetWorkflowResult(&out))
-	s.Equal(lending.StatusRepaid, out.Status)
-}
-
-func (s *LoanSuite) TestDueDiligenceApprovalChangesGradeAndRate() {
-	s.notes()
-	s.screening(true, "D")
-	s.expectStatus(lending.StatusScreening, lending.StatusDueDiligence)
-	s.expectStatus(lending.StatusDueDiligence, lending.StatusApproved)
-	newRate := decimal.RequireFromString("0.085")
-	s.env.OnActivity(a.ListLoan, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
-		return in.Grade == "B" && in.Rate.Equal(newRate)
-	})).Return(activities.ListResult{}, nil).Once()
-	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).Return(nil).Maybe()
-	var reply StatusReply
-	var refused error
-	// A review decision in due diligence is refused by the validator.
-	s.at(1, func() { s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Today: day0}, nil, &refused) })
-	s.at(2, func() {
-		s.decide(UpdateDueDiligence, Decision{Decision: "approve", Grade: "B", AnnualRate: &newRate, Note: "verified income", Today: day0}, &reply, nil)
-	})
-	s.at(3, func() { s.env.CancelWorkflow() })
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, input())
-
-	s.Require().Error(refused)
-	s.Contains(refused.Error(), "the loan is due_diligence")
-	s.Equal(lending.StatusApproved, reply.Status)
-}
-
-func (s *LoanSuite) TestScreeningRejection() {
-	s.expectStatus(lending.StatusSubmitted, lending.StatusScreening)
-	s.env.OnActivity(a.ScreenApplication, mock.Anything, mock.Anything).
-		Return(activities.ScreenResult{Passed: false, Reasons: []string{"age 61 outside 18–60"}}, nil).Once()
-	s.env.OnActivity(a.RecordStatus, mock.Anything, mock.MatchedBy(func(c activities.StatusChange) bool {
-		return c.To == lending.StatusRejected && c.Note == "age 61 outside 18–60"
-	})).Return(nil).Once()
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, input())
-
-	s.Require().NoError(s.env.GetWorkflowError())
-	var st LoanState
-	s.Require().NoError(s.env.GetWorkflowResult(&st))
-	s.Equal(lending.StatusRejected, st.Status)
-}
-
-func (s *LoanSuite) TestListingExpiryReleasesEveryFreeze() {
-	s.notes()
-	s.screening(false, "C")
-	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
-	expires := day0.AddDate(0, 0, 7)
-	s.listing(expires)
-	s.env.OnActivity(a.CloseListing, mock.Anything, mock.MatchedBy(func(in activities.CloseListingInput) bool {
-		return in.To == lending.StatusExpired && in.Today.Equal(expires)
-	})).Return(activities.CloseListingResult{Closed: true}, nil).Once()
-	s.env.OnActivity(a.ReleaseBids, mock.Anything, activities.ReleaseBidsInput{LoanID: 42, Today: expires}).
-		Return(activities.ReleaseBidsResult{Released: 3, Amount: decimal.RequireFromString("4200.00")}, nil).Once()
-	// A day short of expiry changes nothing.
-	s.at(1, func() { s.advance(expires.AddDate(0, 0, -1)) })
-	s.at(2, func() { s.advance(expires) })
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, input())
-
-	s.Require().NoError(s.env.GetWorkflowError())
-	var st LoanState
-	s.Require().NoError(s.env.GetWorkflowResult(&st))
-	s.Equal(lending.StatusExpired, st.Status)
-}
-
-func (s *LoanSuite) TestCancelWhileListed() {
-	s.notes()
-	s.screening(false, "C")
-	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
-	s.listing(day0.AddDate(0, 0, 7))
-	s.env.OnActivity(a.CloseListing, mock.Anything, mock.MatchedBy(func(in activities.CloseListingInput) bool {
-		return in.To == lending.StatusCancelled
-	})).Return(activities.CloseListingResult{Closed: true}, nil).Once()
-	s.env.OnActivity(a.ReleaseBids, mock.Anything, mock.Anything).Return(activities.ReleaseBidsResult{}, nil).Once()
-	var reply StatusReply
-	s.at(1, func() {
-		s.env.UpdateWorkflow(UpdateCancel, "", &testsuite.TestUpdateCallback{
-			OnReject:   func(err error) { s.Fail("cancel refused", err.Error()) },
-			OnComplete: func(v interface{}, err error) { s.NoError(err); reply, _ = v.(StatusReply) },
-		}, TodayRequest{Today: day0})
-	})
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, input())
-
-	s.Require().NoError(s.env.GetWorkflowError())
-	s.Equal(lending.StatusCancelled, reply.Status)
-}
-
-func (s *LoanSuite) TestReviewRejectionReleasesBids() {
-	s.notes()
-	s.screening(false, "C")
-	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
-	s.listing(day0.AddDate(0, 0, 7))
-	s.env.OnActivity(a.MarkFull, mock.Anything, int64(42)).Return(true, nil).Once()
-	s.expectStatus(lending.StatusFull, lending.StatusFullReview)
-	s.expectStatus(lending.StatusFullReview, lending.StatusReviewRejected)
-	s.env.OnActivity(a.ReleaseBids, mock.Anything, mock.Anything).Return(activities.ReleaseBidsResult{Released: 2}, nil).Once()
-	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
-	s.at(2, func() {
-		s.decide(UpdateFullTenderReview, Decision{Decision: "reject", Note: "borrower withdrew", Today: day0}, nil, nil)
-	})
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, input())
-
-	s.Require().NoError(s.env.GetWorkflowError())
-	var st LoanState
-	s.Require().NoError(s.env.GetWorkflowResult(&st))
-	s.Equal(lending.StatusReviewRejected, st.Status)
-}
-
-func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewRequestNumber() {
-	s.notes()
-	s.screening(false, "C")
-	s.expectStatus(lending.StatusScreening, lending.StatusApproved)
-	s.listing(day0.AddDate(0, 0, 7))
-	s.env.OnActivity(a.MarkFull, mock.Anything, int64(42)).Return(true, nil).Once()
-	s.expectStatus(lending.StatusFull, lending.StatusFullReview)
-	s.expectStatus(lending.StatusFullReview, lending.StatusDisbursing)
-	s.env.OnActivity(a.Disburse, mock.Anything, activities.DisburseInput{LoanID: 42, Attempt: 1, Today: day0}).
-		Return(activities.DisburseResult{Succeeded: false, Code: "batch_failed"}, nil).Once()
-	s.env.OnActivity(a.Disburse, mock.Anything, activities.DisburseInput{LoanID: 42, Attempt: 2, Today: day0}).
-		Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
-	s.expectStatus(lending.StatusDisbursing, lending.StatusRepaying)
-	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
-	s.at(2, func() { s.decide(UpdateFullTenderReview, Decision{Decision: "approve", Today: day0}, nil, nil) })
-	s.at(3, func() {
-		s.env.UpdateWorkflow(UpdateRetryDisbursal, "", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { s.Fail("retry refused", err.Error()) }, OnComplete: func(interface{}, error) {},
-		}, TodayRequest{Today: day0})
-	})
-	s.at(4, func() {
-		st := s.query()
-		s.Equal(lending.StatusRepaying, st.Status)
-		s.Equal(2, st.DisburseAttempt)
-		s.env.CancelWorkflow()
-	})
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, input())
-}
-
-func (s *LoanSuite) query() LoanState {
-	v, err := s.env.QueryWorkflow(QueryState)
-	s.Require().NoError(err)
-	var st LoanState
-	s.Require().NoError(v.Get(&st))
-	return st
-}
-
-// An installment left unpaid goes overdue the next day, climbs the collection
-// ladder, and after DPD 90 ops are asked to write off; approving closes the loan.
-func (s *LoanSuite) TestOverdueCollectionAndWriteOff() {
-	s.notes()
-	due := date(2026, 2, 28)
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Grade: "C", Rate: rateC,
-		Today: due.AddDate(0, 0, -3), HandledThrough: due.AddDate(0, 0, -3), Seq: 9, Schedule: twoInstallments, Next: 1, RemindedFor: 1}
-	in := input()
-	in.State = &st
-	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).Return(nil).Maybe()
-	s.env.OnActivity(a.Repay, mock.Anything, mock.MatchedBy(func(in activities.RepayInput) bool { return in.Kind == activities.RepayAuto })).
-		Return(activities.RepayResult{Paid: false, Code: "insufficient_balance", Detail: "available 0.00 does not cover 5075.69"}, nil)
-	s.env.OnActivity(a.MarkOverdue, mock.Anything, mock.Anything).Return(nil)
-	s.expectStatus(lending.StatusRepaying, lending.StatusOverdue)
-	steps := map[string]int{}
-	s.env.OnActivity(a.Collect, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CollectInput) error {
-		steps[in.Step]++
-		return nil
-	})
-	s.env.OnActivity(a.WriteOff, mock.Anything, mock.MatchedBy(func(in activities.WriteOffInput) bool {
-		return in.Today.Equal(due.AddDate(0, 0, 95))
-	})).Return(nil).Once()
-
-	var early, reply error
-	var done StatusReply
-	s.at(1, func() { s.advance(due) })
-	s.at(2, func() { s.advance(due.AddDate(0, 0, 1)) })
-	s.at(3, func() {
-		s.Equal(lending.StatusOverdue, s.query().Status)
-		s.decide(UpdateWriteOff, Decision{Decision: "approve", Today: due.AddDate(0, 0, 1)}, nil, &early)
-	})
-	// Jumping to DPD 95 in one update still takes every step in date order.
-	for i, d := range []int{8, 15, 22, 31, 61, 91, 95} {
-		d := d
-		s.at(4+i, func() { s.advance(due.AddDate(0, 0, d)) })
-	}
-	s.at(20, func() {
-		s.decide(UpdateWriteOff, Decision{Decision: "approve", Note: "uncollectable", Today: due.AddDate(0, 0, 95)}, &done, &reply)
-	})
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, in)
-
-	s.Require().NoError(s.env.GetWorkflowError())
-	s.Require().Error(early, "write-off before DPD 90 is refused")
-	s.NoError(reply)
-	s.Equal(lending.StatusWrittenOff, done.Status)
-	s.Equal(map[string]int{"m1": 4, "m2": 1, "m3": 1, "write_off_request": 1}, steps)
-}
-
-// A repayment by hand that the balance cannot cover is refused with the
-// activity's code, and the loan is unchanged.
-func (s *LoanSuite) TestRepayByHandRefusedKeepsLoan() {
-	s.notes()
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Today: date(2026, 2, 10),
-		HandledThrough: date(2026, 2, 10), Schedule: twoInstallments, Next: 1}
-	in := input()
-	in.State = &st
-	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).Return(nil).Maybe()
-	s.env.OnActivity(a.Repay, mock.Anything, activities.RepayInput{LoanID: 42, Kind: activities.RepayNext, Attempt: 1, Today: date(2026, 2, 10)}).
-		Return(activities.RepayResult{Paid: false, Code: "insufficient_balance", Detail: "available 10.00 does not cover 5075.69"}, nil).Once()
-	var got error
-	s.at(1, func() {
-		s.env.UpdateWorkflow(UpdateRepay, "", &testsuite.TestUpdateCallback{
-			OnReject:   func(err error) { s.Fail("refused by validator", err.Error()) },
-			OnComplete: func(_ interface{}, err error) { got = err },
-		}, RepayRequest{Kind: activities.RepayNext, Today: date(2026, 2, 10)})
-	})
-	s.at(2, func() {
-		s.Equal(1, s.query().Next)
-		s.env.CancelWorkflow()
-	})
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, in)
-
-	var ae *temporal.ApplicationError
-	s.Require().True(errors.As(got, &ae), "got %v", got)
-	s.Equal("insufficient_balance", ae.Type())
-}
-
-// The clock can read a freshly published date and send its update while the
-// publishing activity's answer is still on its way to the workflow. The
-// update must then wait for the step, not find the day already "handled".
-func (s *LoanSuite) TestClockUpdateDuringPublishStillRunsTheStep() {
-	s.notes()
-	st := LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, Status: lending.StatusRepaying, Today: date(2026, 2, 20),
-		Schedule: twoInstallments, Next: 1}
-	in := input()
-	in.State = &st
-	s.env.OnActivity(a.SetNextEvent, mock.Anything, mock.Anything).After(time.Minute).Return(nil)
-	reminded := false
-	s.env.OnActivity(a.Collect, mock.Anything, mock.MatchedBy(func(in activities.CollectInput) bool { return in.Step == "reminder" })).
-		Return(func(context.Context, activities.CollectInput) error { reminded = true; return nil }).Once()
-	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(UpdateAdvanceClock, "", &testsuite.TestUpdateCallback{
-			OnReject:   func(err error) { s.Fail("refused", err.Error()) },
-			OnComplete: func(interface{}, error) { s.True(reminded, "the update returned before the reminder ran") },
-		}, ClockAdvance{Today: date(2026, 2, 25)})
-	}, 30*time.Second)
-	s.at(10, func() { s.env.CancelWorkflow() })
-
-	s.env.ExecuteWorkflow(LoanWorkflowName, in)
-	s.True(reminded)
+	s.Require().NotNil(next.State)
+	s.Equal(lending.StatusRepaying, next.State.Status)
+	s.Require().NotNil(next.State.Collection)
+	s.Equal(2, next.State.Collection.Next, "installment 1 paid, 2 next")
+	s.Equal(date(2026, 2, 28), next.State.Collection.Through)
+	s.Equal(twoInstallments, next.State.Schedule)
+	s.Equal(1, next.State.RepayAttempt)
 }

@@ -30,6 +30,20 @@ const (
 	QueryState = "loan-state"
 )
 
+// Activity names (the worker registers each method of activities.Activities
+// under its name here).
+const (
+	ActivityScreen   = "Screen"
+	ActivityList     = "List"
+	ActivityMarkFull = "MarkFull"
+	ActivityClose    = "Close"
+	ActivityRecord   = "Record"
+	ActivityDisburse = "Disburse"
+	ActivityRepay    = "Repay"
+	ActivityCollect  = "Collect"
+	ActivityWriteOff = "WriteOff"
+)
+
 // Search attributes an engineer filters loans by in the Temporal UI. Amounts
 // are in fen (Int) so no money passes through a float.
 var (

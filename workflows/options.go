@@ -11,15 +11,15 @@ import (
 
 // Domain refusals are final; every other failure (database restarting, bank
 // 5xx, timeouts) is retried, because money steps must eventually settle and the
-// activities are idempotent by request number.
+// activities are idempotent by request number and step number.
 var nonRetryable = []string{
 	errs.InvalidState, errs.NotFound, errs.ValidationFailed, errs.Conflict,
 	errs.InsufficientBalance, errs.FourFactorMismatch,
 }
 
-// dbCallOptions: short, local work against PostgreSQL.
+// dbCallOptions: short work against PostgreSQL alone.
 var dbCallOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 15 * time.Second,
+	StartToCloseTimeout: 10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:        500 * time.Millisecond,
 		BackoffCoefficient:     2,
@@ -28,14 +28,18 @@ var dbCallOptions = workflow.ActivityOptions{
 	},
 }
 
-// bankCallOptions: calls to the custody bank. No attempt limit: a bank outage
-// delays a disbursement or repayment, it never abandons one half done.
+// bankCallOptions: steps that call the custody bank. No attempt limit: a bank
+// outage delays a disbursement or repayment, it never abandons one half done.
+// The activity heartbeats every second, so one whose worker died is retried
+// on another worker within HeartbeatTimeout, not after StartToCloseTimeout
+// (docs/workflow.md "Recovery").
 var bankCallOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 60 * time.Second,
+	StartToCloseTimeout: 2 * time.Minute,
+	HeartbeatTimeout:    5 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:        time.Second,
 		BackoffCoefficient:     2,
-		MaximumInterval:        time.Minute,
+		MaximumInterval:        30 * time.Second,
 		NonRetryableErrorTypes: nonRetryable,
 	},
 }

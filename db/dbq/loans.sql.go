@@ -25,7 +25,7 @@ func (q *Queries) BlacklistHas(ctx context.Context, idNumber string) (bool, erro
 }
 
 const listingGet = `-- name: ListingGet :one
-SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.next_event_seq, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
 FROM loans l JOIN users u ON u.id = l.borrower_id
 WHERE l.id = $1 AND l.listed_on IS NOT NULL
 `
@@ -63,6 +63,7 @@ func (q *Queries) ListingGet(ctx context.Context, id int64) (ListingGetRow, erro
 		&i.Loan.AppliedOn,
 		&i.Loan.CreatedAt,
 		&i.Loan.AutoInvested,
+		&i.Loan.NextEventSeq,
 		&i.BorrowerName,
 		&i.BorrowerIDNumber,
 		&i.BorrowerPhone,
@@ -71,7 +72,7 @@ func (q *Queries) ListingGet(ctx context.Context, id int64) (ListingGetRow, erro
 }
 
 const listingList = `-- name: ListingList :many
-SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.next_event_seq, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
 FROM loans l JOIN users u ON u.id = l.borrower_id
 WHERE l.status = 'listed' AND ($1::bigint IS NULL OR l.id < $1)
 ORDER BY l.id DESC
@@ -123,6 +124,7 @@ func (q *Queries) ListingList(ctx context.Context, arg ListingListParams) ([]Lis
 			&i.Loan.AppliedOn,
 			&i.Loan.CreatedAt,
 			&i.Loan.AutoInvested,
+			&i.Loan.NextEventSeq,
 			&i.BorrowerName,
 			&i.BorrowerIDNumber,
 			&i.BorrowerPhone,
@@ -141,7 +143,7 @@ const loanAdmitBid = `-- name: LoanAdmitBid :one
 UPDATE loans SET raised = raised + $1
 WHERE id = $2 AND status = 'listed' AND listing_expires_on > $3
   AND raised + $1 <= amount
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq
 `
 
 type LoanAdmitBidParams struct {
@@ -178,6 +180,7 @@ func (q *Queries) LoanAdmitBid(ctx context.Context, arg LoanAdmitBidParams) (Loa
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
@@ -185,7 +188,7 @@ func (q *Queries) LoanAdmitBid(ctx context.Context, arg LoanAdmitBidParams) (Loa
 const loanCloseListing = `-- name: LoanCloseListing :one
 UPDATE loans SET status = $1, next_event_on = NULL
 WHERE id = $2 AND status = ANY($3::text[]) AND raised < amount
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq
 `
 
 type LoanCloseListingParams struct {
@@ -222,6 +225,7 @@ func (q *Queries) LoanCloseListing(ctx context.Context, arg LoanCloseListingPara
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
@@ -255,7 +259,7 @@ func (q *Queries) LoanCountRecentApplications(ctx context.Context, arg LoanCount
 }
 
 const loanGet = `-- name: LoanGet :one
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested FROM loans WHERE id = $1
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq FROM loans WHERE id = $1
 `
 
 func (q *Queries) LoanGet(ctx context.Context, id int64) (Loan, error) {
@@ -284,12 +288,13 @@ func (q *Queries) LoanGet(ctx context.Context, id int64) (Loan, error) {
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
 
 const loanGetForUpdate = `-- name: LoanGetForUpdate :one
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested FROM loans WHERE id = $1 FOR UPDATE
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq FROM loans WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LoanGetForUpdate(ctx context.Context, id int64) (Loan, error) {
@@ -318,6 +323,7 @@ func (q *Queries) LoanGetForUpdate(ctx context.Context, id int64) (Loan, error) 
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
@@ -382,7 +388,7 @@ const loanInsert = `-- name: LoanInsert :one
 INSERT INTO loans (borrower_id, guarantor_id, amount, term_months, repayment_method, purpose,
                    monthly_income, status, workflow_id, applied_on, next_event_on)
 VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9)
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq
 `
 
 type LoanInsertParams struct {
@@ -435,6 +441,7 @@ func (q *Queries) LoanInsert(ctx context.Context, arg LoanInsertParams) (Loan, e
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
@@ -444,7 +451,7 @@ UPDATE loans
 SET status = 'listed', grade = $2, annual_rate = $3, newbie = $4,
     listed_on = $5, listing_expires_on = $6, next_event_on = $5
 WHERE id = $1 AND status = 'approved'
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq
 `
 
 type LoanListParams struct {
@@ -489,12 +496,13 @@ func (q *Queries) LoanList(ctx context.Context, arg LoanListParams) (Loan, error
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
 
 const loanListByBorrower = `-- name: LoanListByBorrower :many
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested FROM loans WHERE borrower_id = $1 ORDER BY id DESC
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq FROM loans WHERE borrower_id = $1 ORDER BY id DESC
 `
 
 func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]Loan, error) {
@@ -529,6 +537,7 @@ func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]L
 			&i.AppliedOn,
 			&i.CreatedAt,
 			&i.AutoInvested,
+			&i.NextEventSeq,
 		); err != nil {
 			return nil, err
 		}
@@ -541,7 +550,7 @@ func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]L
 }
 
 const loanListByStatus = `-- name: LoanListByStatus :many
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested FROM loans WHERE status = $1 ORDER BY id LIMIT $2
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq FROM loans WHERE status = $1 ORDER BY id LIMIT $2
 `
 
 type LoanListByStatusParams struct {
@@ -581,6 +590,7 @@ func (q *Queries) LoanListByStatus(ctx context.Context, arg LoanListByStatusPara
 			&i.AppliedOn,
 			&i.CreatedAt,
 			&i.AutoInvested,
+			&i.NextEventSeq,
 		); err != nil {
 			return nil, err
 		}
@@ -627,7 +637,7 @@ func (q *Queries) LoanListDueEvents(ctx context.Context, nextEventOn *time.Time)
 const loanMarkFull = `-- name: LoanMarkFull :one
 UPDATE loans SET status = 'full' WHERE loans.id = $1 AND status = 'listed' AND raised = amount
   AND NOT EXISTS (SELECT 1 FROM bids WHERE bids.loan_id = loans.id AND bids.status = 'pending')
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq
 `
 
 func (q *Queries) LoanMarkFull(ctx context.Context, id int64) (Loan, error) {
@@ -656,6 +666,7 @@ func (q *Queries) LoanMarkFull(ctx context.Context, id int64) (Loan, error) {
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }
@@ -759,7 +770,7 @@ func (q *Queries) LoanSetScreening(ctx context.Context, arg LoanSetScreeningPara
 const loanSetStatus = `-- name: LoanSetStatus :one
 UPDATE loans SET status = $1
 WHERE id = $2 AND status = ANY($3::text[])
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq
 `
 
 type LoanSetStatusParams struct {
@@ -795,6 +806,7 @@ func (q *Queries) LoanSetStatus(ctx context.Context, arg LoanSetStatusParams) (L
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.NextEventSeq,
 	)
 	return i, err
 }

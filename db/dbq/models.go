@@ -124,6 +124,7 @@ type Loan struct {
 	AppliedOn        time.Time
 	CreatedAt        time.Time
 	AutoInvested     bool
+	NextEventSeq     int32
 }
 
 type LoanHistory struct {
@@ -134,6 +135,20 @@ type LoanHistory struct {
 	BusinessDate time.Time
 	Note         string
 	At           time.Time
+}
+
+type Notification struct {
+	ID            int64
+	UserID        int64
+	Kind          string
+	LoanID        *int64
+	InstallmentNo *int32
+	Amount        *decimal.Decimal
+	BusinessDate  time.Time
+	At            time.Time
+	Message       string
+	Dedupe        string
+	CreatedAt     time.Time
 }
 
 type PlatformClock struct {

@@ -54,6 +54,8 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 	kind := bank.KindInvestor
 	if u.Role == lending.RoleBorrower {
 		kind = bank.KindBorrower
+	} else if u.Role == lending.RoleGuarantor {
+		kind = bank.KindGuarantor
 	}
 	res, err := s.bank.OpenAccount(ctx, bank.OpenAccountRequest{
 		RequestNo: bank.OpenAccount(userID), Kind: kind, Name: u.Name, IDNumber: u.IDNumber, Phone: u.Phone, CardNumber: card,

@@ -27,7 +27,7 @@ import (
 // the bank is asked. Accepted, the money leaves available at once (the bank
 // does the same) and the withdrawal stays processing until the bank's signed
 // callback, or the settlement sweep, brings the result. Errors:
-// no_custody_account, withdrawal_window, insufficient_balance,
+// no_custody_account, account_locked, withdrawal_window, insufficient_balance,
 // bank_unavailable (the withdrawal stays processing and is settled later).
 func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Decimal, today, now time.Time) (Withdrawal, error) {
 	w, err := s.withdraw(ctx, userID, amount, today, now)
@@ -41,6 +41,9 @@ func (s *Service) withdraw(ctx context.Context, userID int64, amount decimal.Dec
 	}
 	if u.CustodyAccountNo == nil {
 		return dbq.Withdrawal{}, errs.New(errs.NoCustodyAccount, "open a custody account first")
+	}
+	if u.Locked { // ops locked the user (POST /v1/ops/users/{id}/lock)
+		return dbq.Withdrawal{}, errs.New(errs.AccountLocked, "the account is locked")
 	}
 	clock := now.In(lending.Shanghai)
 	at := time.Date(today.Year(), today.Month(), today.Day(), clock.Hour(), clock.Minute(), clock.Second(), 0, lending.Shanghai)

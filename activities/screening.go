@@ -55,6 +55,9 @@ func (a *Activities) screenApplication(ctx context.Context, in ScreenInput) (Ver
 	if ok && (age < minAge || age > maxAge) {
 		refuse("age %d outside %d–%d", age, minAge, maxAge)
 	}
+	// Only identities another user verified at the bank count: a stranger
+	// who typed this borrower's number or phone at sign-up blocks nothing
+	// (docs/security.md "Identities").
 	if n, err := a.q.UserCountSharingIdentity(ctx, dbq.UserCountSharingIdentityParams{ID: user.ID, IDNumber: user.IDNumber, Phone: user.Phone}); err != nil {
 		return Verdict{}, classify(err)
 	} else if n > 0 {
@@ -76,6 +79,13 @@ func (a *Activities) screenApplication(ctx context.Context, in ScreenInput) (Ver
 		return Verdict{}, classify(err)
 	} else if n > 0 {
 		refuse("an overdue loan is open")
+	}
+	// A borrower whose loan the platform wrote off (核销) has defaulted here
+	// once; that is the strongest fraud signal it has (issue 9).
+	if n, err := a.q.LoanCountWrittenOffByBorrower(ctx, user.ID); err != nil {
+		return Verdict{}, classify(err)
+	} else if n > 0 {
+		refuse("a loan written off")
 	}
 	if loan.Amount.LessThan(lending.MinAmount) || loan.Amount.GreaterThan(lending.MaxAmount) {
 		refuse("amount outside %s–%s", lending.MinAmount.StringFixed(2), lending.MaxAmount.StringFixed(2))

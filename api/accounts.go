@@ -7,13 +7,16 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )
 
 func (s *Server) accountRoutes(r chi.Router) {
-	both := s.requireRole(lending.RoleBorrower, lending.RoleInvestor)
+	// Guarantors hold a custody sub-account too (API.md "Added in the second round").
+	both := s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleGuarantor)
 	r.With(both, s.idempotent).Post("/v1/me/custody-account", s.custodyOpen)
 	r.With(both).Get("/v1/me/account", s.accountGet)
 	r.With(both, s.idempotent).Post("/v1/me/recharges", s.rechargeCreate)
@@ -22,6 +25,9 @@ func (s *Server) accountRoutes(r chi.Router) {
 	r.With(both).Get("/v1/me/withdrawals/{id}", s.withdrawalGet)
 	r.Post("/v1/bank/callbacks", s.bankCallback)
 }
+
+// verifiedIDNumberIndex is the unique index of verified ID numbers (0007_security.sql).
+const verifiedIDNumberIndex = "users_verified_id_number"
 
 type custodyRequest struct {
 	CardNumber string `json:"card_number"`
@@ -34,9 +40,26 @@ func (s *Server) custodyOpen(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if len(req.CardNumber) > 32 {
+		s.writeError(w, r, Validation(FieldError{Field: "card_number", Message: "not a valid bank card number"}))
+		return
+	}
+	// First to verify an ID number wins it (docs/security.md "Identities"):
+	// refused before the bank is asked; a race between two openings is
+	// settled by the database's unique index on verified ID numbers.
+	if taken, err := s.Q.UserVerifiedIDNumberTaken(r.Context(), dbq.UserVerifiedIDNumberTakenParams{IDNumber: me.IDNumber, ExceptID: me.ID}); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if taken {
+		s.writeError(w, r, errs.New(errs.IdentityTaken, "ID number verified by another user"))
+		return
+	}
 	no, err := s.Accounts.OpenCustody(r.Context(), me.ID, req.CardNumber)
 	if errs.Code(err) == errs.ValidationFailed {
 		err = Validation(FieldError{Field: "card_number", Message: "not a valid bank card number"})
+	}
+	if db.ConstraintViolated(err, verifiedIDNumberIndex) {
+		err = errs.New(errs.IdentityTaken, "ID number verified by another user at the same moment")
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -94,15 +117,20 @@ type fundLogItem struct {
 
 func (s *Server) fundLogs(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	var after int64
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		var err error
-		if after, err = strconv.ParseInt(c, 10, 64); err != nil || after <= 0 {
-			s.writeError(w, r, Validation(FieldError{Field: "cursor", Message: "not a cursor this API gave"}))
-			return
-		}
+	var fields []FieldError
+	after, fe := parseCursor(r.URL.Query().Get("cursor"))
+	if fe != nil {
+		fields = append(fields, *fe)
 	}
-	items, next, err := ledger.FundLog(r.Context(), s.Pool, me.ID, after, pageSize)
+	limit, fe := pageLimit(r)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	items, next, err := ledger.FundLog(r.Context(), s.Pool, me.ID, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -32,7 +32,7 @@ func testServer(t *testing.T) (*Server, *httptest.Server) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
-	s := New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clk, HMACSecret: []byte("test-secret")})
+	s := New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clk, HMACSecret: []byte("test-secret"), ClockMode: clock.Sandbox})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return s, srv
@@ -196,7 +196,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			documented[strings.ToUpper(m)+" "+pathParam.ReplaceAllString(p, "{}")] = true
 		}
 	}
-	s := New(Deps{})
+	s := New(Deps{ClockMode: clock.Sandbox})
 	served := map[string]bool{}
 	require.NoError(t, chi.Walk(s.Handler().(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		served[method+" "+pathParam.ReplaceAllString(route, "{}")] = true

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5/middleware"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/lendflow/lendflow/db"
@@ -22,14 +23,27 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
-// sessionTTL is how long a login token lives.
-const sessionTTL = 24 * time.Hour
+// How long a login token lives: ops tokens less, since an ops session can
+// move loans and lock users (docs/security.md "Sessions").
+const (
+	sessionTTL    = 24 * time.Hour
+	opsSessionTTL = 8 * time.Hour
+)
+
+// ttlFor is the session lifetime of a role.
+func ttlFor(role lending.Role) time.Duration {
+	if role == lending.RoleOps {
+		return opsSessionTTL
+	}
+	return sessionTTL
+}
 
 // Roles (API.md "Conventions").
 const (
-	RoleBorrower = lending.RoleBorrower
-	RoleInvestor = lending.RoleInvestor
-	RoleOps      = lending.RoleOps
+	RoleBorrower  = lending.RoleBorrower
+	RoleInvestor  = lending.RoleInvestor
+	RoleGuarantor = lending.RoleGuarantor
+	RoleOps       = lending.RoleOps
 )
 
 // User is the signed-in caller as handlers see it: the users row without its
@@ -91,8 +105,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fields = append(fields, FieldError{Field: "password", Message: "must be 8 to 72 bytes"})
 	}
 	// ops accounts are made by the operator (EnsureOpsUser), never by sign-up.
-	if req.Role != RoleBorrower && req.Role != RoleInvestor {
-		fields = append(fields, FieldError{Field: "role", Message: "must be borrower or investor"})
+	if req.Role != RoleBorrower && req.Role != RoleInvestor && req.Role != RoleGuarantor {
+		fields = append(fields, FieldError{Field: "role", Message: "must be borrower, investor or guarantor"})
 	}
 	if n := strings.TrimSpace(req.Name); n == "" || len(n) > 100 {
 		fields = append(fields, FieldError{Field: "name", Message: "required, at most 100 bytes"})
@@ -107,6 +121,18 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
+	// The check character may be typed x or X; one spelling keeps lookups exact.
+	idNumber := strings.ToUpper(req.IDNumber)
+	// Only a verified identity is anyone's (docs/security.md "Identities"):
+	// a number someone merely typed blocks nobody; one the bank verified is
+	// taken.
+	if taken, err := s.Q.UserVerifiedIDNumberTaken(r.Context(), dbq.UserVerifiedIDNumberTakenParams{IDNumber: idNumber}); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if taken {
+		s.writeError(w, r, errs.New(errs.IdentityTaken, "ID number verified by another user"))
+		return
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcrypt.DefaultCost)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -114,8 +140,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.Q.UserInsert(r.Context(), dbq.UserInsertParams{
 		Email: email, PasswordHash: string(hash), Role: req.Role, Name: strings.TrimSpace(req.Name),
-		// The check character may be typed x or X; one spelling keeps lookups exact.
-		IDNumber: strings.ToUpper(req.IDNumber), Phone: req.Phone,
+		IDNumber: idNumber, Phone: req.Phone,
 	})
 	if db.UniqueViolation(err) {
 		s.writeError(w, r, errs.New(errs.Conflict, "that email is registered already"))
@@ -145,24 +170,58 @@ type loginResponse struct {
 const noSuchUserHash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z7FxkHtz1vJ8rJvQH4uY5Dq."
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	var req loginRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
-	u, err := s.Q.UserGetByEmail(r.Context(), normalizeEmail(req.Email))
-	if errors.Is(err, db.ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(req.Password))
-		s.writeError(w, r, wrong)
+	// bcrypt reads 72 bytes; a longer password is nobody's, and a huge one
+	// must not be hashed for nothing.
+	if len(req.Email) > 254 || len(req.Password) > 72 {
+		s.writeError(w, r, errs.New(errs.Unauthenticated, "wrong email or password"))
 		return
 	}
+	email, addr, now := normalizeEmail(req.Email), clientAddr(r), s.now()
+	u, err := s.Q.UserGetByEmail(ctx, email)
+	found := err == nil
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		s.writeError(w, r, err)
+		return
+	}
+	keys := []throttleKey{{scope: scopeAddress, key: addr, free: addressFreeFailures}}
+	known := false
+	if found {
+		if known, err = s.knownAddress(ctx, u.ID, addr, now); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if !known {
+		keys = append(keys, throttleKey{scope: scopeAccount, key: email, free: accountFreeFailures})
+	}
+	wait, err := s.admitLogin(ctx, now, keys...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	if wait > 0 {
+		s.Logger.Warn("login throttled", "request_id", middleware.GetReqID(ctx), "address", addr, "wait", wait)
+		s.throttled(w, r, wait)
+		return
+	}
+	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
+	if !found {
+		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(req.Password))
+		s.writeError(w, r, wrong)
+		return
+	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.Password)) != nil {
 		s.writeError(w, r, wrong)
+		return
+	}
+	if err := s.loginSucceeded(ctx, u.ID, email, addr, now); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	raw := make([]byte, 32)
@@ -171,13 +230,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := hex.EncodeToString(raw)
-	expires := time.Now().Add(sessionTTL).UTC().Truncate(time.Second)
+	expires := now.Add(ttlFor(u.Role)).UTC().Truncate(time.Second)
 	// Only the token's hash is stored: a copy of the table grants no sessions.
-	if err := s.Q.SessionInsert(r.Context(), dbq.SessionInsertParams{TokenHash: tokenHash(token), UserID: u.ID, ExpiresAt: expires}); err != nil {
+	if err := s.Q.SessionInsert(ctx, dbq.SessionInsertParams{TokenHash: tokenHash(token), UserID: u.ID, ExpiresAt: expires}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, Role: u.Role})
+}
+
+// logout ends the caller's session: the token stops working at once
+// (API.md "Added in the second round").
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := requireNoBody(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	token, _ := bearer(r)
+	if _, err := s.Q.SessionDelete(r.Context(), tokenHash(token)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func tokenHash(token string) string {
@@ -187,34 +261,27 @@ func tokenHash(token string) string {
 
 // requireRole authenticates the bearer token, admits only the given roles and
 // puts the caller in the context for userFrom. The user is read afresh on each
-// request, so a lock or a new custody account is seen at once.
+// request (once, by identify, when it runs first), so a lock or a new custody
+// account is seen at once.
 func (s *Server) requireRole(roles ...lending.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			unauthenticated := func(detail string) {
-				// RFC 6750 §3: a 401 names the scheme the client should use.
-				w.Header().Set("WWW-Authenticate", `Bearer realm="lendflow"`)
-				s.writeError(w, r, errs.New(errs.Unauthenticated, "%s", detail))
-			}
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || token == "" {
-				unauthenticated("sign in: Authorization: Bearer <token>")
-				return
-			}
-			row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
-			if errors.Is(err, db.ErrNotFound) {
-				unauthenticated("the token is unknown or expired")
-				return
-			}
+			id, err := s.lookup(r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			if !slices.Contains(roles, row.Role) {
+			if id.user == nil {
+				// RFC 6750 §3: a 401 names the scheme the client should use.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="lendflow"`)
+				s.writeError(w, r, errs.New(errs.Unauthenticated, "no live session"))
+				return
+			}
+			if !slices.Contains(roles, id.user.Role) {
 				s.writeError(w, r, errs.New(errs.Forbidden, "this needs the %s role", strings.Join(lending.Strings(roles...), " or ")))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, userFromRow(row))))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, *id.user)))
 		})
 	}
 }

@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/money"
@@ -35,9 +33,9 @@ func (s *Server) autoInvestPut(w http.ResponseWriter, r *http.Request) {
 	} else if amount.LessThan(bidding.MinimumBid) || !amount.Mod(bidding.BidMultiple).IsZero() {
 		fields = append(fields, FieldError{Field: "amount_per_loan", Message: "at least 100.00, in whole yuan"})
 	}
-	rate, err := decimal.NewFromString(req.MinAnnualRate)
-	if err != nil || rate.Sign() < 0 || rate.GreaterThan(maxAnnualRate) || rate.Exponent() < -6 {
-		fields = append(fields, FieldError{Field: "min_annual_rate", Message: "a decimal from 0 to 0.24"})
+	rate, fe := parseRate("min_annual_rate", req.MinAnnualRate, maxAnnualRate)
+	if fe != nil {
+		fields = append(fields, *fe)
 	}
 	if req.MaxTermMonths < 1 || req.MaxTermMonths > 36 {
 		fields = append(fields, FieldError{Field: "max_term_months", Message: "1 to 36"})

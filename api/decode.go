@@ -77,13 +77,16 @@ func jsonTypeName(t reflect.Type) string {
 
 var moneyPattern = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,2})?$`)
 
+// maxMoneyLen is the longest amount moneyPattern admits, checked first.
+const maxMoneyLen = 21
+
 // fmtMoney writes an amount with exactly 2 decimals (API.md "Conventions").
 func fmtMoney(d decimal.Decimal) string { return d.StringFixed(2) }
 
 // parseMoney reads a money string: digits with at most 2 decimals, positive,
 // no sign, exponent or spaces.
 func parseMoney(field, s string) (decimal.Decimal, *FieldError) {
-	if !moneyPattern.MatchString(s) {
+	if len(s) > maxMoneyLen || !moneyPattern.MatchString(s) {
 		return decimal.Zero, &FieldError{Field: field, Message: "must be an amount like \"1234.50\": digits, at most 2 decimals"}
 	}
 	d, err := decimal.NewFromString(s)
@@ -95,7 +98,7 @@ func parseMoney(field, s string) (decimal.Decimal, *FieldError) {
 
 // parseMoneyOrZero is parseMoney that also accepts 0.00 (a floor, not a payment).
 func parseMoneyOrZero(field, s string) (decimal.Decimal, *FieldError) {
-	if !moneyPattern.MatchString(s) {
+	if len(s) > maxMoneyLen || !moneyPattern.MatchString(s) {
 		return decimal.Zero, &FieldError{Field: field, Message: "must be an amount like \"1234.50\": digits, at most 2 decimals"}
 	}
 	return decimal.RequireFromString(s), nil

@@ -48,19 +48,23 @@ func listing(l dbq.Loan, name, idNumber, phone string) listingItem {
 	}
 }
 
-const pageSize = 50
-
 func (s *Server) listingList(w http.ResponseWriter, r *http.Request) {
+	var fields []FieldError
 	var before *int64
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		id, err := strconv.ParseInt(c, 10, 64)
-		if err != nil || id <= 0 {
-			s.writeError(w, r, Validation(FieldError{Field: "cursor", Message: "not a cursor this API gave"}))
-			return
-		}
+	if id, fe := parseCursor(r.URL.Query().Get("cursor")); fe != nil {
+		fields = append(fields, *fe)
+	} else if id > 0 {
 		before = &id
 	}
-	rows, err := s.Q.ListingList(r.Context(), dbq.ListingListParams{BeforeID: before, Lim: pageSize + 1})
+	pageSize, fe := pageLimit(r)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	rows, err := s.Q.ListingList(r.Context(), dbq.ListingListParams{BeforeID: before, Lim: int32(pageSize + 1)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +17,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/lendflow/lendflow/audit"
+	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -45,7 +47,9 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/full-tender-review", s.opsDecision(workflows.UpdateFullTenderReview))
 	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(workflows.UpdateWriteOff))
 	r.With(s.requireRole(lending.RoleOps), s.idempotent).Post("/v1/ops/loans/{id}/disbursement/retry", s.dateUpdate(workflows.UpdateRetryDisbursal, http.StatusAccepted))
-	r.With(s.requireRole(lending.RoleOps)).Post("/v1/ops/clock/advance", s.clockAdvance)
+	if s.ClockMode == clock.Sandbox {
+		r.With(s.requireRole(lending.RoleOps)).Post("/v1/ops/clock/advance", s.clockAdvance)
+	}
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/reconciliation/{date}", s.reconciliation)
 	r.Get("/v1/clock", s.clockGet)
 	r.Get("/v1/calculator/schedule", s.calculator)
@@ -122,8 +126,8 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if owed.Add(amount).GreaterThan(lending.PrincipalCap) {
-		s.writeError(w, r, errs.New(errs.LimitExceeded, "outstanding principal would be %s, over the %s cap",
-			owed.Add(amount).StringFixed(2), lending.PrincipalCap.StringFixed(2)))
+		p := problemFor(errs.New(errs.LimitExceeded, "over the cap"))
+		s.writeError(w, r, p.With("outstanding", fmtMoney(owed)).With("cap", fmtMoney(lending.PrincipalCap)))
 		return
 	}
 
@@ -199,8 +203,8 @@ type loanResponse struct {
 // loanFor loads a loan the caller may see: its borrower or ops. Anyone else
 // gets 404, not 403, so loan numbers reveal nothing (API.md "Conventions").
 func (s *Server) loanFor(r *http.Request) (dbq.Loan, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil {
+	id, fe := parseInt("id", chi.URLParam(r, "id"), 1, math.MaxInt64)
+	if fe != nil {
 		return dbq.Loan{}, errs.New(errs.NotFound, "no such loan")
 	}
 	loan, err := s.Q.LoanGet(r.Context(), id)
@@ -238,10 +242,53 @@ func (s *Server) loanGet(w http.ResponseWriter, r *http.Request) {
 		d := loan.DisbursedOn.Format(time.DateOnly)
 		resp.DisbursedOn = &d
 	}
+	me, _ := userFrom(r.Context())
 	for _, h := range hist {
-		resp.History = append(resp.History, historyItem{Status: h.Status, At: h.At, Date: h.BusinessDate.Format(time.DateOnly), Note: h.Note})
+		note := h.Note
+		if me.Role != lending.RoleOps {
+			note = borrowerNote(h.Status, h.Note)
+		}
+		resp.History = append(resp.History, historyItem{Status: h.Status, At: h.At, Date: h.BusinessDate.Format(time.DateOnly), Note: note})
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// opsNoteKinds are the history rows an ops decision writes: the workflow
+// (workflows/loan.go) writes the decision's kind as a prefix, then the ops
+// user's note. Ops read the row whole; the borrower reads a neutral line,
+// the decision without the note, which is ops' working text (docs/security.md
+// "What clients see"). The e2e lifecycle test pins the prefixes to what the
+// workflow writes.
+var opsNoteKinds = []struct {
+	prefix string
+	// neutral is the borrower's line for a row entering status.
+	neutral func(status lending.Status) string
+}{
+	{"due diligence: ", func(st lending.Status) string {
+		return "due diligence: " + decisionWord(st != lending.StatusRejected)
+	}},
+	{"full-tender review: ", func(st lending.Status) string {
+		return "full-tender review: " + decisionWord(st != lending.StatusReviewRejected)
+	}},
+	{"write-off declined: ", func(lending.Status) string { return "write-off declined" }},
+	{"written off (核销): ", func(lending.Status) string { return "written off (核销)" }},
+}
+
+func decisionWord(approved bool) string {
+	if approved {
+		return "approved"
+	}
+	return "rejected"
+}
+
+// borrowerNote is a history row's note as the borrower sees it.
+func borrowerNote(status lending.Status, note string) string {
+	for _, k := range opsNoteKinds {
+		if strings.HasPrefix(note, k.prefix) {
+			return k.neutral(status)
+		}
+	}
+	return note
 }
 
 // expiresAt: a listing closes at the start of its expiry date, platform time.
@@ -270,6 +317,10 @@ func (s *Server) dateUpdate(update string, status int) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := requireNoBody(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		today, ok := s.today(w, r)
 		if !ok {
 			return
@@ -278,6 +329,9 @@ func (s *Server) dateUpdate(update string, status int) http.HandlerFunc {
 		if err := s.update(r.Context(), loan, update, workflows.TodayRequest{Today: today}, &reply); err != nil {
 			s.writeError(w, r, err)
 			return
+		}
+		if action, ok := auditedUpdates[update]; ok {
+			s.recordAudit(r.Context(), nil, action, audit.Loan(loan.ID), "status "+string(reply.Status))
 		}
 		writeJSON(w, status, statusBody(reply))
 	}
@@ -298,7 +352,7 @@ func (s *Server) update(ctx context.Context, loan dbq.Loan, name string, arg, re
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ae) && ae.Type() != "":
+	case errors.As(err, &ae) && knownCode(ae.Type()):
 		return errs.New(ae.Type(), "%s", ae.Message())
 	case errors.As(err, &nf):
 		return errs.New(errs.InvalidState, "the loan is %s", loan.Status)
@@ -319,7 +373,7 @@ type installmentResponse struct {
 func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me, _ := userFrom(ctx)
-	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	id, _ := parseInt("id", chi.URLParam(r, "id"), 1, math.MaxInt64)
 	loan, err := s.Q.LoanGet(ctx, id)
 	if err == nil && me.Role != lending.RoleOps && loan.BorrowerID != me.ID {
 		var holds bool

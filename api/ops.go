@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/audit"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -28,23 +29,41 @@ type opsLoanItem struct {
 	WorkflowID string         `json:"workflow_id"`
 }
 
-// opsLoans is the ops work queue. It reads PostgreSQL, not Temporal
-// visibility, which is only eventually consistent (TEMPORAL.md).
+// opsLoans is the ops work queue, oldest first. It reads PostgreSQL, not
+// Temporal visibility, which is only eventually consistent (TEMPORAL.md).
 func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
+	var fields []FieldError
 	status := lending.Status(r.URL.Query().Get("status"))
 	if !status.Valid() {
-		s.writeError(w, r, Validation(FieldError{Field: "status", Message: "must be a loan status"}))
+		fields = append(fields, FieldError{Field: "status", Message: "must be a loan status"})
+	}
+	after, fe := parseCursor(r.URL.Query().Get("cursor"))
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	limit, fe := pageLimit(r)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	loans, err := s.Q.LoanListByStatus(r.Context(), dbq.LoanListByStatusParams{Status: status, Limit: 500})
+	loans, err := s.Q.LoanListByStatus(r.Context(), dbq.LoanListByStatusParams{Status: status, AfterID: after, Lim: int32(limit + 1)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := struct {
-		Items []opsLoanItem `json:"items"`
+		Items      []opsLoanItem `json:"items"`
+		NextCursor *string       `json:"next_cursor"`
 	}{Items: []opsLoanItem{}}
-	for _, l := range loans {
+	for i, l := range loans {
+		if i == limit {
+			c := strconv.FormatInt(loans[i-1].ID, 10)
+			out.NextCursor = &c
+			break
+		}
 		out.Items = append(out.Items, opsLoanItem{
 			LoanID: l.ID, BorrowerID: l.BorrowerID, Status: l.Status, Amount: fmtMoney(l.Amount), TermMonths: l.TermMonths,
 			Grade: l.Grade, AnnualRate: rateString(l.AnnualRate), Raised: fmtMoney(l.Raised),
@@ -81,7 +100,7 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 		if req.Decision != "approve" && req.Decision != "reject" {
 			fields = append(fields, FieldError{Field: "decision", Message: "must be approve or reject"})
 		}
-		if len(req.Note) > 2000 {
+		if len(req.Note) > audit.MaxNote {
 			fields = append(fields, FieldError{Field: "note", Message: "at most 2000 bytes"})
 		}
 		d := workflows.Decision{Decision: req.Decision, Note: req.Note}
@@ -95,9 +114,9 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 			d.Grade = *req.Grade
 		}
 		if req.AnnualRate != nil {
-			rate, err := decimal.NewFromString(*req.AnnualRate)
-			if err != nil || rate.Sign() < 0 || rate.GreaterThan(maxAnnualRate) || rate.Exponent() < -6 {
-				fields = append(fields, FieldError{Field: "annual_rate", Message: "must be a decimal from 0 to 0.24, at most 6 places"})
+			rate, fe := parseRate("annual_rate", *req.AnnualRate, maxAnnualRate)
+			if fe != nil {
+				fields = append(fields, *fe)
 			}
 			d.AnnualRate = &rate
 		}
@@ -114,8 +133,25 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		s.recordAudit(r.Context(), nil, auditedUpdates[update], audit.Loan(loan.ID), decisionNote(d))
 		writeJSON(w, http.StatusOK, statusBody(reply))
 	}
+}
+
+// decisionNote is what the audit log keeps of a decision: the decision,
+// any new grade or rate, and the ops user's note.
+func decisionNote(d workflows.Decision) string {
+	out := string(d.Decision)
+	if d.Grade != "" {
+		out += " grade " + d.Grade
+	}
+	if d.AnnualRate != nil {
+		out += " rate " + d.AnnualRate.String()
+	}
+	if d.Note != "" {
+		out += ": " + d.Note
+	}
+	return out
 }
 
 type clockResponse struct {
@@ -132,6 +168,9 @@ func (s *Server) clockGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, clockResponse{Today: today.Format(time.DateOnly), Mode: mode})
 }
 
+// clockAdvanceWrite is how long a clock advance may take to answer.
+const clockAdvanceWrite = time.Hour
+
 type clockAdvanceRequest struct {
 	To string `json:"to"`
 }
@@ -144,12 +183,12 @@ func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	to, err := time.Parse(time.DateOnly, req.To)
-	if err != nil {
-		s.writeError(w, r, Validation(FieldError{Field: "to", Message: "must be a date YYYY-MM-DD"}))
+	to, fe := parseDate("to", req.To)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
 		return
 	}
-	_, mode, err := s.Clock.Today(r.Context())
+	from, mode, err := s.Clock.Today(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -158,10 +197,19 @@ func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.InvalidState, "the clock is in %s mode; only a sandbox clock is advanced by hand", mode))
 		return
 	}
+	if to.Before(from) {
+		s.writeError(w, r, Validation(FieldError{Field: "to", Message: "must not be before the business date; the clock never goes back"}))
+		return
+	}
+	// An advance answers when every loan has handled every event on the way,
+	// which can take longer than the server's write timeout allows other
+	// answers (app/run.go): this route alone gets clockAdvanceWrite.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(clockAdvanceWrite))
 	if err := s.Clock.Advance(r.Context(), to); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.recordAudit(r.Context(), nil, audit.ClockAdvance, audit.Clock(to), "from "+from.Format(time.DateOnly))
 	s.clockGet(w, r)
 }
 
@@ -182,13 +230,13 @@ func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 	if fe != nil {
 		fields = append(fields, *fe)
 	}
-	rate, err := decimal.NewFromString(q.Get("annual_rate"))
-	if err != nil || rate.Sign() < 0 || rate.GreaterThan(decimal.NewFromInt(1)) || rate.Exponent() < -6 {
-		fields = append(fields, FieldError{Field: "annual_rate", Message: "must be a decimal from 0 to 1 (0.12 = 12%), at most 6 places"})
+	rate, fe := parseRate("annual_rate", q.Get("annual_rate"), decimal.NewFromInt(1))
+	if fe != nil {
+		fields = append(fields, *fe)
 	}
-	term, err := strconv.Atoi(q.Get("term_months"))
-	if err != nil || term < 1 || term > 36 {
-		fields = append(fields, FieldError{Field: "term_months", Message: "must be a whole number from 1 to 36"})
+	term, fe := parseInt("term_months", q.Get("term_months"), 1, 36)
+	if fe != nil {
+		fields = append(fields, *fe)
 	}
 	method, err := money.ParseMethod(q.Get("method"))
 	if err != nil {
@@ -196,8 +244,8 @@ func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	if sd := q.Get("start_date"); sd != "" {
-		if start, err = time.Parse(time.DateOnly, sd); err != nil {
-			fields = append(fields, FieldError{Field: "start_date", Message: "must be a real date YYYY-MM-DD"})
+		if start, fe = parseDate("start_date", sd); fe != nil {
+			fields = append(fields, *fe)
 		}
 	} else if today, _, err := s.Clock.Today(r.Context()); err == nil {
 		start = today
@@ -206,7 +254,7 @@ func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	sched, err := money.Schedule(principal, rate, term, method, lending.Date(start))
+	sched, err := money.Schedule(principal, rate, int(term), method, lending.Date(start))
 	if err != nil {
 		s.writeError(w, r, Validation(FieldError{Field: "principal", Message: err.Error()}))
 		return

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/ledger"
 )
 
 // FieldError names one invalid field.
@@ -17,7 +20,10 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// Problem is an RFC 9457 problem document with a machine code.
+// Problem is an RFC 9457 problem document with a machine code. Detail is
+// the fixed text of its code (detailByCode), never the text of an error;
+// figures a client needs travel in named extension members (Extensions),
+// built from the platform's own values.
 type Problem struct {
 	Type   string       `json:"type"`
 	Title  string       `json:"title"`
@@ -25,6 +31,33 @@ type Problem struct {
 	Detail string       `json:"detail"`
 	Code   string       `json:"code"`
 	Errors []FieldError `json:"errors,omitempty"`
+	// Extensions are RFC 9457 §3.2 extension members, written at the top
+	// level of the document: "available", "remaining", "outstanding", "cap".
+	Extensions map[string]string `json:"-"`
+}
+
+// MarshalJSON writes the extension members beside the standard ones.
+func (p *Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	base, err := json.Marshal((*plain)(p))
+	if err != nil || len(p.Extensions) == 0 {
+		return base, err
+	}
+	ext, err := json.Marshal(p.Extensions)
+	if err != nil {
+		return nil, err
+	}
+	// Both are objects: splice the members of ext into base.
+	return append(append(base[:len(base)-1:len(base)-1], ','), ext[1:]...), nil
+}
+
+// With sets an extension member and returns p.
+func (p *Problem) With(name, value string) *Problem {
+	if p.Extensions == nil {
+		p.Extensions = map[string]string{}
+	}
+	p.Extensions[name] = value
+	return p
 }
 
 func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
@@ -69,6 +102,8 @@ var statusByCode = map[string]int{
 	errs.NoRiskAssessment:     http.StatusConflict,
 	errs.InvalidState:         http.StatusConflict,
 	errs.RateLimited:          http.StatusTooManyRequests,
+	errs.IdentityTaken:        http.StatusConflict,
+	errs.LoginThrottled:       http.StatusTooManyRequests,
 	errs.LimitExceeded:        http.StatusUnprocessableEntity,
 	errs.WithdrawalWindow:     http.StatusConflict,
 	// The bank did not answer: nothing happened, and the same request may be
@@ -80,6 +115,48 @@ var statusByCode = map[string]int{
 
 // codeInternal is the code of every 500: it says that something failed, never what.
 const codeInternal = "internal"
+
+// codeMethodNotAllowed answers a known path asked with another method.
+const codeMethodNotAllowed = "method_not_allowed"
+
+// detailByCode is the one text each code's problem carries. Refusals are
+// raised deep in the platform with texts written for the log (they may
+// quote SQL, Temporal or the bank); none of that reaches a client. What a
+// client needs beyond the code is a figure, and figures travel as
+// extension members (Problem.Extensions).
+var detailByCode = map[string]string{
+	errs.ValidationFailed:     "the request has invalid fields",
+	errs.Unauthenticated:      "sign in: Authorization: Bearer <token> from POST /v1/auth/login, unexpired and not logged out",
+	errs.Forbidden:            "your role may not do this",
+	errs.NotFound:             "not found",
+	errs.Conflict:             "the request conflicts with what exists (a duplicate, or a request with this Idempotency-Key still in flight)",
+	errs.IdempotencyKeyReused: "this Idempotency-Key was used with another request",
+	errs.ListingNotOpen:       "the listing is not open for bids",
+	errs.Oversubscribed:       "the bid is more than the listing's remaining amount",
+	errs.BelowMinimumBid:      "a bid is at least 100.00, unless it takes exactly the remaining amount",
+	errs.NotBidMultiple:       "a bid is a whole multiple of 1.00",
+	errs.InsufficientBalance:  "the available balance does not cover this",
+	errs.SuitabilityMismatch:  "your risk level does not cover the loan's grade",
+	errs.OwnLoan:              "you cannot bid on a loan you borrow or guarantee",
+	errs.NewbieOnly:           "this listing is for investors without an earlier bid",
+	errs.AccountLocked:        "the account is locked; contact the platform",
+	errs.NoCustodyAccount:     "open a custody account first",
+	errs.NoRiskAssessment:     "take the risk assessment first",
+	errs.InvalidState:         "the loan is not in a state that allows this",
+	errs.RateLimited:          "too many requests; retry after the Retry-After seconds",
+	errs.IdentityTaken:        "this ID number is verified by another account",
+	errs.LoginThrottled:       "too many failed sign-ins; retry after the Retry-After seconds",
+	errs.LimitExceeded:        "the borrower's outstanding principal would exceed the 200,000.00 cap",
+	errs.WithdrawalWindow:     "withdrawals over 50,000.00 go by the large-value system, on workdays from 23:30 the day before to 17:15",
+	errs.BankUnavailable:      "the bank did not answer; nothing was done that cannot be repeated, so send the same request again",
+	errs.FourFactorMismatch:   "the bank's four-factor check (name, ID number, phone, card) failed",
+	errs.AuthorizationNeeded:  "authorize repayments (POST /v1/loans/{id}/repayment-authorization) first",
+	// Codes of the second round raised by other packages.
+	"card_change_refused": "the card can be changed only with nothing held, owed or on its way",
+	"not_guarantor":       "you are not this loan's guarantor",
+	codeInternal:          "internal error",
+	codeMethodNotAllowed:  "this method is not allowed here",
+}
 
 // problemFor translates any error into the problem the client sees.
 func problemFor(err error) *Problem {
@@ -95,7 +172,7 @@ func problemFor(err error) *Problem {
 			// without a row here; TestStatusTableCoversEveryCode catches that.
 			status = http.StatusConflict
 		}
-		return NewProblem(status, de.Code, de.Detail)
+		return NewProblem(status, de.Code, "")
 	}
 	if errors.Is(err, db.ErrNotFound) {
 		return NewProblem(http.StatusNotFound, errs.NotFound, "not found")
@@ -105,12 +182,21 @@ func problemFor(err error) *Problem {
 
 // writeError answers with the problem for err. Anything not a known refusal
 // is a 500 whose body says nothing of the cause; the log has it.
+//
+// The detail is the code's fixed text; the refusal's own text goes to the
+// debug log, tied to the request id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
 	if p == nil {
 		s.Logger.Error("request failed", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "error", err)
-		p = NewProblem(http.StatusInternalServerError, codeInternal, "internal error")
+		p = NewProblem(http.StatusInternalServerError, codeInternal, "")
+	} else if s.Logger != nil {
+		s.Logger.Debug("refused", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "code", p.Code, "error", err)
 	}
+	if d, ok := detailByCode[p.Code]; ok {
+		p.Detail = d
+	}
+	s.figures(r, p)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -120,4 +206,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// figures adds to a refusal the figures a client needs to act on it, read
+// afresh from the platform's own records, never parsed from an error's text:
+// the available balance (insufficient_balance) and what a listing has left
+// (oversubscribed). A member the handler set already is kept.
+func (s *Server) figures(r *http.Request, p *Problem) {
+	if s.Q == nil {
+		return
+	}
+	ctx := r.Context()
+	switch {
+	case p.Code == errs.InsufficientBalance && p.Extensions["available"] == "" && s.Pool != nil:
+		if me, ok := userFrom(ctx); ok {
+			if sum, err := ledger.AccountSummary(ctx, s.Pool, me.ID); err == nil {
+				p.With("available", fmtMoney(sum.Available))
+			}
+		}
+	case p.Code == errs.Oversubscribed && p.Extensions["remaining"] == "":
+		if id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64); err == nil {
+			if l, err := s.Q.LoanGet(ctx, id); err == nil {
+				p.With("remaining", fmtMoney(l.Amount.Sub(l.Raised)))
+			}
+		}
+	}
+}
+
+// knownCode: c is a refusal code this API answers. A Temporal application
+// error of any other type (a panic, a timeout) is not a refusal to show.
+func knownCode(c string) bool {
+	_, ok := statusByCode[c]
+	return ok
 }

@@ -124,7 +124,47 @@ func TestProblemDocumentShape(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
 	_, hasErrors := doc["errors"]
 	assert.False(t, hasErrors, "errors appears only on validation problems")
-	assert.Equal(t, "no loan 7", doc["detail"])
+	assert.Equal(t, "not found", doc["detail"], "the code's fixed text, not the refusal's own")
+
+	// Figures travel as extension members beside the standard ones.
+	rec = httptest.NewRecorder()
+	p := problemFor(errs.New(errs.LimitExceeded, "outstanding 150000.00"))
+	s.writeError(rec, httptest.NewRequest("POST", "/v1/loans", nil), p.With("outstanding", "150000.00").With("cap", "200000.00"))
+	doc = nil
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
+	assert.Equal(t, map[string]any{
+		"type": "https://lendflow.dev/problems/limit_exceeded", "title": "Unprocessable Entity", "status": 422.0,
+		"detail": detailByCode[errs.LimitExceeded], "code": "limit_exceeded", "outstanding": "150000.00", "cap": "200000.00",
+	}, doc)
+}
+
+// TestDetailsAreFixedTexts: no refusal's own text reaches a client, whatever
+// it carries (SQL, Temporal, the bank's words); every code has its text.
+func TestDetailsAreFixedTexts(t *testing.T) {
+	s := New(Deps{Logger: testLogger()})
+	leaky := []error{
+		errs.New(errs.Conflict, `the bank refused: ERROR: duplicate key value violates unique constraint "users_email_key"`),
+		errs.New(errs.InvalidState, "workflow execution already completed (run 8c1f…)"),
+		errs.New(errs.FourFactorMismatch, "the bank's four-factor check failed: phone 13800138000 is not the card's"),
+		errs.New(errs.InsufficientBalance, "available 12.00 does not cover 100.00"),
+	}
+	for _, err := range leaky {
+		rec := httptest.NewRecorder()
+		s.writeError(rec, httptest.NewRequest("GET", "/", nil), err)
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
+		var de *errs.Error
+		require.ErrorAs(t, err, &de)
+		assert.Equal(t, detailByCode[de.Code], doc["detail"])
+		assert.NotContains(t, rec.Body.String(), de.Detail)
+	}
+	codes := []string{codeInternal, codeMethodNotAllowed}
+	for c := range statusByCode {
+		codes = append(codes, c)
+	}
+	for _, c := range codes {
+		assert.NotEmpty(t, detailByCode[c], "code %s has no fixed text", c)
+	}
 }
 
 // TestInternalErrorsCarryNoInternals: a 500 says "internal error" and the

@@ -1,33 +1,51 @@
 package api
 
 import (
+	"container/list"
+	"context"
+	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 )
 
-// limiter is a token bucket per caller: the bearer token when there is one,
-// else the client address. It protects the API (and the bank behind it) from
-// one runaway client; it is per process, which is enough for that.
+// limiter is a token bucket per caller. It protects the API (and the bank
+// behind it) from one runaway client; it is per process, which is enough for
+// that (docs/security.md "Rate limits").
+//
+// Memory is bounded: at most max buckets, and the one idle longest is
+// forgotten to make room. Forgetting it gives that caller a full bucket
+// again, which is what an idle caller's bucket holds anyway.
 type limiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens a second
-	burst   float64
-	buckets map[string]*bucket
-	now     func() time.Time
+	mu    sync.Mutex
+	rate  float64 // tokens a second
+	burst float64
+	max   int
+	// lru holds *bucket, most recently used at the front; byKey finds them.
+	lru   *list.List
+	byKey map[string]*list.Element
+	now   func() time.Time
 }
 
 type bucket struct {
+	key    string
 	tokens float64
 	at     time.Time
 }
 
+// maxBuckets bounds the limiter's memory (about 100 bytes a caller).
+const maxBuckets = 100_000
+
 func newLimiter(perSecond, burst int) *limiter {
-	return &limiter{rate: float64(perSecond), burst: float64(burst), buckets: map[string]*bucket{}, now: time.Now}
+	return &limiter{rate: float64(perSecond), burst: float64(burst), max: maxBuckets,
+		lru: list.New(), byKey: map[string]*list.Element{}, now: time.Now}
 }
 
 // allow takes a token for key, or says how long until one is there.
@@ -35,13 +53,18 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) > 100_000 {
-			l.buckets = map[string]*bucket{} // forget idle callers rather than grow without bound
+	var b *bucket
+	if el, ok := l.byKey[key]; ok {
+		l.lru.MoveToFront(el)
+		b = el.Value.(*bucket)
+	} else {
+		for l.lru.Len() >= l.max {
+			oldest := l.lru.Back()
+			delete(l.byKey, oldest.Value.(*bucket).key)
+			l.lru.Remove(oldest)
 		}
-		b = &bucket{tokens: l.burst, at: now}
-		l.buckets[key] = b
+		b = &bucket{key: key, tokens: l.burst, at: now}
+		l.byKey[key] = l.lru.PushFront(b)
 	}
 	b.tokens += now.Sub(b.at).Seconds() * l.rate
 	if b.tokens > l.burst {
@@ -55,17 +78,94 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-func (s *Server) rateLimit(next http.Handler) http.Handler {
+// len is how many callers the limiter remembers.
+func (l *limiter) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lru.Len()
+}
+
+// clientAddr is the address a request came from, as the throttles key it:
+// the TCP peer (a header such as X-Forwarded-For is the client's to forge),
+// an IPv6 peer by its /64, the block one subscriber is given, so that
+// rotating through it buys nothing.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// identity is what the identify middleware learned of the caller.
+type identity struct {
+	user *User // the signed-in caller; nil when anonymous or the token is no live session
+}
+
+type identityKey struct{}
+
+// identify reads the bearer token, when there is one, once per request, and
+// then charges the rate limiter: the signed-in user's bucket when the token
+// is a live session, else the client address's. So a caller who sends a
+// made-up token each time spends their address's budget, not a fresh one
+// (the token is checked before it can name a bucket), and signed-in users
+// behind one address do not share one. requireRole then authorizes from
+// what was found here.
+func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("Authorization")
-		if key == "" {
-			key, _, _ = net.SplitHostPort(r.RemoteAddr)
+		id, err := s.lookup(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		key := "addr:" + clientAddr(r)
+		if id.user != nil {
+			key = "user:" + strconv.FormatInt(id.user.ID, 10)
 		}
 		if ok, wait := s.limits.allow(key); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-			s.writeError(w, r, errs.New(errs.RateLimited, "too many requests; retry after %s", wait.Round(time.Millisecond)))
+			s.writeError(w, r, errs.New(errs.RateLimited, "retry after %s", wait))
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
+}
+
+// lookup resolves the request's bearer token to its session's user.
+func (s *Server) lookup(r *http.Request) (identity, error) {
+	if id, ok := r.Context().Value(identityKey{}).(identity); ok {
+		return id, nil
+	}
+	token, ok := bearer(r)
+	if !ok || s.Q == nil { // no token, or a router built without a database (route listing)
+		return identity{}, nil
+	}
+	row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
+	if errors.Is(err, db.ErrNotFound) {
+		return identity{}, nil
+	}
+	if err != nil {
+		return identity{}, err
+	}
+	u := userFromRow(row)
+	return identity{user: &u}, nil
+}
+
+// bearer is the request's bearer token (RFC 6750 §2.1), if it has one of a
+// sane length: 64 hex characters are issued, and a longer one is nobody's.
+func bearer(r *http.Request) (string, bool) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" || len(token) > 256 {
+		return "", false
+	}
+	return token, true
 }

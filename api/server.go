@@ -20,6 +20,7 @@ import (
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
 )
@@ -35,6 +36,10 @@ type Deps struct {
 	Bids       *bidding.Service
 	Accounts   *accounts.Service
 	HMACSecret []byte
+	// ClockMode is the clock's mode (clock.Sandbox or clock.Wall). The
+	// sandbox clock's advance is routed only in sandbox mode: in wall mode
+	// it does not exist (404), rather than existing and refusing.
+	ClockMode string
 	// BankFiles serves the bank's daily reconciliation files.
 	BankFiles reconcile.Source
 	// Checks are readiness probes by name (postgres, temporal, bank). With
@@ -46,6 +51,8 @@ type Deps struct {
 type Server struct {
 	Deps
 	limits *limiter
+	// now is the wall clock of sessions and login throttling (tests move it).
+	now func() time.Time
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -59,28 +66,31 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst)}
+	return &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now}
 }
 
 // Handler is the router with its middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.recoverer, noSniff, s.rateLimit)
+	// identify reads the token before the limiter keys on the caller.
+	r.Use(middleware.RequestID, s.recoverer, noSniff, s.limitRequest, s.identify)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, NewProblem(http.StatusNotFound, "not_found", "no such endpoint"))
+		s.writeError(w, r, NewProblem(http.StatusNotFound, errs.NotFound, ""))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here"))
+		s.writeError(w, r, NewProblem(http.StatusMethodNotAllowed, codeMethodNotAllowed, ""))
 	})
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.yaml", serveOpenAPI)
 	r.With(s.idempotent).Post("/v1/auth/register", s.register)
 	r.Post("/v1/auth/login", s.login)
+	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleGuarantor, lending.RoleOps)).Post("/v1/auth/logout", s.logout)
 	r.With(s.requireRole(lending.RoleInvestor)).Post("/v1/me/risk-assessment", s.riskAssessment)
 	s.accountRoutes(r)
 	s.loanRoutes(r)
 	s.notificationRoutes(r)
+	s.opsRoutes(r)
 	return r
 }
 
@@ -93,7 +103,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.Logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "panic", v)
-				s.writeError(w, r, NewProblem(http.StatusInternalServerError, codeInternal, "internal error"))
+				s.writeError(w, r, NewProblem(http.StatusInternalServerError, codeInternal, ""))
 			}
 		}()
 		next.ServeHTTP(w, r)

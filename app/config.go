@@ -23,8 +23,9 @@ type Config struct {
 	BankListen        string // BANK_LISTEN: where the simulator serves
 	BankCallbackURL   string // BANK_CALLBACK_URL: where the bank posts results
 	BankHMACSecret    string // BANK_HMAC_SECRET: signs bank callbacks; no default
+	BankAPIKey        string // BANK_API_KEY: signs the platform's requests to the bank; no default
 	APIListen         string // API_LISTEN
-	ClockMode         string // CLOCK_MODE: sandbox | wall
+	ClockMode         string // CLOCK_MODE: wall (default) | sandbox
 	ClockStart        time.Time
 	OpsEmail          string // OPS_EMAIL: bootstrap ops user
 	OpsPassword       string // OPS_PASSWORD
@@ -45,10 +46,13 @@ func FromEnv() (Config, error) {
 		BankListen:        env("BANK_LISTEN", "127.0.0.1:8090"),
 		BankCallbackURL:   env("BANK_CALLBACK_URL", "http://127.0.0.1:8080/v1/bank/callbacks"),
 		BankHMACSecret:    os.Getenv("BANK_HMAC_SECRET"),
+		BankAPIKey:        os.Getenv("BANK_API_KEY"),
 		APIListen:         env("API_LISTEN", "127.0.0.1:8080"),
-		ClockMode:         env("CLOCK_MODE", clock.Sandbox),
-		OpsEmail:          os.Getenv("OPS_EMAIL"),
-		OpsPassword:       os.Getenv("OPS_PASSWORD"),
+		// Production is the default: a sandbox clock, which ops can move,
+		// must be asked for (scripts/up.sh and the tests do).
+		ClockMode:   env("CLOCK_MODE", clock.Wall),
+		OpsEmail:    os.Getenv("OPS_EMAIL"),
+		OpsPassword: os.Getenv("OPS_PASSWORD"),
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second
@@ -77,11 +81,13 @@ func (c Config) Validate(process string) error {
 		need("TEMPORAL_ADDRESS", c.TemporalAddress)
 		need("BANK_URL", c.BankURL)
 		need("BANK_HMAC_SECRET", c.BankHMACSecret)
+		need("BANK_API_KEY", c.BankAPIKey)
 		if c.ClockMode != clock.Sandbox && c.ClockMode != clock.Wall {
 			errs = append(errs, fmt.Errorf("CLOCK_MODE %q: want sandbox or wall", c.ClockMode))
 		}
 	case "bank":
 		need("BANK_HMAC_SECRET", c.BankHMACSecret)
+		need("BANK_API_KEY", c.BankAPIKey)
 		need("BANK_CALLBACK_URL", c.BankCallbackURL)
 	}
 	if (process == "api" || process == "dev") && (c.OpsEmail == "") != (c.OpsPassword == "") {

@@ -23,3 +23,27 @@ func TestValidateNamesWhatIsMissing(t *testing.T) {
 	_, err = FromEnv()
 	assert.ErrorContains(t, err, "CLOCK_START")
 }
+
+// Production refuses unsafe defaults: the clock is the wall clock unless a
+// sandbox is asked for, and no process that talks to the bank starts without
+// the key that signs its requests.
+func TestSafeDefaults(t *testing.T) {
+	for _, v := range []string{"CLOCK_MODE", "BANK_API_KEY", "OPS_EMAIL", "OPS_PASSWORD"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("BANK_HMAC_SECRET", "callback-secret")
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, "wall", c.ClockMode, "sandbox only when asked for")
+	for _, p := range []string{"api", "worker", "bank", "dev"} {
+		assert.ErrorContains(t, c.Validate(p), "BANK_API_KEY is required for "+p)
+	}
+	t.Setenv("BANK_API_KEY", "request-key")
+	t.Setenv("CLOCK_MODE", "sandbox")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, "sandbox", c.ClockMode)
+	for _, p := range []string{"api", "worker", "bank", "dev"} {
+		assert.NoError(t, c.Validate(p), p)
+	}
+}

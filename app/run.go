@@ -70,7 +70,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		return fmt.Errorf("temporal: %w", err)
 	}
 	defer tc.Close()
-	bc := bank.NewHTTPClient(c.BankURL, nil)
+	bc := bankClient(c)
 	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
 	clk := clock.New(pool, tc, nil, log)
 	if c.ClockMode == clock.Wall {
@@ -119,6 +119,18 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 			log.Error("reconciliation", "error", err)
 		}
 	})
+	// Housekeeping: expired sessions, old idempotency keys, stale login
+	// throttle rows (api.Housekeep; docs/security.md "Sessions").
+	go every(ctx, api.HousekeepingEvery, func(ctx context.Context) {
+		p, err := api.Housekeep(ctx, db.Queries(pool), time.Now())
+		if err != nil {
+			log.Error("housekeeping", "error", err)
+		}
+		if p != (api.Purged{}) {
+			log.Info("housekeeping", "sessions", p.Sessions, "idempotency_keys", p.IdempotencyKeys,
+				"throttle_rows", p.ThrottleRows, "known_addresses", p.KnownAddresses)
+		}
+	})
 	w := worker.New(tc, acts)
 	if err := w.Start(); err != nil {
 		return err
@@ -149,7 +161,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 		pool.Close()
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
-	bc := bank.NewHTTPClient(c.BankURL, nil)
+	bc := bankClient(c)
 	var bankClock clock.BankClock
 	if c.ClockMode == clock.Sandbox {
 		bankClock = bc
@@ -174,6 +186,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 		Bids:       bidding.New(pool, bc, tc, acts, log),
 		Accounts:   accounts.New(pool, bc, log),
 		HMACSecret: []byte(c.BankHMACSecret),
+		ClockMode:  c.ClockMode,
 		BankFiles:  bc,
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
@@ -205,7 +218,7 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 func RunBank(ctx context.Context, c Config, log *slog.Logger) error {
 	s, err := sim.Open(ctx, sim.Config{
 		DatabaseURL: c.BankDatabaseURL, Listen: c.BankListen,
-		CallbackURL: c.BankCallbackURL, HMACSecret: []byte(c.BankHMACSecret),
+		CallbackURL: c.BankCallbackURL, HMACSecret: []byte(c.BankHMACSecret), APIKey: []byte(c.BankAPIKey),
 	})
 	if err != nil {
 		return err
@@ -214,13 +227,36 @@ func RunBank(ctx context.Context, c Config, log *slog.Logger) error {
 	return serve(ctx, c.BankListen, s.Handler(), log)
 }
 
+// bankClient is the platform's client of the bank, signing every request.
+func bankClient(c Config) *bank.HTTPClient {
+	return bank.NewHTTPClient(c.BankURL, nil, bank.WithAPIKey([]byte(c.BankAPIKey)))
+}
+
+// Server timeouts (docs/security.md "Input limits"): a client that sends
+// its request or reads its answer slowly holds a connection only so long.
+// The write timeout covers the slowest ordinary answer, a bank call (30 s)
+// and the database; the sandbox clock advance extends its own deadline
+// (api clockAdvanceWrite), since it answers only when every loan is done.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 90 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// newServer is the http.Server every process serves with.
+func newServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, BaseContext: func(net.Listener) context.Context { return ctx }}
+}
+
 // serve runs an HTTP server with timeouts, and shuts it down gracefully.
 func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := newServer(ctx, h)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

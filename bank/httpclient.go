@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +30,16 @@ type DepositRequest struct {
 type HTTPClient struct {
 	base string
 	hc   *http.Client
+	key  []byte // signs every request (sign.go)
+	now  func() time.Time
 }
+
+// Option configures an HTTPClient.
+type Option func(*HTTPClient)
+
+// WithAPIKey signs every request with key (BANK_API_KEY; sign.go). The
+// bank refuses unsigned requests, admin ones aside.
+func WithAPIKey(key []byte) Option { return func(c *HTTPClient) { c.key = key } }
 
 var _ Client = (*HTTPClient)(nil)
 
@@ -40,11 +50,15 @@ const DefaultTimeout = 30 * time.Second
 
 // NewHTTPClient talks to the bank at baseURL (http://host:port). A nil hc gets
 // a client with DefaultTimeout.
-func NewHTTPClient(baseURL string, hc *http.Client) *HTTPClient {
+func NewHTTPClient(baseURL string, hc *http.Client, opts ...Option) *HTTPClient {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	return &HTTPClient{base: strings.TrimRight(baseURL, "/"), hc: hc}
+	c := &HTTPClient{base: strings.TrimRight(baseURL, "/"), hc: hc, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 func (c *HTTPClient) OpenAccount(ctx context.Context, r OpenAccountRequest) (OpenAccountResult, error) {
@@ -159,13 +173,14 @@ func (c *HTTPClient) do(ctx context.Context, method, path string, in, out any) e
 }
 
 func (c *HTTPClient) raw(ctx context.Context, method, path string, in any) ([]byte, error) {
+	var payload []byte
 	var rd io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, err
 		}
-		rd = bytes.NewReader(b)
+		payload, rd = b, bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
@@ -173,6 +188,11 @@ func (c *HTTPClient) raw(ctx context.Context, method, path string, in any) ([]by
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if len(c.key) > 0 {
+		ts := c.now().Unix()
+		req.Header.Set(TimestampHeader, strconv.FormatInt(ts, 10))
+		req.Header.Set(RequestSignatureHeader, RequestSignature(c.key, method, req.URL.RequestURI(), ts, payload))
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -192,7 +212,9 @@ func (c *HTTPClient) raw(ctx context.Context, method, path string, in any) ([]by
 // classify is the one place that decides what an HTTP answer means. A 4xx is
 // the bank's refusal: final for the request number, not retryable. A 5xx, 408
 // or 429 means the bank did not (or may not have) finished: retryable with
-// the same number. Transport errors and timeouts never reach here; they come
+// the same number. So is a 401: the bank refused the signature before
+// looking at the request (a wrong or rotated BANK_API_KEY), so nothing was
+// done, and the request must not be booked as refused. Transport errors and timeouts never reach here; they come
 // back wrapped, which Client's contract already reads as "unknown, retry".
 func classify(status int, body []byte) error {
 	if status >= 200 && status < 300 {
@@ -203,7 +225,8 @@ func classify(status int, body []byte) error {
 		Message string `json:"message"`
 	}
 	_ = json.Unmarshal(body, &e)
-	retryable := status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests
+	retryable := status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
+		status == http.StatusUnauthorized
 	if e.Code == "" {
 		e.Code = CodeInvalidRequest
 		if retryable {

@@ -47,6 +47,13 @@ func UniqueViolation(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
+// ConstraintViolated reports a violation of the named constraint or unique
+// index, for callers that must tell one unique rule from another.
+func ConstraintViolated(err error, name string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.ConstraintName == name
+}
+
 // CheckViolation reports a check-constraint violation (SQLSTATE 23514).
 func CheckViolation(err error) bool {
 	var pgErr *pgconn.PgError

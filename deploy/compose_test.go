@@ -40,7 +40,7 @@ var lendflowServices = map[string]string{
 // Every setting app.FromEnv reads.
 var configVars = []string{
 	"DATABASE_URL", "BANK_DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE",
-	"BANK_URL", "BANK_LISTEN", "API_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET",
+	"BANK_URL", "BANK_LISTEN", "API_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY",
 	"CLOCK_MODE", "CLOCK_START", "OPS_EMAIL", "OPS_PASSWORD",
 }
 
@@ -197,6 +197,7 @@ func interpolate(s string, env map[string]string) (string, error) {
 var sampleEnv = map[string]string{
 	"POSTGRES_PASSWORD": "pgpass0123",
 	"BANK_HMAC_SECRET":  "hmac0123456789",
+	"BANK_API_KEY":      "apikey0123456789",
 	"OPS_EMAIL":         "ops@example.com",
 	"OPS_PASSWORD":      "opspass0123",
 }
@@ -284,11 +285,11 @@ func TestLendflowServicesRunTheirSubcommandWithValidConfig(t *testing.T) {
 		need := []string{"DATABASE_URL"}
 		switch sub {
 		case "bank":
-			need = append(need, "BANK_DATABASE_URL", "BANK_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET")
+			need = append(need, "BANK_DATABASE_URL", "BANK_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY")
 		case "worker":
-			need = append(need, "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "BANK_URL", "BANK_HMAC_SECRET", "CLOCK_MODE")
+			need = append(need, "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "BANK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY", "CLOCK_MODE")
 		case "api":
-			need = append(need, "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "BANK_URL", "BANK_HMAC_SECRET", "CLOCK_MODE",
+			need = append(need, "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "BANK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY", "CLOCK_MODE",
 				"API_LISTEN", "OPS_EMAIL", "OPS_PASSWORD")
 		}
 		for _, v := range need {
@@ -306,8 +307,9 @@ func TestLendflowServicesRunTheirSubcommandWithValidConfig(t *testing.T) {
 			if cfg.TemporalAddress != "temporal:7233" {
 				t.Errorf("%s: TEMPORAL_ADDRESS %q, want temporal:7233", name, cfg.TemporalAddress)
 			}
-			if cfg.ClockMode != "sandbox" {
-				t.Errorf("%s: CLOCK_MODE %q with an empty env file, want sandbox", name, cfg.ClockMode)
+			// Production refuses unsafe defaults: a sandbox clock is asked for, never assumed.
+			if cfg.ClockMode != "wall" {
+				t.Errorf("%s: CLOCK_MODE %q with an empty env file, want wall", name, cfg.ClockMode)
 			}
 		}
 	}
@@ -343,10 +345,13 @@ func TestAddressesMatchBetweenServices(t *testing.T) {
 	if err != nil || cb.Hostname() != "api" || cb.Port() != apiPort || cb.Path != "/v1/bank/callbacks" {
 		t.Errorf("bank: BANK_CALLBACK_URL %q, want http://api:%s/v1/bank/callbacks", env["bank"]["BANK_CALLBACK_URL"], apiPort)
 	}
-	// Callbacks are signed by the bank and checked by the platform with one secret.
+	// Callbacks are signed by the bank and checked by the platform with one
+	// secret; requests are signed by the platform and checked by the bank with one key.
 	for _, name := range []string{"worker", "api"} {
-		if f.Services[name].Environment["BANK_HMAC_SECRET"] != f.Services["bank"].Environment["BANK_HMAC_SECRET"] {
-			t.Errorf("%s and bank get BANK_HMAC_SECRET from different places", name)
+		for _, v := range []string{"BANK_HMAC_SECRET", "BANK_API_KEY"} {
+			if f.Services[name].Environment[v] != f.Services["bank"].Environment[v] {
+				t.Errorf("%s and bank get %s from different places", name, v)
+			}
 		}
 	}
 	// The platform's database is the one postgres creates, with its user and password.

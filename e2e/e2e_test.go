@@ -123,11 +123,12 @@ func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim
 		BankURL: "http://" + bankLn.Addr().String(), BankListen: bankLn.Addr().String(),
 		BankCallbackURL: "http://" + apiLn.Addr().String() + "/v1/bank/callbacks",
 		BankHMACSecret:  "e2e-secret-not-for-production",
+		BankAPIKey:      "e2e-bank-api-key-not-for-production",
 		ClockMode:       "sandbox", ClockStart: mustDate(clockStart),
 		OpsEmail: "ops@lendflow.test", OpsPassword: "ops-password-1",
 	}
 
-	simCfg := sim.Config{DatabaseURL: dbURL, Listen: cfg.BankListen, CallbackURL: cfg.BankCallbackURL, HMACSecret: []byte(cfg.BankHMACSecret), Logger: log}
+	simCfg := sim.Config{DatabaseURL: dbURL, Listen: cfg.BankListen, CallbackURL: cfg.BankCallbackURL, HMACSecret: []byte(cfg.BankHMACSecret), APIKey: []byte(cfg.BankAPIKey), Logger: log}
 	if configure != nil {
 		configure(&cfg, &simCfg)
 	}
@@ -146,7 +147,7 @@ func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim
 	t.Cleanup(api.Close)
 	go func() { _ = http.Serve(apiLn, api.Handler) }()
 
-	return &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil), dbURL: dbURL,
+	return &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil, bank.WithAPIKey([]byte(cfg.BankAPIKey))), dbURL: dbURL,
 		http: &http.Client{Timeout: 2 * time.Minute}, tc: srv.Client()}
 }
 

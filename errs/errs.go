@@ -30,6 +30,9 @@ const (
 	NoRiskAssessment     = "no_risk_assessment"
 	InvalidState         = "invalid_state"
 	RateLimited          = "rate_limited"
+	// Added in the second round (API.md).
+	IdentityTaken  = "identity_taken"  // the ID number is verified by another user
+	LoginThrottled = "login_throttled" // too many failed sign-ins; Retry-After says when
 	// Project codes.
 	LimitExceeded       = "limit_exceeded"       // borrower's outstanding principal cap
 	WithdrawalWindow    = "withdrawal_window"    // large-value route outside its hours

@@ -12,7 +12,7 @@
 # TEMPORAL_ADDRESS (an existing Temporal server; else the dev server is started on
 # 127.0.0.1:${LENDFLOW_TEMPORAL_PORT:-7233}, UI on ${LENDFLOW_TEMPORAL_UI_PORT:-8233}),
 # API_LISTEN, BANK_LISTEN, CLOCK_START (default today, Asia/Shanghai), OPS_EMAIL,
-# OPS_PASSWORD, BANK_HMAC_SECRET (else generated once into .data/secrets.env).
+# OPS_PASSWORD, BANK_HMAC_SECRET and BANK_API_KEY (else generated once into .data/secrets.env).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -131,9 +131,11 @@ ensure_secret() {
 	grep -q "^$1=" "$SECRETS" || printf '%s=%s\n' "$1" "$2" >>"$SECRETS"
 }
 ensure_secret BANK_HMAC_SECRET "$(random_hex 32)"
+ensure_secret BANK_API_KEY "$(random_hex 32)"
 ensure_secret OPS_PASSWORD "$(random_hex 12)"
 secret() { sed -n "s/^$1=//p" "$SECRETS" | tail -n1; }
 export BANK_HMAC_SECRET=${BANK_HMAC_SECRET:-$(secret BANK_HMAC_SECRET)}
+export BANK_API_KEY=${BANK_API_KEY:-$(secret BANK_API_KEY)}
 export OPS_EMAIL=${OPS_EMAIL:-ops@lendflow.local}
 export OPS_PASSWORD=${OPS_PASSWORD:-$(secret OPS_PASSWORD)}
 
@@ -142,6 +144,7 @@ export BANK_LISTEN=${BANK_LISTEN:-127.0.0.1:8090}
 export BANK_URL=${BANK_URL:-http://$BANK_LISTEN}
 export BANK_CALLBACK_URL=${BANK_CALLBACK_URL:-http://$API_LISTEN/v1/bank/callbacks}
 export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
+# The dev stack asks for the sandbox clock; the binary's default is wall (production).
 export CLOCK_MODE=${CLOCK_MODE:-sandbox}
 CLOCK_START=${CLOCK_START:-$(TZ=Asia/Shanghai date +%F)}
 export CLOCK_START

@@ -68,7 +68,7 @@ func TestFaultTimeoutAfterWork(t *testing.T) {
 	e := newEnv(t, sim.Config{Seed: seed})
 	a := e.open("100.00")
 	e.faults(sim.FaultConfig{TimeoutAfter: 1, TimeoutDuration: 3 * time.Second})
-	impatient := bank.NewHTTPClient(e.srvURL(), &http.Client{Timeout: 300 * time.Millisecond})
+	impatient := bank.NewHTTPClient(e.srvURL(), &http.Client{Timeout: 300 * time.Millisecond}, bank.WithAPIKey(apiKey))
 	fr := bank.FreezeRequest{RequestNo: e.no("f"), AccountNo: a.no, Amount: dec("40.00")}
 	_, err := impatient.Freeze(e.ctx, fr)
 	unknown(t, err)
@@ -86,7 +86,7 @@ func TestFaultLatencyRequestStillHappens(t *testing.T) {
 	a := e.open("100.00")
 	b := e.open("0")
 	e.faults(sim.FaultConfig{Latency: 1, LatencyDuration: 600 * time.Millisecond})
-	impatient := bank.NewHTTPClient(e.srvURL(), &http.Client{Timeout: 150 * time.Millisecond})
+	impatient := bank.NewHTTPClient(e.srvURL(), &http.Client{Timeout: 150 * time.Millisecond}, bank.WithAPIKey(apiKey))
 	tr := bank.TransferRequest{RequestNo: e.no("t"), Transfer: bank.Transfer{From: a.no, To: b.no, Amount: dec("30.00")}}
 	_, err := impatient.Transfer(e.ctx, tr)
 	unknown(t, err)
@@ -233,7 +233,7 @@ func TestFaultsNeverMoveMoneyTwice(t *testing.T) {
 		CallbackDuplicate: 0.2, CallbackReorder: 0.2, ReorderHold: 50 * time.Millisecond,
 		BatchFail: 0.3, WithdrawalReversal: 0.5,
 	})
-	c := bank.NewHTTPClient(e.srvURL(), &http.Client{Timeout: 300 * time.Millisecond})
+	c := bank.NewHTTPClient(e.srvURL(), &http.Client{Timeout: 300 * time.Millisecond}, bank.WithAPIKey(apiKey))
 
 	// call retries one request number until the answer is definite.
 	var retries, batchFails atomic.Int64

@@ -23,6 +23,9 @@ import (
 
 var secret = []byte("test-secret-not-for-production")
 
+// apiKey is the platform's request-signing key in these tests.
+var apiKey = []byte("test-api-key-not-for-production")
+
 // env is one simulator on a schema of its own, served over HTTP, with the
 // platform's client pointed at it and a callback receiver standing in for the
 // platform.
@@ -45,6 +48,9 @@ func newEnv(t *testing.T, cfg sim.Config) *env {
 	cfg.Pool = pool
 	cfg.CallbackURL = rcv.srv.URL
 	cfg.HMACSecret = secret
+	if cfg.APIKey == nil {
+		cfg.APIKey = apiKey
+	}
 	if cfg.WithdrawalDelay == 0 {
 		cfg.WithdrawalDelay = 50 * time.Millisecond
 	}
@@ -53,7 +59,7 @@ func newEnv(t *testing.T, cfg sim.Config) *env {
 	t.Cleanup(s.Close)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, ctx: ctx, sim: s, c: bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 5 * time.Second}), cb: rcv, url: srv.URL}
+	e := &env{t: t, ctx: ctx, sim: s, c: bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 5 * time.Second}, bank.WithAPIKey(apiKey)), cb: rcv, url: srv.URL}
 	// Runs first at cleanup: whatever the test did, the bank's books hold.
 	t.Cleanup(func() { require.NoError(t, s.Check(ctx), "bank books after %s", t.Name()) })
 	return e

@@ -1,12 +1,15 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -46,26 +49,38 @@ const workTimeout = 30 * time.Second
 //
 // Refusals are 4xx with {"code","message"} (plus request_no and status
 // "failed" when recorded against the number); faults are 5xx.
+//
+// Every route but /healthz and /admin/* needs the platform's signature
+// (bank/sign.go) under Config.APIKey: unsigned, wrongly signed or stale
+// requests are 401 unauthenticated, as a real custody bank's API answers.
+// /admin/* is the test harness's control panel (faults, clock, deposits,
+// forced reversals), not a bank's: it is unauthenticated and answers only
+// requests from a loopback address (403 otherwise), so a simulator reachable
+// over a network exposes none of it.
 func (s *Sim) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.faultMiddleware)
-		r.Post("/accounts", s.handleOpenAccount)
-		r.Get("/accounts/{accountNo}", s.handleBalance)
-		r.Post("/cards", handle(s, s.changeCard))
-		r.Post("/recharges", handle(s, s.recharge))
-		r.Post("/withdrawals", handle(s, s.withdraw))
-		r.Post("/freezes", handle(s, s.freeze))
-		r.Post("/unfreezes", handle(s, s.unfreeze))
-		r.Post("/transfers", handle(s, s.transfer))
-		r.Post("/batches", handle(s, s.batch))
-		r.Get("/requests/{requestNo}", s.handleQuery)
+		r.Use(s.requireSignature)
+		r.Group(func(r chi.Router) {
+			r.Use(s.faultMiddleware)
+			r.Post("/accounts", s.handleOpenAccount)
+			r.Get("/accounts/{accountNo}", s.handleBalance)
+			r.Post("/cards", handle(s, s.changeCard))
+			r.Post("/recharges", handle(s, s.recharge))
+			r.Post("/withdrawals", handle(s, s.withdraw))
+			r.Post("/freezes", handle(s, s.freeze))
+			r.Post("/unfreezes", handle(s, s.unfreeze))
+			r.Post("/transfers", handle(s, s.transfer))
+			r.Post("/batches", handle(s, s.batch))
+			r.Get("/requests/{requestNo}", s.handleQuery)
+		})
+		r.Get("/reconciliation/{date}", s.handleReconciliation)
 	})
-	r.Get("/reconciliation/{date}", s.handleReconciliation)
 	r.Route("/admin", func(r chi.Router) {
+		r.Use(loopbackOnly)
 		r.Get("/clock", s.handleGetClock)
 		r.Post("/clock", s.handleSetClock)
 		r.Get("/faults", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.Faults()) })
@@ -74,6 +89,41 @@ func (s *Sim) Handler() http.Handler {
 		r.Post("/withdrawals/{requestNo}/reversal", s.handleReverse)
 	})
 	return r
+}
+
+// requireSignature refuses a request not signed by the platform's key.
+func (s *Sim) requireSignature(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil || len(body) > maxBody {
+			writeError(w, http.StatusBadRequest, codeInvalidRequest, "body: unreadable or too large")
+			return
+		}
+		err = bank.VerifyRequest(s.cfg.APIKey, r.Method, r.URL.RequestURI(),
+			r.Header.Get(bank.TimestampHeader), r.Header.Get(bank.RequestSignatureHeader), body, time.Now())
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, codeUnauthenticated, err.Error())
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackOnly answers only requests whose peer is a loopback address.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !ip.Unmap().IsLoopback() {
+			writeError(w, http.StatusForbidden, codeForbidden, "the admin endpoints answer only on the loopback address")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func decode(r *http.Request, v any) error {

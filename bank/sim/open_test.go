@@ -28,7 +28,7 @@ func TestOpenCreatesSchemaAndRuns(t *testing.T) {
 		admin.Close()
 	})
 
-	first, err := sim.Open(ctx, sim.Config{DatabaseURL: dbtest.URL(), Schema: schema})
+	first, err := sim.Open(ctx, sim.Config{DatabaseURL: dbtest.URL(), Schema: schema, APIKey: apiKey})
 	require.NoError(t, err)
 	first.Close()
 
@@ -36,14 +36,14 @@ func TestOpenCreatesSchemaAndRuns(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	s, err := sim.Open(ctx, sim.Config{DatabaseURL: dbtest.URL(), Schema: schema, Listen: addr})
+	s, err := sim.Open(ctx, sim.Config{DatabaseURL: dbtest.URL(), Schema: schema, Listen: addr, APIKey: apiKey})
 	require.NoError(t, err)
 	defer s.Close()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(runCtx) }()
 
-	c := bank.NewHTTPClient("http://"+addr, nil)
+	c := bank.NewHTTPClient("http://"+addr, nil, bank.WithAPIKey(apiKey))
 	require.Eventually(t, func() bool {
 		_, err := c.Balance(ctx, bank.AccountRiskReserve)
 		return err == nil

@@ -36,6 +36,13 @@ const (
 
 const codeInvalidRequest = bank.CodeInvalidRequest
 
+// Refusals of the caller, not of the request: unsigned (401), or an admin
+// call from off the machine (403).
+const (
+	codeUnauthenticated = "unauthenticated"
+	codeForbidden       = "forbidden"
+)
+
 // largeValueThreshold is the most super e-banking carries (DOMAIN.md
 // "Withdrawal route").
 var largeValueThreshold = decimal.New(50000, 0)

@@ -80,6 +80,9 @@ type Config struct {
 	Listen      string // for Run
 	CallbackURL string // where results of withdrawals are posted; empty: none
 	HMACSecret  []byte // signs callbacks (bank.SignatureHeader)
+	// APIKey verifies the platform's signature on its requests
+	// (bank/sign.go). Empty, every signed route refuses.
+	APIKey []byte
 
 	Faults FaultConfig
 	Seed   int64 // drives every fault decision, so a failing run replays
@@ -199,7 +202,9 @@ func (s *Sim) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	// Timeouts as app/run.go's serve: a request's work is bounded by workTimeout.
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: workTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	done := make(chan struct{})
 	go func() {

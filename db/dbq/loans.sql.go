@@ -24,6 +24,31 @@ func (q *Queries) BlacklistHas(ctx context.Context, idNumber string) (bool, erro
 	return exists, err
 }
 
+const blacklistInsert = `-- name: BlacklistInsert :one
+INSERT INTO blacklist (id_number, reason, added_by) VALUES ($1, $2, $3)
+ON CONFLICT (id_number) DO NOTHING
+RETURNING id_number, reason, added_by, added_at
+`
+
+type BlacklistInsertParams struct {
+	IDNumber string
+	Reason   string
+	AddedBy  *int64
+}
+
+// A number already listed inserts nothing and answers no row.
+func (q *Queries) BlacklistInsert(ctx context.Context, arg BlacklistInsertParams) (Blacklist, error) {
+	row := q.db.QueryRow(ctx, blacklistInsert, arg.IDNumber, arg.Reason, arg.AddedBy)
+	var i Blacklist
+	err := row.Scan(
+		&i.IDNumber,
+		&i.Reason,
+		&i.AddedBy,
+		&i.AddedAt,
+	)
+	return i, err
+}
+
 const listingGet = `-- name: ListingGet :one
 SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.next_event_seq, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
 FROM loans l JOIN users u ON u.id = l.borrower_id
@@ -253,6 +278,17 @@ type LoanCountRecentApplicationsParams struct {
 
 func (q *Queries) LoanCountRecentApplications(ctx context.Context, arg LoanCountRecentApplicationsParams) (int64, error) {
 	row := q.db.QueryRow(ctx, loanCountRecentApplications, arg.BorrowerID, arg.AppliedOn, arg.ID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const loanCountWrittenOffByBorrower = `-- name: LoanCountWrittenOffByBorrower :one
+SELECT count(*) FROM loans WHERE borrower_id = $1 AND status = 'written_off'
+`
+
+func (q *Queries) LoanCountWrittenOffByBorrower(ctx context.Context, borrowerID int64) (int64, error) {
+	row := q.db.QueryRow(ctx, loanCountWrittenOffByBorrower, borrowerID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -550,16 +586,18 @@ func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]L
 }
 
 const loanListByStatus = `-- name: LoanListByStatus :many
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq FROM loans WHERE status = $1 ORDER BY id LIMIT $2
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq FROM loans WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3
 `
 
 type LoanListByStatusParams struct {
-	Status lending.Status
-	Limit  int32
+	Status  lending.Status
+	AfterID int64
+	Lim     int32
 }
 
+// Oldest first (the ops work queue), keyset-paginated by id.
 func (q *Queries) LoanListByStatus(ctx context.Context, arg LoanListByStatusParams) ([]Loan, error) {
-	rows, err := q.db.Query(ctx, loanListByStatus, arg.Status, arg.Limit)
+	rows, err := q.db.Query(ctx, loanListByStatus, arg.Status, arg.AfterID, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -866,7 +904,8 @@ func (q *Queries) RepaymentAuthorizationUpsert(ctx context.Context, arg Repaymen
 }
 
 const userCountSharingIdentity = `-- name: UserCountSharingIdentity :one
-SELECT count(*) FROM users WHERE id <> $1 AND (id_number = $2 OR phone = $3)
+SELECT count(*) FROM users
+WHERE id <> $1 AND custody_account_no IS NOT NULL AND (id_number = $2 OR phone = $3)
 `
 
 type UserCountSharingIdentityParams struct {
@@ -875,6 +914,8 @@ type UserCountSharingIdentityParams struct {
 	Phone    string
 }
 
+// Only verified identities count (docs/security.md "Identities"): a stranger
+// who merely typed someone's ID number or phone at sign-up blocks nobody.
 func (q *Queries) UserCountSharingIdentity(ctx context.Context, arg UserCountSharingIdentityParams) (int64, error) {
 	row := q.db.QueryRow(ctx, userCountSharingIdentity, arg.ID, arg.IDNumber, arg.Phone)
 	var count int64

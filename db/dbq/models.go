@@ -11,6 +11,15 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+type AuditLog struct {
+	ID        int64
+	At        time.Time
+	OpsUserID int64
+	Action    string
+	Target    string
+	Note      string
+}
+
 type AutoInvestRule struct {
 	UserID        int64
 	Enabled       bool
@@ -44,6 +53,8 @@ type Bid struct {
 type Blacklist struct {
 	IDNumber string
 	Reason   string
+	AddedBy  *int64
+	AddedAt  time.Time
 }
 
 type IdempotencyKey struct {
@@ -135,6 +146,20 @@ type LoanHistory struct {
 	BusinessDate time.Time
 	Note         string
 	At           time.Time
+}
+
+type LoginKnownAddress struct {
+	UserID  int64
+	Address string
+	LastAt  time.Time
+}
+
+type LoginThrottle struct {
+	Scope         string
+	Key           string
+	Failures      int32
+	LastFailureAt time.Time
+	LockedUntil   *time.Time
 }
 
 type Notification struct {

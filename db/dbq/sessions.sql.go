@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+const sessionDelete = `-- name: SessionDelete :execrows
+DELETE FROM sessions WHERE token_hash = $1
+`
+
+// Logout: the token stops working at once.
+func (q *Queries) SessionDelete(ctx context.Context, tokenHash string) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionDelete, tokenHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const sessionDeleteExpired = `-- name: SessionDeleteExpired :execrows
 DELETE FROM sessions WHERE expires_at <= now()
 `

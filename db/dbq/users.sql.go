@@ -100,6 +100,28 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 	return i, err
 }
 
+const userSetLocked = `-- name: UserSetLocked :one
+UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, locked
+`
+
+type UserSetLockedParams struct {
+	ID     int64
+	Locked bool
+}
+
+type UserSetLockedRow struct {
+	ID     int64
+	Locked bool
+}
+
+// A locked user cannot bid or withdraw (account_locked); ops set it.
+func (q *Queries) UserSetLocked(ctx context.Context, arg UserSetLockedParams) (UserSetLockedRow, error) {
+	row := q.db.QueryRow(ctx, userSetLocked, arg.ID, arg.Locked)
+	var i UserSetLockedRow
+	err := row.Scan(&i.ID, &i.Locked)
+	return i, err
+}
+
 const userSetRiskLevel = `-- name: UserSetRiskLevel :exec
 UPDATE users SET risk_level = $2 WHERE id = $1
 `
@@ -112,4 +134,25 @@ type UserSetRiskLevelParams struct {
 func (q *Queries) UserSetRiskLevel(ctx context.Context, arg UserSetRiskLevelParams) error {
 	_, err := q.db.Exec(ctx, userSetRiskLevel, arg.ID, arg.RiskLevel)
 	return err
+}
+
+const userVerifiedIDNumberTaken = `-- name: UserVerifiedIDNumberTaken :one
+SELECT EXISTS (
+    SELECT 1 FROM users
+    WHERE id_number = $1 AND custody_account_no IS NOT NULL AND id <> $2
+)
+`
+
+type UserVerifiedIDNumberTakenParams struct {
+	IDNumber string
+	ExceptID int64
+}
+
+// An ID number is someone's once they verified it at the bank (the
+// four-factor account opening); except_id is the asker, who may hold it.
+func (q *Queries) UserVerifiedIDNumberTaken(ctx context.Context, arg UserVerifiedIDNumberTakenParams) (bool, error) {
+	row := q.db.QueryRow(ctx, userVerifiedIDNumberTaken, arg.IDNumber, arg.ExceptID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }

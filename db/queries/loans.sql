@@ -16,7 +16,8 @@ SELECT * FROM loans WHERE id = $1;
 SELECT * FROM loans WHERE id = $1 FOR UPDATE;
 
 -- name: LoanListByStatus :many
-SELECT * FROM loans WHERE status = $1 ORDER BY id LIMIT $2;
+-- Oldest first (the ops work queue), keyset-paginated by id.
+SELECT * FROM loans WHERE status = @status AND id > @after_id ORDER BY id LIMIT @lim;
 
 -- name: LoanListByBorrower :many
 SELECT * FROM loans WHERE borrower_id = $1 ORDER BY id DESC;
@@ -97,10 +98,22 @@ SELECT count(*) FROM loans WHERE borrower_id = $1 AND applied_on > $2 AND id <> 
 SELECT count(*) FROM loans WHERE borrower_id = $1 AND status = 'overdue';
 
 -- name: UserCountSharingIdentity :one
-SELECT count(*) FROM users WHERE id <> $1 AND (id_number = $2 OR phone = $3);
+-- Only verified identities count (docs/security.md "Identities"): a stranger
+-- who merely typed someone's ID number or phone at sign-up blocks nobody.
+SELECT count(*) FROM users
+WHERE id <> $1 AND custody_account_no IS NOT NULL AND (id_number = $2 OR phone = $3);
+
+-- name: LoanCountWrittenOffByBorrower :one
+SELECT count(*) FROM loans WHERE borrower_id = $1 AND status = 'written_off';
 
 -- name: BlacklistHas :one
 SELECT EXISTS (SELECT 1 FROM blacklist WHERE id_number = $1);
+
+-- name: BlacklistInsert :one
+-- A number already listed inserts nothing and answers no row.
+INSERT INTO blacklist (id_number, reason, added_by) VALUES ($1, $2, $3)
+ON CONFLICT (id_number) DO NOTHING
+RETURNING *;
 
 -- name: RepaymentAuthorizationUpsert :one
 INSERT INTO repayment_authorizations (loan_id, max_amount, expires_on) VALUES ($1, $2, $3)

@@ -8,3 +8,7 @@ WHERE s.token_hash = $1 AND s.expires_at > now();
 -- name: SessionDeleteExpired :execrows
 -- Expired sessions are useless; whoever runs housekeeping may drop them.
 DELETE FROM sessions WHERE expires_at <= now();
+
+-- name: SessionDelete :execrows
+-- Logout: the token stops working at once.
+DELETE FROM sessions WHERE token_hash = $1;

@@ -10,3 +10,15 @@ SELECT * FROM users WHERE email = $1;
 
 -- name: UserSetRiskLevel :exec
 UPDATE users SET risk_level = $2 WHERE id = $1;
+
+-- name: UserVerifiedIDNumberTaken :one
+-- An ID number is someone's once they verified it at the bank (the
+-- four-factor account opening); except_id is the asker, who may hold it.
+SELECT EXISTS (
+    SELECT 1 FROM users
+    WHERE id_number = @id_number AND custody_account_no IS NOT NULL AND id <> @except_id
+);
+
+-- name: UserSetLocked :one
+-- A locked user cannot bid or withdraw (account_locked); ops set it.
+UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, locked;

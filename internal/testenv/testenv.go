@@ -29,6 +29,9 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
+// APIKey is the key the platform signs its bank requests with in tests.
+var APIKey = []byte("testenv-bank-api-key")
+
 // Env is one platform database and one bank.
 type Env struct {
 	T        *testing.T
@@ -50,13 +53,13 @@ func New(t *testing.T) *Env {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	bankPool := dbtest.NewWith(t, dbtest.Migration{FS: sim.Migrations(), Table: sim.MigrationTable})
-	s, err := sim.Open(ctx, sim.Config{Pool: bankPool, WithdrawalDelay: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := sim.Open(ctx, sim.Config{Pool: bankPool, APIKey: APIKey, WithdrawalDelay: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	t.Cleanup(s.Close)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bc := bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 10 * time.Second})
+	bc := bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 10 * time.Second}, bank.WithAPIKey(APIKey))
 	e := &Env{T: t, Ctx: ctx, Pool: pool, Q: db.Queries(pool), Bank: bc, Sim: s, Accounts: accounts.New(pool, bc, log), Log: log,
 		Today: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)}
 	require.NoError(t, bc.SetClock(ctx, e.Today))

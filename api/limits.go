@@ -1,0 +1,120 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Input limits (docs/security.md "Input limits"). Every number a client
+// sends as text is length-checked before it is parsed: a decimal parser given
+// 400,000 digits spends real time on them before saying no, and an attacker
+// can send them as fast as the limiter lets through.
+const (
+	maxQuery     = 2048 // bytes of query string on any request
+	maxRateLen   = 16   // "0.123456" and then some
+	maxIntLen    = 19   // the digits of the largest int64
+	maxPageLimit = 100  // items per page on every list
+	defPageLimit = 50
+)
+
+// limitRequest refuses a query string too long to be honest before any
+// handler reads it.
+func (s *Server) limitRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) > maxQuery {
+			s.writeError(w, r, Validation(FieldError{Field: "query", Message: "at most " + strconv.Itoa(maxQuery) + " bytes"}))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var ratePattern = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,6})?$`)
+
+// parseRate reads an annual rate: a plain decimal with at most 6 places,
+// from 0 to max.
+func parseRate(field, s string, max decimal.Decimal) (decimal.Decimal, *FieldError) {
+	fe := &FieldError{Field: field, Message: "must be a decimal from 0 to " + max.String() + " (0.12 = 12%), at most 6 places"}
+	if len(s) > maxRateLen || !ratePattern.MatchString(s) {
+		return decimal.Zero, fe
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil || d.Sign() < 0 || d.GreaterThan(max) {
+		return decimal.Zero, fe
+	}
+	return d, nil
+}
+
+// parseInt reads a whole number from lo to hi.
+func parseInt(field, s string, lo, hi int64) (int64, *FieldError) {
+	fe := &FieldError{Field: field, Message: "must be a whole number from " + strconv.FormatInt(lo, 10) + " to " + strconv.FormatInt(hi, 10)}
+	if s == "" || len(s) > maxIntLen {
+		return 0, fe
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < lo || n > hi {
+		return 0, fe
+	}
+	return n, nil
+}
+
+// parseDate reads a YYYY-MM-DD date.
+func parseDate(field, s string) (time.Time, *FieldError) {
+	fe := &FieldError{Field: field, Message: "must be a real date YYYY-MM-DD"}
+	if len(s) != len(time.DateOnly) {
+		return time.Time{}, fe
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fe
+	}
+	return d, nil
+}
+
+// parseCursor reads an id cursor this API handed out; "" is the first page.
+func parseCursor(s string) (int64, *FieldError) {
+	if s == "" {
+		return 0, nil
+	}
+	n, fe := parseInt("cursor", s, 1, 1<<62)
+	if fe != nil {
+		return 0, &FieldError{Field: "cursor", Message: "not a cursor this API gave"}
+	}
+	return n, nil
+}
+
+// pageLimit is the page size asked for with ?limit=, 1 to maxPageLimit;
+// without it, defPageLimit.
+func pageLimit(r *http.Request) (int, *FieldError) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return defPageLimit, nil
+	}
+	n, fe := parseInt("limit", s, 1, maxPageLimit)
+	return int(n), fe
+}
+
+// requireNoBody refuses a body on an endpoint that takes none, unless it is
+// empty or {}: nothing a client sends there may be silently ignored (API.md
+// refuses unknown fields), which would let `{"status":"repaid"}` look
+// accepted.
+func requireNoBody(r *http.Request) error {
+	if r.Body == nil {
+		return nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return Validation(FieldError{Field: "body", Message: "larger than 1 MiB"})
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	var none struct{}
+	return decodeJSONBytes(b, &none)
+}

@@ -276,9 +276,9 @@ var opsNoteKinds = []struct {
 
 func decisionWord(approved bool) string {
 	if approved {
-		return "approved"
+		return string(lending.StatusApproved)
 	}
-	return "rejected"
+	return string(lending.StatusRejected)
 }
 
 // borrowerNote is a history row's note as the borrower sees it.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/lending"
 )
 
 // Action is what ops did. The values are stored and shown to ops: never
@@ -22,16 +23,16 @@ type Action string
 
 // Actions.
 const (
-	DueDiligence      Action = "due_diligence"      // approve or reject a loan at due diligence
-	FullTenderReview  Action = "full_tender_review" // approve or reject a full loan
-	WriteOff          Action = "write_off"          // approve or decline a write-off
-	DisbursementRetry Action = "disbursement_retry" // retry a failed disbursement batch
-	ClockAdvance      Action = "clock_advance"      // move the sandbox clock
-	UserLock          Action = "user_lock"          // lock a user (no bids, no withdrawals)
-	UserUnlock        Action = "user_unlock"        // lift the lock
-	BlacklistAdd      Action = "blacklist_add"      // screening rejects the ID number from now on
-	Recovery          Action = "recovery"           // record money recovered after a write-off
-	BorrowerReveal    Action = "borrower_reveal"    // ops read a borrower's unmasked identity
+	DueDiligence      Action = Action(lending.StatusDueDiligence) // approve or reject a loan at due diligence (the status's name)
+	FullTenderReview  Action = "full_tender_review"               // approve or reject a full loan
+	WriteOff          Action = "write_off"                        // approve or decline a write-off
+	DisbursementRetry Action = "disbursement_retry"               // retry a failed disbursement batch
+	ClockAdvance      Action = "clock_advance"                    // move the sandbox clock
+	UserLock          Action = "user_lock"                        // lock a user (no bids, no withdrawals)
+	UserUnlock        Action = "user_unlock"                      // lift the lock
+	BlacklistAdd      Action = "blacklist_add"                    // screening rejects the ID number from now on
+	Recovery          Action = "recovery"                         // record money recovered after a write-off
+	BorrowerReveal    Action = "borrower_reveal"                  // ops read a borrower's unmasked identity
 )
 
 // Actions is every action, in the order above.

@@ -339,6 +339,30 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 	}
 	require.Equal(t, "pending", s.call("GET", "/v1/ops/reconciliation/2026-05-01", ops, nil, 200)["status"])
 
+	// Ops read their notes; the borrower reads each decision as a neutral
+	// line. This also pins the workflow's history prefixes the API
+	// recognises (api opsNoteKinds).
+	notes := func(token string) []string {
+		var out []string
+		for _, h := range s.call("GET", fmt.Sprintf("/v1/loans/%.0f", id), token, nil, 200)["history"].([]any) {
+			out = append(out, h.(obj)["note"].(string))
+		}
+		return out
+	}
+	require.Contains(t, notes(ops), "due diligence: income verified")
+	require.Contains(t, notes(ops), "full-tender review: ok")
+	require.Contains(t, notes(borrower.token), "due diligence: approved")
+	require.Contains(t, notes(borrower.token), "full-tender review: approved")
+	require.NotContains(t, strings.Join(notes(borrower.token), "\n"), "income verified")
+	// Every ops action is in the audit log.
+	var actions []string
+	for _, it := range s.call("GET", "/v1/ops/audit?limit=100", ops, nil, 200)["items"].([]any) {
+		actions = append(actions, it.(obj)["action"].(string)+" "+it.(obj)["target"].(string))
+	}
+	require.Equal(t, []string{"clock_advance clock:2026-05-01", fmt.Sprintf("full_tender_review loan:%.0f", id), fmt.Sprintf("due_diligence loan:%.0f", id)}, actions)
+	s.call("POST", "/v1/auth/logout", borrower.token, nil, 204)
+	s.call("GET", fmt.Sprintf("/v1/loans/%.0f", id), borrower.token, nil, 401)
+
 	pool, err := db.Open(context.Background(), s.dbURL, "")
 	require.NoError(t, err)
 	defer pool.Close()

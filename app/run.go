@@ -242,12 +242,15 @@ const (
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 90 * time.Second
 	idleTimeout       = 2 * time.Minute
+	// maxHeaderBytes bounds the request line and headers (Go's default is
+	// 1 MiB): the API's query strings are at most 2 KiB (api maxQuery).
+	maxHeaderBytes = 64 << 10
 )
 
 // newServer is the http.Server every process serves with.
 func newServer(ctx context.Context, h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, BaseContext: func(net.Listener) context.Context { return ctx }}
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes, BaseContext: func(net.Listener) context.Context { return ctx }}
 }
 
 // serve runs an HTTP server with timeouts, and shuts it down gracefully.

@@ -15,6 +15,7 @@ func TestServerTimeouts(t *testing.T) {
 	assert.Equal(t, readTimeout, srv.ReadTimeout)
 	assert.Equal(t, writeTimeout, srv.WriteTimeout)
 	assert.Equal(t, idleTimeout, srv.IdleTimeout)
+	assert.Equal(t, 64<<10, srv.MaxHeaderBytes, "a request line of 400,000 digits is refused by the server itself")
 	for _, d := range []any{srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout} {
 		assert.NotZero(t, d)
 	}

@@ -69,16 +69,16 @@ func (e *screenEnv) loan(u dbq.User, amount, income string, term int, applied ti
 	return l
 }
 
-func (e *screenEnv) screen(l dbq.Loan) activities.ScreenResult {
+func (e *screenEnv) screen(l dbq.Loan) activities.Verdict {
 	e.T.Helper()
-	res, err := e.acts.ScreenApplication(e.Ctx, activities.ScreenInput{LoanID: l.ID, Today: e.Today})
+	res, err := activities.ScreenApplication(e.acts, e.Ctx, activities.ScreenInput{LoanID: l.ID, Today: e.Today})
 	require.NoError(e.T, err)
 	return res
 }
 
 // apply is one application of 10,000.00 over 12 months by a well-paid
 // borrower: it passes every rule unless the case changes one.
-func (e *screenEnv) apply(u dbq.User) activities.ScreenResult {
+func (e *screenEnv) apply(u dbq.User) activities.Verdict {
 	return e.screen(e.loan(u, "10000.00", "50000.00", 12, e.Today, lending.StatusSubmitted))
 }
 

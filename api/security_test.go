@@ -70,6 +70,7 @@ var securityTable = map[string]routeRule{
 	"GET /v1/me/account":          {roles: accountUser, ok: 200},
 	"POST /v1/me/recharges":       {roles: accountUser, mass: `{"amount":"1.00","status":"succeeded"}`, massField: "status"},
 	"GET /v1/me/fund-logs":        {roles: accountUser, ok: 200},
+	"GET /v1/me/notifications":    {roles: signedIn, ok: 200},
 	"POST /v1/me/withdrawals":     {roles: accountUser, mass: `{"amount":"1.00","fee":"0.00"}`, massField: "fee"},
 	"GET /v1/me/withdrawals/{id}": {roles: accountUser, object: "withdrawal", ok: 200},
 

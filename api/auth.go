@@ -281,6 +281,7 @@ func (s *Server) requireRole(roles ...lending.Role) func(http.Handler) http.Hand
 				s.writeError(w, r, errs.New(errs.Forbidden, "this needs the %s role", strings.Join(lending.Strings(roles...), " or ")))
 				return
 			}
+			noteUser(r.Context(), id.user.ID) // the request's access line names the caller
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, *id.user)))
 		})
 	}

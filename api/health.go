@@ -35,7 +35,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			defer mu.Unlock()
 			if err != nil {
 				out[name] = "unavailable"
-				s.Logger.Warn("readiness", "check", name, "error", err)
+				s.log(r.Context()).Warn("readiness", "check", name, "error", err)
 				return
 			}
 			out[name] = "ok"

@@ -23,6 +23,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/logging"
 	"github.com/lendflow/lendflow/money"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -168,7 +169,7 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: me.ID, Amount: amount, TermMonths: req.TermMonths, Today: today})
 	if err != nil {
 		// No workflow means nobody would ever move this loan: close it now.
-		s.Logger.Error("start loan workflow", "loan", loan.ID, "error", err)
+		s.log(ctx).Error("start loan workflow", logging.LoanID, loan.ID, logging.WorkflowID, loan.WorkflowID, "error", err)
 		_, _ = s.Q.LoanSetStatus(context.WithoutCancel(ctx), dbq.LoanSetStatusParams{ToStatus: lending.StatusCancelled, ID: loan.ID, FromStatuses: lending.Strings(lending.StatusSubmitted)})
 		s.writeError(w, r, errs.New(errs.BankUnavailable, "the loan could not be started; try again"))
 		return

@@ -48,6 +48,7 @@ var apiMDEndpoints = []string{
 	"GET /healthz",
 	"GET /readyz",
 	"GET /openapi.yaml",
+	"GET /metrics",
 	"POST /v1/bank/callbacks",
 }
 

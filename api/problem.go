@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
@@ -186,12 +185,15 @@ func problemFor(err error) *Problem {
 // The detail is the code's fixed text; the refusal's own text goes to the
 // debug log, tied to the request id.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if u, ok := userFrom(r.Context()); ok {
+		noteUser(r.Context(), u.ID)
+	}
 	p := problemFor(err)
 	if p == nil {
-		s.Logger.Error("request failed", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "error", err)
+		s.log(r.Context()).Error("request failed", "path", r.URL.Path, "error", err)
 		p = NewProblem(http.StatusInternalServerError, codeInternal, "")
 	} else if s.Logger != nil {
-		s.Logger.Debug("refused", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "code", p.Code, "error", err)
+		s.log(r.Context()).Debug("refused", "path", r.URL.Path, "code", p.Code, "error", err)
 	}
 	if d, ok := detailByCode[p.Code]; ok {
 		p.Detail = d

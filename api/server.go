@@ -22,6 +22,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
 )
 
@@ -72,8 +73,10 @@ func New(d Deps) *Server {
 // Handler is the router with its middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	// identify reads the token before the limiter keys on the caller.
-	r.Use(middleware.RequestID, s.recoverer, noSniff, s.limitRequest, s.identify)
+	// Metrics and the request's logger come before the recoverer, so a panic's
+	// 500 is counted and logged like any other answer; identify reads the
+	// token before the limiter keys on the caller.
+	r.Use(middleware.RequestID, httpMetrics.Middleware, s.requestLog, s.recoverer, noSniff, s.limitRequest, s.identify)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, NewProblem(http.StatusNotFound, errs.NotFound, ""))
 	})
@@ -83,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.yaml", serveOpenAPI)
+	r.Method(http.MethodGet, "/metrics", metrics.Handler())
 	r.With(s.idempotent).Post("/v1/auth/register", s.register)
 	r.Post("/v1/auth/login", s.login)
 	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleGuarantor, lending.RoleOps)).Post("/v1/auth/logout", s.logout)
@@ -102,7 +106,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "panic", v)
+				s.log(r.Context()).Error("panic", "panic", v)
 				s.writeError(w, r, NewProblem(http.StatusInternalServerError, codeInternal, ""))
 			}
 		}()

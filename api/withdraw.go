@@ -78,7 +78,7 @@ func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
 	_, err = s.Accounts.ApplyCallback(r.Context(), cb)
 	if errors.Is(err, accounts.ErrUnknownRequest) {
 		// Not ours: say so once in the log, and stop the bank retrying.
-		s.Logger.Error("bank callback for an unknown request number", "request_no", cb.RequestNo)
+		s.log(r.Context()).Error("bank callback for an unknown request number", "request_no", cb.RequestNo)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		return
 	}

@@ -54,6 +54,7 @@ func NewHTTPClient(baseURL string, hc *http.Client, opts ...Option) *HTTPClient 
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
+	hc = instrumented(hc) // bank/metrics.go: calls by operation, outcome and latency
 	c := &HTTPClient{base: strings.TrimRight(baseURL, "/"), hc: hc, now: time.Now}
 	for _, o := range opts {
 		o(c)

@@ -198,6 +198,7 @@ func postLocked(ctx context.Context, q *dbq.Queries, e Entry, accounts map[strin
 	for code, b := range running {
 		accounts[code].balance = b
 	}
+	postingsWritten.WithLabelValues(e.Type).Add(float64(len(e.Postings)))
 	return true, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/metrics"
 )
 
 const maxBody = 8 << 20
@@ -46,6 +47,7 @@ const workTimeout = 30 * time.Second
 //	POST /admin/deposits      bank.DepositRequest      → bank.Result
 //	POST /admin/withdrawals/{no}/reversal              → bank.Result
 //	GET  /healthz
+//	GET  /metrics             Prometheus text format
 //
 // Refusals are 4xx with {"code","message"} (plus request_no and status
 // "failed" when recorded against the number); faults are 5xx.
@@ -59,6 +61,8 @@ const workTimeout = 30 * time.Second
 // over a network exposes none of it.
 func (s *Sim) Handler() http.Handler {
 	r := chi.NewRouter()
+	r.Use(httpMetrics.Middleware)
+	r.Method(http.MethodGet, "/metrics", metrics.Handler())
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/logging"
 )
 
 // Config is every setting, read from the environment (README "Configuration").
@@ -29,6 +30,13 @@ type Config struct {
 	ClockStart        time.Time
 	OpsEmail          string // OPS_EMAIL: bootstrap ops user
 	OpsPassword       string // OPS_PASSWORD
+	// WorkerMetricsListen is where the worker serves GET /metrics (the API
+	// and the bank serve it on their own listeners).
+	WorkerMetricsListen string // WORKER_METRICS_LISTEN
+	// PprofListen, when set, serves net/http/pprof there (api and worker):
+	// a private address for profiling, never the public one.
+	PprofListen string // PPROF_LISTEN
+	LogFormat   string // LOG_FORMAT: json | text
 
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
@@ -50,9 +58,12 @@ func FromEnv() (Config, error) {
 		APIListen:         env("API_LISTEN", "127.0.0.1:8080"),
 		// Production is the default: a sandbox clock, which ops can move,
 		// must be asked for (scripts/up.sh and the tests do).
-		ClockMode:   env("CLOCK_MODE", clock.Wall),
-		OpsEmail:    os.Getenv("OPS_EMAIL"),
-		OpsPassword: os.Getenv("OPS_PASSWORD"),
+		ClockMode:           env("CLOCK_MODE", clock.Wall),
+		OpsEmail:            os.Getenv("OPS_EMAIL"),
+		OpsPassword:         os.Getenv("OPS_PASSWORD"),
+		WorkerMetricsListen: env("WORKER_METRICS_LISTEN", "127.0.0.1:9091"),
+		PprofListen:         os.Getenv("PPROF_LISTEN"),
+		LogFormat:           env("LOG_FORMAT", logging.JSON),
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second
@@ -76,6 +87,9 @@ func (c Config) Validate(process string) error {
 		}
 	}
 	need("DATABASE_URL", c.DatabaseURL)
+	if c.LogFormat != logging.JSON && c.LogFormat != logging.Text {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want json or text", c.LogFormat))
+	}
 	switch process {
 	case "api", "worker", "dev":
 		need("TEMPORAL_ADDRESS", c.TemporalAddress)

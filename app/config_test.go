@@ -47,3 +47,22 @@ func TestSafeDefaults(t *testing.T) {
 		assert.NoError(t, c.Validate(p), p)
 	}
 }
+
+func TestObservabilitySettings(t *testing.T) {
+	t.Setenv("BANK_HMAC_SECRET", "s")
+	t.Setenv("BANK_API_KEY", "k")
+	t.Setenv("WORKER_METRICS_LISTEN", "")
+	t.Setenv("PPROF_LISTEN", "")
+	t.Setenv("LOG_FORMAT", "")
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9091", c.WorkerMetricsListen)
+	assert.Equal(t, "", c.PprofListen, "no profile unless asked")
+	assert.Equal(t, "json", c.LogFormat, "production logs are JSON")
+	assert.NoError(t, c.Validate("worker"))
+
+	t.Setenv("LOG_FORMAT", "yaml")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.ErrorContains(t, c.Validate("bank"), `LOG_FORMAT "yaml"`)
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,6 +22,7 @@ import (
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/worker"
 )
@@ -49,11 +51,13 @@ func openDB(ctx context.Context, c Config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func dialTemporal(c Config, log *slog.Logger) (client.Client, error) {
+// dialTemporal connects; mh, when not nil, receives the SDK's own metrics.
+func dialTemporal(c Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
 	return client.Dial(client.Options{
-		HostPort:  c.TemporalAddress,
-		Namespace: c.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(log),
+		HostPort:       c.TemporalAddress,
+		Namespace:      c.TemporalNamespace,
+		Logger:         tlog.NewStructuredLogger(log),
+		MetricsHandler: mh,
 	})
 }
 
@@ -65,7 +69,15 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := dialTemporal(c, log)
+	// The worker's own listener: its metrics (the SDK's among them) and,
+	// when asked, its profile.
+	if err := listenAndServe(ctx, c.WorkerMetricsListen, metricsMux(), log, "metrics"); err != nil {
+		return err
+	}
+	if err := listenAndServe(ctx, c.PprofListen, pprofMux(), log, "pprof"); err != nil {
+		return err
+	}
+	tc, err := dialTemporal(c, log, metrics.Temporal())
 	if err != nil {
 		return fmt.Errorf("temporal: %w", err)
 	}
@@ -156,7 +168,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := dialTemporal(c, log)
+	tc, err := dialTemporal(c, log, nil)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("temporal: %w", err)
@@ -211,6 +223,9 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer s.Close()
+	if err := listenAndServe(ctx, c.PprofListen, pprofMux(), log, "pprof"); err != nil {
+		return err
+	}
 	return serve(ctx, c.APIListen, s.Handler, log)
 }
 
@@ -259,6 +274,10 @@ func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
+	return serveListener(ctx, ln, h, log)
+}
+
+func serveListener(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	srv := newServer(ctx, h)
 	go func() {
 		<-ctx.Done()
@@ -273,17 +292,58 @@ func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) e
 	return nil
 }
 
-// RunDev runs the bank, the worker and the API in one process.
+// RunDev runs the bank, the worker and the API in one process. The API
+// alone serves the profile (one process, one profile); its /metrics shows the
+// whole process, as does the worker's listener.
 func RunDev(ctx context.Context, c Config, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 3)
-	go func() { errc <- RunBank(ctx, c, log.With("process", "bank")) }()
-	go func() { errc <- RunWorker(ctx, c, log.With("process", "worker")) }()
+	others := c
+	others.PprofListen = ""
+	go func() { errc <- RunBank(ctx, others, log.With("process", "bank")) }()
+	go func() { errc <- RunWorker(ctx, others, log.With("process", "worker")) }()
 	go func() { errc <- RunAPI(ctx, c, log.With("process", "api")) }()
 	err := <-errc
 	cancel()
 	return err
+}
+
+// listenAndServe binds addr now (so a taken port fails the process at start)
+// and serves h there until ctx ends. An empty addr serves nothing.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger, what string) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s listener: %w", what, err)
+	}
+	go func() {
+		if err := serveListener(ctx, ln, h, log.With("listener", what)); err != nil {
+			log.Error("listener stopped", "listener", what, "error", err)
+		}
+	}()
+	return nil
+}
+
+// metricsMux serves the process's metrics at GET /metrics.
+func metricsMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	return mux
+}
+
+// pprofMux is net/http/pprof's handlers on a mux of their own: importing the
+// package only for its side effect would put them on http.DefaultServeMux.
+func pprofMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // every runs fn each period until ctx ends: the worker's sweeps for results

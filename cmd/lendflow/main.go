@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/lendflow/lendflow/app"
+	"github.com/lendflow/lendflow/logging"
 )
 
 func main() {
@@ -26,15 +27,22 @@ func main() {
 		os.Exit(2)
 	}
 	cmd := os.Args[1]
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("process", cmd)
 	cfg, err := app.FromEnv()
 	if err == nil {
 		err = cfg.Validate(cmd)
 	}
+	log, lerr := logging.New(os.Stderr, cfg.LogFormat)
+	if lerr != nil {
+		log, _ = logging.New(os.Stderr, logging.JSON)
+	}
+	log = log.With("process", cmd)
 	if err != nil {
 		log.Error("configuration", "error", err)
 		os.Exit(2)
 	}
+	// Libraries that log through the default logger (slog or log) write the
+	// same lines as the process.
+	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

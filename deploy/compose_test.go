@@ -42,6 +42,7 @@ var configVars = []string{
 	"DATABASE_URL", "BANK_DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE",
 	"BANK_URL", "BANK_LISTEN", "API_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY",
 	"CLOCK_MODE", "CLOCK_START", "OPS_EMAIL", "OPS_PASSWORD",
+	"WORKER_METRICS_LISTEN", "PPROF_LISTEN", "LOG_FORMAT",
 }
 
 type composeFile struct {
@@ -59,6 +60,7 @@ type service struct {
 	Ports       []string       `yaml:"ports"`
 	Restart     string         `yaml:"restart"`
 	Healthcheck map[string]any `yaml:"healthcheck"`
+	Volumes     []string       `yaml:"volumes"`
 }
 
 // stringList is a command or entrypoint: a string or a list of strings.
@@ -217,7 +219,7 @@ func resolved(t *testing.T, name string, s service, env map[string]string) map[s
 
 func TestServicesExist(t *testing.T) {
 	f := load(t)
-	for _, name := range []string{"postgres", "temporal", "temporal-setup", "temporal-ui", "migrate", "bank", "worker", "api"} {
+	for _, name := range []string{"postgres", "temporal", "temporal-setup", "temporal-ui", "migrate", "bank", "worker", "api", "prometheus"} {
 		if _, ok := f.Services[name]; !ok {
 			t.Errorf("service %q is missing", name)
 		}
@@ -242,6 +244,9 @@ func TestImagesArePinned(t *testing.T) {
 	}
 	if got := f.Services["temporal"].Environment["DB"]; got != "postgres12" {
 		t.Errorf("temporal DB=%q, want postgres12 (PostgreSQL persistence)", got)
+	}
+	if got := f.Services["prometheus"].Image; !regexp.MustCompile(`^prom/prometheus:v\d+\.\d+\.\d+$`).MatchString(got) {
+		t.Errorf("prometheus image %q, want prom/prometheus:vX.Y.Z", got)
 	}
 	if got := f.Services["temporal-ui"].Image; !strings.HasPrefix(got, "temporalio/ui:") {
 		t.Errorf("temporal-ui image %q", got)
@@ -631,5 +636,95 @@ func TestTemporalSetupRegistersSearchAttributes(t *testing.T) {
 		if got, ok := resp.CustomAttributes[n]; !ok || got != want {
 			t.Errorf("after temporal-setup, %s is %v, want %v", n, got, want)
 		}
+	}
+}
+
+// prometheusConfig is the part of deploy/prometheus.yml the test reads.
+type prometheusConfig struct {
+	ScrapeConfigs []struct {
+		JobName       string `yaml:"job_name"`
+		MetricsPath   string `yaml:"metrics_path"`
+		Scheme        string `yaml:"scheme"`
+		StaticConfigs []struct {
+			Targets []string `yaml:"targets"`
+		} `yaml:"static_configs"`
+	} `yaml:"scrape_configs"`
+}
+
+// TestPrometheusScrapesEveryProcess: the prometheus service reads
+// deploy/prometheus.yml, whose targets are exactly each process's metrics
+// listener (api on API_LISTEN, worker on WORKER_METRICS_LISTEN, bank on
+// BANK_LISTEN), reachable from another container.
+func TestPrometheusScrapesEveryProcess(t *testing.T) {
+	f := load(t)
+	p := f.Services["prometheus"]
+	configPath := ""
+	for _, a := range p.Command {
+		if v, ok := strings.CutPrefix(a, "--config.file="); ok {
+			configPath = v
+		}
+	}
+	if configPath == "" {
+		t.Fatal("prometheus: no --config.file in its command")
+	}
+	mounted := false
+	for _, v := range p.Volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) >= 2 && filepath.Clean(parts[0]) == "deploy/prometheus.yml" && parts[1] == configPath {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("prometheus: ./deploy/prometheus.yml is not mounted at %s (volumes %v)", configPath, p.Volumes)
+	}
+
+	raw, err := os.ReadFile("prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pc prometheusConfig
+	if err := yaml.Unmarshal(raw, &pc); err != nil {
+		t.Fatalf("deploy/prometheus.yml: %v", err)
+	}
+	got := map[string]string{}
+	for _, sc := range pc.ScrapeConfigs {
+		if sc.MetricsPath != "" && sc.MetricsPath != "/metrics" {
+			t.Errorf("job %s scrapes %s; the processes serve /metrics", sc.JobName, sc.MetricsPath)
+		}
+		if sc.Scheme != "" && sc.Scheme != "http" {
+			t.Errorf("job %s: scheme %s; the processes serve plain HTTP inside the compose network", sc.JobName, sc.Scheme)
+		}
+		for _, st := range sc.StaticConfigs {
+			for _, target := range st.Targets {
+				if prev, dup := got[sc.JobName]; dup {
+					t.Errorf("job %s has two targets, %s and %s", sc.JobName, prev, target)
+				}
+				got[sc.JobName] = target
+			}
+		}
+	}
+	want := map[string]string{}
+	for svc, listen := range map[string]string{"api": "API_LISTEN", "worker": "WORKER_METRICS_LISTEN", "bank": "BANK_LISTEN"} {
+		env := resolved(t, svc, f.Services[svc], sampleEnv)
+		addr, ok := env[listen]
+		if !ok {
+			t.Errorf("%s: %s is not set; its default listens on 127.0.0.1, which Prometheus cannot reach", svc, listen)
+			continue
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Errorf("%s: %s=%q: %v", svc, listen, addr, err)
+			continue
+		}
+		if host != "0.0.0.0" && host != "" {
+			t.Errorf("%s: %s=%q: other containers cannot reach %s", svc, listen, addr, host)
+		}
+		want[svc] = svc + ":" + port
+		if _, ok := p.DependsOn[svc]; !ok {
+			t.Errorf("prometheus does not start after %s", svc)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("deploy/prometheus.yml scrapes %v, the processes listen at %v", got, want)
 	}
 }

@@ -2,7 +2,8 @@
 # `make test` (and CI): every check, then the tests.
 #
 #   tools → PostgreSQL (database lendflow_test; see scripts/pg.sh) → sqlc generated code is
-#   current → shellcheck (if installed) → gofmt → go vet → staticcheck
+#   current → shellcheck (if installed) → make up's supervisor (scripts/supervise_test.sh)
+#   → gofmt → go vet → staticcheck
 #   → go test -count=1 -p 2 ./...
 #
 # A failing check stops here, before the tests. go test's own output comes last, and the
@@ -62,6 +63,7 @@ if command -v shellcheck >/dev/null; then
 else
 	say "test: shellcheck not installed; skipped (apt-get install shellcheck)"
 fi
+check "supervise test" "$ROOT/scripts/supervise_test.sh"
 check "gofmt" gofmt_clean
 check "go vet" go vet ./...
 check "staticcheck" staticcheck ./...

@@ -11,8 +11,13 @@
 # Settings (environment): DATABASE_URL (else scripts/pg.sh finds or starts a server),
 # TEMPORAL_ADDRESS (an existing Temporal server; else the dev server is started on
 # 127.0.0.1:${LENDFLOW_TEMPORAL_PORT:-7233}, UI on ${LENDFLOW_TEMPORAL_UI_PORT:-8233}),
-# API_LISTEN, BANK_LISTEN, CLOCK_START (default today, Asia/Shanghai), OPS_EMAIL,
-# OPS_PASSWORD, BANK_HMAC_SECRET and BANK_API_KEY (else generated once into .data/secrets.env).
+# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, CLOCK_START (default today,
+# Asia/Shanghai), OPS_EMAIL, OPS_PASSWORD, BANK_HMAC_SECRET and BANK_API_KEY (else generated
+# once into .data/secrets.env), LOG_FORMAT (text here; the processes' own default is json).
+#
+# The bank, worker and API run under scripts/supervise.sh: one that crashes is started
+# again (a line in its log and on this console, with a growing wait if it keeps dying at
+# once) instead of stopping the stack. Only the Temporal dev server's end stops it.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,6 +62,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# supervised NAME CMD...: start CMD under scripts/supervise.sh (restarted when it dies),
+# its output appended to .data/logs/NAME.log, its current pid in .data/NAME.pid.
+supervised() {
+	local name=$1
+	shift
+	SUPERVISE_PIDFILE=$DATA/$name.pid "$ROOT/scripts/supervise.sh" "$name" "$LOGS/$name.log" "$@" &
+	PIDS+=($!)
+	NAMES+=("$name")
+}
 
 # start NAME CMD...: run CMD in the background, its output appended to .data/logs/NAME.log.
 start() {
@@ -141,6 +156,8 @@ export OPS_PASSWORD=${OPS_PASSWORD:-$(secret OPS_PASSWORD)}
 
 export API_LISTEN=${API_LISTEN:-127.0.0.1:8080}
 export BANK_LISTEN=${BANK_LISTEN:-127.0.0.1:8090}
+export WORKER_METRICS_LISTEN=${WORKER_METRICS_LISTEN:-127.0.0.1:9091}
+export LOG_FORMAT=${LOG_FORMAT:-text}
 export BANK_URL=${BANK_URL:-http://$BANK_LISTEN}
 export BANK_CALLBACK_URL=${BANK_CALLBACK_URL:-http://$API_LISTEN/v1/bank/callbacks}
 export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
@@ -152,6 +169,7 @@ API_URL=http://$API_LISTEN
 
 free "$API_LISTEN" API_LISTEN
 free "$BANK_LISTEN" BANK_LISTEN
+free "$WORKER_METRICS_LISTEN" WORKER_METRICS_LISTEN
 
 # 5. Temporal.
 TEMPORAL=$TOOLS_BIN/temporal
@@ -196,10 +214,10 @@ if ! "$LENDFLOW" migrate >>"$LOGS/migrate.log" 2>&1; then
 fi
 
 # 7. The platform.
-start bank "$LENDFLOW" bank
+supervised bank "$LENDFLOW" bank
 ready bank 60 http_ok "$BANK_URL/healthz"
-start worker "$LENDFLOW" worker
-start api "$LENDFLOW" api
+supervised worker "$LENDFLOW" worker
+supervised api "$LENDFLOW" api
 ready api 90 http_ok "$API_URL/readyz"
 sleep 1
 alive worker || exit 1
@@ -214,16 +232,19 @@ cat <<EOF
   Temporal      $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE)
   Bank (sim)    $BANK_URL
   PostgreSQL    $DATABASE_URL
+  Metrics       $API_URL/metrics  http://$WORKER_METRICS_LISTEN/metrics  $BANK_URL/metrics
 
   Ops login     $OPS_EMAIL / $OPS_PASSWORD   (generated once into .data/secrets.env)
                 curl -s $API_URL/v1/auth/login -d '{"email":"$OPS_EMAIL","password":"$OPS_PASSWORD"}'
   Logs          .data/logs/{temporal,migrate,bank,worker,api}.log
 
+  A crashed bank, worker or API is started again (see its log).
   Ctrl-C stops everything; the next \`make up\` continues with the same data.
 
 EOF
 
-# 8. Run until Ctrl-C or until a process dies (then stop the rest).
+# 8. Run until Ctrl-C or until a process dies (then stop the rest). The supervisors of
+# bank, worker and API do not die with their process, so only Temporal's end stops it.
 while true; do
 	wait -n "${PIDS[@]}" || true
 	for name in "${NAMES[@]}"; do

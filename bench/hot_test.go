@@ -1,0 +1,242 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/lending"
+)
+
+// The hot listing of issue 11: 1,000 bids of 100.00 from 300 investors, 32
+// in flight, on one 100,000.00 listing, through the HTTP API, the bank
+// simulator and PostgreSQL; then pgbench -N on the same server.
+const (
+	hotBids      = 1000
+	hotInvestors = 300
+	hotInFlight  = 32
+	hotBid       = "100.00"
+	hotAmount    = "100000.00"
+)
+
+func TestHotListing(t *testing.T) {
+	needBench(t)
+	s := startStack(t, stackOptions{clockStart: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), pprof: true, dbURL: os.Getenv("LENDFLOW_BENCH_DATABASE_URL")})
+	ctx := context.Background()
+	pool, err := db.Open(ctx, s.dbURL, "")
+	require.NoError(t, err)
+	defer pool.Close()
+
+	t0 := time.Now()
+	borrower := s.signUp("borrower")
+	loan := s.call("POST", "/v1/loans", borrower.token, obj{"amount": hotAmount, "term_months": 12,
+		"repayment_method": "equal_installment", "purpose": "hot listing", "monthly_income": "300000.00"}, 201)
+	id := int64(loan["loan_id"].(float64))
+	s.waitStatus(id, string(lending.StatusDueDiligence), 100*time.Millisecond)
+	s.call("POST", fmt.Sprintf("/v1/ops/loans/%d/due-diligence", id), s.opsToken,
+		obj{"decision": "approve", "grade": "A", "annual_rate": "0.08", "note": "bench"}, 200)
+	s.waitStatus(id, string(lending.StatusListed), 100*time.Millisecond)
+
+	investors := make([]person, hotInvestors)
+	perInvestor := (hotBids + hotInvestors - 1) / hotInvestors
+	recharge := decimal.RequireFromString(hotBid).Mul(decimal.NewFromInt(int64(perInvestor))).StringFixed(2)
+	parallel(hotInvestors, 8, func(i int) { investors[i] = s.investor(recharge) })
+	t.Logf("setup: 1 borrower, %d investors recharged %s each and assessed C5, loan %d listed (%s)", hotInvestors, recharge, id, time.Since(t0).Round(time.Second))
+
+	statements := pgStatStatements(t, pool)
+	before := scrape(t, s.api+"/metrics")
+	var profile sync.WaitGroup
+	profilePath := filepath.Join(s.out, "api.cpu.pprof")
+	profile.Go(func() { fetch(t, "http://"+s.apiPprof+"/debug/pprof/profile?seconds=4", profilePath) })
+	time.Sleep(100 * time.Millisecond) // the profile starts before the first bid
+
+	lat := make([]time.Duration, hotBids)
+	codes := make([]string, hotBids)
+	start := time.Now()
+	parallel(hotBids, hotInFlight, func(i int) {
+		inv := investors[i%hotInvestors]
+		t0 := time.Now()
+		status, out, err := s.do("POST", fmt.Sprintf("/v1/listings/%d/bids", id), inv.token, fmt.Sprintf("bench-bid-%d", i), obj{"amount": hotBid})
+		lat[i] = time.Since(t0)
+		switch {
+		case err != nil:
+			codes[i] = "error: " + err.Error()
+		case status == http.StatusCreated || status == http.StatusAccepted:
+			codes[i] = strconv.Itoa(status) + " " + fmt.Sprint(out["status"])
+		default:
+			codes[i] = strconv.Itoa(status) + " " + fmt.Sprint(out["code"])
+		}
+	})
+	elapsed := time.Since(start)
+	profile.Wait()
+	after := scrape(t, s.api+"/metrics")
+
+	sorted := append([]time.Duration(nil), lat...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	byCode := map[string]int{}
+	for _, c := range codes {
+		byCode[c]++
+	}
+	bidsPerSec := float64(hotBids) / elapsed.Seconds()
+
+	// Oversubscription: raised is what the frozen (or still pending) bids
+	// add up to, and never more than the amount.
+	var amount, raised, frozen, pending decimal.Decimal
+	deadline := time.Now().Add(time.Minute)
+	for {
+		require.NoError(t, pool.QueryRow(ctx, `SELECT l.amount, l.raised,
+			COALESCE(SUM(b.amount) FILTER (WHERE b.status = $2), 0), COALESCE(SUM(b.amount) FILTER (WHERE b.status = $3), 0)
+			FROM loans l LEFT JOIN bids b ON b.loan_id = l.id WHERE l.id = $1 GROUP BY l.id`,
+			id, string(lending.BidFrozen), string(lending.BidPending)).Scan(&amount, &raised, &frozen, &pending))
+		if pending.IsZero() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	require.True(t, raised.LessThanOrEqual(amount), "oversubscribed: raised %s of %s", raised, amount)
+	require.True(t, raised.Equal(frozen.Add(pending)), "raised %s, frozen %s + pending %s", raised, frozen, pending)
+
+	tps := pgbench(t, s.dbURL)
+	route := `route="/v1/listings/{id}/bids"`
+	serverMean := delta(before, after, "lendflow_api_http_request_duration_seconds_sum", route) / delta(before, after, "lendflow_api_http_request_duration_seconds_count", route)
+	freezeN := delta(before, after, "lendflow_bank_call_duration_seconds_count", `operation="freeze"`)
+	freezeMean := delta(before, after, "lendflow_bank_call_duration_seconds_sum", `operation="freeze"`) / freezeN
+	bankN := delta(before, after, "lendflow_bank_calls_total")
+
+	report(t, "hot listing", [][2]string{
+		{"bids", fmt.Sprintf("%d of %s on one %s listing, %d investors, %d in flight", hotBids, hotBid, hotAmount, hotInvestors, hotInFlight)},
+		{"answers", fmt.Sprint(byCode)},
+		{"elapsed", elapsed.Round(time.Millisecond).String()},
+		{"bids/s", fmt.Sprintf("%.0f", bidsPerSec)},
+		{"latency", fmt.Sprintf("p50 %s, p95 %s, p99 %s, max %s", ms(percentile(sorted, .50)), ms(percentile(sorted, .95)), ms(percentile(sorted, .99)), ms(sorted[len(sorted)-1]))},
+		{"oversubscription", fmt.Sprintf("none: raised %s = frozen %s + pending %s ≤ amount %s", raised.StringFixed(2), frozen.StringFixed(2), pending.StringFixed(2), amount.StringFixed(2))},
+		{"server time per bid (API histogram)", ms(time.Duration(serverMean * float64(time.Second)))},
+		{"bank calls from the API", fmt.Sprintf("%.0f (%.0f freezes, mean round trip %s, %.0f%% of a bid's server time)", bankN, freezeN, ms(time.Duration(freezeMean*float64(time.Second))), 100*freezeMean*freezeN/(serverMean*float64(hotBids)))},
+		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
+		{"bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*bidsPerSec/tps)},
+		{"peak RSS", fmt.Sprintf("api %.0f MiB, worker %.0f MiB, bank %.0f MiB", s.procs["api"].peakRSS(), s.procs["worker"].peakRSS(), s.procs["bank"].peakRSS())},
+		{"API CPU profile", profilePath + " (go tool pprof -top " + binary(t) + " " + profilePath + ")"},
+	})
+	if top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", binary(t), profilePath).CombinedOutput(); err == nil {
+		t.Logf("API CPU profile during the bids:\n%s", top)
+	}
+	if top, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=40", binary(t), profilePath).CombinedOutput(); err == nil {
+		t.Logf("API CPU profile, cumulative:\n%s", top)
+	}
+	statements(t)
+}
+
+// delta is how much the matching series grew between two scrapes.
+func delta(before, after map[string]float64, family string, match ...string) float64 {
+	return sumSeries(after, family, match...) - sumSeries(before, family, match...)
+}
+
+func fetch(t *testing.T, u, path string) {
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Logf("fetch %s: %v", u, err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
+}
+
+func report(t *testing.T, title string, rows [][2]string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n== %s ==\n", title)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-40s %s\n", r[0], r[1])
+	}
+	t.Log(b.String())
+}
+
+// pgStatStatements resets pg_stat_statements when the server has it loaded
+// and returns what prints the hottest statements since; on a server without
+// it (shared_preload_libraries) it says so.
+func pgStatStatements(t *testing.T, pool *pgxpool.Pool) func(*testing.T) {
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err == nil {
+		_, err = pool.Exec(ctx, "SELECT pg_stat_statements_reset()")
+		if err == nil {
+			return func(t *testing.T) {
+				rows, err := pool.Query(ctx, `SELECT calls, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3),
+					rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+					FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+					ORDER BY total_exec_time DESC LIMIT 20`)
+				if err != nil {
+					t.Logf("pg_stat_statements: %v", err)
+					return
+				}
+				defer rows.Close()
+				var b strings.Builder
+				b.WriteString("pg_stat_statements during the bids (calls, total ms, mean ms, rows, query):\n")
+				for rows.Next() {
+					var calls, nrows int64
+					var total, mean decimal.Decimal
+					var q string
+					if err := rows.Scan(&calls, &total, &mean, &nrows, &q); err != nil {
+						t.Logf("pg_stat_statements: %v", err)
+						return
+					}
+					fmt.Fprintf(&b, "  %6d %9s %8s %6d  %s\n", calls, total, mean, nrows, q)
+				}
+				t.Log(b.String())
+			}
+		}
+	}
+	return func(t *testing.T) {
+		t.Log("pg_stat_statements is not loaded on this server (shared_preload_libraries); see BENCHMARKS.md for a private cluster with it")
+	}
+}
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbench runs pgbench -N (8 clients, scale 10, 15 s) on a database of its
+// own on the server of dbURL and returns its TPS.
+func pgbench(t *testing.T, dbURL string) float64 {
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	name := fmt.Sprintf("pgbench_%d", time.Now().UnixNano())
+	admin, err := db.Open(context.Background(), dbURL, "")
+	require.NoError(t, err)
+	defer admin.Close()
+	_, err = admin.Exec(context.Background(), "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	defer func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)") }()
+	pass, _ := u.User.Password()
+	env := append(os.Environ(), "PGHOST="+u.Hostname(), "PGPORT="+u.Port(), "PGUSER="+u.User.Username(), "PGPASSWORD="+pass, "PGDATABASE="+name)
+	run := func(args ...string) string {
+		cmd := exec.Command("pgbench", args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "pgbench %v: %s", args, out)
+		return string(out)
+	}
+	run("-i", "-s", "10", "-q")
+	out := run("-N", "-c", "8", "-j", "2", "-T", "15")
+	m := tpsLine.FindStringSubmatch(out)
+	require.NotNil(t, m, "pgbench output: %s", out)
+	tps, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	return tps
+}

@@ -1,0 +1,450 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/workflows"
+)
+
+// needBench skips unless LENDFLOW_BENCH=1: the benchmarks take minutes.
+func needBench(t *testing.T) {
+	if os.Getenv("LENDFLOW_BENCH") != "1" {
+		t.Skip("a benchmark: LENDFLOW_BENCH=1 go test -v -timeout 60m ./bench -run " + t.Name())
+	}
+}
+
+// outDir keeps what a run leaves for reading afterwards (profiles, logs).
+func outDir(t *testing.T) string {
+	dir := os.Getenv("LENDFLOW_BENCH_OUT")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "lendflow-bench")
+	}
+	dir = filepath.Join(dir, t.Name()+"-"+time.Now().Format("150405"))
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds cmd/lendflow once per run.
+func binary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lendflow-bench-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "lendflow")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/lendflow").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+func temporalCLI(t *testing.T) string {
+	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
+		return p
+	}
+	p, err := filepath.Abs("../.tools/bin/temporal")
+	require.NoError(t, err)
+	_, err = os.Stat(p)
+	require.NoError(t, err, "no Temporal CLI: run scripts/tools.sh or set TEMPORAL_CLI")
+	return p
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// freshDatabase creates a database of its own, dropped at the end; it
+// returns its URL.
+func freshDatabase(t *testing.T, prefix string) string {
+	ctx := context.Background()
+	admin, err := db.Open(ctx, dbtest.URL(), "")
+	require.NoError(t, err)
+	name := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(dbtest.URL())
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// proc is one lendflow process.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// peakRSS is the process's VmHWM in MiB (Linux).
+func (p *proc) peakRSS() float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// stack is the platform as separate OS processes (bank, worker, api) on a
+// fresh database and a Temporal dev server of its own.
+type stack struct {
+	t          *testing.T
+	out        string
+	dbURL      string
+	api        string // http://host:port
+	bank       string
+	workerMet  string // host:port of the worker's metrics listener
+	apiPprof   string // host:port, "" unless asked
+	tc         client.Client
+	temporal   string
+	procs      map[string]*proc
+	http       *http.Client
+	opsToken   string
+	clockStart time.Time
+	seq        atomic.Int64
+}
+
+type stackOptions struct {
+	clockStart time.Time
+	pprof      bool
+	dbURL      string // a database already made (default: a fresh one on DATABASE_URL's server)
+}
+
+func startStack(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := &stack{t: t, out: outDir(t), procs: map[string]*proc{}, clockStart: o.clockStart,
+		http: &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+
+	var args []string
+	names := make([]string, 0, len(workflows.SearchAttributeTypes))
+	for n := range workflows.SearchAttributeTypes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		args = append(args, "--search-attribute", n+"="+workflows.SearchAttributeTypes[n])
+	}
+	tlog, err := os.Create(filepath.Join(s.out, "temporal.log"))
+	require.NoError(t, err)
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: temporalCLI(t), ClientOptions: &client.Options{Namespace: "default"},
+		LogLevel: "error", ExtraArgs: args, Stdout: tlog, Stderr: tlog,
+	})
+	require.NoError(t, err, "start the Temporal dev server")
+	t.Cleanup(func() { _ = srv.Stop() })
+	s.tc = srv.Client()
+	s.temporal = srv.FrontendHostPort()
+
+	s.dbURL = o.dbURL
+	if s.dbURL == "" {
+		s.dbURL = freshDatabase(t, "lendflow_bench")
+	}
+	apiAddr, bankAddr := freeAddr(t), freeAddr(t)
+	s.api, s.bank, s.workerMet = "http://"+apiAddr, "http://"+bankAddr, freeAddr(t)
+	env := []string{
+		"DATABASE_URL=" + s.dbURL, "BANK_DATABASE_URL=" + s.dbURL,
+		"TEMPORAL_ADDRESS=" + s.temporal, "TEMPORAL_NAMESPACE=default",
+		"BANK_URL=" + s.bank, "BANK_LISTEN=" + bankAddr, "API_LISTEN=" + apiAddr,
+		"BANK_CALLBACK_URL=" + s.api + "/v1/bank/callbacks", "BANK_HMAC_SECRET=bench-secret-not-for-production",
+		"CLOCK_MODE=sandbox", "CLOCK_START=" + o.clockStart.Format(time.DateOnly),
+		"OPS_EMAIL=ops@lendflow.bench", "OPS_PASSWORD=ops-password-1",
+		"WORKER_METRICS_LISTEN=" + s.workerMet, "LOG_FORMAT=json",
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+	}
+	start := func(name string, extra ...string) {
+		logf, err := os.Create(filepath.Join(s.out, name+".log"))
+		require.NoError(t, err)
+		cmd := exec.Command(binary(t), name)
+		cmd.Env = append(append([]string{}, env...), extra...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		require.NoError(t, cmd.Start())
+		p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+		go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
+		s.procs[name] = p
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				<-p.done
+			}
+		})
+	}
+	start("bank")
+	s.waitHTTP(s.bank + "/healthz")
+	start("worker")
+	var apiExtra []string
+	if o.pprof {
+		s.apiPprof = freeAddr(t)
+		apiExtra = append(apiExtra, "PPROF_LISTEN="+s.apiPprof)
+	}
+	start("api", apiExtra...)
+	s.waitHTTP(s.api + "/readyz")
+	s.waitHTTP("http://" + s.workerMet + "/metrics")
+	s.opsToken = s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.bench", "password": "ops-password-1"}, 200)["token"].(string)
+	t.Logf("stack up: api %s, bank %s, temporal %s, logs in %s", s.api, s.bank, s.temporal, s.out)
+	return s
+}
+
+func (s *stack) waitHTTP(u string) {
+	s.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		for name, p := range s.procs {
+			select {
+			case <-p.done:
+				s.t.Fatalf("%s exited; see %s/%s.log", name, s.out, name)
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s not ready: %v", u, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+type obj = map[string]any
+
+// do sends one request and returns the status and the JSON answer.
+func (s *stack) do(method, path, token, idemKey string, body any) (int, obj, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.api+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := obj{}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return resp.StatusCode, out, fmt.Errorf("%s %s: rate limited", method, path)
+	}
+	return resp.StatusCode, out, nil
+}
+
+// call is do that requires the status (retrying a 429).
+func (s *stack) call(method, path, token string, body any, want int) obj {
+	s.t.Helper()
+	for {
+		status, out, err := s.do(method, path, token, "", body)
+		if status == http.StatusTooManyRequests {
+			time.Sleep(time.Second)
+			continue
+		}
+		require.NoError(s.t, err)
+		require.Equal(s.t, want, status, "%s %s: %v", method, path, out)
+		return out
+	}
+}
+
+type person struct {
+	id    int64
+	token string
+	acct  string
+}
+
+// signUp registers, logs in and opens a custody account.
+func (s *stack) signUp(role string) person {
+	s.t.Helper()
+	n := s.seq.Add(1)
+	// 6 region digits, a birth date in 1985 (age 25–50 scores best), 3 sequence digits.
+	body := fmt.Sprintf("3301061985%02d%02d%03d", 1+(n/28000)%12, 1+(n/1000)%28, n%1000)
+	id := body + string(kyc.IDCheckChar(body))
+	email := fmt.Sprintf("%s%d@lendflow.bench", role, n)
+	r := s.call("POST", "/v1/auth/register", "", obj{"email": email, "password": "password-123", "role": role,
+		"name": "测试", "id_number": id, "phone": fmt.Sprintf("139%08d", n)}, 201)
+	p := person{id: int64(r["user_id"].(float64))}
+	p.token = s.call("POST", "/v1/auth/login", "", obj{"email": email, "password": "password-123"}, 200)["token"].(string)
+	c := fmt.Sprintf("62220210%09d", n)
+	p.acct = s.call("POST", "/v1/me/custody-account", p.token, obj{"card_number": c + string(kyc.LuhnCheckDigit(c))}, 201)["account_no"].(string)
+	return p
+}
+
+// investor is signUp plus a recharge and a C5 risk assessment.
+func (s *stack) investor(recharge string) person {
+	p := s.signUp("investor")
+	s.call("POST", "/v1/me/risk-assessment", p.token, obj{"answers": []int{4, 4, 4, 4, 4, 4, 4, 4, 4, 4}}, 200)
+	s.call("POST", "/v1/me/recharges", p.token, obj{"amount": recharge}, 201)
+	return p
+}
+
+// parallel runs fn(i) for i in [0, n) on k goroutines.
+func parallel(n, k int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range k {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (s *stack) loanStatus(id int64) string {
+	for {
+		status, out, err := s.do("GET", fmt.Sprintf("/v1/loans/%d", id), s.opsToken, "", nil)
+		if status == http.StatusTooManyRequests {
+			time.Sleep(500 * time.Millisecond)
+			continue
+		}
+		require.NoError(s.t, err)
+		require.Equal(s.t, 200, status, "%v", out)
+		return out["status"].(string)
+	}
+}
+
+// waitStatus polls the loan until it reaches want.
+func (s *stack) waitStatus(id int64, want string, every time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Minute)
+	for {
+		got := s.loanStatus(id)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("loan %d: %s, waited for %s", id, got, want)
+		}
+		time.Sleep(every)
+	}
+}
+
+// scrape reads a Prometheus text page into series → value.
+func scrape(t *testing.T, u string) map[string]float64 {
+	resp, err := http.Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+// sumSeries adds every series of a family whose labels contain all of match.
+func sumSeries(m map[string]float64, family string, match ...string) float64 {
+	total := 0.0
+	for k, v := range m {
+		name, labels, _ := strings.Cut(k, "{")
+		if name != family {
+			continue
+		}
+		ok := true
+		for _, want := range match {
+			if !strings.Contains(labels, want) {
+				ok = false
+			}
+		}
+		if ok {
+			total += v
+		}
+	}
+	return total
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p+0.5) - 1
+	i = max(0, min(len(sorted)-1, i))
+	return sorted[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

@@ -69,6 +69,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
+	defer db.ObservePool("worker", pool)()
 	// The worker's own listener: its metrics (the SDK's among them) and,
 	// when asked, its profile.
 	if err := listenAndServe(ctx, c.WorkerMetricsListen, metricsMux(), log, "metrics"); err != nil {
@@ -168,8 +169,10 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 	if err != nil {
 		return nil, err
 	}
+	unobserve := db.ObservePool("api", pool)
 	tc, err := dialTemporal(c, log, nil)
 	if err != nil {
+		unobserve()
 		pool.Close()
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
@@ -213,7 +216,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 			return nil, fmt.Errorf("bootstrap ops user: %w", err)
 		}
 	}
-	return &APIServer{Handler: srv.Handler(), Clock: clk, close: func() { tc.Close(); pool.Close() }}, nil
+	return &APIServer{Handler: srv.Handler(), Clock: clk, close: func() { tc.Close(); unobserve(); pool.Close() }}, nil
 }
 
 // RunAPI serves the API until ctx ends.

@@ -119,6 +119,10 @@ func TestHotListing(t *testing.T) {
 	freezeN := delta(before, after, "lendflow_bank_call_duration_seconds_count", `operation="freeze"`)
 	freezeMean := delta(before, after, "lendflow_bank_call_duration_seconds_sum", `operation="freeze"`) / freezeN
 	bankN := delta(before, after, "lendflow_bank_calls_total")
+	poolWait := delta(before, after, "lendflow_db_pool_acquire_wait_seconds_total", `pool="api"`)
+	poolWaited := delta(before, after, "lendflow_db_pool_acquires_waited_total", `pool="api"`)
+	poolAcquires := delta(before, after, "lendflow_db_pool_acquires_total", `pool="api"`)
+	poolMax := sumSeries(after, "lendflow_db_pool_max_connections", `pool="api"`)
 
 	report(t, "hot listing", [][2]string{
 		{"bids", fmt.Sprintf("%d of %s on one %s listing, %d investors, %d in flight", hotBids, hotBid, hotAmount, hotInvestors, hotInFlight)},
@@ -129,6 +133,8 @@ func TestHotListing(t *testing.T) {
 		{"oversubscription", fmt.Sprintf("none: raised %s = frozen %s + pending %s ≤ amount %s", raised.StringFixed(2), frozen.StringFixed(2), pending.StringFixed(2), amount.StringFixed(2))},
 		{"server time per bid (API histogram)", ms(time.Duration(serverMean * float64(time.Second)))},
 		{"bank calls from the API", fmt.Sprintf("%.0f (%.0f freezes, mean round trip %s, %.0f%% of a bid's server time)", bankN, freezeN, ms(time.Duration(freezeMean*float64(time.Second))), 100*freezeMean*freezeN/(serverMean*float64(hotBids)))},
+		{"API's connection pool", fmt.Sprintf("%.0f connections; %.0f acquires (%.1f a bid), %.0f waited, %s waiting a bid (%.0f%% of its server time)",
+			poolMax, poolAcquires, poolAcquires/hotBids, poolWaited, ms(time.Duration(poolWait/hotBids*float64(time.Second))), 100*poolWait/(serverMean*hotBids))},
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*bidsPerSec/tps)},
 		{"peak RSS", fmt.Sprintf("api %.0f MiB, worker %.0f MiB, bank %.0f MiB", s.procs["api"].peakRSS(), s.procs["worker"].peakRSS(), s.procs["bank"].peakRSS())},

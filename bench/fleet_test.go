@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/lending"
+)
+
+var (
+	fleetN        = flag.Int("fleet.n", 40, "loans in the fleet (TestFleet)")
+	fleetInFlight = flag.Int("fleet.inflight", 100, "loans carried at once (TestFleet); all of them when the fleet is smaller")
+)
+
+// The fleet of issue 11: N loans carried from application to repaying at
+// once, then a month's clock advance across them, against the dev server's
+// raw ceiling measured in the same run.
+func TestFleet(t *testing.T) {
+	needBench(t)
+	n := *fleetN
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	s := startStack(t, stackOptions{clockStart: day})
+	ctx := context.Background()
+	pool, err := db.Open(ctx, s.dbURL, "")
+	require.NoError(t, err)
+	defer pool.Close()
+
+	ceil := measureCeiling(t, s.tc)
+	t.Logf("Temporal raw ceiling: %v", ceil)
+
+	// 12,000.00 over 12 months, income 50,000.00: grade A, no due diligence,
+	// not a newbie listing; one investor's bid fills it.
+	const amount = "12000.00"
+	k := max(4, n/10)
+	investors := make([]person, k)
+	borrowers := make([]person, n)
+	t0 := time.Now()
+	perInvestor := (n + k - 1) / k
+	parallel(k, 8, func(i int) { investors[i] = s.investor(fmt.Sprintf("%d.00", 12000*perInvestor)) })
+	parallel(n, 8, func(i int) {
+		borrowers[i] = s.signUp("borrower")
+		s.call("POST", "/v1/me/recharges", borrowers[i].token, obj{"amount": "2000.00"}, 201)
+	})
+	t.Logf("setup: %d borrowers (2,000.00 each), %d investors (%d.00 each) in %s", n, k, 12000*perInvestor, time.Since(t0).Round(time.Second))
+
+	status := func(id int64) string {
+		var st string
+		require.NoError(t, pool.QueryRow(ctx, "SELECT status FROM loans WHERE id = $1", id).Scan(&st))
+		return st
+	}
+	waitFor := func(id int64, want lending.Status) {
+		deadline := time.Now().Add(30 * time.Minute)
+		for st := status(id); st != string(want); st = status(id) {
+			require.False(t, time.Now().After(deadline), "loan %d is %s, waited for %s", id, st, want)
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	ids := make([]int64, n)
+	start := time.Now()
+	parallel(n, min(n, *fleetInFlight), func(i int) {
+		b := borrowers[i]
+		loan := s.call("POST", "/v1/loans", b.token, obj{"amount": amount, "term_months": 12,
+			"repayment_method": "equal_installment", "purpose": "fleet", "monthly_income": "50000.00"}, 201)
+		id := int64(loan["loan_id"].(float64))
+		ids[i] = id
+		waitFor(id, lending.StatusListed)
+		bid := s.call("POST", fmt.Sprintf("/v1/listings/%d/bids", id), investors[i%k].token, obj{"amount": amount}, 201)
+		require.Equal(t, string(lending.BidFrozen), bid["status"])
+		waitFor(id, lending.StatusFullReview)
+		s.call("POST", fmt.Sprintf("/v1/ops/loans/%d/full-tender-review", id), s.opsToken, obj{"decision": "approve", "note": "bench"}, 200)
+		waitFor(id, lending.StatusRepaying)
+	})
+	carried := time.Since(start)
+	workerAfterCarry := s.procs["worker"].peakRSS()
+
+	parallel(n, 8, func(i int) {
+		s.call("POST", fmt.Sprintf("/v1/loans/%d/repayment-authorization", ids[i]), borrowers[i].token,
+			obj{"max_amount": "2000.00", "expires_on": "2027-12-31"}, 201)
+	})
+
+	before := scrape(t, "http://"+s.workerMet+"/metrics")
+	to := day.AddDate(0, 0, 31)
+	t1 := time.Now()
+	s.call("POST", "/v1/ops/clock/advance", s.opsToken, obj{"to": to.Format(time.DateOnly)}, 200)
+	advance := time.Since(t1)
+	after := scrape(t, "http://"+s.workerMet+"/metrics")
+	acts := delta(before, after, "temporal_activity_execution_latency_seconds_count")
+	wfTasks := delta(before, after, "temporal_workflow_task_execution_latency_seconds_count")
+
+	var paid, repaying int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM installments i JOIN loans l ON l.id = i.loan_id WHERE i.no = 1 AND i.paid_principal = i.principal AND l.id = ANY($1)),
+		(SELECT count(*) FROM loans WHERE id = ANY($1) AND status = $2)`, ids, string(lending.StatusRepaying)).Scan(&paid, &repaying))
+	require.Equal(t, n, paid, "every loan's first installment is paid by the advance")
+	require.Equal(t, n, repaying)
+
+	ideal := acts / ceil.activitiesPerSec
+	report(t, fmt.Sprintf("fleet of %d", n), [][2]string{
+		{"Temporal raw ceiling (same server, same run)", ceil.String()},
+		{"application → repaying", fmt.Sprintf("%d loans in %s: %.2f loans/s (%d at a time)", n, carried.Round(100*time.Millisecond), float64(n)/carried.Seconds(), min(n, *fleetInFlight))},
+		{"clock advance 31 days", fmt.Sprintf("%s (%s → %s; every first installment auto-debited)", advance.Round(100*time.Millisecond), day.Format(time.DateOnly), to.Format(time.DateOnly))},
+		{"activities it ran (worker metrics)", fmt.Sprintf("%.0f (%.1f a loan), %.0f workflow tasks", acts, acts/float64(n), wfTasks)},
+		{"advance ÷ (activities ÷ raw activities/s)", fmt.Sprintf("%.1f× (%.1f s ideal; target ≤ 2×)", advance.Seconds()/ideal, ideal)},
+		{"peak RSS", fmt.Sprintf("worker %.0f MiB (%.0f after the carry), api %.0f MiB, bank %.0f MiB", s.procs["worker"].peakRSS(), workerAfterCarry, s.procs["api"].peakRSS(), s.procs["bank"].peakRSS())},
+	})
+	if math.IsNaN(ideal) {
+		t.Fatal("no activity counted; is the worker's metrics listener up?")
+	}
+}

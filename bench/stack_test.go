@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/lendflow/lendflow/db"
@@ -178,7 +180,8 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	tlog, err := os.Create(filepath.Join(s.out, "temporal.log"))
 	require.NoError(t, err)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: temporalCLI(t), ClientOptions: &client.Options{Namespace: "default"},
+		ExistingPath: temporalCLI(t),
+		ClientOptions: &client.Options{Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(tlog, &slog.HandlerOptions{Level: slog.LevelWarn})))},
 		LogLevel: "error", ExtraArgs: args, Stdout: tlog, Stderr: tlog,
 	})
 	require.NoError(t, err, "start the Temporal dev server")

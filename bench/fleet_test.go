@@ -101,12 +101,25 @@ func TestFleet(t *testing.T) {
 	require.Equal(t, n, paid, "every loan's first installment is paid by the advance")
 	require.Equal(t, n, repaying)
 
+	mean := func(family string) string {
+		n := delta(before, after, family+"_count")
+		if n == 0 {
+			return "-"
+		}
+		return ms(time.Duration(delta(before, after, family+"_sum") / n * float64(time.Second)))
+	}
+	bankN := delta(before, after, "lendflow_bank_calls_total")
+	bankMean := delta(before, after, "lendflow_bank_call_duration_seconds_sum") / bankN
 	ideal := acts / ceil.activitiesPerSec
 	report(t, fmt.Sprintf("fleet of %d", n), [][2]string{
 		{"Temporal raw ceiling (same server, same run)", ceil.String()},
 		{"application → repaying", fmt.Sprintf("%d loans in %s: %.2f loans/s (%d at a time)", n, carried.Round(100*time.Millisecond), float64(n)/carried.Seconds(), min(n, *fleetInFlight))},
 		{"clock advance 31 days", fmt.Sprintf("%s (%s → %s; every first installment auto-debited)", advance.Round(100*time.Millisecond), day.Format(time.DateOnly), to.Format(time.DateOnly))},
 		{"activities it ran (worker metrics)", fmt.Sprintf("%.0f (%.1f a loan), %.0f workflow tasks", acts, acts/float64(n), wfTasks)},
+		{"worker during the advance (means)", fmt.Sprintf("activity run %s, activity schedule-to-start %s, workflow task run %s, workflow task schedule-to-start %s",
+			mean("temporal_activity_execution_latency_seconds"), mean("temporal_activity_schedule_to_start_latency_seconds"),
+			mean("temporal_workflow_task_execution_latency_seconds"), mean("temporal_workflow_task_schedule_to_start_latency_seconds"))},
+		{"bank calls from the worker", fmt.Sprintf("%.0f, mean round trip %s", bankN, ms(time.Duration(bankMean*float64(time.Second))))},
 		{"advance ÷ (activities ÷ raw activities/s)", fmt.Sprintf("%.1f× (%.1f s ideal; target ≤ 2×)", advance.Seconds()/ideal, ideal)},
 		{"peak RSS", fmt.Sprintf("worker %.0f MiB (%.0f after the carry), api %.0f MiB, bank %.0f MiB", s.procs["worker"].peakRSS(), workerAfterCarry, s.procs["api"].peakRSS(), s.procs["bank"].peakRSS())},
 	})

@@ -180,9 +180,9 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	tlog, err := os.Create(filepath.Join(s.out, "temporal.log"))
 	require.NoError(t, err)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: temporalCLI(t),
+		ExistingPath:  temporalCLI(t),
 		ClientOptions: &client.Options{Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(tlog, &slog.HandlerOptions{Level: slog.LevelWarn})))},
-		LogLevel: "error", ExtraArgs: args, Stdout: tlog, Stderr: tlog,
+		LogLevel:      "error", ExtraArgs: args, Stdout: tlog, Stderr: tlog,
 	})
 	require.NoError(t, err, "start the Temporal dev server")
 	t.Cleanup(func() { _ = srv.Stop() })

@@ -8,11 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 
+	"github.com/lendflow/lendflow/bench"
 	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/internal/cost"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -216,9 +214,11 @@ func TestActionsPerLoan(t *testing.T) {
 		}
 		assert.Len(t, reminders, l.term, "a reminder 3 days before every due date: %v", reminders)
 
-		total, runs := s.actions(workflows.LoanWorkflowID(int64(l.id)))
-		t.Logf("%2d months: %3d actions in %d runs (%+v); largest run %d events", l.term, total.Total(), runs, total, total.Events)
-		assert.Less(t, total.Events, 500, "every run stays under 500 events")
+		runs, err := bench.FetchRuns(context.Background(), s.tc, workflows.LoanWorkflowID(int64(l.id)))
+		require.NoError(t, err)
+		total := bench.CountActions(runs...)
+		t.Logf("%2d months: %v", l.term, total)
+		assert.Less(t, total.MaxRunEvents, 500, "every run stays under 500 events")
 		switch l.term {
 		case 12:
 			assert.LessOrEqual(t, total.Total(), 60)
@@ -228,35 +228,4 @@ func TestActionsPerLoan(t *testing.T) {
 		recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(l.id)), fmt.Sprintf("loan_repaid_%dm", l.term))
 	}
 	s.conserved()
-}
-
-// actions counts a workflow's billable actions over every run of its
-// Continue-As-New chain.
-func (s *stack) actions(workflowID string) (cost.Actions, int) {
-	s.t.Helper()
-	var total cost.Actions
-	runID, runs := "", 0
-	for {
-		h := s.history(workflowID, runID)
-		total = total.Add(cost.Count(h.Events))
-		runs++
-		prev := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
-		if prev == "" {
-			return total, runs
-		}
-		runID = prev
-	}
-}
-
-func (s *stack) history(workflowID, runID string) *historypb.History {
-	s.t.Helper()
-	it := s.tc.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	h := &historypb.History{}
-	for it.HasNext() {
-		ev, err := it.Next()
-		require.NoError(s.t, err)
-		h.Events = append(h.Events, ev)
-	}
-	require.NotEmpty(s.t, h.Events)
-	return h
 }

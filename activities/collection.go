@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
-	"github.com/lendflow/lendflow/money"
 )
 
 // History rows of a collection stop: the auto-debit's at Seq…Seq+2, the
@@ -53,6 +54,11 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) (CollectResul
 		}
 	}
 	closed := out.Repay.Paid && out.Repay.Through >= in.Installment
+	if !closed && slices.Contains(in.Steps, lending.StepM3) {
+		if err := a.compensate(ctx, in); err != nil {
+			return out, classify(err)
+		}
+	}
 	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
 		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
 		if err != nil {
@@ -107,21 +113,19 @@ func (a *Activities) debitFailed(ctx context.Context, q *dbq.Queries, in Collect
 // markOverdue marks every open installment past its due date overdue and
 // brings its penalty up to the stop's date; it answers the highest one marked.
 func markOverdue(ctx context.Context, q *dbq.Queries, in CollectInput) (int, error) {
-	insts, err := q.InstallmentListPastDue(ctx, dbq.InstallmentListPastDueParams{LoanID: in.LoanID, DueDate: in.On})
+	insts, err := loadOpen(ctx, q, in.LoanID)
 	if err != nil {
 		return 0, err
 	}
 	marked := 0
 	for _, i := range insts {
-		base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
-		if err := q.InstallmentSetOverdue(ctx, dbq.InstallmentSetOverdueParams{
-			LoanID: in.LoanID, No: i.No, Penalty: money.PenaltyForDays(base, lending.Days(i.DueDate, in.On)),
-		}); err != nil {
-			return 0, err
+		if i.DueDate.Before(in.On) {
+			i.accrue(in.On)
+			i.Status = lending.InstallmentOverdue
+			marked = int(i.No)
 		}
-		marked = int(i.No)
 	}
-	return marked, nil
+	return marked, saveOpen(ctx, q, in.LoanID, insts)
 }
 
 // ladderStep takes one contact, task, compensation or write-off step.
@@ -140,7 +144,7 @@ func (a *Activities) ladderStep(ctx context.Context, q *dbq.Queries, r *rows, lo
 	case lending.StepM2:
 		return r.add(ctx, loan.Status, "collection: M2 ops collection task opened (DPD %d)", in.DPD)
 	case lending.StepM3:
-		return r.add(ctx, loan.Status, "collection: M3 compensation due (DPD %d)", in.DPD)
+		return r.add(ctx, loan.Status, "collection: M3 compensation due (DPD %d)", in.DPD) // the money: compensate
 	case lending.StepWriteOffAsk:
 		return r.add(ctx, loan.Status, "more than 90 days past due: ops asked to write off (DPD %d)", in.DPD)
 	}
@@ -148,7 +152,10 @@ func (a *Activities) ladderStep(ctx context.Context, q *dbq.Queries, r *rows, lo
 }
 
 // WriteOff closes the loan's outstanding receivables as loss (核销) after ops
-// approve; the reminders of the closed installments are withdrawn.
+// approve: every open claim's unpaid principal, interest and penalty to the
+// day is recorded as what its holder lost (investors, the guarantor, the
+// reserve), which is what later recoveries are distributed by; the
+// installments close as written off and their reminders are withdrawn.
 func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 	return classify(a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
 		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
@@ -156,6 +163,9 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 			return err
 		}
 		if loan.Status != lending.StatusWrittenOff {
+			if err := a.recordLosses(ctx, q, loan, in.Today); err != nil {
+				return err
+			}
 			if err := q.InstallmentWriteOff(ctx, in.LoanID); err != nil {
 				return err
 			}
@@ -169,4 +179,58 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 		}
 		return publish(ctx, q, in.LoanID, in.Seq, nil)
 	}))
+}
+
+// recordLosses writes what each holder loses and tells each.
+func (a *Activities) recordLosses(ctx context.Context, q *dbq.Queries, loan dbq.Loan, day time.Time) error {
+	insts, err := loadOpen(ctx, q, loan.ID)
+	if err != nil {
+		return err
+	}
+	type loss struct {
+		c      claim
+		amount decimal.Decimal
+	}
+	var order []string
+	losses := map[string]*loss{}
+	for _, i := range insts {
+		i.accrue(day)
+		for _, c := range i.Claims {
+			l, ok := losses[c.key()]
+			if !ok {
+				l = &loss{c: c, amount: decimal.Zero}
+				losses[c.key()] = l
+				order = append(order, c.key())
+			}
+			l.amount = l.amount.Add(c.unpaid().Total())
+		}
+	}
+	if err := saveOpen(ctx, q, loan.ID, insts); err != nil {
+		return err
+	}
+	lost := map[int64]decimal.Decimal{}
+	for _, k := range order {
+		l := losses[k]
+		var user, bid *int64
+		if l.c.UserID != 0 {
+			u := l.c.UserID
+			user = &u
+			lost[u] = lost[u].Add(l.amount)
+		}
+		if l.c.BidID != 0 {
+			b := l.c.BidID
+			bid = &b
+		}
+		if err := q.WriteOffLossInsert(ctx, dbq.WriteOffLossInsertParams{LoanID: loan.ID, HolderKey: k, Holder: l.c.Holder,
+			UserID: user, BidID: bid, Amount: l.amount}); err != nil {
+			return err
+		}
+	}
+	reqNo := fmt.Sprintf("loan-%d-write-off", loan.ID)
+	if err := notify(ctx, q, notice{UserID: loan.BorrowerID, Kind: lending.NoticeWrittenOff, LoanID: loan.ID, On: day, At: a.contactAt(day),
+		Dedupe: reqNo + "-borrower", Message: fmt.Sprintf("Loan %d has been written off; what you owe is still owed and will be collected.", loan.ID)}); err != nil {
+		return err
+	}
+	return a.notifyHolders(ctx, q, loan.ID, lost, lending.NoticeWrittenOff, reqNo, day,
+		"Loan %d was written off: %s of your claim is closed as a loss; anything recovered later is paid to you pro rata.")
 }

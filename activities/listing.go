@@ -21,13 +21,17 @@ import (
 // only to investors who have never bid (docs/lifecycle.md "Listing").
 var NewbieMaxAmount = decimal.RequireFromString("10000.00")
 
-// List opens an approved loan's listing for bids until ExpiresOn (after ops'
-// due diligence approved it).
+// List opens an approved loan's listing for bids until ExpiresOn: after ops'
+// due diligence approved it, or the named guarantor accepted.
 func (a *Activities) List(ctx context.Context, in ListInput) (ListResult, error) {
 	var res ListResult
 	err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
 		r := newRows(q, in.LoanID, in.Seq, in.Today)
-		if err := r.move(ctx, []lending.Status{lending.StatusDueDiligence}, lending.StatusApproved, "%s", in.Note); err != nil {
+		from := in.From
+		if from == "" {
+			from = lending.StatusDueDiligence
+		}
+		if err := r.move(ctx, []lending.Status{from}, lending.StatusApproved, "%s", in.Note); err != nil {
 			return err
 		}
 		var err error

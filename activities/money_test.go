@@ -69,15 +69,17 @@ func TestDisburseOnceEvenWhenRetried(t *testing.T) {
 	assert.Equal(t, "2000.00", sum.PendingPrincipal.StringFixed(2))
 }
 
-// Auto-debit needs an authorization that covers the amount; a repayment is
-// made once per attempt number; paying late adds 0.05 % a day.
+// Auto-debit needs an unexpired authorization, and takes at most its
+// maximum: what is left stays due and is overdue from the next day. A
+// repayment is made once per attempt number; penalty accrues 0.05 % a day on
+// what is still unpaid.
 func TestRepaymentRules(t *testing.T) {
 	e, acts, loan, borrower, invs := fundedLoan(t)
-	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Attempt: 1, Today: e.Today})
+	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Seq: 1, Attempt: 1, Today: e.Today})
 	require.NoError(t, err)
-	// r = 0.11/12; A = round(3000·r·(1+r)^3/((1+r)^3−1)) = 1018.39; 1: interest round(3000·r) = 27.50.
+	// r = 0.11/12; A = round(3000·r·(1+r)^3/((1+r)^3−1)) = 1018.39; 1: interest round(3000·r) = 27.50, principal 990.89.
 	due1 := e.Today.AddDate(0, 0, 28) // 28 Feb
-	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayAuto, Attempt: 1, Today: due1})
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Seq: 11, Kind: lending.RepayAuto, Attempt: 1, Today: due1})
 	require.NoError(t, err)
 	assert.False(t, res.Paid)
 	assert.Equal(t, "authorization_needed", res.Code)
@@ -85,17 +87,20 @@ func TestRepaymentRules(t *testing.T) {
 	max := decimal.RequireFromString("1000.00")
 	_, err = e.Q.RepaymentAuthorizationUpsert(e.Ctx, dbq.RepaymentAuthorizationUpsertParams{LoanID: loan.ID, MaxAmount: max, ExpiresOn: e.Today.AddDate(1, 0, 0)})
 	require.NoError(t, err)
-	res, err = acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayAuto, Attempt: 2, Today: due1})
+	res, err = acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Seq: 21, Kind: lending.RepayAuto, Attempt: 2, Today: due1})
 	require.NoError(t, err)
-	assert.Equal(t, "authorization_needed", res.Code, "1018.39 exceeds the 1000.00 maximum")
+	require.True(t, res.Paid, res.Detail)
+	assert.Equal(t, "1000.00", res.Amount.StringFixed(2), "the authorization's maximum, of 1018.39 due")
+	assert.Equal(t, 0, res.Through, "installment 1 is still open")
 
-	// Ten days late by hand: penalty 10 × round(1018.39 × 0.0005) = 10 × 0.51 = 5.10.
+	// Ten days late by hand: 18.39 of principal left, penalty 10 × round(18.39 × 0.0005) = 10 × 0.01 = 0.10.
 	late := due1.AddDate(0, 0, 10)
-	in := activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayNext, Attempt: 3, Today: late}
+	in := activities.RepayInput{LoanID: loan.ID, Seq: 31, Kind: lending.RepayNext, Attempt: 3, Today: late}
 	res, err = acts.Repay(e.Ctx, in)
 	require.NoError(t, err)
 	require.True(t, res.Paid, res.Detail)
-	assert.Equal(t, "1023.49", res.Amount.StringFixed(2))
+	assert.Equal(t, "18.49", res.Amount.StringFixed(2))
+	assert.Equal(t, 1, res.Through)
 	again, err := acts.Repay(e.Ctx, in)
 	require.NoError(t, err)
 	assert.Equal(t, res, again, "a retried attempt answers the first result")
@@ -103,15 +108,17 @@ func TestRepaymentRules(t *testing.T) {
 	inst, err := e.Q.InstallmentGet(e.Ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: 1})
 	require.NoError(t, err)
 	assert.Equal(t, lending.InstallmentPaid, inst.Status)
-	assert.Equal(t, "5.10", inst.PaidPenalty.StringFixed(2))
-	// Shares among 1000/2000 (largest remainder; the first claim's remainder is larger):
-	// principal 990.89 → 330.30/660.59, interest 27.50 → 9.17/18.33, penalty 5.10 → 1.70/3.40.
+	assert.Equal(t, "0.10", inst.PaidPenalty.StringFixed(2))
+	// Each part goes to the claims pro rata to what each is still owed of it, so
+	// both payments together give each claim exactly its planned share:
+	// principal 990.89 → 330.30/660.59, interest 27.50 → 9.17/18.33; the
+	// penalty 0.10 by the bids 1000/2000 → 0.03/0.07 (the cent to the larger remainder).
 	a0, _ := e.Balance(*invs[0].CustodyAccountNo)
 	a1, _ := e.Balance(*invs[1].CustodyAccountNo)
-	assert.Equal(t, "341.17", a0)
-	assert.Equal(t, "1182.32", a1)
+	assert.Equal(t, "339.50", a0)
+	assert.Equal(t, "1178.99", a1, "500.00 + 660.59 + 18.33 + 0.07")
 	bAvail, _ := e.Balance(*borrower.CustodyAccountNo)
-	assert.Equal(t, "2056.51", bAvail, "3080.00 − 1023.49")
+	assert.Equal(t, "2061.51", bAvail, "3080.00 − 1018.39 − 0.10")
 }
 
 // Payoff ten days into the first 28-day period: all 3,000.00 of principal
@@ -120,7 +127,7 @@ func TestPayoffPaysPrincipalAndAccruedInterest(t *testing.T) {
 	e, acts, loan, borrower, invs := fundedLoan(t)
 	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Attempt: 1, Today: e.Today})
 	require.NoError(t, err)
-	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Kind: lending.RepayPayoff, Attempt: 1, Today: e.Today.AddDate(0, 0, 10)})
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Seq: 11, Kind: lending.RepayPayoff, Attempt: 1, Today: e.Today.AddDate(0, 0, 10)})
 	require.NoError(t, err)
 	require.True(t, res.Paid, res.Detail)
 	assert.True(t, res.Finished)

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,31 +17,16 @@ import (
 	"github.com/lendflow/lendflow/money"
 )
 
-// claimPart is what one claim (bid) receives of a repayment.
-type claimPart struct {
-	BidID, InvestorID            int64
-	Principal, Interest, Penalty decimal.Decimal
-}
-
-func (c claimPart) total() decimal.Decimal { return c.Principal.Add(c.Interest).Add(c.Penalty) }
-
-// installmentPayment is how one installment's row changes when paid.
-type installmentPayment struct {
-	No                           int32
-	Principal, Interest, Penalty decimal.Decimal
-}
-
 // repaymentPlan is everything a repayment applies once the bank has made its
 // batch; it is stored with the request before the bank is asked.
 type repaymentPlan struct {
-	Kind    lending.RepayKind
-	Amount  decimal.Decimal
-	Parts   []claimPart
-	Paid    []installmentPayment
-	Payoff  bool
-	Through int32
-	Last    int32
-	Entry   ledger.Entry
+	Kind   lending.RepayKind
+	Amount decimal.Decimal
+	// Installments is the open installments as the payment leaves them.
+	Installments []*installment
+	Received     map[int64]decimal.Decimal // what each paid user receives (investors, a guarantor)
+	Through      int32
+	Entry        ledger.Entry
 	// Refusal is why no batch is sent (nothing due, no authorization, short of money).
 	Refusal *RepayResult
 	// Result is what the repayment answers once applied.
@@ -102,180 +88,150 @@ func (a *Activities) status(ctx context.Context, loanID int64) (lending.Status, 
 	return loan.Status, err
 }
 
-// planRepayment works out who gets what, or why nothing is sent. The
-// installment's principal and interest shares were planned at disbursement;
-// the penalty and the payoff's accrued interest are split now by the same
-// largest-remainder rule (DOMAIN.md "Investor shares").
+// planRepayment works out who gets what, or why nothing is sent (DOMAIN.md
+// "repayment", "partial payment", "Early repayment"):
+//   - next, by hand: the oldest open installment's whole remaining due, its
+//     penalty brought up to the day; the balance must cover it;
+//   - auto, the due-date debit or a collection step's retry: everything due
+//     by the day, or what the available balance (and the authorization's
+//     maximum) covers of it;
+//   - payoff: the remaining principal and the current period's interest
+//     accrued by days, no penalty; refused while an installment is overdue.
+//
+// The payment goes oldest installment first and within one to penalty, then
+// interest, then principal; each part to the installment's claim holders pro
+// rata to what each is owed of it (waterfall).
 func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lending.RepayKind, today time.Time, reqNo string) (bank.BatchRequest, repaymentPlan, bool, error) {
+	plan := repaymentPlan{Kind: kind, Amount: decimal.Zero}
 	refuse := func(code, format string, args ...any) (bank.BatchRequest, repaymentPlan, bool, error) {
-		return bank.BatchRequest{}, repaymentPlan{Refusal: &RepayResult{Code: code, Detail: fmt.Sprintf(format, args...)}}, false, nil
+		plan.Refusal = &RepayResult{Code: code, Amount: plan.Amount, Detail: fmt.Sprintf(format, args...)}
+		return bank.BatchRequest{}, plan, false, nil
 	}
 	loan, err := a.q.LoanGet(ctx, loanID)
 	if err != nil {
-		return bank.BatchRequest{}, repaymentPlan{}, false, err
+		return bank.BatchRequest{}, plan, false, err
 	}
 	if !loan.Status.Servicing() {
 		return refuse(errs.InvalidState, "the loan is %s", loan.Status)
 	}
-	insts, err := a.q.InstallmentList(ctx, loan.ID)
+	insts, err := loadOpen(ctx, a.q, loanID)
 	if err != nil {
-		return bank.BatchRequest{}, repaymentPlan{}, false, err
+		return bank.BatchRequest{}, plan, false, err
 	}
-	bids, err := a.q.BidListByLoanStatus(ctx, dbq.BidListByLoanStatusParams{LoanID: loan.ID, Status: lending.BidDisbursed})
-	if err != nil {
-		return bank.BatchRequest{}, repaymentPlan{}, false, err
-	}
-	weights := make([]decimal.Decimal, len(bids))
-	parts := make([]claimPart, len(bids))
-	for i, b := range bids {
-		weights[i] = b.Amount
-		parts[i] = claimPart{BidID: b.ID, InvestorID: b.InvestorID, Principal: decimal.Zero, Interest: decimal.Zero, Penalty: decimal.Zero}
-	}
-	k := -1
-	for i, inst := range insts {
-		if inst.Status.Open() {
-			k = i
-			break
-		}
-	}
-	if k < 0 {
+	if len(insts) == 0 {
 		return refuse(errs.InvalidState, "nothing left to pay")
 	}
-	plan := repaymentPlan{Kind: kind, Parts: parts, Last: insts[len(insts)-1].No, Amount: decimal.Zero}
-	cur := insts[k]
-	addShares := func(no int32) error {
-		shares, err := a.q.InstallmentShareList(ctx, dbq.InstallmentShareListParams{LoanID: loan.ID, No: no})
-		if err != nil {
-			return err
-		}
-		for _, s := range shares {
-			for i := range parts {
-				if parts[i].BidID == s.BidID {
-					parts[i].Principal = parts[i].Principal.Add(s.Principal)
-					if kind != lending.RepayPayoff {
-						parts[i].Interest = parts[i].Interest.Add(s.Interest)
-					}
-				}
+	for _, in := range insts {
+		in.accrue(today)
+	}
+	var targets []*installment
+	switch kind {
+	case lending.RepayNext:
+		targets = insts[:1]
+		plan.Amount = insts[0].due().Total()
+	case lending.RepayAuto:
+		for _, in := range insts {
+			if !in.DueDate.After(today) {
+				targets = append(targets, in)
+				plan.Amount = plan.Amount.Add(in.due().Total())
 			}
 		}
-		return nil
-	}
-
-	if kind != lending.RepayPayoff {
-		penalty := money.PenaltyForDays(cur.Principal.Add(cur.Interest), lending.Days(cur.DueDate, today))
-		if err := addShares(cur.No); err != nil {
-			return bank.BatchRequest{}, repaymentPlan{}, false, err
+		if len(targets) == 0 {
+			return refuse(errs.InvalidState, "nothing is due yet")
 		}
-		for i, p := range money.Split(penalty, weights) {
-			parts[i].Penalty = p
-		}
-		plan.Paid = []installmentPayment{{No: cur.No, Principal: cur.Principal, Interest: cur.Interest, Penalty: penalty}}
-		plan.Through = cur.No
-		plan.Amount = cur.Principal.Add(cur.Interest).Add(penalty)
-	} else {
-		// Payoff (提前还款): remaining principal + the current period's
-		// interest accrued by days; later periods' interest is never owed.
-		if today.After(cur.DueDate) {
+	case lending.RepayPayoff:
+		if today.After(insts[0].DueDate) {
 			return refuse(errs.InvalidState, "pay the overdue installments before paying off")
 		}
-		periodStart := *loan.DisbursedOn
-		if k > 0 {
-			periodStart = insts[k-1].DueDate
+		if err := a.payoffInterest(ctx, loan, insts, today); err != nil {
+			return bank.BatchRequest{}, plan, false, err
 		}
-		_, accrued := money.PayoffAmount(decimal.Zero, cur.Interest, periodStart, cur.DueDate, today)
-		for i, p := range money.Split(accrued, weights) {
-			parts[i].Interest = p
+		targets = insts
+		for _, in := range insts {
+			plan.Amount = plan.Amount.Add(in.due().Total())
 		}
-		remaining := decimal.Zero
-		for _, inst := range insts[k:] {
-			if err := addShares(inst.No); err != nil {
-				return bank.BatchRequest{}, repaymentPlan{}, false, err
-			}
-			interest := decimal.Zero
-			if inst.No == cur.No {
-				interest = accrued
-			}
-			plan.Paid = append(plan.Paid, installmentPayment{No: inst.No, Principal: inst.Principal, Interest: interest, Penalty: decimal.Zero})
-			remaining = remaining.Add(inst.Principal)
-		}
-		plan.Payoff, plan.Through = true, plan.Last
-		plan.Amount = remaining.Add(accrued)
 	}
 
-	short := func(code, format string, args ...any) (bank.BatchRequest, repaymentPlan, bool, error) {
-		plan.Refusal = &RepayResult{Code: code, Amount: plan.Amount, Detail: fmt.Sprintf(format, args...)}
-		return bank.BatchRequest{}, plan, false, nil
-	}
 	if kind == lending.RepayAuto {
-		if r := a.checkAuthorization(ctx, loan.ID, plan.Amount, today); r != nil {
-			return short(r.Code, "%s", r.Detail)
+		auth, err := a.q.RepaymentAuthorizationGet(ctx, loan.ID)
+		switch {
+		case err != nil:
+			return refuse(errs.AuthorizationNeeded, "no repayment authorization")
+		case auth.ExpiresOn.Before(today):
+			return refuse(errs.AuthorizationNeeded, "repayment authorization expired on %s", dateOnly(auth.ExpiresOn))
 		}
+		// The authorization's maximum caps one debit; what is left stays due.
+		plan.Amount = decimal.Min(plan.Amount, auth.MaxAmount)
 	}
 	summary, err := ledger.AccountSummary(ctx, a.pool, loan.BorrowerID)
 	if err != nil {
-		return bank.BatchRequest{}, repaymentPlan{}, false, err
+		return bank.BatchRequest{}, plan, false, err
 	}
 	if summary.Available.LessThan(plan.Amount) {
-		return short(errs.InsufficientBalance, "available %s does not cover %s", summary.Available.StringFixed(2), plan.Amount.StringFixed(2))
+		if kind != lending.RepayAuto || summary.Available.Sign() <= 0 {
+			return refuse(errs.InsufficientBalance, "available %s does not cover %s", summary.Available.StringFixed(2), plan.Amount.StringFixed(2))
+		}
+		// A partial payment: what the balance covers, by the waterfall.
+		plan.Amount = summary.Available
 	}
-	ids := []int64{loan.BorrowerID}
-	for _, p := range plan.Parts {
-		ids = append(ids, p.InvestorID)
-	}
-	accounts, err := a.accountNos(ctx, ids)
+	borrower, err := a.accountNos(ctx, []int64{loan.BorrowerID})
 	if err != nil {
-		return bank.BatchRequest{}, repaymentPlan{}, false, err
+		return bank.BatchRequest{}, plan, false, err
 	}
-	batch := repaymentMovement(reqNo, loan, &plan, accounts)
-	plan.Result = RepayResult{Paid: true, Amount: plan.Amount, Through: int(plan.Through), Finished: plan.Payoff || plan.Through == plan.Last}
-	return batch, plan, true, nil
+	receipts, _ := waterfall(plan.Amount, targets, func(claim) bool { return true })
+	receive(insts, receipts)
+	plan.Through = payInstallments(insts, receipts, today)
+	ts, postings, perUser := transfers(insts, receipts, borrower[loan.BorrowerID])
+	plan.Installments, plan.Received = insts, perUser
+	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeRepayment, Ref: loanRef(loan.ID),
+		Postings: append([]ledger.Posting{{Account: ledger.UserAvailable(loan.BorrowerID), Amount: plan.Amount.Neg(), Counterpart: "claim holders"}}, postings...)}
+	for i := range plan.Entry.Postings[1:] {
+		plan.Entry.Postings[i+1].Counterpart = userRef(loan.BorrowerID)
+	}
+	finished := true
+	for _, in := range insts {
+		finished = finished && in.closed()
+	}
+	plan.Result = RepayResult{Paid: true, Amount: plan.Amount, Through: int(plan.Through), Finished: finished}
+	return bank.BatchRequest{RequestNo: reqNo, Purpose: "repayment", Transfers: ts}, plan, true, nil
 }
 
-// checkAuthorization: an auto-debit needs the borrower's repayment
-// authorization (还款授权), unexpired and with a maximum that covers the amount.
-func (a *Activities) checkAuthorization(ctx context.Context, loanID int64, amount decimal.Decimal, today time.Time) *RepayResult {
-	auth, err := a.q.RepaymentAuthorizationGet(ctx, loanID)
-	switch {
-	case err != nil:
-		return &RepayResult{Code: errs.AuthorizationNeeded, Amount: amount, Detail: "no repayment authorization"}
-	case auth.ExpiresOn.Before(today):
-		return &RepayResult{Code: errs.AuthorizationNeeded, Amount: amount, Detail: "repayment authorization expired on " + dateOnly(auth.ExpiresOn)}
-	case auth.MaxAmount.LessThan(amount):
-		return &RepayResult{Code: errs.AuthorizationNeeded, Amount: amount,
-			Detail: fmt.Sprintf("%s exceeds the authorized maximum %s", amount.StringFixed(2), auth.MaxAmount.StringFixed(2))}
+// payoffInterest re-plans the interest of a payoff (提前还款): the current
+// period's accrued by days (actual days since the last due date over the days
+// in the period), split among the claims pro rata to the bid amounts; later
+// periods' interest is never owed.
+func (a *Activities) payoffInterest(ctx context.Context, loan dbq.Loan, insts []*installment, today time.Time) error {
+	cur := insts[0]
+	periodStart := *loan.DisbursedOn
+	if cur.No > 1 {
+		prev, err := a.q.InstallmentGet(ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: cur.No - 1})
+		if err != nil {
+			return err
+		}
+		periodStart = prev.DueDate
+	}
+	_, accrued := money.PayoffAmount(decimal.Zero, cur.Interest, periodStart, cur.DueDate, today)
+	for _, in := range insts {
+		owed := decimal.Zero
+		if in == cur {
+			owed = accrued
+		}
+		in.Interest = in.PaidInterest.Add(owed)
+		weights := make([]decimal.Decimal, len(in.Claims))
+		for i, c := range in.Claims {
+			weights[i] = c.Weight
+		}
+		for i, share := range money.Split(owed, weights) {
+			in.Claims[i].Interest = in.Claims[i].RecvInterest.Add(share)
+		}
 	}
 	return nil
 }
 
-// repaymentMovement builds the bank batch (one transfer per investor) and sets
-// the plan's ledger mirror (dated when the bank has answered).
-func repaymentMovement(reqNo string, loan dbq.Loan, plan *repaymentPlan, accounts map[int64]string) bank.BatchRequest {
-	perInvestor := map[int64]decimal.Decimal{}
-	var order []int64
-	for _, p := range plan.Parts {
-		if _, seen := perInvestor[p.InvestorID]; !seen {
-			order = append(order, p.InvestorID)
-			perInvestor[p.InvestorID] = decimal.Zero
-		}
-		perInvestor[p.InvestorID] = perInvestor[p.InvestorID].Add(p.total())
-	}
-	batch := bank.BatchRequest{RequestNo: reqNo, Purpose: "repayment"}
-	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeRepayment, Ref: loanRef(loan.ID),
-		Postings: []ledger.Posting{{Account: ledger.UserAvailable(loan.BorrowerID), Amount: plan.Amount.Neg(), Counterpart: "investors"}}}
-	for _, id := range order {
-		amt := perInvestor[id]
-		if amt.IsZero() {
-			continue
-		}
-		batch.Transfers = append(batch.Transfers, bank.Transfer{From: accounts[loan.BorrowerID], To: accounts[id], Amount: amt})
-		plan.Entry.Postings = append(plan.Entry.Postings, ledger.Posting{Account: ledger.UserAvailable(id), Amount: amt, Counterpart: userRef(loan.BorrowerID)})
-	}
-	return batch
-}
-
 // applyRepayment books a repayment the bank has made: the ledger entry on
-// the bank's day, the installments and shares, the loan's status, history
-// rows and notices, and the withdrawal of reminders no longer needed.
+// the bank's day, the installments and claims as the plan left them, the
+// loan's status and history row, the notices to the borrower and to every
+// holder paid, and the withdrawal of reminders no longer needed.
 func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.Tx, loanID int64, seq int, plan repaymentPlan, today, bankDate time.Time) (lending.Status, error) {
 	loan, err := q.LoanGetForUpdate(ctx, loanID)
 	if err != nil {
@@ -285,39 +241,36 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 	if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
 		return "", err
 	}
-	for _, p := range plan.Paid {
-		if _, err := q.InstallmentPay(ctx, dbq.InstallmentPayParams{
-			LoanID: loanID, No: p.No, PaidPrincipal: p.Principal, PaidInterest: p.Interest,
-			Interest: p.Interest, Penalty: p.Penalty, PaidOn: &today,
-		}); err != nil {
+	if err := saveOpen(ctx, q, loanID, plan.Installments); err != nil {
+		return "", err
+	}
+	if plan.Through > 0 {
+		if err := q.NotificationWithdrawReminders(ctx, dbq.NotificationWithdrawRemindersParams{LoanID: &loanID, ClosedThrough: &plan.Through, Today: today}); err != nil {
 			return "", err
 		}
 	}
-	if err := receiveShares(ctx, q, loanID, plan); err != nil {
-		return "", err
-	}
-	if err := q.NotificationWithdrawReminders(ctx, dbq.NotificationWithdrawRemindersParams{LoanID: &loanID, ClosedThrough: &plan.Through, Today: today}); err != nil {
-		return "", err
-	}
 	status := loan.Status
 	r := newRows(q, loanID, seq, today)
-	what := fmt.Sprintf("installment %d paid (%s, %s)", plan.Through, plan.Kind, plan.Amount.StringFixed(2))
-	if plan.Payoff {
+	what := fmt.Sprintf("%s paid (%s)", plan.Amount.StringFixed(2), plan.Kind)
+	switch {
+	case plan.Kind == lending.RepayPayoff:
 		what = fmt.Sprintf("paid off (%s)", plan.Amount.StringFixed(2))
+	case plan.Through > 0:
+		what = fmt.Sprintf("installment %d paid (%s, %s)", plan.Through, plan.Kind, plan.Amount.StringFixed(2))
+	default:
+		what = fmt.Sprintf("partial payment of %s (%s): the oldest installment is still open", plan.Amount.StringFixed(2), plan.Kind)
 	}
 	switch {
 	case plan.Result.Finished:
 		status = lending.StatusRepaid
-		if err := r.move(ctx, []lending.Status{lending.StatusRepaying, lending.StatusOverdue}, lending.StatusRepaid, "%s; repaid in full", what); err != nil {
-			return "", err
-		}
-		if err := publish(ctx, q, loanID, seq, nil); err != nil {
-			return "", err
+		err = r.move(ctx, []lending.Status{lending.StatusRepaying, lending.StatusOverdue}, lending.StatusRepaid, "%s; repaid in full", what)
+		if err == nil {
+			err = publish(ctx, q, loanID, seq, nil)
 		}
 	case loan.Status == lending.StatusOverdue:
-		past, err := q.InstallmentListPastDue(ctx, dbq.InstallmentListPastDueParams{LoanID: loanID, DueDate: today})
-		if err != nil {
-			return "", err
+		past, perr := q.InstallmentListPastDue(ctx, dbq.InstallmentListPastDueParams{LoanID: loanID, DueDate: today})
+		if perr != nil {
+			return "", perr
 		}
 		if len(past) == 0 {
 			status = lending.StatusRepaying
@@ -325,13 +278,11 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 		} else {
 			err = r.add(ctx, loan.Status, "%s", what)
 		}
-		if err != nil {
-			return "", err
-		}
 	default:
-		if err := r.add(ctx, loan.Status, "%s", what); err != nil {
-			return "", err
-		}
+		err = r.add(ctx, loan.Status, "%s", what)
+	}
+	if err != nil {
+		return "", err
 	}
 	amount := plan.Amount
 	if err := notify(ctx, q, notice{
@@ -341,40 +292,28 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 	}); err != nil {
 		return "", err
 	}
+	if err := a.notifyHolders(ctx, q, loanID, plan.Received, lending.NoticeRepaymentReceived, plan.Entry.RequestNo, today,
+		"Loan %d: the borrower repaid; %s to you."); err != nil {
+		return "", err
+	}
 	plan.Result.Status = status
 	return status, settle(ctx, q, plan.Entry.RequestNo, "repayment", true, plan)
 }
 
-// receiveShares records what each claim received, installment by installment.
-func receiveShares(ctx context.Context, q *dbq.Queries, loanID int64, plan repaymentPlan) error {
-	for _, p := range plan.Paid {
-		shares, err := q.InstallmentShareList(ctx, dbq.InstallmentShareListParams{LoanID: loanID, No: p.No})
-		if err != nil {
+// notifyHolders tells every holder paid what it received.
+func (a *Activities) notifyHolders(ctx context.Context, q *dbq.Queries, loanID int64, paid map[int64]decimal.Decimal, kind lending.NoticeKind, reqNo string, day time.Time, format string) error {
+	ids := make([]int64, 0, len(paid))
+	for id := range paid {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		amount := paid[id]
+		if err := notify(ctx, q, notice{
+			UserID: id, Kind: kind, LoanID: loanID, Amount: &amount, On: day, At: a.stamp(day),
+			Dedupe: fmt.Sprintf("%s-%s-user-%d", reqNo, kind, id), Message: fmt.Sprintf(format, loanID, amount.StringFixed(2)),
+		}); err != nil {
 			return err
-		}
-		for _, s := range shares {
-			interest, penalty := s.Interest, decimal.Zero
-			for _, part := range plan.Parts {
-				if part.BidID == s.BidID {
-					penalty = part.Penalty
-					if plan.Payoff {
-						interest = decimal.Zero
-						if p.No == plan.Paid[0].No {
-							interest = part.Interest
-						}
-					}
-				}
-			}
-			if err := q.InstallmentShareReceive(ctx, dbq.InstallmentShareReceiveParams{
-				LoanID: loanID, No: p.No, BidID: s.BidID, Principal: s.Principal, Interest: interest, Penalty: penalty,
-			}); err != nil {
-				return err
-			}
-		}
-		if plan.Payoff {
-			if err := q.InstallmentShareWaiveInterest(ctx, dbq.InstallmentShareWaiveInterestParams{LoanID: loanID, No: p.No}); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -45,6 +45,16 @@ func (a *Activities) Screen(ctx context.Context, in ScreenInput) (ScreenResult, 
 			"auto-approved: score %d, grade %s", v.Score, v.Grade); err != nil {
 			return err
 		}
+		if loan, err := q.LoanGet(ctx, in.LoanID); err != nil {
+			return err
+		} else if loan.GuarantorID != nil {
+			// The named guarantor accepts before the loan is listed (DOMAIN.md "guarantor").
+			res.Status = lending.StatusAwaitingGuarantor
+			if err := r.move(ctx, []lending.Status{lending.StatusApproved}, lending.StatusAwaitingGuarantor, "awaiting the guarantor's acceptance"); err != nil {
+				return err
+			}
+			return publish(ctx, q, in.LoanID, in.Seq, nil)
+		}
 		expires := in.Today.AddDate(0, 0, in.ListingDays)
 		newbie, err := list(ctx, q, r, ListInput{LoanID: in.LoanID, Seq: in.Seq, Grade: v.Grade, Rate: v.Rate, Today: in.Today, ExpiresOn: expires})
 		res.Status, res.ExpiresOn, res.Newbie = lending.StatusListed, &expires, newbie

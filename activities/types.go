@@ -45,6 +45,7 @@ type ScreenResult struct {
 type ListInput struct {
 	LoanID    int64
 	Seq       int
+	From      lending.Status // due_diligence (empty), or awaiting_guarantor
 	Grade     string
 	Rate      decimal.Decimal
 	Note      string // the approval, for the history
@@ -157,4 +158,25 @@ type WriteOffInput struct {
 	Seq    int
 	Note   string
 	Today  time.Time
+}
+
+// RecoverInput distributes one recovery recorded by ops after a write-off.
+type RecoverInput struct {
+	RecoveryID int64
+}
+
+// RecoverResult is how a recovery ended and who received what.
+type RecoverResult struct {
+	Succeeded   bool
+	Code        string // why not: insufficient_balance, more than was lost, a bank refusal
+	Detail      string
+	Amount      decimal.Decimal
+	Distributed []Distributed
+}
+
+// Distributed is one holder's part of a recovery. UserID is 0 for the risk reserve.
+type Distributed struct {
+	Holder string // investor | guarantor | reserve
+	UserID int64
+	Amount decimal.Decimal
 }

@@ -103,6 +103,8 @@ var statusByCode = map[string]int{
 	errs.RateLimited:          http.StatusTooManyRequests,
 	errs.IdentityTaken:        http.StatusConflict,
 	errs.LoginThrottled:       http.StatusTooManyRequests,
+	errs.CardChangeRefused:    http.StatusConflict,
+	errs.NotGuarantor:         http.StatusForbidden,
 	errs.LimitExceeded:        http.StatusUnprocessableEntity,
 	errs.WithdrawalWindow:     http.StatusConflict,
 	// The bank did not answer: nothing happened, and the same request may be
@@ -151,10 +153,10 @@ var detailByCode = map[string]string{
 	errs.FourFactorMismatch:   "the bank's four-factor check (name, ID number, phone, card) failed",
 	errs.AuthorizationNeeded:  "authorize repayments (POST /v1/loans/{id}/repayment-authorization) first",
 	// Codes of the second round raised by other packages.
-	"card_change_refused": "the card can be changed only with nothing held, owed or on its way",
-	"not_guarantor":       "you are not this loan's guarantor",
-	codeInternal:          "internal error",
-	codeMethodNotAllowed:  "this method is not allowed here",
+	errs.CardChangeRefused: "the card can be changed only with nothing held, owed or on its way",
+	errs.NotGuarantor:      "you are not this loan's guarantor",
+	codeInternal:           "internal error",
+	codeMethodNotAllowed:   "this method is not allowed here",
 }
 
 // problemFor translates any error into the problem the client sees.

@@ -107,21 +107,24 @@ func TestCancelReviewRejectCurePayoff(t *testing.T) {
 	s.fill(ops, cured, map[*person]string{&a: "8000.00", &b: "4000.00"})
 	s.approve(ops, cured)
 	// The borrower keeps 12,000 − fee 1 % 120.00 − reserve 2 % 240.00 = 11,640.00, and spends
-	// all but 40.00 of it, so the due-date auto-debit on 2 April finds too little.
+	// all but 40.00 of it, so the due-date auto-debit on 2 April takes those 40.00 (a partial
+	// payment, to the interest first) and the rest of installment 1 is overdue from 3 April.
 	s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayment-authorization", cured), borrower.token, obj{"max_amount": "7000.00", "expires_on": "2026-12-31"}, 201)
 	s.call("POST", "/v1/me/withdrawals", borrower.token, obj{"amount": "11600.00"}, 201)
 	s.waitFor("withdrawn", func() bool { return s.bankBalance(borrower.acct) == "40.00" })
 	s.advance(ops, "2026-04-07") // DPD 5
 	require.Equal(t, "overdue", s.loanStatus(borrower.token, cured))
-	// Five days late: 5 × round(6048.79 × 0.0005) = 5 × 3.02 = 15.10.
+	// Five days late, penalty on what is unpaid only: 5 × round(6008.79 × 0.0005) = 5 × 3.00 = 15.00;
+	// by hand the borrower pays the rest: 6008.79 + 15.00 = 6023.79.
 	s.call("POST", "/v1/me/recharges", borrower.token, obj{"amount": "12200.00"}, 201)
 	paid := s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayments", cured), borrower.token, obj{"kind": "next"}, 201)
-	require.Equal(t, "6063.89", paid["amount"])
+	require.Equal(t, "6023.79", paid["amount"])
 	require.Equal(t, "repaying", s.loanStatus(borrower.token, cured))
 	s.advance(ops, "2026-05-02")
 	require.Equal(t, "repaid", s.loanStatus(borrower.token, cured))
 	sched := s.call("GET", fmt.Sprintf("/v1/loans/%.0f/schedule", cured), borrower.token, nil, 200)["installments"].([]any)
-	require.Equal(t, "15.10", sched[0].(obj)["penalty"])
+	require.Equal(t, "15.00", sched[0].(obj)["penalty"])
+	require.Equal(t, "6063.79", sched[0].(obj)["paid"], "40.00 on the due date, 6023.79 by hand")
 	require.Equal(t, "6048.80", sched[1].(obj)["paid"], "6016.21 + 32.59")
 
 	// Payoff: 12,000.00 over 3 months disbursed 2 May; paid off on 12 May:

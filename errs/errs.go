@@ -31,8 +31,10 @@ const (
 	InvalidState         = "invalid_state"
 	RateLimited          = "rate_limited"
 	// Added in the second round (API.md).
-	IdentityTaken  = "identity_taken"  // the ID number is verified by another user
-	LoginThrottled = "login_throttled" // too many failed sign-ins; Retry-After says when
+	IdentityTaken     = "identity_taken"      // the ID number is verified by another user
+	LoginThrottled    = "login_throttled"     // too many failed sign-ins; Retry-After says when
+	CardChangeRefused = "card_change_refused" // money held, a claim held or a debt owed
+	NotGuarantor      = "not_guarantor"       // the caller is not the loan's named guarantor
 	// Project codes.
 	LimitExceeded       = "limit_exceeded"       // borrower's outstanding principal cap
 	WithdrawalWindow    = "withdrawal_window"    // large-value route outside its hours

@@ -19,6 +19,7 @@ const (
 	TypeRepayment          = "repayment"
 	TypeCompensation       = "compensation" // 担保代偿, 风险准备金垫付
 	TypeBonus              = "bonus"        // cash coupons, interest boosts
+	TypeRecovery           = "recovery"     // money recovered after a write-off (核销)
 )
 
 // Posting moves Amount into Account (positive: credit, the balance grows) or

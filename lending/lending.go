@@ -117,10 +117,12 @@ const (
 // Decision is an ops or guarantor decision's verdict.
 type Decision string
 
-// Decisions.
+// Decisions: ops approve or reject; a guarantor accepts or declines.
 const (
 	Approve Decision = "approve"
 	Reject  Decision = "reject"
+	Accept  Decision = "accept"
+	Decline Decision = "decline"
 )
 
 // RepayKind is how a repayment came about.

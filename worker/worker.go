@@ -38,12 +38,14 @@ func Activities(acts *activities.Activities) map[string]any {
 		workflows.ActivityRepay:    acts.Repay,
 		workflows.ActivityCollect:  acts.Collect,
 		workflows.ActivityWriteOff: acts.WriteOff,
+		workflows.ActivityRecover:  acts.Recover,
 	}
 }
 
 // Register is shared with the replayer and tests so they see the same names.
 func Register(r Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.LoanWorkflow, workflow.RegisterOptions{Name: workflows.LoanWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.RecoveryWorkflow, workflow.RegisterOptions{Name: workflows.RecoveryWorkflowName})
 	if acts == nil {
 		return
 	}

@@ -136,6 +136,26 @@ func (w *loan) setup(ctx workflow.Context) error {
 		return err
 	}
 
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateGuarantee,
+		func(ctx workflow.Context, g GuaranteeDecision) (StatusReply, error) {
+			w.hear(g.Today)
+			return statusOf(w.once(ctx, &request{kind: UpdateGuarantee, decision: Decision{Decision: g.Decision, Today: g.Today}}))
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, g GuaranteeDecision) error {
+			if g.Decision != lending.Accept && g.Decision != lending.Decline {
+				return refuse(errs.ValidationFailed, "decision must be accept or decline")
+			}
+			if w.wasAnswered(ctx) {
+				return nil
+			}
+			if g.GuarantorID == 0 || g.GuarantorID != w.S.GuarantorID {
+				return refuse(errs.NotGuarantor, "only the loan's named guarantor decides")
+			}
+			return w.inStatus(lending.StatusAwaitingGuarantor)
+		}}); err != nil {
+		return err
+	}
+
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetryDisbursal,
 		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
 			w.hear(t.Today)

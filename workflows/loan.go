@@ -22,6 +22,7 @@ type LoanInput struct {
 	BorrowerID  int64
 	Amount      decimal.Decimal
 	TermMonths  int
+	GuarantorID int64     // 0: no guarantor named
 	Today       time.Time // the platform's business date at application
 	ListingDays int
 	State       *LoanState
@@ -34,9 +35,10 @@ type LoanState struct {
 	LoanID     int64
 	BorrowerID int64
 	Amount     decimal.Decimal
-	TermMonths int
-	Status     lending.Status
-	Grade      string
+	TermMonths  int
+	GuarantorID int64
+	Status      lending.Status
+	Grade       string
 	Rate       decimal.Decimal
 
 	Clock Clock
@@ -60,6 +62,13 @@ type Decision struct {
 	AnnualRate *decimal.Decimal
 	Note       string
 	Today      time.Time
+}
+
+// GuaranteeDecision is the named guarantor's answer (accept | decline).
+type GuaranteeDecision struct {
+	Decision    lending.Decision
+	GuarantorID int64
+	Today       time.Time
 }
 
 // ClockAdvance tells the loan the business date is now Today.
@@ -113,7 +122,7 @@ func LoanWorkflow(ctx workflow.Context, in LoanInput) (LoanState, error) {
 		w.S = *in.State
 	} else {
 		w.S = LoanState{LoanID: in.LoanID, BorrowerID: in.BorrowerID, Amount: in.Amount, TermMonths: in.TermMonths,
-			Status: lending.StatusSubmitted, Clock: Clock{Today: in.Today}}
+			GuarantorID: in.GuarantorID, Status: lending.StatusSubmitted, Clock: Clock{Today: in.Today}}
 		w.busy()
 	}
 	if w.in.ListingDays <= 0 {
@@ -138,7 +147,7 @@ func LoanWorkflow(ctx workflow.Context, in LoanInput) (LoanState, error) {
 // run is the story of the loan, top to bottom.
 func (w *loan) run(ctx workflow.Context) error {
 	if w.S.Collection == nil {
-		for _, phase := range []func(workflow.Context) (bool, error){w.screen, w.list, w.review, w.disburse} {
+		for _, phase := range []func(workflow.Context) (bool, error){w.screen, w.listed, w.review, w.disburse} {
 			ended, err := phase(ctx)
 			if err != nil || ended {
 				return err
@@ -159,10 +168,18 @@ func (w *loan) screen(ctx workflow.Context) (bool, error) {
 	}
 	w.S.Grade, w.S.Rate, w.S.ListingExpiresOn = res.Grade, res.Rate, res.ExpiresOn
 	w.moved(ctx, res.Status)
-	if res.Status != lending.StatusDueDiligence {
-		return res.Status.Terminal(), nil
+	switch res.Status {
+	case lending.StatusAwaitingGuarantor:
+		return w.awaitGuarantor(ctx)
+	case lending.StatusDueDiligence:
+		return w.dueDiligence(ctx)
 	}
+	return res.Status.Terminal(), nil
+}
 
+// dueDiligence waits for ops' decision (尽职调查) on a loan over 50,000.00 or
+// of grade D/E.
+func (w *loan) dueDiligence(ctx workflow.Context) (bool, error) {
 	wk, err := w.wait(ctx, nil, UpdateDueDiligence, UpdateCancel)
 	if err != nil {
 		return false, err
@@ -186,20 +203,50 @@ func (w *loan) screen(ctx workflow.Context) (bool, error) {
 	if d.AnnualRate != nil {
 		w.S.Rate = *d.AnnualRate
 	}
+	if w.S.GuarantorID != 0 && guarantorAcceptance(ctx) {
+		err := w.record(ctx, lending.StatusDueDiligence, lending.StatusAwaitingGuarantor, "due diligence: "+d.Note)
+		if err := w.answer(r, err); err != nil {
+			return false, err
+		}
+		return w.awaitGuarantor(ctx)
+	}
+	return false, w.answer(r, w.list(ctx, lending.StatusDueDiligence, "due diligence: "+d.Note))
+}
+
+// awaitGuarantor: awaiting_guarantor → listed when the named guarantor
+// accepts (担保), rejected when it declines; the borrower may cancel meanwhile.
+func (w *loan) awaitGuarantor(ctx workflow.Context) (bool, error) {
+	wk, err := w.wait(ctx, nil, UpdateGuarantee, UpdateCancel)
+	if err != nil {
+		return false, err
+	}
+	r := wk.req
+	switch {
+	case r.kind == UpdateCancel:
+		return true, w.answer(r, w.record(ctx, lending.StatusAwaitingGuarantor, lending.StatusCancelled, "cancelled by the borrower"))
+	case r.decision.Decision != lending.Accept:
+		return true, w.answer(r, w.record(ctx, lending.StatusAwaitingGuarantor, lending.StatusRejected, "the guarantor declined"))
+	}
+	return false, w.answer(r, w.list(ctx, lending.StatusAwaitingGuarantor, "the guarantor accepted"))
+}
+
+// list opens the listing of a loan approved after from (due diligence, or the
+// guarantor's acceptance) for ListingDays.
+func (w *loan) list(ctx workflow.Context, from lending.Status, note string) error {
 	expires := w.today().AddDate(0, 0, w.in.ListingDays)
-	err = w.exec(ctx, dbCallOptions, ActivityList, w.sum("open the listing until %s: grade %s at %s", dateOf(expires), w.S.Grade, pct(w.S.Rate)),
-		activities.ListInput{LoanID: w.S.LoanID, Seq: w.step(), Grade: w.S.Grade, Rate: w.S.Rate, Today: w.today(), ExpiresOn: expires,
-			Note: "due diligence: " + d.Note}, nil)
+	err := w.exec(ctx, dbCallOptions, ActivityList, w.sum("open the listing until %s: grade %s at %s", dateOf(expires), w.S.Grade, pct(w.S.Rate)),
+		activities.ListInput{LoanID: w.S.LoanID, Seq: w.step(), From: from, Grade: w.S.Grade, Rate: w.S.Rate, Today: w.today(), ExpiresOn: expires,
+			Note: note}, nil)
 	if err == nil {
 		w.S.ListingExpiresOn = &expires
 		w.moved(ctx, lending.StatusListed)
 	}
-	return false, w.answer(r, err)
+	return err
 }
 
-// list: listed → full | expired (流标) | cancelled. Bids are admitted by
+// listed: listed → full | expired (流标) | cancelled. Bids are admitted by
 // PostgreSQL; the workflow only hears that the listing filled.
-func (w *loan) list(ctx workflow.Context) (bool, error) {
+func (w *loan) listed(ctx workflow.Context) (bool, error) {
 	due := w.S.ListingExpiresOn
 	for {
 		wk, err := w.wait(ctx, due, UpdateCancel)

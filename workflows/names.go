@@ -13,7 +13,8 @@ import (
 const (
 	TaskQueue = "lendflow"
 
-	LoanWorkflowName = "LoanWorkflow"
+	LoanWorkflowName     = "LoanWorkflow"
+	RecoveryWorkflowName = "RecoveryWorkflow"
 
 	// SignalListingFull is sent by the bid path once the guarded increment in
 	// PostgreSQL has filled the listing and every bid is frozen.
@@ -26,6 +27,7 @@ const (
 	UpdateCancel           = "cancel"
 	UpdateRepay            = "repay"
 	UpdateRetryDisbursal   = "retry-disbursement"
+	UpdateGuarantee        = "decide-guarantee"
 
 	QueryState = "loan-state"
 )
@@ -42,6 +44,7 @@ const (
 	ActivityRepay    = "Repay"
 	ActivityCollect  = "Collect"
 	ActivityWriteOff = "WriteOff"
+	ActivityRecover  = "Recover"
 )
 
 // Search attributes an engineer filters loans by in the Temporal UI. Amounts
@@ -64,3 +67,10 @@ var SearchAttributeTypes = map[string]string{
 // LoanWorkflowID derives the workflow ID from the loan ID, so an engineer who
 // has a loan number finds its history directly.
 func LoanWorkflowID(loanID int64) string { return fmt.Sprintf("loan-%d", loanID) }
+
+// RecoveryWorkflowID is the workflow of one recovery on a written-off loan.
+func RecoveryWorkflowID(loanID, recoveryID int64) string {
+	return fmt.Sprintf("loan-%d-recovery-%d", loanID, recoveryID)
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }

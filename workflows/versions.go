@@ -14,6 +14,23 @@ package workflows
 //   - a gate is removed only once no run that started before it can still be
 //     open, and its histories are retired with it.
 //
+import "go.temporal.io/sdk/workflow"
+
+// Change IDs. Each is the name of one change; the predicate below it is what
+// the workflow asks.
+const (
+	// changeGuarantorAcceptance: a loan that names a guarantor waits, after
+	// due diligence, for the guarantor to accept before it is listed
+	// (awaiting_guarantor). Before it, an approved loan was listed at once.
+	changeGuarantorAcceptance = "guarantor-acceptance"
+)
+
+// guarantorAcceptance reports whether this run asks the named guarantor
+// before listing a loan approved at due diligence.
+func guarantorAcceptance(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeGuarantorAcceptance, workflow.DefaultVersion, 1) == 1
+}
+
 // Histories recorded before the rebuild of this workflow (issue "the loan
 // workflow rebuilt") were retired rather than gated: no loan ran in
 // production on that code, and gating every step of the old design would

@@ -71,7 +71,7 @@ func (q *Queries) HoldingsByInvestor(ctx context.Context, investorID int64) ([]H
 }
 
 const installmentGet = `-- name: InstallmentGet :one
-SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on FROM installments WHERE loan_id = $1 AND no = $2
+SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on, penalty_through, compensated FROM installments WHERE loan_id = $1 AND no = $2
 `
 
 type InstallmentGetParams struct {
@@ -94,6 +94,8 @@ func (q *Queries) InstallmentGet(ctx context.Context, arg InstallmentGetParams) 
 		&i.PaidPenalty,
 		&i.Status,
 		&i.PaidOn,
+		&i.PenaltyThrough,
+		&i.Compensated,
 	)
 	return i, err
 }
@@ -123,7 +125,7 @@ func (q *Queries) InstallmentInsert(ctx context.Context, arg InstallmentInsertPa
 }
 
 const installmentList = `-- name: InstallmentList :many
-SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on FROM installments WHERE loan_id = $1 ORDER BY no
+SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on, penalty_through, compensated FROM installments WHERE loan_id = $1 ORDER BY no
 `
 
 func (q *Queries) InstallmentList(ctx context.Context, loanID int64) ([]Installment, error) {
@@ -147,6 +149,8 @@ func (q *Queries) InstallmentList(ctx context.Context, loanID int64) ([]Installm
 			&i.PaidPenalty,
 			&i.Status,
 			&i.PaidOn,
+			&i.PenaltyThrough,
+			&i.Compensated,
 		); err != nil {
 			return nil, err
 		}
@@ -159,7 +163,7 @@ func (q *Queries) InstallmentList(ctx context.Context, loanID int64) ([]Installm
 }
 
 const installmentListPastDue = `-- name: InstallmentListPastDue :many
-SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on FROM installments WHERE loan_id = $1 AND status IN ('pending', 'overdue') AND due_date < $2 ORDER BY no
+SELECT loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on, penalty_through, compensated FROM installments WHERE loan_id = $1 AND status IN ('pending', 'overdue') AND due_date < $2 ORDER BY no
 `
 
 type InstallmentListPastDueParams struct {
@@ -188,6 +192,8 @@ func (q *Queries) InstallmentListPastDue(ctx context.Context, arg InstallmentLis
 			&i.PaidPenalty,
 			&i.Status,
 			&i.PaidOn,
+			&i.PenaltyThrough,
+			&i.Compensated,
 		); err != nil {
 			return nil, err
 		}
@@ -205,7 +211,7 @@ SET paid_principal = $1, paid_interest = $2,
     penalty = $3, paid_penalty = $3,
     interest = $4, status = 'paid', paid_on = $5
 WHERE loan_id = $6 AND no = $7 AND status IN ('pending', 'overdue')
-RETURNING loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on
+RETURNING loan_id, no, due_date, principal, interest, penalty, paid_principal, paid_interest, paid_penalty, status, paid_on, penalty_through, compensated
 `
 
 type InstallmentPayParams struct {
@@ -241,6 +247,8 @@ func (q *Queries) InstallmentPay(ctx context.Context, arg InstallmentPayParams) 
 		&i.PaidPenalty,
 		&i.Status,
 		&i.PaidOn,
+		&i.PenaltyThrough,
+		&i.Compensated,
 	)
 	return i, err
 }
@@ -287,7 +295,7 @@ func (q *Queries) InstallmentShareInsert(ctx context.Context, arg InstallmentSha
 }
 
 const installmentShareList = `-- name: InstallmentShareList :many
-SELECT loan_id, no, bid_id, investor_id, principal, interest, received_principal, received_interest, received_penalty FROM installment_shares WHERE loan_id = $1 AND no = $2 ORDER BY bid_id
+SELECT loan_id, no, bid_id, investor_id, principal, interest, received_principal, received_interest, received_penalty, penalty FROM installment_shares WHERE loan_id = $1 AND no = $2 ORDER BY bid_id
 `
 
 type InstallmentShareListParams struct {
@@ -314,6 +322,7 @@ func (q *Queries) InstallmentShareList(ctx context.Context, arg InstallmentShare
 			&i.ReceivedPrincipal,
 			&i.ReceivedInterest,
 			&i.ReceivedPenalty,
+			&i.Penalty,
 		); err != nil {
 			return nil, err
 		}

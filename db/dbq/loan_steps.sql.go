@@ -66,7 +66,7 @@ func (q *Queries) NotificationInsert(ctx context.Context, arg NotificationInsert
 }
 
 const notificationListByUser = `-- name: NotificationListByUser :many
-SELECT id, user_id, kind, loan_id, installment_no, amount, business_date, at, message, dedupe, created_at FROM notifications
+SELECT id, user_id, kind, loan_id, installment_no, amount, business_date, at, message, dedupe, created_at, delivered_at FROM notifications
 WHERE user_id = $1 AND business_date <= $2
   AND ($3::bigint IS NULL
        OR (business_date, id) < ($4::date, $3::bigint))
@@ -111,6 +111,7 @@ func (q *Queries) NotificationListByUser(ctx context.Context, arg NotificationLi
 			&i.Message,
 			&i.Dedupe,
 			&i.CreatedAt,
+			&i.DeliveredAt,
 		); err != nil {
 			return nil, err
 		}

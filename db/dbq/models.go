@@ -57,6 +57,36 @@ type Blacklist struct {
 	AddedAt  time.Time
 }
 
+type CardChange struct {
+	UserID     int64
+	Attempt    int32
+	CardNumber string
+	Status     string
+	CreatedAt  time.Time
+}
+
+type Compensation struct {
+	RequestNo    string
+	LoanID       int64
+	Holder       string
+	UserID       *int64
+	Amount       decimal.Decimal
+	BusinessDate time.Time
+}
+
+type CompensatorClaim struct {
+	LoanID            int64
+	No                int32
+	Holder            string
+	UserID            *int64
+	Principal         decimal.Decimal
+	Interest          decimal.Decimal
+	Penalty           decimal.Decimal
+	ReceivedPrincipal decimal.Decimal
+	ReceivedInterest  decimal.Decimal
+	ReceivedPenalty   decimal.Decimal
+}
+
 type IdempotencyKey struct {
 	UserID      int64
 	Key         string
@@ -69,17 +99,19 @@ type IdempotencyKey struct {
 }
 
 type Installment struct {
-	LoanID        int64
-	No            int32
-	DueDate       time.Time
-	Principal     decimal.Decimal
-	Interest      decimal.Decimal
-	Penalty       decimal.Decimal
-	PaidPrincipal decimal.Decimal
-	PaidInterest  decimal.Decimal
-	PaidPenalty   decimal.Decimal
-	Status        lending.InstallmentStatus
-	PaidOn        *time.Time
+	LoanID         int64
+	No             int32
+	DueDate        time.Time
+	Principal      decimal.Decimal
+	Interest       decimal.Decimal
+	Penalty        decimal.Decimal
+	PaidPrincipal  decimal.Decimal
+	PaidInterest   decimal.Decimal
+	PaidPenalty    decimal.Decimal
+	Status         lending.InstallmentStatus
+	PaidOn         *time.Time
+	PenaltyThrough *time.Time
+	Compensated    decimal.Decimal
 }
 
 type InstallmentShare struct {
@@ -92,6 +124,7 @@ type InstallmentShare struct {
 	ReceivedPrincipal decimal.Decimal
 	ReceivedInterest  decimal.Decimal
 	ReceivedPenalty   decimal.Decimal
+	Penalty           decimal.Decimal
 }
 
 type JournalEntry struct {
@@ -113,29 +146,30 @@ type LedgerAccount struct {
 }
 
 type Loan struct {
-	ID               int64
-	BorrowerID       int64
-	GuarantorID      *int64
-	Amount           decimal.Decimal
-	TermMonths       int32
-	RepaymentMethod  string
-	Purpose          string
-	MonthlyIncome    decimal.Decimal
-	Status           lending.Status
-	Grade            *string
-	AnnualRate       *decimal.Decimal
-	CreditScore      *int32
-	Raised           decimal.Decimal
-	Newbie           bool
-	ListedOn         *time.Time
-	ListingExpiresOn *time.Time
-	DisbursedOn      *time.Time
-	NextEventOn      *time.Time
-	WorkflowID       string
-	AppliedOn        time.Time
-	CreatedAt        time.Time
-	AutoInvested     bool
-	NextEventSeq     int32
+	ID                 int64
+	BorrowerID         int64
+	GuarantorID        *int64
+	Amount             decimal.Decimal
+	TermMonths         int32
+	RepaymentMethod    string
+	Purpose            string
+	MonthlyIncome      decimal.Decimal
+	Status             lending.Status
+	Grade              *string
+	AnnualRate         *decimal.Decimal
+	CreditScore        *int32
+	Raised             decimal.Decimal
+	Newbie             bool
+	ListedOn           *time.Time
+	ListingExpiresOn   *time.Time
+	DisbursedOn        *time.Time
+	NextEventOn        *time.Time
+	WorkflowID         string
+	AppliedOn          time.Time
+	CreatedAt          time.Time
+	AutoInvested       bool
+	NextEventSeq       int32
+	GuaranteeDecidedOn *time.Time
 }
 
 type LoanHistory struct {
@@ -174,6 +208,7 @@ type Notification struct {
 	Message       string
 	Dedupe        string
 	CreatedAt     time.Time
+	DeliveredAt   *time.Time
 }
 
 type PlatformClock struct {
@@ -209,6 +244,26 @@ type ReconciliationRun struct {
 	LedgerEntries int32
 	Origin        string
 	RunAt         time.Time
+}
+
+type Recovery struct {
+	ID             int64
+	LoanID         int64
+	Amount         decimal.Decimal
+	Note           string
+	OpsUserID      int64
+	Status         string
+	Failure        string
+	BusinessDate   time.Time
+	IdempotencyKey *string
+	CreatedAt      time.Time
+}
+
+type RecoveryShare struct {
+	RecoveryID int64
+	HolderKey  string
+	UserID     *int64
+	Amount     decimal.Decimal
 }
 
 type RepaymentAuthorization struct {
@@ -249,4 +304,14 @@ type Withdrawal struct {
 	BusinessDate time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type WriteOffLoss struct {
+	LoanID    int64
+	HolderKey string
+	Holder    string
+	UserID    *int64
+	BidID     *int64
+	Amount    decimal.Decimal
+	Recovered decimal.Decimal
 }

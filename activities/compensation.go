@@ -1,0 +1,204 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
+)
+
+// compensationPlan is what an M3 compensation applies once the bank has made
+// its batch.
+type compensationPlan struct {
+	Holder       string // guarantor | reserve
+	GuarantorID  int64
+	Amount       decimal.Decimal
+	Owed         decimal.Decimal // what the investors were owed of the overdue installments
+	Installments []*installment
+	Received     map[int64]decimal.Decimal // per investor
+	Entry        ledger.Entry
+}
+
+// compensationRows: an M3 step's compensation writes its history row here,
+// within the stop's SeqBlock, after the stop's own rows.
+const compensationRows = 8
+
+// compensate is the M3 step's money (DOMAIN.md "compensation"): for every
+// overdue installment the investors are paid its unpaid principal + interest
+// + penalty accrued to the day — by the guarantor, all of it or what its
+// available balance covers, or with no guarantor by the risk-reserve account
+// while it lasts, never below zero — in one bank batch, by the waterfall
+// (oldest installment first; penalty, interest, principal; each part pro rata
+// to what each investor is owed of it). The compensator then holds those
+// claims: it is owed what it paid, the borrower's later payments of it go to
+// it, and penalty on the compensated part accrues for it from then on.
+func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
+	reqNo := bank.RequestNo("loan", in.LoanID, "compensate", in.Seq)
+	outcome, plan, res, code, err := sendBatch(ctx, a, reqNo, "compensation", func() (bank.BatchRequest, compensationPlan, bool, error) {
+		return a.planCompensation(ctx, in, reqNo)
+	})
+	if err != nil {
+		return err
+	}
+	return a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
+		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
+		if err != nil {
+			return err
+		}
+		r := newRows(q, in.LoanID, in.Seq+compensationRows, in.On)
+		who := "the risk reserve"
+		if plan.Holder == holderGuarantor {
+			who = "the guarantor"
+		}
+		switch outcome {
+		case outcomeApplied:
+			return nil
+		case outcomeDeclined:
+			return r.add(ctx, loan.Status, "collection: M3 compensation not made: %s had nothing to pay with (owed %s)", who, plan.Owed.StringFixed(2))
+		case outcomeRefused:
+			if err := settle(ctx, q, reqNo, "compensation", false, code); err != nil {
+				return err
+			}
+			return r.add(ctx, loan.Status, "collection: M3 compensation by %s refused by the bank (%s)", who, code)
+		}
+		plan.Entry.BusinessDate = bankDay(res, in.On)
+		if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
+			return err
+		}
+		if err := saveOpen(ctx, q, in.LoanID, plan.Installments); err != nil {
+			return err
+		}
+		var user *int64
+		if plan.Holder == holderGuarantor {
+			user = &plan.GuarantorID
+		}
+		if err := q.CompensationInsert(ctx, dbq.CompensationInsertParams{RequestNo: reqNo, LoanID: in.LoanID, Holder: plan.Holder,
+			UserID: user, Amount: plan.Amount, BusinessDate: in.On}); err != nil {
+			return err
+		}
+		if err := r.add(ctx, loan.Status, "collection: M3 %s compensated the investors %s of %s owed (DPD %d)",
+			who, plan.Amount.StringFixed(2), plan.Owed.StringFixed(2), in.DPD); err != nil {
+			return err
+		}
+		if plan.Holder == holderGuarantor {
+			amount := plan.Amount
+			if err := notify(ctx, q, notice{UserID: plan.GuarantorID, Kind: lending.NoticeCompensationPaid, LoanID: in.LoanID,
+				Amount: &amount, On: in.On, At: a.stamp(in.On), Dedupe: reqNo + "-paid",
+				Message: fmt.Sprintf("Loan %d: as its guarantor you paid the investors %s; the borrower now owes it to you.", in.LoanID, amount.StringFixed(2)),
+			}); err != nil {
+				return err
+			}
+		}
+		if err := a.notifyHolders(ctx, q, in.LoanID, plan.Received, lending.NoticeCompensationReceived, reqNo, in.On,
+			"Loan %d is 61 days past due; you were compensated %s."); err != nil {
+			return err
+		}
+		return settle(ctx, q, reqNo, "compensation", true, plan)
+	})
+}
+
+func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqNo string) (bank.BatchRequest, compensationPlan, bool, error) {
+	var plan compensationPlan
+	loan, err := a.q.LoanGet(ctx, in.LoanID)
+	if err != nil {
+		return bank.BatchRequest{}, plan, false, err
+	}
+	insts, err := loadOpen(ctx, a.q, in.LoanID)
+	if err != nil {
+		return bank.BatchRequest{}, plan, false, err
+	}
+	var overdue []*installment
+	for _, i := range insts {
+		i.accrue(in.On)
+		if i.DueDate.Before(in.On) {
+			overdue = append(overdue, i)
+		}
+	}
+	investor := func(c claim) bool { return c.Holder == holderInvestor }
+	plan.Owed = decimal.Zero
+	for _, i := range overdue {
+		for _, c := range i.Claims {
+			if investor(c) {
+				plan.Owed = plan.Owed.Add(c.unpaid().Total())
+			}
+		}
+	}
+
+	var payer, payerLedger string
+	var available decimal.Decimal
+	if loan.GuarantorID != nil {
+		plan.Holder, plan.GuarantorID = holderGuarantor, *loan.GuarantorID
+		accounts, err := a.accountNos(ctx, []int64{plan.GuarantorID})
+		if err != nil {
+			return bank.BatchRequest{}, plan, false, err
+		}
+		payer, payerLedger = accounts[plan.GuarantorID], ledger.UserAvailable(plan.GuarantorID)
+		sum, err := ledger.AccountSummary(ctx, a.pool, plan.GuarantorID)
+		if err != nil {
+			return bank.BatchRequest{}, plan, false, err
+		}
+		available = sum.Available
+	} else {
+		plan.Holder, payer, payerLedger = holderReserve, bank.AccountRiskReserve, ledger.PlatformRiskReserve
+		if available, err = a.q.LedgerBalanceByCode(ctx, ledger.PlatformRiskReserve); err != nil {
+			return bank.BatchRequest{}, plan, false, err
+		}
+	}
+	plan.Amount = decimal.Min(available, plan.Owed)
+	if plan.Amount.Sign() <= 0 {
+		return bank.BatchRequest{}, plan, false, nil
+	}
+	receipts, _ := waterfall(plan.Amount, overdue, investor)
+	receive(insts, receipts)
+	// The compensator now holds, installment by installment, exactly what it paid.
+	byNo := map[int32]*installment{}
+	for _, i := range insts {
+		byNo[i.No] = i
+	}
+	for _, r := range receipts {
+		i := byNo[r.Installment]
+		held := compensatorClaim(i, plan.Holder, plan.GuarantorID, payer)
+		held.Principal = held.Principal.Add(r.Paid.Principal)
+		held.Interest = held.Interest.Add(r.Paid.Interest)
+		held.Penalty = held.Penalty.Add(r.Paid.Penalty)
+		i.Compensated = i.Compensated.Add(r.Paid.Total())
+	}
+	ts, postings, perUser := transfers(insts, receipts, payer)
+	plan.Installments, plan.Received = insts, perUser
+	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeCompensation, Ref: loanRef(loan.ID),
+		Postings: append([]ledger.Posting{{Account: payerLedger, Amount: plan.Amount.Neg(), Counterpart: "investors"}}, postings...)}
+	for i := range plan.Entry.Postings[1:] {
+		plan.Entry.Postings[i+1].Counterpart = plan.Holder
+	}
+	return bank.BatchRequest{RequestNo: reqNo, Purpose: "compensation", Transfers: ts}, plan, true, nil
+}
+
+// compensatorClaim is the installment's claim of the compensator, added when
+// it has none yet (at the end, so receipts' claim indexes stay valid).
+func compensatorClaim(i *installment, holder string, userID int64, account string) *claim {
+	for k := range i.Claims {
+		if i.Claims[k].Holder == holder {
+			return &i.Claims[k]
+		}
+	}
+	z := decimal.Zero
+	i.Claims = append(i.Claims, claim{Holder: holder, UserID: userID, Weight: decimal.NewFromInt(1), Account: account,
+		Principal: z, Interest: z, Penalty: z, RecvPrincipal: z, RecvInterest: z, RecvPenalty: z})
+	return &i.Claims[len(i.Claims)-1]
+}
+
+// stamp is when a notice to someone other than a borrower in collection
+// reaches them: now in wall mode; in sandbox mode inside the business date.
+func (a *Activities) stamp(day time.Time) time.Time {
+	if !a.wall {
+		return lending.ContactAt(day)
+	}
+	return a.now()
+}

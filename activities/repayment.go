@@ -251,7 +251,7 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 	}
 	status := loan.Status
 	r := newRows(q, loanID, seq, today)
-	what := fmt.Sprintf("%s paid (%s)", plan.Amount.StringFixed(2), plan.Kind)
+	var what string
 	switch {
 	case plan.Kind == lending.RepayPayoff:
 		what = fmt.Sprintf("paid off (%s)", plan.Amount.StringFixed(2))

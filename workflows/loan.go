@@ -32,14 +32,14 @@ type LoanInput struct {
 // Continue-As-New carries it. IDs, dates, counters and the schedule's due
 // dates and amounts: the money of each claim lives in PostgreSQL.
 type LoanState struct {
-	LoanID     int64
-	BorrowerID int64
-	Amount     decimal.Decimal
+	LoanID      int64
+	BorrowerID  int64
+	Amount      decimal.Decimal
 	TermMonths  int
 	GuarantorID int64
 	Status      lending.Status
 	Grade       string
-	Rate       decimal.Decimal
+	Rate        decimal.Decimal
 
 	Clock Clock
 	Seq   int // the last step number used (history rows, next-step publications)

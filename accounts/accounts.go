@@ -75,11 +75,20 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 // Recharge moves money from the user's bound card into their available
 // balance (同卡进出: the bank accepts only the bound card).
 func (s *Service) Recharge(ctx context.Context, userID int64, amount decimal.Decimal, today time.Time) (Recharge, error) {
-	rc, err := s.recharge(ctx, userID, amount, today)
+	return s.RechargeOnce(ctx, "", userID, amount, today)
+}
+
+// RechargeOnce is Recharge under the caller's Idempotency-Key
+// (docs/idempotency.md): the recharge row carries the key, written before the
+// bank is asked, so the same key never recharges twice; sent again, it
+// answers that recharge as it is now. The key with another amount is
+// idempotency_key_reused. An empty key is Recharge.
+func (s *Service) RechargeOnce(ctx context.Context, key string, userID int64, amount decimal.Decimal, today time.Time) (Recharge, error) {
+	rc, err := s.recharge(ctx, key, userID, amount, today)
 	return rechargeFrom(rc), err
 }
 
-func (s *Service) recharge(ctx context.Context, userID int64, amount decimal.Decimal, today time.Time) (dbq.Recharge, error) {
+func (s *Service) recharge(ctx context.Context, key string, userID int64, amount decimal.Decimal, today time.Time) (dbq.Recharge, error) {
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {
 		return dbq.Recharge{}, err
@@ -87,10 +96,41 @@ func (s *Service) recharge(ctx context.Context, userID int64, amount decimal.Dec
 	if u.CustodyAccountNo == nil || u.CardNumber == nil {
 		return dbq.Recharge{}, errs.New(errs.NoCustodyAccount, "open a custody account first")
 	}
-	rc, err := s.q.RechargeInsert(ctx, dbq.RechargeInsertParams{UserID: userID, Amount: amount, BusinessDate: today})
+	var rc dbq.Recharge
+	var repeat bool
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := db.Queries(tx)
+		var keyp *string
+		if key != "" {
+			keyp = &key
+			// The user's lock orders two requests under one key: the second finds the first's row.
+			if err := q.UserLockForMoney(ctx, int32(userID)); err != nil {
+				return err
+			}
+			prev, err := q.RechargeGetByKey(ctx, dbq.RechargeGetByKeyParams{UserID: userID, IdempotencyKey: keyp})
+			if err == nil {
+				rc, repeat = prev, true
+				return nil
+			}
+			if !errors.Is(err, db.ErrNotFound) {
+				return err
+			}
+		}
+		rc, err = q.RechargeInsert(ctx, dbq.RechargeInsertParams{UserID: userID, Amount: amount, BusinessDate: today, IdempotencyKey: keyp})
+		return err
+	})
 	if err != nil {
 		return rc, err
 	}
+	if repeat {
+		if !rc.Amount.Equal(amount) {
+			return rc, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made recharge %d, of %s", rc.ID, rc.Amount.StringFixed(2))
+		}
+		return rc, nil
+	}
+	// Once the row is written the bank is asked and its answer recorded even
+	// if the client hangs up.
+	ctx = context.WithoutCancel(ctx)
 	reqNo := bank.Recharge(rc.ID)
 	res, err := s.bank.Recharge(ctx, bank.RechargeRequest{RequestNo: reqNo, AccountNo: *u.CustodyAccountNo, CardNumber: *u.CardNumber, Amount: amount})
 	if err != nil {

@@ -23,18 +23,42 @@ import (
 // Withdraw pays amount out to the bound card (DOMAIN.md "Withdrawal fee",
 // "Withdrawal route"). The route is judged at the business date with the
 // wall clock's time of day; the fee is free for the first withdrawal of the
-// business month; available must cover amount + fee. Refusals happen before
-// the bank is asked. Accepted, the money leaves available at once (the bank
-// does the same) and the withdrawal stays processing until the bank's signed
-// callback, or the settlement sweep, brings the result. Errors:
-// no_custody_account, account_locked, withdrawal_window, insufficient_balance,
-// bank_unavailable (the withdrawal stays processing and is settled later).
+// business month; what the user may spend (available minus what is in
+// flight: bids and withdrawals the bank has not answered) must cover amount +
+// fee, judged under the user's lock, so concurrent withdrawals and bids by
+// one user cannot overspend. Refusals happen before the bank is asked.
+// Accepted, the money leaves available at once (the bank does the same) and
+// the withdrawal stays processing until the bank's signed callback, or the
+// settlement sweep, brings the result. Errors: no_custody_account,
+// account_locked, withdrawal_window, insufficient_balance, bank_unavailable (the withdrawal
+// stays processing and is settled later).
 func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Decimal, today, now time.Time) (Withdrawal, error) {
-	w, err := s.withdraw(ctx, userID, amount, today, now)
+	return s.WithdrawOnce(ctx, "", userID, amount, today, now)
+}
+
+// WithdrawOnce is Withdraw under the caller's Idempotency-Key
+// (docs/idempotency.md): the withdrawal row carries the key, written in the
+// transaction that checks the balance and before the bank is asked, so the
+// same key never withdraws twice; sent again, it answers that withdrawal as
+// it is now. The key with another amount is idempotency_key_reused. An empty
+// key is Withdraw.
+func (s *Service) WithdrawOnce(ctx context.Context, key string, userID int64, amount decimal.Decimal, today, now time.Time) (Withdrawal, error) {
+	w, err := s.withdraw(ctx, key, userID, amount, today, now)
 	return withdrawalFrom(w), err
 }
 
-func (s *Service) withdraw(ctx context.Context, userID int64, amount decimal.Decimal, today, now time.Time) (dbq.Withdrawal, error) {
+func (s *Service) withdraw(ctx context.Context, key string, userID int64, amount decimal.Decimal, today, now time.Time) (dbq.Withdrawal, error) {
+	var keyp *string
+	if key != "" {
+		keyp = &key
+		prev, err := s.q.WithdrawalGetByKey(ctx, dbq.WithdrawalGetByKeyParams{UserID: userID, IdempotencyKey: keyp})
+		if err == nil {
+			return again(prev, amount)
+		}
+		if !errors.Is(err, db.ErrNotFound) {
+			return prev, err
+		}
+	}
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {
 		return dbq.Withdrawal{}, err
@@ -53,31 +77,55 @@ func (s *Service) withdraw(ctx context.Context, userID int64, amount decimal.Dec
 	}
 
 	var w dbq.Withdrawal
+	var repeat bool
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
 		if err := q.UserLockForMoney(ctx, int32(userID)); err != nil {
 			return err
+		}
+		if keyp != nil {
+			prev, err := q.WithdrawalGetByKey(ctx, dbq.WithdrawalGetByKeyParams{UserID: userID, IdempotencyKey: keyp})
+			if err == nil {
+				w, repeat = prev, true
+				return nil
+			}
+			if !errors.Is(err, db.ErrNotFound) {
+				return err
+			}
 		}
 		n, err := q.WithdrawalCountInMonth(ctx, dbq.WithdrawalCountInMonthParams{UserID: userID, OnDate: today})
 		if err != nil {
 			return err
 		}
 		fee := money.WithdrawalFee(amount, n > 0)
-		sum, err := ledger.AccountSummary(ctx, tx, userID)
+		sp, err := q.UserSpendable(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if sum.Available.LessThan(amount.Add(fee)) {
-			return errs.New(errs.InsufficientBalance, "available %s does not cover %s and the fee %s",
-				sum.Available.StringFixed(2), amount.StringFixed(2), fee.StringFixed(2))
+		if free := sp.Available.Sub(sp.InFlight); free.LessThan(amount.Add(fee)) {
+			return errs.New(errs.InsufficientBalance, "available %s (%s of it in flight) does not cover %s and the fee %s",
+				sp.Available.StringFixed(2), sp.InFlight.StringFixed(2), amount.StringFixed(2), fee.StringFixed(2))
 		}
-		w, err = q.WithdrawalInsert(ctx, dbq.WithdrawalInsertParams{UserID: userID, Amount: amount, Fee: fee, Route: string(route), BusinessDate: today})
+		w, err = q.WithdrawalInsert(ctx, dbq.WithdrawalInsertParams{UserID: userID, Amount: amount, Fee: fee, Route: string(route), BusinessDate: today, IdempotencyKey: keyp})
 		return err
 	})
 	if err != nil {
 		return w, err
 	}
-	return s.sendWithdrawal(ctx, w, *u.CustodyAccountNo)
+	if repeat {
+		return again(w, amount)
+	}
+	// Once the row is written the bank is asked and its answer recorded even
+	// if the client hangs up.
+	return s.sendWithdrawal(context.WithoutCancel(ctx), w, *u.CustodyAccountNo)
+}
+
+// again answers a withdrawal request whose key made w already: w as it is now.
+func again(w dbq.Withdrawal, amount decimal.Decimal) (dbq.Withdrawal, error) {
+	if !w.Amount.Equal(amount) {
+		return w, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made withdrawal %d, of %s", w.ID, w.Amount.StringFixed(2))
+	}
+	return w, nil
 }
 
 // sendWithdrawal asks the bank (again, under the same request number, when
@@ -206,14 +254,30 @@ func ReversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" 
 // ErrUnknownRequest: a callback for a request number the platform never sent.
 var ErrUnknownRequest = errors.New("unknown request number")
 
-// ApplyCallback applies the bank's signed result for a withdrawal. The
-// amount must match what the platform asked for; a mismatch is refused and
-// left for reconciliation rather than booked. Errors: ErrUnknownRequest,
-// conflict (amounts differ), and any error reaching the bank or the database
-// (the callback should be sent again).
+// ApplyCallback applies the bank's signed result for a withdrawal. Before
+// anything is booked the callback must be the withdrawal's (bank.Callback):
+// kind withdrawal, the user's custody account, the amount and fee the
+// platform asked for, and a Seq that fits its status (1 for the first final
+// result, 2 for a reversal). One that does not is refused and left for
+// reconciliation rather than booked. A Seq not above the last one applied
+// (the withdrawal's status says which: processing 0, succeeded or failed 1,
+// reversed 2) is a repeat or came late, and changes nothing. Errors:
+// ErrUnknownRequest, conflict (a field differs), and any error reaching the
+// bank or the database (the callback should be sent again).
 func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (Withdrawal, error) {
 	w, err := s.applyCallback(ctx, cb)
 	return withdrawalFrom(w), err
+}
+
+// seqOf is the Seq of the last result applied to a withdrawal in status.
+func seqOf(status string) int {
+	switch bank.Status(status) {
+	case bank.StatusSucceeded, bank.StatusFailed:
+		return 1
+	case bank.StatusReversed:
+		return 2
+	}
+	return 0
 }
 
 func (s *Service) applyCallback(ctx context.Context, cb bank.Callback) (dbq.Withdrawal, error) {
@@ -228,10 +292,27 @@ func (s *Service) applyCallback(ctx context.Context, cb bank.Callback) (dbq.With
 	if err != nil {
 		return w, err
 	}
-	if !cb.Amount.Equal(w.Amount) || !cb.Fee.Equal(w.Fee) {
-		s.log.Error("bank callback amount differs from the withdrawal; not applied", "withdrawal", id,
-			"asked", w.Amount.StringFixed(2), "fee", w.Fee.StringFixed(2), "bank", cb.Amount.StringFixed(2), "bank_fee", cb.Fee.StringFixed(2))
-		return w, errs.New(errs.Conflict, "amount %s ≠ %s", cb.Amount.StringFixed(2), w.Amount.StringFixed(2))
+	u, err := s.q.UserGet(ctx, w.UserID)
+	if err != nil {
+		return w, err
+	}
+	var why string
+	switch {
+	case cb.Kind != "withdrawal":
+		why = fmt.Sprintf("kind %q is not a withdrawal", cb.Kind)
+	case u.CustodyAccountNo == nil || cb.AccountNo != *u.CustodyAccountNo:
+		why = fmt.Sprintf("account %q is not the withdrawal's", cb.AccountNo)
+	case !cb.Amount.Equal(w.Amount) || !cb.Fee.Equal(w.Fee):
+		why = fmt.Sprintf("amount %s and fee %s, not %s and %s", cb.Amount.StringFixed(2), cb.Fee.StringFixed(2), w.Amount.StringFixed(2), w.Fee.StringFixed(2))
+	case cb.Seq != seqOf(string(cb.Status)) || cb.Seq == 0:
+		why = fmt.Sprintf("seq %d does not fit status %q", cb.Seq, cb.Status)
+	}
+	if why != "" {
+		s.log.Error("bank callback is not the withdrawal's; not applied", "withdrawal", id, "request_no", cb.RequestNo, "why", why)
+		return w, errs.New(errs.Conflict, "the callback is not withdrawal %d's: %s", id, why)
+	}
+	if cb.Seq <= seqOf(w.Status) {
+		return w, nil // applied already, or older than what was
 	}
 	h := heard{status: cb.Status}
 	if cb.Status == bank.StatusReversed {

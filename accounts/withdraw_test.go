@@ -88,7 +88,7 @@ func TestWithdrawalResultsApplyOnce(t *testing.T) {
 	w, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("1000.00"), monday, noon)
 	require.NoError(t, err)
 	require.Equal(t, "processing", w.Status)
-	cb := bank.Callback{RequestNo: bank.Withdrawal(w.ID), Kind: "withdrawal", Amount: w.Amount, Fee: w.Fee, BusinessDate: "2026-02-03"}
+	cb := bank.Callback{RequestNo: bank.Withdrawal(w.ID), Kind: "withdrawal", AccountNo: *u.CustodyAccountNo, Amount: w.Amount, Fee: w.Fee, BusinessDate: "2026-02-03"}
 
 	reversed := cb
 	reversed.Status, reversed.Seq = bank.StatusReversed, 2

@@ -81,7 +81,7 @@ func TestReversalWithoutCallbacksIsBookedFromTheFile(t *testing.T) {
 	require.NoError(t, err)
 	requireMatched(t, e, day, later)
 
-	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later, time.Hour)
+	reps, err := reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	for _, rep := range reps {
 		assert.Equal(t, reconcile.Matched, rep.Status, "%s: %+v", rep.Date, rep.Differences)
@@ -108,7 +108,7 @@ func TestDroppedReversalCallbackIsBookedFromTheFile(t *testing.T) {
 	require.Equal(t, "3.00", w.Fee.StringFixed(2))
 	reqNo := bank.Withdrawal(w.ID)
 	bankStatus(t, e, reqNo, bank.StatusSucceeded)
-	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusSucceeded, Seq: 1,
+	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusSucceeded, Seq: 1, AccountNo: *u.CustodyAccountNo,
 		Amount: w.Amount, Fee: w.Fee, BusinessDate: day.Format(time.DateOnly)})
 	require.NoError(t, err)
 	require.NoError(t, e.Bank.SetClock(e.Ctx, next))
@@ -127,12 +127,12 @@ func TestDroppedReversalCallbackIsBookedFromTheFile(t *testing.T) {
 	assert.Equal(t, bank.MoveWithdrawalReversal, rep.Differences[0].Kind)
 
 	// Closing a day still open books nothing and stores nothing final.
-	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, next, time.Hour)
+	reps, err := reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, next)
 	require.NoError(t, err)
 	for _, r := range reps {
 		assert.NotEqual(t, next.Format(time.DateOnly), r.Date)
 	}
-	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, next.AddDate(0, 0, 1), time.Hour)
+	reps, err = reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, next.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.NotEmpty(t, reps)
 	for _, r := range reps {
@@ -144,7 +144,7 @@ func TestDroppedReversalCallbackIsBookedFromTheFile(t *testing.T) {
 	assert.Equal(t, "897.00", available(t, e, u.ID), "1000 − 100 − 400 − 3.00 + 400: the fee stays")
 
 	// The callback arriving after all changes nothing.
-	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusReversed, Seq: 2,
+	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusReversed, Seq: 2, AccountNo: *u.CustodyAccountNo,
 		Amount: w.Amount, Fee: w.Fee, BusinessDate: next.Format(time.DateOnly)})
 	require.NoError(t, err)
 	assert.Equal(t, "897.00", available(t, e, u.ID))

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -96,7 +97,8 @@ func (s *Server) rechargeCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rc, err := s.Accounts.Recharge(ctx, me.ID, amount, today)
+	// The client may hang up; the recharge goes on, so that a retry finds it.
+	rc, err := s.Accounts.RechargeOnce(context.WithoutCancel(ctx), idempotencyKey(ctx), me.ID, amount, today)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

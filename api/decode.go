@@ -25,9 +25,18 @@ func decodeJSON(r *http.Request, dst any) error {
 // decodeJSONBytes is decodeJSON for a body already read (to check a signature).
 func decodeJSONBytes(b []byte, dst any) error { return decodeFrom(bytes.NewReader(b), dst) }
 
-func decodeFrom(rd io.Reader, dst any) error {
+// decodeLenient is decodeJSONBytes that accepts fields dst does not have:
+// for bodies a partner sends (the bank's callbacks), which may grow a field
+// before the platform knows it, and must not be refused for it forever.
+func decodeLenient(b []byte, dst any) error { return decode(bytes.NewReader(b), dst, false) }
+
+func decodeFrom(rd io.Reader, dst any) error { return decode(rd, dst, true) }
+
+func decode(rd io.Reader, dst any, strict bool) error {
 	dec := json.NewDecoder(rd)
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(dst)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data after the JSON object")

@@ -20,8 +20,15 @@ import (
 // idempotent replays the first answer to a POST carrying an Idempotency-Key
 // (API.md "Conventions"). The key is scoped to the caller; the same key with
 // another body is 409 idempotency_key_reused; a duplicate arriving while the
-// first is in flight is 409 conflict. 5xx answers are not stored, so the
-// client may retry them under the same key.
+// first is in flight is 409 conflict.
+//
+// This store only replays answers: it is not what keeps an effect from
+// happening twice (docs/idempotency.md). The handler gets the key
+// (idempotencyKey) and the effect it creates carries it, written in the same
+// transaction, so a retry finds the effect whatever became of the first
+// answer. Answers that are not final (5xx, 202, a panic) are not stored: the
+// key is released for the same request only, which runs again and answers
+// the effect as it is now; another body under the key is still refused.
 //
 // Mount it after requireRole, so the key is scoped to the signed-in caller;
 // before it (register) keys share one anonymous scope.
@@ -79,6 +86,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(ctx, idemKeyCtx{}, key))
 		// The answer went out; store it even if the client hung up.
 		bg := context.WithoutCancel(r.Context())
 		release := func() {
@@ -89,15 +97,15 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		completed := false
 		defer func() {
-			// A panic answers 500 (the recoverer): leave the key free for a retry
-			// rather than "in flight" until the claim goes stale.
+			// A panic answers 500 (the recoverer): release the key for a retry
+			// rather than leave it "in flight" until the claim goes stale.
 			if !completed {
 				release()
 			}
 		}()
 		next.ServeHTTP(rec, r)
 		completed = true
-		if rec.status >= 500 {
+		if !final(rec.status) {
 			release()
 			return
 		}
@@ -106,6 +114,21 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
 		}
 	})
+}
+
+// final reports whether an answer is the request's last word, to be replayed:
+// not a 5xx (something failed; the effect, if any, is found again) nor a 202
+// (the work is still going: a bid the bank has not answered, an update still
+// running), whose retry should say how it ended.
+func final(status int) bool { return status < 500 && status != http.StatusAccepted }
+
+type idemKeyCtx struct{}
+
+// idempotencyKey is the caller's Idempotency-Key for this request, or "".
+// Handlers of money POSTs give it to the effect they create.
+func idempotencyKey(ctx context.Context) string {
+	k, _ := ctx.Value(idemKeyCtx{}).(string)
+	return k
 }
 
 // staleClaim is how long a key may stay "in flight" before a retry of the same

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -98,15 +100,24 @@ func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
 }
 
 type bidResponse struct {
-	BidID  int64             `json:"bid_id"`
-	LoanID int64             `json:"loan_id"`
-	Amount string            `json:"amount"`
-	Status lending.BidStatus `json:"status"`
+	BidID     int64             `json:"bid_id"`
+	LoanID    int64             `json:"loan_id"`
+	Amount    string            `json:"amount"`
+	Status    lending.BidStatus `json:"status"`
+	CreatedAt time.Time         `json:"created_at"`
 }
 
+func bidBody(b bidding.Bid) bidResponse {
+	return bidResponse{BidID: b.ID, LoanID: b.LoanID, Amount: fmtMoney(b.Amount), Status: b.Status, CreatedAt: b.CreatedAt}
+}
+
+// bidCreate admits a bid (API.md "Added in the second round"): 201 frozen,
+// or 202 pending when the bank has not answered yet (the sweep settles it;
+// GET /v1/me/bids shows how). Under an Idempotency-Key the bid carries the
+// key, so the same request sent again answers the same bid as it is now,
+// never a second one (docs/idempotency.md).
 func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	me, _ := userFrom(ctx)
+	me, _ := userFrom(r.Context())
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such listing"))
@@ -116,12 +127,60 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	bid, err := s.Bids.Place(ctx, me.ID, id, amount, today)
+	// The client may hang up; the bid goes on (its freeze wait is bounded)
+	// so that a retry finds it settled.
+	ctx := context.WithoutCancel(r.Context())
+	bid, err := s.Bids.PlaceOnce(ctx, idempotencyKey(r.Context()), me.ID, id, amount, today)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, bidResponse{BidID: bid.ID, LoanID: bid.LoanID, Amount: fmtMoney(bid.Amount), Status: bid.Status})
+	status := http.StatusCreated
+	if bid.Status == lending.BidPending {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, bidBody(bid))
+}
+
+
+// myBids lists the investor's bids, newest first, keyset-paged by bid id.
+func (s *Server) myBids(w http.ResponseWriter, r *http.Request) {
+	me, _ := userFrom(r.Context())
+	var fields []FieldError
+	var before *int64
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		id, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || id <= 0 {
+			fields = append(fields, FieldError{Field: "cursor", Message: "not a cursor this API gave"})
+		}
+		before = &id
+	}
+	limit, fe := pageLimit(r)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	bids, err := s.Bids.ListByInvestor(r.Context(), me.ID, before, limit+1)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Items      []bidResponse `json:"items"`
+		NextCursor *string       `json:"next_cursor"`
+	}{Items: []bidResponse{}}
+	for i, b := range bids {
+		if i == limit {
+			c := strconv.FormatInt(bids[i-1].ID, 10)
+			out.NextCursor = &c
+			break
+		}
+		out.Items = append(out.Items, bidBody(b))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type holdingItem struct {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -41,6 +43,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/listings/{id}", s.listingGet)
 	r.With(s.requireRole(lending.RoleInvestor), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
 	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/holdings", s.holdings)
+	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/bids", s.myBids)
 	r.With(s.requireRole(lending.RoleInvestor)).Put("/v1/me/auto-invest", s.autoInvestPut)
 
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/loans", s.opsLoans)
@@ -51,6 +54,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	if s.ClockMode == clock.Sandbox {
 		r.With(s.requireRole(lending.RoleOps)).Post("/v1/ops/clock/advance", s.clockAdvance)
 	}
+	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/reconciliation", s.reconciliationList)
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/reconciliation/{date}", s.reconciliation)
 	r.Get("/v1/clock", s.clockGet)
 	r.Get("/v1/calculator/schedule", s.calculator)
@@ -121,27 +125,48 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	owed, err := s.Q.LoanOutstandingPrincipalByBorrower(ctx, dbq.LoanOutstandingPrincipalByBorrowerParams{BorrowerID: me.ID, ID: 0})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	// The client may hang up; the application goes on, so that a retry finds it.
+	ctx = context.WithoutCancel(ctx)
+	key := idempotencyKey(r.Context())
+	app := dbq.LoanInsertParams{
+		BorrowerID: me.ID, GuarantorID: req.GuarantorUserID, Amount: amount, TermMonths: int32(req.TermMonths),
+		RepaymentMethod: req.RepaymentMethod, Purpose: strings.TrimSpace(req.Purpose), MonthlyIncome: income,
+		WorkflowID: fmt.Sprintf("pending-%d-%d", me.ID, time.Now().UnixNano()), AppliedOn: today,
 	}
-	if owed.Add(amount).GreaterThan(lending.PrincipalCap) {
-		p := problemFor(errs.New(errs.LimitExceeded, "over the cap"))
-		s.writeError(w, r, p.With("outstanding", fmtMoney(owed)).With("cap", fmtMoney(lending.PrincipalCap)))
-		return
+	if key != "" {
+		app.IdempotencyKey = &key
 	}
 
 	var loan dbq.Loan
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	var repeat bool
+	var capOwed decimal.Decimal
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
-		var err error
-		loan, err = q.LoanInsert(ctx, dbq.LoanInsertParams{
-			BorrowerID: me.ID, GuarantorID: req.GuarantorUserID, Amount: amount, TermMonths: int32(req.TermMonths),
-			RepaymentMethod: req.RepaymentMethod, Purpose: strings.TrimSpace(req.Purpose), MonthlyIncome: income,
-			WorkflowID: fmt.Sprintf("pending-%d-%d", me.ID, time.Now().UnixNano()), AppliedOn: today,
-		})
+		// The borrower's lock: two applications at once cannot both pass the
+		// principal cap, nor two under one key both insert.
+		if err := q.UserLockForMoney(ctx, int32(me.ID)); err != nil {
+			return err
+		}
+		if key != "" {
+			prev, err := q.LoanGetByKey(ctx, dbq.LoanGetByKeyParams{BorrowerID: me.ID, IdempotencyKey: &key})
+			if err == nil {
+				loan, repeat = prev, true
+				return nil
+			}
+			if !errors.Is(err, db.ErrNotFound) {
+				return err
+			}
+		}
+		owed, err := q.LoanOutstandingPrincipalByBorrower(ctx, dbq.LoanOutstandingPrincipalByBorrowerParams{BorrowerID: me.ID, ID: 0})
 		if err != nil {
+			return err
+		}
+		if owed.Add(amount).GreaterThan(lending.PrincipalCap) {
+			capOwed = owed
+			return errs.New(errs.LimitExceeded, "outstanding principal would be %s, over the %s cap",
+				owed.Add(amount).StringFixed(2), lending.PrincipalCap.StringFixed(2))
+		}
+		if loan, err = q.LoanInsert(ctx, app); err != nil {
 			return err
 		}
 		loan.WorkflowID = workflows.LoanWorkflowID(loan.ID)
@@ -150,31 +175,86 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		return q.LoanHistoryInsert(ctx, dbq.LoanHistoryInsertParams{LoanID: loan.ID, Seq: 0, Status: lending.StatusSubmitted, BusinessDate: today, Note: "application received"})
 	})
+	if err == nil && repeat && !sameApplication(loan, app) {
+		err = errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made loan %d, another application", loan.ID)
+	}
+	if errs.Code(err) == errs.LimitExceeded {
+		s.writeError(w, r, problemFor(err).With("outstanding", fmtMoney(capOwed)).With("cap", fmtMoney(lending.PrincipalCap)))
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	if loan, err = s.startLoan(ctx, loan, today, repeat, key != ""); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, loanCreateResponse{LoanID: loan.ID, Status: loan.Status, WorkflowID: loan.WorkflowID})
+}
+
+// sameApplication: the loan a key made is the application sent again.
+func sameApplication(l dbq.Loan, a dbq.LoanInsertParams) bool {
+	sameGuarantor := (l.GuarantorID == nil) == (a.GuarantorID == nil) && (l.GuarantorID == nil || *l.GuarantorID == *a.GuarantorID)
+	return l.Amount.Equal(a.Amount) && l.TermMonths == a.TermMonths && l.RepaymentMethod == a.RepaymentMethod &&
+		l.Purpose == a.Purpose && l.MonthlyIncome.Equal(a.MonthlyIncome) && sameGuarantor
+}
+
+// startLoan starts the loan's workflow, once: its ID derives from the loan
+// and a second start is refused (REJECT_DUPLICATE), which is success here.
+// A start that fails leaves no workflow to move the loan, so the loan is
+// cancelled and the answer is 503. Under an Idempotency-Key the retry finds
+// that loan (repeat): one cancelled here, whose workflow never started, is
+// opened again and started; one the API crashed before starting, still
+// submitted, is started now. So a key gives at most one loan and one
+// workflow, and a retry can still get it going.
+func (s *Server) startLoan(ctx context.Context, loan dbq.Loan, today time.Time, repeat, keyed bool) (dbq.Loan, error) {
+	if repeat {
+		switch loan.Status {
+		case lending.StatusSubmitted:
+		case lending.StatusCancelled:
+			_, err := s.Temporal.DescribeWorkflowExecution(ctx, loan.WorkflowID, "")
+			var nf *serviceerror.NotFound
+			if !errors.As(err, &nf) {
+				return loan, err // started (and cancelled by its borrower since), or Temporal did not say
+			}
+			reopened, err := s.Q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: lending.StatusSubmitted, ID: loan.ID, FromStatuses: lending.Strings(lending.StatusCancelled)})
+			if err != nil && !errors.Is(err, db.ErrNotFound) {
+				return loan, err
+			}
+			if err == nil {
+				loan = reopened
+			}
+		default:
+			return loan, nil // its workflow has moved it: started long ago
+		}
+	}
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    loan.WorkflowID,
 		TaskQueue:             workflows.TaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		// What an engineer sees first in the Temporal UI; the grade comes at
 		// screening and shows in the run's current details.
-		StaticSummary: workflows.StartSummary(loan.ID, amount, req.TermMonths, req.RepaymentMethod),
+		StaticSummary: workflows.StartSummary(loan.ID, loan.Amount, int(loan.TermMonths), loan.RepaymentMethod),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SALoanStatus.ValueSet(string(lending.StatusSubmitted)),
-			workflows.SALoanBorrowerID.ValueSet(me.ID),
-			workflows.SALoanAmountFen.ValueSet(amount.Shift(2).IntPart()),
+			workflows.SALoanBorrowerID.ValueSet(loan.BorrowerID),
+			workflows.SALoanAmountFen.ValueSet(loan.Amount.Shift(2).IntPart()),
 		),
-	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: me.ID, Amount: amount, TermMonths: req.TermMonths, Today: today})
-	if err != nil {
+	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: loan.BorrowerID, Amount: loan.Amount,
+		TermMonths: int(loan.TermMonths), GuarantorID: deref64(loan.GuarantorID), Today: today})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
 		// No workflow means nobody would ever move this loan: close it now.
 		s.log(ctx).Error("start loan workflow", logging.LoanID, loan.ID, logging.WorkflowID, loan.WorkflowID, "error", err)
-		_, _ = s.Q.LoanSetStatus(context.WithoutCancel(ctx), dbq.LoanSetStatusParams{ToStatus: lending.StatusCancelled, ID: loan.ID, FromStatuses: lending.Strings(lending.StatusSubmitted)})
-		s.writeError(w, r, errs.New(errs.BankUnavailable, "the loan could not be started; try again"))
-		return
+		_, _ = s.Q.LoanSetStatus(ctx, dbq.LoanSetStatusParams{ToStatus: lending.StatusCancelled, ID: loan.ID, FromStatuses: lending.Strings(lending.StatusSubmitted)})
+		hint := "try again"
+		if keyed {
+			hint = "send it again with the same Idempotency-Key"
+		}
+		return loan, errs.New(errs.BankUnavailable, "the loan could not be started; %s", hint)
 	}
-	writeJSON(w, http.StatusCreated, loanCreateResponse{LoanID: loan.ID, Status: loan.Status, WorkflowID: loan.WorkflowID})
+	return loan, nil
 }
 
 type historyItem struct {
@@ -328,7 +408,7 @@ func (s *Server) dateUpdate(update string, status int) http.HandlerFunc {
 		}
 		var reply workflows.StatusReply
 		if err := s.update(r.Context(), loan, update, workflows.TodayRequest{Today: today}, &reply); err != nil {
-			s.writeError(w, r, err)
+			s.updateFailed(w, r, loan, err)
 			return
 		}
 		if action, ok := auditedUpdates[update]; ok {
@@ -338,10 +418,33 @@ func (s *Server) dateUpdate(update string, status int) http.HandlerFunc {
 	}
 }
 
-// update sends an update to the loan's workflow and waits for its answer,
-// turning the workflow's refusals back into domain errors.
+// DefaultUpdateWait is how long a request waits on a workflow update (ops
+// decisions, repayment by hand, cancel, disbursement retry) before it answers
+// 202 with the state to poll: nobody waits blind on a workflow that is slow
+// or whose worker is down.
+const DefaultUpdateWait = 10 * time.Second
+
+// errStillRunning: the update did not finish within the wait.
+var errStillRunning = errors.New("the update is still running")
+
+// update sends an update to the loan's workflow and waits for its answer, at
+// most UpdateWait, turning the workflow's refusals back into domain errors;
+// past the wait it answers errStillRunning (updateFailed writes the 202).
+//
+// The update's ID derives from the caller and their Idempotency-Key
+// (updateID), so the same request sent again is the same update: Temporal
+// runs it once and answers its outcome again, so a retried repayment cannot
+// pay the next installment too. Without a key each request is a new update.
 func (s *Server) update(ctx context.Context, loan dbq.Loan, name string, arg, reply any) error {
+	wait := s.UpdateWait
+	if wait <= 0 {
+		wait = DefaultUpdateWait
+	}
+	// The client may hang up: the update is sent and waited for all the same.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:   updateID(ctx, name),
 		WorkflowID: loan.WorkflowID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
@@ -350,6 +453,7 @@ func (s *Server) update(ctx context.Context, loan dbq.Loan, name string, arg, re
 	}
 	var ae *temporal.ApplicationError
 	var nf *serviceerror.NotFound
+	var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	switch {
 	case err == nil:
 		return nil
@@ -357,8 +461,43 @@ func (s *Server) update(ctx context.Context, loan dbq.Loan, name string, arg, re
 		return errs.New(ae.Type(), "%s", ae.Message())
 	case errors.As(err, &nf):
 		return errs.New(errs.InvalidState, "the loan is %s", loan.Status)
+	case ctx.Err() != nil || errors.As(err, &timeout):
+		return errStillRunning
 	}
 	return err
+}
+
+// updateID names an update by who sent it and their Idempotency-Key:
+// <update name>-<user id>-<first 16 hex digits of sha256(key)>, for example
+// repay-12-9f86d081884c7d65. The key is hashed so that no client text lands
+// in workflow histories. No key: "", and the SDK makes a fresh ID.
+func updateID(ctx context.Context, name string) string {
+	key := idempotencyKey(ctx)
+	me, ok := userFrom(ctx)
+	if key == "" || !ok {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(key))
+	return fmt.Sprintf("%s-%d-%s", name, me.ID, hex.EncodeToString(sum[:])[:16])
+}
+
+type stillRunningResponse struct {
+	Status string `json:"status"` // processing
+	LoanID int64  `json:"loan_id"`
+	Poll   string `json:"poll"`
+}
+
+// updateFailed answers an update's error: 202 when it is still running (the
+// loan to poll; the same request sent again with its Idempotency-Key answers
+// the outcome once there is one), the problem otherwise.
+func (s *Server) updateFailed(w http.ResponseWriter, r *http.Request, loan dbq.Loan, err error) {
+	if !errors.Is(err, errStillRunning) {
+		s.writeError(w, r, err)
+		return
+	}
+	poll := fmt.Sprintf("/v1/loans/%d", loan.ID)
+	w.Header().Set("Location", poll)
+	writeJSON(w, http.StatusAccepted, stillRunningResponse{Status: "processing", LoanID: loan.ID, Poll: poll})
 }
 
 type installmentResponse struct {
@@ -504,7 +643,7 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 	}
 	var reply workflows.RepayReply
 	if err := s.update(r.Context(), loan, workflows.UpdateRepay, workflows.RepayRequest{Kind: req.Kind, Today: today}, &reply); err != nil {
-		s.writeError(w, r, err)
+		s.updateFailed(w, r, loan, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, repaymentResponse{Amount: fmtMoney(reply.Amount), Status: reply.Status})
@@ -512,4 +651,11 @@ func (s *Server) loanRepay(w http.ResponseWriter, r *http.Request) {
 
 func statusBody(r workflows.StatusReply) map[string]string {
 	return map[string]string{"status": string(r.Status)}
+}
+
+func deref64(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

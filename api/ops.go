@@ -130,7 +130,7 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 		}
 		var reply workflows.StatusReply
 		if err := s.update(r.Context(), loan, update, d, &reply); err != nil {
-			s.writeError(w, r, err)
+			s.updateFailed(w, r, loan, err)
 			return
 		}
 		s.recordAudit(r.Context(), nil, auditedUpdates[update], audit.Loan(loan.ID), decisionNote(d))

@@ -27,3 +27,59 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
+
+type closedDayItem struct {
+	reconcile.Report
+	Origin string    `json:"origin"`
+	RunAt  time.Time `json:"run_at"`
+}
+
+// reconciliationList lists closed days by the status of their latest close
+// (GET /v1/ops/reconciliation?status=mismatched): the days a person must
+// look at, each with its differences and the ledger audit's outcome, newest
+// day first. The cursor is the last day of the page.
+func (s *Server) reconciliationList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var fields []FieldError
+	status := q.Get("status")
+	if status == "" {
+		status = reconcile.Mismatched
+	}
+	if status != reconcile.Mismatched && status != reconcile.Matched {
+		fields = append(fields, FieldError{Field: "status", Message: "must be mismatched or matched"})
+	}
+	var before *time.Time
+	if c := q.Get("cursor"); c != "" {
+		d, err := time.Parse(time.DateOnly, c)
+		if err != nil {
+			fields = append(fields, FieldError{Field: "cursor", Message: "not a cursor this API gave"})
+		}
+		before = &d
+	}
+	pageSize, fe := pageLimit(r)
+	if fe != nil {
+		fields = append(fields, *fe)
+	}
+	if len(fields) > 0 {
+		s.writeError(w, r, Validation(fields...))
+		return
+	}
+	days, err := reconcile.ListClosed(r.Context(), s.Q, status, before, pageSize+1)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Items      []closedDayItem `json:"items"`
+		NextCursor *string         `json:"next_cursor"`
+	}{Items: []closedDayItem{}}
+	for i, d := range days {
+		if i == pageSize {
+			c := days[i-1].Date
+			out.NextCursor = &c
+			break
+		}
+		out.Items = append(out.Items, closedDayItem{Report: d.Report, Origin: d.Origin, RunAt: d.RunAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

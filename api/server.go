@@ -46,6 +46,9 @@ type Deps struct {
 	// Checks are readiness probes by name (postgres, temporal, bank). With
 	// none named postgres, /readyz pings Pool itself.
 	Checks map[string]func(context.Context) error
+	// UpdateWait bounds a request's wait on a workflow update; zero is
+	// DefaultUpdateWait.
+	UpdateWait time.Duration
 }
 
 // Server serves the API.

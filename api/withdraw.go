@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -33,7 +34,9 @@ func (s *Server) withdrawalCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	wd, err := s.Accounts.Withdraw(r.Context(), me.ID, amount, today, time.Now())
+	// The client may hang up; the withdrawal goes on, so that a retry finds it.
+	ctx := context.WithoutCancel(r.Context())
+	wd, err := s.Accounts.WithdrawOnce(ctx, idempotencyKey(r.Context()), me.ID, amount, today, time.Now())
 	if err != nil && (wd.ID == 0 || errs.Code(err) != errs.BankUnavailable) {
 		s.writeError(w, r, err)
 		return
@@ -59,7 +62,11 @@ func (s *Server) withdrawalGet(w http.ResponseWriter, r *http.Request) {
 // bankCallback takes the bank's signed result notices. The signature is
 // checked over the raw body before anything is read from it; a repeated or
 // out-of-order notice changes nothing and is answered 200 so the bank stops
-// sending it.
+// sending it. The body is the bank's, not a client's: a field the platform
+// does not know (the bank added one) is accepted, where a client's request
+// would be refused, or the bank would send the notice forever. What is
+// checked before anything is booked (kind, account, amount, fee, Seq) is
+// accounts.ApplyCallback's.
 func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -71,7 +78,7 @@ func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cb bank.Callback
-	if err := decodeJSONBytes(body, &cb); err != nil {
+	if err := decodeLenient(body, &cb); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -122,7 +122,11 @@ func TestBankCallbacksOverHTTP(t *testing.T) {
 	_, err := e.Bank.ReverseWithdrawal(e.Ctx, reqNo)
 	require.NoError(t, err)
 
-	cb := bank.Callback{RequestNo: reqNo, Amount: decimal.RequireFromString("400.00"), Fee: decimal.Zero}
+	acct := do(t, srv, "GET", "/v1/me/account", inv, "", "")
+	require.Equal(t, 200, acct.status)
+	var accountNo string
+	require.NoError(t, e.Pool.QueryRow(e.Ctx, `SELECT custody_account_no FROM users u JOIN withdrawals w ON w.user_id = u.id WHERE w.id = $1`, id).Scan(&accountNo))
+	cb := bank.Callback{RequestNo: reqNo, AccountNo: accountNo, Amount: decimal.RequireFromString("400.00"), Fee: decimal.Zero}
 	succeeded, reversed := cb, cb
 	succeeded.Status, succeeded.Seq, succeeded.BusinessDate = bank.StatusSucceeded, 1, "2026-01-31"
 	reversed.Status, reversed.Seq, reversed.BusinessDate = bank.StatusReversed, 2, "2026-02-01"

@@ -122,12 +122,8 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		if err != nil {
 			return
 		}
-		reps, err := reconcile.Close(ctx, db.Queries(pool), bc, accts, day, time.Hour)
-		for _, r := range reps {
-			if r.Status == reconcile.Mismatched {
-				log.Error("reconciliation: the bank's file and the ledger differ", "date", r.Date, "differences", r.Differences)
-			}
-		}
+		// Close logs and counts every mismatched day itself.
+		_, err = reconcile.Closer{DB: pool, Bank: bc, Reversals: accts, Log: log, RetryAfter: time.Hour}.Close(ctx, day)
 		if err != nil {
 			log.Error("reconciliation", "error", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/ledger"
 )
 
 // AutoInvest offers each newly opened listing to the investors' auto-invest
@@ -40,14 +39,15 @@ func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) 
 			if !amount.Equal(remaining) {
 				amount = amount.Truncate(0) // bids are whole yuan unless they take the rest
 			}
-			sum, err := ledger.AccountSummary(ctx, s.pool, r.UserID)
+			sp, err := s.q.UserSpendable(ctx, r.UserID)
 			if err != nil {
 				return placed, err
 			}
-			if sum.Available.Sub(amount).LessThan(r.KeepAvailable) {
+			// What is in flight (a withdrawal, a pending bid) is spent already.
+			if sp.Available.Sub(sp.InFlight).Sub(amount).LessThan(r.KeepAvailable) {
 				continue
 			}
-			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true); err != nil {
+			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true, ""); err != nil {
 				s.log.Info("auto-invest bid not placed", "loan", loan.ID, "investor", r.UserID, "reason", err)
 				continue
 			}

@@ -33,8 +33,13 @@ var (
 )
 
 // freezeTries: the bank is asked this many times under the same request
-// number before the bid is left pending for reconciliation.
+// number before the bid is left pending for the settlement sweep.
 const freezeTries = 3
+
+// DefaultFreezeWait bounds how long a bid waits for the bank's freeze, all
+// tries included: past it the bid is pending (202) and the sweep settles it,
+// so nobody waits blind on a bank that does not answer.
+const DefaultFreezeWait = 10 * time.Second
 
 // Service places bids.
 type Service struct {
@@ -44,20 +49,35 @@ type Service struct {
 	temporal client.Client
 	acts     *activities.Activities
 	log      *slog.Logger
+	// FreezeWait is DefaultFreezeWait unless a test shortens it.
+	FreezeWait time.Duration
 }
 
 // New builds the service.
 func New(pool *pgxpool.Pool, b bank.Client, tc client.Client, acts *activities.Activities, log *slog.Logger) *Service {
-	return &Service{pool: pool, q: db.Queries(pool), bank: b, temporal: tc, acts: acts, log: log}
+	return &Service{pool: pool, q: db.Queries(pool), bank: b, temporal: tc, acts: acts, log: log, FreezeWait: DefaultFreezeWait}
 }
 
-// Place admits and freezes one bid. Errors are *errs.Error with the API's
-// codes: no_custody_account, no_risk_assessment, account_locked, not_found,
-// listing_not_open, own_loan, suitability_mismatch, newbie_only,
+// Place admits and freezes one bid. A bid the bank has not answered within
+// FreezeWait comes back admitted and pending (lending.BidPending), with no
+// error: the settlement sweep finishes it. Errors are *errs.Error with the
+// API's codes: no_custody_account, no_risk_assessment, account_locked,
+// not_found, listing_not_open, own_loan, suitability_mismatch, newbie_only,
 // oversubscribed, below_minimum_bid, not_bid_multiple, insufficient_balance,
-// bank_unavailable.
+// conflict (the bank refused the freeze for another reason).
 func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time) (Bid, error) {
-	b, err := s.place(ctx, investorID, loanID, amount, today, false)
+	return s.PlaceOnce(ctx, "", investorID, loanID, amount, today)
+}
+
+// PlaceOnce is Place under the caller's Idempotency-Key (docs/idempotency.md):
+// the bid carries the key, written in the transaction that admits it, so the
+// same key never makes a second bid. Sent again, it answers the bid the key
+// made, as it is now: frozen (or released, disbursed), still pending (the
+// freeze is asked again under its request number), or failed with the bank's
+// refusal. The key with another listing or amount is idempotency_key_reused.
+// An empty key is Place.
+func (s *Service) PlaceOnce(ctx context.Context, key string, investorID, loanID int64, amount decimal.Decimal, today time.Time) (Bid, error) {
+	b, err := s.place(ctx, investorID, loanID, amount, today, false, key)
 	return bidFrom(b), err
 }
 
@@ -76,7 +96,62 @@ func bidFrom(b dbq.Bid) Bid {
 	return Bid{ID: b.ID, LoanID: b.LoanID, InvestorID: b.InvestorID, Amount: b.Amount, Status: b.Status, Auto: b.Auto, CreatedAt: b.CreatedAt}
 }
 
-func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool) (dbq.Bid, error) {
+// ListByInvestor is the investor's bids, newest first: limit of them with
+// an id below before (nil: from the newest).
+func (s *Service) ListByInvestor(ctx context.Context, investorID int64, before *int64, limit int) ([]Bid, error) {
+	rows, err := s.q.BidPageByInvestor(ctx, dbq.BidPageByInvestorParams{InvestorID: investorID, BeforeID: before, Lim: int32(limit)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Bid, len(rows))
+	for i, b := range rows {
+		out[i] = bidFrom(b)
+	}
+	return out, nil
+}
+
+// errUnanswered: the bank did not answer the freeze in time; the bid stays
+// pending under its request number.
+var errUnanswered = errors.New("the bank did not answer the freeze")
+
+func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key string) (dbq.Bid, error) {
+	var keyp *string
+	if key != "" {
+		keyp = &key
+		prev, err := s.q.BidGetByKey(ctx, dbq.BidGetByKeyParams{InvestorID: investorID, IdempotencyKey: keyp})
+		if err == nil {
+			return s.again(ctx, prev, loanID, amount, today)
+		}
+		if !errors.Is(err, db.ErrNotFound) {
+			return dbq.Bid{}, err
+		}
+	}
+	bid, err := s.admit(ctx, investorID, loanID, amount, today, auto, keyp)
+	if errors.Is(err, errRepeat) {
+		return s.again(ctx, bid, loanID, amount, today)
+	}
+	if err == nil {
+		var inv dbq.User
+		if inv, err = s.q.UserGet(ctx, investorID); err == nil {
+			bid, err = s.freeze(ctx, bid, *inv.CustodyAccountNo, today)
+			if errors.Is(err, errUnanswered) {
+				err = nil // admitted and pending: the sweep settles it
+			}
+		}
+	}
+	bidsTotal.WithLabelValues(outcome(bid, err)).Inc()
+	return bid, err
+}
+
+// errRepeat: admit found the bid the key made (a concurrent retry won).
+var errRepeat = errors.New("the key made a bid already")
+
+// admit applies the bid rules and, in one transaction under the investor's
+// lock, checks what they may spend (available minus what is in flight),
+// records the pending bid and takes its place in the listing, all before the
+// bank is asked. The lock is the investor's, not the listing's: other
+// investors' bids on the same listing wait only for the guarded increment.
+func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key *string) (dbq.Bid, error) {
 	inv, err := s.q.UserGet(ctx, investorID)
 	if err != nil {
 		return dbq.Bid{}, err
@@ -87,17 +162,47 @@ func (s *Service) place(ctx context.Context, investorID, loanID int64, amount de
 	} else if err != nil {
 		return dbq.Bid{}, err
 	}
-	if err := s.eligible(ctx, inv, loan, amount, today); err != nil {
+	if err := s.eligible(inv, loan, amount, today); err != nil {
 		return dbq.Bid{}, err
 	}
 
 	var bid dbq.Bid
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
-		var err error
-		if bid, err = q.BidInsert(ctx, dbq.BidInsertParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Auto: auto}); err != nil {
+		if err := q.UserLockForMoney(ctx, int32(investorID)); err != nil {
 			return err
 		}
+		if key != nil {
+			prev, err := q.BidGetByKey(ctx, dbq.BidGetByKeyParams{InvestorID: investorID, IdempotencyKey: key})
+			if err == nil {
+				bid = prev
+				return errRepeat
+			}
+			if !errors.Is(err, db.ErrNotFound) {
+				return err
+			}
+		}
+		if loan.Newbie {
+			n, err := q.BidCountByInvestor(ctx, investorID)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return errs.New(errs.NewbieOnly, "a newbie listing is only for investors who have never bid")
+			}
+		}
+		sp, err := q.UserSpendable(ctx, investorID)
+		if err != nil {
+			return err
+		}
+		if free := sp.Available.Sub(sp.InFlight); free.LessThan(amount) {
+			return errs.New(errs.InsufficientBalance, "available %s (%s of it in flight) does not cover %s",
+				sp.Available.StringFixed(2), sp.InFlight.StringFixed(2), amount.StringFixed(2))
+		}
+		if bid, err = q.BidInsert(ctx, dbq.BidInsertParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Auto: auto, IdempotencyKey: key}); err != nil {
+			return err
+		}
+		// Last, so the listing's row is locked only until the commit that follows.
 		_, err = q.LoanAdmitBid(ctx, dbq.LoanAdmitBidParams{ID: loanID, Amount: amount, Today: &today})
 		if errors.Is(err, db.ErrNotFound) {
 			// Lost a race: re-read to say which.
@@ -112,14 +217,43 @@ func (s *Service) place(ctx context.Context, investorID, loanID int64, amount de
 		}
 		return err
 	})
-	if err != nil {
-		return dbq.Bid{}, err
-	}
-	return s.freeze(ctx, bid, *inv.CustodyAccountNo, today)
+	return bid, err
 }
 
-// eligible applies 投标判定 before anything is written.
-func (s *Service) eligible(ctx context.Context, inv dbq.User, loan dbq.Loan, amount decimal.Decimal, today time.Time) error {
+// again answers a request whose key made bid already: the same bid as it is
+// now, never a second one.
+func (s *Service) again(ctx context.Context, bid dbq.Bid, loanID int64, amount decimal.Decimal, today time.Time) (dbq.Bid, error) {
+	if bid.LoanID != loanID || !bid.Amount.Equal(amount) {
+		return bid, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made bid %d, of %s on listing %d", bid.ID, bid.Amount.StringFixed(2), bid.LoanID)
+	}
+	switch bid.Status {
+	case lending.BidFailed:
+		return bid, refusal(deref(bid.FailureCode))
+	case lending.BidPending:
+		inv, err := s.q.UserGet(ctx, bid.InvestorID)
+		if err != nil {
+			return bid, err
+		}
+		out, err := s.freeze(ctx, bid, *inv.CustodyAccountNo, today)
+		if errors.Is(err, errUnanswered) {
+			return out, nil
+		}
+		return out, err
+	}
+	return bid, nil
+}
+
+// refusal is the answer for a freeze the bank refused with code.
+func refusal(code string) error {
+	if code == bank.CodeInsufficientBalance {
+		return errs.New(errs.InsufficientBalance, "the bank refused the freeze: insufficient balance")
+	}
+	return errs.New(errs.Conflict, "the bank refused the freeze: %s", code)
+}
+
+// eligible applies the rules of 投标判定 that need no lock. The newbie
+// rule and the balance are judged in admit, under the investor's lock.
+func (s *Service) eligible(inv dbq.User, loan dbq.Loan, amount decimal.Decimal, today time.Time) error {
 	remaining := loan.Amount.Sub(loan.Raised)
 	switch {
 	case loan.Status != lending.StatusListed || loan.ListingExpiresOn == nil || !today.Before(*loan.ListingExpiresOn):
@@ -137,15 +271,6 @@ func (s *Service) eligible(ctx context.Context, inv dbq.User, loan dbq.Loan, amo
 	case loan.Grade == nil || !money.Suitable(money.RiskLevel(*inv.RiskLevel), money.Grade(*loan.Grade)):
 		return errs.New(errs.SuitabilityMismatch, "risk level %s does not cover grade %s", deref(inv.RiskLevel), deref(loan.Grade))
 	}
-	if loan.Newbie {
-		n, err := s.q.BidCountByInvestor(ctx, inv.ID)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return errs.New(errs.NewbieOnly, "a newbie listing is only for investors who have never bid")
-		}
-	}
 	switch {
 	case amount.GreaterThan(remaining):
 		return errs.New(errs.Oversubscribed, "only %s remains", remaining.StringFixed(2))
@@ -156,35 +281,42 @@ func (s *Service) eligible(ctx context.Context, inv dbq.User, loan dbq.Loan, amo
 	case !amount.Mod(BidMultiple).IsZero():
 		return errs.New(errs.NotBidMultiple, "bids are multiples of %s", BidMultiple.StringFixed(2))
 	}
-	sum, err := ledger.AccountSummary(ctx, s.pool, inv.ID)
-	if err != nil {
-		return err
-	}
-	if sum.Available.LessThan(amount) {
-		return errs.New(errs.InsufficientBalance, "available %s does not cover %s", sum.Available.StringFixed(2), amount.StringFixed(2))
-	}
 	return nil
 }
 
-// freeze asks the bank to freeze the bid (投标冻结) and mirrors it. A refusal
-// gives the amount back to the listing; an unanswered request leaves the bid
-// pending under its request number, which is safe to send again.
+// freeze asks the bank to freeze the bid (投标冻结) and mirrors it, on the
+// bank's business date of the freeze: the date its answer carries, the same
+// on a repeat, so a freeze settled by the sweep the next day is booked on the
+// day whose file shows it. A refusal fails the bid with the bank's code and
+// gives the amount back to the listing. A bank that does not answer within
+// FreezeWait leaves the bid pending under its request number, which is safe
+// to send again, and freeze answers errUnanswered.
+//
+// Once the bank has answered, what follows is recorded even if ctx ends (the
+// client hung up): an answer heard and dropped would wait for the sweep.
 func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, today time.Time) (dbq.Bid, error) {
 	reqNo := bank.BidFreeze(bid.ID)
+	wait := s.FreezeWait
+	if wait <= 0 {
+		wait = DefaultFreezeWait
+	}
+	bankCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	var res bank.Result
 	var err error
 	for try := 0; try < freezeTries; try++ {
-		res, err = s.bank.Freeze(ctx, bank.FreezeRequest{RequestNo: reqNo, AccountNo: accountNo, Amount: bid.Amount})
+		res, err = s.bank.Freeze(bankCtx, bank.FreezeRequest{RequestNo: reqNo, AccountNo: accountNo, Amount: bid.Amount})
 		var be *bank.Error
-		if err == nil || (errors.As(err, &be) && !be.Retryable) || ctx.Err() != nil {
+		if err == nil || (errors.As(err, &be) && !be.Retryable) || bankCtx.Err() != nil {
 			break
 		}
 	}
+	ctx = context.WithoutCancel(ctx)
 	var be *bank.Error
 	refused := errors.As(err, &be) && !be.Retryable
 	if err != nil && !refused {
-		s.log.Error("bid freeze unanswered; bid left pending", "bid", bid.ID, "error", err)
-		return bid, errs.New(errs.BankUnavailable, "the bank did not answer; the bid is pending and will be settled")
+		s.log.Warn("bid freeze unanswered; bid left pending", "bid", bid.ID, "error", err)
+		return bid, errUnanswered
 	}
 	if refused || res.Status == bank.StatusFailed {
 		code := res.Code
@@ -193,28 +325,32 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		}
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			q := db.Queries(tx)
-			_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidFailed, ID: bid.ID, FromStatuses: lending.Strings(lending.BidPending)})
+			failed, err := q.BidSetFailed(ctx, dbq.BidSetFailedParams{ID: bid.ID, FailureCode: &code})
 			if errors.Is(err, db.ErrNotFound) {
-				return nil // failed already: its amount went back then, only once
+				// failed already: its amount went back then, only once
+				bid, err = q.BidGet(ctx, bid.ID)
+				return err
 			}
 			if err != nil {
 				return err
 			}
+			bid = failed
 			return q.LoanReturnBid(ctx, dbq.LoanReturnBidParams{ID: bid.LoanID, Amount: bid.Amount})
 		})
 		if err != nil {
 			return bid, err
 		}
-		if code == bank.CodeInsufficientBalance {
-			return bid, errs.New(errs.InsufficientBalance, "the bank refused the freeze: insufficient balance")
-		}
-		return bid, errs.New(errs.Conflict, "the bank refused the freeze: %s", code)
+		return bid, refusal(code)
 	}
 
+	day := today
+	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
+		day = d // the bank's day of the freeze: the file it is in
+	}
 	var loan dbq.Loan
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
-		if _, err := ledger.Post(ctx, tx, ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), today)); err != nil {
+		if _, err := ledger.Post(ctx, tx, ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day)); err != nil {
 			return err
 		}
 		frozen, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidFrozen, ID: bid.ID, FromStatuses: lending.Strings(lending.BidPending)})
@@ -236,6 +372,9 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 	case loan.Status != lending.StatusListed && loan.Status != lending.StatusFull:
 		// The listing closed while this freeze was in flight: give it back.
 		if err := s.acts.ReleaseBid(ctx, bid.ID, today); err != nil {
+			return bid, err
+		}
+		if bid, err = s.q.BidGet(ctx, bid.ID); err != nil {
 			return bid, err
 		}
 		return bid, errs.New(errs.ListingNotOpen, "the listing closed (%s); the bid was released", loan.Status)
@@ -277,9 +416,10 @@ func (s *Service) SettlePending(ctx context.Context, olderThan time.Duration, to
 		if row.CustodyAccountNo == nil {
 			continue
 		}
-		bid := dbq.Bid{ID: row.ID, LoanID: row.LoanID, InvestorID: row.InvestorID, Amount: row.Amount, Status: row.Status, Auto: row.Auto, CreatedAt: row.CreatedAt}
+		bid := dbq.Bid{ID: row.ID, LoanID: row.LoanID, InvestorID: row.InvestorID, Amount: row.Amount, Status: row.Status,
+			Auto: row.Auto, CreatedAt: row.CreatedAt, IdempotencyKey: row.IdempotencyKey, FailureCode: row.FailureCode}
 		_, err := s.freeze(ctx, bid, *row.CustodyAccountNo, day)
-		if errs.Code(err) == errs.BankUnavailable {
+		if errors.Is(err, errUnanswered) {
 			continue // still unanswered: next round
 		}
 		settled++

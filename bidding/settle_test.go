@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/bank/sim"
-	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -27,8 +26,9 @@ func TestPendingBidIsSettledOnce(t *testing.T) {
 	inv := e.Investor("C3", "1000.00")
 
 	e.Sim.SetFaults(sim.FaultConfig{ErrorBefore: 1})
-	_, err := svc.Place(e.Ctx, inv.ID, loan.ID, decimal.RequireFromString("400.00"), e.Today)
-	require.Equal(t, errs.BankUnavailable, errs.Code(err), "%v", err)
+	bid, err := svc.Place(e.Ctx, inv.ID, loan.ID, decimal.RequireFromString("400.00"), e.Today)
+	require.NoError(t, err)
+	require.Equal(t, lending.BidPending, bid.Status, "admitted, unanswered by the bank")
 	after, err := e.Q.LoanGet(e.Ctx, loan.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "400.00", after.Raised.StringFixed(2), "a pending bid holds its place in the listing")

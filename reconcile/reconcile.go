@@ -23,10 +23,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/accounts"
@@ -66,12 +68,24 @@ type Difference struct {
 	Reason       string `json:"reason"`
 }
 
-// Report is a day's comparison.
+// Report is a day's comparison. A day's close also audits the whole ledger
+// (ledger.CheckConservation) and keeps the outcome with the day: Conservation
+// is ok or violated (with the violations; the day is then mismatched too),
+// empty on a run ops asked for, which does not audit.
 type Report struct {
-	Date        string       `json:"date"`
-	Status      string       `json:"status"`
-	Differences []Difference `json:"differences"`
+	Date                   string       `json:"date"`
+	Status                 string       `json:"status"`
+	Differences            []Difference `json:"differences"`
+	Conservation           string       `json:"conservation,omitempty"`
+	ConservationViolations []string     `json:"conservation_violations,omitempty"`
 }
+
+// Outcomes of the conservation audit.
+const (
+	ConservationOK       = "ok"
+	ConservationViolated = "violated"
+	conservationNone     = "unchecked" // a run ops asked for
+)
 
 // Source is where the bank's file comes from (*bank.HTTPClient).
 type Source interface {
@@ -94,23 +108,54 @@ func Run(ctx context.Context, q *dbq.Queries, src Source, date, today time.Time)
 	if err != nil {
 		return Report{}, fmt.Errorf("the bank's file for %s: %w", date.Format(time.DateOnly), err)
 	}
-	return runLines(ctx, q, lines, date, today, "request")
+	return runLines(ctx, q, lines, date, today, "request", nil)
 }
 
 // MaxDaysPerClose bounds one Close, so a worker that was down for long
 // catches up over several sweeps rather than in one long one.
 const MaxDaysPerClose = 31
 
+// DB is the platform's pool: Close reads the ledger's audit in one snapshot.
+type DB interface {
+	dbq.DBTX
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// Closer closes business days: the worker's daily reconciliation.
+type Closer struct {
+	DB   DB
+	Bank Source
+	// Reversals books the file's withdrawal reversals before the compare; nil
+	// books none.
+	Reversals Reversals
+	// Log gets every mismatched day and every failed audit at error level;
+	// nil is slog.Default.
+	Log *slog.Logger
+	// RetryAfter: a mismatched day is closed again this long after, and a
+	// day's unsettled recharge or withdrawal holds it back at most this long.
+	RetryAfter time.Duration
+}
+
 // Close reconciles the closed business dates (before today) not yet
 // matched, oldest first, from the ledger's first day: for each it books the
-// reversals the file shows (rev may be nil) and then compares. A day that
-// matched is final and not looked at again; a mismatched one is tried again
-// after retryAfter (a person has to look at it; the caller logs it). A day
-// with a recharge or withdrawal still waiting for the bank's answer waits
-// for it, up to retryAfter after it was sent: the sweep that settles it
+// reversals the file shows and then compares, and it audits the whole
+// ledger's conservation (ledger.CheckConservation) once for the days it
+// closes, keeping the outcome with each. A day that matched (and whose audit
+// held) is final and not looked at again; a mismatched one is stored with its
+// differences, logged at error level, counted
+// (lendflow_reconcile_mismatched_days_total; a failed audit also
+// lendflow_reconcile_conservation_failures_total), and tried again after
+// RetryAfter: a person has to look at it (GET /v1/ops/reconciliation?status=mismatched).
+// A day with a recharge or withdrawal still waiting for the bank's answer
+// waits for it, up to RetryAfter after it was sent: the sweep that settles it
 // books what the file may already show. It returns the reports of the days
 // it ran.
-func Close(ctx context.Context, q *dbq.Queries, src Source, rev Reversals, today time.Time, retryAfter time.Duration) ([]Report, error) {
+func (c Closer) Close(ctx context.Context, today time.Time) ([]Report, error) {
+	log := c.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	q := db.Queries(c.DB)
 	first, err := q.LedgerFirstBusinessDate(ctx)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil // no money has moved yet
@@ -123,53 +168,102 @@ func Close(ctx context.Context, q *dbq.Queries, src Source, rev Reversals, today
 		return nil, nil
 	}
 	days, err := q.ReconciliationDaysToClose(ctx, dbq.ReconciliationDaysToCloseParams{
-		FromDay: first, ToDay: last, RetryBefore: time.Now().Add(-retryAfter), MaxDays: MaxDaysPerClose,
+		FromDay: first, ToDay: last, RetryBefore: time.Now().Add(-c.RetryAfter), MaxDays: MaxDaysPerClose,
 	})
 	if err != nil {
 		return nil, err
 	}
+	var audit *[]string
 	var out []Report
 	for _, day := range days {
-		n, err := q.ReconciliationUnsettledOn(ctx, dbq.ReconciliationUnsettledOnParams{Day: day, SentAfter: time.Now().Add(-retryAfter)})
+		n, err := q.ReconciliationUnsettledOn(ctx, dbq.ReconciliationUnsettledOnParams{Day: day, SentAfter: time.Now().Add(-c.RetryAfter)})
 		if err != nil {
 			return out, err
 		}
 		if n > 0 {
 			continue // a recharge or withdrawal of the day is not settled yet
 		}
-		lines, err := src.Reconciliation(ctx, day)
+		lines, err := c.Bank.Reconciliation(ctx, day)
 		if err != nil {
 			return out, fmt.Errorf("the bank's file for %s: %w", day.Format(time.DateOnly), err)
 		}
-		if rev != nil {
-			if _, err := rev.ApplyFileReversals(ctx, lines); err != nil {
+		if c.Reversals != nil {
+			if _, err := c.Reversals.ApplyFileReversals(ctx, lines); err != nil {
 				return out, fmt.Errorf("reversals of %s: %w", day.Format(time.DateOnly), err)
 			}
 		}
-		rep, err := runLines(ctx, q, lines, day, today, "close")
+		if audit == nil {
+			v, err := c.conservation(ctx)
+			if err != nil {
+				return out, err
+			}
+			v = nonNil(v) // audited: nil would mean "not audited"
+			audit = &v
+			if len(v) > 0 {
+				conservationFailures.Inc()
+				log.Error("reconciliation: the ledger does not conserve money", "closing", day.Format(time.DateOnly), "violations", v)
+			}
+		}
+		rep, err := runLines(ctx, q, lines, day, today, "close", *audit)
 		if err != nil {
 			return out, err
+		}
+		if rep.Status == Mismatched {
+			mismatchedDays.Inc()
+			log.Error("reconciliation: the bank's file and the ledger differ", "date", rep.Date,
+				"differences", rep.Differences, "conservation", rep.Conservation)
 		}
 		out = append(out, rep)
 	}
 	return out, nil
 }
 
-func runLines(ctx context.Context, q *dbq.Queries, lines []bank.ReconciliationLine, date, today time.Time, origin string) (Report, error) {
+// conservation audits the whole ledger in one snapshot and answers its
+// violations (none: nil).
+func (c Closer) conservation(ctx context.Context) ([]string, error) {
+	var violations []string
+	err := pgx.BeginTxFunc(ctx, c.DB, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := ledger.CheckConservation(ctx, tx)
+		var ce *ledger.ConservationError
+		if errors.As(err, &ce) {
+			violations = ce.Violations
+			return nil
+		}
+		return err
+	})
+	return violations, err
+}
+
+// runLines compares and keeps the run. audit is the conservation audit's
+// violations for a close (empty: it held), nil for a run ops asked for.
+func runLines(ctx context.Context, q *dbq.Queries, lines []bank.ReconciliationLine, date, today time.Time, origin string, audit []string) (Report, error) {
 	rows, err := q.LedgerMovementsOn(ctx, date)
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{Date: date.Format(time.DateOnly), Differences: compare(bankSide(lines), ledgerSide(rows))}
+	conservation := conservationNone
+	if audit != nil {
+		conservation = ConservationOK
+		if len(audit) > 0 {
+			conservation = ConservationViolated
+			rep.ConservationViolations = audit
+		}
+		rep.Conservation = conservation
+	}
 	switch {
 	case !date.Before(today):
 		rep.Status = Pending
-	case len(rep.Differences) > 0:
+	case len(rep.Differences) > 0 || conservation == ConservationViolated:
 		rep.Status = Mismatched
 	default:
 		rep.Status = Matched
 	}
 	diffs, err := json.Marshal(rep.Differences)
+	if err != nil {
+		return rep, err
+	}
+	violations, err := json.Marshal(nonNil(rep.ConservationViolations))
 	if err != nil {
 		return rep, err
 	}
@@ -179,9 +273,47 @@ func runLines(ctx context.Context, q *dbq.Queries, lines []bank.ReconciliationLi
 	}
 	_, err = q.ReconciliationRunInsert(ctx, dbq.ReconciliationRunInsertParams{
 		BusinessDate: date, Status: rep.Status, Differences: diffs, BankLines: int32(len(lines)), LedgerEntries: int32(len(entries)),
-		Origin: origin,
+		Origin: origin, Conservation: conservation, ConservationViolations: violations,
 	})
 	return rep, err
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+// ClosedDay is a day's latest close, as ops list them.
+type ClosedDay struct {
+	Report
+	Origin string
+	RunAt  time.Time
+}
+
+// ListClosed answers each day's latest close whose status is status, newest
+// day first: limit of them before the day before (nil: from the newest).
+func ListClosed(ctx context.Context, q *dbq.Queries, status string, before *time.Time, limit int) ([]ClosedDay, error) {
+	rows, err := q.ReconciliationRunListLatestClose(ctx, dbq.ReconciliationRunListLatestCloseParams{Status: status, BeforeDay: before, Lim: int32(limit)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ClosedDay, 0, len(rows))
+	for _, r := range rows {
+		run := ClosedDay{Report: Report{Date: r.BusinessDate.Format(time.DateOnly), Status: r.Status, Differences: []Difference{}}, Origin: r.Origin, RunAt: r.RunAt}
+		if err := json.Unmarshal(r.Differences, &run.Differences); err != nil {
+			return nil, fmt.Errorf("reconciliation run %d: differences: %w", r.ID, err)
+		}
+		if r.Conservation != conservationNone {
+			run.Conservation = r.Conservation
+			if err := json.Unmarshal(r.ConservationViolations, &run.ConservationViolations); err != nil {
+				return nil, fmt.Errorf("reconciliation run %d: violations: %w", r.ID, err)
+			}
+		}
+		out = append(out, run)
+	}
+	return out, nil
 }
 
 // side is one party's view of a day: per request key, the net change of

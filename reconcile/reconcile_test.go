@@ -102,14 +102,14 @@ func TestPlantedAmountAndKindDifferences(t *testing.T) {
 
 	// The worker's close runs the day too, and a mismatched day is not run
 	// again before retryAfter.
-	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, nil, later, time.Hour)
+	reps, err := reconcile.Closer{DB: e.Pool, Bank: e.Bank, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	require.Len(t, reps, 1)
 	assert.Equal(t, reconcile.Mismatched, reps[0].Status)
-	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, nil, later, time.Hour)
+	reps, err = reconcile.Closer{DB: e.Pool, Bank: e.Bank, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	assert.Empty(t, reps)
-	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, nil, later, 0)
+	reps, err = reconcile.Closer{DB: e.Pool, Bank: e.Bank, Log: e.Log, RetryAfter: 0}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	assert.Len(t, reps, 1, "retried once retryAfter has passed")
 
@@ -156,7 +156,7 @@ func TestCleanDayClosesOnce(t *testing.T) {
 
 	// The withdrawals wait for the bank's result (no callbacks here), and
 	// the day waits for them.
-	reps, err := reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later, time.Hour)
+	reps, err := reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	assert.Empty(t, reps, "a day with results still to come is not closed")
 	require.Eventually(t, func() bool {
@@ -167,18 +167,21 @@ func TestCleanDayClosesOnce(t *testing.T) {
 		return n == 0
 	}, 10*time.Second, 50*time.Millisecond)
 
-	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later, time.Hour)
+	// A freeze with no bid behind it would fail the close's ledger audit
+	// (frozen = frozen bids): release it on the same day first.
+	releaseFreeze(t, e, u.ID, "f-2", "100.00", day)
+	reps, err = reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	require.Len(t, reps, 1)
-	assert.Equal(t, reconcile.Report{Date: day.Format(time.DateOnly), Status: reconcile.Matched, Differences: []reconcile.Difference{}}, reps[0])
+	assert.Equal(t, reconcile.Report{Date: day.Format(time.DateOnly), Status: reconcile.Matched, Differences: []reconcile.Difference{},
+		Conservation: reconcile.ConservationOK}, reps[0])
 	run, err := e.Q.ReconciliationRunLatest(e.Ctx, day)
 	require.NoError(t, err)
 	assert.Equal(t, "close", run.Origin)
-	assert.EqualValues(t, 6, run.LedgerEntries, "recharge, two freezes, an unfreeze, two withdrawals")
-	reps, err = reconcile.Close(e.Ctx, e.Q, e.Bank, e.Accounts, later.AddDate(0, 0, 1), 0)
+	assert.Equal(t, reconcile.ConservationOK, run.Conservation)
+	assert.EqualValues(t, 7, run.LedgerEntries, "recharge, two freezes, two unfreezes, two withdrawals")
+	reps, err = reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: 0}.Close(e.Ctx, later.AddDate(0, 0, 1))
 	require.NoError(t, err)
 	require.Len(t, reps, 1, "only the new day: a matched day is final")
 	assert.Equal(t, later.Format(time.DateOnly), reps[0].Date)
-
-	releaseFreeze(t, e, u.ID, "f-2", "100.00", day)
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const rechargeGet = `-- name: RechargeGet :one
-SELECT id, user_id, amount, status, business_date, created_at FROM recharges WHERE id = $1
+SELECT id, user_id, amount, status, business_date, created_at, idempotency_key FROM recharges WHERE id = $1
 `
 
 func (q *Queries) RechargeGet(ctx context.Context, id int64) (Recharge, error) {
@@ -26,22 +26,22 @@ func (q *Queries) RechargeGet(ctx context.Context, id int64) (Recharge, error) {
 		&i.Status,
 		&i.BusinessDate,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
-const rechargeInsert = `-- name: RechargeInsert :one
-INSERT INTO recharges (user_id, amount, status, business_date) VALUES ($1, $2, 'processing', $3) RETURNING id, user_id, amount, status, business_date, created_at
+const rechargeGetByKey = `-- name: RechargeGetByKey :one
+SELECT id, user_id, amount, status, business_date, created_at, idempotency_key FROM recharges WHERE user_id = $1 AND idempotency_key = $2
 `
 
-type RechargeInsertParams struct {
-	UserID       int64
-	Amount       decimal.Decimal
-	BusinessDate time.Time
+type RechargeGetByKeyParams struct {
+	UserID         int64
+	IdempotencyKey *string
 }
 
-func (q *Queries) RechargeInsert(ctx context.Context, arg RechargeInsertParams) (Recharge, error) {
-	row := q.db.QueryRow(ctx, rechargeInsert, arg.UserID, arg.Amount, arg.BusinessDate)
+func (q *Queries) RechargeGetByKey(ctx context.Context, arg RechargeGetByKeyParams) (Recharge, error) {
+	row := q.db.QueryRow(ctx, rechargeGetByKey, arg.UserID, arg.IdempotencyKey)
 	var i Recharge
 	err := row.Scan(
 		&i.ID,
@@ -50,12 +50,45 @@ func (q *Queries) RechargeInsert(ctx context.Context, arg RechargeInsertParams) 
 		&i.Status,
 		&i.BusinessDate,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
+	)
+	return i, err
+}
+
+const rechargeInsert = `-- name: RechargeInsert :one
+INSERT INTO recharges (user_id, amount, status, business_date, idempotency_key)
+VALUES ($1, $2, 'processing', $3, $4) RETURNING id, user_id, amount, status, business_date, created_at, idempotency_key
+`
+
+type RechargeInsertParams struct {
+	UserID         int64
+	Amount         decimal.Decimal
+	BusinessDate   time.Time
+	IdempotencyKey *string
+}
+
+func (q *Queries) RechargeInsert(ctx context.Context, arg RechargeInsertParams) (Recharge, error) {
+	row := q.db.QueryRow(ctx, rechargeInsert,
+		arg.UserID,
+		arg.Amount,
+		arg.BusinessDate,
+		arg.IdempotencyKey,
+	)
+	var i Recharge
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Amount,
+		&i.Status,
+		&i.BusinessDate,
+		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const rechargeListProcessing = `-- name: RechargeListProcessing :many
-SELECT id, user_id, amount, status, business_date, created_at FROM recharges WHERE status = 'processing' AND created_at < $1 ORDER BY id LIMIT 100
+SELECT id, user_id, amount, status, business_date, created_at, idempotency_key FROM recharges WHERE status = 'processing' AND created_at < $1 ORDER BY id LIMIT 100
 `
 
 func (q *Queries) RechargeListProcessing(ctx context.Context, createdAt time.Time) ([]Recharge, error) {
@@ -74,6 +107,7 @@ func (q *Queries) RechargeListProcessing(ctx context.Context, createdAt time.Tim
 			&i.Status,
 			&i.BusinessDate,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
 		); err != nil {
 			return nil, err
 		}
@@ -86,7 +120,7 @@ func (q *Queries) RechargeListProcessing(ctx context.Context, createdAt time.Tim
 }
 
 const rechargeSetStatus = `-- name: RechargeSetStatus :one
-UPDATE recharges SET status = $2 WHERE id = $1 AND status = 'processing' RETURNING id, user_id, amount, status, business_date, created_at
+UPDATE recharges SET status = $2 WHERE id = $1 AND status = 'processing' RETURNING id, user_id, amount, status, business_date, created_at, idempotency_key
 `
 
 type RechargeSetStatusParams struct {
@@ -104,6 +138,7 @@ func (q *Queries) RechargeSetStatus(ctx context.Context, arg RechargeSetStatusPa
 		&i.Status,
 		&i.BusinessDate,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
@@ -112,8 +147,10 @@ const userLockForMoney = `-- name: UserLockForMoney :exec
 SELECT pg_advisory_xact_lock(7432, $1::int)
 `
 
-// Serializes one user's withdrawals, so two at once cannot both pass the
-// balance check or both take the month's free withdrawal.
+// Serializes what one user spends (withdrawals and bids) until the
+// transaction ends, so two at once cannot both pass the balance check, both
+// take the month's free withdrawal, or both be the first bid on a newbie
+// listing. One user's lock: other users' bids on the same listing never wait.
 func (q *Queries) UserLockForMoney(ctx context.Context, dollar_1 int32) error {
 	_, err := q.db.Exec(ctx, userLockForMoney, dollar_1)
 	return err
@@ -150,6 +187,33 @@ func (q *Queries) UserSetCustodyAccount(ctx context.Context, arg UserSetCustodyA
 	return i, err
 }
 
+const userSpendable = `-- name: UserSpendable :one
+SELECT
+  COALESCE((SELECT a.balance FROM ledger_accounts a WHERE a.code = 'user:' || $1::bigint || ':available'), 0)::numeric(20,2) AS available,
+  (COALESCE((SELECT sum(b.amount) FROM bids b WHERE b.investor_id = $1::bigint AND b.status = 'pending'), 0)
+   + COALESCE((SELECT sum(w.amount + w.fee) FROM withdrawals w
+               WHERE w.user_id = $1::bigint AND w.status = 'processing'
+                 AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.request_no = 'withdrawal-' || w.id)), 0))::numeric(20,2) AS in_flight
+`
+
+type UserSpendableRow struct {
+	Available decimal.Decimal
+	InFlight  decimal.Decimal
+}
+
+// What the user may still spend, in one snapshot: the ledger's available
+// balance minus what is in flight at the bank and not booked yet: bids whose
+// freeze the bank has not answered, and withdrawals (amount + fee) still
+// processing whose acceptance is not in the ledger. Read under
+// UserLockForMoney; one statement, so a movement booked meanwhile is seen
+// either in flight or in the ledger, never in neither.
+func (q *Queries) UserSpendable(ctx context.Context, userID int64) (UserSpendableRow, error) {
+	row := q.db.QueryRow(ctx, userSpendable, userID)
+	var i UserSpendableRow
+	err := row.Scan(&i.Available, &i.InFlight)
+	return i, err
+}
+
 const withdrawalCountInMonth = `-- name: WithdrawalCountInMonth :one
 SELECT count(*) FROM withdrawals
 WHERE user_id = $1 AND status <> 'failed'
@@ -171,7 +235,7 @@ func (q *Queries) WithdrawalCountInMonth(ctx context.Context, arg WithdrawalCoun
 }
 
 const withdrawalGet = `-- name: WithdrawalGet :one
-SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at FROM withdrawals WHERE id = $1
+SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at, idempotency_key FROM withdrawals WHERE id = $1
 `
 
 func (q *Queries) WithdrawalGet(ctx context.Context, id int64) (Withdrawal, error) {
@@ -187,21 +251,50 @@ func (q *Queries) WithdrawalGet(ctx context.Context, id int64) (Withdrawal, erro
 		&i.BusinessDate,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.IdempotencyKey,
+	)
+	return i, err
+}
+
+const withdrawalGetByKey = `-- name: WithdrawalGetByKey :one
+SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at, idempotency_key FROM withdrawals WHERE user_id = $1 AND idempotency_key = $2
+`
+
+type WithdrawalGetByKeyParams struct {
+	UserID         int64
+	IdempotencyKey *string
+}
+
+func (q *Queries) WithdrawalGetByKey(ctx context.Context, arg WithdrawalGetByKeyParams) (Withdrawal, error) {
+	row := q.db.QueryRow(ctx, withdrawalGetByKey, arg.UserID, arg.IdempotencyKey)
+	var i Withdrawal
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Amount,
+		&i.Fee,
+		&i.Route,
+		&i.Status,
+		&i.BusinessDate,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const withdrawalInsert = `-- name: WithdrawalInsert :one
-INSERT INTO withdrawals (user_id, amount, fee, route, status, business_date)
-VALUES ($1, $2, $3, $4, 'processing', $5) RETURNING id, user_id, amount, fee, route, status, business_date, created_at, updated_at
+INSERT INTO withdrawals (user_id, amount, fee, route, status, business_date, idempotency_key)
+VALUES ($1, $2, $3, $4, 'processing', $5, $6) RETURNING id, user_id, amount, fee, route, status, business_date, created_at, updated_at, idempotency_key
 `
 
 type WithdrawalInsertParams struct {
-	UserID       int64
-	Amount       decimal.Decimal
-	Fee          decimal.Decimal
-	Route        string
-	BusinessDate time.Time
+	UserID         int64
+	Amount         decimal.Decimal
+	Fee            decimal.Decimal
+	Route          string
+	BusinessDate   time.Time
+	IdempotencyKey *string
 }
 
 func (q *Queries) WithdrawalInsert(ctx context.Context, arg WithdrawalInsertParams) (Withdrawal, error) {
@@ -211,6 +304,7 @@ func (q *Queries) WithdrawalInsert(ctx context.Context, arg WithdrawalInsertPara
 		arg.Fee,
 		arg.Route,
 		arg.BusinessDate,
+		arg.IdempotencyKey,
 	)
 	var i Withdrawal
 	err := row.Scan(
@@ -223,12 +317,13 @@ func (q *Queries) WithdrawalInsert(ctx context.Context, arg WithdrawalInsertPara
 		&i.BusinessDate,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const withdrawalListProcessingBefore = `-- name: WithdrawalListProcessingBefore :many
-SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at FROM withdrawals WHERE status = 'processing' AND updated_at < $1 ORDER BY id LIMIT 100
+SELECT id, user_id, amount, fee, route, status, business_date, created_at, updated_at, idempotency_key FROM withdrawals WHERE status = 'processing' AND updated_at < $1 ORDER BY id LIMIT 100
 `
 
 func (q *Queries) WithdrawalListProcessingBefore(ctx context.Context, updatedAt time.Time) ([]Withdrawal, error) {
@@ -250,6 +345,7 @@ func (q *Queries) WithdrawalListProcessingBefore(ctx context.Context, updatedAt 
 			&i.BusinessDate,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.IdempotencyKey,
 		); err != nil {
 			return nil, err
 		}
@@ -263,7 +359,7 @@ func (q *Queries) WithdrawalListProcessingBefore(ctx context.Context, updatedAt 
 
 const withdrawalSetStatus = `-- name: WithdrawalSetStatus :one
 UPDATE withdrawals SET status = $1, updated_at = now()
-WHERE id = $2 AND status = ANY($3::text[]) RETURNING id, user_id, amount, fee, route, status, business_date, created_at, updated_at
+WHERE id = $2 AND status = ANY($3::text[]) RETURNING id, user_id, amount, fee, route, status, business_date, created_at, updated_at, idempotency_key
 `
 
 type WithdrawalSetStatusParams struct {
@@ -285,6 +381,7 @@ func (q *Queries) WithdrawalSetStatus(ctx context.Context, arg WithdrawalSetStat
 		&i.BusinessDate,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }

@@ -107,7 +107,7 @@ func (q *Queries) AutoInvestRuleUpsert(ctx context.Context, arg AutoInvestRuleUp
 }
 
 const loanListAwaitingAutoInvest = `-- name: LoanListAwaitingAutoInvest :many
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on FROM loans WHERE status = 'listed' AND NOT auto_invested ORDER BY id LIMIT 50
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on FROM loans WHERE status = 'listed' AND NOT auto_invested ORDER BY id LIMIT 50
 `
 
 func (q *Queries) LoanListAwaitingAutoInvest(ctx context.Context) ([]Loan, error) {
@@ -142,6 +142,7 @@ func (q *Queries) LoanListAwaitingAutoInvest(ctx context.Context) ([]Loan, error
 			&i.AppliedOn,
 			&i.CreatedAt,
 			&i.AutoInvested,
+			&i.IdempotencyKey,
 			&i.NextEventSeq,
 			&i.GuaranteeDecidedOn,
 		); err != nil {

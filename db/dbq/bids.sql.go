@@ -42,7 +42,7 @@ func (q *Queries) BidExistsForInvestor(ctx context.Context, arg BidExistsForInve
 }
 
 const bidGet = `-- name: BidGet :one
-SELECT id, loan_id, investor_id, amount, status, auto, created_at FROM bids WHERE id = $1
+SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE id = $1
 `
 
 func (q *Queries) BidGet(ctx context.Context, id int64) (Bid, error) {
@@ -56,20 +56,51 @@ func (q *Queries) BidGet(ctx context.Context, id int64) (Bid, error) {
 		&i.Status,
 		&i.Auto,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
+		&i.FailureCode,
+	)
+	return i, err
+}
+
+const bidGetByKey = `-- name: BidGetByKey :one
+SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE investor_id = $1 AND idempotency_key = $2
+`
+
+type BidGetByKeyParams struct {
+	InvestorID     int64
+	IdempotencyKey *string
+}
+
+// The bid an investor's Idempotency-Key created, if any (docs/idempotency.md).
+func (q *Queries) BidGetByKey(ctx context.Context, arg BidGetByKeyParams) (Bid, error) {
+	row := q.db.QueryRow(ctx, bidGetByKey, arg.InvestorID, arg.IdempotencyKey)
+	var i Bid
+	err := row.Scan(
+		&i.ID,
+		&i.LoanID,
+		&i.InvestorID,
+		&i.Amount,
+		&i.Status,
+		&i.Auto,
+		&i.CreatedAt,
+		&i.IdempotencyKey,
+		&i.FailureCode,
 	)
 	return i, err
 }
 
 const bidInsert = `-- name: BidInsert :one
-INSERT INTO bids (loan_id, investor_id, amount, status, auto) VALUES ($1, $2, $3, 'pending', $4)
-RETURNING id, loan_id, investor_id, amount, status, auto, created_at
+INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
+VALUES ($1, $2, $3, 'pending', $4, $5)
+RETURNING id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code
 `
 
 type BidInsertParams struct {
-	LoanID     int64
-	InvestorID int64
-	Amount     decimal.Decimal
-	Auto       bool
+	LoanID         int64
+	InvestorID     int64
+	Amount         decimal.Decimal
+	Auto           bool
+	IdempotencyKey *string
 }
 
 func (q *Queries) BidInsert(ctx context.Context, arg BidInsertParams) (Bid, error) {
@@ -78,6 +109,7 @@ func (q *Queries) BidInsert(ctx context.Context, arg BidInsertParams) (Bid, erro
 		arg.InvestorID,
 		arg.Amount,
 		arg.Auto,
+		arg.IdempotencyKey,
 	)
 	var i Bid
 	err := row.Scan(
@@ -88,12 +120,14 @@ func (q *Queries) BidInsert(ctx context.Context, arg BidInsertParams) (Bid, erro
 		&i.Status,
 		&i.Auto,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
+		&i.FailureCode,
 	)
 	return i, err
 }
 
 const bidListByInvestor = `-- name: BidListByInvestor :many
-SELECT id, loan_id, investor_id, amount, status, auto, created_at FROM bids WHERE investor_id = $1 ORDER BY id DESC
+SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE investor_id = $1 ORDER BY id DESC
 `
 
 func (q *Queries) BidListByInvestor(ctx context.Context, investorID int64) ([]Bid, error) {
@@ -113,6 +147,8 @@ func (q *Queries) BidListByInvestor(ctx context.Context, investorID int64) ([]Bi
 			&i.Status,
 			&i.Auto,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
+			&i.FailureCode,
 		); err != nil {
 			return nil, err
 		}
@@ -125,7 +161,7 @@ func (q *Queries) BidListByInvestor(ctx context.Context, investorID int64) ([]Bi
 }
 
 const bidListByLoan = `-- name: BidListByLoan :many
-SELECT id, loan_id, investor_id, amount, status, auto, created_at FROM bids WHERE loan_id = $1 ORDER BY id
+SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE loan_id = $1 ORDER BY id
 `
 
 func (q *Queries) BidListByLoan(ctx context.Context, loanID int64) ([]Bid, error) {
@@ -145,6 +181,8 @@ func (q *Queries) BidListByLoan(ctx context.Context, loanID int64) ([]Bid, error
 			&i.Status,
 			&i.Auto,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
+			&i.FailureCode,
 		); err != nil {
 			return nil, err
 		}
@@ -157,7 +195,7 @@ func (q *Queries) BidListByLoan(ctx context.Context, loanID int64) ([]Bid, error
 }
 
 const bidListByLoanStatus = `-- name: BidListByLoanStatus :many
-SELECT id, loan_id, investor_id, amount, status, auto, created_at FROM bids WHERE loan_id = $1 AND status = $2 ORDER BY id
+SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE loan_id = $1 AND status = $2 ORDER BY id
 `
 
 type BidListByLoanStatusParams struct {
@@ -182,6 +220,8 @@ func (q *Queries) BidListByLoanStatus(ctx context.Context, arg BidListByLoanStat
 			&i.Status,
 			&i.Auto,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
+			&i.FailureCode,
 		); err != nil {
 			return nil, err
 		}
@@ -194,7 +234,7 @@ func (q *Queries) BidListByLoanStatus(ctx context.Context, arg BidListByLoanStat
 }
 
 const bidListPendingBefore = `-- name: BidListPendingBefore :many
-SELECT b.id, b.loan_id, b.investor_id, b.amount, b.status, b.auto, b.created_at, u.custody_account_no FROM bids b JOIN users u ON u.id = b.investor_id
+SELECT b.id, b.loan_id, b.investor_id, b.amount, b.status, b.auto, b.created_at, b.idempotency_key, b.failure_code, u.custody_account_no FROM bids b JOIN users u ON u.id = b.investor_id
 WHERE b.status = 'pending' AND b.created_at < $1
 ORDER BY b.id LIMIT 100
 `
@@ -207,6 +247,8 @@ type BidListPendingBeforeRow struct {
 	Status           lending.BidStatus
 	Auto             bool
 	CreatedAt        time.Time
+	IdempotencyKey   *string
+	FailureCode      *string
 	CustodyAccountNo *string
 }
 
@@ -228,7 +270,53 @@ func (q *Queries) BidListPendingBefore(ctx context.Context, createdAt time.Time)
 			&i.Status,
 			&i.Auto,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
+			&i.FailureCode,
 			&i.CustodyAccountNo,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const bidPageByInvestor = `-- name: BidPageByInvestor :many
+SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids
+WHERE investor_id = $1 AND ($2::bigint IS NULL OR id < $2)
+ORDER BY id DESC
+LIMIT $3
+`
+
+type BidPageByInvestorParams struct {
+	InvestorID int64
+	BeforeID   *int64
+	Lim        int32
+}
+
+// An investor's bids newest first, keyset-paged by id (GET /v1/me/bids).
+func (q *Queries) BidPageByInvestor(ctx context.Context, arg BidPageByInvestorParams) ([]Bid, error) {
+	rows, err := q.db.Query(ctx, bidPageByInvestor, arg.InvestorID, arg.BeforeID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Bid
+	for rows.Next() {
+		var i Bid
+		if err := rows.Scan(
+			&i.ID,
+			&i.LoanID,
+			&i.InvestorID,
+			&i.Amount,
+			&i.Status,
+			&i.Auto,
+			&i.CreatedAt,
+			&i.IdempotencyKey,
+			&i.FailureCode,
 		); err != nil {
 			return nil, err
 		}
@@ -249,10 +337,39 @@ func (q *Queries) BidSetDisbursed(ctx context.Context, loanID int64) error {
 	return err
 }
 
+const bidSetFailed = `-- name: BidSetFailed :one
+UPDATE bids SET status = 'failed', failure_code = $1
+WHERE id = $2 AND status = 'pending'
+RETURNING id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code
+`
+
+type BidSetFailedParams struct {
+	FailureCode *string
+	ID          int64
+}
+
+// The bank refused the freeze: the bid fails with the bank's code, once.
+func (q *Queries) BidSetFailed(ctx context.Context, arg BidSetFailedParams) (Bid, error) {
+	row := q.db.QueryRow(ctx, bidSetFailed, arg.FailureCode, arg.ID)
+	var i Bid
+	err := row.Scan(
+		&i.ID,
+		&i.LoanID,
+		&i.InvestorID,
+		&i.Amount,
+		&i.Status,
+		&i.Auto,
+		&i.CreatedAt,
+		&i.IdempotencyKey,
+		&i.FailureCode,
+	)
+	return i, err
+}
+
 const bidSetStatus = `-- name: BidSetStatus :one
 UPDATE bids SET status = $1
 WHERE id = $2 AND status = ANY($3::text[])
-RETURNING id, loan_id, investor_id, amount, status, auto, created_at
+RETURNING id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code
 `
 
 type BidSetStatusParams struct {
@@ -272,6 +389,8 @@ func (q *Queries) BidSetStatus(ctx context.Context, arg BidSetStatusParams) (Bid
 		&i.Status,
 		&i.Auto,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
+		&i.FailureCode,
 	)
 	return i, err
 }

@@ -13,10 +13,11 @@ import (
 const idempotencyKeyClaim = `-- name: IdempotencyKeyClaim :one
 INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now()
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
 WHERE idempotency_keys.status_code IS NULL
   AND idempotency_keys.request_hash = EXCLUDED.request_hash
-  AND idempotency_keys.created_at < now() - make_interval(secs => $6::int)
+  AND (idempotency_keys.released_at IS NOT NULL
+       OR idempotency_keys.created_at < now() - make_interval(secs => $6::int))
 RETURNING user_id
 `
 
@@ -30,9 +31,11 @@ type IdempotencyKeyClaimParams struct {
 }
 
 // The first request with a key claims it; a concurrent or later one finds the
-// row and gets no rows back. A claim still unanswered after stale_seconds is
-// taken over by the same request: its process died mid-request (a deploy, a
-// crash) and would otherwise hold the key as "in flight" forever.
+// row and gets no rows back. The same request takes a claim over when it was
+// released (its answer was not final: 5xx, 202, a panic) or is still
+// unanswered after stale_seconds (its process died mid-request: a deploy, a
+// crash). Taking over never repeats an effect: each effect carries its key
+// (docs/idempotency.md).
 func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyClaimParams) (int64, error) {
 	row := q.db.QueryRow(ctx, idempotencyKeyClaim,
 		arg.UserID,
@@ -69,10 +72,12 @@ func (q *Queries) IdempotencyKeyComplete(ctx context.Context, arg IdempotencyKey
 }
 
 const idempotencyKeyDeleteBefore = `-- name: IdempotencyKeyDeleteBefore :execrows
-DELETE FROM idempotency_keys WHERE created_at < $1 AND status_code IS NOT NULL
+DELETE FROM idempotency_keys WHERE created_at < $1 AND (status_code IS NOT NULL OR released_at IS NOT NULL)
 `
 
-// Answers are replayable for as long as the rows are kept; housekeeping drops old ones.
+// Answers are replayable for as long as the rows are kept; housekeeping drops
+// old ones. The effects keep their keys, so a retry after that still finds
+// its effect.
 func (q *Queries) IdempotencyKeyDeleteBefore(ctx context.Context, createdAt time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, idempotencyKeyDeleteBefore, createdAt)
 	if err != nil {
@@ -82,7 +87,7 @@ func (q *Queries) IdempotencyKeyDeleteBefore(ctx context.Context, createdAt time
 }
 
 const idempotencyKeyGet = `-- name: IdempotencyKeyGet :one
-SELECT user_id, key, method, path, request_hash, status_code, response, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2
+SELECT user_id, key, method, path, request_hash, status_code, response, created_at, released_at FROM idempotency_keys WHERE user_id = $1 AND key = $2
 `
 
 type IdempotencyKeyGetParams struct {
@@ -102,12 +107,13 @@ func (q *Queries) IdempotencyKeyGet(ctx context.Context, arg IdempotencyKeyGetPa
 		&i.StatusCode,
 		&i.Response,
 		&i.CreatedAt,
+		&i.ReleasedAt,
 	)
 	return i, err
 }
 
 const idempotencyKeyRelease = `-- name: IdempotencyKeyRelease :exec
-DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status_code IS NULL
+UPDATE idempotency_keys SET released_at = now() WHERE user_id = $1 AND key = $2 AND status_code IS NULL
 `
 
 type IdempotencyKeyReleaseParams struct {
@@ -115,7 +121,9 @@ type IdempotencyKeyReleaseParams struct {
 	Key    string
 }
 
-// A 5xx or a panic leaves nothing to replay: the client may retry under the same key.
+// An answer that is not final leaves nothing to replay: the same request may
+// run again under the key (and finds the effect it made, if any); another
+// request under it is still refused, as the row keeps its hash.
 func (q *Queries) IdempotencyKeyRelease(ctx context.Context, arg IdempotencyKeyReleaseParams) error {
 	_, err := q.db.Exec(ctx, idempotencyKeyRelease, arg.UserID, arg.Key)
 	return err

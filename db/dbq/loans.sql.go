@@ -50,7 +50,7 @@ func (q *Queries) BlacklistInsert(ctx context.Context, arg BlacklistInsertParams
 }
 
 const listingGet = `-- name: ListingGet :one
-SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.next_event_seq, l.guarantee_decided_on, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
 FROM loans l JOIN users u ON u.id = l.borrower_id
 WHERE l.id = $1 AND l.listed_on IS NOT NULL
 `
@@ -88,6 +88,7 @@ func (q *Queries) ListingGet(ctx context.Context, id int64) (ListingGetRow, erro
 		&i.Loan.AppliedOn,
 		&i.Loan.CreatedAt,
 		&i.Loan.AutoInvested,
+		&i.Loan.IdempotencyKey,
 		&i.Loan.NextEventSeq,
 		&i.Loan.GuaranteeDecidedOn,
 		&i.BorrowerName,
@@ -98,7 +99,7 @@ func (q *Queries) ListingGet(ctx context.Context, id int64) (ListingGetRow, erro
 }
 
 const listingList = `-- name: ListingList :many
-SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.next_event_seq, l.guarantee_decided_on, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
+SELECT l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on, u.name AS borrower_name, u.id_number AS borrower_id_number, u.phone AS borrower_phone
 FROM loans l JOIN users u ON u.id = l.borrower_id
 WHERE l.status = 'listed' AND ($1::bigint IS NULL OR l.id < $1)
 ORDER BY l.id DESC
@@ -150,6 +151,7 @@ func (q *Queries) ListingList(ctx context.Context, arg ListingListParams) ([]Lis
 			&i.Loan.AppliedOn,
 			&i.Loan.CreatedAt,
 			&i.Loan.AutoInvested,
+			&i.Loan.IdempotencyKey,
 			&i.Loan.NextEventSeq,
 			&i.Loan.GuaranteeDecidedOn,
 			&i.BorrowerName,
@@ -170,7 +172,7 @@ const loanAdmitBid = `-- name: LoanAdmitBid :one
 UPDATE loans SET raised = raised + $1
 WHERE id = $2 AND status = 'listed' AND listing_expires_on > $3
   AND raised + $1 <= amount
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
 `
 
 type LoanAdmitBidParams struct {
@@ -207,6 +209,7 @@ func (q *Queries) LoanAdmitBid(ctx context.Context, arg LoanAdmitBidParams) (Loa
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -216,7 +219,7 @@ func (q *Queries) LoanAdmitBid(ctx context.Context, arg LoanAdmitBidParams) (Loa
 const loanCloseListing = `-- name: LoanCloseListing :one
 UPDATE loans SET status = $1, next_event_on = NULL
 WHERE id = $2 AND status = ANY($3::text[]) AND raised < amount
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
 `
 
 type LoanCloseListingParams struct {
@@ -253,6 +256,7 @@ func (q *Queries) LoanCloseListing(ctx context.Context, arg LoanCloseListingPara
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -299,7 +303,7 @@ func (q *Queries) LoanCountWrittenOffByBorrower(ctx context.Context, borrowerID 
 }
 
 const loanGet = `-- name: LoanGet :one
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on FROM loans WHERE id = $1
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on FROM loans WHERE id = $1
 `
 
 func (q *Queries) LoanGet(ctx context.Context, id int64) (Loan, error) {
@@ -328,6 +332,50 @@ func (q *Queries) LoanGet(ctx context.Context, id int64) (Loan, error) {
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
+		&i.NextEventSeq,
+		&i.GuaranteeDecidedOn,
+	)
+	return i, err
+}
+
+const loanGetByKey = `-- name: LoanGetByKey :one
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on FROM loans WHERE borrower_id = $1 AND idempotency_key = $2
+`
+
+type LoanGetByKeyParams struct {
+	BorrowerID     int64
+	IdempotencyKey *string
+}
+
+// The loan a borrower's Idempotency-Key created, if any (docs/idempotency.md).
+func (q *Queries) LoanGetByKey(ctx context.Context, arg LoanGetByKeyParams) (Loan, error) {
+	row := q.db.QueryRow(ctx, loanGetByKey, arg.BorrowerID, arg.IdempotencyKey)
+	var i Loan
+	err := row.Scan(
+		&i.ID,
+		&i.BorrowerID,
+		&i.GuarantorID,
+		&i.Amount,
+		&i.TermMonths,
+		&i.RepaymentMethod,
+		&i.Purpose,
+		&i.MonthlyIncome,
+		&i.Status,
+		&i.Grade,
+		&i.AnnualRate,
+		&i.CreditScore,
+		&i.Raised,
+		&i.Newbie,
+		&i.ListedOn,
+		&i.ListingExpiresOn,
+		&i.DisbursedOn,
+		&i.NextEventOn,
+		&i.WorkflowID,
+		&i.AppliedOn,
+		&i.CreatedAt,
+		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -335,7 +383,7 @@ func (q *Queries) LoanGet(ctx context.Context, id int64) (Loan, error) {
 }
 
 const loanGetForUpdate = `-- name: LoanGetForUpdate :one
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on FROM loans WHERE id = $1 FOR UPDATE
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on FROM loans WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LoanGetForUpdate(ctx context.Context, id int64) (Loan, error) {
@@ -364,6 +412,7 @@ func (q *Queries) LoanGetForUpdate(ctx context.Context, id int64) (Loan, error) 
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -428,9 +477,9 @@ func (q *Queries) LoanHistoryList(ctx context.Context, loanID int64) ([]LoanHist
 
 const loanInsert = `-- name: LoanInsert :one
 INSERT INTO loans (borrower_id, guarantor_id, amount, term_months, repayment_method, purpose,
-                   monthly_income, status, workflow_id, applied_on, next_event_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9)
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on
+                   monthly_income, status, workflow_id, applied_on, next_event_on, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9, $10)
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
 `
 
 type LoanInsertParams struct {
@@ -443,6 +492,7 @@ type LoanInsertParams struct {
 	MonthlyIncome   decimal.Decimal
 	WorkflowID      string
 	AppliedOn       time.Time
+	IdempotencyKey  *string
 }
 
 // next_event_on = applied_on: a new loan has work today, so a clock advance
@@ -458,6 +508,7 @@ func (q *Queries) LoanInsert(ctx context.Context, arg LoanInsertParams) (Loan, e
 		arg.MonthlyIncome,
 		arg.WorkflowID,
 		arg.AppliedOn,
+		arg.IdempotencyKey,
 	)
 	var i Loan
 	err := row.Scan(
@@ -483,6 +534,7 @@ func (q *Queries) LoanInsert(ctx context.Context, arg LoanInsertParams) (Loan, e
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -494,7 +546,7 @@ UPDATE loans
 SET status = 'listed', grade = $2, annual_rate = $3, newbie = $4,
     listed_on = $5, listing_expires_on = $6, next_event_on = $5
 WHERE id = $1 AND status = 'approved'
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
 `
 
 type LoanListParams struct {
@@ -539,6 +591,7 @@ func (q *Queries) LoanList(ctx context.Context, arg LoanListParams) (Loan, error
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -546,7 +599,7 @@ func (q *Queries) LoanList(ctx context.Context, arg LoanListParams) (Loan, error
 }
 
 const loanListByBorrower = `-- name: LoanListByBorrower :many
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on FROM loans WHERE borrower_id = $1 ORDER BY id DESC
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on FROM loans WHERE borrower_id = $1 ORDER BY id DESC
 `
 
 func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]Loan, error) {
@@ -581,6 +634,7 @@ func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]L
 			&i.AppliedOn,
 			&i.CreatedAt,
 			&i.AutoInvested,
+			&i.IdempotencyKey,
 			&i.NextEventSeq,
 			&i.GuaranteeDecidedOn,
 		); err != nil {
@@ -595,7 +649,7 @@ func (q *Queries) LoanListByBorrower(ctx context.Context, borrowerID int64) ([]L
 }
 
 const loanListByStatus = `-- name: LoanListByStatus :many
-SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on FROM loans WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3
+SELECT id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on FROM loans WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3
 `
 
 type LoanListByStatusParams struct {
@@ -637,6 +691,7 @@ func (q *Queries) LoanListByStatus(ctx context.Context, arg LoanListByStatusPara
 			&i.AppliedOn,
 			&i.CreatedAt,
 			&i.AutoInvested,
+			&i.IdempotencyKey,
 			&i.NextEventSeq,
 			&i.GuaranteeDecidedOn,
 		); err != nil {
@@ -685,7 +740,7 @@ func (q *Queries) LoanListDueEvents(ctx context.Context, nextEventOn *time.Time)
 const loanMarkFull = `-- name: LoanMarkFull :one
 UPDATE loans SET status = 'full' WHERE loans.id = $1 AND status = 'listed' AND raised = amount
   AND NOT EXISTS (SELECT 1 FROM bids WHERE bids.loan_id = loans.id AND bids.status = 'pending')
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
 `
 
 func (q *Queries) LoanMarkFull(ctx context.Context, id int64) (Loan, error) {
@@ -714,6 +769,7 @@ func (q *Queries) LoanMarkFull(ctx context.Context, id int64) (Loan, error) {
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)
@@ -819,7 +875,7 @@ func (q *Queries) LoanSetScreening(ctx context.Context, arg LoanSetScreeningPara
 const loanSetStatus = `-- name: LoanSetStatus :one
 UPDATE loans SET status = $1
 WHERE id = $2 AND status = ANY($3::text[])
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, next_event_seq, guarantee_decided_on
+RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
 `
 
 type LoanSetStatusParams struct {
@@ -855,6 +911,7 @@ func (q *Queries) LoanSetStatus(ctx context.Context, arg LoanSetStatusParams) (L
 		&i.AppliedOn,
 		&i.CreatedAt,
 		&i.AutoInvested,
+		&i.IdempotencyKey,
 		&i.NextEventSeq,
 		&i.GuaranteeDecidedOn,
 	)

@@ -41,13 +41,15 @@ type BankRequest struct {
 }
 
 type Bid struct {
-	ID         int64
-	LoanID     int64
-	InvestorID int64
-	Amount     decimal.Decimal
-	Status     lending.BidStatus
-	Auto       bool
-	CreatedAt  time.Time
+	ID             int64
+	LoanID         int64
+	InvestorID     int64
+	Amount         decimal.Decimal
+	Status         lending.BidStatus
+	Auto           bool
+	CreatedAt      time.Time
+	IdempotencyKey *string
+	FailureCode    *string
 }
 
 type Blacklist struct {
@@ -96,6 +98,7 @@ type IdempotencyKey struct {
 	StatusCode  *int32
 	Response    []byte
 	CreatedAt   time.Time
+	ReleasedAt  *time.Time
 }
 
 type Installment struct {
@@ -168,6 +171,7 @@ type Loan struct {
 	AppliedOn          time.Time
 	CreatedAt          time.Time
 	AutoInvested       bool
+	IdempotencyKey     *string
 	NextEventSeq       int32
 	GuaranteeDecidedOn *time.Time
 }
@@ -227,23 +231,26 @@ type Posting struct {
 }
 
 type Recharge struct {
-	ID           int64
-	UserID       int64
-	Amount       decimal.Decimal
-	Status       string
-	BusinessDate time.Time
-	CreatedAt    time.Time
+	ID             int64
+	UserID         int64
+	Amount         decimal.Decimal
+	Status         string
+	BusinessDate   time.Time
+	CreatedAt      time.Time
+	IdempotencyKey *string
 }
 
 type ReconciliationRun struct {
-	ID            int64
-	BusinessDate  time.Time
-	Status        string
-	Differences   []byte
-	BankLines     int32
-	LedgerEntries int32
-	Origin        string
-	RunAt         time.Time
+	ID                     int64
+	BusinessDate           time.Time
+	Status                 string
+	Differences            []byte
+	BankLines              int32
+	LedgerEntries          int32
+	Origin                 string
+	RunAt                  time.Time
+	Conservation           string
+	ConservationViolations []byte
 }
 
 type Recovery struct {
@@ -295,15 +302,16 @@ type User struct {
 }
 
 type Withdrawal struct {
-	ID           int64
-	UserID       int64
-	Amount       decimal.Decimal
-	Fee          decimal.Decimal
-	Route        string
-	Status       string
-	BusinessDate time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID             int64
+	UserID         int64
+	Amount         decimal.Decimal
+	Fee            decimal.Decimal
+	Route          string
+	Status         string
+	BusinessDate   time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	IdempotencyKey *string
 }
 
 type WriteOffLoss struct {

@@ -119,17 +119,20 @@ func (q *Queries) ReconciliationDaysToClose(ctx context.Context, arg Reconciliat
 }
 
 const reconciliationRunInsert = `-- name: ReconciliationRunInsert :one
-INSERT INTO reconciliation_runs (business_date, status, differences, bank_lines, ledger_entries, origin)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, business_date, status, differences, bank_lines, ledger_entries, origin, run_at
+INSERT INTO reconciliation_runs (business_date, status, differences, bank_lines, ledger_entries, origin,
+                                 conservation, conservation_violations)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, business_date, status, differences, bank_lines, ledger_entries, origin, run_at, conservation, conservation_violations
 `
 
 type ReconciliationRunInsertParams struct {
-	BusinessDate  time.Time
-	Status        string
-	Differences   []byte
-	BankLines     int32
-	LedgerEntries int32
-	Origin        string
+	BusinessDate           time.Time
+	Status                 string
+	Differences            []byte
+	BankLines              int32
+	LedgerEntries          int32
+	Origin                 string
+	Conservation           string
+	ConservationViolations []byte
 }
 
 func (q *Queries) ReconciliationRunInsert(ctx context.Context, arg ReconciliationRunInsertParams) (ReconciliationRun, error) {
@@ -140,6 +143,8 @@ func (q *Queries) ReconciliationRunInsert(ctx context.Context, arg Reconciliatio
 		arg.BankLines,
 		arg.LedgerEntries,
 		arg.Origin,
+		arg.Conservation,
+		arg.ConservationViolations,
 	)
 	var i ReconciliationRun
 	err := row.Scan(
@@ -151,12 +156,14 @@ func (q *Queries) ReconciliationRunInsert(ctx context.Context, arg Reconciliatio
 		&i.LedgerEntries,
 		&i.Origin,
 		&i.RunAt,
+		&i.Conservation,
+		&i.ConservationViolations,
 	)
 	return i, err
 }
 
 const reconciliationRunLatest = `-- name: ReconciliationRunLatest :one
-SELECT id, business_date, status, differences, bank_lines, ledger_entries, origin, run_at FROM reconciliation_runs WHERE business_date = $1 ORDER BY id DESC LIMIT 1
+SELECT id, business_date, status, differences, bank_lines, ledger_entries, origin, run_at, conservation, conservation_violations FROM reconciliation_runs WHERE business_date = $1 ORDER BY id DESC LIMIT 1
 `
 
 func (q *Queries) ReconciliationRunLatest(ctx context.Context, businessDate time.Time) (ReconciliationRun, error) {
@@ -171,8 +178,59 @@ func (q *Queries) ReconciliationRunLatest(ctx context.Context, businessDate time
 		&i.LedgerEntries,
 		&i.Origin,
 		&i.RunAt,
+		&i.Conservation,
+		&i.ConservationViolations,
 	)
 	return i, err
+}
+
+const reconciliationRunListLatestClose = `-- name: ReconciliationRunListLatestClose :many
+SELECT id, business_date, status, differences, bank_lines, ledger_entries, origin, run_at, conservation, conservation_violations FROM reconciliation_runs r
+WHERE r.origin = 'close' AND r.status = $1
+  AND ($2::date IS NULL OR r.business_date < $2)
+  AND NOT EXISTS (SELECT 1 FROM reconciliation_runs n
+                  WHERE n.origin = 'close' AND n.business_date = r.business_date AND n.id > r.id)
+ORDER BY r.business_date DESC
+LIMIT $3
+`
+
+type ReconciliationRunListLatestCloseParams struct {
+	Status    string
+	BeforeDay *time.Time
+	Lim       int32
+}
+
+// Each day's latest close, newest day first, of the given status; keyset-paged
+// by day (GET /v1/ops/reconciliation?status=).
+func (q *Queries) ReconciliationRunListLatestClose(ctx context.Context, arg ReconciliationRunListLatestCloseParams) ([]ReconciliationRun, error) {
+	rows, err := q.db.Query(ctx, reconciliationRunListLatestClose, arg.Status, arg.BeforeDay, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ReconciliationRun
+	for rows.Next() {
+		var i ReconciliationRun
+		if err := rows.Scan(
+			&i.ID,
+			&i.BusinessDate,
+			&i.Status,
+			&i.Differences,
+			&i.BankLines,
+			&i.LedgerEntries,
+			&i.Origin,
+			&i.RunAt,
+			&i.Conservation,
+			&i.ConservationViolations,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const reconciliationUnsettledOn = `-- name: ReconciliationUnsettledOn :one

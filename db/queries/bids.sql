@@ -1,6 +1,24 @@
 -- name: BidInsert :one
-INSERT INTO bids (loan_id, investor_id, amount, status, auto) VALUES ($1, $2, $3, 'pending', $4)
+INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
+VALUES ($1, $2, $3, 'pending', $4, sqlc.narg(idempotency_key))
 RETURNING *;
+
+-- name: BidGetByKey :one
+-- The bid an investor's Idempotency-Key created, if any (docs/idempotency.md).
+SELECT * FROM bids WHERE investor_id = $1 AND idempotency_key = $2;
+
+-- name: BidSetFailed :one
+-- The bank refused the freeze: the bid fails with the bank's code, once.
+UPDATE bids SET status = 'failed', failure_code = sqlc.arg(failure_code)
+WHERE id = sqlc.arg(id) AND status = 'pending'
+RETURNING *;
+
+-- name: BidPageByInvestor :many
+-- An investor's bids newest first, keyset-paged by id (GET /v1/me/bids).
+SELECT * FROM bids
+WHERE investor_id = sqlc.arg(investor_id) AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+ORDER BY id DESC
+LIMIT sqlc.arg(lim);
 
 -- name: BidGet :one
 SELECT * FROM bids WHERE id = $1;

@@ -2,9 +2,13 @@
 -- next_event_on = applied_on: a new loan has work today, so a clock advance
 -- waits for its workflow to reach its first wait.
 INSERT INTO loans (borrower_id, guarantor_id, amount, term_months, repayment_method, purpose,
-                   monthly_income, status, workflow_id, applied_on, next_event_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9)
+                   monthly_income, status, workflow_id, applied_on, next_event_on, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $9, $9, sqlc.narg(idempotency_key))
 RETURNING *;
+
+-- name: LoanGetByKey :one
+-- The loan a borrower's Idempotency-Key created, if any (docs/idempotency.md).
+SELECT * FROM loans WHERE borrower_id = $1 AND idempotency_key = $2;
 
 -- name: LoanSetWorkflowID :exec
 UPDATE loans SET workflow_id = $2 WHERE id = $1;

@@ -11,8 +11,9 @@ GROUP BY e.request_no, e.type, a.code, u.custody_account_no
 ORDER BY e.request_no, a.code;
 
 -- name: ReconciliationRunInsert :one
-INSERT INTO reconciliation_runs (business_date, status, differences, bank_lines, ledger_entries, origin)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING *;
+INSERT INTO reconciliation_runs (business_date, status, differences, bank_lines, ledger_entries, origin,
+                                 conservation, conservation_violations)
+VALUES ($1, $2, $3, $4, $5, $6, sqlc.arg(conservation), sqlc.arg(conservation_violations)) RETURNING *;
 
 -- name: ReconciliationRunLatest :one
 SELECT * FROM reconciliation_runs WHERE business_date = $1 ORDER BY id DESC LIMIT 1;
@@ -44,3 +45,14 @@ SELECT (SELECT count(*) FROM recharges r
         WHERE r.status = 'processing' AND r.business_date = sqlc.arg(day)::date AND r.created_at > sqlc.arg(sent_after))
      + (SELECT count(*) FROM withdrawals w
         WHERE w.status = 'processing' AND w.business_date = sqlc.arg(day)::date AND w.created_at > sqlc.arg(sent_after)) AS unsettled;
+
+-- name: ReconciliationRunListLatestClose :many
+-- Each day's latest close, newest day first, of the given status; keyset-paged
+-- by day (GET /v1/ops/reconciliation?status=).
+SELECT * FROM reconciliation_runs r
+WHERE r.origin = 'close' AND r.status = sqlc.arg(status)
+  AND (sqlc.narg(before_day)::date IS NULL OR r.business_date < sqlc.narg(before_day))
+  AND NOT EXISTS (SELECT 1 FROM reconciliation_runs n
+                  WHERE n.origin = 'close' AND n.business_date = r.business_date AND n.id > r.id)
+ORDER BY r.business_date DESC
+LIMIT sqlc.arg(lim);

@@ -1,0 +1,32 @@
+package bidding
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
+)
+
+// bidsTotal counts new bids by outcome (metrics.go's convention): admitted
+// (frozen at the bank), pending (admitted, the bank has not answered yet), or
+// the refusal's code, the platform's or the bank's, or error. A retry under a
+// key that made a bid already is not a new bid and is not counted.
+var bidsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "lendflow_bidding_bids_total",
+	Help: "New bids, by hand or by auto-invest rule, by outcome: admitted, pending, the refusal's code (insufficient_balance, newbie_only, ...), or error.",
+}, []string{"outcome"})
+
+func outcome(bid dbq.Bid, err error) string {
+	if err == nil && bid.Status == lending.BidPending {
+		return "pending"
+	}
+	if err == nil {
+		return "admitted"
+	}
+	if code := errs.Code(err); code != "" {
+		return code
+	}
+	return "error"
+}

@@ -180,3 +180,31 @@ func TestIdempotentStaleClaimIsTakenOver(t *testing.T) {
 	assert.EqualValues(t, 2, calls.Load())
 	assert.Equal(t, taken.raw, do(t, srv, "POST", "/anon", "", "dead", `{"x":1}`).raw)
 }
+
+// An answer that is not final (a 5xx, a 202) releases the key for the same
+// request only: it runs again (and finds the effect it made, if any), while
+// another body under the key is still idempotency_key_reused, not a new
+// effect. A final answer after that is replayed.
+func TestIdempotentNonFinalAnswersKeepTheKey(t *testing.T) {
+	var calls atomic.Int64
+	_, srv := idemServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			(&Server{}).writeError(w, r, errs.New(errs.BankUnavailable, "the bank did not answer"))
+		case 2:
+			writeJSON(w, http.StatusAccepted, map[string]string{"status": "pending"})
+		default:
+			writeJSON(w, http.StatusCreated, map[string]string{"status": "frozen"})
+		}
+	})
+	assert.Equal(t, 503, do(t, srv, "POST", "/anon", "", "k", `{"amount":"500.00"}`).status)
+	other := do(t, srv, "POST", "/anon", "", "k", `{"amount":"600.00"}`)
+	assert.Equal(t, 409, other.status, "a 5xx does not free the key for another request")
+	assert.Equal(t, "idempotency_key_reused", other.body["code"])
+	assert.Equal(t, 202, do(t, srv, "POST", "/anon", "", "k", `{"amount":"500.00"}`).status, "the same request runs again")
+	done := do(t, srv, "POST", "/anon", "", "k", `{"amount":"500.00"}`)
+	assert.Equal(t, 201, done.status, "a 202 is not replayed: the retry says how it ended")
+	assert.Equal(t, done.raw, do(t, srv, "POST", "/anon", "", "k", `{"amount":"500.00"}`).raw)
+	assert.EqualValues(t, 3, calls.Load())
+	assert.Equal(t, "idempotency_key_reused", do(t, srv, "POST", "/anon", "", "k", `{"amount":"600.00"}`).body["code"])
+}

@@ -42,6 +42,11 @@ func decode(rd io.Reader, dst any, strict bool) error {
 		err = errors.New("trailing data after the JSON object")
 	}
 	if err == nil {
+		if field, ok := nulIn(reflect.ValueOf(dst), "body"); ok {
+			// JSON may carry \u0000; PostgreSQL text cannot, and the
+			// failed write would be a 500 instead of a refusal.
+			return Validation(FieldError{Field: field, Message: "must not contain the NUL character"})
+		}
 		return nil
 	}
 	var typeErr *json.UnmarshalTypeError
@@ -60,6 +65,51 @@ func decode(rd io.Reader, dst any, strict bool) error {
 		return Validation(FieldError{Field: field, Message: "unknown field"})
 	}
 	return Validation(FieldError{Field: "body", Message: "malformed JSON"})
+}
+
+// nulIn finds a string holding NUL in v and names its JSON field.
+func nulIn(v reflect.Value, field string) (string, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulIn(v.Elem(), field)
+		}
+	case reflect.String:
+		return field, strings.ContainsRune(v.String(), 0)
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if f, ok := nulIn(v.Index(i), field); ok {
+				return f, true
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			if f, ok := nulIn(k, field); ok {
+				return f, true
+			}
+			if f, ok := nulIn(v.MapIndex(k), field); ok {
+				return f, true
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			sf := v.Type().Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			name := strings.Split(sf.Tag.Get("json"), ",")[0]
+			if name == "" {
+				name = sf.Name
+			}
+			if sf.Anonymous {
+				name = field
+			}
+			if f, ok := nulIn(v.Field(i), name); ok {
+				return f, true
+			}
+		}
+	}
+	return "", false
 }
 
 // jsonTypeName names a Go type as a client knows it: "must be an integer",
@@ -89,6 +139,12 @@ var moneyPattern = regexp.MustCompile(`^[0-9]{1,18}(\.[0-9]{1,2})?$`)
 // maxMoneyLen is the longest amount moneyPattern admits, checked first.
 const maxMoneyLen = 21
 
+// maxMoney: no amount reaches 1,000,000,000,000,000.00. The custody bank
+// refuses one that large (as the simulator does), and a request refused
+// only once the platform had written its row (a recharge, a withdrawal)
+// would leave a record of a refusal; refused here, it leaves nothing.
+var maxMoney = decimal.New(1, 15)
+
 // fmtMoney writes an amount with exactly 2 decimals (API.md "Conventions").
 func fmtMoney(d decimal.Decimal) string { return d.StringFixed(2) }
 
@@ -102,6 +158,9 @@ func parseMoney(field, s string) (decimal.Decimal, *FieldError) {
 	if err != nil || d.Sign() <= 0 {
 		return decimal.Zero, &FieldError{Field: field, Message: "must be greater than 0.00"}
 	}
+	if !d.LessThan(maxMoney) {
+		return decimal.Zero, &FieldError{Field: field, Message: "must be below 1000000000000000.00"}
+	}
 	return d, nil
 }
 
@@ -110,5 +169,9 @@ func parseMoneyOrZero(field, s string) (decimal.Decimal, *FieldError) {
 	if len(s) > maxMoneyLen || !moneyPattern.MatchString(s) {
 		return decimal.Zero, &FieldError{Field: field, Message: "must be an amount like \"1234.50\": digits, at most 2 decimals"}
 	}
-	return decimal.RequireFromString(s), nil
+	d := decimal.RequireFromString(s)
+	if !d.LessThan(maxMoney) {
+		return decimal.Zero, &FieldError{Field: field, Message: "must be below 1000000000000000.00"}
+	}
+	return d, nil
 }

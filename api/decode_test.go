@@ -55,21 +55,22 @@ func TestDecodeJSON(t *testing.T) {
 	}
 }
 
-// TestParseMoneyEdges: NUMERIC(20,2) holds 18 integer digits; anything a
-// client could mean two ways is refused rather than guessed.
+// TestParseMoneyEdges: amounts stay below 10^15 (the custody bank's limit,
+// well inside NUMERIC(20,2)); anything a client could mean two ways is
+// refused rather than guessed.
 func TestParseMoneyEdges(t *testing.T) {
 	for in, want := range map[string]string{
 		"0.01":                  "0.01",
 		"1.0":                   "1.00",
 		"007.50":                "7.50",
-		"999999999999999999.99": "999999999999999999.99",
+		"999999999999999.99": "999999999999999.99",
 	} {
 		d, fe := parseMoney("amount", in)
 		require.Nil(t, fe, in)
 		assert.Equal(t, want, fmtMoney(d), in)
 	}
 	for _, in := range []string{
-		"1000000000000000000.00", "+1.00", "0.001", "1_000", "１００", "1.00 ", "NaN", "Infinity", "0x10", "1E3", "00.00",
+		"1000000000000000.00", "999999999999999999.99", "1000000000000000000.00", "+1.00", "0.001", "1_000", "１００", "1.00 ", "NaN", "Infinity", "0x10", "1E3", "00.00",
 	} {
 		_, fe := parseMoney("max_amount", in)
 		require.NotNil(t, fe, "%q must be refused", in)

@@ -380,3 +380,36 @@ func TestOpsListMismatchedDays(t *testing.T) {
 	assert.Equal(t, 422, do(t, p.srv, "GET", "/v1/ops/reconciliation?status=pending", ops, "", "").status)
 	assert.Equal(t, 403, do(t, p.srv, "GET", "/v1/ops/reconciliation", invTok, "", "").status)
 }
+
+// The client hangs up while the bank is still freezing: the bid goes on
+// without it, and the same request under the same key answers that bid,
+// frozen, never a second one.
+func TestBidSurvivesClientHangUp(t *testing.T) {
+	p := newPlatform(t)
+	tok, inv := p.person(t, "investor", 1, "1000.00")
+	loan := p.e.ListedLoan(p.e.User("borrower", "0"), "5000.00", "C", "0.11", 6, false)
+	path := fmt.Sprintf("/v1/listings/%d/bids", loan.ID)
+
+	p.e.Sim.SetFaults(sim.FaultConfig{Latency: 1, LatencyDuration: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "POST", p.srv.URL+path, strings.NewReader(`{"amount":"400.00"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Idempotency-Key", "hang-up")
+	_, err = http.DefaultClient.Do(req)
+	require.Error(t, err, "the client gave up")
+	p.e.Sim.SetFaults(sim.FaultConfig{})
+
+	var a answer
+	require.Eventually(t, func() bool {
+		a = do(t, p.srv, "POST", path, tok, "hang-up", `{"amount":"400.00"}`)
+		return a.status == 201 // 409 conflict while the first is still running
+	}, 10*time.Second, 50*time.Millisecond)
+	assert.Equal(t, "frozen", a.body["status"])
+	bids, err := p.e.Q.BidListByLoan(p.e.Ctx, loan.ID)
+	require.NoError(t, err)
+	require.Len(t, bids, 1)
+	_, frozen := p.e.Balance(*inv.CustodyAccountNo)
+	assert.Equal(t, "400.00", frozen)
+}

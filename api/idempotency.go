@@ -39,8 +39,8 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(key) > 200 {
-			s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters"}))
+		if !validKey(key) {
+			s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters, printable ASCII"}))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -114,6 +114,21 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
 		}
 	})
+}
+
+// validKey: 1 to 200 printable ASCII characters (a UUID, say). Anything
+// else is refused before it reaches the database, which cannot store a NUL
+// or bytes that are not UTF-8.
+func validKey(key string) bool {
+	if len(key) > 200 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // final reports whether an answer is the request's last word, to be replayed:

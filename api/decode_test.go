@@ -60,9 +60,9 @@ func TestDecodeJSON(t *testing.T) {
 // refused rather than guessed.
 func TestParseMoneyEdges(t *testing.T) {
 	for in, want := range map[string]string{
-		"0.01":                  "0.01",
-		"1.0":                   "1.00",
-		"007.50":                "7.50",
+		"0.01":               "0.01",
+		"1.0":                "1.00",
+		"007.50":             "7.50",
 		"999999999999999.99": "999999999999999.99",
 	} {
 		d, fe := parseMoney("amount", in)

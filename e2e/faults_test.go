@@ -124,9 +124,9 @@ func TestLifecycleUnderBankFaults(t *testing.T) {
 	id := loan["loan_id"].(float64)
 	s.waitFor("listed", func() bool { return s.loanStatus(ops, id) == "listed" })
 	for _, inv := range investors {
-		// A 503 here means admitted and pending at the bank: never bid again, the sweep settles it.
+		// A 202 here means admitted and pending at the bank: never bid again, the sweep settles it.
 		code, out := s.try("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, obj{"amount": "3000.00"})
-		require.Contains(t, []int{201, 503}, code, "%v", out)
+		require.Contains(t, []int{201, 202}, code, "%v", out)
 	}
 	s.waitFor("full-tender review", func() bool { return s.loanStatus(ops, id) == "full_review" })
 	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/full-tender-review", id), ops, obj{"decision": "approve", "note": "ok"}, 200)

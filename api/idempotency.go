@@ -58,7 +58,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		ctx := r.Context()
 
 		_, err = s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
-			UserID: owner, Key: key, Method: r.Method, Path: r.URL.Path, RequestHash: hash,
+			UserID: owner, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash, // escaped: a path may hold bytes that are not UTF-8
 			StaleSeconds: int32(staleClaim / time.Second),
 		})
 		if errors.Is(err, db.ErrNotFound) {

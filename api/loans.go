@@ -209,11 +209,18 @@ func sameApplication(l dbq.Loan, a dbq.LoanInsertParams) bool {
 // submitted, is started now. So a key gives at most one loan and one
 // workflow, and a retry can still get it going.
 func (s *Server) startLoan(ctx context.Context, loan dbq.Loan, today time.Time, repeat, keyed bool) (dbq.Loan, error) {
+	// Temporal's answers are waited for as an update's are: at most UpdateWait.
+	wait := s.UpdateWait
+	if wait <= 0 {
+		wait = DefaultUpdateWait
+	}
+	tctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	if repeat {
 		switch loan.Status {
 		case lending.StatusSubmitted:
 		case lending.StatusCancelled:
-			_, err := s.Temporal.DescribeWorkflowExecution(ctx, loan.WorkflowID, "")
+			_, err := s.Temporal.DescribeWorkflowExecution(tctx, loan.WorkflowID, "")
 			var nf *serviceerror.NotFound
 			if !errors.As(err, &nf) {
 				return loan, err // started (and cancelled by its borrower since), or Temporal did not say
@@ -229,7 +236,7 @@ func (s *Server) startLoan(ctx context.Context, loan dbq.Loan, today time.Time, 
 			return loan, nil // its workflow has moved it: started long ago
 		}
 	}
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	_, err := s.Temporal.ExecuteWorkflow(tctx, client.StartWorkflowOptions{
 		ID:                    loan.WorkflowID,
 		TaskQueue:             workflows.TaskQueue,
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -244,6 +251,14 @@ func (s *Server) startLoan(ctx context.Context, loan dbq.Loan, today time.Time, 
 	}, workflows.LoanWorkflowName, workflows.LoanInput{LoanID: loan.ID, BorrowerID: loan.BorrowerID, Amount: loan.Amount,
 		TermMonths: int(loan.TermMonths), GuarantorID: deref64(loan.GuarantorID), Today: today})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) && tctx.Err() != nil {
+		// No answer in time: the start may have happened. Ask before closing the loan.
+		dctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		if _, derr := s.Temporal.DescribeWorkflowExecution(dctx, loan.WorkflowID, ""); derr == nil {
+			err = nil
+		}
+	}
 	if err != nil && !errors.As(err, &started) {
 		// No workflow means nobody would ever move this loan: close it now.
 		s.log(ctx).Error("start loan workflow", logging.LoanID, loan.ID, logging.WorkflowID, loan.WorkflowID, "error", err)

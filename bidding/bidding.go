@@ -379,7 +379,9 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		}
 		return bid, errs.New(errs.ListingNotOpen, "the listing closed (%s); the bid was released", loan.Status)
 	case loan.Raised.Equal(loan.Amount):
-		err := s.temporal.SignalWorkflow(ctx, loan.WorkflowID, "", workflows.SignalListingFull, workflows.TodayRequest{Today: today})
+		sctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		err := s.temporal.SignalWorkflow(sctx, loan.WorkflowID, "", workflows.SignalListingFull, workflows.TodayRequest{Today: today})
 		if err != nil {
 			// The bid stands; the loan hears it is full from the next signal or from ops.
 			s.log.Error("listing-full signal failed", "loan", loan.ID, "error", err)

@@ -22,12 +22,10 @@ func decodeJSON(r *http.Request, dst any) error {
 	return decodeFrom(http.MaxBytesReader(nil, r.Body, maxBody), dst)
 }
 
-// decodeJSONBytes is decodeJSON for a body already read (to check a signature).
-func decodeJSONBytes(b []byte, dst any) error { return decodeFrom(bytes.NewReader(b), dst) }
-
-// decodeLenient is decodeJSONBytes that accepts fields dst does not have:
-// for bodies a partner sends (the bank's callbacks), which may grow a field
-// before the platform knows it, and must not be refused for it forever.
+// decodeLenient decodes a body already read (to check its signature) and
+// accepts fields dst does not have: for bodies a partner sends (the bank's
+// callbacks), which may grow a field before the platform knows it, and must
+// not be refused for it forever.
 func decodeLenient(b []byte, dst any) error { return decode(bytes.NewReader(b), dst, false) }
 
 func decodeFrom(rd io.Reader, dst any) error { return decode(rd, dst, true) }

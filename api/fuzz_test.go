@@ -30,6 +30,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
@@ -51,8 +52,9 @@ import (
 
 // unfingerprinted are the tables a refusal may write by design:
 // idempotency_keys keeps a 4xx to replay it; sessions are the callers'
-// tokens, not platform state.
-var unfingerprinted = map[string]bool{"idempotency_keys": true, "sessions": true, "schema_migrations": true}
+// tokens, not platform state; login_throttle counts a refused sign-in, which
+// is its whole purpose (docs/security.md).
+var unfingerprinted = map[string]bool{"idempotency_keys": true, "sessions": true, "schema_migrations": true, "login_throttle": true}
 
 type fuzzWorld struct {
 	h      http.Handler
@@ -70,12 +72,12 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	pool := dbtest.New(f)
 	bankPool := dbtest.NewWith(f, dbtest.Migration{FS: sim.Migrations(), Table: sim.MigrationTable})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := sim.Open(ctx, sim.Config{Pool: bankPool, WithdrawalDelay: 20 * time.Millisecond, Logger: quiet})
+	s, err := sim.Open(ctx, sim.Config{Pool: bankPool, APIKey: testenv.APIKey, WithdrawalDelay: 20 * time.Millisecond, Logger: quiet})
 	require.NoError(f, err)
 	f.Cleanup(s.Close)
 	bsrv := httptest.NewServer(s.Handler())
 	f.Cleanup(bsrv.Close)
-	bc := bank.NewHTTPClient(bsrv.URL, &http.Client{Timeout: 10 * time.Second})
+	bc := bank.NewHTTPClient(bsrv.URL, &http.Client{Timeout: 10 * time.Second}, bank.WithAPIKey(testenv.APIKey))
 	today := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
 	require.NoError(f, bc.SetClock(ctx, today))
 

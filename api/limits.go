@@ -116,5 +116,5 @@ func requireNoBody(r *http.Request) error {
 		return nil
 	}
 	var none struct{}
-	return decodeJSONBytes(b, &none)
+	return decodeFrom(bytes.NewReader(b), &none)
 }

@@ -142,7 +142,6 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, bidBody(bid))
 }
 
-
 // myBids lists the investor's bids, newest first, keyset-paged by bid id.
 func (s *Server) myBids(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())

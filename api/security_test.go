@@ -78,6 +78,7 @@ var securityTable = map[string]routeRule{
 	"POST /v1/me/risk-assessment": {roles: investor, mass: `{"answers":[4,4,4,4,4,4,4,4,4,4],"risk_level":"C5"}`, massField: "risk_level"},
 	"PUT /v1/me/auto-invest":      {roles: investor, mass: `{"enabled":true,"user_id":2}`, massField: "user_id"},
 	"GET /v1/me/holdings":         {roles: investor, ok: 200},
+	"GET /v1/me/bids":             {roles: investor, ok: 200},
 
 	"POST /v1/loans":                              {roles: borrower, mass: `{"amount":"1000.00","rate":"0.01"}`, massField: "rate"},
 	"GET /v1/loans/{id}":                          {roles: []lending.Role{lending.RoleBorrower, lending.RoleOps}, object: "loan", ok: 200},
@@ -91,6 +92,7 @@ var securityTable = map[string]routeRule{
 	"POST /v1/listings/{id}/bids":     {roles: investor, object: "listing", mass: `{"amount":"100.00","status":"disbursed"}`, massField: "status"},
 	"GET /v1/ops/loans":               {roles: ops, ok: 200, query: "?status=listed"},
 	"GET /v1/ops/reconciliation/{id}": {roles: ops},
+	"GET /v1/ops/reconciliation":      {roles: ops, ok: 200, query: "?status=mismatched"},
 
 	"POST /v1/ops/loans/{id}/due-diligence":      {roles: ops, object: "loan", mass: `{"decision":"approve","status":"repaid"}`, massField: "status"},
 	"POST /v1/ops/loans/{id}/full-tender-review": {roles: ops, object: "loan", mass: `{"decision":"approve","raised":"1.00"}`, massField: "raised"},

@@ -33,7 +33,7 @@ import (
 // loanRoutes mounts the borrower's loan endpoints, the listings, and ops.
 func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans", s.loanCreate)
-	r.With(s.requireRole(lending.RoleBorrower, lending.RoleOps)).Get("/v1/loans/{id}", s.loanGet)
+	r.With(s.requireRole(lending.RoleBorrower, lending.RoleGuarantor, lending.RoleOps)).Get("/v1/loans/{id}", s.loanGet)
 	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/cancel", s.dateUpdate(workflows.UpdateCancel, http.StatusOK))
 	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/loans/{id}/schedule", s.loanSchedule)
 	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
@@ -116,8 +116,9 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.GuarantorUserID != nil {
-		if _, err := s.Q.UserGet(ctx, *req.GuarantorUserID); err != nil {
-			s.writeError(w, r, Validation(FieldError{Field: "guarantor_user_id", Message: "no such user"}))
+		// A guarantor is a party of its own role (DOMAIN.md "guarantor").
+		if g, err := s.Q.UserGet(ctx, *req.GuarantorUserID); err != nil || g.Role != lending.RoleGuarantor {
+			s.writeError(w, r, errs.New(errs.NotGuarantor, "user %d is not a registered guarantor", *req.GuarantorUserID))
 			return
 		}
 	}
@@ -294,6 +295,7 @@ type loanResponse struct {
 	DisbursedOn      *string        `json:"disbursed_on"`
 	WorkflowID       string         `json:"workflow_id"`
 	History          []historyItem  `json:"history"`
+	GuarantorUserID  *int64         `json:"guarantor_user_id"`
 }
 
 // loanFor loads a loan the caller may see: its borrower or ops. Anyone else
@@ -311,7 +313,8 @@ func (s *Server) loanFor(r *http.Request) (dbq.Loan, error) {
 		return loan, err
 	}
 	me, _ := userFrom(r.Context())
-	if me.Role != lending.RoleOps && loan.BorrowerID != me.ID {
+	guarantor := loan.GuarantorID != nil && *loan.GuarantorID == me.ID
+	if me.Role != lending.RoleOps && loan.BorrowerID != me.ID && !guarantor {
 		return loan, errs.New(errs.NotFound, "no such loan")
 	}
 	return loan, nil
@@ -331,7 +334,7 @@ func (s *Server) loanGet(w http.ResponseWriter, r *http.Request) {
 	resp := loanResponse{
 		LoanID: loan.ID, Status: loan.Status, Amount: fmtMoney(loan.Amount), TermMonths: loan.TermMonths,
 		RepaymentMethod: loan.RepaymentMethod, Purpose: loan.Purpose, Grade: loan.Grade, Raised: fmtMoney(loan.Raised),
-		Newbie: loan.Newbie, WorkflowID: loan.WorkflowID, History: []historyItem{},
+		Newbie: loan.Newbie, WorkflowID: loan.WorkflowID, History: []historyItem{}, GuarantorUserID: loan.GuarantorID,
 		ListingExpiresAt: expiresAt(loan.ListingExpiresOn), AnnualRate: rateString(loan.AnnualRate),
 	}
 	if loan.DisbursedOn != nil {
@@ -516,13 +519,31 @@ func (s *Server) updateFailed(w http.ResponseWriter, r *http.Request, loan dbq.L
 }
 
 type installmentResponse struct {
-	No        int32                     `json:"no"`
-	DueDate   string                    `json:"due_date"`
-	Principal string                    `json:"principal"`
-	Interest  string                    `json:"interest"`
-	Penalty   string                    `json:"penalty"`
-	Paid      string                    `json:"paid"`
-	Status    lending.InstallmentStatus `json:"status"`
+	No            int32                     `json:"no"`
+	DueDate       string                    `json:"due_date"`
+	Principal     string                    `json:"principal"`
+	Interest      string                    `json:"interest"`
+	Penalty       string                    `json:"penalty"`
+	Paid          string                    `json:"paid"`
+	PaidPrincipal string                    `json:"paid_principal"`
+	PaidInterest  string                    `json:"paid_interest"`
+	PaidPenalty   string                    `json:"paid_penalty"`
+	Compensated   string                    `json:"compensated"`
+	Status        lending.InstallmentStatus `json:"status"`
+}
+
+// penaltyToday is an installment's penalty interest as of today: accrued
+// through its last accrual, plus the days since on what is still unpaid.
+func penaltyToday(i dbq.Installment, today time.Time) decimal.Decimal {
+	if !i.Status.Open() || !today.After(i.DueDate) {
+		return i.Penalty
+	}
+	from := i.DueDate
+	if i.PenaltyThrough != nil && i.PenaltyThrough.After(from) {
+		from = *i.PenaltyThrough
+	}
+	base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
+	return money.PenaltyAsOf(i.Penalty, base, from, today)
 }
 
 func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
@@ -556,12 +577,8 @@ func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 		Installments []installmentResponse `json:"installments"`
 	}{Installments: []installmentResponse{}}
 	for _, i := range insts {
-		penalty := i.Penalty
-		if i.Status.Open() && today.After(i.DueDate) {
-			// Penalty accrues daily; show it as of today, not as of the last collection step.
-			base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
-			penalty = money.PenaltyForDays(base, int(today.Sub(i.DueDate)/(24*time.Hour)))
-		}
+		// Penalty accrues daily; show it as of today, not as of the last collection step.
+		penalty := penaltyToday(i, today)
 		status := i.Status
 		if status == lending.InstallmentPending && today.After(i.DueDate) {
 			status = lending.InstallmentOverdue
@@ -569,6 +586,8 @@ func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 		out.Installments = append(out.Installments, installmentResponse{
 			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
 			Penalty: fmtMoney(penalty), Paid: fmtMoney(i.PaidPrincipal.Add(i.PaidInterest).Add(i.PaidPenalty)), Status: status,
+			PaidPrincipal: fmtMoney(i.PaidPrincipal), PaidInterest: fmtMoney(i.PaidInterest), PaidPenalty: fmtMoney(i.PaidPenalty),
+			Compensated: fmtMoney(i.Compensated),
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

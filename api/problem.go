@@ -154,7 +154,7 @@ var detailByCode = map[string]string{
 	errs.AuthorizationNeeded:  "authorize repayments (POST /v1/loans/{id}/repayment-authorization) first",
 	// Codes of the second round raised by other packages.
 	errs.CardChangeRefused: "the card can be changed only with nothing held, owed or on its way",
-	errs.NotGuarantor:      "you are not this loan's guarantor",
+	errs.NotGuarantor:      "not a guarantor of this loan: a guarantor is a user registered with role guarantor, and only the one a loan names answers for it",
 	codeInternal:           "internal error",
 	codeMethodNotAllowed:   "this method is not allowed here",
 }

@@ -81,7 +81,11 @@ var securityTable = map[string]routeRule{
 	"GET /v1/me/bids":             {roles: investor, ok: 200},
 
 	"POST /v1/loans":                              {roles: borrower, mass: `{"amount":"1000.00","rate":"0.01"}`, massField: "rate"},
-	"GET /v1/loans/{id}":                          {roles: []lending.Role{lending.RoleBorrower, lending.RoleOps}, object: "loan", ok: 200},
+	"GET /v1/loans/{id}":                          {roles: []lending.Role{lending.RoleBorrower, lending.RoleGuarantor, lending.RoleOps}, object: "loan", ok: 200},
+	"POST /v1/loans/{id}/guarantee":               {roles: []lending.Role{lending.RoleGuarantor}, object: "guaranteed", mass: `{"decision":"accept","status":"listed"}`, massField: "status"},
+	"GET /v1/me/guarantees":                       {roles: []lending.Role{lending.RoleGuarantor}, ok: 200},
+	"POST /v1/me/card":                            {roles: accountUser, mass: `{"card_number":"6214830100000000001","custody_account_no":"X"}`, massField: "custody_account_no"},
+	"POST /v1/ops/loans/{id}/recoveries":          {roles: ops, object: "loan", mass: `{"amount":"1.00","note":"x","user_id":1}`, massField: "user_id"},
 	"POST /v1/loans/{id}/cancel":                  {roles: borrower, object: "loan", mass: `{"status":"cancelled"}`, massField: "status"},
 	"GET /v1/loans/{id}/schedule":                 {roles: []lending.Role{lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps}, object: "loan", ok: 200},
 	"POST /v1/loans/{id}/repayment-authorization": {roles: borrower, object: "loan", mass: `{"max_amount":"1.00","loan_id":9}`, massField: "loan_id"},
@@ -169,6 +173,17 @@ func securityFixture(t *testing.T) (*Server, *httptest.Server, fixture) {
 	require.NoError(t, s.Pool.QueryRow(ctx, `INSERT INTO withdrawals (user_id, amount, fee, route, status, business_date)
 		VALUES ($1, 10.00, 0, 'super_ebank', 'processing', $2) RETURNING id`, investorA.ID, today).Scan(&wd))
 	f.ids["loan"], f.ids["listing"], f.ids["withdrawal"], f.ids["user"] = loan.ID, loan.ID, wd, borrowerA.ID
+	// A loan awaiting the fixture's guarantor: the guarantor is the one
+	// caller who may answer for it (another guarantor is not_guarantor,
+	// api/guarantees_test.go).
+	g, err := s.Q.UserGetByEmail(ctx, "guarantor@test.cn")
+	require.NoError(t, err)
+	guaranteed, err := s.Q.LoanInsert(ctx, dbq.LoanInsertParams{
+		BorrowerID: borrowerA.ID, GuarantorID: &g.ID, Amount: decimal.RequireFromString("5000.00"), TermMonths: 6, RepaymentMethod: "equal_installment",
+		Purpose: "test", MonthlyIncome: decimal.RequireFromString("20000.00"), WorkflowID: "loan-sec-guaranteed", AppliedOn: today,
+	})
+	require.NoError(t, err)
+	f.ids["guaranteed"], f.owner["guaranteed"] = guaranteed.ID, f.tokens[lending.RoleGuarantor]
 	// The withdrawal route reads through the accounts service; it needs no bank for that.
 	s.Accounts = accounts.New(s.Pool, nil, s.Logger)
 	return s, srv, f

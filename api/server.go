@@ -97,6 +97,9 @@ func (s *Server) Handler() http.Handler {
 	s.accountRoutes(r)
 	s.loanRoutes(r)
 	s.notificationRoutes(r)
+	s.guaranteeRoutes(r)
+	s.cardRoutes(r)
+	s.recoveryRoutes(r)
 	s.opsRoutes(r)
 	return r
 }

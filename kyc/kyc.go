@@ -142,3 +142,11 @@ func MaskPhone(p string) string {
 	}
 	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
 }
+
+// MaskCard keeps the last 4 digits of a bank card: ************1234.
+func MaskCard(card string) string {
+	if len(card) < 4 {
+		return strings.Repeat("*", len(card))
+	}
+	return strings.Repeat("*", len(card)-4) + card[len(card)-4:]
+}

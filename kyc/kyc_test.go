@@ -38,6 +38,7 @@ func TestMasks(t *testing.T) {
 	assert.Equal(t, "张*", MaskName("张三丰"))
 	assert.Equal(t, "3301**********1234", MaskIDNumber("330106199003071234"))
 	assert.Equal(t, "138****5678", MaskPhone("13812345678"))
+	assert.Equal(t, "***************1234", MaskCard("6214830100000001234"))
 	assert.True(t, ValidPhone("13812345678"))
 	assert.False(t, ValidPhone("23812345678"))
 }

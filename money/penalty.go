@@ -71,3 +71,11 @@ func AccruedInterest(periodInterest decimal.Decimal, periodStart, periodEnd, asO
 func PayoffAmount(remainingPrincipal, periodInterest decimal.Decimal, periodStart, periodEnd, asOf time.Time) (principal, interest decimal.Decimal) {
 	return remainingPrincipal, AccruedInterest(periodInterest, periodStart, periodEnd, asOf)
 }
+
+// PenaltyAsOf is an installment's penalty interest as of day: what had
+// accrued through from (the later of its due date and its last accrual),
+// plus the days since then on the unpaid base, which has not changed since
+// (every payment and compensation accrues first). A day on or before from adds nothing.
+func PenaltyAsOf(accrued, unpaidBase decimal.Decimal, from, day time.Time) decimal.Decimal {
+	return accrued.Add(PenaltyForDays(unpaidBase, DaysBetween(from, day)))
+}

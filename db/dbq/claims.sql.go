@@ -43,6 +43,23 @@ func (q *Queries) CardChangeInsert(ctx context.Context, arg CardChangeInsertPara
 	return err
 }
 
+const cardChangeLatest = `-- name: CardChangeLatest :one
+SELECT user_id, attempt, card_number, status, created_at FROM card_changes WHERE user_id = $1 ORDER BY attempt DESC LIMIT 1
+`
+
+func (q *Queries) CardChangeLatest(ctx context.Context, userID int64) (CardChange, error) {
+	row := q.db.QueryRow(ctx, cardChangeLatest, userID)
+	var i CardChange
+	err := row.Scan(
+		&i.UserID,
+		&i.Attempt,
+		&i.CardNumber,
+		&i.Status,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const cardChangeNext = `-- name: CardChangeNext :one
 SELECT COALESCE(max(attempt), 0)::int + 1 AS attempt FROM card_changes WHERE user_id = $1
 `
@@ -325,7 +342,7 @@ func (q *Queries) ClaimSharesOpen(ctx context.Context, loanID int64) ([]ClaimSha
 }
 
 const claimsHeldOpen = `-- name: ClaimsHeldOpen :one
-SELECT EXISTS (
+SELECT COALESCE(EXISTS (
     SELECT 1 FROM installment_shares s JOIN installments i ON i.loan_id = s.loan_id AND i.no = s.no
     WHERE s.investor_id = $1 AND i.status IN ('pending', 'overdue')
       AND (s.principal > s.received_principal OR s.interest > s.received_interest OR s.penalty > s.received_penalty))
@@ -333,14 +350,14 @@ SELECT EXISTS (
     SELECT 1 FROM compensator_claims c JOIN installments i ON i.loan_id = c.loan_id AND i.no = c.no
     WHERE c.user_id = $1 AND i.status IN ('pending', 'overdue')
       AND (c.principal + c.interest + c.penalty > c.received_principal + c.received_interest + c.received_penalty))
- OR EXISTS (SELECT 1 FROM write_off_losses w WHERE w.user_id = $1 AND w.recovered < w.amount) AS holds
+ OR EXISTS (SELECT 1 FROM write_off_losses w WHERE w.user_id = $1 AND w.recovered < w.amount), false)::boolean AS holds
 `
 
 // Whether a user holds a claim still owed: an investor claim on an open
 // installment, a compensator claim not yet repaid, or a loss not recovered.
-func (q *Queries) ClaimsHeldOpen(ctx context.Context, investorID int64) (*bool, error) {
+func (q *Queries) ClaimsHeldOpen(ctx context.Context, investorID int64) (bool, error) {
 	row := q.db.QueryRow(ctx, claimsHeldOpen, investorID)
-	var holds *bool
+	var holds bool
 	err := row.Scan(&holds)
 	return holds, err
 }
@@ -432,16 +449,16 @@ func (q *Queries) LedgerBalanceByCode(ctx context.Context, code string) (decimal
 }
 
 const loanOwedByBorrower = `-- name: LoanOwedByBorrower :one
-SELECT EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = $1 AND l.status IN ('repaying', 'overdue', 'disbursing'))
+SELECT COALESCE(EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = $1 AND l.status IN ('repaying', 'overdue', 'disbursing'))
     OR EXISTS (SELECT 1 FROM write_off_losses w JOIN loans l ON l.id = w.loan_id
-               WHERE l.borrower_id = $1 AND w.recovered < w.amount) AS owes
+               WHERE l.borrower_id = $1 AND w.recovered < w.amount), false)::boolean AS owes
 `
 
 // Whether a borrower owes anything: a loan being serviced, or one written off
 // with a loss not recovered.
-func (q *Queries) LoanOwedByBorrower(ctx context.Context, borrowerID int64) (*bool, error) {
+func (q *Queries) LoanOwedByBorrower(ctx context.Context, borrowerID int64) (bool, error) {
 	row := q.db.QueryRow(ctx, loanOwedByBorrower, borrowerID)
-	var owes *bool
+	var owes bool
 	err := row.Scan(&owes)
 	return owes, err
 }

@@ -110,7 +110,7 @@ UPDATE loans SET guarantee_decided_on = $2 WHERE id = $1;
 -- name: ClaimsHeldOpen :one
 -- Whether a user holds a claim still owed: an investor claim on an open
 -- installment, a compensator claim not yet repaid, or a loss not recovered.
-SELECT EXISTS (
+SELECT COALESCE(EXISTS (
     SELECT 1 FROM installment_shares s JOIN installments i ON i.loan_id = s.loan_id AND i.no = s.no
     WHERE s.investor_id = $1 AND i.status IN ('pending', 'overdue')
       AND (s.principal > s.received_principal OR s.interest > s.received_interest OR s.penalty > s.received_penalty))
@@ -118,14 +118,14 @@ SELECT EXISTS (
     SELECT 1 FROM compensator_claims c JOIN installments i ON i.loan_id = c.loan_id AND i.no = c.no
     WHERE c.user_id = $1 AND i.status IN ('pending', 'overdue')
       AND (c.principal + c.interest + c.penalty > c.received_principal + c.received_interest + c.received_penalty))
- OR EXISTS (SELECT 1 FROM write_off_losses w WHERE w.user_id = $1 AND w.recovered < w.amount) AS holds;
+ OR EXISTS (SELECT 1 FROM write_off_losses w WHERE w.user_id = $1 AND w.recovered < w.amount), false)::boolean AS holds;
 
 -- name: LoanOwedByBorrower :one
 -- Whether a borrower owes anything: a loan being serviced, or one written off
 -- with a loss not recovered.
-SELECT EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = $1 AND l.status IN ('repaying', 'overdue', 'disbursing'))
+SELECT COALESCE(EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = $1 AND l.status IN ('repaying', 'overdue', 'disbursing'))
     OR EXISTS (SELECT 1 FROM write_off_losses w JOIN loans l ON l.id = w.loan_id
-               WHERE l.borrower_id = $1 AND w.recovered < w.amount) AS owes;
+               WHERE l.borrower_id = $1 AND w.recovered < w.amount), false)::boolean AS owes;
 
 -- name: CardChangeNext :one
 -- The next attempt number of a user's card change.
@@ -143,3 +143,6 @@ UPDATE users SET card_number = $2 WHERE id = $1;
 -- name: LedgerBalanceByCode :one
 -- One ledger account's balance (0 if it has never been used).
 SELECT COALESCE((SELECT balance FROM ledger_accounts WHERE code = $1), 0)::numeric(20,2) AS balance;
+
+-- name: CardChangeLatest :one
+SELECT * FROM card_changes WHERE user_id = $1 ORDER BY attempt DESC LIMIT 1;

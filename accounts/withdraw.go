@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -234,15 +235,33 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 		default:
 			return nil // still processing at the bank
 		}
-		if err == nil {
-			w = out
+		if err != nil {
+			return ignoreNoRows(err)
 		}
-		return ignoreNoRows(err)
+		w = out
+		return tell(ctx, q, w, h)
 	})
 	if err != nil {
 		return w, err
 	}
 	return s.q.WithdrawalGet(ctx, w.ID)
+}
+
+// tell notifies the user of a withdrawal's outcome, once (DOMAIN.md "contact").
+func tell(ctx context.Context, q *dbq.Queries, w dbq.Withdrawal, h heard) error {
+	n := contact.Notice{UserID: w.UserID, Amount: &w.Amount, On: w.BusinessDate,
+		Dedupe: bank.Withdrawal(w.ID) + "-" + w.Status}
+	switch w.Status {
+	case "succeeded":
+		n.Kind = lending.NoticeWithdrawalSucceeded
+		n.Message = "Your withdrawal of " + w.Amount.StringFixed(2) + " has reached your card."
+	case "reversed":
+		n.Kind, n.On = lending.NoticeWithdrawalReversed, h.reversedOn
+		n.Message = "Your withdrawal of " + w.Amount.StringFixed(2) + " was reversed by the bank (冲正); the amount is back in your available balance."
+	default:
+		return nil
+	}
+	return contact.Write(ctx, q, n)
 }
 
 // ReversalNo is the ledger's request number for a withdrawal's reversal: the

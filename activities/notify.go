@@ -4,47 +4,16 @@ import (
 	"context"
 	"time"
 
-	"github.com/shopspring/decimal"
-
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 )
 
-// notice is one notification for the outbox (DOMAIN.md "contact"). The API
-// reads the outbox (GET /v1/me/notifications); an SMS or e-mail sender can be
-// plugged in behind it later, reading the same rows.
-type notice struct {
-	UserID      int64
-	Kind        lending.NoticeKind
-	LoanID      int64
-	Installment int
-	Amount      *decimal.Decimal
-	On          time.Time // the business date it is for
-	At          time.Time // when it reaches the person; zero: ContactAt(On)
-	Dedupe      string    // business identity: written once however often the step runs
-	Message     string
-}
+// notice is one notification for the outbox (package contact).
+type notice = contact.Notice
 
 // notify writes n to the outbox, once per Dedupe.
-func notify(ctx context.Context, q *dbq.Queries, n notice) error {
-	at := n.At
-	if at.IsZero() {
-		at = lending.ContactAt(n.On)
-	}
-	var loanID *int64
-	if n.LoanID != 0 {
-		loanID = &n.LoanID
-	}
-	var inst *int32
-	if n.Installment != 0 {
-		i := int32(n.Installment)
-		inst = &i
-	}
-	return q.NotificationInsert(ctx, dbq.NotificationInsertParams{
-		UserID: n.UserID, Kind: string(n.Kind), LoanID: loanID, InstallmentNo: inst, Amount: n.Amount,
-		BusinessDate: n.On, At: at, Message: n.Message, Dedupe: n.Dedupe,
-	})
-}
+func notify(ctx context.Context, q *dbq.Queries, n notice) error { return contact.Write(ctx, q, n) }
 
 // contactAt is when a notice written now reaches a borrower: in wall mode now,
 // or 08:00 if now is outside contact hours; in sandbox mode the start of the

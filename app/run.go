@@ -21,7 +21,9 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/worker"
@@ -126,6 +128,24 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		_, err = reconcile.Closer{DB: pool, Bank: bc, Reversals: accts, Log: log, RetryAfter: time.Hour}.Close(ctx, day)
 		if err != nil {
 			log.Error("reconciliation", "error", err)
+		}
+	})
+	// The outbox to people: each notice when its business date and moment
+	// have come (docs/collection.md "Contact"). No gateway is plugged in
+	// yet, so the sender logs.
+	sender := contact.LogSender{Log: log.With("component", "contact")}
+	go every(ctx, sweepEvery, func(ctx context.Context) {
+		day, _, err := clk.Today(ctx)
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		if c.ClockMode == clock.Sandbox {
+			// A sandbox day has no hours of its own: the day's notices go out whole.
+			now = lending.ContactAt(day).Add(24 * time.Hour)
+		}
+		if _, err := contact.Deliver(ctx, db.Queries(pool), sender, day, now); err != nil {
+			log.Error("delivering notifications", "error", err)
 		}
 	})
 	// Housekeeping: expired sessions, old idempotency keys, stale login

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -445,4 +446,74 @@ func (s *LoanSuite) TestContinueAsNewCarriesTheState() {
 	s.Equal(date(2026, 2, 28), next.State.Collection.Through)
 	s.Equal(twoInstallments, next.State.Schedule)
 	s.Equal(1, next.State.RepayAttempt)
+}
+
+// A loan naming a guarantor waits for it after screening; its acceptance
+// lists the loan, anyone else's answer is refused.
+func (s *LoanSuite) TestGuarantorAcceptsThenListed() {
+	in := input()
+	in.GuarantorID = 9
+	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
+		Return(activities.ScreenResult{Status: lending.StatusAwaitingGuarantor, Grade: "C", Rate: rateC}, nil).Once()
+	s.env.OnActivity(ActivityList, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
+		return in.From == lending.StatusAwaitingGuarantor && in.Note == "the guarantor accepted" && in.ExpiresOn.Equal(day0.AddDate(0, 0, 7))
+	})).Return(activities.ListResult{}, nil).Once()
+	var stranger error
+	var reply any
+	s.at(1, func() {
+		s.send(UpdateGuarantee, "", GuaranteeDecision{Decision: lending.Accept, GuarantorID: 8, Today: day0}, nil, &stranger)
+	})
+	s.at(2, func() {
+		s.send(UpdateGuarantee, "", GuaranteeDecision{Decision: lending.Accept, GuarantorID: 9, Today: day0}, &reply, nil)
+	})
+	s.at(3, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, in)
+
+	s.Require().Error(stranger)
+	var ae *temporal.ApplicationError
+	s.Require().True(errors.As(stranger, &ae))
+	s.Equal(errs.NotGuarantor, ae.Type())
+	s.Equal(StatusReply{Status: lending.StatusListed}, reply)
+}
+
+// A decline ends the loan rejected; after due diligence the loan waits for
+// the guarantor too (behind the guarantor-acceptance version).
+func (s *LoanSuite) TestGuarantorDeclinesAfterDueDiligence() {
+	in := input()
+	in.GuarantorID = 9
+	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
+		Return(activities.ScreenResult{Status: lending.StatusDueDiligence, Grade: "D", Rate: decimal.RequireFromString("0.14")}, nil).Once()
+	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(r activities.RecordInput) bool {
+		return r.From[0] == lending.StatusDueDiligence && r.To == lending.StatusAwaitingGuarantor && r.Note == "due diligence: fine"
+	})).Return(nil).Once()
+	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(r activities.RecordInput) bool {
+		return r.From[0] == lending.StatusAwaitingGuarantor && r.To == lending.StatusRejected
+	})).Return(nil).Once()
+	s.at(1, func() { s.decide(UpdateDueDiligence, Decision{Decision: lending.Approve, Note: "fine", Today: day0}) })
+	s.at(2, func() {
+		s.send(UpdateGuarantee, "", GuaranteeDecision{Decision: lending.Decline, GuarantorID: 9, Today: day0}, nil, nil)
+	})
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, in)
+
+	s.Equal(lending.StatusRejected, s.result().Status)
+}
+
+func TestRecoveryWorkflow(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	worker.Register(env, &activities.Activities{})
+	want := activities.RecoverResult{Succeeded: true, Amount: decimal.RequireFromString("300.00"),
+		Distributed: []activities.Distributed{{Holder: "investor", UserID: 5, Amount: decimal.RequireFromString("300.00")}}}
+	env.OnActivity(ActivityRecover, mock.Anything, activities.RecoverInput{RecoveryID: 3}).Return(want, nil).Once()
+	env.ExecuteWorkflow(RecoveryWorkflowName, RecoveryInput{LoanID: 42, RecoveryID: 3})
+	require.NoError(t, env.GetWorkflowError())
+	var got activities.RecoverResult
+	require.NoError(t, env.GetWorkflowResult(&got))
+	require.Equal(t, "300.00", got.Amount.StringFixed(2))
+	require.Len(t, got.Distributed, 1)
+	require.Equal(t, "300.00", got.Distributed[0].Amount.StringFixed(2))
+	require.Equal(t, int64(5), got.Distributed[0].UserID)
+	env.AssertExpectations(t)
 }

@@ -123,6 +123,62 @@ func (q *Queries) NotificationListByUser(ctx context.Context, arg NotificationLi
 	return items, nil
 }
 
+const notificationListUndelivered = `-- name: NotificationListUndelivered :many
+SELECT id, user_id, kind, loan_id, installment_no, amount, business_date, at, message, dedupe, created_at, delivered_at FROM notifications
+WHERE delivered_at IS NULL AND business_date <= $1 AND at <= $2
+ORDER BY id LIMIT $3
+`
+
+type NotificationListUndeliveredParams struct {
+	Today time.Time
+	Now   time.Time
+	Lim   int32
+}
+
+// What is due to reach people and has not yet: its business date has come,
+// and its moment (at) has passed.
+func (q *Queries) NotificationListUndelivered(ctx context.Context, arg NotificationListUndeliveredParams) ([]Notification, error) {
+	rows, err := q.db.Query(ctx, notificationListUndelivered, arg.Today, arg.Now, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Notification
+	for rows.Next() {
+		var i Notification
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.LoanID,
+			&i.InstallmentNo,
+			&i.Amount,
+			&i.BusinessDate,
+			&i.At,
+			&i.Message,
+			&i.Dedupe,
+			&i.CreatedAt,
+			&i.DeliveredAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const notificationMarkDelivered = `-- name: NotificationMarkDelivered :exec
+UPDATE notifications SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL
+`
+
+func (q *Queries) NotificationMarkDelivered(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, notificationMarkDelivered, id)
+	return err
+}
+
 const notificationWithdrawReminders = `-- name: NotificationWithdrawReminders :exec
 DELETE FROM notifications
 WHERE loan_id = $1 AND kind = 'repayment_reminder'

@@ -26,3 +26,13 @@ WHERE user_id = sqlc.arg(user_id) AND business_date <= sqlc.arg(today)
        OR (business_date, id) < (sqlc.narg(before_date)::date, sqlc.narg(before_id)::bigint))
 ORDER BY business_date DESC, id DESC
 LIMIT sqlc.arg(lim);
+
+-- name: NotificationListUndelivered :many
+-- What is due to reach people and has not yet: its business date has come,
+-- and its moment (at) has passed.
+SELECT * FROM notifications
+WHERE delivered_at IS NULL AND business_date <= sqlc.arg(today) AND at <= sqlc.arg(now)
+ORDER BY id LIMIT sqlc.arg(lim);
+
+-- name: NotificationMarkDelivered :exec
+UPDATE notifications SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL;

@@ -59,6 +59,7 @@ type stack struct {
 	http  *http.Client
 	tc    client.Client
 	sim   *sim.Sim
+	procs *procs // the worker and the API as OS processes (crash tests), else nil
 }
 
 func freeListener(t *testing.T) net.Listener {
@@ -92,6 +93,12 @@ func start(t *testing.T, clockStart string) *stack { return startWith(t, clockSt
 
 // startWith lets a test change the configuration (faults, sweep pace) before start.
 func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim.Config)) *stack {
+	return launch(t, clockStart, configure, false)
+}
+
+// launch starts a stack: the worker and the API in this process, or as OS
+// processes of the built binary (processes), which a test may kill.
+func launch(t *testing.T, clockStart string, configure func(*app.Config, *sim.Config), processes bool) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -137,6 +144,15 @@ func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim
 	t.Cleanup(bankSim.Close)
 	go func() { _ = http.Serve(bankLn, bankSim.Handler()) }()
 
+	s := &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil, bank.WithAPIKey([]byte(cfg.BankAPIKey))), dbURL: dbURL,
+		http: &http.Client{Timeout: 2 * time.Minute}, tc: srv.Client()}
+	if processes {
+		apiLn.Close() // the API process binds it
+		s.procs = newProcs(t, cfg)
+		s.procs.start("worker")
+		s.procs.start("api")
+		return s
+	}
 	go func() {
 		if err := app.RunWorker(ctx, cfg, log); err != nil && ctx.Err() == nil {
 			t.Errorf("worker: %v", err)
@@ -146,9 +162,7 @@ func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim
 	require.NoError(t, err)
 	t.Cleanup(api.Close)
 	go func() { _ = http.Serve(apiLn, api.Handler) }()
-
-	return &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil, bank.WithAPIKey([]byte(cfg.BankAPIKey))), dbURL: dbURL,
-		http: &http.Client{Timeout: 2 * time.Minute}, tc: srv.Client()}
+	return s
 }
 
 func mustDate(s string) time.Time {

@@ -59,6 +59,12 @@ type wake struct {
 	cont    bool     // idle with a long history: continue as new now
 }
 
+// listingFull: the listing-full signal came while the loan is listed. The
+// signal may come again later (the bid path resends it when its first try's
+// answer was lost), and is then no news: the wait must not wake for it, or it
+// would spin without yielding.
+func (w *loan) listingFull() bool { return w.full && w.S.Status == lending.StatusListed }
+
 // wait blocks until a request of one of kinds arrives, the listing fills
 // (when listening for it), or the business date reaches due (nil: nothing
 // dated to wait for). Requests come first: a repayment by hand on a due date
@@ -72,7 +78,7 @@ func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (wake
 			w.busy()
 			return wake{req: r}, nil
 		}
-		if w.full && w.S.Status == lending.StatusListed {
+		if w.listingFull() {
 			w.full = false
 			w.busy()
 			return wake{full: true}, nil
@@ -87,7 +93,7 @@ func (w *loan) wait(ctx workflow.Context, due *time.Time, kinds ...string) (wake
 			return wake{cont: true}, nil
 		}
 		if err := workflow.Await(ctx, func() bool {
-			return w.S.Clock.Today.After(w.S.Clock.HandledThrough) || w.full || w.has(kinds) || idle()
+			return w.S.Clock.Today.After(w.S.Clock.HandledThrough) || w.listingFull() || w.has(kinds) || idle()
 		}); err != nil {
 			return wake{}, err
 		}

@@ -337,6 +337,27 @@ func (s *LoanSuite) TestReviewRejectionReleasesBids() {
 	s.Equal(lending.StatusReviewRejected, s.result().Status)
 }
 
+// The bid path resends the listing-full signal when its first try's answer
+// was lost, so it can arrive again during the review: the loan ignores it and
+// the review goes on (it once spun in its wait, the deadlock detector failing
+// every workflow task).
+func (s *LoanSuite) TestListingFullSignalAgainDuringReview() {
+	s.toRepaying()
+	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
+	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
+	s.at(3, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
+	s.at(4, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	var st LoanState
+	v, err := s.env.QueryWorkflow(QueryState)
+	s.Require().NoError(err)
+	s.Require().NoError(v.Get(&st))
+	s.Equal(lending.StatusRepaying, st.Status, "reviewed and disbursed despite the repeated signal")
+}
+
 // A failed batch moved nothing: ops retry, and the next batch goes under
 // the next attempt number; a retry before any failure is refused.
 func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewAttempt() {

@@ -67,16 +67,16 @@ func (w *loan) setup(ctx workflow.Context) error {
 		return workflow.SetUpdateHandlerWithOptions(ctx, kind,
 			func(ctx workflow.Context, d Decision) (StatusReply, error) {
 				w.hear(d.Today)
+				if err := w.settle(ctx, allowed); err != nil {
+					return StatusReply{}, err
+				}
 				return statusOf(w.once(ctx, &request{kind: kind, decision: d}))
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
 				if d.Decision != lending.Approve && d.Decision != lending.Reject {
 					return refuse(errs.ValidationFailed, "decision must be approve or reject")
 				}
-				if w.wasAnswered(ctx) {
-					return nil
-				}
-				return allowed()
+				return w.admit(ctx, allowed)
 			}})
 	}
 	if err := decide(UpdateDueDiligence, func() error { return w.inStatus(lending.StatusDueDiligence) }); err != nil {
@@ -97,23 +97,43 @@ func (w *loan) setup(ctx workflow.Context) error {
 		return err
 	}
 
+	cancellable := func() error {
+		if w.S.Status.Cancellable() {
+			return nil
+		}
+		return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
 			w.hear(t.Today)
+			if err := w.settle(ctx, cancellable); err != nil {
+				return StatusReply{}, err
+			}
 			return statusOf(w.once(ctx, &request{kind: UpdateCancel}))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
-			if w.wasAnswered(ctx) || w.S.Status.Cancellable() {
-				return nil
-			}
-			return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
+			return w.admit(ctx, cancellable)
 		}}); err != nil {
 		return err
 	}
 
+	repayable := func(rr RepayRequest) func() error {
+		return func() error {
+			if err := w.inStatus(lending.StatusRepaying, lending.StatusOverdue); err != nil {
+				return err
+			}
+			if rr.Kind == lending.RepayPayoff && w.S.Status == lending.StatusOverdue {
+				return refuse(errs.InvalidState, "pay the overdue installments before paying off")
+			}
+			return nil
+		}
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRepay,
 		func(ctx workflow.Context, rr RepayRequest) (RepayReply, error) {
 			w.hear(rr.Today)
+			if err := w.settle(ctx, repayable(rr)); err != nil {
+				return RepayReply{}, err
+			}
 			reply, err := w.once(ctx, &request{kind: UpdateRepay, repay: rr})
 			r, _ := reply.(RepayReply)
 			return r, err
@@ -122,23 +142,18 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if rr.Kind != lending.RepayNext && rr.Kind != lending.RepayPayoff {
 				return refuse(errs.ValidationFailed, "kind must be next or payoff")
 			}
-			if w.wasAnswered(ctx) {
-				return nil
-			}
-			if err := w.inStatus(lending.StatusRepaying, lending.StatusOverdue); err != nil {
-				return err
-			}
-			if rr.Kind == lending.RepayPayoff && w.S.Status == lending.StatusOverdue {
-				return refuse(errs.InvalidState, "pay the overdue installments before paying off")
-			}
-			return nil
+			return w.admit(ctx, repayable(rr))
 		}}); err != nil {
 		return err
 	}
 
+	awaitingGuarantor := func() error { return w.inStatus(lending.StatusAwaitingGuarantor) }
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateGuarantee,
 		func(ctx workflow.Context, g GuaranteeDecision) (StatusReply, error) {
 			w.hear(g.Today)
+			if err := w.settle(ctx, awaitingGuarantor); err != nil {
+				return StatusReply{}, err
+			}
 			return statusOf(w.once(ctx, &request{kind: UpdateGuarantee, decision: Decision{Decision: g.Decision, Today: g.Today}}))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, g GuaranteeDecision) error {
@@ -151,28 +166,63 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if g.GuarantorID == 0 || g.GuarantorID != w.S.GuarantorID {
 				return refuse(errs.NotGuarantor, "only the loan's named guarantor decides")
 			}
-			return w.inStatus(lending.StatusAwaitingGuarantor)
+			return w.admit(ctx, awaitingGuarantor)
 		}}); err != nil {
 		return err
 	}
 
+	retryable := func() error {
+		if err := w.inStatus(lending.StatusDisbursing); err != nil {
+			return err
+		}
+		if !w.batchFailed {
+			return refuse(errs.InvalidState, "no disbursement batch has failed")
+		}
+		return nil
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetryDisbursal,
 		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
 			w.hear(t.Today)
+			if err := w.settle(ctx, retryable); err != nil {
+				return StatusReply{}, err
+			}
 			return statusOf(w.once(ctx, &request{kind: UpdateRetryDisbursal}))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
-			if w.wasAnswered(ctx) {
-				return nil
-			}
-			if err := w.inStatus(lending.StatusDisbursing); err != nil {
-				return err
-			}
-			if !w.batchFailed {
-				return refuse(errs.InvalidState, "no disbursement batch has failed")
-			}
-			return nil
+			return w.admit(ctx, retryable)
 		}})
+}
+
+// The loan's row moves in an activity's own transaction, a moment before the
+// workflow hears that the activity finished: a person who reads the new
+// status (a loan in full_review, a repaying loan) and acts on it at once
+// would be refused by the workflow's older state. So while an activity is in
+// flight, a request the loan's state refuses is admitted, and its handler
+// waits for the step to land (settle) before it judges the request again.
+// A request the state allows is judged at once, as before: recorded
+// histories replay unchanged, since a refused request never entered them.
+
+// admit is a request's validator after its own field checks.
+func (w *loan) admit(ctx workflow.Context, allowed func() error) error {
+	if w.wasAnswered(ctx) {
+		return nil
+	}
+	if err := allowed(); err != nil && w.acting == 0 {
+		return err
+	}
+	return nil
+}
+
+// settle, first in an admitted request's handler, waits until the loan's
+// state allows the request or no activity is in flight, and then judges it.
+func (w *loan) settle(ctx workflow.Context, allowed func() error) error {
+	if w.wasAnswered(ctx) {
+		return nil
+	}
+	if err := workflow.Await(ctx, func() bool { return w.acting == 0 || allowed() == nil }); err != nil {
+		return err
+	}
+	return allowed()
 }
 
 // once answers a request sent again under the update ID of one already

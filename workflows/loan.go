@@ -111,6 +111,8 @@ type loan struct {
 	// history is long (repayment), at its next idle moment.
 	mayContinue bool
 	closed      bool
+	// acting counts the activities in flight (see admit).
+	acting int
 	// reviewNote is ops' full-tender review note, for the disbursement's history row.
 	reviewNote string
 }
@@ -497,6 +499,8 @@ func (w *loan) upsertSearch(ctx workflow.Context) {
 // exec runs one activity with its summary, as the Temporal UI shows it.
 func (w *loan) exec(ctx workflow.Context, opts workflow.ActivityOptions, name, summary string, in, out any) error {
 	opts.Summary = summary
+	w.acting++
+	defer func() { w.acting-- }()
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, in).Get(ctx, out)
 }
 

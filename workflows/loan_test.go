@@ -358,6 +358,43 @@ func (s *LoanSuite) TestListingFullSignalAgainDuringReview() {
 	s.Equal(lending.StatusRepaying, st.Status, "reviewed and disbursed despite the repeated signal")
 }
 
+// The loan's row reads full_review as soon as the mark-full activity commits,
+// a moment before the workflow hears it finished: ops who approve in that
+// moment are answered once the step lands, not refused.
+func (s *LoanSuite) TestReviewDecidedWhileTheLoanIsBeingMarkedFull() {
+	s.screenedAndListed(day0.AddDate(0, 0, 7))
+	var reply any
+	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).After(time.Hour).Run(func(mock.Arguments) {
+		s.send(UpdateFullTenderReview, "review-1", Decision{Decision: lending.Approve, Note: "ok", Today: day0}, &reply, nil)
+	}).Return(true, nil).Once()
+	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
+	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
+	s.at(200, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Equal(StatusReply{Status: lending.StatusDisbursing}, reply)
+}
+
+// A request admitted while a step is in flight is judged again when it
+// lands: a due-diligence decision sent while screening lists the loan on its
+// own is refused, as it would have been a moment later.
+func (s *LoanSuite) TestRequestDuringAStepIsJudgedWhenItLands() {
+	expires := day0.AddDate(0, 0, 7)
+	var refused error
+	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).After(time.Hour).Run(func(mock.Arguments) {
+		s.send(UpdateDueDiligence, "dd-1", Decision{Decision: lending.Approve, Today: day0}, nil, &refused)
+	}).Return(activities.ScreenResult{Status: lending.StatusListed, Score: 680, Grade: "C", Rate: rateC, ExpiresOn: &expires}, nil).Once()
+	s.at(200, func() { s.env.CancelWorkflow() })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	var ae *temporal.ApplicationError
+	s.Require().ErrorAs(refused, &ae)
+	s.Equal(errs.InvalidState, ae.Type())
+	s.Contains(ae.Message(), "the loan is listed")
+}
+
 // A failed batch moved nothing: ops retry, and the next batch goes under
 // the next attempt number; a retry before any failure is refused.
 func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewAttempt() {

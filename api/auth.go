@@ -176,25 +176,61 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// bcrypt reads 72 bytes; a longer password is nobody's, and a huge one
-	// must not be hashed for nothing.
-	if len(req.Email) > 254 || len(req.Password) > 72 {
-		s.writeError(w, r, errs.New(errs.Unauthenticated, "wrong email or password"))
+	u, err := s.authenticate(ctx, req.Email, req.Password, clientAddr(r))
+	if wait, ok := throttledFor(err); ok {
+		s.throttled(w, r, wait)
 		return
 	}
-	email, addr, now := normalizeEmail(req.Email), clientAddr(r), s.now()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	token, expires, err := s.newSession(ctx, u)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, Role: u.Role})
+}
+
+// loginThrottledError: the attempt came before its wait was over; its
+// password was not looked at.
+type loginThrottledError struct{ wait time.Duration }
+
+func (e *loginThrottledError) Error() string { return fmt.Sprintf("login throttled for %s", e.wait) }
+
+// throttledFor is the wait of a throttled attempt.
+func throttledFor(err error) (time.Duration, bool) {
+	var te *loginThrottledError
+	if errors.As(err, &te) {
+		return te.wait, true
+	}
+	return 0, false
+}
+
+// authenticate checks an email and password from a client address, under
+// the login throttle (docs/security.md "Sign-in"): it answers the user, or
+// a *loginThrottledError (throttledFor) with the wait, or unauthenticated
+// for a wrong email or password alike. The API's login and the console's
+// sign-in both come through here.
+func (s *Server) authenticate(ctx context.Context, rawEmail, password, addr string) (dbq.User, error) {
+	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
+	// bcrypt reads 72 bytes; a longer password is nobody's, and a huge one
+	// must not be hashed for nothing.
+	if len(rawEmail) > 254 || len(password) > 72 {
+		return dbq.User{}, wrong
+	}
+	email, now := normalizeEmail(rawEmail), s.now()
 	u, err := s.Q.UserGetByEmail(ctx, email)
 	found := err == nil
 	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		s.writeError(w, r, err)
-		return
+		return dbq.User{}, err
 	}
 	keys := []throttleKey{{scope: scopeAddress, key: addr, free: addressFreeFailures}}
 	known := false
 	if found {
 		if known, err = s.knownAddress(ctx, u.ID, addr, now); err != nil {
-			s.writeError(w, r, err)
-			return
+			return dbq.User{}, err
 		}
 	}
 	if !known {
@@ -202,41 +238,39 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	wait, err := s.admitLogin(ctx, now, keys...)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return dbq.User{}, err
 	}
 	if wait > 0 {
 		s.Logger.Warn("login throttled", "request_id", middleware.GetReqID(ctx), "address", addr, "wait", wait)
-		s.throttled(w, r, wait)
-		return
+		return dbq.User{}, &loginThrottledError{wait: wait}
 	}
-	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
 	if !found {
-		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(req.Password))
-		s.writeError(w, r, wrong)
-		return
+		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(password))
+		return dbq.User{}, wrong
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(req.Password)) != nil {
-		s.writeError(w, r, wrong)
-		return
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return dbq.User{}, wrong
 	}
 	if err := s.loginSucceeded(ctx, u.ID, email, addr, now); err != nil {
-		s.writeError(w, r, err)
-		return
+		return dbq.User{}, err
 	}
+	return u, nil
+}
+
+// newSession starts a session for u, living as long as its role's sessions
+// do (ttlFor), and answers its token.
+func (s *Server) newSession(ctx context.Context, u dbq.User) (string, time.Time, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", time.Time{}, err
 	}
 	token := hex.EncodeToString(raw)
-	expires := now.Add(ttlFor(u.Role)).UTC().Truncate(time.Second)
+	expires := s.now().Add(ttlFor(u.Role)).UTC().Truncate(time.Second)
 	// Only the token's hash is stored: a copy of the table grants no sessions.
 	if err := s.Q.SessionInsert(ctx, dbq.SessionInsertParams{TokenHash: tokenHash(token), UserID: u.ID, ExpiresAt: expires}); err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", time.Time{}, err
 	}
-	writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, Role: u.Role})
+	return token, expires, nil
 }
 
 // logout ends the caller's session: the token stops working at once

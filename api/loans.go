@@ -420,20 +420,31 @@ func (s *Server) dateUpdate(update string, status int) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		today, ok := s.today(w, r)
-		if !ok {
-			return
-		}
-		var reply workflows.StatusReply
-		if err := s.update(r.Context(), loan, update, workflows.TodayRequest{Today: today}, &reply); err != nil {
+		reply, err := s.dateAction(r.Context(), loan, update)
+		if err != nil {
 			s.updateFailed(w, r, loan, err)
 			return
 		}
-		if action, ok := auditedUpdates[update]; ok {
-			s.recordAudit(r.Context(), nil, action, audit.Loan(loan.ID), "status "+string(reply.Status))
-		}
 		writeJSON(w, status, statusBody(reply))
 	}
+}
+
+// dateAction sends an update that carries only the business date (cancel,
+// disbursement retry) and, for an ops action, records it in the audit log
+// once the workflow has taken it. The JSON API and the console both act here.
+func (s *Server) dateAction(ctx context.Context, loan dbq.Loan, update string) (workflows.StatusReply, error) {
+	var reply workflows.StatusReply
+	today, _, err := s.Clock.Today(ctx)
+	if err != nil {
+		return reply, err
+	}
+	if err := s.update(ctx, loan, update, workflows.TodayRequest{Today: today}, &reply); err != nil {
+		return reply, err
+	}
+	if action, ok := auditedUpdates[update]; ok {
+		s.recordAudit(ctx, nil, action, audit.Loan(loan.ID), "status "+string(reply.Status))
+	}
+	return reply, nil
 }
 
 // DefaultUpdateWait is how long a request waits on a workflow update (ops
@@ -532,20 +543,6 @@ type installmentResponse struct {
 	Status        lending.InstallmentStatus `json:"status"`
 }
 
-// penaltyToday is an installment's penalty interest as of today: accrued
-// through its last accrual, plus the days since on what is still unpaid.
-func penaltyToday(i dbq.Installment, today time.Time) decimal.Decimal {
-	if !i.Status.Open() || !today.After(i.DueDate) {
-		return i.Penalty
-	}
-	from := i.DueDate
-	if i.PenaltyThrough != nil && i.PenaltyThrough.After(from) {
-		from = *i.PenaltyThrough
-	}
-	base := i.Principal.Sub(i.PaidPrincipal).Add(i.Interest).Sub(i.PaidInterest)
-	return money.PenaltyAsOf(i.Penalty, base, from, today)
-}
-
 func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me, _ := userFrom(ctx)
@@ -577,20 +574,26 @@ func (s *Server) loanSchedule(w http.ResponseWriter, r *http.Request) {
 		Installments []installmentResponse `json:"installments"`
 	}{Installments: []installmentResponse{}}
 	for _, i := range insts {
-		// Penalty accrues daily; show it as of today, not as of the last collection step.
-		penalty := penaltyToday(i, today)
-		status := i.Status
-		if status == lending.InstallmentPending && today.After(i.DueDate) {
-			status = lending.InstallmentOverdue
-		}
-		out.Installments = append(out.Installments, installmentResponse{
-			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
-			Penalty: fmtMoney(penalty), Paid: fmtMoney(i.PaidPrincipal.Add(i.PaidInterest).Add(i.PaidPenalty)), Status: status,
-			PaidPrincipal: fmtMoney(i.PaidPrincipal), PaidInterest: fmtMoney(i.PaidInterest), PaidPenalty: fmtMoney(i.PaidPenalty),
-			Compensated: fmtMoney(i.Compensated),
-		})
+		out.Installments = append(out.Installments, installmentAsOf(i, today))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// installmentAsOf is an installment as the schedule shows it on the
+// business date: penalty accrued to today, and overdue from the day after
+// its due date even before a collection step has marked it. The console's
+// loan page shows the same rows.
+func installmentAsOf(i dbq.Installment, today time.Time) installmentResponse {
+	status := i.Status
+	if status == lending.InstallmentPending && today.After(i.DueDate) {
+		status = lending.InstallmentOverdue
+	}
+	return installmentResponse{
+		No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
+		Penalty: fmtMoney(penaltyAsOf(i, today)), Paid: fmtMoney(i.PaidPrincipal.Add(i.PaidInterest).Add(i.PaidPenalty)), Status: status,
+		PaidPrincipal: fmtMoney(i.PaidPrincipal), PaidInterest: fmtMoney(i.PaidInterest), PaidPenalty: fmtMoney(i.PaidPenalty),
+		Compensated: fmtMoney(i.Compensated),
+	}
 }
 
 type authorizationRequest struct {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -82,8 +83,7 @@ type decisionRequest struct {
 
 var maxAnnualRate = decimal.RequireFromString("0.24") // the judicial protection line for private lending
 
-// opsDecision answers due diligence, full-tender review and write-off. Only
-// due diligence may change the grade and rate.
+// opsDecision answers due diligence, full-tender review and write-off.
 func (s *Server) opsDecision(update string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		loan, err := s.loanFor(r)
@@ -96,46 +96,59 @@ func (s *Server) opsDecision(update string) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		var fields []FieldError
-		if req.Decision != "approve" && req.Decision != "reject" {
-			fields = append(fields, FieldError{Field: "decision", Message: "must be approve or reject"})
-		}
-		if len(req.Note) > audit.MaxNote {
-			fields = append(fields, FieldError{Field: "note", Message: "at most 2000 bytes"})
-		}
-		d := workflows.Decision{Decision: req.Decision, Note: req.Note}
-		if update != workflows.UpdateDueDiligence && (req.Grade != nil || req.AnnualRate != nil) {
-			fields = append(fields, FieldError{Field: "grade", Message: "grade and rate change only at due diligence"})
-		}
-		if req.Grade != nil {
-			if _, err := money.TermsFor(money.Grade(*req.Grade)); err != nil {
-				fields = append(fields, FieldError{Field: "grade", Message: "must be A to E"})
-			}
-			d.Grade = *req.Grade
-		}
-		if req.AnnualRate != nil {
-			rate, fe := parseRate("annual_rate", *req.AnnualRate, maxAnnualRate)
-			if fe != nil {
-				fields = append(fields, *fe)
-			}
-			d.AnnualRate = &rate
-		}
-		if len(fields) > 0 {
-			s.writeError(w, r, Validation(fields...))
-			return
-		}
-		if d.Today, _, err = s.Clock.Today(r.Context()); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var reply workflows.StatusReply
-		if err := s.update(r.Context(), loan, update, d, &reply); err != nil {
+		reply, err := s.decide(r.Context(), loan, update, req)
+		if err != nil {
 			s.updateFailed(w, r, loan, err)
 			return
 		}
-		s.recordAudit(r.Context(), nil, auditedUpdates[update], audit.Loan(loan.ID), decisionNote(d))
 		writeJSON(w, http.StatusOK, statusBody(reply))
 	}
+}
+
+// decide sends an ops decision (due diligence, full-tender review or
+// write-off) to the loan's workflow and records it in the audit log once the
+// workflow has taken it. Only due diligence may change the grade and rate.
+// The errors: validation_failed (a *Problem naming the fields), the
+// workflow's refusals (invalid_state when the loan is not at that step), or
+// anything else (a 500). The JSON API and the console both decide here.
+func (s *Server) decide(ctx context.Context, loan dbq.Loan, update string, req decisionRequest) (workflows.StatusReply, error) {
+	var reply workflows.StatusReply
+	var fields []FieldError
+	if req.Decision != lending.Approve && req.Decision != lending.Reject {
+		fields = append(fields, FieldError{Field: "decision", Message: "must be approve or reject"})
+	}
+	if len(req.Note) > audit.MaxNote {
+		fields = append(fields, FieldError{Field: "note", Message: "at most 2000 bytes"})
+	}
+	d := workflows.Decision{Decision: req.Decision, Note: req.Note}
+	if update != workflows.UpdateDueDiligence && (req.Grade != nil || req.AnnualRate != nil) {
+		fields = append(fields, FieldError{Field: "grade", Message: "grade and rate change only at due diligence"})
+	}
+	if req.Grade != nil {
+		if _, err := money.TermsFor(money.Grade(*req.Grade)); err != nil {
+			fields = append(fields, FieldError{Field: "grade", Message: "must be A to E"})
+		}
+		d.Grade = *req.Grade
+	}
+	if req.AnnualRate != nil {
+		rate, fe := parseRate("annual_rate", *req.AnnualRate, maxAnnualRate)
+		if fe != nil {
+			fields = append(fields, *fe)
+		}
+		d.AnnualRate = &rate
+	}
+	if len(fields) > 0 {
+		return reply, Validation(fields...)
+	}
+	var err error
+	if d.Today, _, err = s.Clock.Today(ctx); err != nil {
+		return reply, err
+	}
+	if err := s.update(ctx, loan, update, d, &reply); err != nil {
+		return reply, err
+	}
+	s.recordAudit(ctx, nil, auditedUpdates[update], audit.Loan(loan.ID), decisionNote(d))
+	return reply, nil
 }
 
 // decisionNote is what the audit log keeps of a decision: the decision,
@@ -188,29 +201,47 @@ func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(*fe))
 		return
 	}
-	from, mode, err := s.Clock.Today(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if mode != clock.Sandbox {
-		s.writeError(w, r, errs.New(errs.InvalidState, "the clock is in %s mode; only a sandbox clock is advanced by hand", mode))
-		return
-	}
-	if to.Before(from) {
-		s.writeError(w, r, Validation(FieldError{Field: "to", Message: "must not be before the business date; the clock never goes back"}))
-		return
-	}
 	// An advance answers when every loan has handled every event on the way,
 	// which can take longer than the server's write timeout allows other
 	// answers (app/run.go): this route alone gets clockAdvanceWrite.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(clockAdvanceWrite))
-	if err := s.Clock.Advance(r.Context(), to); err != nil {
+	if err := s.advanceClock(r.Context(), to); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.recordAudit(r.Context(), nil, audit.ClockAdvance, audit.Clock(to), "from "+from.Format(time.DateOnly))
 	s.clockGet(w, r)
+}
+
+// checkAdvance refuses an advance the clock must not make: any clock but a
+// sandbox one (invalid_state), or a date before the business date
+// (validation_failed). It answers the business date.
+func (s *Server) checkAdvance(ctx context.Context, to time.Time) (time.Time, error) {
+	from, mode, err := s.Clock.Today(ctx)
+	if err != nil {
+		return from, err
+	}
+	if mode != clock.Sandbox {
+		return from, errs.New(errs.InvalidState, "the clock is in %s mode; only a sandbox clock is advanced by hand", mode)
+	}
+	if to.Before(from) {
+		return from, Validation(FieldError{Field: "to", Message: "must not be before the business date; the clock never goes back"})
+	}
+	return from, nil
+}
+
+// advanceClock moves the sandbox clock to `to`, returns once every loan has
+// handled every event up to it, and records the advance in the audit log.
+// The JSON API and the console both advance here.
+func (s *Server) advanceClock(ctx context.Context, to time.Time) error {
+	from, err := s.checkAdvance(ctx, to)
+	if err != nil {
+		return err
+	}
+	if err := s.Clock.Advance(ctx, to); err != nil {
+		return err
+	}
+	s.recordAudit(ctx, nil, audit.ClockAdvance, audit.Clock(to), "from "+from.Format(time.DateOnly))
+	return nil
 }
 
 type calcInstallment struct {

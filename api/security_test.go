@@ -39,7 +39,20 @@ type routeRule struct {
 	query string
 	// signed: the route authenticates by the bank's signature, not a token.
 	signed bool
+	// console: an ops console route, authenticated by the session cookie
+	// (checkConsoleRoute); mass is then a form (a=1&b=2).
+	console consoleKind
 }
+
+// consoleKind is how a console route admits its callers.
+type consoleKind int
+
+const (
+	notConsole         consoleKind = iota
+	consolePublic                  // anyone: the sign-in page, the assets; ok is the status
+	consoleSignInRoute             // the sign-in form, behind its own form token
+	consolePage                    // an ops session's page or form
+)
 
 var (
 	anyone      []lending.Role
@@ -106,6 +119,26 @@ var securityTable = map[string]routeRule{
 	"POST /v1/ops/users/{id}/lock":               {roles: ops, object: "user", mass: `{"locked":true,"user_id":1}`, massField: "user_id"},
 	"POST /v1/ops/blacklist":                     {roles: ops, mass: `{"id_number":"110105194912310021","added_by":1}`, massField: "added_by"},
 	"GET /v1/ops/audit":                          {roles: ops, ok: 200},
+	"GET /v1/ops/collection-tasks":               {roles: ops, ok: 200},
+
+	// The ops console (api/console.go): HTML, the session in a cookie.
+	"GET /console/static/{id}":                    {console: consolePublic, ok: 200},
+	"GET /console/login":                          {console: consolePublic, ok: 200},
+	"POST /console/login":                         {console: consoleSignInRoute},
+	"POST /console/logout":                        {console: consolePage, mass: "user_id=1", massField: "user_id"},
+	"GET /console/":                               {console: consolePage, ok: 200},
+	"GET /console/loans":                          {console: consolePage, ok: 303, query: "?id=1"},
+	"GET /console/loans/{id}":                     {console: consolePage, ok: 200},
+	"POST /console/loans/{id}/reveal":             {console: consolePage, mass: "reason=x&user_id=1", massField: "user_id"},
+	"POST /console/loans/{id}/due-diligence":      {console: consolePage, mass: "decision=approve&status=repaid", massField: "status"},
+	"POST /console/loans/{id}/full-tender-review": {console: consolePage, mass: "decision=approve&raised=1.00", massField: "raised"},
+	"POST /console/loans/{id}/write-off":          {console: consolePage, mass: "decision=approve&user_id=1", massField: "user_id"},
+	"POST /console/loans/{id}/disbursement-retry": {console: consolePage, mass: "attempt=9", massField: "attempt"},
+	"GET /console/reconciliation":                 {console: consolePage}, // reads the bank: TestConsoleReconciliation
+	"GET /console/disclosure":                     {console: consolePage, ok: 200},
+	"GET /console/clock":                          {console: consolePage, ok: 200},
+	"POST /console/clock/advance":                 {console: consolePage, mass: "to=2026-02-01&mode=wall", massField: "mode"},
+	"GET /console/clock/progress":                 {console: consolePage, ok: 404}, // no advance started here
 }
 
 // routeKey names a chi route with its parameters as {id}.
@@ -219,6 +252,10 @@ func TestSecurityEveryRouteEveryRole(t *testing.T) {
 			own = strings.ReplaceAll(pattern, "{id}", "2026-01-30") // a date
 		}
 		t.Run(key, func(t *testing.T) {
+			if rule.console != notConsole {
+				checkConsoleRoute(t, srv, f, key, rule)
+				return
+			}
 			if rule.signed {
 				for _, c := range callers {
 					a := do(t, srv, method, own, f.tokens[c], "", `{}`)

@@ -49,6 +49,13 @@ type Deps struct {
 	// UpdateWait bounds a request's wait on a workflow update; zero is
 	// DefaultUpdateWait.
 	UpdateWait time.Duration
+	// The ops console (docs/console.md): where its loan pages link to a
+	// loan's workflow (TEMPORAL_UI_URL, and the namespace), and whether its
+	// session cookie is Secure even on plain HTTP (TLS ended in front of the
+	// API; a request that came over TLS always gets a Secure cookie).
+	TemporalUIURL       string
+	TemporalNamespace   string
+	ConsoleSecureCookie bool
 }
 
 // Server serves the API.
@@ -57,6 +64,8 @@ type Server struct {
 	limits *limiter
 	// now is the wall clock of sessions and login throttling (tests move it).
 	now func() time.Time
+	// console is the ops console's state in this process (api/console.go).
+	console *consoleState
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -70,7 +79,7 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now}
+	return &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
 }
 
 // Handler is the router with its middleware.
@@ -101,6 +110,8 @@ func (s *Server) Handler() http.Handler {
 	s.cardRoutes(r)
 	s.recoveryRoutes(r)
 	s.opsRoutes(r)
+	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
+	s.consoleRoutes(r)
 	return r
 }
 

@@ -3,9 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/shopspring/decimal"
-
-	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/disclosure"
 )
 
 type statsResponse struct {
@@ -17,58 +15,42 @@ type statsResponse struct {
 	OverdueAmount        string            `json:"overdue_amount"`
 	OverdueRate          string            `json:"overdue_rate"` // overdue amount / outstanding principal, 4 places
 	OverdueByBucket      map[string]string `json:"overdue_by_bucket"`
-	M3PlusAmount         string            `json:"m3_plus_amount"`
-	WrittenOff           string            `json:"written_off"`
-	RiskReserveBalance   string            `json:"risk_reserve_balance"`
+	// OverdueRateByBucket is each bucket's overdue amount / outstanding
+	// principal, 4 places (API.md "Added in the second round").
+	OverdueRateByBucket map[string]string `json:"overdue_rate_by_bucket"`
+	M3PlusAmount        string            `json:"m3_plus_amount"`
+	WrittenOff          string            `json:"written_off"`
+	RiskReserveBalance  string            `json:"risk_reserve_balance"`
 }
 
 // stats publishes the platform's operating figures (信息披露, DOMAIN.md "Disclosure").
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	today, ok := s.today(w, r)
 	if !ok {
 		return
 	}
-	vol, err := s.Q.StatsVolume(ctx)
+	f, err := disclosure.Compute(r.Context(), s.Q, today)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	outstanding, err := s.Q.StatsOutstanding(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	buckets, err := s.Q.StatsOverdueBuckets(ctx, today)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writtenOff, err := s.Q.StatsWrittenOff(ctx)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	reserve, err := s.Q.StatsAccountBalance(ctx, ledger.PlatformRiskReserve)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	writeJSON(w, http.StatusOK, statsBody(f))
+}
+
+// statsBody is the figures as the API publishes them.
+func statsBody(f disclosure.Figures) statsResponse {
 	out := statsResponse{
-		AsOf: today.Format("2006-01-02"), CumulativeVolume: fmtMoney(vol.CumulativeVolume), OutstandingPrincipal: fmtMoney(outstanding),
-		Borrowers: vol.Borrowers, Investors: vol.Investors, WrittenOff: fmtMoney(writtenOff), RiskReserveBalance: fmtMoney(reserve),
-		OverdueByBucket: map[string]string{"M1": "0.00", "M2": "0.00", "M3": "0.00", "M3+": "0.00"},
+		AsOf: f.AsOf.Format("2006-01-02"), CumulativeVolume: fmtMoney(f.CumulativeVolume), OutstandingPrincipal: fmtMoney(f.OutstandingPrincipal),
+		Borrowers: f.Borrowers, Investors: f.Investors, WrittenOff: fmtMoney(f.WrittenOff), RiskReserveBalance: fmtMoney(f.RiskReserveBalance),
+		OverdueByBucket: map[string]string{}, OverdueRateByBucket: map[string]string{},
 	}
-	overdue := decimal.Zero
-	for _, b := range buckets {
-		out.OverdueByBucket[b.Bucket] = fmtMoney(b.Amount)
-		overdue = overdue.Add(b.Amount)
+	for _, b := range disclosure.Buckets {
+		out.OverdueByBucket[b] = fmtMoney(f.OverdueByBucket[b])
+		out.OverdueRateByBucket[b] = f.Rate(f.OverdueByBucket[b]).StringFixed(4)
 	}
+	overdue := f.Overdue()
 	out.OverdueAmount = fmtMoney(overdue)
-	out.M3PlusAmount = out.OverdueByBucket["M3+"]
-	out.OverdueRate = "0.0000"
-	if outstanding.Sign() > 0 {
-		out.OverdueRate = overdue.DivRound(outstanding, 4).StringFixed(4)
-	}
-	writeJSON(w, http.StatusOK, out)
+	out.OverdueRate = f.Rate(overdue).StringFixed(4)
+	out.M3PlusAmount = out.OverdueByBucket[disclosure.M3Plus]
+	return out
 }

@@ -89,6 +89,21 @@ type CompensatorClaim struct {
 	ReceivedPenalty   decimal.Decimal
 }
 
+type DisclosureSnapshot struct {
+	BusinessDate         time.Time
+	CumulativeVolume     decimal.Decimal
+	OutstandingPrincipal decimal.Decimal
+	OverdueM1            decimal.Decimal
+	OverdueM2            decimal.Decimal
+	OverdueM3            decimal.Decimal
+	OverdueM3Plus        decimal.Decimal
+	WrittenOff           decimal.Decimal
+	RiskReserveBalance   decimal.Decimal
+	Borrowers            int64
+	Investors            int64
+	RecordedAt           time.Time
+}
+
 type IdempotencyKey struct {
 	UserID      int64
 	Key         string

@@ -1,0 +1,344 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/console"
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/workflows"
+)
+
+// The ops console (docs/console.md): server-rendered pages at /console/ for
+// the manual steps of a loan's life. It signs in against the same users,
+// password check and login throttle as POST /v1/auth/login, keeps the same
+// kind of session (an ops session's lifetime), and every action calls the
+// function the JSON handler calls (decide, dateAction, advanceClock), so
+// validation, the Temporal update, the refusal codes and the audit entry are
+// the API's own. The session travels in a cookie instead of a bearer header:
+// HttpOnly, SameSite=Strict, path /console/, Secure over TLS; every POST
+// carries the session's form token (CSRF).
+const (
+	consolePrefix = "/console/"
+	// consoleCookie holds the session token.
+	consoleCookie = "lendflow_console"
+	// consoleLoginCookie holds the sign-in form's token until sign-in.
+	consoleLoginCookie = "lendflow_console_login"
+	// consoleFormMax bounds a console form's body: the longest is a note.
+	consoleFormMax = 64 << 10
+	// csrfField is the form field of the session's form token.
+	csrfField = "csrf"
+)
+
+// consoleState is what the console keeps in this process: its templates and
+// the clock advance it started, if any.
+type consoleState struct {
+	views   *console.Renderer
+	advance advanceTracker
+}
+
+func newConsoleState() *consoleState {
+	views, err := console.New()
+	if err != nil {
+		// The templates are embedded: a parse error is a bug the console's
+		// tests catch before any binary is built.
+		panic(err)
+	}
+	return &consoleState{views: views}
+}
+
+// consoleRoutes mounts the console. Its pages answer HTML, never problem
+// JSON: a refusal is shown on the page it refused.
+func (s *Server) consoleRoutes(r chi.Router) {
+	r.Route("/console", func(r chi.Router) {
+		r.Get("/static/{file}", console.Static("/console/static/").ServeHTTP)
+		r.Get("/login", s.consoleLoginPage)
+		r.Post("/login", s.consoleLogin)
+		r.Group(func(r chi.Router) {
+			r.Use(s.consoleSession)
+			r.Post("/logout", s.consoleLogout)
+			r.Get("/", s.consoleQueues)
+			r.Get("/loans", s.consoleFindLoan)
+			r.Get("/loans/{id}", s.consoleLoan)
+			r.Post("/loans/{id}/reveal", s.consoleReveal)
+			r.Post("/loans/{id}/due-diligence", s.consoleDecide(workflows.UpdateDueDiligence))
+			r.Post("/loans/{id}/full-tender-review", s.consoleDecide(workflows.UpdateFullTenderReview))
+			r.Post("/loans/{id}/write-off", s.consoleDecide(workflows.UpdateWriteOff))
+			r.Post("/loans/{id}/disbursement-retry", s.consoleRetry)
+			r.Get("/reconciliation", s.consoleReconciliation)
+			r.Get("/disclosure", s.consoleDisclosure)
+			r.Get("/clock", s.consoleClock)
+			// As in the JSON API, a wall clock has no advance at all (404).
+			if s.ClockMode == clock.Sandbox {
+				r.Post("/clock/advance", s.consoleAdvance)
+				r.Get("/clock/progress", s.consoleAdvanceProgress)
+			}
+		})
+	})
+}
+
+type consoleSessionKey struct{}
+
+// consoleSession admits a request with a live ops session in its cookie:
+// without one it sends the browser to sign in; another role's session is
+// 403. A POST must also carry the session's form token, or it is 403 before
+// anything else reads the form. The user goes in the context as
+// requireRole puts it, so the audit log names them.
+func (s *Server) consoleSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, u, err := s.consoleUser(r)
+		if err != nil {
+			s.consoleFail(w, r, err)
+			return
+		}
+		if u == nil {
+			console.Headers(w)
+			http.Redirect(w, r, consolePrefix+"login", http.StatusSeeOther)
+			return
+		}
+		ctx := context.WithValue(r.Context(), ctxKey{}, *u)
+		ctx = context.WithValue(ctx, consoleSessionKey{}, token)
+		r = r.WithContext(ctx)
+		if u.Role != lending.RoleOps {
+			s.consoleFail(w, r, errs.New(errs.Forbidden, "the console is for ops; this session is a %s's", u.Role))
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, consoleFormMax)
+			if err := r.ParseForm(); err != nil {
+				s.consoleFail(w, r, Validation(FieldError{Field: "form", Message: "not a form of at most 64 KiB"}))
+				return
+			}
+			if !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(csrfToken(token))) {
+				s.consoleFail(w, r, errs.New(errs.Forbidden, "the form token is missing or not this session's"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// consoleUser is the session the request's cookie names; nil without one.
+func (s *Server) consoleUser(r *http.Request) (string, *User, error) {
+	c, err := r.Cookie(consoleCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 256 {
+		return "", nil, nil
+	}
+	row, err := s.Q.SessionGetUser(r.Context(), tokenHash(c.Value))
+	if errors.Is(err, db.ErrNotFound) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	u := userFromRow(row)
+	return c.Value, &u, nil
+}
+
+// csrfToken is the form token of a session: an HMAC of a fixed label under
+// the session's own token. Only whoever holds the cookie can compute it, and
+// the cookie is HttpOnly, so another site's page can neither read nor
+// forge it; the database holds only the token's hash, from which it cannot
+// be computed either. It needs no storage and holds across API replicas.
+func csrfToken(session string) string {
+	m := hmac.New(sha256.New, []byte(session))
+	m.Write([]byte("lendflow console form token"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// consoleForm reads the POST form (parsed by consoleSession), refusing any
+// field it does not name: as the JSON API refuses unknown fields, nothing a
+// form sends is silently ignored.
+func consoleForm(r *http.Request, fields ...string) (url.Values, error) {
+	var unknown []string
+	for k := range r.PostForm {
+		if k != csrfField && !slices.Contains(fields, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		fe := make([]FieldError, 0, len(unknown))
+		for _, k := range unknown {
+			fe = append(fe, FieldError{Field: k, Message: "unknown field"})
+		}
+		return nil, Validation(fe...)
+	}
+	for k, v := range r.PostForm {
+		if len(v) > 1 {
+			return nil, Validation(FieldError{Field: k, Message: "given more than once"})
+		}
+	}
+	return r.PostForm, nil
+}
+
+// secureCookie: Secure whenever the request came over TLS, and always when
+// the operator says TLS ends in front of the API.
+func (s *Server) secureCookie(r *http.Request) bool { return r.TLS != nil || s.ConsoleSecureCookie }
+
+func (s *Server) setConsoleCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: consolePrefix, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(r),
+	})
+}
+
+// consoleLoginPage shows the sign-in form with a fresh form token, which
+// also goes in a cookie (double submit): a sign-in posted from another site
+// lacks the cookie, so nobody can sign a browser in to an account of theirs.
+func (s *Server) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
+	s.renderLogin(w, r, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, email string, refusal error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
+	token := hex.EncodeToString(raw)
+	s.setConsoleCookie(w, r, consoleLoginCookie, token, int(time.Hour/time.Second))
+	v := console.LoginView{Page: console.Page{Title: "Sign in"}, Email: email, Token: token}
+	if refusal != nil {
+		v.Problem, _ = consoleProblem(refusal)
+	}
+	s.render(w, r, status, "login", v)
+}
+
+// consoleLogin signs in through the API's own authenticate and starts an
+// ops session. A right password of a user who is not ops starts no session.
+func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, consoleFormMax)
+	if err := r.ParseForm(); err != nil {
+		s.consoleFail(w, r, Validation(FieldError{Field: "form", Message: "not a form of at most 64 KiB"}))
+		return
+	}
+	c, err := r.Cookie(consoleLoginCookie)
+	if err != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.PostForm.Get(csrfField))) {
+		s.consoleFail(w, r, errs.New(errs.Forbidden, "the sign-in form's token is missing or not this browser's"))
+		return
+	}
+	form, err := consoleForm(r, "email", "password")
+	if err != nil {
+		s.renderLogin(w, r, http.StatusUnprocessableEntity, "", err)
+		return
+	}
+	email := form.Get("email")
+	u, err := s.authenticate(r.Context(), email, form.Get("password"), clientAddr(r))
+	if wait, ok := throttledFor(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
+		s.renderLogin(w, r, http.StatusTooManyRequests, email, errs.New(errs.LoginThrottled, "wait %s", wait))
+		return
+	}
+	if err != nil {
+		if p := problemFor(err); p != nil {
+			s.renderLogin(w, r, p.Status, email, err)
+		} else {
+			s.consoleFail(w, r, err)
+		}
+		return
+	}
+	if u.Role != lending.RoleOps {
+		s.renderLogin(w, r, http.StatusForbidden, email, errs.New(errs.Forbidden, "only ops sign in to the console"))
+		return
+	}
+	token, expires, err := s.newSession(r.Context(), u)
+	if err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
+	s.setConsoleCookie(w, r, consoleLoginCookie, "", -1)
+	s.setConsoleCookie(w, r, consoleCookie, token, int(time.Until(expires)/time.Second))
+	console.Headers(w)
+	http.Redirect(w, r, consolePrefix, http.StatusSeeOther)
+}
+
+// consoleLogout ends the session, as POST /v1/auth/logout does.
+func (s *Server) consoleLogout(w http.ResponseWriter, r *http.Request) {
+	if _, err := consoleForm(r); err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
+	token, _ := r.Context().Value(consoleSessionKey{}).(string)
+	if _, err := s.Q.SessionDelete(r.Context(), tokenHash(token)); err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
+	s.setConsoleCookie(w, r, consoleCookie, "", -1)
+	console.Headers(w)
+	http.Redirect(w, r, consolePrefix+"login", http.StatusSeeOther)
+}
+
+// page is what every signed-in page carries.
+func (s *Server) page(ctx context.Context, title, nav string) console.Page {
+	p := console.Page{Title: title, Nav: nav}
+	if u, ok := userFrom(ctx); ok {
+		p.User = u.Email
+	}
+	if token, ok := ctx.Value(consoleSessionKey{}).(string); ok {
+		p.CSRF = csrfToken(token)
+	}
+	if today, mode, err := s.Clock.Today(ctx); err == nil {
+		p.Today, p.Mode = today.Format(time.DateOnly), mode
+	}
+	return p
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	if err := s.console.views.Render(w, status, name, data); err != nil {
+		s.Logger.Error("console render", "request_id", middleware.GetReqID(r.Context()), "page", name, "error", err)
+	}
+}
+
+// consoleProblem is a refusal as the page shows it: the code with its fixed
+// title and detail (as the JSON API answers it), and the invalid fields.
+// Anything else is an internal error, which says nothing of its cause.
+func consoleProblem(err error) (*console.Problem, bool) {
+	p := problemFor(err)
+	known := p != nil
+	if !known {
+		p = NewProblem(http.StatusInternalServerError, codeInternal, "")
+	}
+	out := &console.Problem{Status: p.Status, Code: p.Code, Title: p.Title, Detail: p.Detail}
+	if d, ok := detailByCode[p.Code]; ok {
+		out.Detail = d
+	}
+	if p.Code == errs.Unauthenticated {
+		out.Detail = "wrong email or password"
+	}
+	for _, f := range p.Errors {
+		out.Fields = append(out.Fields, console.Field{Name: f.Field, Message: f.Message})
+	}
+	return out, known
+}
+
+// consoleFail answers a page that could not be shown: the refusal, or an
+// internal error (logged, never shown).
+func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, err error) {
+	prob, known := consoleProblem(err)
+	if !known {
+		s.Logger.Error("console request failed", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "error", err)
+	}
+	page := console.Page{Title: prob.Title, Problem: prob}
+	if _, ok := userFrom(r.Context()); ok && prob.Status != http.StatusForbidden {
+		page = s.page(r.Context(), prob.Title, "")
+		page.Problem = prob
+	}
+	s.render(w, r, prob.Status, "error", page)
+}

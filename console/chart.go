@@ -1,0 +1,175 @@
+package console
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Chart is a stacked area chart of overdue amounts by DPD bucket over time,
+// drawn as inline SVG by the disclosure page: no script and no image file.
+// Coordinates are floats because they are pixels; the amounts they are
+// drawn from stay decimals until here.
+type Chart struct {
+	Width, Height            int
+	Left, Right, Top, Bottom float64 // the plot area's edges
+	Empty                    bool
+	Series                   []Series
+	YTicks                   []Tick
+	XTicks                   []Tick
+	Dots                     []Dot
+	Summary                  string // what the chart shows, for screen readers
+}
+
+// Series is one bucket's band.
+type Series struct {
+	Name    string
+	Class   string // the CSS class that colours it (b1 … b4)
+	Polygon string // SVG points of the band
+}
+
+// Tick is one labelled position on an axis.
+type Tick struct {
+	Pos   float64
+	Label string
+}
+
+// Dot marks one snapshot on the top of the stack, with its figures as a tooltip.
+type Dot struct {
+	X, Y  float64
+	Title string
+}
+
+// ChartPoint is one date's overdue amounts, in the order of the series names.
+type ChartPoint struct {
+	Date   time.Time
+	Values []decimal.Decimal
+}
+
+const (
+	chartWidth, chartHeight = 760, 280
+	chartLeft, chartRight   = 64, 748
+	chartTop, chartBottom   = 16, 248
+	// singleBar is the width of the band drawn for a history of one date.
+	singleBar = 28
+)
+
+// OverdueChart stacks the points' values, bucket by bucket, in date order.
+func OverdueChart(names []string, points []ChartPoint) Chart {
+	c := Chart{Width: chartWidth, Height: chartHeight, Left: chartLeft, Right: chartRight, Top: chartTop, Bottom: chartBottom}
+	if len(points) == 0 {
+		c.Empty = true
+		c.Summary = "no snapshots yet"
+		return c
+	}
+	// stack[i][k] is the sum of the first k+1 buckets on point i.
+	stack := make([][]decimal.Decimal, len(points))
+	top := decimal.Zero
+	for i, p := range points {
+		stack[i] = make([]decimal.Decimal, len(names))
+		sum := decimal.Zero
+		for k := range names {
+			if k < len(p.Values) {
+				sum = sum.Add(p.Values[k])
+			}
+			stack[i][k] = sum
+		}
+		top = decimal.Max(top, sum)
+	}
+	yMax, step := niceScale(top.InexactFloat64())
+	y := func(v decimal.Decimal) float64 {
+		return chartBottom - v.InexactFloat64()/yMax*(chartBottom-chartTop)
+	}
+	first, last := points[0].Date, points[len(points)-1].Date
+	span := last.Sub(first).Hours() / 24
+	x := func(d time.Time) float64 {
+		if span == 0 {
+			return (chartLeft + chartRight) / 2
+		}
+		return chartLeft + d.Sub(first).Hours()/24/span*(chartRight-chartLeft)
+	}
+	for k, name := range names {
+		var up, down []string
+		for i, p := range points {
+			below := decimal.Zero
+			if k > 0 {
+				below = stack[i][k-1]
+			}
+			xs := []float64{x(p.Date)}
+			if span == 0 {
+				xs = []float64{x(p.Date) - singleBar/2, x(p.Date) + singleBar/2}
+			}
+			for _, px := range xs {
+				up = append(up, pt(px, y(stack[i][k])))
+				down = append([]string{pt(px, y(below))}, down...)
+			}
+		}
+		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Polygon: strings.Join(append(up, down...), " ")})
+	}
+	for v := 0.0; v <= yMax+step/2; v += step {
+		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: groupThousands(v)})
+	}
+	for _, d := range dateTicks(first, last) {
+		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02")})
+	}
+	for i, p := range points {
+		parts := []string{p.Date.Format(time.DateOnly)}
+		for k, name := range names {
+			if k < len(p.Values) {
+				parts = append(parts, name+" "+p.Values[k].StringFixed(2))
+			}
+		}
+		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: y(stack[i][len(names)-1]), Title: strings.Join(parts, ", ")})
+	}
+	c.Summary = fmt.Sprintf("overdue amounts by DPD bucket from %s to %s, %d snapshots, at most %s",
+		first.Format(time.DateOnly), last.Format(time.DateOnly), len(points), top.StringFixed(2))
+	return c
+}
+
+func pt(x, y float64) string { return fmt.Sprintf("%.1f,%.1f", x, y) }
+
+// niceScale is the axis top and step for values up to max: 4 steps of 1, 2,
+// 2.5 or 5 times a power of ten.
+func niceScale(max float64) (top, step float64) {
+	if max <= 0 {
+		return 100, 25
+	}
+	raw := max / 4
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	return step * 4, step
+}
+
+// groupThousands writes a tick value as 12,500 (ticks are round numbers).
+func groupThousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// dateTicks are up to six dates from first to last, evenly spaced by days.
+func dateTicks(first, last time.Time) []time.Time {
+	days := int(last.Sub(first).Hours() / 24)
+	if days == 0 {
+		return []time.Time{first}
+	}
+	n := min(days, 5)
+	out := make([]time.Time, 0, n+1)
+	for i := 0; i <= n; i++ {
+		out = append(out, first.AddDate(0, 0, days*i/n))
+	}
+	return out
+}

@@ -1,0 +1,239 @@
+package console
+
+// The view models: what each page shows, already formatted (money with 2
+// places, dates YYYY-MM-DD). The API's handlers fill them in.
+
+// Page is what every page carries: who is signed in, the business date,
+// the form token, and a line of success or a refusal to show.
+type Page struct {
+	Title   string
+	Nav     string // the section: queues, disclosure, reconciliation, clock
+	User    string // the ops user's email; empty on the sign-in and error pages
+	Today   string
+	Mode    string // wall or sandbox
+	CSRF    string // the session's form token, in every form
+	Flash   string
+	Problem *Problem
+}
+
+// Sandbox reports whether the clock is a sandbox one, which ops may move.
+func (p Page) Sandbox() bool { return p.Mode == "sandbox" }
+
+// Problem is a refusal as the JSON API would answer it: its code, the fixed
+// title and detail of the code, and the invalid fields.
+type Problem struct {
+	Status int
+	Code   string
+	Title  string
+	Detail string
+	Fields []Field
+}
+
+// Field is one invalid form field.
+type Field struct{ Name, Message string }
+
+// LoginView is the sign-in page.
+type LoginView struct {
+	Page
+	Email string
+	Token string // the sign-in form's own token (the login cookie's value)
+}
+
+// QueuesView is the ops work queues with their counts.
+type QueuesView struct {
+	Page
+	Counts              []Count
+	DueDiligence        []LoanRow
+	FullReview          []LoanRow
+	WriteOffs           []LoanRow
+	FailedDisbursements []LoanRow
+	Buckets             []Count // collection tasks by bucket (M2, M3, M3+)
+	Tasks               []TaskRow
+}
+
+// Count is one queue's size, linked to its section.
+type Count struct {
+	Name   string
+	Anchor string
+	N      int
+}
+
+// LoanRow is a loan in a queue.
+type LoanRow struct {
+	ID         int64
+	Status     string
+	Amount     string
+	TermMonths int32
+	Grade      string
+	Rate       string
+	Raised     string
+	Applied    string
+	Detail     string // what the queue knows of it (days past due, …)
+}
+
+// TaskRow is one collection task: the borrower is shown whole, since
+// contacting them is the task.
+type TaskRow struct {
+	LoanID     int64
+	DPD        int
+	Bucket     string
+	Overdue    string
+	BorrowerID int64
+	Name       string
+	Phone      string
+	OpenedOn   string
+}
+
+// LoanView is one loan, with the forms of its manual steps.
+type LoanView struct {
+	Page
+	Loan        LoanDetail
+	Borrower    Person
+	Schedule    []InstallmentRow
+	Total       InstallmentRow // sums of the money columns
+	History     []HistoryRow
+	Investors   []InvestorRow
+	Actions     []Action
+	Grades      []string
+	TemporalURL string
+}
+
+// LoanDetail is the loan's own fields.
+type LoanDetail struct {
+	ID              int64
+	Status          string
+	Amount          string
+	Raised          string
+	TermMonths      int32
+	Method          string
+	Purpose         string
+	Grade           string
+	Rate            string
+	Newbie          bool
+	AppliedOn       string
+	ListingExpires  string
+	DisbursedOn     string
+	WorkflowID      string
+	BorrowerID      int64
+	GuarantorUserID int64
+}
+
+// Person is the borrower: masked unless ops asked to reveal (audited).
+type Person struct {
+	UserID   int64
+	Name     string
+	IDNumber string
+	Phone    string
+	Revealed bool
+}
+
+// InstallmentRow is one installment of the schedule, as of the business date.
+type InstallmentRow struct {
+	No        int32
+	DueDate   string
+	Principal string
+	Interest  string
+	Penalty   string
+	Paid      string
+	Status    string
+	DPD       int // days past due while open and late
+}
+
+// HistoryRow is one line of the loan's history, with ops' notes whole.
+type HistoryRow struct {
+	Date   string
+	At     string
+	Status string
+	Note   string
+}
+
+// InvestorRow is one bid and what its claim has received and is owed.
+type InvestorRow struct {
+	BidID             int64
+	UserID            int64
+	Name              string // masked
+	Amount            string
+	Share             string // of the loan, percent
+	Status            string
+	ReceivedPrincipal string
+	ReceivedInterest  string
+	PendingPrincipal  string
+	PendingInterest   string
+}
+
+// Action is one manual step's form.
+type Action struct {
+	Kind    string // due-diligence, full-tender-review, write-off, disbursement-retry
+	Title   string
+	Path    string
+	Current bool // the loan is at this step now
+	Decide  bool // approve/reject with a note (all but the retry)
+	Terms   bool // grade and rate may change (due diligence)
+	Help    string
+}
+
+// ReconciliationView is one business date's comparison of the bank's file
+// with the ledger.
+type ReconciliationView struct {
+	Page
+	Date        string
+	Prev, Next  string
+	Status      string
+	Differences []Difference
+}
+
+// Difference is one movement the two sides disagree on.
+type Difference struct {
+	RequestNo    string
+	Kind         string
+	Account      string
+	BankAmount   string
+	LedgerAmount string
+	Reason       string
+}
+
+// DisclosureView is the published figures and their history.
+type DisclosureView struct {
+	Page
+	Figures []Figure
+	Buckets []BucketFigure
+	Chart   Chart
+	History []HistoryPoint // newest first
+}
+
+// Figure is one published figure.
+type Figure struct{ Name, Value string }
+
+// BucketFigure is one DPD bucket's overdue amount and rate.
+type BucketFigure struct{ Bucket, Amount, Rate, Color string }
+
+// HistoryPoint is one day's snapshot in the table under the chart.
+type HistoryPoint struct {
+	Date        string
+	Buckets     []string
+	Overdue     string
+	Outstanding string
+	Rate        string
+}
+
+// ClockView is the business clock and, in sandbox mode, its advance.
+type ClockView struct {
+	Page
+	Suggest  string // the advance form's default date
+	Advance  *Advance
+	Quick    []QuickAdvance
+	Progress string // the progress endpoint the script polls
+}
+
+// QuickAdvance is a one-click advance by some days.
+type QuickAdvance struct{ Label, To string }
+
+// Advance is a clock advance running or just finished in this process.
+type Advance struct {
+	From, To  string
+	Running   bool
+	Error     string
+	LoansDue  int64 // loans still with events due on or before To
+	Percent   int   // of the days from From to To the clock has passed
+	StartedAt string
+}

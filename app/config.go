@@ -37,6 +37,13 @@ type Config struct {
 	// a private address for profiling, never the public one.
 	PprofListen string // PPROF_LISTEN
 	LogFormat   string // LOG_FORMAT: json | text
+	// TemporalUIURL is where the ops console links a loan's workflow
+	// (TEMPORAL_UI_URL): <url>/namespaces/<ns>/workflows/loan-<id>.
+	TemporalUIURL string
+	// ConsoleCookieSecure marks the console's session cookie Secure even on
+	// plain HTTP (CONSOLE_COOKIE_SECURE=true): for TLS ended in front of the
+	// API. A request that came over TLS gets a Secure cookie anyway.
+	ConsoleCookieSecure bool
 
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
@@ -64,6 +71,14 @@ func FromEnv() (Config, error) {
 		WorkerMetricsListen: env("WORKER_METRICS_LISTEN", "127.0.0.1:9091"),
 		PprofListen:         os.Getenv("PPROF_LISTEN"),
 		LogFormat:           env("LOG_FORMAT", logging.JSON),
+		TemporalUIURL:       env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
+	}
+	switch v := os.Getenv("CONSOLE_COOKIE_SECURE"); v {
+	case "", "false":
+	case "true":
+		c.ConsoleCookieSecure = true
+	default:
+		return c, fmt.Errorf("CONSOLE_COOKIE_SECURE %q: want true or false", v)
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second

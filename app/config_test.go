@@ -66,3 +66,23 @@ func TestObservabilitySettings(t *testing.T) {
 	assert.NoError(t, err)
 	assert.ErrorContains(t, c.Validate("bank"), `LOG_FORMAT "yaml"`)
 }
+
+// The console's settings: the Temporal UI a loan page links to, and a
+// Secure cookie on demand (TLS ended in front of the API).
+func TestConsoleSettings(t *testing.T) {
+	t.Setenv("TEMPORAL_UI_URL", "")
+	t.Setenv("CONSOLE_COOKIE_SECURE", "")
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8233", c.TemporalUIURL, "the dev stack's Temporal UI")
+	assert.False(t, c.ConsoleCookieSecure)
+	t.Setenv("TEMPORAL_UI_URL", "https://temporal.example")
+	t.Setenv("CONSOLE_COOKIE_SECURE", "true")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, "https://temporal.example", c.TemporalUIURL)
+	assert.True(t, c.ConsoleCookieSecure)
+	t.Setenv("CONSOLE_COOKIE_SECURE", "yes")
+	_, err = FromEnv()
+	assert.ErrorContains(t, err, "CONSOLE_COOKIE_SECURE")
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/disclosure"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
@@ -148,6 +149,17 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 			log.Error("delivering notifications", "error", err)
 		}
 	})
+	// The day's disclosure snapshot, once its events are handled
+	// (disclosure.Record; the console charts them).
+	go every(ctx, sweepEvery, func(ctx context.Context) {
+		day, _, err := clk.Today(ctx)
+		if err != nil {
+			return
+		}
+		if _, err := disclosure.Record(ctx, db.Queries(pool), day); err != nil {
+			log.Error("disclosure snapshot", "date", day.Format(time.DateOnly), "error", err)
+		}
+	})
 	// Housekeeping: expired sessions, old idempotency keys, stale login
 	// throttle rows (api.Housekeep; docs/security.md "Sessions").
 	go every(ctx, api.HousekeepingEvery, func(ctx context.Context) {
@@ -219,6 +231,8 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 		HMACSecret: []byte(c.BankHMACSecret),
 		ClockMode:  c.ClockMode,
 		BankFiles:  bc,
+		// The ops console's links and cookie (docs/console.md).
+		TemporalUIURL: c.TemporalUIURL, TemporalNamespace: c.TemporalNamespace, ConsoleSecureCookie: c.ConsoleCookieSecure,
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },

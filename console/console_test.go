@@ -1,0 +1,84 @@
+package console
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEveryPageRenders: every page renders with its view empty and full,
+// with the security headers, and escapes what it is given.
+func TestEveryPageRenders(t *testing.T) {
+	r, err := New()
+	require.NoError(t, err)
+	page := Page{Title: "T", User: "ops@x", Today: "2026-01-31", Mode: "sandbox", CSRF: "tok", Flash: "done <b>"}
+	views := map[string][]any{
+		"login": {LoginView{}, LoginView{Page: Page{Problem: &Problem{Code: "unauthenticated", Title: "Unauthorized", Detail: "wrong"}}, Email: "a@b", Token: "t"}},
+		"queues": {QueuesView{}, QueuesView{Page: page, Counts: []Count{{Name: "Due", Anchor: "due-diligence", N: 2}},
+			DueDiligence: []LoanRow{{ID: 7, Status: "due_diligence", Amount: "60000.00"}}, Tasks: []TaskRow{{LoanID: 7, DPD: 40, Bucket: "M2", Name: "张三"}}}},
+		"loan": {LoanView{}, LoanView{Page: page, Loan: LoanDetail{ID: 7, Status: "overdue"}, Borrower: Person{Name: "张*"},
+			Schedule: []InstallmentRow{{No: 1, Status: "overdue", DPD: 3}}, Actions: []Action{{Kind: "due-diligence", Decide: true, Terms: true, Current: true}, {Kind: "disbursement-retry"}},
+			Grades: []string{"A"}, History: []HistoryRow{{Note: "<script>x</script>"}}, Investors: []InvestorRow{{BidID: 1}}}},
+		"reconciliation": {ReconciliationView{}, ReconciliationView{Page: page, Date: "2026-01-30", Status: "mismatched", Differences: []Difference{{RequestNo: "r-1"}}}},
+		"disclosure": {DisclosureView{Chart: Chart{Empty: true}}, DisclosureView{Page: page, Figures: []Figure{{Name: "n", Value: "1.00"}},
+			Chart: OverdueChart([]string{"M1", "M2"}, []ChartPoint{{Date: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Values: []decimal.Decimal{decimal.NewFromInt(5), decimal.NewFromInt(5)}}}),
+			History: []HistoryPoint{{Date: "2026-01-31", Buckets: []string{"5.00", "5.00"}}}}},
+		"clock": {ClockView{}, ClockView{Page: page, Advance: &Advance{From: "a", To: "b", Running: true, Percent: 40}, Quick: []QuickAdvance{{Label: "+1 day", To: "2026-02-01"}}}},
+		"error":  {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
+	}
+	require.Len(t, views, len(Pages))
+	for name, vs := range views {
+		for i, v := range vs {
+			w := httptest.NewRecorder()
+			require.NoError(t, r.Render(w, 200, name, v), "%s %d", name, i)
+			assert.Equal(t, 200, w.Code)
+			assert.Equal(t, "text/html; charset=utf-8", w.Header().Get("Content-Type"))
+			assert.Contains(t, w.Header().Get("Content-Security-Policy"), "script-src 'self'")
+			body := w.Body.String()
+			assert.True(t, strings.HasPrefix(body, "<!doctype html>"), name)
+			assert.NotContains(t, body, "<script>x</script>", "%s: text is escaped", name)
+			assert.NotContains(t, body, "done <b>", "%s: the flash is escaped", name)
+			assert.NotContains(t, body, "style=", "%s: no inline styles (the CSP forbids them)", name)
+		}
+	}
+	assert.Error(t, r.Render(httptest.NewRecorder(), 200, "nope", nil))
+}
+
+// TestOverdueChart: the bands stack bucket on bucket in date order, dates
+// placed by time (a gap stays a gap), the axis rounded up to a nice step.
+func TestOverdueChart(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	m := decimal.RequireFromString
+	c := OverdueChart([]string{"M1", "M2"}, []ChartPoint{
+		{Date: d("2026-01-01"), Values: []decimal.Decimal{m("1000.00"), m("0.00")}},
+		{Date: d("2026-01-03"), Values: []decimal.Decimal{m("500.00"), m("3000.00")}},
+		{Date: d("2026-01-11"), Values: []decimal.Decimal{m("0.00"), m("0.00")}},
+	})
+	require.False(t, c.Empty)
+	require.Len(t, c.Series, 2)
+	// Axis: the top is 3500.00, so 4 steps of 1000 up to 4000.
+	labels := []string{}
+	for _, tk := range c.YTicks {
+		labels = append(labels, tk.Label)
+	}
+	assert.Equal(t, []string{"0", "1,000", "2,000", "3,000", "4,000"}, labels)
+	// x: the plot spans 10 days over 684 px, so 2026-01-03 is 2/10 of the way.
+	// M1's top edge: 1000 → 248 − 1000/4000·232 = 190.0; 500 → 219.0; 0 → 248.0.
+	assert.Equal(t, "64.0,190.0 200.8,219.0 748.0,248.0 748.0,248.0 200.8,248.0 64.0,248.0", c.Series[0].Polygon)
+	// M2 sits on M1: its top is the sum (3500 → 45.0), its bottom M1's top.
+	assert.Equal(t, "64.0,190.0 200.8,45.0 748.0,248.0 748.0,248.0 200.8,219.0 64.0,190.0", c.Series[1].Polygon)
+	assert.Equal(t, "2026-01-03, M1 500.00, M2 3000.00", c.Dots[1].Title)
+	assert.Equal(t, "01-01", c.XTicks[0].Label)
+	assert.Equal(t, "01-11", c.XTicks[len(c.XTicks)-1].Label)
+
+	one := OverdueChart([]string{"M1"}, []ChartPoint{{Date: d("2026-01-01"), Values: []decimal.Decimal{m("10.00")}}})
+	assert.Equal(t, "392.0,16.0 420.0,16.0 420.0,248.0 392.0,248.0", one.Series[0].Polygon, "one date is a bar, centred")
+	assert.True(t, OverdueChart([]string{"M1"}, nil).Empty)
+	zero := OverdueChart([]string{"M1"}, []ChartPoint{{Date: d("2026-01-01"), Values: []decimal.Decimal{m("0.00")}}})
+	assert.Equal(t, "100", zero.YTicks[len(zero.YTicks)-1].Label, "nothing overdue still has an axis")
+}

@@ -273,7 +273,7 @@ func (s *Server) loanView(ctx context.Context, loan dbq.Loan, reveal bool) (cons
 	for _, a := range consoleActions {
 		v.Actions = append(v.Actions, console.Action{
 			Kind: a.kind, Title: a.title, Help: a.help, Path: fmt.Sprintf("%sloans/%d/%s", consolePrefix, loan.ID, a.kind),
-			Current: loan.Status == a.at, Decide: a.update != workflows.UpdateRetryDisbursal, Terms: a.terms,
+			Current: loan.Status == a.at, Open: loan.Status == a.at, Decide: a.update != workflows.UpdateRetryDisbursal, Terms: a.terms,
 		})
 	}
 	for _, g := range []money.Grade{"A", "B", "C", "D", "E"} {
@@ -401,8 +401,8 @@ func (s *Server) actionAnswered(w http.ResponseWriter, r *http.Request, loan dbq
 	}
 	v.Problem = prob
 	for i := range v.Actions {
-		// Keep the refused form open, so ops see what they sent it for.
-		v.Actions[i].Current = v.Actions[i].Kind == kind
+		// Unfold the refused form, so ops see what they sent it for.
+		v.Actions[i].Open = v.Actions[i].Kind == kind
 	}
 	s.render(w, r, prob.Status, "loan", v)
 }

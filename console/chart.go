@@ -31,10 +31,12 @@ type Series struct {
 	Polygon string // SVG points of the band
 }
 
-// Tick is one labelled position on an axis.
+// Tick is one labelled position on an axis; Anchor aligns its label
+// (the end ticks of the date axis keep their labels inside the chart).
 type Tick struct {
-	Pos   float64
-	Label string
+	Pos    float64
+	Label  string
+	Anchor string
 }
 
 // Dot marks one snapshot on the top of the stack, with its figures as a tooltip.
@@ -110,10 +112,19 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Polygon: strings.Join(append(up, down...), " ")})
 	}
 	for v := 0.0; v <= yMax+step/2; v += step {
-		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: groupThousands(v)})
+		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: compactAmount(v)})
 	}
-	for _, d := range dateTicks(first, last) {
-		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02")})
+	ticks := dateTicks(first, last)
+	for i, d := range ticks {
+		anchor := "middle"
+		switch {
+		case len(ticks) == 1:
+		case i == 0:
+			anchor = "start"
+		case i == len(ticks)-1:
+			anchor = "end"
+		}
+		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02"), Anchor: anchor})
 	}
 	for i, p := range points {
 		parts := []string{p.Date.Format(time.DateOnly)}
@@ -147,17 +158,19 @@ func niceScale(max float64) (top, step float64) {
 	return step * 4, step
 }
 
-// groupThousands writes a tick value as 12,500 (ticks are round numbers).
-func groupThousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
+// compactAmount writes a tick value short enough for a phone's width:
+// 500, 2.5k, 60k, 1.2M (ticks are round numbers; the table has the cents).
+func compactAmount(v float64) string {
+	trim := func(f float64, unit string) string {
+		return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", f), "0"), ".") + unit
 	}
-	return b.String()
+	switch {
+	case v >= 1e6:
+		return trim(v/1e6, "M")
+	case v >= 1e3:
+		return trim(v/1e3, "k")
+	}
+	return trim(v, "")
 }
 
 // dateTicks are up to six dates from first to last, evenly spaced by days.

@@ -66,7 +66,7 @@ func TestOverdueChart(t *testing.T) {
 	for _, tk := range c.YTicks {
 		labels = append(labels, tk.Label)
 	}
-	assert.Equal(t, []string{"0", "1,000", "2,000", "3,000", "4,000"}, labels)
+	assert.Equal(t, []string{"0", "1k", "2k", "3k", "4k"}, labels)
 	// x: the plot spans 10 days over 684 px, so 2026-01-03 is 2/10 of the way.
 	// M1's top edge: 1000 → 248 − 1000/4000·232 = 190.0; 500 → 219.0; 0 → 248.0.
 	assert.Equal(t, "64.0,190.0 200.8,219.0 748.0,248.0 748.0,248.0 200.8,248.0 64.0,248.0", c.Series[0].Polygon)
@@ -79,6 +79,9 @@ func TestOverdueChart(t *testing.T) {
 	one := OverdueChart([]string{"M1"}, []ChartPoint{{Date: d("2026-01-01"), Values: []decimal.Decimal{m("10.00")}}})
 	assert.Equal(t, "392.0,16.0 420.0,16.0 420.0,248.0 392.0,248.0", one.Series[0].Polygon, "one date is a bar, centred")
 	assert.True(t, OverdueChart([]string{"M1"}, nil).Empty)
+	for v, want := range map[float64]string{0: "0", 25: "25", 2500: "2.5k", 60000: "60k", 1250000: "1.2M", 2000000: "2M"} {
+		assert.Equal(t, want, compactAmount(v), "%v", v)
+	}
 	zero := OverdueChart([]string{"M1"}, []ChartPoint{{Date: d("2026-01-01"), Values: []decimal.Decimal{m("0.00")}}})
 	assert.Equal(t, "100", zero.YTicks[len(zero.YTicks)-1].Label, "nothing overdue still has an axis")
 }

@@ -167,6 +167,7 @@ type Action struct {
 	Title   string
 	Path    string
 	Current bool // the loan is at this step now
+	Open    bool // shown unfolded: the current step, or the form just refused
 	Decide  bool // approve/reject with a note (all but the retry)
 	Terms   bool // grade and rate may change (due diligence)
 	Help    string

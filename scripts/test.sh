@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make test` (and CI): every check, then the tests.
 #
-#   tools → PostgreSQL (database lendflow_test; see scripts/pg.sh) → sqlc generated code is
-#   current → shellcheck (if installed) → make up's supervisor (scripts/supervise_test.sh)
-#   → gofmt → go vet → staticcheck
+#   tools → PostgreSQL (database lendflow_test; see scripts/pg.sh) → Chromium (installed in CI)
+#   → sqlc generated code is current → shellcheck (if installed) → make up's supervisor
+#   (scripts/supervise_test.sh) → gofmt → go vet → staticcheck
 #   → go test -count=1 -p 2 ./...
 #
 # A failing check stops here, before the tests. go test's own output comes last, and the
@@ -25,6 +25,28 @@ trap 'pg_stop_private 2>/dev/null' EXIT
 pg_setup test
 # The end-to-end test starts its own Temporal dev server with this binary.
 export TEMPORAL_CLI=$TOOLS_BIN/temporal
+
+# The console's browser test (e2e/console_test.go) drives headless Chromium. In CI it must
+# run, so a missing Chromium is installed from the Debian packages; elsewhere the test says
+# it is skipped.
+ensure_chromium() {
+	local c
+	for c in "${LENDFLOW_CHROMIUM:-}" chromium chromium-browser google-chrome; do
+		[[ -n $c ]] && command -v "$c" >/dev/null && return 0
+	done
+	if [[ ${CI:-} != true ]]; then
+		say "test: no Chromium; the console's browser test will be skipped (apt-get install -y chromium)"
+		return 0
+	fi
+	local sudo=()
+	((EUID == 0)) || sudo=(sudo)
+	say "test: installing Chromium for the console's browser test"
+	if ! "${sudo[@]}" apt-get update -qq >/dev/null ||
+		! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
+		die "test: could not install Chromium (apt-get install -y chromium)"
+	fi
+}
+ensure_chromium
 
 # check NAME CMD...: run one check; stop the script if it fails.
 check() {

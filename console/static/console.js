@@ -13,8 +13,8 @@
     bar.value = p.percent;
     bar.textContent = p.percent + "%";
     dates.forEach(function (el) { if (el) el.textContent = p.today; });
-    state.textContent = "Running: the business date is " + p.today + "; " + p.loans_due +
-      " loans still have events due on or before " + p.to + ".";
+    state.textContent = "Running: the business date is " + p.today + "; loans with events still due on or before " +
+      p.to + ": " + p.loans_due + ".";
   }
 
   function poll() {

@@ -217,6 +217,8 @@ fi
 supervised bank "$LENDFLOW" bank
 ready bank 60 http_ok "$BANK_URL/healthz"
 supervised worker "$LENDFLOW" worker
+# The ops console links each loan to its workflow in this Temporal UI.
+[[ -n $UI_URL ]] && export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-$UI_URL}
 supervised api "$LENDFLOW" api
 ready api 90 http_ok "$API_URL/readyz"
 sleep 1
@@ -227,6 +229,7 @@ cat <<EOF
   lendflow is up in ${SECONDS}s (sandbox clock; today's business date is kept in the database, first set to $CLOCK_START)
 
   API           $API_URL
+  Ops console   $API_URL/console/   (sign in with the ops login below)
   OpenAPI       $API_URL/openapi.yaml
   Temporal UI   ${UI_URL:-(the UI of $TEMPORAL_ADDRESS)}
   Temporal      $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE)

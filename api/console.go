@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -199,6 +200,9 @@ func (s *Server) setConsoleCookie(w http.ResponseWriter, r *http.Request, name, 
 	})
 }
 
+// loginTokenShape is what renderLogin issues: 32 random bytes in hex.
+var loginTokenShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // consoleLoginPage shows the sign-in form with a fresh form token, which
 // also goes in a cookie (double submit): a sign-in posted from another site
 // lacks the cookie, so nobody can sign a browser in to an account of theirs.
@@ -207,12 +211,19 @@ func (s *Server) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, email string, refusal error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		s.consoleFail(w, r, err)
-		return
+	// A browser keeps its sign-in token while it has one, so two sign-in
+	// tabs do not void each other's form.
+	var token string
+	if c, err := r.Cookie(consoleLoginCookie); err == nil && loginTokenShape.MatchString(c.Value) {
+		token = c.Value
+	} else {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			s.consoleFail(w, r, err)
+			return
+		}
+		token = hex.EncodeToString(raw)
 	}
-	token := hex.EncodeToString(raw)
 	s.setConsoleCookie(w, r, consoleLoginCookie, token, int(time.Hour/time.Second))
 	v := console.LoginView{Page: console.Page{Title: "Sign in"}, Email: email, Token: token}
 	if refusal != nil {

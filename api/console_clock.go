@@ -69,10 +69,13 @@ func (s *Server) consoleClock(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) clockView(ctx context.Context) (console.ClockView, error) {
 	v := console.ClockView{Page: s.page(ctx, "Clock", "clock"), Progress: consolePrefix + "clock/progress"}
-	today, _, err := s.Clock.Today(ctx)
+	today, mode, err := s.Clock.Today(ctx)
 	if err != nil {
 		return v, err
 	}
+	// One reading of the clock for the whole page: an advance moves it
+	// while the page is being made.
+	v.Today, v.Mode = today.Format(time.DateOnly), mode
 	v.Suggest = today.AddDate(0, 0, 1).Format(time.DateOnly)
 	v.Quick = []console.QuickAdvance{
 		{Label: "+1 day", To: today.AddDate(0, 0, 1).Format(time.DateOnly)},

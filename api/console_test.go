@@ -117,6 +117,10 @@ func TestConsoleSignIn(t *testing.T) {
 	assert.Contains(t, form.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 	assert.Equal(t, "no-store", form.header.Get("Cache-Control"))
 	token := loginToken.FindStringSubmatch(form.body)[1]
+	again := browse(t, srv, "GET", "/console/login", "", nil, lc)
+	assert.Equal(t, token, loginToken.FindStringSubmatch(again.body)[1], "a second sign-in tab keeps the browser's token")
+	other := browse(t, srv, "GET", "/console/login", "", nil)
+	assert.NotEqual(t, token, loginToken.FindStringSubmatch(other.body)[1], "another browser gets its own")
 
 	creds := url.Values{"email": {"ops@test.cn"}, "password": {"ops-password-1"}}
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))

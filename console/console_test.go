@@ -26,10 +26,10 @@ func TestEveryPageRenders(t *testing.T) {
 			Grades: []string{"A"}, History: []HistoryRow{{Note: "<script>x</script>"}}, Investors: []InvestorRow{{BidID: 1}}}},
 		"reconciliation": {ReconciliationView{}, ReconciliationView{Page: page, Date: "2026-01-30", Status: "mismatched", Differences: []Difference{{RequestNo: "r-1"}}}},
 		"disclosure": {DisclosureView{Chart: Chart{Empty: true}}, DisclosureView{Page: page, Figures: []Figure{{Name: "n", Value: "1.00"}},
-			Chart: OverdueChart([]string{"M1", "M2"}, []ChartPoint{{Date: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Values: []decimal.Decimal{decimal.NewFromInt(5), decimal.NewFromInt(5)}}}),
+			Chart:   OverdueChart([]string{"M1", "M2"}, []ChartPoint{{Date: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Values: []decimal.Decimal{decimal.NewFromInt(5), decimal.NewFromInt(5)}}}),
 			History: []HistoryPoint{{Date: "2026-01-31", Buckets: []string{"5.00", "5.00"}}}}},
 		"clock": {ClockView{}, ClockView{Page: page, Advance: &Advance{From: "a", To: "b", Running: true, Percent: 40}, Quick: []QuickAdvance{{Label: "+1 day", To: "2026-02-01"}}}},
-		"error":  {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
+		"error": {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
 	}
 	require.Len(t, views, len(Pages))
 	for name, vs := range views {

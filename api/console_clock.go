@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -127,6 +128,10 @@ func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 		if verr != nil {
 			s.consoleFail(w, r, verr)
 			return
+		}
+		if errors.Is(err, errAdvanceRunning) {
+			// conflict's fixed text speaks of duplicates and idempotency keys.
+			prob.Detail = "an advance is running; wait for it to finish"
 		}
 		v.Problem = prob
 		s.render(w, r, prob.Status, "clock", v)

@@ -585,6 +585,7 @@ func TestConsoleAdvanceProgress(t *testing.T) {
 	assert.Contains(t, c.body, `<script src="/console/static/console.js" defer></script>`)
 	p2 := browse(t, f.srv, "POST", "/console/clock/advance", f.ops, url.Values{"csrf": {csrfToken(f.ops)}, "to": {"2026-02-20"}})
 	assert.Equal(t, 409, p2.status, "one advance at a time")
+	assert.Contains(t, p2.body, "an advance is running; wait for it to finish")
 
 	run.running, run.err = false, errors.New("loan 7 at 2026-02-05: deadline exceeded")
 	f.s.console.advance.cur = &run

@@ -14,7 +14,7 @@ import (
 	"github.com/lendflow/lendflow/ledger"
 )
 
-// ChangeCard binds a new card to the user's custody account (换卡, DOMAIN.md
+// ChangeCard binds a new card to the user's custody account (换卡, docs/rules.md
 // "Recharge"): only while the account holds nothing, available and frozen,
 // the user holds no claim still owed (an investor's or a compensator's, or a
 // loss not recovered) and owes nothing (no loan being repaid, none written off

@@ -21,7 +21,7 @@ func newCard(n int) string {
 }
 
 // A card is changed (换卡) only with nothing held, owed or on its way
-// (DOMAIN.md "Recharge"): refused while money is held, while a claim is still
+// (docs/rules.md "Recharge"): refused while money is held, while a claim is still
 // owed to the user, while the user owes on a loan; done at the bank once all
 // is zero.
 func TestCardChangeRule(t *testing.T) {

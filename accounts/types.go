@@ -9,7 +9,7 @@ import (
 )
 
 // Recharge is money moved from the user's bound card into their available
-// balance (DOMAIN.md "Recharge"). Status: processing, succeeded or failed.
+// balance (docs/rules.md "Recharge"). Status: processing, succeeded or failed.
 type Recharge struct {
 	ID           int64
 	UserID       int64
@@ -18,7 +18,7 @@ type Recharge struct {
 	BusinessDate time.Time
 }
 
-// Withdrawal is money paid out to the bound card (DOMAIN.md "Withdrawal fee",
+// Withdrawal is money paid out to the bound card (docs/rules.md "Withdrawal fee",
 // "Withdrawal route"). Status: processing, succeeded, failed or reversed.
 type Withdrawal struct {
 	ID           int64

@@ -21,7 +21,7 @@ import (
 	"github.com/lendflow/lendflow/money"
 )
 
-// Withdraw pays amount out to the bound card (DOMAIN.md "Withdrawal fee",
+// Withdraw pays amount out to the bound card (docs/rules.md "Withdrawal fee",
 // "Withdrawal route"). The route is judged at the business date with the
 // wall clock's time of day; the fee is free for the first withdrawal of the
 // business month; what the user may spend (available minus what is in
@@ -247,7 +247,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 	return s.q.WithdrawalGet(ctx, w.ID)
 }
 
-// tell notifies the user of a withdrawal's outcome, once (DOMAIN.md "contact").
+// tell notifies the user of a withdrawal's outcome, once (docs/rules.md "contact").
 func tell(ctx context.Context, q *dbq.Queries, w dbq.Withdrawal, h heard) error {
 	n := contact.Notice{UserID: w.UserID, Amount: &w.Amount, On: w.BusinessDate,
 		Dedupe: bank.Withdrawal(w.ID) + "-" + w.Status}
@@ -342,7 +342,7 @@ func (s *Service) applyCallback(ctx context.Context, cb bank.Callback) (dbq.With
 
 // ApplyFileReversals books the withdrawal reversals (冲正) of a day's
 // reconciliation file that the platform has not booked: those whose
-// callback never came (DOMAIN.md "Withdrawal route": a confirmed withdrawal
+// callback never came (docs/rules.md "Withdrawal route": a confirmed withdrawal
 // can be reversed by the reconciliation file). A line whose amount is not
 // the withdrawal's is not booked; it is logged, and the day's reconciliation
 // reports it. It answers how many reversals it booked.

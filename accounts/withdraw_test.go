@@ -25,7 +25,7 @@ func available(t *testing.T, e *testenv.Env, userID int64) string {
 	return sum.Available.StringFixed(2)
 }
 
-// DOMAIN.md "Withdrawal fee": the first of the month is free, then 3.00 up to
+// docs/rules.md "Withdrawal fee": the first of the month is free, then 3.00 up to
 // 1,000.00 and 0.3 % above; the fee comes on top of the amount.
 func TestWithdrawalFees(t *testing.T) {
 	t.Parallel()

@@ -14,7 +14,7 @@ import (
 	"github.com/lendflow/lendflow/money"
 )
 
-// Claim holders (DOMAIN.md "Claim holders"; docs/collection.md): at first the
+// Claim holders (docs/rules.md "Claim holders"; docs/collection.md): at first the
 // investors, one claim per bid; after an M3 compensation the guarantor or the
 // risk reserve holds the part it paid.
 const (
@@ -77,7 +77,7 @@ type installment struct {
 }
 
 // unpaidBase is the base of penalty interest: the installment's unpaid
-// principal + interest (DOMAIN.md "Penalty interest").
+// principal + interest (docs/rules.md "Penalty interest").
 func (in *installment) unpaidBase() decimal.Decimal {
 	return in.Principal.Sub(in.PaidPrincipal).Add(in.Interest).Sub(in.PaidInterest)
 }
@@ -94,7 +94,7 @@ func (in *installment) closed() bool { return in.due().Total().Sign() <= 0 }
 // with a constant base, since every payment and compensation accrues first).
 // The stretch's penalty is split among the claims holding the unpaid part:
 // pro rata to the unpaid principal + interest each holds, and among the
-// investors within theirs pro rata to their bid amounts (DOMAIN.md "Investor
+// investors within theirs pro rata to their bid amounts (docs/rules.md "Investor
 // shares": penalty is split as principal and interest are), so that penalty
 // on a compensated part accrues for its compensator.
 func (in *installment) accrue(day time.Time) {
@@ -155,7 +155,7 @@ type receipt struct {
 }
 
 // waterfall applies payment across installments (oldest first) and within
-// each to penalty, then interest, then principal (DOMAIN.md "partial
+// each to penalty, then interest, then principal (docs/rules.md "partial
 // payment"), counting only the claims holders admits; each part is split
 // among those claims pro rata to what each is still owed of it, so repeated
 // partial payments converge exactly on every claim's share. It returns the

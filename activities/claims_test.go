@@ -32,7 +32,7 @@ func twoClaims() *installment {
 func all(claim) bool { return true }
 
 // Penalty accrues per day on what is unpaid, rounded per day, and each
-// stretch is split among the investors pro rata to their bids (DOMAIN.md
+// stretch is split among the investors pro rata to their bids (docs/rules.md
 // "Penalty interest", "Investor shares").
 func TestAccrueByStretches(t *testing.T) {
 	in := twoClaims()
@@ -92,7 +92,7 @@ func TestWaterfallOldestFirst(t *testing.T) {
 }
 
 // After a compensation the compensator holds its part: penalty on it accrues
-// to the compensator, the rest to the investors (DOMAIN.md "compensation").
+// to the compensator, the rest to the investors (docs/rules.md "compensation").
 func TestPenaltyOnACompensatedPartAccruesToTheCompensator(t *testing.T) {
 	in := twoClaims()
 	in.accrue(day(2026, 4, 30)) // DPD 61: 61 × 0.51 = 31.11

@@ -35,7 +35,7 @@ func disbursedLoan(t *testing.T, keep string) (*testEnv, dbq.Loan, dbq.User, []d
 }
 
 // A due-date auto-debit short of money takes what the available balance
-// covers (DOMAIN.md "partial payment"): by the waterfall, interest before
+// covers (docs/rules.md "partial payment"): by the waterfall, interest before
 // principal, each part pro rata to what each claim is owed; the installment
 // stays open and is overdue the next day, its penalty on the unpaid part only.
 func TestCollectTakesAPartialPayment(t *testing.T) {

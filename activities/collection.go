@@ -22,7 +22,7 @@ const collectRowsFrom = 3
 //   - auto_debit: the due-date auto-debit, or a ladder step's retry, under the
 //     repayment authorization;
 //   - mark_overdue: every installment past its due date is overdue and its
-//     penalty interest is brought up to the date (DOMAIN.md "Penalty interest");
+//     penalty interest is brought up to the date (docs/rules.md "Penalty interest");
 //   - m1: an overdue notice to the borrower, m2: an ops collection task,
 //     m3: compensation, write_off_request: ops are asked to write the loan off.
 //

@@ -30,7 +30,7 @@ type compensationPlan struct {
 // within the stop's SeqBlock, after the stop's own rows.
 const compensationRows = 8
 
-// compensate is the M3 step's money (DOMAIN.md "compensation"): for every
+// compensate is the M3 step's money (docs/rules.md "compensation"): for every
 // overdue installment the investors are paid its unpaid principal + interest
 // + penalty accrued to the day — by the guarantor, all of it or what its
 // available balance covers, or with no guarantor by the risk-reserve account

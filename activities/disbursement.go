@@ -37,7 +37,7 @@ type planBid struct {
 // Disburse takes an approved loan from full-tender review through its one
 // disbursement batch (放款): every frozen bid moves investor → borrower, the
 // service fee borrower → fee account and the risk-reserve contribution
-// borrower → risk-reserve account (DOMAIN.md "disbursement"). On success the
+// borrower → risk-reserve account (docs/rules.md "disbursement"). On success the
 // ledger entry, the schedule, each claim's planned shares, the repayment
 // reminders and the first due date as the loan's next dated step are written
 // in one transaction. A failed batch moved nothing; the loan waits in
@@ -140,7 +140,7 @@ func (a *Activities) planDisbursement(ctx context.Context, in DisburseInput, req
 		ledger.Posting{Account: ledger.PlatformFee, Amount: p.Fee, Counterpart: userRef(loan.BorrowerID)},
 		ledger.Posting{Account: ledger.PlatformRiskReserve, Amount: p.Reserve, Counterpart: userRef(loan.BorrowerID)})
 
-	// The schedule runs from the disbursement date (DOMAIN.md "Money rules").
+	// The schedule runs from the disbursement date (docs/rules.md "Money rules").
 	if p.Schedule, err = money.Schedule(loan.Amount, *loan.AnnualRate, int(loan.TermMonths), money.Method(loan.RepaymentMethod), in.Today); err != nil {
 		return bank.BatchRequest{}, p, err
 	}
@@ -235,7 +235,7 @@ func (a *Activities) accountNos(ctx context.Context, ids []int64) (map[int64]str
 	return out, nil
 }
 
-// remind plans the pre-due reminder of one installment (DOMAIN.md "contact"):
+// remind plans the pre-due reminder of one installment (docs/rules.md "contact"):
 // to the borrower, on its business date from 08:00 platform time.
 func remind(ctx context.Context, q *dbq.Queries, loan dbq.Loan, inst money.Installment) error {
 	on := lending.ReminderOn(inst.DueDate)

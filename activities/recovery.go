@@ -33,7 +33,7 @@ type recoveryShare struct {
 // has ended, takes a step number far above any the loan's workflow used.
 const recoveryRowsFrom = 1_000_000
 
-// Recover distributes money recovered after a write-off (DOMAIN.md
+// Recover distributes money recovered after a write-off (docs/rules.md
 // "write-off"): debited from the borrower's available balance, paid to the
 // claim holders pro rata to what each still has unrecovered of its loss, to
 // the cent (largest remainder, ties to the earlier holder: investors by bid,

@@ -36,7 +36,7 @@ type repaymentPlan struct {
 // Repay makes one repayment by hand: the oldest unpaid installment with its
 // penalty, or the whole loan (payoff, 提前还款). It is allowed only when every
 // earlier installment is paid and the borrower's available balance covers it
-// (DOMAIN.md "repayment"); one bank batch pays every claim holder pro rata. A
+// (docs/rules.md "repayment"); one bank batch pays every claim holder pro rata. A
 // refusal moves nothing and is answered as Paid=false with its code.
 func (a *Activities) Repay(ctx context.Context, in RepayInput) (RepayResult, error) {
 	stop := heartbeat(ctx)
@@ -88,7 +88,7 @@ func (a *Activities) status(ctx context.Context, loanID int64) (lending.Status, 
 	return loan.Status, err
 }
 
-// planRepayment works out who gets what, or why nothing is sent (DOMAIN.md
+// planRepayment works out who gets what, or why nothing is sent (docs/rules.md
 // "repayment", "partial payment", "Early repayment"):
 //   - next, by hand: the oldest open installment's whole remaining due, its
 //     penalty brought up to the day; the balance must cover it;

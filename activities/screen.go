@@ -48,7 +48,7 @@ func (a *Activities) Screen(ctx context.Context, in ScreenInput) (ScreenResult, 
 		if loan, err := q.LoanGet(ctx, in.LoanID); err != nil {
 			return err
 		} else if loan.GuarantorID != nil {
-			// The named guarantor accepts before the loan is listed (DOMAIN.md "guarantor").
+			// The named guarantor accepts before the loan is listed (docs/rules.md "guarantor").
 			res.Status = lending.StatusAwaitingGuarantor
 			if err := r.move(ctx, []lending.Status{lending.StatusApproved}, lending.StatusAwaitingGuarantor, "awaiting the guarantor's acceptance"); err != nil {
 				return err

@@ -12,7 +12,7 @@ import (
 	"github.com/lendflow/lendflow/money"
 )
 
-// Screening rules (DOMAIN.md "screening", "limits"; docs/screening.md).
+// Screening rules (docs/rules.md "screening", "limits"; docs/screening.md).
 const (
 	minAge, maxAge          = 18, 60
 	maxApplicationsIn30Days = 3
@@ -27,7 +27,7 @@ type Verdict struct {
 	Score   int
 	Grade   string
 	Rate    decimal.Decimal
-	// NeedsDueDiligence: over 50,000.00 or grade D/E (DOMAIN.md "due diligence").
+	// NeedsDueDiligence: over 50,000.00 or grade D/E (docs/rules.md "due diligence").
 	NeedsDueDiligence bool
 }
 

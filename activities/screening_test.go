@@ -84,7 +84,7 @@ func (e *screenEnv) apply(u dbq.User) activities.Verdict {
 
 // Age comes from the ID number's birth date, on the business date of
 // screening: 18 and 60 are inside, the day before the 18th birthday and the
-// 61st birthday outside (DOMAIN.md "screening").
+// 61st birthday outside (docs/rules.md "screening").
 func TestScreeningAgeBounds(t *testing.T) {
 	e := newScreenEnv(t) // today 2026-01-31
 	for birth, want := range map[string]string{
@@ -192,7 +192,7 @@ func TestScreeningRefusals(t *testing.T) {
 }
 
 // Due diligence is manual for grades D and E whatever the amount, and for
-// amounts over 50,000.00 whatever the grade (DOMAIN.md "due diligence").
+// amounts over 50,000.00 whatever the grade (docs/rules.md "due diligence").
 // The scorecard (docs/screening.md) for 10,000.00 over 12 months: burden
 // 925.00 a month.
 func TestScreeningDueDiligenceBranch(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 )
 
 func (s *Server) accountRoutes(r chi.Router) {
-	// Guarantors hold a custody sub-account too (API.md "Added in the second round").
+	// Guarantors hold a custody sub-account too (docs/api.md "Endpoints").
 	both := s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleGuarantor)
 	r.With(both, s.idempotent).Post("/v1/me/custody-account", s.custodyOpen)
 	r.With(both).Get("/v1/me/account", s.accountGet)

@@ -9,7 +9,7 @@ import (
 	"github.com/lendflow/lendflow/money"
 )
 
-// penaltyAsOf is an installment's penalty interest as of today (DOMAIN.md
+// penaltyAsOf is an installment's penalty interest as of today (docs/rules.md
 // "Penalty interest"). The stored penalty is brought up to date, stretch by
 // stretch, at collection steps, payments and compensations; penalty accrues
 // daily, so an open installment past its due date shows what had accrued

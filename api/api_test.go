@@ -184,7 +184,8 @@ func TestCalculator(t *testing.T) {
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)
 
 // TestOpenAPIDescribesEveryRoute: every route the router serves is in
-// openapi.yaml with its method, and every path of API.md's table is served.
+// openapi.yaml with its method, and every path of the contract's table (docs/api.md
+// "Endpoints") is served.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	var doc struct {
 		OpenAPI string                    `yaml:"openapi"`
@@ -216,8 +217,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"POST /v1/ops/loans/{}/write-off", "POST /v1/ops/loans/{}/disbursement/retry", "POST /v1/ops/clock/advance",
 		"GET /v1/clock", "GET /v1/calculator/schedule", "GET /v1/stats", "GET /healthz", "GET /readyz",
 	} {
-		assert.True(t, served[r], "API.md's %s is not served", r)
-		assert.True(t, documented[r], "API.md's %s is not documented", r)
+		assert.True(t, served[r], "the contract's %s is not served", r)
+		assert.True(t, documented[r], "the contract's %s is not documented", r)
 	}
 	// The spec must parse as a document a client generator could read.
 	var any map[string]any

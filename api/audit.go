@@ -66,7 +66,7 @@ type auditItem struct {
 	Note      string       `json:"note"`
 }
 
-// auditList reads the audit log newest first (API.md `GET /v1/ops/audit`),
+// auditList reads the audit log newest first (`GET /v1/ops/audit`),
 // optionally of one target (`loan:42`) or one action.
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

@@ -38,7 +38,7 @@ func ttlFor(role lending.Role) time.Duration {
 	return sessionTTL
 }
 
-// Roles (API.md "Conventions").
+// Roles (docs/api.md "Conventions").
 const (
 	RoleBorrower  = lending.RoleBorrower
 	RoleInvestor  = lending.RoleInvestor
@@ -274,7 +274,7 @@ func (s *Server) newSession(ctx context.Context, u dbq.User) (string, time.Time,
 }
 
 // logout ends the caller's session: the token stops working at once
-// (API.md "Added in the second round").
+// (docs/api.md "Endpoints").
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if err := requireNoBody(r); err != nil {
 		s.writeError(w, r, err)

@@ -13,7 +13,7 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
-// CollectionTask is one loan ops must work (DOMAIN.md "overdue": M2, an ops
+// CollectionTask is one loan ops must work (docs/rules.md "overdue": M2, an ops
 // collection task): its oldest open installment is at least 31 days past due.
 type CollectionTask struct {
 	LoanID int64

@@ -143,7 +143,7 @@ const maxMoneyLen = 21
 // would leave a record of a refusal; refused here, it leaves nothing.
 var maxMoney = decimal.New(1, 15)
 
-// fmtMoney writes an amount with exactly 2 decimals (API.md "Conventions").
+// fmtMoney writes an amount with exactly 2 decimals (docs/api.md "Conventions").
 func fmtMoney(d decimal.Decimal) string { return d.StringFixed(2) }
 
 // parseMoney reads a money string: digits with at most 2 decimals, positive,

@@ -20,7 +20,7 @@ type guaranteeRequest struct {
 	Decision lending.Decision `json:"decision"`
 }
 
-// guaranteeDecide is the named guarantor's answer (担保, DOMAIN.md
+// guaranteeDecide is the named guarantor's answer (担保, docs/rules.md
 // "guarantor"): accept, and the loan is listed; decline, and it ends
 // rejected. Only the guarantor the borrower named may answer, and only with a
 // guarantor custody account to compensate from.

@@ -17,7 +17,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz is readiness (API.md: Postgres, Temporal and the bank): 200 when
+// readyz is readiness (Postgres, Temporal and the bank): 200 when
 // every check passes, else 503; the body names each check ok or unavailable.
 // Causes go to the log, not to an unauthenticated caller.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

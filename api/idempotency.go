@@ -18,7 +18,7 @@ import (
 )
 
 // idempotent replays the first answer to a POST carrying an Idempotency-Key
-// (API.md "Conventions"). The key is scoped to the caller; the same key with
+// (docs/api.md "Conventions"). The key is scoped to the caller; the same key with
 // another body is 409 idempotency_key_reused; a duplicate arriving while the
 // first is in flight is 409 conflict.
 //

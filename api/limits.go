@@ -101,8 +101,8 @@ func pageLimit(r *http.Request) (int, *FieldError) {
 }
 
 // requireNoBody refuses a body on an endpoint that takes none, unless it is
-// empty or {}: nothing a client sends there may be silently ignored (API.md
-// refuses unknown fields), which would let `{"status":"repaid"}` look
+// empty or {}: nothing a client sends there may be silently ignored (docs/api.md
+// "Conventions" refuses unknown fields), which would let `{"status":"repaid"}` look
 // accepted.
 func requireNoBody(r *http.Request) error {
 	if r.Body == nil {

@@ -39,7 +39,7 @@ type listingItem struct {
 	Borrower        maskedBorrower `json:"borrower"`
 }
 
-// listing discloses a loan with its borrower masked (DOMAIN.md "Disclosure").
+// listing discloses a loan with its borrower masked (docs/rules.md "Disclosure").
 func listing(l dbq.Loan, name, idNumber, phone string) listingItem {
 	return listingItem{
 		LoanID: l.ID, Status: l.Status, Amount: fmtMoney(l.Amount), Raised: fmtMoney(l.Raised),
@@ -111,7 +111,7 @@ func bidBody(b bidding.Bid) bidResponse {
 	return bidResponse{BidID: b.ID, LoanID: b.LoanID, Amount: fmtMoney(b.Amount), Status: b.Status, CreatedAt: b.CreatedAt}
 }
 
-// bidCreate admits a bid (API.md "Added in the second round"): 201 frozen,
+// bidCreate admits a bid (docs/api.md "Endpoints"): 201 frozen,
 // or 202 pending when the bank has not answered yet (the sweep settles it;
 // GET /v1/me/bids shows how). Under an Idempotency-Key the bid carries the
 // key, so the same request sent again answers the same bid as it is now,

@@ -116,7 +116,7 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.GuarantorUserID != nil {
-		// A guarantor is a party of its own role (DOMAIN.md "guarantor").
+		// A guarantor is a party of its own role (docs/rules.md "guarantor").
 		if g, err := s.Q.UserGet(ctx, *req.GuarantorUserID); err != nil || g.Role != lending.RoleGuarantor {
 			s.writeError(w, r, errs.New(errs.NotGuarantor, "user %d is not a registered guarantor", *req.GuarantorUserID))
 			return
@@ -299,7 +299,7 @@ type loanResponse struct {
 }
 
 // loanFor loads a loan the caller may see: its borrower or ops. Anyone else
-// gets 404, not 403, so loan numbers reveal nothing (API.md "Conventions").
+// gets 404, not 403, so loan numbers reveal nothing (docs/api.md "Conventions").
 func (s *Server) loanFor(r *http.Request) (dbq.Loan, error) {
 	id, fe := parseInt("id", chi.URLParam(r, "id"), 1, math.MaxInt64)
 	if fe != nil {

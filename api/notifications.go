@@ -31,7 +31,7 @@ type notificationItem struct {
 // notificationsPage is how many notifications one page holds.
 const notificationsPage = 50
 
-// notifications lists what has reached the caller (DOMAIN.md "contact"),
+// notifications lists what has reached the caller (docs/rules.md "contact"),
 // newest first: everything up to the business date. A reminder written ahead
 // appears on its own date. The cursor is "date.id" of the last item.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// apiMDEndpoints is API.md's endpoint table, row by row, plus the bank's
+// apiMDEndpoints is the contract's endpoint table (docs/api.md "Endpoints"),
+// both rounds, row by row, plus the bank's
 // callback. The table is the fixed contract; this list is its copy in code,
 // so a route dropped from openapi.yaml fails here.
 var apiMDEndpoints = []string{
@@ -79,13 +80,13 @@ func TestOpenAPICoversAPIMD(t *testing.T) {
 	assert.Regexp(t, `^3\.1\.\d+$`, doc["openapi"])
 	ops := operations(doc)
 	for _, e := range apiMDEndpoints {
-		assert.Contains(t, ops, e, "API.md's %s is not in openapi.yaml", e)
+		assert.Contains(t, ops, e, "the contract's %s is not in openapi.yaml", e)
 	}
 }
 
 // TestOpenAPIIsSound checks what a client generator would trip on: refs that
 // go nowhere, operations without ids, path parameters not declared, and
-// request bodies that would let unknown fields through (API.md refuses them).
+// request bodies that would let unknown fields through (docs/api.md "Conventions" refuses them).
 func TestOpenAPIIsSound(t *testing.T) {
 	doc := loadOpenAPI(t)
 

@@ -31,7 +31,7 @@ type opsLoanItem struct {
 }
 
 // opsLoans is the ops work queue, oldest first. It reads PostgreSQL, not
-// Temporal visibility, which is only eventually consistent (TEMPORAL.md).
+// Temporal visibility, which is only eventually consistent (docs/workflow.md "Temporal's limits").
 func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
 	var fields []FieldError
 	status := lending.Status(r.URL.Query().Get("status"))
@@ -189,7 +189,7 @@ type clockAdvanceRequest struct {
 }
 
 // clockAdvance answers only once every loan has handled every event due up
-// to the new date (API.md "Sandbox clock").
+// to the new date (docs/api.md "Sandbox clock").
 func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 	var req clockAdvanceRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -253,7 +253,7 @@ type calcInstallment struct {
 	RemainingPrincipal string `json:"remaining_principal"`
 }
 
-// calculator shows a schedule before anyone applies (DOMAIN.md "Money rules").
+// calculator shows a schedule before anyone applies (docs/rules.md "Money rules").
 func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var fields []FieldError

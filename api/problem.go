@@ -74,7 +74,7 @@ func Validation(fields ...FieldError) *Problem {
 }
 
 // statusByCode is the one table from domain refusal codes to HTTP statuses.
-// API.md fixes 401, 403, 404, 422 and 429 for their codes and leaves the
+// The contract (docs/api.md "Errors") fixes 401, 403, 404, 422 and 429 for their codes and leaves the
 // business refusals to "409 or 422 as fits". The rule here: 422 when the
 // request itself is wrong whoever sends it (an amount under the minimum, not a
 // multiple); 409 when the request is fine but the state of the caller or the

@@ -24,7 +24,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 )
 
-// TestErrorTable is the error translator's table: every code API.md names,
+// TestErrorTable is the error translator's table: every code the contract names,
 // with the status the contract gives it (401, 403, 404, 422, 429 fixed; the
 // business refusals "409 or 422 as fits"), plus the project's codes.
 func TestErrorTable(t *testing.T) {

@@ -45,7 +45,7 @@ type recoveryResponse struct {
 	Distributed []distributedItem `json:"distributed"`
 }
 
-// recoveryCreate records money recovered after a write-off (DOMAIN.md
+// recoveryCreate records money recovered after a write-off (docs/rules.md
 // "write-off"): debited from the borrower's available balance and
 // distributed to the claim holders pro rata to what each lost, by a
 // workflow of its own (workflows.RecoveryWorkflow). The recovery row carries

@@ -13,7 +13,7 @@ type riskRequest struct {
 }
 
 // riskAssessment records the investor's risk level (风险测评); bids are then
-// checked against it (DOMAIN.md "Money rules", who may bid). Answering again replaces the level.
+// checked against it (docs/rules.md "Money rules", who may bid). Answering again replaces the level.
 func (s *Server) riskAssessment(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	var req riskRequest

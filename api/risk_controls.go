@@ -97,7 +97,7 @@ type blacklistResponse struct {
 }
 
 // blacklistAdd puts an ID number on the blacklist: screening rejects every
-// later application under it (DOMAIN.md "screening"). Adding a number already
+// later application under it (docs/rules.md "screening"). Adding a number already
 // listed is 409 conflict. The audit log names the number masked; the
 // blacklist row keeps it whole, with who added it.
 func (s *Server) blacklistAdd(w http.ResponseWriter, r *http.Request) {

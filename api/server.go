@@ -1,4 +1,4 @@
-// Package api is the HTTP API of API.md: chi handlers closed over the
+// Package api is the HTTP API (docs/api.md): chi handlers closed over the
 // server's dependencies, problem+json errors with stable codes, bearer-token
 // auth by role, and Idempotency-Key replay for every creating POST.
 package api

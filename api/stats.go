@@ -16,14 +16,14 @@ type statsResponse struct {
 	OverdueRate          string            `json:"overdue_rate"` // overdue amount / outstanding principal, 4 places
 	OverdueByBucket      map[string]string `json:"overdue_by_bucket"`
 	// OverdueRateByBucket is each bucket's overdue amount / outstanding
-	// principal, 4 places (API.md "Added in the second round").
+	// principal, 4 places (docs/api.md "Endpoints").
 	OverdueRateByBucket map[string]string `json:"overdue_rate_by_bucket"`
 	M3PlusAmount        string            `json:"m3_plus_amount"`
 	WrittenOff          string            `json:"written_off"`
 	RiskReserveBalance  string            `json:"risk_reserve_balance"`
 }
 
-// stats publishes the platform's operating figures (信息披露, DOMAIN.md "Disclosure").
+// stats publishes the platform's operating figures (信息披露, docs/rules.md "Disclosure").
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	today, ok := s.today(w, r)
 	if !ok {

@@ -1,5 +1,5 @@
-// Package audit is the append-only record of every ops action (API.md
-// `GET /v1/ops/audit`; docs/security.md "Audit"): who did what, to what, when
+// Package audit is the append-only record of every ops action (`GET
+// /v1/ops/audit`; docs/security.md "Audit"): who did what, to what, when
 // and why. Record takes the queries of the transaction that makes the effect,
 // when there is one, so an action and its record commit together or not at
 // all. The table refuses UPDATE, DELETE and TRUNCATE itself (migration

@@ -2,7 +2,7 @@
 // request and result types both the HTTP client and the simulator speak, and
 // the Client interface the activities call.
 //
-// The bank's record is the truth (DOMAIN.md "Custody bank accounts"). Every
+// The bank's record is the truth (docs/rules.md "Custody bank accounts"). Every
 // call carries a request number (流水号) chosen by the caller from business
 // identity; the bank does the work of one number once and answers a repeat with
 // the first result, and refuses a repeat whose content differs.
@@ -44,7 +44,7 @@ const (
 	StatusReversed   Status = "reversed" // 冲正: a succeeded withdrawal returned by the bank
 )
 
-// Route of a withdrawal (DOMAIN.md "Withdrawal route").
+// Route of a withdrawal (docs/rules.md "Withdrawal route").
 type Route string
 
 const (

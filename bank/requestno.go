@@ -10,8 +10,8 @@ import (
 // movement: RequestNo("loan", 42, "installment", 3, "repay") is
 // "loan-42-installment-3-repay". The number must come out the same on every
 // retry of the same business step, so it is built only from identity — never
-// from the clock or a random source (STYLE.md "Workflows": idempotency keys
-// come from IDs and sequence numbers). A new attempt of a step that the bank
+// from the clock or a random source (docs/idempotency.md "The effect carries the key":
+// keys come from IDs and sequence numbers). A new attempt of a step that the bank
 // refused (a failed batch retried by ops) is a new identity and carries its
 // attempt number.
 //

@@ -18,7 +18,7 @@ import (
 )
 
 // Actions are what Temporal Cloud bills for the runs of one workflow
-// (TEMPORAL.md "Cost"): each run's start (Continue-As-New included), every
+// (docs/workflow.md "Cost"): each run's start (Continue-As-New included), every
 // activity attempt, timers, signals received and sent, updates accepted,
 // search-attribute upserts, the local activities of one workflow task once,
 // and two per child workflow. Queries are billed too but leave no event, so a

@@ -16,7 +16,7 @@ import (
 // The Temporal dev server's raw ceiling on this machine, measured in the
 // same run as the figures it is compared with: workflows that do nothing but
 // run n no-op activities in turn, on a worker in this process with default
-// options (TEMPORAL.md "Speed").
+// options (BENCHMARKS.md).
 const ceilingQueue = "bench-ceiling"
 
 func ceilingWorkflow(ctx workflow.Context, n int) error {

@@ -26,7 +26,7 @@ import (
 	"github.com/lendflow/lendflow/workflows"
 )
 
-// Bid rules (DOMAIN.md "Bids").
+// Bid rules (docs/rules.md "Bids").
 var (
 	MinimumBid  = decimal.RequireFromString("100.00")
 	BidMultiple = decimal.RequireFromString("1.00")
@@ -81,7 +81,7 @@ func (s *Service) PlaceOnce(ctx context.Context, key string, investorID, loanID 
 	return bidFrom(b), err
 }
 
-// Bid is one investor's bid on one listing (DOMAIN.md "Bids").
+// Bid is one investor's bid on one listing (docs/rules.md "Bids").
 type Bid struct {
 	ID         int64
 	LoanID     int64

@@ -82,7 +82,7 @@ func TestConcurrentBidsNeverOversubscribe(t *testing.T) {
 	tc.AssertCalled(t, "SignalWorkflow", mock.Anything, loan.WorkflowID, "", workflows.SignalListingFull, mock.Anything)
 }
 
-// The bid rules (DOMAIN.md "Bids", 投标判定), each refused with its code and
+// The bid rules (docs/rules.md "Bids", 投标判定), each refused with its code and
 // leaving nothing frozen.
 func TestBidRules(t *testing.T) {
 	e, svc, tc := setup(t)

@@ -1,4 +1,4 @@
-// Package contact is how the platform reaches people (DOMAIN.md "contact"):
+// Package contact is how the platform reaches people (docs/rules.md "contact"):
 // every notice is a row of the outbox (the notifications table), which the
 // API reads (GET /v1/me/notifications) and a Sender delivers. Notices are
 // written in the transaction of the change they tell of, each once per its

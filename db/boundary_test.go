@@ -12,7 +12,7 @@ import (
 
 // TestDatabaseBoundary: outside db/, nobody tests for pgx.ErrNoRows (it is
 // db.ErrNotFound) or builds generated queries past db.Queries, which is what
-// maps it (STYLE.md "The house").
+// maps it (docs/testing.md "Rules every test keeps").
 func TestDatabaseBoundary(t *testing.T) {
 	root := ".."
 	forbidden := []string{"pgx.ErrNoRows", "dbq.New(", ".WithTx(", "simdb.New(s.pool)"}

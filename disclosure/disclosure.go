@@ -1,5 +1,5 @@
 // Package disclosure computes the platform's published operating figures
-// (信息披露, DOMAIN.md "Disclosure") and keeps their history: one snapshot per
+// (信息披露, docs/rules.md "Disclosure") and keeps their history: one snapshot per
 // business date, which the console charts (overdue amounts by DPD bucket
 // over time). GET /v1/stats and the snapshots use the same Compute, so the
 // chart and the live figures cannot disagree on a rule.

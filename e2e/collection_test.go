@@ -17,7 +17,7 @@ import (
 
 // TestAfterAMissedPayment carries two loans whose borrowers stop paying
 // through the whole path after a missed payment, by HTTP and the sandbox
-// clock alone (DOMAIN.md "overdue", "compensation", "write-off"):
+// clock alone (docs/rules.md "overdue", "compensation", "write-off"):
 //   - a guaranteed loan: the guarantor accepts it; at M3 (DPD 61) the
 //     guarantor pays the investors every overdue installment's unpaid
 //     principal + interest + penalty in one batch; the borrower's later

@@ -254,7 +254,7 @@ func (s *stack) bankBalance(account string) string {
 // diligence regrades it B at 8.5 %; three investors fill it; it is disbursed
 // and auto-debited on each due date until repaid.
 //
-// The figures, worked by hand (DOMAIN.md "Money rules"):
+// The figures, worked by hand (docs/rules.md "Money rules"):
 //
 //	r = 0.085/12; A = round(60000·r·(1+r)^3/((1+r)^3−1)) = 20284.00
 //	1: interest round(60000.00·r) = 425.00, principal 19859.00

@@ -1,5 +1,5 @@
 // Package errs is the platform's one vocabulary of domain refusals. A refusal
-// carries a stable code (API.md "Errors"); the HTTP layer maps the code to a
+// carries a stable code (docs/api.md "Errors"); the HTTP layer maps the code to a
 // status and problem+json, and activities map it to a non-retryable Temporal
 // application error whose type is the code.
 package errs
@@ -9,7 +9,7 @@ import (
 	"fmt"
 )
 
-// Codes fixed by API.md, plus the project's own.
+// Codes fixed by the HTTP contract (docs/api.md "Errors"), plus the project's own.
 const (
 	ValidationFailed     = "validation_failed"
 	Unauthenticated      = "unauthenticated"
@@ -30,7 +30,7 @@ const (
 	NoRiskAssessment     = "no_risk_assessment"
 	InvalidState         = "invalid_state"
 	RateLimited          = "rate_limited"
-	// Added in the second round (API.md).
+	// Added in the second round (docs/api.md "Errors").
 	IdentityTaken     = "identity_taken"      // the ID number is verified by another user
 	LoginThrottled    = "login_throttled"     // too many failed sign-ins; Retry-After says when
 	CardChangeRefused = "card_change_refused" // money held, a claim held or a debt owed

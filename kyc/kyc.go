@@ -1,7 +1,7 @@
 // Package kyc holds the identity checks of real-name registration and account
 // opening: the resident ID number (GB 11643, ISO 7064 MOD 11-2 check digit), the
 // bank card number (Luhn), phone numbers, and the masks used in disclosure
-// (DOMAIN.md "Disclosure").
+// (docs/rules.md "Disclosure").
 package kyc
 
 import (

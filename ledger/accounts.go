@@ -1,5 +1,5 @@
 // Package ledger is the platform's double-entry book of the money the custody
-// bank holds (DOMAIN.md "The platform's own books"). The bank's record is the
+// bank holds (docs/rules.md "The platform's own books"). The bank's record is the
 // truth; every movement the bank confirms is mirrored here as one journal entry
 // whose postings sum to zero, keyed by the bank request number (流水号) so that
 // mirroring the same movement twice is impossible.

@@ -48,7 +48,7 @@ func Recharge(reqNo string, userID int64, amount decimal.Decimal, on time.Time) 
 }
 
 // Withdrawal mirrors the bank paying amount to the bound card and moving fee to
-// the fee account, both out of the available balance (DOMAIN.md "Withdrawal
+// the fee account, both out of the available balance (docs/rules.md "Withdrawal
 // fee": the fee comes on top of the amount). A zero fee (the month's free
 // withdrawal) adds no postings.
 func Withdrawal(reqNo string, userID int64, amount, fee decimal.Decimal, on time.Time) Entry {
@@ -68,7 +68,7 @@ func Withdrawal(reqNo string, userID int64, amount, fee decimal.Decimal, on time
 // WithdrawalReversal mirrors a 冲正: the bank returns a paid-out withdrawal's
 // amount to the available balance. ref names the withdrawal (its request
 // number). The fee is not returned: the bank's fee account only receives
-// (DOMAIN.md "Custody bank accounts"), so the reversal moves nothing out of
+// (docs/rules.md "Custody bank accounts"), so the reversal moves nothing out of
 // it. If the platform wants to make the user whole, that is a separate bonus
 // transfer from platform:bonus, with a request number of its own.
 func WithdrawalReversal(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {

@@ -186,7 +186,7 @@ func TestPostRefusesOverdraft(t *testing.T) {
 	user, other := users[0], users[1]
 	mustPost(t, pool, ledger.Recharge("rc-1", user, d("100.00"), day))
 
-	// DOMAIN.md "Withdrawal fee": the balance must cover amount and fee.
+	// docs/rules.md "Withdrawal fee": the balance must cover amount and fee.
 	_, err := post(t, pool, ledger.Withdrawal("wd-1", user, d("98.00"), d("3.00"), day))
 	assert.Equal(t, errs.InsufficientBalance, errs.Code(err), "%v", err)
 	_, err = post(t, pool, ledger.Freeze("fz-1", user, d("100.01"), "bid:1", day))

@@ -1,5 +1,5 @@
 // Package lending is the loan's vocabulary: the statuses a loan, an
-// installment and a bid can be in, the terminal set, the limits the domain page
+// installment and a bid can be in, the terminal set, the limits the rules page
 // sets, the collection steps, the platform time zone and its day count. The
 // workflow, the activities, the API, the clock and the bid path all speak it, so
 // a status is spelled once (docs/lifecycle.md).
@@ -56,7 +56,7 @@ func (s Status) Terminal() bool {
 func (s Status) Servicing() bool { return s == StatusRepaying || s == StatusOverdue }
 
 // Cancellable reports whether the borrower may still cancel: before the
-// listing is full (DOMAIN.md "The loan lifecycle").
+// listing is full (docs/rules.md "The loan lifecycle").
 func (s Status) Cancellable() bool {
 	switch s {
 	case StatusSubmitted, StatusScreening, StatusDueDiligence, StatusApproved, StatusAwaitingGuarantor, StatusListed:
@@ -89,7 +89,7 @@ const (
 // Open reports whether something is still owed on the installment.
 func (s InstallmentStatus) Open() bool { return s == InstallmentPending || s == InstallmentOverdue }
 
-// BidStatus is where one bid is (API.md "Added in the second round").
+// BidStatus is where one bid is (docs/api.md "Endpoints").
 type BidStatus string
 
 // Bid statuses. pending: admitted, the bank's freeze not yet confirmed;
@@ -103,7 +103,7 @@ const (
 	BidDisbursed BidStatus = "disbursed"
 )
 
-// Role is what a signed-in user may do (API.md "Conventions").
+// Role is what a signed-in user may do (docs/api.md "Conventions").
 type Role string
 
 // Roles.

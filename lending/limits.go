@@ -6,7 +6,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Limits of an application (DOMAIN.md "limits", docs/lifecycle.md).
+// Limits of an application (docs/rules.md "limits", docs/lifecycle.md).
 var (
 	MinAmount = decimal.RequireFromString("1000.00")
 	MaxAmount = decimal.RequireFromString("200000.00")
@@ -27,7 +27,7 @@ const (
 // ListingDays is how long a listing is open for bids unless configured otherwise.
 const ListingDays = 7
 
-// Collection by days past due (DOMAIN.md "overdue"; docs/collection.md).
+// Collection by days past due (docs/rules.md "overdue"; docs/collection.md).
 const (
 	ReminderDaysBefore = 3  // the pre-due reminder
 	M2FromDPD          = 31 // ops collection task
@@ -73,7 +73,7 @@ const (
 // ReminderOn is the business date of an installment's pre-due reminder.
 func ReminderOn(due time.Time) time.Time { return due.AddDate(0, 0, -ReminderDaysBefore) }
 
-// NoticeKind is what a notification tells its reader (API.md "Added in the
+// NoticeKind is what a notification tells its reader (docs/api.md "Endpoints"
 // second round"). The values are the API's: never rename one.
 type NoticeKind string
 

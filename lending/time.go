@@ -2,7 +2,7 @@ package lending
 
 import "time"
 
-// Shanghai is the platform time zone (DOMAIN.md "overdue"). Business dates are
+// Shanghai is the platform time zone (docs/rules.md "overdue"). Business dates are
 // civil dates in it, carried as midnight UTC so that no zone arithmetic can
 // move them.
 var Shanghai = func() *time.Location {

@@ -10,7 +10,7 @@ type Due struct {
 // Total is Penalty + Interest + Principal.
 func (d Due) Total() decimal.Decimal { return d.Penalty.Add(d.Interest).Add(d.Principal) }
 
-// Allocate applies a payment that may not cover everything due (DOMAIN.md
+// Allocate applies a payment that may not cover everything due (docs/rules.md
 // "Money rules"): to the oldest installment first (index 0), and within an
 // installment to penalty, then interest, then principal. applied[i] is what
 // dues[i] receives, part by part; leftover is what remains of the payment

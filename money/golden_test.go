@@ -13,7 +13,7 @@ import (
 )
 
 // TestGoldenReference compares Schedule and Split with testdata/golden.txt,
-// written by testdata/reference.py: a separate implementation of DOMAIN.md
+// written by testdata/reference.py: a separate implementation of docs/rules.md
 // "Money rules" in exact rational arithmetic, sharing no code with this
 // package. It holds random loans over every method, grade rate and term, and
 // loans that land on exact half cents.

@@ -14,7 +14,7 @@ type Grade string
 // "C5" (aggressive).
 type RiskLevel string
 
-// GradeTerms is what a grade sets (DOMAIN.md "Money rules", the grade table).
+// GradeTerms is what a grade sets (docs/rules.md "Money rules", the grade table).
 type GradeTerms struct {
 	AnnualRate     decimal.Decimal
 	ServiceFeeRate decimal.Decimal
@@ -86,7 +86,7 @@ func Suitable(level RiskLevel, g Grade) bool {
 // RiskLevelFromAnswers scores the investor risk assessment (风险测评): 10
 // answers, each 0 (most cautious) to 4 (most daring), summed to 0–40 and
 // banded in five equal bands of 8 points (the first one point wider, as 0
-// is a score): 0–8 C1, 9–16 C2, 17–24 C3, 25–32 C4, 33–40 C5. The domain page
+// is a score): 0–8 C1, 9–16 C2, 17–24 C3, 25–32 C4, 33–40 C5. The rules page
 // names the levels but not the questionnaire; this scoring is the platform's
 // decision (docs/money.md).
 func RiskLevelFromAnswers(answers []int) (RiskLevel, error) {

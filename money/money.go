@@ -1,4 +1,4 @@
-// Package money owns every money rule of the domain page (DOMAIN.md "Money
+// Package money owns every money rule of the rules page (docs/rules.md "Money
 // rules"): repayment schedules and due dates, investor shares, payment
 // allocation, penalty interest, early payoff, fees and the risk reserve by
 // grade, investor suitability, and the withdrawal fee and route. It does no
@@ -13,7 +13,7 @@
 //
 // Civil dates (disbursement, due dates, "as of" days) are time.Time at 00:00
 // UTC. docs/money.md lists each rule, its source and every decision taken
-// where the domain page is silent.
+// where the rules page is silent.
 package money
 
 import (

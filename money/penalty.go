@@ -8,7 +8,7 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
-// DailyPenaltyRate is penalty interest per day overdue: 0.05 % (DOMAIN.md
+// DailyPenaltyRate is penalty interest per day overdue: 0.05 % (docs/rules.md
 // "Money rules", penalty interest).
 var DailyPenaltyRate = decimal.RequireFromString("0.0005")
 
@@ -43,7 +43,7 @@ func civil(t time.Time) time.Time {
 }
 
 // AccruedInterest is the interest of the current period earned by asOf, for
-// early repayment (DOMAIN.md "Money rules", early repayment): periodInterest
+// early repayment (docs/rules.md "Money rules", early repayment): periodInterest
 // × actual days since periodStart / days in the period, rounded once.
 // periodStart is the previous due date (the disbursement date in the first
 // period) and periodEnd the current due date.

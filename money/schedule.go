@@ -9,7 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Method is a repayment method (DOMAIN.md "Money rules", the method table).
+// Method is a repayment method (docs/rules.md "Money rules", the method table).
 type Method string
 
 // The API names of the repayment methods.
@@ -20,7 +20,7 @@ const (
 	Bullet           Method = "bullet"            // 一次性还本付息
 )
 
-// Term limits (DOMAIN.md "The loan lifecycle", limits).
+// Term limits (docs/rules.md "The loan lifecycle", limits).
 const (
 	MinTermMonths = 1
 	MaxTermMonths = 36
@@ -81,7 +81,7 @@ func MonthlyInterest(balance, annualRate decimal.Decimal) decimal.Decimal {
 func monthlyRate(annualRate decimal.Decimal) *big.Rat { return quo(rat(annualRate), ratInt(12)) }
 
 // Schedule is the repayment schedule of a loan of principal at annualRate
-// over termMonths by method, disbursed on start (DOMAIN.md "Money rules").
+// over termMonths by method, disbursed on start (docs/rules.md "Money rules").
 // With r = annualRate/12 exact, P the principal, n the term and B_k the
 // balance after installment k:
 //

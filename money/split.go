@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Split divides total among claims pro rata to weights (DOMAIN.md "Money
+// Split divides total among claims pro rata to weights (docs/rules.md "Money
 // rules", investor shares): each share is the exact pro-rata value rounded
 // down to 0.01, and the cents left over go one at a time to the largest
 // fractional remainders, ties to the earliest (lowest index). The shares sum

@@ -9,7 +9,7 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
-// Withdrawal figures (DOMAIN.md "Money rules", withdrawal fee and route).
+// Withdrawal figures (docs/rules.md "Money rules", withdrawal fee and route).
 var (
 	WithdrawalFlatFee     = decimal.RequireFromString("3.00")
 	WithdrawalFlatFeeUpTo = decimal.RequireFromString("1000.00")

@@ -1,5 +1,5 @@
 // Package reconcile compares the custody bank's daily reconciliation file
-// (对账文件) with the platform's ledger, movement by movement (DOMAIN.md
+// (对账文件) with the platform's ledger, movement by movement (docs/rules.md
 // "Custody bank accounts": the bank's record is the truth, and the ledger must
 // match it to the cent), and keeps the result of every run.
 //
@@ -93,7 +93,7 @@ type Source interface {
 }
 
 // Reversals books the withdrawal reversals (冲正) a file shows: the file is
-// where a reversal whose callback never came is learned of (DOMAIN.md
+// where a reversal whose callback never came is learned of (docs/rules.md
 // "Withdrawal route": a confirmed withdrawal can be reversed by the
 // reconciliation file). *accounts.Service.
 type Reversals interface {

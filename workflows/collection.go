@@ -66,7 +66,7 @@ type Stop struct {
 func (s Stop) Has(step lending.Step) bool { return slices.Contains(s.Steps, step) }
 
 // rung is one step of the collection ladder, by days past due of the oldest
-// open installment (DOMAIN.md "overdue", docs/collection.md).
+// open installment (docs/rules.md "overdue", docs/collection.md).
 type rung struct {
 	DPD  int
 	Step lending.Step
@@ -149,7 +149,7 @@ func (c Collection) NextStop() (Stop, bool) {
 	if on.IsZero() {
 		return Stop{}, false
 	}
-	// A ladder step retries the auto-debit (DOMAIN.md "partial payment").
+	// A ladder step retries the auto-debit (docs/rules.md "partial payment").
 	if !slices.Contains(steps, lending.StepAutoDebit) && slices.ContainsFunc(steps, isLadder) {
 		steps = append(steps, lending.StepAutoDebit)
 	}

@@ -457,7 +457,7 @@ func (w *loan) record(ctx workflow.Context, from, to lending.Status, note string
 }
 
 // historyLong: continue as new before a run's history reaches 500 events
-// (TEMPORAL.md; docs/workflow.md "Continue-As-New"). The loop checks between
+// (docs/workflow.md "Continue-As-New"). The loop checks between
 // steps, and no step adds more than ~60 events.
 func historyLong(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)

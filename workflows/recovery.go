@@ -13,7 +13,7 @@ type RecoveryInput struct {
 }
 
 // RecoveryWorkflow distributes one recovery on a written-off loan to its
-// claim holders (DOMAIN.md "write-off"; docs/collection.md "Recoveries"). The
+// claim holders (docs/rules.md "write-off"; docs/collection.md "Recoveries"). The
 // loan's own workflow has ended with the write-off; each recovery is a
 // workflow of its own, ID loan-<id>-recovery-<n>, so a loan can receive
 // several and each is recorded in Temporal as well as in its history rows.

@@ -1,7 +1,6 @@
 package workflows
 
-// Versioning policy (STYLE.md "Workflows", docs/workflow.md "Changing the
-// workflow"). A running loan replays its history against the current code,
+// Versioning policy (docs/workflow.md "Changing the workflow"). A running loan replays its history against the current code,
 // so a change that would make the code take a different path for an old
 // history — another activity, another order, another timer, a different
 // input — goes behind workflow.GetVersion:

@@ -220,7 +220,7 @@ func TestInsufficientBalance(t *testing.T) {
 	refusedWith(t, err, bank.CodeInsufficientBalance)
 	_, err = e.c.Transfer(e.ctx, bank.TransferRequest{RequestNo: e.no("t"), Transfer: bank.Transfer{From: a.no, To: b.no, Amount: dec("100.01")}})
 	refusedWith(t, err, bank.CodeInsufficientBalance)
-	// The fee comes on top of the amount (DOMAIN.md "Withdrawal fee").
+	// The fee comes on top of the amount (docs/rules.md "Withdrawal fee").
 	_, err = e.c.Withdraw(e.ctx, bank.WithdrawRequest{RequestNo: e.no("w"), AccountNo: a.no, Amount: dec("98.00"), Fee: dec("3.00"), Route: bank.RouteSuperEBank})
 	refusedWith(t, err, bank.CodeInsufficientBalance)
 	e.balance(a.no, "100.00", "0.00")

@@ -43,7 +43,7 @@ const (
 	codeForbidden       = "forbidden"
 )
 
-// largeValueThreshold is the most super e-banking carries (DOMAIN.md
+// largeValueThreshold is the most super e-banking carries (docs/rules.md
 // "Withdrawal route").
 var largeValueThreshold = decimal.New(50000, 0)
 

@@ -5,8 +5,8 @@
 // reconciliation file, and can be told to misbehave (faults) the way a real
 // bank and network do, without ever moving money twice or losing it.
 //
-// The rules it enforces are DOMAIN.md "Custody bank accounts" and the
-// withdrawal and recharge rules of "Money rules". Where the domain page is
+// The rules it enforces are docs/rules.md "Custody bank accounts" and the
+// withdrawal and recharge rules of "Money rules". Where the rules page is
 // silent the choices are written beside the code:
 //
 //   - A refusal that depends on the bank's state (insufficient_balance,

@@ -29,7 +29,7 @@ type InstallmentSharePendingByInvestorRow struct {
 }
 
 // What the investor's claims are still owed, written-off loans excluded (their
-// receivables are closed as loss, DOMAIN.md "write-off").
+// receivables are closed as loss, docs/rules.md "write-off").
 func (q *Queries) InstallmentSharePendingByInvestor(ctx context.Context, investorID int64) (InstallmentSharePendingByInvestorRow, error) {
 	row := q.db.QueryRow(ctx, installmentSharePendingByInvestor, investorID)
 	var i InstallmentSharePendingByInvestorRow

@@ -86,7 +86,7 @@ type StatsVolumeRow struct {
 	Investors        int64
 }
 
-// Disclosure figures (DOMAIN.md "Disclosure"): everything ever disbursed, and who took part.
+// Disclosure figures (docs/rules.md "Disclosure"): everything ever disbursed, and who took part.
 func (q *Queries) StatsVolume(ctx context.Context) (StatsVolumeRow, error) {
 	row := q.db.QueryRow(ctx, statsVolume)
 	var i StatsVolumeRow

@@ -1,6 +1,6 @@
 // Package dbtest gives each test a PostgreSQL schema of its own, migrated and
 // dropped at the end, so database tests can run in parallel without seeing each
-// other's rows (STYLE.md "Tests").
+// other's rows (docs/testing.md "Database tests").
 package dbtest
 
 import (

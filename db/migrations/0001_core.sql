@@ -31,7 +31,7 @@ CREATE TABLE sessions (
     expires_at TIMESTAMPTZ NOT NULL
 );
 
--- Idempotency-Key replay store (API.md "Conventions").
+-- Idempotency-Key replay store (docs/api.md "Conventions").
 CREATE TABLE idempotency_keys (
     user_id BIGINT NOT NULL,
     key TEXT NOT NULL,
@@ -127,7 +127,7 @@ CREATE TABLE installments (
 );
 
 -- Each claim holder's part of each installment: the pro-rata split by largest
--- remainder (DOMAIN.md "Investor shares"), planned at disbursement; received_*
+-- remainder (docs/rules.md "Investor shares"), planned at disbursement; received_*
 -- grow as the borrower (or a compensator) pays. Pending = planned - received.
 CREATE TABLE installment_shares (
     loan_id BIGINT NOT NULL,

@@ -1,4 +1,4 @@
--- Double-entry ledger mirroring the custody bank (DOMAIN.md "The platform's own books").
+-- Double-entry ledger mirroring the custody bank (docs/rules.md "The platform's own books").
 --
 -- The invariants live here, not only in Go, so that no code path (a bug, a
 -- hand-written fix, a future service) can break them:

@@ -1,4 +1,4 @@
--- Recharges and withdrawals through the custody bank (DOMAIN.md "Recharge",
+-- Recharges and withdrawals through the custody bank (docs/rules.md "Recharge",
 -- "Withdrawal fee", "Withdrawal route"). The request number sent to the bank is
 -- derived from the row id, so a retried call cannot move money twice.
 

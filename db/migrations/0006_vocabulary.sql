@@ -1,5 +1,5 @@
 -- The loan's vocabulary (package lending): a released bid is 'released', as
--- API.md names it; guarantors are users of their own role.
+-- The contract names it; guarantors are users of their own role.
 
 ALTER TABLE bids DROP CONSTRAINT bids_status_check;
 UPDATE bids SET status = 'released' WHERE status = 'unfrozen';

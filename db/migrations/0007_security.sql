@@ -2,7 +2,7 @@
 -- ops audit log, the blacklist's provenance.
 
 -- An ID number belongs to whoever verified it first at the bank (the
--- four-factor check of account opening, DOMAIN.md "Custody bank accounts").
+-- four-factor check of account opening, docs/rules.md "Custody bank accounts").
 -- Unverified users may type any number; only verified ones are unique.
 CREATE UNIQUE INDEX users_verified_id_number ON users (id_number) WHERE custody_account_no IS NOT NULL;
 CREATE INDEX users_verified_phone ON users (phone) WHERE custody_account_no IS NOT NULL;

@@ -7,7 +7,7 @@
 -- ignored, so a late answer cannot overwrite what a later step published.
 ALTER TABLE loans ADD COLUMN next_event_seq INT NOT NULL DEFAULT 0;
 
--- Contact that reaches people (DOMAIN.md "contact"): an outbox the API reads
+-- Contact that reaches people (docs/rules.md "contact"): an outbox the API reads
 -- and a sender may deliver. business_date is the day it is for; at is when it
 -- reaches the person (a borrower only from 08:00 to 20:00 Asia/Shanghai). A
 -- reminder is written ahead, when the schedule is made, and withdrawn (the row

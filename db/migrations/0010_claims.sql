@@ -3,7 +3,7 @@
 -- card changes.
 
 -- Penalty interest is brought up to a date stretch by stretch, each stretch's
--- base the unpaid principal + interest during it (DOMAIN.md "partial
+-- base the unpaid principal + interest during it (docs/rules.md "partial
 -- payment": penalty accrues only on what is still unpaid). penalty is what
 -- has accrued through penalty_through; compensated is what a compensator
 -- paid the investors for the installment.
@@ -20,7 +20,7 @@ ALTER TABLE installments ADD CONSTRAINT installments_paid_within
 ALTER TABLE installment_shares ADD COLUMN penalty NUMERIC(20,2) NOT NULL DEFAULT 0 CHECK (penalty >= 0);
 ALTER TABLE installment_shares ADD CONSTRAINT installment_shares_penalty_within CHECK (received_penalty <= penalty);
 
--- Claims a compensator holds (DOMAIN.md "Claim holders"): after an M3
+-- Claims a compensator holds (docs/rules.md "Claim holders"): after an M3
 -- compensation the guarantor, or the risk reserve, is owed what it paid the
 -- investors of the installment, and the borrower's later payments of it go
 -- to it. holder is 'guarantor' (user_id the guarantor) or 'reserve' (no user).
@@ -68,7 +68,7 @@ CREATE TABLE write_off_losses (
 );
 
 -- Money recovered after a write-off, debited from the borrower's available
--- balance and distributed to the holders (DOMAIN.md "write-off").
+-- balance and distributed to the holders (docs/rules.md "write-off").
 CREATE TABLE recoveries (
     id BIGSERIAL PRIMARY KEY,
     loan_id BIGINT NOT NULL REFERENCES loans (id),

@@ -1,6 +1,6 @@
 -- The ops console (docs/console.md): the history of the disclosure figures.
 
--- One row per business date: the published figures (DOMAIN.md "Disclosure")
+-- One row per business date: the published figures (docs/rules.md "Disclosure")
 -- as they stood once that date's scheduled events were all handled. The
 -- worker writes a date once (the primary key makes a second write a no-op),
 -- so the row is what the platform published that day, never recomputed;

@@ -82,7 +82,7 @@ SELECT COALESCE((
 
 -- name: InstallmentSharePendingByInvestor :one
 -- What the investor's claims are still owed, written-off loans excluded (their
--- receivables are closed as loss, DOMAIN.md "write-off").
+-- receivables are closed as loss, docs/rules.md "write-off").
 SELECT COALESCE(SUM(GREATEST(s.principal - s.received_principal, 0)), 0)::numeric AS pending_principal,
        COALESCE(SUM(GREATEST(s.interest - s.received_interest, 0)), 0)::numeric AS pending_interest
 FROM installment_shares s

@@ -1,5 +1,5 @@
 -- name: StatsVolume :one
--- Disclosure figures (DOMAIN.md "Disclosure"): everything ever disbursed, and who took part.
+-- Disclosure figures (docs/rules.md "Disclosure"): everything ever disbursed, and who took part.
 SELECT COALESCE(sum(amount), 0)::numeric(20,2) AS cumulative_volume,
        count(DISTINCT borrower_id) AS borrowers,
        (SELECT count(DISTINCT b.investor_id) FROM bids b WHERE b.status = 'disbursed') AS investors

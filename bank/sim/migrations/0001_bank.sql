@@ -1,4 +1,4 @@
--- The custody bank simulator's own books (DOMAIN.md "Custody bank accounts").
+-- The custody bank simulator's own books (docs/rules.md "Custody bank accounts").
 -- This schema is the bank's record, which is the truth the platform reconciles
 -- against; nothing of the platform's schema is visible from here.
 --

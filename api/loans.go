@@ -39,8 +39,8 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
 	r.With(s.requireRole(lending.RoleBorrower), s.idempotent).Post("/v1/loans/{id}/repayments", s.loanRepay)
 
-	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/listings", s.listingList)
-	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/listings/{id}", s.listingGet)
+	r.With(s.requireRole(lending.Roles...)).Get("/v1/listings", s.listingList)
+	r.With(s.requireRole(lending.Roles...)).Get("/v1/listings/{id}", s.listingGet)
 	r.With(s.requireRole(lending.RoleInvestor), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
 	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/holdings", s.holdings)
 	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/bids", s.myBids)
@@ -268,7 +268,7 @@ func (s *Server) startLoan(ctx context.Context, loan dbq.Loan, today time.Time, 
 		if keyed {
 			hint = "send it again with the same Idempotency-Key"
 		}
-		return loan, errs.New(errs.BankUnavailable, "the loan could not be started; %s", hint)
+		return loan, errs.New(errs.Unavailable, "the loan could not be started; %s", hint)
 	}
 	return loan, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Server) notificationRoutes(r chi.Router) {
-	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleGuarantor, lending.RoleOps)).
+	r.With(s.requireRole(lending.Roles...)).
 		Get("/v1/me/notifications", s.notifications)
 }
 

@@ -207,8 +207,8 @@ func securityFixture(t *testing.T) (*Server, *httptest.Server, fixture) {
 		VALUES ($1, 10.00, 0, 'super_ebank', 'processing', $2) RETURNING id`, investorA.ID, today).Scan(&wd))
 	f.ids["loan"], f.ids["listing"], f.ids["withdrawal"], f.ids["user"] = loan.ID, loan.ID, wd, borrowerA.ID
 	// A loan awaiting the fixture's guarantor: the guarantor is the one
-	// caller who may answer for it (another guarantor is not_guarantor,
-	// api/guarantees_test.go).
+	// caller who may answer for it (another guarantor gets 404, as for
+	// anyone else's loan: e2e TestAfterAMissedPayment).
 	g, err := s.Q.UserGetByEmail(ctx, "guarantor@test.cn")
 	require.NoError(t, err)
 	guaranteed, err := s.Q.LoanInsert(ctx, dbq.LoanInsertParams{
@@ -308,6 +308,17 @@ func TestSecurityEveryRouteEveryRole(t *testing.T) {
 			if rule.ok != 0 {
 				a := do(t, srv, method, own+rule.query, caller, "", "")
 				assert.Equal(t, rule.ok, a.status, "the allowed call: %s", a.raw)
+			}
+			// A route that is nobody's own object answers every role it
+			// admits, not only the first (guarantors were once refused the
+			// listings that "anyone signed in" may read).
+			if _, owned := f.owner[rule.object]; rule.ok != 0 && !owned {
+				for _, c := range callers {
+					if rule.roles == nil || slices.Contains(rule.roles, c) {
+						a := do(t, srv, method, own+rule.query, f.tokens[c], "", "")
+						assert.Equal(t, rule.ok, a.status, "the allowed call as %q: %s", c, a.raw)
+					}
+				}
 			}
 		})
 	}

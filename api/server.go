@@ -101,7 +101,7 @@ func (s *Server) Handler() http.Handler {
 	r.Method(http.MethodGet, "/metrics", metrics.Handler())
 	r.With(s.idempotent).Post("/v1/auth/register", s.register)
 	r.Post("/v1/auth/login", s.login)
-	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleGuarantor, lending.RoleOps)).Post("/v1/auth/logout", s.logout)
+	r.With(s.requireRole(lending.Roles...)).Post("/v1/auth/logout", s.logout)
 	r.With(s.requireRole(lending.RoleInvestor)).Post("/v1/me/risk-assessment", s.riskAssessment)
 	s.accountRoutes(r)
 	s.loanRoutes(r)

@@ -114,6 +114,9 @@ const (
 	RoleOps       Role = "ops"
 )
 
+// Roles is every role: what "anyone signed in" means.
+var Roles = []Role{RoleBorrower, RoleInvestor, RoleGuarantor, RoleOps}
+
 // Decision is an ops or guarantor decision's verdict.
 type Decision string
 

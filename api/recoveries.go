@@ -128,6 +128,14 @@ func (s *Server) recoveryCreate(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, recoveryResponse{ID: rec.ID, Amount: fmtMoney(rec.Amount), Status: "processing", Distributed: []distributedItem{}})
 	case err != nil:
 		s.writeError(w, r, err)
+	case !res.Succeeded && res.Code == errs.InsufficientBalance:
+		// The balance moved between the check and the bank's debit.
+		sum, err := ledger.AccountSummary(ctx, s.Pool, loan.BorrowerID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeError(w, r, borrowerShort(sum.Available))
 	case !res.Succeeded:
 		s.writeError(w, r, errs.New(res.Code, "%s", res.Detail))
 	default:
@@ -163,9 +171,17 @@ func (s *Server) recoveryAllowed(ctx context.Context, q *dbq.Queries, tx pgx.Tx,
 		return err
 	}
 	if sum.Available.LessThan(amount) {
-		return errs.New(errs.InsufficientBalance, "the borrower's available balance does not cover the recovery")
+		return borrowerShort(sum.Available)
 	}
 	return nil
+}
+
+// borrowerShort refuses a recovery the borrower's available balance does not
+// cover, with that balance: the figure ops need is the borrower's, not their
+// own, which the problem's figures would otherwise add.
+func borrowerShort(available decimal.Decimal) error {
+	return problemFor(errs.New(errs.InsufficientBalance, "the borrower's available balance does not cover the recovery")).
+		With("available", fmtMoney(available))
 }
 
 // runRecovery starts the recovery's workflow, once (its ID derives from the

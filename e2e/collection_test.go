@@ -130,7 +130,9 @@ func TestAfterAMissedPayment(t *testing.T) {
 
 	// Two recoveries, each split among the holders pro rata to what each has still to recover.
 	s.call("POST", "/v1/me/recharges", bb.token, obj{"amount": "1000.00"}, 201)
-	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/recoveries", gb), ops, obj{"amount": "2000.00", "note": "too much"}, 409)
+	short := s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/recoveries", gb), ops, obj{"amount": "2000.00", "note": "too much"}, 409)
+	require.Equal(t, "insufficient_balance", short["code"])
+	require.Equal(t, "1000.00", short["available"], "the borrower's balance, not the ops user's")
 	var recovered []string
 	want := map[string]string{"300.00": "investor 144.18, investor 144.17, reserve 11.65", "200.00": "investor 96.12, investor 96.11, reserve 7.77"}
 	for _, amount := range []string{"300.00", "200.00"} {

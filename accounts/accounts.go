@@ -46,7 +46,7 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 		return "", err
 	}
 	if !kyc.ValidCard(card) {
-		return "", errs.New(errs.ValidationFailed, "card_number fails its check digit")
+		return "", errs.Invalid("card_number", "fails its check digit")
 	}
 	if u.CustodyAccountNo != nil {
 		return "", errs.New(errs.Conflict, "a custody account is already open")
@@ -188,7 +188,7 @@ func bankRefusal(err error) error {
 	case bank.CodeInsufficientBalance:
 		return errs.New(errs.InsufficientBalance, "%s", be.Message)
 	case bank.CodeCardMismatch:
-		return errs.New(errs.ValidationFailed, "money comes in and goes out only through the bound card")
+		return errs.Invalid("card_number", "money comes in and goes out only through the bound card")
 	}
 	return errs.New(errs.Conflict, "the bank refused: %s", be.Message)
 }

@@ -28,7 +28,7 @@ import (
 // attempt the bank did not answer is sent again under its own number.
 func (s *Service) ChangeCard(ctx context.Context, userID int64, card string) error {
 	if !kyc.ValidCard(card) {
-		return errs.New(errs.ValidationFailed, "card_number fails its check digit")
+		return errs.Invalid("card_number", "fails its check digit")
 	}
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {

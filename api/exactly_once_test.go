@@ -283,6 +283,7 @@ func TestLoanApplicationUnderKey(t *testing.T) {
 	}
 	first := do(t, p.srv, "POST", "/v1/loans", tok, "apply-1", body)
 	require.Equal(t, 503, first.status, first.raw)
+	assert.Equal(t, "unavailable", first.body["code"], "Temporal did not answer, not the bank")
 	again := do(t, p.srv, "POST", "/v1/loans", tok, "apply-1", body)
 	require.Equal(t, 201, again.status, again.raw)
 	assert.Equal(t, "submitted", again.body["status"])

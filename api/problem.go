@@ -110,6 +110,7 @@ var statusByCode = map[string]int{
 	// The bank did not answer: nothing happened, and the same request may be
 	// sent again. 503 also keeps it out of the idempotency store.
 	errs.BankUnavailable:     http.StatusServiceUnavailable,
+	errs.Unavailable:         http.StatusServiceUnavailable,
 	errs.FourFactorMismatch:  http.StatusUnprocessableEntity,
 	errs.AuthorizationNeeded: http.StatusConflict,
 }
@@ -150,6 +151,7 @@ var detailByCode = map[string]string{
 	errs.LimitExceeded:        "the borrower's outstanding principal would exceed the 200,000.00 cap",
 	errs.WithdrawalWindow:     "withdrawals over 50,000.00 go by the large-value system, on workdays from 23:30 the day before to 17:15",
 	errs.BankUnavailable:      "the bank did not answer; nothing was done that cannot be repeated, so send the same request again",
+	errs.Unavailable:          "the platform could not start the work; nothing was done that cannot be repeated, so send the same request again",
 	errs.FourFactorMismatch:   "the bank's four-factor check (name, ID number, phone, card) failed",
 	errs.AuthorizationNeeded:  "authorize repayments (POST /v1/loans/{id}/repayment-authorization) first",
 	// Codes of the second round raised by other packages.
@@ -166,6 +168,16 @@ func problemFor(err error) *Problem {
 		return p
 	}
 	var de *errs.Error
+	if errors.As(err, &de) && de.Code == errs.ValidationFailed {
+		// The contract promises validation_failed its errors list. A refusal
+		// raised below the API names its field (errs.Invalid); one that does
+		// not is the platform's own inconsistency, and says nothing more.
+		fe := FieldError{Field: de.Field, Message: de.Detail}
+		if de.Field == "" {
+			fe.Message = "the request is invalid"
+		}
+		return Validation(fe)
+	}
 	if errors.As(err, &de) {
 		status, ok := statusByCode[de.Code]
 		if !ok {

@@ -55,6 +55,7 @@ func TestErrorTable(t *testing.T) {
 		{errs.New(errs.LimitExceeded, "x"), 422, "limit_exceeded"},
 		{errs.New(errs.WithdrawalWindow, "x"), 409, "withdrawal_window"},
 		{errs.New(errs.BankUnavailable, "x"), 503, "bank_unavailable"},
+		{errs.New(errs.Unavailable, "x"), 503, "unavailable"},
 		{errs.New(errs.FourFactorMismatch, "x"), 422, "four_factor_mismatch"},
 		{errs.New(errs.AuthorizationNeeded, "x"), 409, "authorization_needed"},
 		// Wrapped refusals keep their code: activities and services wrap with %w.
@@ -74,6 +75,20 @@ func TestErrorTable(t *testing.T) {
 		})
 	}
 	assert.Nil(t, problemFor(errors.New("connection reset by peer")), "unknown errors are not problems")
+}
+
+// A validation_failed raised below the API still carries the errors list the
+// contract promises: the field it names with its message, or, naming none,
+// a message that says nothing of the platform's inside.
+func TestValidationFromBelowNamesItsField(t *testing.T) {
+	p := problemFor(fmt.Errorf("recharge: %w", errs.Invalid("card_number", "money comes in and goes out only through the bound card")))
+	require.NotNil(t, p)
+	assert.Equal(t, 422, p.Status)
+	assert.Equal(t, []FieldError{{Field: "card_number", Message: "money comes in and goes out only through the bound card"}}, p.Errors)
+
+	p = problemFor(errs.New(errs.ValidationFailed, "ledger: request r-1 leg 2 appears twice in one post"))
+	require.NotNil(t, p)
+	assert.Equal(t, []FieldError{{Field: "", Message: "the request is invalid"}}, p.Errors)
 }
 
 // TestStatusTableCoversEveryCode: a code added to errs without a row in

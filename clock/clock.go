@@ -100,7 +100,7 @@ func (c *Clock) Advance(ctx context.Context, to time.Time) error {
 		return err
 	}
 	if to.Before(today) {
-		return errs.New(errs.ValidationFailed, "the clock is at %s; it never goes back", today.Format(time.DateOnly))
+		return errs.Invalid("to", "the clock is at %s; it never goes back", today.Format(time.DateOnly))
 	}
 	for stops := 0; ; stops++ {
 		if stops > 100000 {

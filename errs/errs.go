@@ -39,6 +39,7 @@ const (
 	LimitExceeded       = "limit_exceeded"       // borrower's outstanding principal cap
 	WithdrawalWindow    = "withdrawal_window"    // large-value route outside its hours
 	BankUnavailable     = "bank_unavailable"     // the bank did not answer; safe to retry
+	Unavailable         = "unavailable"          // the workflow service did not answer; safe to retry
 	FourFactorMismatch  = "four_factor_mismatch" // account opening refused by the bank
 	AuthorizationNeeded = "authorization_needed" // no valid repayment authorization
 )
@@ -47,6 +48,9 @@ const (
 type Error struct {
 	Code   string
 	Detail string
+	// Field names the request field a validation_failed refusal is about;
+	// its Detail is then written for the client, who sees it beside the field.
+	Field string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Detail }
@@ -54,6 +58,11 @@ func (e *Error) Error() string { return e.Code + ": " + e.Detail }
 // New makes a refusal.
 func New(code, format string, args ...any) *Error {
 	return &Error{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Invalid refuses the request's field with a message the client may read.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: ValidationFailed, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
 
 // Code returns err's refusal code, or "" when err is not a refusal.

@@ -94,7 +94,8 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	clk := clock.New(pool, tc, nil, quiet)
 	require.NoError(f, clk.Init(ctx, clock.Sandbox, today))
 	acts := activities.New(pool, bc, quiet, false)
-	srv := New(Deps{Pool: pool, Q: q, Logger: quiet, Temporal: tc, Bank: bc, Clock: clk,
+	// Sandbox mode, so the clock's advance is mounted and fuzzed too.
+	srv := New(Deps{Pool: pool, Q: q, Logger: quiet, Temporal: tc, Bank: bc, Clock: clk, ClockMode: clock.Sandbox,
 		Bids: bidding.New(pool, bc, tc, acts, quiet), Accounts: accounts.New(pool, bc, quiet),
 		HMACSecret: []byte(callbackSecret), BankFiles: bc, UpdateWait: 100 * time.Millisecond})
 	srv.limits = newLimiter(1_000_000, 1_000_000) // the fuzzer is one caller sending fast
@@ -132,7 +133,8 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	call("POST", "/v1/me/risk-assessment", investorTok, `{"answers":[4,4,4,4,4,4,4,4,4,4]}`)
 	w.wdID = int64(call("POST", "/v1/me/withdrawals", investorTok, `{"amount":"100.00"}`)["id"].(float64))
 	opsTok := call("POST", "/v1/auth/login", "", `{"email":"ops@fuzz.cn","password":"ops-password-1"}`)["token"].(string)
-	// A guarantor, made by hand: registration does not offer the role here.
+	// A guarantor, made by hand: without a custody account, so the guarantor
+	// routes answer it with their refusals.
 	g, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "guarantor@fuzz.cn", PasswordHash: "x", Role: lending.RoleGuarantor,
 		Name: "李四", IDNumber: "110105198501010015", Phone: "13900000015"})
 	require.NoError(f, err)

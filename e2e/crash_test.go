@@ -101,7 +101,7 @@ func (s *stack) persist(method, path, token, key string, body any, accept ...int
 
 // TestCrashesMoveMoneyOnce kills the worker and the API with SIGKILL at
 // seeded random moments — during bids and withdrawals (the API), the
-// disbursement batch and the repayment batches (the worker) — 24 times in
+// disbursement batch and the repayment batches (the worker) — 28 times in
 // all, starting each again, while clients send their requests again under
 // the same Idempotency-Key until they are answered; then checks that no
 // request number moved money twice at the bank, every party's balance at the

@@ -10,7 +10,8 @@ import (
 )
 
 // TestReplayRecordedHistories replays histories recorded from real runs
-// (e2e with LENDFLOW_RECORD_HISTORIES=workflows/testdata). A change to the
+// (the e2e tests with LENDFLOW_RECORD_HISTORIES=$PWD/workflows/testdata, an
+// absolute path: the e2e tests run in e2e/). A change to the
 // workflow that would break a running loan fails here: guard it with
 // workflow.GetVersion instead, and record a new history.
 func TestReplayRecordedHistories(t *testing.T) {

@@ -30,19 +30,11 @@ func (s *Server) accountRoutes(r chi.Router) {
 // verifiedIDNumberIndex is the unique index of verified ID numbers (0007_security.sql).
 const verifiedIDNumberIndex = "users_verified_id_number"
 
-type custodyRequest struct {
-	CardNumber string `json:"card_number"`
-}
-
 func (s *Server) custodyOpen(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	var req custodyRequest
-	if err := decodeJSON(r, &req); err != nil {
+	card, err := cardFrom(r)
+	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if len(req.CardNumber) > 32 {
-		s.writeError(w, r, Validation(FieldError{Field: "card_number", Message: "not a valid bank card number"}))
 		return
 	}
 	// First to verify an ID number wins it (docs/security.md "Identities"):
@@ -55,10 +47,8 @@ func (s *Server) custodyOpen(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.IdentityTaken, "ID number verified by another user"))
 		return
 	}
-	no, err := s.Accounts.OpenCustody(r.Context(), me.ID, req.CardNumber)
-	if errs.Code(err) == errs.ValidationFailed {
-		err = Validation(FieldError{Field: "card_number", Message: "not a valid bank card number"})
-	}
+	no, err := s.Accounts.OpenCustody(r.Context(), me.ID, card)
+	err = cardRefused(err)
 	if db.ConstraintViolated(err, verifiedIDNumberIndex) {
 		err = errs.New(errs.IdentityTaken, "ID number verified by another user at the same moment")
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -96,17 +95,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items      []auditItem `json:"items"`
-		NextCursor *string     `json:"next_cursor"`
-	}{Items: []auditItem{}}
-	for i, it := range items {
-		if i == limit {
-			c := strconv.FormatInt(items[i-1].ID, 10)
-			out.NextCursor = &c
-			break
-		}
-		out.Items = append(out.Items, auditItem{ID: it.ID, At: it.At, OpsUserID: it.OpsUserID, Action: it.Action, Target: it.Target, Note: it.Note})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, onePage(items, limit, func(it audit.Item) auditItem {
+		return auditItem{ID: it.ID, At: it.At, OpsUserID: it.OpsUserID, Action: it.Action, Target: it.Target, Note: it.Note}
+	}, func(it audit.Item) string { return idCursor(it.ID) }))
 }

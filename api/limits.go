@@ -100,6 +100,32 @@ func pageLimit(r *http.Request) (int, *FieldError) {
 	return int(n), fe
 }
 
+// pageOf is one page of a list (docs/api.md "Pagination"): items, and the
+// cursor of the next page, or null on the last.
+type pageOf[I any] struct {
+	Items      []I     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// onePage cuts rows, fetched with one more than limit to learn whether more
+// follow, into the page: each row made an item, and when more follow, the
+// last item's row as the next page's cursor.
+func onePage[T, I any](rows []T, limit int, item func(T) I, cursor func(T) string) pageOf[I] {
+	out := pageOf[I]{Items: []I{}}
+	for i, row := range rows {
+		if i == limit {
+			c := cursor(rows[i-1])
+			out.NextCursor = &c
+			break
+		}
+		out.Items = append(out.Items, item(row))
+	}
+	return out
+}
+
+// idCursor is the cursor of a list ordered by ID.
+func idCursor(id int64) string { return strconv.FormatInt(id, 10) }
+
 // requireNoBody refuses a body on an endpoint that takes none, unless it is
 // empty or {}: nothing a client sends there may be silently ignored (docs/api.md
 // "Conventions" refuses unknown fields), which would let `{"status":"repaid"}` look

@@ -71,19 +71,9 @@ func (s *Server) listingList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items      []listingItem `json:"items"`
-		NextCursor *string       `json:"next_cursor"`
-	}{Items: []listingItem{}}
-	for i, row := range rows {
-		if i == pageSize {
-			c := strconv.FormatInt(rows[i-1].Loan.ID, 10)
-			out.NextCursor = &c
-			break
-		}
-		out.Items = append(out.Items, listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, onePage(rows, pageSize, func(row dbq.ListingListRow) listingItem {
+		return listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone)
+	}, func(row dbq.ListingListRow) string { return idCursor(row.Loan.ID) }))
 }
 
 func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
@@ -167,19 +157,7 @@ func (s *Server) myBids(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items      []bidResponse `json:"items"`
-		NextCursor *string       `json:"next_cursor"`
-	}{Items: []bidResponse{}}
-	for i, b := range bids {
-		if i == limit {
-			c := strconv.FormatInt(bids[i-1].ID, 10)
-			out.NextCursor = &c
-			break
-		}
-		out.Items = append(out.Items, bidBody(b))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, onePage(bids, limit, bidBody, func(b bidding.Bid) string { return idCursor(b.ID) }))
 }
 
 type holdingItem struct {

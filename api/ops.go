@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -55,23 +54,13 @@ func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items      []opsLoanItem `json:"items"`
-		NextCursor *string       `json:"next_cursor"`
-	}{Items: []opsLoanItem{}}
-	for i, l := range loans {
-		if i == limit {
-			c := strconv.FormatInt(loans[i-1].ID, 10)
-			out.NextCursor = &c
-			break
-		}
-		out.Items = append(out.Items, opsLoanItem{
+	writeJSON(w, http.StatusOK, onePage(loans, limit, func(l dbq.Loan) opsLoanItem {
+		return opsLoanItem{
 			LoanID: l.ID, BorrowerID: l.BorrowerID, Status: l.Status, Amount: fmtMoney(l.Amount), TermMonths: l.TermMonths,
 			Grade: l.Grade, AnnualRate: rateString(l.AnnualRate), Raised: fmtMoney(l.Raised),
 			AppliedOn: l.AppliedOn.Format(time.DateOnly), WorkflowID: l.WorkflowID,
-		})
-	}
-	writeJSON(w, http.StatusOK, out)
+		}
+	}, func(l dbq.Loan) string { return idCursor(l.ID) }))
 }
 
 type decisionRequest struct {

@@ -69,17 +69,7 @@ func (s *Server) reconciliationList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items      []closedDayItem `json:"items"`
-		NextCursor *string         `json:"next_cursor"`
-	}{Items: []closedDayItem{}}
-	for i, d := range days {
-		if i == pageSize {
-			c := days[i-1].Date
-			out.NextCursor = &c
-			break
-		}
-		out.Items = append(out.Items, closedDayItem{Report: d.Report, Origin: d.Origin, RunAt: d.RunAt})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, onePage(days, pageSize, func(d reconcile.ClosedDay) closedDayItem {
+		return closedDayItem{Report: d.Report, Origin: d.Origin, RunAt: d.RunAt}
+	}, func(d reconcile.ClosedDay) string { return d.Date }))
 }

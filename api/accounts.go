@@ -110,14 +110,7 @@ type fundLogItem struct {
 func (s *Server) fundLogs(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	var fields []FieldError
-	after, fe := parseCursor(r.URL.Query().Get("cursor"))
-	if fe != nil {
-		fields = append(fields, *fe)
-	}
-	limit, fe := pageLimit(r)
-	if fe != nil {
-		fields = append(fields, *fe)
-	}
+	after, limit := pageAsked(r, &fields)
 	if len(fields) > 0 {
 		s.writeError(w, r, Validation(fields...))
 		return

@@ -70,14 +70,7 @@ type auditItem struct {
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var fields []FieldError
-	before, fe := parseCursor(q.Get("cursor"))
-	if fe != nil {
-		fields = append(fields, *fe)
-	}
-	limit, fe := pageLimit(r)
-	if fe != nil {
-		fields = append(fields, *fe)
-	}
+	before, limit := pageAsked(r, &fields)
 	action := audit.Action(q.Get("action"))
 	if action != "" && !action.Valid() {
 		fields = append(fields, FieldError{Field: "action", Message: "not an audit action"})

@@ -89,6 +89,21 @@ func parseCursor(s string) (int64, *FieldError) {
 	return n, nil
 }
 
+// pageAsked reads a list's ?cursor= (an ID cursor, 0 for the first page)
+// and ?limit=, adding what is wrong with them to fields, so a handler
+// refuses them together with its own filters' mistakes in one answer.
+func pageAsked(r *http.Request, fields *[]FieldError) (cursor int64, limit int) {
+	cursor, fe := parseCursor(r.URL.Query().Get("cursor"))
+	if fe != nil {
+		*fields = append(*fields, *fe)
+	}
+	limit, fe = pageLimit(r)
+	if fe != nil {
+		*fields = append(*fields, *fe)
+	}
+	return cursor, limit
+}
+
 // pageLimit is the page size asked for with ?limit=, 1 to maxPageLimit;
 // without it, defPageLimit.
 func pageLimit(r *http.Request) (int, *FieldError) {

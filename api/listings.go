@@ -53,14 +53,9 @@ func listing(l dbq.Loan, name, idNumber, phone string) listingItem {
 func (s *Server) listingList(w http.ResponseWriter, r *http.Request) {
 	var fields []FieldError
 	var before *int64
-	if id, fe := parseCursor(r.URL.Query().Get("cursor")); fe != nil {
-		fields = append(fields, *fe)
-	} else if id > 0 {
+	id, pageSize := pageAsked(r, &fields)
+	if id > 0 {
 		before = &id
-	}
-	pageSize, fe := pageLimit(r)
-	if fe != nil {
-		fields = append(fields, *fe)
 	}
 	if len(fields) > 0 {
 		s.writeError(w, r, Validation(fields...))
@@ -137,16 +132,9 @@ func (s *Server) myBids(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	var fields []FieldError
 	var before *int64
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		id, err := strconv.ParseInt(c, 10, 64)
-		if err != nil || id <= 0 {
-			fields = append(fields, FieldError{Field: "cursor", Message: "not a cursor this API gave"})
-		}
+	id, limit := pageAsked(r, &fields)
+	if id > 0 {
 		before = &id
-	}
-	limit, fe := pageLimit(r)
-	if fe != nil {
-		fields = append(fields, *fe)
 	}
 	if len(fields) > 0 {
 		s.writeError(w, r, Validation(fields...))

@@ -37,14 +37,7 @@ func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
 	if !status.Valid() {
 		fields = append(fields, FieldError{Field: "status", Message: "must be a loan status"})
 	}
-	after, fe := parseCursor(r.URL.Query().Get("cursor"))
-	if fe != nil {
-		fields = append(fields, *fe)
-	}
-	limit, fe := pageLimit(r)
-	if fe != nil {
-		fields = append(fields, *fe)
-	}
+	after, limit := pageAsked(r, &fields)
 	if len(fields) > 0 {
 		s.writeError(w, r, Validation(fields...))
 		return

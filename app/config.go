@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/logging"
+	"github.com/lendflow/lendflow/worker"
 )
 
 // Config is every setting, read from the environment (README "Configuration").
@@ -44,6 +46,14 @@ type Config struct {
 	// plain HTTP (CONSOLE_COOKIE_SECURE=true): for TLS ended in front of the
 	// API. A request that came over TLS gets a Secure cookie anyway.
 	ConsoleCookieSecure bool
+
+	// ClockParallel is how many loans a clock advance tells at once
+	// (CLOCK_PARALLEL, default clock.DefaultParallel).
+	ClockParallel int
+	// Worker is the worker's pollers and slots (WORKER_WORKFLOW_POLLERS,
+	// WORKER_ACTIVITY_POLLERS, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+	// WORKER_MAX_CONCURRENT_ACTIVITIES; worker.DefaultTuning).
+	Worker worker.Tuning
 
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
@@ -79,6 +89,30 @@ func FromEnv() (Config, error) {
 		c.ConsoleCookieSecure = true
 	default:
 		return c, fmt.Errorf("CONSOLE_COOKIE_SECURE %q: want true or false", v)
+	}
+	var bad []error
+	positive := func(name string, def int) int {
+		v := os.Getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad = append(bad, fmt.Errorf("%s %q: want a whole number of at least 1", name, v))
+			return def
+		}
+		return n
+	}
+	c.ClockParallel = positive("CLOCK_PARALLEL", clock.DefaultParallel)
+	d := worker.DefaultTuning
+	c.Worker = worker.Tuning{
+		WorkflowPollers: positive("WORKER_WORKFLOW_POLLERS", d.WorkflowPollers),
+		ActivityPollers: positive("WORKER_ACTIVITY_POLLERS", d.ActivityPollers),
+		WorkflowTasks:   positive("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", d.WorkflowTasks),
+		Activities:      positive("WORKER_MAX_CONCURRENT_ACTIVITIES", d.Activities),
+	}
+	if err := errors.Join(bad...); err != nil {
+		return c, err
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second

@@ -88,7 +88,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	defer tc.Close()
 	bc := bankClient(c)
 	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
-	clk := clock.New(pool, tc, nil, log)
+	clk := clock.New(pool, tc, nil, log).WithParallel(c.ClockParallel)
 	if c.ClockMode == clock.Wall {
 		go clk.RunWall(ctx, 30*time.Second)
 	}
@@ -172,7 +172,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 				"throttle_rows", p.ThrottleRows, "known_addresses", p.KnownAddresses)
 		}
 	})
-	w := worker.New(tc, acts)
+	w := worker.New(tc, acts, c.Worker)
 	if err := w.Start(); err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 	if c.ClockMode == clock.Sandbox {
 		bankClock = bc
 	}
-	clk := clock.New(pool, tc, bankClock, log)
+	clk := clock.New(pool, tc, bankClock, log).WithParallel(c.ClockParallel)
 	if err := clk.Init(ctx, c.ClockMode, c.ClockStart); err != nil {
 		pool.Close()
 		tc.Close()

@@ -5,13 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/worker"
 )
 
 var (
@@ -32,8 +38,13 @@ func TestFleet(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Close()
 
-	ceil := measureCeiling(t, s.tc)
-	t.Logf("Temporal raw ceiling: %v", ceil)
+	c0 := s.cpu()
+	ceil := measureCeiling(t, s.tc, ceilingQueue, sdkworker.Options{})
+	t.Logf("Temporal raw ceiling (SDK defaults): %v", ceil)
+	tuning := stackTuning(t)
+	tuned := measureCeiling(t, s.tc, ceilingQueue+"-tuned", tuning.Options())
+	t.Logf("Temporal raw ceiling (the worker's options %+v): %v", tuning, tuned)
+	c1 := s.cpu()
 
 	// 12,000.00 over 12 months, income 50,000.00: grade A, no due diligence,
 	// not a newbie listing; one investor's bid fills it.
@@ -63,6 +74,7 @@ func TestFleet(t *testing.T) {
 		}
 	}
 	ids := make([]int64, n)
+	c2 := s.cpu()
 	start := time.Now()
 	parallel(n, min(n, *fleetInFlight), func(i int) {
 		b := borrowers[i]
@@ -78,6 +90,7 @@ func TestFleet(t *testing.T) {
 		waitFor(id, lending.StatusRepaying)
 	})
 	carried := time.Since(start)
+	c3 := s.cpu()
 	workerAfterCarry := s.procs["worker"].peakRSS()
 
 	parallel(n, 8, func(i int) {
@@ -86,11 +99,15 @@ func TestFleet(t *testing.T) {
 	})
 
 	before := scrape(t, "http://"+s.workerMet+"/metrics")
+	apiBefore := scrape(t, s.api+"/metrics")
 	to := day.AddDate(0, 0, 31)
+	c4 := s.cpu()
 	t1 := time.Now()
 	s.call("POST", "/v1/ops/clock/advance", s.opsToken, obj{"to": to.Format(time.DateOnly)}, 200)
 	advance := time.Since(t1)
+	c5 := s.cpu()
 	after := scrape(t, "http://"+s.workerMet+"/metrics")
+	apiAfter := scrape(t, s.api+"/metrics")
 	acts := delta(before, after, "temporal_activity_execution_latency_seconds_count")
 	wfTasks := delta(before, after, "temporal_workflow_task_execution_latency_seconds_count")
 
@@ -110,20 +127,72 @@ func TestFleet(t *testing.T) {
 	}
 	bankN := delta(before, after, "lendflow_bank_calls_total")
 	bankMean := delta(before, after, "lendflow_bank_call_duration_seconds_sum") / bankN
+	told := delta(apiBefore, apiAfter, "lendflow_clock_tell_seconds_count")
+	tellMean := "-"
+	if told > 0 {
+		tellMean = ms(time.Duration(delta(apiBefore, apiAfter, "lendflow_clock_tell_seconds_sum") / told * float64(time.Second)))
+	}
 	ideal := acts / ceil.activitiesPerSec
+	idealTuned := acts / tuned.activitiesPerSec
+	cores := runtime.NumCPU()
 	report(t, fmt.Sprintf("fleet of %d", n), [][2]string{
-		{"Temporal raw ceiling (same server, same run)", ceil.String()},
+		{"Temporal raw ceiling (same server, same run; SDK default worker options)", ceil.String()},
+		{"… with the worker's options", fmt.Sprintf("%s (%+v)", tuned, tuning)},
 		{"application → repaying", fmt.Sprintf("%d loans in %s: %.2f loans/s (%d at a time)", n, carried.Round(100*time.Millisecond), float64(n)/carried.Seconds(), min(n, *fleetInFlight))},
 		{"clock advance 31 days", fmt.Sprintf("%s (%s → %s; every first installment auto-debited)", advance.Round(100*time.Millisecond), day.Format(time.DateOnly), to.Format(time.DateOnly))},
-		{"activities it ran (worker metrics)", fmt.Sprintf("%.0f (%.1f a loan), %.0f workflow tasks", acts, acts/float64(n), wfTasks)},
+		{"activities it ran (worker metrics)", fmt.Sprintf("%.0f (%.2f a loan), %.0f workflow tasks (%.2f a loan)", acts, acts/float64(n), wfTasks, wfTasks/float64(n))},
+		{"the clock (api metrics)", fmt.Sprintf("%.0f stops, %.0f loans told (%s), mean tell %s, CLOCK_PARALLEL %s",
+			delta(apiBefore, apiAfter, "lendflow_clock_stops_total"), told, toldOutcomes(apiBefore, apiAfter), tellMean, orDefault(os.Getenv("LENDFLOW_STACK_CLOCK_PARALLEL"), "default"))},
 		{"worker during the advance (means)", fmt.Sprintf("activity run %s, activity schedule-to-start %s, workflow task run %s, workflow task schedule-to-start %s",
 			mean("temporal_activity_execution_latency_seconds"), mean("temporal_activity_schedule_to_start_latency_seconds"),
 			mean("temporal_workflow_task_execution_latency_seconds"), mean("temporal_workflow_task_schedule_to_start_latency_seconds"))},
+		{"worker's DB pool during the advance", fmt.Sprintf("%.0f acquires, %.0f waited, %.1f s waiting in all (max %.0f connections)",
+			delta(before, after, "lendflow_db_pool_acquires_total"), delta(before, after, "lendflow_db_pool_acquires_waited_total"),
+			delta(before, after, "lendflow_db_pool_acquire_wait_seconds_total"), sumSeries(after, "lendflow_db_pool_max_connections"))},
 		{"bank calls from the worker", fmt.Sprintf("%.0f, mean round trip %s", bankN, ms(time.Duration(bankMean*float64(time.Second))))},
-		{"advance ÷ (activities ÷ raw activities/s)", fmt.Sprintf("%.1f× (%.1f s ideal; target ≤ 2×)", advance.Seconds()/ideal, ideal)},
+		{"advance ÷ (activities ÷ raw activities/s)", fmt.Sprintf("%.2f× (%.1f s ideal; target ≤ 2×); against the ceiling with the worker's options %.2f× (%.1f s ideal)",
+			advance.Seconds()/ideal, ideal, advance.Seconds()/idealTuned, idealTuned)},
+		{"CPU during the ceilings", cpuUsed(c0, c1, cores)},
+		{"CPU during the carry", cpuUsed(c2, c3, cores)},
+		{"CPU during the advance", cpuUsed(c4, c5, cores)},
 		{"peak RSS", fmt.Sprintf("worker %.0f MiB (%.0f after the carry), api %.0f MiB, bank %.0f MiB", s.procs["worker"].peakRSS(), workerAfterCarry, s.procs["api"].peakRSS(), s.procs["bank"].peakRSS())},
 	})
-	if math.IsNaN(ideal) {
+	if math.IsNaN(ideal) || acts == 0 {
 		t.Fatal("no activity counted; is the worker's metrics listener up?")
 	}
+}
+
+// stackTuning is the worker's options as the stack's worker gets them:
+// worker.DefaultTuning with any LENDFLOW_STACK_WORKER_* setting of the run.
+func stackTuning(t *testing.T) worker.Tuning {
+	tu := worker.DefaultTuning
+	for name, f := range map[string]*int{
+		"WORKER_WORKFLOW_POLLERS": &tu.WorkflowPollers, "WORKER_ACTIVITY_POLLERS": &tu.ActivityPollers,
+		"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": &tu.WorkflowTasks, "WORKER_MAX_CONCURRENT_ACTIVITIES": &tu.Activities,
+	} {
+		if v := os.Getenv("LENDFLOW_STACK_" + name); v != "" {
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err, name)
+			*f = n
+		}
+	}
+	return tu
+}
+
+// toldOutcomes is lendflow_clock_loans_told_total by outcome, between two scrapes.
+func toldOutcomes(before, after map[string]float64) string {
+	var parts []string
+	for _, o := range []string{"ok", "settled", "error"} {
+		if d := sumSeries(after, "lendflow_clock_loans_told_total", `outcome="`+o+`"`) - sumSeries(before, "lendflow_clock_loans_told_total", `outcome="`+o+`"`); d > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f", o, d))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

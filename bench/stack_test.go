@@ -199,12 +199,13 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		"DATABASE_URL=" + s.dbURL, "BANK_DATABASE_URL=" + s.dbURL,
 		"TEMPORAL_ADDRESS=" + s.temporal, "TEMPORAL_NAMESPACE=default",
 		"BANK_URL=" + s.bank, "BANK_LISTEN=" + bankAddr, "API_LISTEN=" + apiAddr,
-		"BANK_CALLBACK_URL=" + s.api + "/v1/bank/callbacks", "BANK_HMAC_SECRET=bench-secret-not-for-production",
+		"BANK_CALLBACK_URL=" + s.api + "/v1/bank/callbacks", "BANK_HMAC_SECRET=bench-secret-not-for-production", "BANK_API_KEY=bench-key-not-for-production",
 		"CLOCK_MODE=sandbox", "CLOCK_START=" + o.clockStart.Format(time.DateOnly),
 		"OPS_EMAIL=ops@lendflow.bench", "OPS_PASSWORD=ops-password-1",
 		"WORKER_METRICS_LISTEN=" + s.workerMet, "LOG_FORMAT=json",
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
+	env = append(env, stackEnv()...) // LENDFLOW_STACK_X=v gives every process X=v (bench/cpu_test.go)
 	start := func(name string, extra ...string) {
 		logf, err := os.Create(filepath.Join(s.out, name+".log"))
 		require.NoError(t, err)

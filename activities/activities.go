@@ -87,11 +87,15 @@ func heartbeat(ctx context.Context) (stop func()) {
 		return func() {}
 	}
 	done := make(chan struct{})
+	// The first heartbeat goes after a second, not at once: the SDK sends
+	// the first one straight to the server, which writes it into the
+	// workflow's state, and most activities are done well within the second
+	// (a month's auto-debit over a fleet paid one such write per loan). The
+	// heartbeat timeout counts from the start, so a second is still in time.
 	go func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			activity.RecordHeartbeat(ctx)
 			select {
 			case <-done:
 				return
@@ -99,6 +103,7 @@ func heartbeat(ctx context.Context) (stop func()) {
 				return
 			case <-t.C:
 			}
+			activity.RecordHeartbeat(ctx)
 		}
 	}()
 	return func() { close(done) }

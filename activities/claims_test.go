@@ -116,3 +116,44 @@ func TestPenaltyOnACompensatedPartAccruesToTheCompensator(t *testing.T) {
 	gotReserve := in.Claims[2].Penalty.Sub(before)
 	assert.Equal(t, "2.39", gotReserve.StringFixed(2), "5.10 × 478.09 / 1018.39 = 2.394")
 }
+
+// saveOpen writes back only what a plan changed: each comparison it relies
+// on sees every saved column, a value of another scale as the same number,
+// and a claim the plan added as new.
+func TestSaveOpenSeesWhatAPlanChanged(t *testing.T) {
+	loaded := func() *installment {
+		in := twoClaims()
+		cp := *in
+		cp.Claims = append([]claim{}, in.Claims...)
+		in.loaded = &cp
+		return in
+	}
+	in := loaded()
+	assert.True(t, in.sameRow(in.loaded))
+	in.Interest = d("27.5000")
+	assert.True(t, in.sameRow(in.loaded), "the same number at another scale is the same column")
+	for name, change := range map[string]func(*installment){
+		"status":          func(i *installment) { i.Status = lending.InstallmentOverdue },
+		"penalty":         func(i *installment) { i.Penalty = d("0.26") },
+		"penalty through": func(i *installment) { i.PenaltyThrough = day(2026, 3, 1) },
+		"paid principal":  func(i *installment) { i.PaidPrincipal = d("1.00") },
+		"paid interest":   func(i *installment) { i.PaidInterest = d("1.00") },
+		"paid penalty":    func(i *installment) { i.PaidPenalty = d("0.01") },
+		"compensated":     func(i *installment) { i.Compensated = d("5.00") },
+		"paid on":         func(i *installment) { on := day(2026, 2, 28); i.PaidOn = &on },
+	} {
+		in := loaded()
+		change(in)
+		assert.False(t, in.sameRow(in.loaded), name)
+	}
+
+	in = loaded()
+	c, ok := in.loadedClaim(in.Claims[1])
+	require.True(t, ok)
+	assert.True(t, in.Claims[1].sameFigures(c))
+	in.Claims[1].RecvInterest = d("18.33")
+	assert.False(t, in.Claims[1].sameFigures(c), "a receipt changes the claim")
+	held := compensatorClaim(in, holderReserve, 0, "R")
+	_, ok = in.loadedClaim(*held)
+	assert.False(t, ok, "a claim the plan added has nothing loaded to match")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 var (
 	fleetN        = flag.Int("fleet.n", 40, "loans in the fleet (TestFleet)")
 	fleetInFlight = flag.Int("fleet.inflight", 100, "loans carried at once (TestFleet); all of them when the fleet is smaller")
+	fleetProfile  = flag.Int("fleet.profile", 10, "seconds of the worker's CPU profile from the advance's start, when LENDFLOW_PROC_worker_PPROF_LISTEN is set")
 )
 
 // The fleet of issue 11: N loans carried from application to repaying at
@@ -101,11 +103,27 @@ func TestFleet(t *testing.T) {
 	before := scrape(t, "http://"+s.workerMet+"/metrics")
 	apiBefore := scrape(t, s.api+"/metrics")
 	to := day.AddDate(0, 0, 31)
+	// What PostgreSQL ran for the advance, on a server with pg_stat_statements
+	// (a private cluster: DATABASE_URL pointing at it); and the worker's CPU
+	// profile, when it serves one (LENDFLOW_PROC_worker_PPROF_LISTEN).
+	statements := pgStatStatements(t, pool)
+	profiled := make(chan struct{})
+	if addr := os.Getenv("LENDFLOW_PROC_worker_PPROF_LISTEN"); addr != "" {
+		go func() {
+			defer close(profiled)
+			fetch(t, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, *fleetProfile), filepath.Join(s.out, "worker.cpu.pprof"))
+		}()
+	} else {
+		close(profiled)
+	}
 	c4 := s.cpu()
 	t1 := time.Now()
 	s.call("POST", "/v1/ops/clock/advance", s.opsToken, obj{"to": to.Format(time.DateOnly)}, 200)
 	advance := time.Since(t1)
 	c5 := s.cpu()
+	<-profiled
+	t.Log("pg_stat_statements below: the advance's, not bids")
+	statements(t)
 	after := scrape(t, "http://"+s.workerMet+"/metrics")
 	apiAfter := scrape(t, s.api+"/metrics")
 	acts := delta(before, after, "temporal_activity_execution_latency_seconds_count")

@@ -26,6 +26,18 @@ func stackEnv() []string {
 	return out
 }
 
+// procEnv is LENDFLOW_PROC_<name>_X=v as X=v, for the one process <name>
+// (LENDFLOW_PROC_worker_PPROF_LISTEN=127.0.0.1:6061 profiles the worker alone).
+func procEnv(name string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if v, ok := strings.CutPrefix(kv, "LENDFLOW_PROC_"+name+"_"); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // userHZ is the unit of /proc/<pid>/stat's times: USER_HZ, 100 on every
 // Linux the kernel's ABI allows.
 const userHZ = 100

@@ -210,7 +210,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		logf, err := os.Create(filepath.Join(s.out, name+".log"))
 		require.NoError(t, err)
 		cmd := exec.Command(binary(t), name)
-		cmd.Env = append(append([]string{}, env...), extra...)
+		cmd.Env = append(append(append([]string{}, env...), extra...), procEnv(name)...)
 		cmd.Stdout, cmd.Stderr = logf, logf
 		require.NoError(t, cmd.Start())
 		p := &proc{name: name, cmd: cmd, done: make(chan struct{})}

@@ -170,7 +170,7 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 				return err
 			}
 			last := int32(loan.TermMonths)
-			if err := q.NotificationWithdrawReminders(ctx, dbq.NotificationWithdrawRemindersParams{LoanID: &in.LoanID, ClosedThrough: &last, Today: in.Today}); err != nil {
+			if err := q.NotificationWithdrawReminders(ctx, dbq.NotificationWithdrawRemindersParams{BorrowerID: loan.BorrowerID, LoanID: &in.LoanID, ClosedThrough: &last, Today: in.Today}); err != nil {
 				return err
 			}
 		}

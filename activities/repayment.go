@@ -245,7 +245,7 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 		return "", err
 	}
 	if plan.Through > 0 {
-		if err := q.NotificationWithdrawReminders(ctx, dbq.NotificationWithdrawRemindersParams{LoanID: &loanID, ClosedThrough: &plan.Through, Today: today}); err != nil {
+		if err := q.NotificationWithdrawReminders(ctx, dbq.NotificationWithdrawRemindersParams{BorrowerID: loan.BorrowerID, LoanID: &loanID, ClosedThrough: &plan.Through, Today: today}); err != nil {
 			return "", err
 		}
 	}

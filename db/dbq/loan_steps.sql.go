@@ -181,18 +181,27 @@ func (q *Queries) NotificationMarkDelivered(ctx context.Context, id int64) error
 
 const notificationWithdrawReminders = `-- name: NotificationWithdrawReminders :exec
 DELETE FROM notifications
-WHERE loan_id = $1 AND kind = 'repayment_reminder'
-  AND installment_no <= $2 AND business_date > $3
+WHERE user_id = $1 AND loan_id = $2 AND kind = 'repayment_reminder'
+  AND installment_no <= $3 AND business_date > $4
 `
 
 type NotificationWithdrawRemindersParams struct {
+	BorrowerID    int64
 	LoanID        *int64
 	ClosedThrough *int32
 	Today         time.Time
 }
 
 // A reminder whose installment closed before its date is never sent.
+// Reminders go to the borrower alone: naming them lets the delete find the
+// rows by notifications_user, where by the loan alone it read the whole
+// table on every repayment (no index leads with loan_id).
 func (q *Queries) NotificationWithdrawReminders(ctx context.Context, arg NotificationWithdrawRemindersParams) error {
-	_, err := q.db.Exec(ctx, notificationWithdrawReminders, arg.LoanID, arg.ClosedThrough, arg.Today)
+	_, err := q.db.Exec(ctx, notificationWithdrawReminders,
+		arg.BorrowerID,
+		arg.LoanID,
+		arg.ClosedThrough,
+		arg.Today,
+	)
 	return err
 }

@@ -13,8 +13,11 @@ ON CONFLICT (dedupe) DO NOTHING;
 
 -- name: NotificationWithdrawReminders :exec
 -- A reminder whose installment closed before its date is never sent.
+-- Reminders go to the borrower alone: naming them lets the delete find the
+-- rows by notifications_user, where by the loan alone it read the whole
+-- table on every repayment (no index leads with loan_id).
 DELETE FROM notifications
-WHERE loan_id = sqlc.arg(loan_id) AND kind = 'repayment_reminder'
+WHERE user_id = sqlc.arg(borrower_id) AND loan_id = sqlc.arg(loan_id) AND kind = 'repayment_reminder'
   AND installment_no <= sqlc.arg(closed_through) AND business_date > sqlc.arg(today);
 
 -- name: NotificationListByUser :many

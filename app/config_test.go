@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/worker"
 )
 
 func TestValidateNamesWhatIsMissing(t *testing.T) {
@@ -85,4 +88,33 @@ func TestConsoleSettings(t *testing.T) {
 	t.Setenv("CONSOLE_COOKIE_SECURE", "yes")
 	_, err = FromEnv()
 	assert.ErrorContains(t, err, "CONSOLE_COOKIE_SECURE")
+}
+
+// The clock's parallelism and the worker's pollers and slots: defaults sized
+// for a fleet, a setting taken as given, and a bad one refused by name.
+func TestThroughputSettings(t *testing.T) {
+	for _, v := range []string{"CLOCK_PARALLEL", "WORKER_WORKFLOW_POLLERS", "WORKER_ACTIVITY_POLLERS",
+		"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", "WORKER_MAX_CONCURRENT_ACTIVITIES"} {
+		t.Setenv(v, "")
+	}
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, clock.DefaultParallel, c.ClockParallel)
+	assert.Equal(t, worker.DefaultTuning, c.Worker)
+	assert.Equal(t, 8, c.Worker.Options().MaxConcurrentActivityTaskPollers)
+	assert.Zero(t, c.Worker.Options().MaxConcurrentActivityExecutionSize, "the SDK's own default")
+
+	t.Setenv("CLOCK_PARALLEL", "512")
+	t.Setenv("WORKER_ACTIVITY_POLLERS", "16")
+	t.Setenv("WORKER_MAX_CONCURRENT_ACTIVITIES", "200")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, 512, c.ClockParallel)
+	assert.Equal(t, worker.Tuning{WorkflowPollers: 8, ActivityPollers: 16, Activities: 200}, c.Worker)
+
+	t.Setenv("CLOCK_PARALLEL", "0")
+	t.Setenv("WORKER_WORKFLOW_POLLERS", "many")
+	_, err = FromEnv()
+	assert.ErrorContains(t, err, `CLOCK_PARALLEL "0"`)
+	assert.ErrorContains(t, err, `WORKER_WORKFLOW_POLLERS "many"`)
 }

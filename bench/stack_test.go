@@ -205,7 +205,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		"WORKER_METRICS_LISTEN=" + s.workerMet, "LOG_FORMAT=json",
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
-	env = append(env, stackEnv()...) // LENDFLOW_STACK_X=v gives every process X=v (bench/cpu_test.go)
+	env = append(env, stackEnv()...) // LENDFLOW_STACK_X=v gives every process X=v (bench/procstat_test.go)
 	start := func(name string, extra ...string) {
 		logf, err := os.Create(filepath.Join(s.out, name+".log"))
 		require.NoError(t, err)

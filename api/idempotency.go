@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -62,24 +63,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			StaleSeconds: int32(staleClaim / time.Second),
 		})
 		if errors.Is(err, db.ErrNotFound) {
-			prev, err := s.Q.IdempotencyKeyGet(ctx, dbq.IdempotencyKeyGetParams{UserID: owner, Key: key})
-			switch {
-			case err != nil:
-				s.writeError(w, r, err)
-			case prev.RequestHash != hash:
-				s.writeError(w, r, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key was used with another request"))
-			case prev.StatusCode == nil:
-				s.writeError(w, r, errs.New(errs.Conflict, "a request with this Idempotency-Key is still in flight"))
-			default:
-				ct := "application/json"
-				if *prev.StatusCode >= 400 {
-					ct = "application/problem+json"
-				}
-				w.Header().Set("Content-Type", ct)
-				w.Header().Set("Idempotent-Replayed", "true")
-				w.WriteHeader(int(*prev.StatusCode))
-				_, _ = w.Write(prev.Response)
-			}
+			s.replay(w, r, owner, key, hash)
 			return
 		}
 		if err != nil {
@@ -114,6 +98,134 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
 		}
 	})
+}
+
+// replay answers a request whose key another request holds (or held): its
+// stored answer, or why there is none to give.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, owner int64, key, hash string) {
+	prev, err := s.Q.IdempotencyKeyGet(r.Context(), dbq.IdempotencyKeyGetParams{UserID: owner, Key: key})
+	switch {
+	case err != nil:
+		s.writeError(w, r, err)
+	case prev.RequestHash != hash:
+		s.writeError(w, r, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key was used with another request"))
+	case prev.StatusCode == nil:
+		s.writeError(w, r, errs.New(errs.Conflict, "a request with this Idempotency-Key is still in flight"))
+	default:
+		ct := "application/json"
+		if *prev.StatusCode >= 400 {
+			ct = "application/problem+json"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(int(*prev.StatusCode))
+		_, _ = w.Write(prev.Response)
+	}
+}
+
+// idempotentBid is idempotent for the bid route, whose handler claims the
+// key in the transaction that admits the bid and stores a frozen bid's
+// answer in the one that books the freeze (bidding.Claim): two commits a bid
+// where idempotent's own claim and answer would add two more. The rules are
+// idempotent's; only where the claim is made moves. The handler's answer is
+// held until the key's fate is known: a key the handler found taken is
+// answered as idempotent answers it, and an answer given before the handler
+// claimed (a refusal, which rolls its claim back) is claimed for here and
+// stored, as idempotent stores it.
+func (s *Server) idempotentBid(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !validKey(key) {
+			s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters, printable ASCII"}))
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		u, _ := userFrom(r.Context()) // mounted after requireRole
+		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+		c := &bidding.Claim{Owner: u.ID, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hex.EncodeToString(sum[:]),
+			StaleSeconds: int32(staleClaim / time.Second)}
+		ctx := r.Context()
+		bg := context.WithoutCancel(ctx)
+		release := func() {
+			if err := s.Q.IdempotencyKeyRelease(bg, dbq.IdempotencyKeyReleaseParams{UserID: c.Owner, Key: key}); err != nil {
+				s.Logger.Error("idempotency key not released", "request_id", middleware.GetReqID(ctx), "error", err)
+			}
+		}
+		held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
+		completed := false
+		defer func() {
+			if !completed && c.Claimed {
+				release() // a panic (see idempotent)
+			}
+		}()
+		next.ServeHTTP(held, r.WithContext(context.WithValue(context.WithValue(ctx, idemKeyCtx{}, key), bidClaimCtx{}, c)))
+		completed = true
+		switch {
+		case c.Taken:
+			s.replay(w, r, c.Owner, key, c.RequestHash)
+			return
+		case c.Stored:
+			held.sendTo(w)
+			return
+		case !c.Claimed:
+			_, err := s.Q.IdempotencyKeyClaim(bg, dbq.IdempotencyKeyClaimParams{UserID: c.Owner, Key: key, Method: c.Method, Path: c.Path,
+				RequestHash: c.RequestHash, StaleSeconds: c.StaleSeconds})
+			if errors.Is(err, db.ErrNotFound) {
+				s.replay(w, r, c.Owner, key, c.RequestHash)
+				return
+			}
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if !final(held.status) {
+			release()
+		} else {
+			code := int32(held.status)
+			if err := s.Q.IdempotencyKeyComplete(bg, dbq.IdempotencyKeyCompleteParams{UserID: c.Owner, Key: key, StatusCode: &code, Response: held.body.Bytes()}); err != nil {
+				s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
+			}
+		}
+		held.sendTo(w)
+	})
+}
+
+type bidClaimCtx struct{}
+
+// bidClaim is the request's key for bidding.PlaceClaimed (idempotentBid), or
+// nil without one.
+func bidClaim(ctx context.Context) *bidding.Claim {
+	c, _ := ctx.Value(bidClaimCtx{}).(*bidding.Claim)
+	return c
+}
+
+// heldAnswer keeps an answer until idempotentBid knows it is the one to send.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldAnswer) Header() http.Header         { return h.header }
+func (h *heldAnswer) WriteHeader(code int)        { h.status = code }
+func (h *heldAnswer) Write(b []byte) (int, error) { return h.body.Write(b) }
+
+func (h *heldAnswer) sendTo(w http.ResponseWriter) {
+	for k, v := range h.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(h.status)
+	_, _ = w.Write(h.body.Bytes())
 }
 
 // validKey: 1 to 200 printable ASCII characters (a UUID, say). Anything

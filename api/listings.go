@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -108,16 +110,40 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such listing"))
 		return
 	}
-	amount, today, ok := s.amountAndDate(w, r)
-	if !ok {
+	var req amountRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
 		return
 	}
 	// The client may hang up; the bid goes on (its freeze wait is bounded)
-	// so that a retry finds it settled.
+	// so that a retry finds it settled. The business date is read with the
+	// bid's other facts, and the key claimed beside it (idempotentBid).
 	ctx := context.WithoutCancel(r.Context())
-	bid, err := s.Bids.PlaceOnce(ctx, idempotencyKey(r.Context()), me.ID, id, amount, today)
+	c := bidClaim(r.Context())
+	if c != nil {
+		c.Answer = func(b bidding.Bid) []byte {
+			var buf bytes.Buffer
+			_ = json.NewEncoder(&buf).Encode(bidBody(b)) // as writeJSON
+			return buf.Bytes()
+		}
+	}
+	bid, err := s.Bids.PlaceClaimed(ctx, c, me.ID, id, amount)
+	if errors.Is(err, bidding.ErrKeyTaken) {
+		return // idempotentBid answers
+	}
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if c != nil && c.Stored {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(c.StoredBody)
 		return
 	}
 	status := http.StatusCreated

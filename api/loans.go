@@ -41,7 +41,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 
 	r.With(s.requireRole(lending.Roles...)).Get("/v1/listings", s.listingList)
 	r.With(s.requireRole(lending.Roles...)).Get("/v1/listings/{id}", s.listingGet)
-	r.With(s.requireRole(lending.RoleInvestor), s.idempotent).Post("/v1/listings/{id}/bids", s.bidCreate)
+	r.With(s.requireRole(lending.RoleInvestor), s.idempotentBid).Post("/v1/listings/{id}/bids", s.bidCreate)
 	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/holdings", s.holdings)
 	r.With(s.requireRole(lending.RoleInvestor)).Get("/v1/me/bids", s.myBids)
 	r.With(s.requireRole(lending.RoleInvestor)).Put("/v1/me/auto-invest", s.autoInvestPut)

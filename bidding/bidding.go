@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -77,7 +78,45 @@ func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount de
 // refusal. The key with another listing or amount is idempotency_key_reused.
 // An empty key is Place.
 func (s *Service) PlaceOnce(ctx context.Context, key string, investorID, loanID int64, amount decimal.Decimal, today time.Time) (Bid, error) {
-	b, err := s.place(ctx, investorID, loanID, amount, today, false, key)
+	b, err := s.place(ctx, investorID, loanID, amount, today, false, key, nil)
+	return bidFrom(b), err
+}
+
+// Claim is an API request's Idempotency-Key (api/idempotency.go), claimed
+// in the transaction that admits the bid rather than in one of its own, and
+// answered, when the bid ends frozen on an open listing, in the transaction
+// that books the freeze: the key is stored with its effect (docs/idempotency.md)
+// and the bid costs two commits, not four. Any other answer the API stores
+// after, as for every other route.
+type Claim struct {
+	Owner        int64
+	Key          string
+	Method, Path string
+	RequestHash  string
+	StaleSeconds int32
+	// Answer is the body of the 201 answer to the frozen bid b.
+	Answer func(b Bid) []byte
+	// Set by PlaceClaimed. Claimed: the claim is committed (with the bid,
+	// or with the repeat of the bid the key made before). Stored: so is the
+	// answer, StoredBody, which the API sends as it is. Taken: the key was
+	// another request's (or this one's, answered): nothing was done.
+	Claimed, Stored, Taken bool
+	StoredBody             []byte
+}
+
+// ErrKeyTaken: PlaceClaimed found the Idempotency-Key claimed already; the
+// API replays or refuses as for any key it finds taken.
+var ErrKeyTaken = errors.New("bidding: the Idempotency-Key is taken")
+
+// PlaceClaimed is PlaceOnce for the API: the business date is read with the
+// bid's other facts (not by the caller), and the request's key, when c is
+// not nil, is claimed and answered beside the bid (Claim).
+func (s *Service) PlaceClaimed(ctx context.Context, c *Claim, investorID, loanID int64, amount decimal.Decimal) (Bid, error) {
+	key := ""
+	if c != nil {
+		key = c.Key
+	}
+	b, err := s.place(ctx, investorID, loanID, amount, time.Time{}, false, key, c)
 	return bidFrom(b), err
 }
 
@@ -114,29 +153,21 @@ func (s *Service) ListByInvestor(ctx context.Context, investorID int64, before *
 // pending under its request number.
 var errUnanswered = errors.New("the bank did not answer the freeze")
 
-func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key string) (dbq.Bid, error) {
+func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key string, c *Claim) (dbq.Bid, error) {
 	var keyp *string
 	if key != "" {
 		keyp = &key
-		prev, err := s.q.BidGetByKey(ctx, dbq.BidGetByKeyParams{InvestorID: investorID, IdempotencyKey: keyp})
-		if err == nil {
-			return s.again(ctx, prev, loanID, amount, today)
-		}
-		if !errors.Is(err, db.ErrNotFound) {
-			return dbq.Bid{}, err
-		}
 	}
-	bid, err := s.admit(ctx, investorID, loanID, amount, today, auto, keyp)
-	if errors.Is(err, errRepeat) {
-		return s.again(ctx, bid, loanID, amount, today)
-	}
-	if err == nil {
-		var inv dbq.User
-		if inv, err = s.q.UserGet(ctx, investorID); err == nil {
-			bid, err = s.freeze(ctx, bid, *inv.CustodyAccountNo, today)
-			if errors.Is(err, errUnanswered) {
-				err = nil // admitted and pending: the sweep settles it
-			}
+	bid, accountNo, day, err := s.admit(ctx, investorID, loanID, amount, today, auto, keyp, c)
+	switch {
+	case errors.Is(err, errRepeat):
+		return s.again(ctx, bid, loanID, amount, day)
+	case errors.Is(err, ErrKeyTaken):
+		return bid, err
+	case err == nil:
+		bid, err = s.freeze(ctx, bid, accountNo, day, c)
+		if errors.Is(err, errUnanswered) {
+			err = nil // admitted and pending: the sweep settles it
 		}
 	}
 	bidsTotal.WithLabelValues(outcome(bid, err)).Inc()
@@ -151,73 +182,79 @@ var errRepeat = errors.New("the key made a bid already")
 // records the pending bid and takes its place in the listing, all before the
 // bank is asked. The lock is the investor's, not the listing's: other
 // investors' bids on the same listing wait only for the guarded increment.
-func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key *string) (dbq.Bid, error) {
-	inv, err := s.q.UserGet(ctx, investorID)
-	if err != nil {
-		return dbq.Bid{}, err
-	}
-	loan, err := s.q.LoanGet(ctx, loanID)
-	if errors.Is(err, db.ErrNotFound) {
-		return dbq.Bid{}, errs.New(errs.NotFound, "no listing %d", loanID)
-	} else if err != nil {
-		return dbq.Bid{}, err
-	}
-	if err := s.eligible(inv, loan, amount, today); err != nil {
-		return dbq.Bid{}, err
-	}
-
+// It returns the bid, the investor's custody account and the business date
+// (today, or the platform's when today is zero). Under a Claim the key is
+// claimed first, in the same transaction; a refusal rolls the claim back
+// with the rest, and the API claims the key for its answer.
+func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key *string, c *Claim) (dbq.Bid, string, time.Time, error) {
 	var bid dbq.Bid
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var accountNo string
+	day := today
+	repeat := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
-		if err := q.UserLockForMoney(ctx, int32(investorID)); err != nil {
-			return err
-		}
-		if key != nil {
-			prev, err := q.BidGetByKey(ctx, dbq.BidGetByKeyParams{InvestorID: investorID, IdempotencyKey: key})
-			if err == nil {
-				bid = prev
-				return errRepeat
+		if c != nil {
+			_, err := q.BidLockAndClaim(ctx, dbq.BidLockAndClaimParams{UserID: investorID, Key: c.Key, Method: c.Method, Path: c.Path,
+				RequestHash: c.RequestHash, StaleSeconds: c.StaleSeconds})
+			if errors.Is(err, db.ErrNotFound) {
+				return ErrKeyTaken
 			}
-			if !errors.Is(err, db.ErrNotFound) {
-				return err
-			}
-		}
-		if loan.Newbie {
-			n, err := q.BidCountByInvestor(ctx, investorID)
 			if err != nil {
 				return err
 			}
-			if n > 0 {
-				return errs.New(errs.NewbieOnly, "a newbie listing is only for investors who have never bid")
-			}
-		}
-		sp, err := q.UserSpendable(ctx, investorID)
-		if err != nil {
+		} else if err := q.UserLockForMoney(ctx, int32(investorID)); err != nil {
 			return err
 		}
-		if free := sp.Available.Sub(sp.InFlight); free.LessThan(amount) {
+		var given *time.Time
+		if !today.IsZero() {
+			given = &today
+		}
+		e, err := q.BidEligibility(ctx, dbq.BidEligibilityParams{InvestorID: investorID, LoanID: loanID, IdempotencyKey: key, Today: given})
+		if errors.Is(err, db.ErrNotFound) {
+			return errs.New(errs.NotFound, "no listing %d", loanID)
+		} else if err != nil {
+			return err
+		}
+		day = e.Today
+		if e.KeyBidID != 0 {
+			// The key made a bid already: answer it again, keeping the claim.
+			bid, err = q.BidGet(ctx, e.KeyBidID)
+			repeat = err == nil
+			return err
+		}
+		if err := s.eligible(e.User, e.Loan, amount, day); err != nil {
+			return err
+		}
+		if e.Loan.Newbie && e.BidsMade > 0 {
+			return errs.New(errs.NewbieOnly, "a newbie listing is only for investors who have never bid")
+		}
+		if free := e.Available.Sub(e.InFlight); free.LessThan(amount) {
 			return errs.New(errs.InsufficientBalance, "available %s (%s of it in flight) does not cover %s",
-				sp.Available.StringFixed(2), sp.InFlight.StringFixed(2), amount.StringFixed(2))
+				e.Available.StringFixed(2), e.InFlight.StringFixed(2), amount.StringFixed(2))
 		}
-		if bid, err = q.BidInsert(ctx, dbq.BidInsertParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Auto: auto, IdempotencyKey: key}); err != nil {
-			return err
-		}
-		// Last, so the listing's row is locked only until the commit that follows.
-		_, err = q.LoanAdmitBid(ctx, dbq.LoanAdmitBidParams{ID: loanID, Amount: amount, Today: &today})
+		accountNo = *e.User.CustodyAccountNo
+		bid, err = q.BidAdmit(ctx, dbq.BidAdmitParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Today: day, Auto: auto, IdempotencyKey: key})
 		if errors.Is(err, db.ErrNotFound) {
 			// Lost a race: re-read to say which.
 			now, err := q.LoanGet(ctx, loanID)
 			if err != nil {
 				return err
 			}
-			if now.Status != lending.StatusListed || !today.Before(*now.ListingExpiresOn) {
+			if now.Status != lending.StatusListed || !day.Before(*now.ListingExpiresOn) {
 				return errs.New(errs.ListingNotOpen, "the listing is %s", now.Status)
 			}
 			return errs.New(errs.Oversubscribed, "only %s remains", now.Amount.Sub(now.Raised).StringFixed(2))
 		}
 		return err
 	})
-	return bid, err
+	if c != nil {
+		c.Taken = errors.Is(err, ErrKeyTaken)
+		c.Claimed = err == nil
+	}
+	if err == nil && repeat {
+		err = errRepeat
+	}
+	return bid, accountNo, day, err
 }
 
 // again answers a request whose key made bid already: the same bid as it is
@@ -234,7 +271,7 @@ func (s *Service) again(ctx context.Context, bid dbq.Bid, loanID int64, amount d
 		if err != nil {
 			return bid, err
 		}
-		out, err := s.freeze(ctx, bid, *inv.CustodyAccountNo, today)
+		out, err := s.freeze(ctx, bid, *inv.CustodyAccountNo, today, nil)
 		if errors.Is(err, errUnanswered) {
 			return out, nil
 		}
@@ -290,11 +327,12 @@ func (s *Service) eligible(inv dbq.User, loan dbq.Loan, amount decimal.Decimal, 
 // day whose file shows it. A refusal fails the bid with the bank's code and
 // gives the amount back to the listing. A bank that does not answer within
 // FreezeWait leaves the bid pending under its request number, which is safe
-// to send again, and freeze answers errUnanswered.
+// to send again, and freeze answers errUnanswered. Under a claimed Claim
+// the frozen bid's answer is stored in the transaction that books it.
 //
 // Once the bank has answered, what follows is recorded even if ctx ends (the
 // client hung up): an answer heard and dropped would wait for the sweep.
-func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, today time.Time) (dbq.Bid, error) {
+func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, today time.Time, c *Claim) (dbq.Bid, error) {
 	reqNo := bank.BidFreeze(bid.ID)
 	wait := s.FreezeWait
 	if wait <= 0 {
@@ -347,26 +385,42 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
 		day = d // the bank's day of the freeze: the file it is in
 	}
-	var loan dbq.Loan
+	var loan dbq.BidSetFrozenRow
+	params := dbq.BidSetFrozenParams{ID: bid.ID}
+	var answer []byte
+	if c != nil && c.Claimed && c.Answer != nil {
+		frozen := bidFrom(bid)
+		frozen.Status = lending.BidFrozen
+		answer = c.Answer(frozen)
+		code := int32(http.StatusCreated)
+		params.KeyOwner, params.Key, params.StatusCode, params.Response = c.Owner, &c.Key, &code, answer
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
 		if _, err := ledger.Post(ctx, tx, ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day)); err != nil {
 			return err
 		}
-		frozen, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidFrozen, ID: bid.ID, FromStatuses: lending.Strings(lending.BidPending)})
-		if errors.Is(err, db.ErrNotFound) {
-			// The settlement sweep and the request finished the same freeze.
-			frozen, err = q.BidGet(ctx, bid.ID)
+		row, err := q.BidSetFrozen(ctx, params)
+		if err == nil {
+			bid.Status, loan = lending.BidFrozen, row
+			return nil
 		}
-		if err != nil {
+		if !errors.Is(err, db.ErrNotFound) {
 			return err
 		}
-		bid = frozen
-		loan, err = q.LoanGet(ctx, bid.LoanID)
+		// The settlement sweep and the request finished the same freeze.
+		if bid, err = q.BidGet(ctx, bid.ID); err != nil {
+			return err
+		}
+		l, err := q.LoanGet(ctx, bid.LoanID)
+		loan = dbq.BidSetFrozenRow{ID: l.ID, WorkflowID: l.WorkflowID, Status: l.Status, Amount: l.Amount, Raised: l.Raised}
 		return err
 	})
 	if err != nil {
 		return bid, err
+	}
+	if loan.AnswerStored {
+		c.Stored, c.StoredBody = true, answer
 	}
 	switch {
 	case loan.Status != lending.StatusListed && loan.Status != lending.StatusFull:
@@ -420,7 +474,7 @@ func (s *Service) SettlePending(ctx context.Context, olderThan time.Duration, to
 		}
 		bid := dbq.Bid{ID: row.ID, LoanID: row.LoanID, InvestorID: row.InvestorID, Amount: row.Amount, Status: row.Status,
 			Auto: row.Auto, CreatedAt: row.CreatedAt, IdempotencyKey: row.IdempotencyKey, FailureCode: row.FailureCode}
-		_, err := s.freeze(ctx, bid, *row.CustodyAccountNo, day)
+		_, err := s.freeze(ctx, bid, *row.CustodyAccountNo, day, nil)
 		if errors.Is(err, errUnanswered) {
 			continue // still unanswered: next round
 		}

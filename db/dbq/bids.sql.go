@@ -13,6 +13,53 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+const bidAdmit = `-- name: BidAdmit :one
+WITH admitted AS (
+  UPDATE loans SET raised = loans.raised + $2::numeric
+  WHERE loans.id = $5::bigint AND loans.status = 'listed' AND loans.listing_expires_on > $6::date
+    AND loans.raised + $2::numeric <= loans.amount
+  RETURNING loans.id AS loan_id)
+INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
+SELECT admitted.loan_id, $1::bigint, $2::numeric, 'pending', $3::boolean, $4::text FROM admitted
+RETURNING id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code
+`
+
+type BidAdmitParams struct {
+	InvestorID     int64
+	Amount         decimal.Decimal
+	Auto           bool
+	IdempotencyKey *string
+	LoanID         int64
+	Today          time.Time
+}
+
+// LoanAdmitBid and BidInsert in one statement: the guarded increment of
+// raised, the single authority on admission, and the pending bid only if it
+// admitted. No row: oversubscribed, expired or closed.
+func (q *Queries) BidAdmit(ctx context.Context, arg BidAdmitParams) (Bid, error) {
+	row := q.db.QueryRow(ctx, bidAdmit,
+		arg.InvestorID,
+		arg.Amount,
+		arg.Auto,
+		arg.IdempotencyKey,
+		arg.LoanID,
+		arg.Today,
+	)
+	var i Bid
+	err := row.Scan(
+		&i.ID,
+		&i.LoanID,
+		&i.InvestorID,
+		&i.Amount,
+		&i.Status,
+		&i.Auto,
+		&i.CreatedAt,
+		&i.IdempotencyKey,
+		&i.FailureCode,
+	)
+	return i, err
+}
+
 const bidCountByInvestor = `-- name: BidCountByInvestor :one
 SELECT count(*) FROM bids WHERE investor_id = $1 AND status <> 'failed'
 `
@@ -23,6 +70,97 @@ func (q *Queries) BidCountByInvestor(ctx context.Context, investorID int64) (int
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const bidEligibility = `-- name: BidEligibility :one
+SELECT u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at, l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on,
+  COALESCE($1::date, (SELECT c.today FROM platform_clock c WHERE c.singleton))::date AS today,
+  COALESCE((SELECT a.balance FROM ledger_accounts a WHERE a.code = 'user:' || u.id || ':available'), 0)::numeric(20,2) AS available,
+  (COALESCE((SELECT sum(b.amount) FROM bids b WHERE b.investor_id = u.id AND b.status = 'pending'), 0)
+   + COALESCE((SELECT sum(w.amount + w.fee) FROM withdrawals w
+               WHERE w.user_id = u.id AND w.status = 'processing'
+                 AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.request_no = 'withdrawal-' || w.id)), 0))::numeric(20,2) AS in_flight,
+  CASE WHEN l.newbie THEN (SELECT count(*) FROM bids b WHERE b.investor_id = u.id AND b.status <> 'failed') ELSE 0 END::bigint AS bids_made,
+  COALESCE((SELECT b.id FROM bids b WHERE b.investor_id = u.id AND b.idempotency_key = $2::text), 0)::bigint AS key_bid_id
+FROM users u, loans l
+WHERE u.id = $3 AND l.id = $4
+`
+
+type BidEligibilityParams struct {
+	Today          *time.Time
+	IdempotencyKey *string
+	InvestorID     int64
+	LoanID         int64
+}
+
+type BidEligibilityRow struct {
+	User      User
+	Loan      Loan
+	Today     time.Time
+	Available decimal.Decimal
+	InFlight  decimal.Decimal
+	BidsMade  int64
+	KeyBidID  int64
+}
+
+// Everything a bid is judged on, in one snapshot taken after the investor's
+// lock (UserLockForMoney or BidLockAndClaim): the investor, the listing, the
+// business date (today, or the platform clock's), what the investor may spend (UserSpendable's two figures),
+// the bids that count against the newbie rule (newbie listings only) and the
+// bid the Idempotency-Key made already (0: none). No row: no such listing.
+func (q *Queries) BidEligibility(ctx context.Context, arg BidEligibilityParams) (BidEligibilityRow, error) {
+	row := q.db.QueryRow(ctx, bidEligibility,
+		arg.Today,
+		arg.IdempotencyKey,
+		arg.InvestorID,
+		arg.LoanID,
+	)
+	var i BidEligibilityRow
+	err := row.Scan(
+		&i.User.ID,
+		&i.User.Email,
+		&i.User.PasswordHash,
+		&i.User.Role,
+		&i.User.Name,
+		&i.User.IDNumber,
+		&i.User.Phone,
+		&i.User.RiskLevel,
+		&i.User.Locked,
+		&i.User.CustodyAccountNo,
+		&i.User.CardNumber,
+		&i.User.CreatedAt,
+		&i.Loan.ID,
+		&i.Loan.BorrowerID,
+		&i.Loan.GuarantorID,
+		&i.Loan.Amount,
+		&i.Loan.TermMonths,
+		&i.Loan.RepaymentMethod,
+		&i.Loan.Purpose,
+		&i.Loan.MonthlyIncome,
+		&i.Loan.Status,
+		&i.Loan.Grade,
+		&i.Loan.AnnualRate,
+		&i.Loan.CreditScore,
+		&i.Loan.Raised,
+		&i.Loan.Newbie,
+		&i.Loan.ListedOn,
+		&i.Loan.ListingExpiresOn,
+		&i.Loan.DisbursedOn,
+		&i.Loan.NextEventOn,
+		&i.Loan.WorkflowID,
+		&i.Loan.AppliedOn,
+		&i.Loan.CreatedAt,
+		&i.Loan.AutoInvested,
+		&i.Loan.IdempotencyKey,
+		&i.Loan.NextEventSeq,
+		&i.Loan.GuaranteeDecidedOn,
+		&i.Today,
+		&i.Available,
+		&i.InFlight,
+		&i.BidsMade,
+		&i.KeyBidID,
+	)
+	return i, err
 }
 
 const bidExistsForInvestor = `-- name: BidExistsForInvestor :one
@@ -284,6 +422,45 @@ func (q *Queries) BidListPendingBefore(ctx context.Context, createdAt time.Time)
 	return items, nil
 }
 
+const bidLockAndClaim = `-- name: BidLockAndClaim :one
+WITH locked AS (SELECT pg_advisory_xact_lock(7432, ($1::bigint)::int))
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text FROM locked
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+WHERE idempotency_keys.status_code IS NULL
+  AND idempotency_keys.request_hash = EXCLUDED.request_hash
+  AND (idempotency_keys.released_at IS NOT NULL
+       OR idempotency_keys.created_at < now() - make_interval(secs => $6::int))
+RETURNING user_id
+`
+
+type BidLockAndClaimParams struct {
+	UserID       int64
+	Key          string
+	Method       string
+	Path         string
+	RequestHash  string
+	StaleSeconds int32
+}
+
+// The bid path's first statement: UserLockForMoney's lock, then the API's
+// IdempotencyKeyClaim (same conditions), in the transaction that admits the
+// bid, so the key is stored with its effect (docs/idempotency.md). No row:
+// the key is taken (in flight, answered, or used with another request).
+func (q *Queries) BidLockAndClaim(ctx context.Context, arg BidLockAndClaimParams) (int64, error) {
+	row := q.db.QueryRow(ctx, bidLockAndClaim,
+		arg.UserID,
+		arg.Key,
+		arg.Method,
+		arg.Path,
+		arg.RequestHash,
+		arg.StaleSeconds,
+	)
+	var user_id int64
+	err := row.Scan(&user_id)
+	return user_id, err
+}
+
 const bidPageByInvestor = `-- name: BidPageByInvestor :many
 SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids
 WHERE investor_id = $1 AND ($2::bigint IS NULL OR id < $2)
@@ -362,6 +539,60 @@ func (q *Queries) BidSetFailed(ctx context.Context, arg BidSetFailedParams) (Bid
 		&i.CreatedAt,
 		&i.IdempotencyKey,
 		&i.FailureCode,
+	)
+	return i, err
+}
+
+const bidSetFrozen = `-- name: BidSetFrozen :one
+WITH b AS (
+  UPDATE bids SET status = 'frozen' WHERE bids.id = $1 AND bids.status = 'pending' RETURNING bids.loan_id
+), k AS (
+  UPDATE idempotency_keys SET status_code = $2, response = $3
+  WHERE user_id = $4 AND key = $5::text AND status_code IS NULL
+    AND EXISTS (SELECT 1 FROM b JOIN loans l ON l.id = b.loan_id WHERE l.status IN ('listed', 'full'))
+  RETURNING 1
+)
+SELECT l.id, l.workflow_id, l.status, l.amount, l.raised, EXISTS (SELECT 1 FROM k) AS answer_stored
+FROM b JOIN loans l ON l.id = b.loan_id
+`
+
+type BidSetFrozenParams struct {
+	ID         int64
+	StatusCode *int32
+	Response   []byte
+	KeyOwner   int64
+	Key        *string
+}
+
+type BidSetFrozenRow struct {
+	ID           int64
+	WorkflowID   string
+	Status       lending.Status
+	Amount       decimal.Decimal
+	Raised       decimal.Decimal
+	AnswerStored bool
+}
+
+// The freeze booked: the bid pending → frozen, the listing as it is now, and,
+// while the listing is still open, the API's answer stored under the
+// request's Idempotency-Key in the same transaction (no key: nothing stored).
+// No row: the bid was not pending (the settlement sweep froze it meanwhile).
+func (q *Queries) BidSetFrozen(ctx context.Context, arg BidSetFrozenParams) (BidSetFrozenRow, error) {
+	row := q.db.QueryRow(ctx, bidSetFrozen,
+		arg.ID,
+		arg.StatusCode,
+		arg.Response,
+		arg.KeyOwner,
+		arg.Key,
+	)
+	var i BidSetFrozenRow
+	err := row.Scan(
+		&i.ID,
+		&i.WorkflowID,
+		&i.Status,
+		&i.Amount,
+		&i.Raised,
+		&i.AnswerStored,
 	)
 	return i, err
 }

@@ -91,13 +91,19 @@ type op struct {
 	requestNo string
 	content   any
 	work      func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error)
+	// schedules: the work may add jobs, so the workers are kicked after it.
+	schedules bool
 }
 
 // exec does op's work once per request number. The request row is inserted
 // first, in the same transaction as the work: a concurrent duplicate blocks
 // on the primary key until this transaction ends, then reads the committed
 // result, so two arrivals of one number can never both do the work. A
-// refusal rolls the work back to a savepoint and is recorded in its place.
+// refusal rolls the whole transaction back, work and row, and is recorded in
+// a transaction of its own: the path that is not refused, nearly every
+// request, needs no savepoint. Between the two the number is free again,
+// and if a duplicate takes it and does the work, the refusal is not
+// recorded: the duplicate's result is the number's, and is answered.
 func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 	content, err := json.Marshal(o.content)
 	if err != nil {
@@ -105,68 +111,67 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 	}
 	sum := sha256.Sum256(append([]byte(o.kind+"\n"), content...))
 	hash := hex.EncodeToString(sum[:])
+	ins := simdb.RequestInsertTodayParams{RequestNo: o.requestNo, Kind: o.kind, ContentHash: hash, Content: content, WallToday: wallToday()}
+	// recorded answers a number taken already: its row, unless it was
+	// taken for other content.
+	recorded := func(q *simdb.Queries) (simdb.Request, error) {
+		row, err := q.RequestGet(ctx, o.requestNo)
+		if err == nil && row.ContentHash != hash {
+			err = &refusal{code: bank.CodeRequestNoReused,
+				msg: fmt.Sprintf("request number %s was used for a different %s request", o.requestNo, row.Kind)}
+		}
+		return row, err
+	}
 	var row simdb.Request
+	var refused *refusal
+	var refusedOut outcome
 	err = s.retryTx(ctx, func(tx pgx.Tx) error {
+		refused = nil
 		q := simdb.New(db.MapNotFound(tx))
-		today, err := s.today(ctx, q)
+		today, err := q.RequestInsertToday(ctx, ins)
+		if errors.Is(err, db.ErrNotFound) {
+			row, err = recorded(q)
+			return err
+		}
 		if err != nil {
 			return err
 		}
-		_, err = q.RequestInsert(ctx, simdb.RequestInsertParams{
-			RequestNo: o.requestNo, Kind: o.kind, ContentHash: hash, Content: content, BusinessDate: today,
+		out, werr := o.work(ctx, q, today)
+		if errors.As(werr, &refused) {
+			refusedOut = out
+			return refused
+		}
+		if werr != nil {
+			return werr
+		}
+		if out.status == "" {
+			out.status = bank.StatusSucceeded
+		}
+		row, err = q.RequestFinish(ctx, simdb.RequestFinishParams{
+			RequestNo: o.requestNo, Status: string(out.status), AccountNo: out.accountNo, Amount: out.amount, Fee: out.fee,
 		})
-		if errors.Is(err, db.ErrNotFound) {
-			row, err = q.RequestGet(ctx, o.requestNo)
+		return err
+	})
+	if refused != nil && errors.Is(err, refused) && refused.record {
+		ref, out := refused, refusedOut
+		err = s.retryTx(ctx, func(tx pgx.Tx) error {
+			q := simdb.New(db.MapNotFound(tx))
+			_, err := q.RequestInsertToday(ctx, ins)
+			if errors.Is(err, db.ErrNotFound) {
+				row, err = recorded(q)
+				return err
+			}
 			if err != nil {
 				return err
 			}
-			if row.ContentHash != hash {
-				return &refusal{code: bank.CodeRequestNoReused,
-					msg: fmt.Sprintf("request number %s was used for a different %s request", o.requestNo, row.Kind)}
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		sp, err := tx.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		out, werr := o.work(ctx, simdb.New(db.MapNotFound(sp)), today)
-		var ref *refusal
-		switch {
-		case errors.As(werr, &ref):
-			if err := sp.Rollback(ctx); err != nil {
-				return err
-			}
-			if !ref.record {
-				return ref
-			}
-			err = q.RequestSetResult(ctx, simdb.RequestSetResultParams{
+			row, err = q.RequestFinish(ctx, simdb.RequestFinishParams{
 				RequestNo: o.requestNo, Status: string(bank.StatusFailed), Code: ref.code, Message: ref.msg,
 				AccountNo: out.accountNo, Amount: out.amount, Fee: out.fee,
 			})
-		case werr != nil:
-			return werr
-		default:
-			if err := sp.Commit(ctx); err != nil {
-				return err
-			}
-			if out.status == "" {
-				out.status = bank.StatusSucceeded
-			}
-			err = q.RequestSetResult(ctx, simdb.RequestSetResultParams{
-				RequestNo: o.requestNo, Status: string(out.status), AccountNo: out.accountNo, Amount: out.amount, Fee: out.fee,
-			})
-		}
-		if err != nil {
 			return err
-		}
-		row, err = q.RequestGet(ctx, o.requestNo)
-		return err
-	})
-	if err == nil {
+		})
+	}
+	if err == nil && o.schedules {
 		s.kick()
 	}
 	return row, err
@@ -361,7 +366,7 @@ func (s *Sim) withdraw(ctx context.Context, r bank.WithdrawRequest) (simdb.Reque
 	if r.Route == bank.RouteSuperEBank && r.Amount.GreaterThan(largeValueThreshold) {
 		return simdb.Request{}, refuseNow(bank.CodeRouteNotAllowed, "super e-banking carries at most %s", largeValueThreshold.StringFixed(2))
 	}
-	return s.exec(ctx, op{kind: kindWithdrawal, requestNo: r.RequestNo, content: r,
+	return s.exec(ctx, op{kind: kindWithdrawal, requestNo: r.RequestNo, content: r, schedules: true,
 		work: func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error) {
 			out := outcome{status: bank.StatusProcessing, accountNo: r.AccountNo, amount: r.Amount, fee: r.Fee}
 			accts, err := lockAccounts(ctx, q, r.AccountNo, bank.AccountFee)

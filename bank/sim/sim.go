@@ -253,6 +253,12 @@ func (s *Sim) today(ctx context.Context, q *simdb.Queries) (time.Time, error) {
 	if d != nil {
 		return *d, nil
 	}
+	return wallToday(), nil
+}
+
+// wallToday is the business date when none is set: the date in China
+// Standard Time.
+func wallToday() time.Time {
 	now := time.Now().In(cst)
-	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), nil
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 }

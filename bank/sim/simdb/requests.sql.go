@@ -24,6 +24,53 @@ func (q *Queries) RequestCountProcessingWithdrawals(ctx context.Context, account
 	return count, err
 }
 
+const requestFinish = `-- name: RequestFinish :one
+UPDATE requests
+SET status = $2, code = $3, message = $4, account_no = $5, amount = $6, fee = $7, updated_at = now()
+WHERE request_no = $1
+RETURNING request_no, kind, content_hash, content, status, code, message, account_no, amount, fee, business_date, created_at, updated_at
+`
+
+type RequestFinishParams struct {
+	RequestNo string
+	Status    string
+	Code      string
+	Message   string
+	AccountNo string
+	Amount    decimal.Decimal
+	Fee       decimal.Decimal
+}
+
+// RequestSetResult answering the row as it is now.
+func (q *Queries) RequestFinish(ctx context.Context, arg RequestFinishParams) (Request, error) {
+	row := q.db.QueryRow(ctx, requestFinish,
+		arg.RequestNo,
+		arg.Status,
+		arg.Code,
+		arg.Message,
+		arg.AccountNo,
+		arg.Amount,
+		arg.Fee,
+	)
+	var i Request
+	err := row.Scan(
+		&i.RequestNo,
+		&i.Kind,
+		&i.ContentHash,
+		&i.Content,
+		&i.Status,
+		&i.Code,
+		&i.Message,
+		&i.AccountNo,
+		&i.Amount,
+		&i.Fee,
+		&i.BusinessDate,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const requestGet = `-- name: RequestGet :one
 SELECT request_no, kind, content_hash, content, status, code, message, account_no, amount, fee, business_date, created_at, updated_at FROM requests WHERE request_no = $1
 `
@@ -102,6 +149,38 @@ func (q *Queries) RequestInsert(ctx context.Context, arg RequestInsertParams) (s
 	var request_no string
 	err := row.Scan(&request_no)
 	return request_no, err
+}
+
+const requestInsertToday = `-- name: RequestInsertToday :one
+INSERT INTO requests (request_no, kind, content_hash, content, status, business_date)
+SELECT $1::text, $2::text, $3::text, $4::jsonb, 'processing',
+       COALESCE((SELECT c.today FROM clock c WHERE c.singleton), $5::date)
+ON CONFLICT (request_no) DO NOTHING
+RETURNING business_date
+`
+
+type RequestInsertTodayParams struct {
+	RequestNo   string
+	Kind        string
+	ContentHash string
+	Content     []byte
+	WallToday   time.Time
+}
+
+// RequestInsert on the bank's business date, read in the same statement: the
+// set date, or wall_today (China Standard Time) when none is set. No row
+// back means the number is taken.
+func (q *Queries) RequestInsertToday(ctx context.Context, arg RequestInsertTodayParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, requestInsertToday,
+		arg.RequestNo,
+		arg.Kind,
+		arg.ContentHash,
+		arg.Content,
+		arg.WallToday,
+	)
+	var business_date time.Time
+	err := row.Scan(&business_date)
+	return business_date, err
 }
 
 const requestSetResult = `-- name: RequestSetResult :exec

@@ -54,6 +54,15 @@ type Config struct {
 	// WORKER_ACTIVITY_POLLERS, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 	// WORKER_MAX_CONCURRENT_ACTIVITIES; worker.DefaultTuning).
 	Worker worker.Tuning
+	// Connection pool sizes of the three processes (API_DB_MAX_CONNS,
+	// WORKER_DB_MAX_CONNS, BANK_DB_MAX_CONNS). pgxpool's own default,
+	// max(4, CPUs), queued 32 bids in flight behind 4 connections (BENCHMARKS.md
+	// "Hot listing"); the defaults below leave room for a request's two
+	// transactions and the bank's calls, and together (48) stay well under
+	// PostgreSQL's default max_connections of 100.
+	APIDBMaxConns    int32
+	WorkerDBMaxConns int32
+	BankDBMaxConns   int32
 
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
@@ -115,6 +124,21 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
+	for _, p := range []struct {
+		name string
+		to   *int32
+		def  int32
+	}{{"API_DB_MAX_CONNS", &c.APIDBMaxConns, DefaultAPIDBMaxConns}, {"WORKER_DB_MAX_CONNS", &c.WorkerDBMaxConns, DefaultWorkerDBMaxConns},
+		{"BANK_DB_MAX_CONNS", &c.BankDBMaxConns, DefaultBankDBMaxConns}} {
+		*p.to = p.def
+		if v := os.Getenv(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("%s %q: want a positive number of connections", p.name, v)
+			}
+			*p.to = int32(n)
+		}
+	}
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second
 	c.ClockStart = lending.Date(time.Now())
 	if s := os.Getenv("CLOCK_START"); s != "" {
@@ -126,6 +150,13 @@ func FromEnv() (Config, error) {
 	}
 	return c, nil
 }
+
+// Default pool sizes (Config.APIDBMaxConns and the others).
+const (
+	DefaultAPIDBMaxConns    = 16
+	DefaultWorkerDBMaxConns = 16
+	DefaultBankDBMaxConns   = 16
+)
 
 // Validate checks what the given process needs.
 func (c Config) Validate(process string) error {

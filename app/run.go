@@ -32,7 +32,7 @@ import (
 
 // Migrate applies the platform's migrations.
 func Migrate(ctx context.Context, c Config) error {
-	pool, err := openDB(ctx, c)
+	pool, err := openDB(ctx, c, 0)
 	if err != nil {
 		return err
 	}
@@ -42,8 +42,8 @@ func Migrate(ctx context.Context, c Config) error {
 
 // openDB connects and migrates: every process applies the embedded
 // migrations at start, serialized by an advisory lock.
-func openDB(ctx context.Context, c Config) (*pgxpool.Pool, error) {
-	pool, err := db.Open(ctx, c.DatabaseURL, "")
+func openDB(ctx context.Context, c Config, maxConns int32) (*pgxpool.Pool, error) {
+	pool, err := db.OpenSized(ctx, c.DatabaseURL, "", maxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func dialTemporal(c Config, log *slog.Logger, mh client.MetricsHandler) (client.
 // RunWorker runs the loan workflow worker until ctx ends. In wall-clock mode
 // it also turns the business date at Asia/Shanghai midnight.
 func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
-	pool, err := openDB(ctx, c)
+	pool, err := openDB(ctx, c, c.WorkerDBMaxConns)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (s *APIServer) Close() { s.close() }
 
 // NewAPI wires the HTTP API: database, Temporal, bank, clock, bootstrap ops user.
 func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error) {
-	pool, err := openDB(ctx, c)
+	pool, err := openDB(ctx, c, c.APIDBMaxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 // RunBank serves the custody bank simulator until ctx ends.
 func RunBank(ctx context.Context, c Config, log *slog.Logger) error {
 	s, err := sim.Open(ctx, sim.Config{
-		DatabaseURL: c.BankDatabaseURL, Listen: c.BankListen,
+		DatabaseURL: c.BankDatabaseURL, MaxConns: c.BankDBMaxConns, Listen: c.BankListen,
 		CallbackURL: c.BankCallbackURL, HMACSecret: []byte(c.BankHMACSecret), APIKey: []byte(c.BankAPIKey),
 	})
 	if err != nil {

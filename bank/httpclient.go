@@ -49,10 +49,10 @@ var _ Client = (*HTTPClient)(nil)
 const DefaultTimeout = 30 * time.Second
 
 // NewHTTPClient talks to the bank at baseURL (http://host:port). A nil hc gets
-// a client with DefaultTimeout.
+// a client with DefaultTimeout on a transport of its own (newTransport).
 func NewHTTPClient(baseURL string, hc *http.Client, opts ...Option) *HTTPClient {
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+		hc = &http.Client{Timeout: DefaultTimeout, Transport: newTransport()}
 	}
 	hc = instrumented(hc) // bank/metrics.go: calls by operation, outcome and latency
 	c := &HTTPClient{base: strings.TrimRight(baseURL, "/"), hc: hc, now: time.Now}
@@ -60,6 +60,20 @@ func NewHTTPClient(baseURL string, hc *http.Client, opts ...Option) *HTTPClient 
 		o(c)
 	}
 	return c
+}
+
+// idleConnsPerHost is how many connections to the bank are kept open
+// between calls. http.DefaultTransport keeps 2, so with dozens of bids in
+// flight every freeze past the second opened a new TCP connection and the
+// ones after closed it again.
+const idleConnsPerHost = 64
+
+// newTransport is http.DefaultTransport's settings with idleConnsPerHost.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = max(t.MaxIdleConns, idleConnsPerHost)
+	t.MaxIdleConnsPerHost = idleConnsPerHost
+	return t
 }
 
 func (c *HTTPClient) OpenAccount(ctx context.Context, r OpenAccountRequest) (OpenAccountResult, error) {

@@ -30,12 +30,22 @@ func Migrations() fs.FS {
 // Open connects a pool. schema, when set, becomes the search_path, which is
 // how tests get a schema of their own.
 func Open(ctx context.Context, url, schema string) (*pgxpool.Pool, error) {
+	return OpenSized(ctx, url, schema, 0)
+}
+
+// OpenSized is Open with at most maxConns connections (API_DB_MAX_CONNS and
+// the like); 0 leaves pgxpool's size, max(4, CPUs), or the URL's
+// pool_max_conns, which wins over maxConns when both are given.
+func OpenSized(ctx context.Context, url, schema string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	}
+	if maxConns > 0 && !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = maxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

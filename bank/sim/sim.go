@@ -76,6 +76,8 @@ type Config struct {
 	// Pool, when set, is used instead of DatabaseURL and Schema (its
 	// search_path must be the simulator's schema). Close leaves it open.
 	Pool *pgxpool.Pool
+	// MaxConns caps the pool Open makes (BANK_DB_MAX_CONNS); 0: pgxpool's default.
+	MaxConns int32
 
 	Listen      string // for Run
 	CallbackURL string // where results of withdrawals are posted; empty: none
@@ -132,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Sim, error) {
 		if err := createSchema(ctx, cfg.DatabaseURL, cfg.Schema); err != nil {
 			return nil, err
 		}
-		pool, err := db.Open(ctx, cfg.DatabaseURL, cfg.Schema)
+		pool, err := db.OpenSized(ctx, cfg.DatabaseURL, cfg.Schema, cfg.MaxConns)
 		if err != nil {
 			return nil, fmt.Errorf("bank sim: %w", err)
 		}

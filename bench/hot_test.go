@@ -123,6 +123,8 @@ func TestHotListing(t *testing.T) {
 	poolWaited := delta(before, after, "lendflow_db_pool_acquires_waited_total", `pool="api"`)
 	poolAcquires := delta(before, after, "lendflow_db_pool_acquires_total", `pool="api"`)
 	poolMax := sumSeries(after, "lendflow_db_pool_max_connections", `pool="api"`)
+	batches := delta(before, after, "lendflow_bidding_admission_batch_size_count")
+	batched := delta(before, after, "lendflow_bidding_admission_batch_size_sum")
 
 	report(t, "hot listing", [][2]string{
 		{"bids", fmt.Sprintf("%d of %s on one %s listing, %d investors, %d in flight", hotBids, hotBid, hotAmount, hotInvestors, hotInFlight)},
@@ -135,6 +137,7 @@ func TestHotListing(t *testing.T) {
 		{"bank calls from the API", fmt.Sprintf("%.0f (%.0f freezes, mean round trip %s, %.0f%% of a bid's server time)", bankN, freezeN, ms(time.Duration(freezeMean*float64(time.Second))), 100*freezeMean*freezeN/(serverMean*float64(hotBids)))},
 		{"API's connection pool", fmt.Sprintf("%.0f connections; %.0f acquires (%.1f a bid), %.0f waited, %s waiting a bid (%.0f%% of its server time)",
 			poolMax, poolAcquires, poolAcquires/hotBids, poolWaited, ms(time.Duration(poolWait/hotBids*float64(time.Second))), 100*poolWait/(serverMean*hotBids))},
+		{"admitting transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_admission_batch_size)", batches, batched/max(batches, 1))},
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*bidsPerSec/tps)},
 		{"peak RSS", fmt.Sprintf("api %.0f MiB, worker %.0f MiB, bank %.0f MiB", s.procs["api"].peakRSS(), s.procs["worker"].peakRSS(), s.procs["bank"].peakRSS())},

@@ -50,6 +50,7 @@ type Service struct {
 	temporal client.Client
 	acts     *activities.Activities
 	log      *slog.Logger
+	batch    batcher
 	// FreezeWait is DefaultFreezeWait unless a test shortens it.
 	FreezeWait time.Duration
 }
@@ -180,81 +181,19 @@ var errRepeat = errors.New("the key made a bid already")
 // admit applies the bid rules and, in one transaction under the investor's
 // lock, checks what they may spend (available minus what is in flight),
 // records the pending bid and takes its place in the listing, all before the
-// bank is asked. The lock is the investor's, not the listing's: other
-// investors' bids on the same listing wait only for the guarded increment.
-// It returns the bid, the investor's custody account and the business date
-// (today, or the platform's when today is zero). Under a Claim the key is
-// claimed first, in the same transaction; a refusal rolls the claim back
-// with the rest, and the API claims the key for its answer.
+// bank is asked; the transaction is its listing's next batch (batch.go). The
+// lock is the investor's, not the listing's: other investors' bids on the
+// same listing wait only for the guarded increment. It returns the bid, the
+// investor's custody account and the business date (today, or the
+// platform's when today is zero). Under a Claim the key is claimed in the
+// same transaction.
 func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key *string, c *Claim) (dbq.Bid, string, time.Time, error) {
-	var bid dbq.Bid
-	var accountNo string
-	day := today
-	repeat := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.Queries(tx)
-		if c != nil {
-			_, err := q.BidLockAndClaim(ctx, dbq.BidLockAndClaimParams{UserID: investorID, Key: c.Key, Method: c.Method, Path: c.Path,
-				RequestHash: c.RequestHash, StaleSeconds: c.StaleSeconds})
-			if errors.Is(err, db.ErrNotFound) {
-				return ErrKeyTaken
-			}
-			if err != nil {
-				return err
-			}
-		} else if err := q.UserLockForMoney(ctx, int32(investorID)); err != nil {
-			return err
-		}
-		var given *time.Time
-		if !today.IsZero() {
-			given = &today
-		}
-		e, err := q.BidEligibility(ctx, dbq.BidEligibilityParams{InvestorID: investorID, LoanID: loanID, IdempotencyKey: key, Today: given})
-		if errors.Is(err, db.ErrNotFound) {
-			return errs.New(errs.NotFound, "no listing %d", loanID)
-		} else if err != nil {
-			return err
-		}
-		day = e.Today
-		if e.KeyBidID != 0 {
-			// The key made a bid already: answer it again, keeping the claim.
-			bid, err = q.BidGet(ctx, e.KeyBidID)
-			repeat = err == nil
-			return err
-		}
-		if err := s.eligible(e.User, e.Loan, amount, day); err != nil {
-			return err
-		}
-		if e.Loan.Newbie && e.BidsMade > 0 {
-			return errs.New(errs.NewbieOnly, "a newbie listing is only for investors who have never bid")
-		}
-		if free := e.Available.Sub(e.InFlight); free.LessThan(amount) {
-			return errs.New(errs.InsufficientBalance, "available %s (%s of it in flight) does not cover %s",
-				e.Available.StringFixed(2), e.InFlight.StringFixed(2), amount.StringFixed(2))
-		}
-		accountNo = *e.User.CustodyAccountNo
-		bid, err = q.BidAdmit(ctx, dbq.BidAdmitParams{LoanID: loanID, InvestorID: investorID, Amount: amount, Today: day, Auto: auto, IdempotencyKey: key})
-		if errors.Is(err, db.ErrNotFound) {
-			// Lost a race: re-read to say which.
-			now, err := q.LoanGet(ctx, loanID)
-			if err != nil {
-				return err
-			}
-			if now.Status != lending.StatusListed || !day.Before(*now.ListingExpiresOn) {
-				return errs.New(errs.ListingNotOpen, "the listing is %s", now.Status)
-			}
-			return errs.New(errs.Oversubscribed, "only %s remains", now.Amount.Sub(now.Raised).StringFixed(2))
-		}
-		return err
-	})
-	if c != nil {
-		c.Taken = errors.Is(err, ErrKeyTaken)
-		c.Claimed = err == nil
+	a := &admission{investorID: investorID, amount: amount, today: today, auto: auto, key: key, c: c}
+	s.admitQueued(ctx, loanID, a)
+	if a.err == nil && a.repeat {
+		a.err = errRepeat
 	}
-	if err == nil && repeat {
-		err = errRepeat
-	}
-	return bid, accountNo, day, err
+	return a.bid, a.accountNo, a.day, a.err
 }
 
 // again answers a request whose key made bid already: the same bid as it is

@@ -18,6 +18,14 @@ var bidsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "New bids, by hand or by auto-invest rule, by outcome: admitted, pending, the refusal's code (insufficient_balance, newbie_only, ...), or error.",
 }, []string{"outcome"})
 
+// batchSize is how many bids each admitting transaction carried (batch.go):
+// 1 while bids come one at a time, more on a hot listing.
+var batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
+	Name:    "lendflow_bidding_admission_batch_size",
+	Help:    "Bids admitted (or judged) together in one transaction on one listing.",
+	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+})
+
 func outcome(bid dbq.Bid, err error) string {
 	if err == nil && bid.Status == lending.BidPending {
 		return "pending"

@@ -13,67 +13,127 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-const bidAdmit = `-- name: BidAdmit :one
+const bidAdmitMany = `-- name: BidAdmitMany :many
 WITH admitted AS (
-  UPDATE loans SET raised = loans.raised + $2::numeric
-  WHERE loans.id = $5::bigint AND loans.status = 'listed' AND loans.listing_expires_on > $6::date
-    AND loans.raised + $2::numeric <= loans.amount
+  UPDATE loans SET raised = loans.raised + $5::numeric
+  WHERE loans.id = $6::bigint AND loans.status = 'listed' AND loans.listing_expires_on > $7::date
+    AND loans.raised + $5::numeric <= loans.amount
   RETURNING loans.id AS loan_id)
 INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
-SELECT admitted.loan_id, $1::bigint, $2::numeric, 'pending', $3::boolean, $4::text FROM admitted
+SELECT admitted.loan_id, r.investor_id, r.amount::numeric, 'pending', r.auto, NULLIF(r.key, '')
+FROM admitted, (SELECT ($1::bigint[])[i] AS investor_id, ($2::text[])[i] AS amount,
+                        ($3::boolean[])[i] AS auto, ($4::text[])[i] AS key
+                 FROM generate_series(1, cardinality($1::bigint[])) AS i) r
 RETURNING id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code
 `
 
-type BidAdmitParams struct {
-	InvestorID     int64
-	Amount         decimal.Decimal
-	Auto           bool
-	IdempotencyKey *string
-	LoanID         int64
-	Today          time.Time
+type BidAdmitManyParams struct {
+	InvestorIds []int64
+	Amounts     []string
+	Autos       []bool
+	Keys        []string
+	Total       decimal.Decimal
+	LoanID      int64
+	Today       time.Time
 }
 
-// LoanAdmitBid and BidInsert in one statement: the guarded increment of
-// raised, the single authority on admission, and the pending bid only if it
-// admitted. No row: oversubscribed, expired or closed.
-func (q *Queries) BidAdmit(ctx context.Context, arg BidAdmitParams) (Bid, error) {
-	row := q.db.QueryRow(ctx, bidAdmit,
-		arg.InvestorID,
-		arg.Amount,
-		arg.Auto,
-		arg.IdempotencyKey,
+// The single authority on bid admission: one guarded increment of the
+// listing's raised amount by a batch's total, then its pending bids, or none
+// when the increment updated no row (it would oversubscribe, or the listing
+// expired or closed), however many batches race. keys holds ” for a bid
+// without one.
+func (q *Queries) BidAdmitMany(ctx context.Context, arg BidAdmitManyParams) ([]Bid, error) {
+	rows, err := q.db.Query(ctx, bidAdmitMany,
+		arg.InvestorIds,
+		arg.Amounts,
+		arg.Autos,
+		arg.Keys,
+		arg.Total,
 		arg.LoanID,
 		arg.Today,
 	)
-	var i Bid
-	err := row.Scan(
-		&i.ID,
-		&i.LoanID,
-		&i.InvestorID,
-		&i.Amount,
-		&i.Status,
-		&i.Auto,
-		&i.CreatedAt,
-		&i.IdempotencyKey,
-		&i.FailureCode,
-	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Bid
+	for rows.Next() {
+		var i Bid
+		if err := rows.Scan(
+			&i.ID,
+			&i.LoanID,
+			&i.InvestorID,
+			&i.Amount,
+			&i.Status,
+			&i.Auto,
+			&i.CreatedAt,
+			&i.IdempotencyKey,
+			&i.FailureCode,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
-const bidCountByInvestor = `-- name: BidCountByInvestor :one
-SELECT count(*) FROM bids WHERE investor_id = $1 AND status <> 'failed'
+const bidClaimMany = `-- name: BidClaimMany :many
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+SELECT ($1::bigint[])[i], ($2::text[])[i], ($3::text[])[i],
+       ($4::text[])[i], ($5::text[])[i]
+FROM generate_series(1, cardinality($1::bigint[])) AS i
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+WHERE idempotency_keys.status_code IS NULL
+  AND idempotency_keys.request_hash = EXCLUDED.request_hash
+  AND (idempotency_keys.released_at IS NOT NULL
+       OR idempotency_keys.created_at < now() - make_interval(secs => $6::int))
+RETURNING user_id
 `
 
-// Bids that count against the newbie rule: any bid the bank did not refuse.
-func (q *Queries) BidCountByInvestor(ctx context.Context, investorID int64) (int64, error) {
-	row := q.db.QueryRow(ctx, bidCountByInvestor, investorID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type BidClaimManyParams struct {
+	UserIds       []int64
+	Keys          []string
+	Methods       []string
+	Paths         []string
+	RequestHashes []string
+	StaleSeconds  int32
 }
 
-const bidEligibility = `-- name: BidEligibility :one
-SELECT u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at, l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on,
+// IdempotencyKeyClaim for several requests of a batch of bids (one a user),
+// in the transaction that admits them. The user ids back are the claims won;
+// a request whose user is missing found its key taken.
+func (q *Queries) BidClaimMany(ctx context.Context, arg BidClaimManyParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, bidClaimMany,
+		arg.UserIds,
+		arg.Keys,
+		arg.Methods,
+		arg.Paths,
+		arg.RequestHashes,
+		arg.StaleSeconds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var user_id int64
+		if err := rows.Scan(&user_id); err != nil {
+			return nil, err
+		}
+		items = append(items, user_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const bidEligibilityMany = `-- name: BidEligibilityMany :many
+SELECT r.ord, u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at, l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on,
   COALESCE($1::date, (SELECT c.today FROM platform_clock c WHERE c.singleton))::date AS today,
   COALESCE((SELECT a.balance FROM ledger_accounts a WHERE a.code = 'user:' || u.id || ':available'), 0)::numeric(20,2) AS available,
   (COALESCE((SELECT sum(b.amount) FROM bids b WHERE b.investor_id = u.id AND b.status = 'pending'), 0)
@@ -81,19 +141,23 @@ SELECT u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.r
                WHERE w.user_id = u.id AND w.status = 'processing'
                  AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.request_no = 'withdrawal-' || w.id)), 0))::numeric(20,2) AS in_flight,
   CASE WHEN l.newbie THEN (SELECT count(*) FROM bids b WHERE b.investor_id = u.id AND b.status <> 'failed') ELSE 0 END::bigint AS bids_made,
-  COALESCE((SELECT b.id FROM bids b WHERE b.investor_id = u.id AND b.idempotency_key = $2::text), 0)::bigint AS key_bid_id
-FROM users u, loans l
-WHERE u.id = $3 AND l.id = $4
+  COALESCE((SELECT b.id FROM bids b WHERE b.investor_id = u.id AND b.idempotency_key = NULLIF(r.key, '')), 0)::bigint AS key_bid_id
+FROM (SELECT i::bigint AS ord, ($2::bigint[])[i] AS investor_id, ($3::text[])[i] AS key
+      FROM generate_series(1, cardinality($2::bigint[])) AS i) r
+JOIN users u ON u.id = r.investor_id
+JOIN loans l ON l.id = $4::bigint
+ORDER BY r.ord
 `
 
-type BidEligibilityParams struct {
-	Today          *time.Time
-	IdempotencyKey *string
-	InvestorID     int64
-	LoanID         int64
+type BidEligibilityManyParams struct {
+	Today       *time.Time
+	InvestorIds []int64
+	Keys        []string
+	LoanID      int64
 }
 
-type BidEligibilityRow struct {
+type BidEligibilityManyRow struct {
+	Ord       int64
 	User      User
 	Loan      Loan
 	Today     time.Time
@@ -103,64 +167,81 @@ type BidEligibilityRow struct {
 	KeyBidID  int64
 }
 
-// Everything a bid is judged on, in one snapshot taken after the investor's
-// lock (UserLockForMoney or BidLockAndClaim): the investor, the listing, the
-// business date (today, or the platform clock's), what the investor may spend (UserSpendable's two figures),
-// the bids that count against the newbie rule (newbie listings only) and the
-// bid the Idempotency-Key made already (0: none). No row: no such listing.
-func (q *Queries) BidEligibility(ctx context.Context, arg BidEligibilityParams) (BidEligibilityRow, error) {
-	row := q.db.QueryRow(ctx, bidEligibility,
+// Everything a batch of bids on one listing is judged on (bidding/batch.go),
+// one row a bid (ord: its place in the arrays, from 1), in one snapshot taken
+// after the investors' locks (UserLockManyForMoney): the investor, the
+// listing, the business date (today, or the platform clock's), what the
+// investor may spend (UserSpendable's two figures), the bids that count
+// against the newbie rule (newbie listings only) and the bid the key made
+// already (0: none). keys holds ” for a bid without one. No rows: no such
+// listing.
+func (q *Queries) BidEligibilityMany(ctx context.Context, arg BidEligibilityManyParams) ([]BidEligibilityManyRow, error) {
+	rows, err := q.db.Query(ctx, bidEligibilityMany,
 		arg.Today,
-		arg.IdempotencyKey,
-		arg.InvestorID,
+		arg.InvestorIds,
+		arg.Keys,
 		arg.LoanID,
 	)
-	var i BidEligibilityRow
-	err := row.Scan(
-		&i.User.ID,
-		&i.User.Email,
-		&i.User.PasswordHash,
-		&i.User.Role,
-		&i.User.Name,
-		&i.User.IDNumber,
-		&i.User.Phone,
-		&i.User.RiskLevel,
-		&i.User.Locked,
-		&i.User.CustodyAccountNo,
-		&i.User.CardNumber,
-		&i.User.CreatedAt,
-		&i.Loan.ID,
-		&i.Loan.BorrowerID,
-		&i.Loan.GuarantorID,
-		&i.Loan.Amount,
-		&i.Loan.TermMonths,
-		&i.Loan.RepaymentMethod,
-		&i.Loan.Purpose,
-		&i.Loan.MonthlyIncome,
-		&i.Loan.Status,
-		&i.Loan.Grade,
-		&i.Loan.AnnualRate,
-		&i.Loan.CreditScore,
-		&i.Loan.Raised,
-		&i.Loan.Newbie,
-		&i.Loan.ListedOn,
-		&i.Loan.ListingExpiresOn,
-		&i.Loan.DisbursedOn,
-		&i.Loan.NextEventOn,
-		&i.Loan.WorkflowID,
-		&i.Loan.AppliedOn,
-		&i.Loan.CreatedAt,
-		&i.Loan.AutoInvested,
-		&i.Loan.IdempotencyKey,
-		&i.Loan.NextEventSeq,
-		&i.Loan.GuaranteeDecidedOn,
-		&i.Today,
-		&i.Available,
-		&i.InFlight,
-		&i.BidsMade,
-		&i.KeyBidID,
-	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []BidEligibilityManyRow
+	for rows.Next() {
+		var i BidEligibilityManyRow
+		if err := rows.Scan(
+			&i.Ord,
+			&i.User.ID,
+			&i.User.Email,
+			&i.User.PasswordHash,
+			&i.User.Role,
+			&i.User.Name,
+			&i.User.IDNumber,
+			&i.User.Phone,
+			&i.User.RiskLevel,
+			&i.User.Locked,
+			&i.User.CustodyAccountNo,
+			&i.User.CardNumber,
+			&i.User.CreatedAt,
+			&i.Loan.ID,
+			&i.Loan.BorrowerID,
+			&i.Loan.GuarantorID,
+			&i.Loan.Amount,
+			&i.Loan.TermMonths,
+			&i.Loan.RepaymentMethod,
+			&i.Loan.Purpose,
+			&i.Loan.MonthlyIncome,
+			&i.Loan.Status,
+			&i.Loan.Grade,
+			&i.Loan.AnnualRate,
+			&i.Loan.CreditScore,
+			&i.Loan.Raised,
+			&i.Loan.Newbie,
+			&i.Loan.ListedOn,
+			&i.Loan.ListingExpiresOn,
+			&i.Loan.DisbursedOn,
+			&i.Loan.NextEventOn,
+			&i.Loan.WorkflowID,
+			&i.Loan.AppliedOn,
+			&i.Loan.CreatedAt,
+			&i.Loan.AutoInvested,
+			&i.Loan.IdempotencyKey,
+			&i.Loan.NextEventSeq,
+			&i.Loan.GuaranteeDecidedOn,
+			&i.Today,
+			&i.Available,
+			&i.InFlight,
+			&i.BidsMade,
+			&i.KeyBidID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const bidExistsForInvestor = `-- name: BidExistsForInvestor :one
@@ -185,70 +266,6 @@ SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_k
 
 func (q *Queries) BidGet(ctx context.Context, id int64) (Bid, error) {
 	row := q.db.QueryRow(ctx, bidGet, id)
-	var i Bid
-	err := row.Scan(
-		&i.ID,
-		&i.LoanID,
-		&i.InvestorID,
-		&i.Amount,
-		&i.Status,
-		&i.Auto,
-		&i.CreatedAt,
-		&i.IdempotencyKey,
-		&i.FailureCode,
-	)
-	return i, err
-}
-
-const bidGetByKey = `-- name: BidGetByKey :one
-SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE investor_id = $1 AND idempotency_key = $2
-`
-
-type BidGetByKeyParams struct {
-	InvestorID     int64
-	IdempotencyKey *string
-}
-
-// The bid an investor's Idempotency-Key created, if any (docs/idempotency.md).
-func (q *Queries) BidGetByKey(ctx context.Context, arg BidGetByKeyParams) (Bid, error) {
-	row := q.db.QueryRow(ctx, bidGetByKey, arg.InvestorID, arg.IdempotencyKey)
-	var i Bid
-	err := row.Scan(
-		&i.ID,
-		&i.LoanID,
-		&i.InvestorID,
-		&i.Amount,
-		&i.Status,
-		&i.Auto,
-		&i.CreatedAt,
-		&i.IdempotencyKey,
-		&i.FailureCode,
-	)
-	return i, err
-}
-
-const bidInsert = `-- name: BidInsert :one
-INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
-VALUES ($1, $2, $3, 'pending', $4, $5)
-RETURNING id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code
-`
-
-type BidInsertParams struct {
-	LoanID         int64
-	InvestorID     int64
-	Amount         decimal.Decimal
-	Auto           bool
-	IdempotencyKey *string
-}
-
-func (q *Queries) BidInsert(ctx context.Context, arg BidInsertParams) (Bid, error) {
-	row := q.db.QueryRow(ctx, bidInsert,
-		arg.LoanID,
-		arg.InvestorID,
-		arg.Amount,
-		arg.Auto,
-		arg.IdempotencyKey,
-	)
 	var i Bid
 	err := row.Scan(
 		&i.ID,
@@ -422,45 +439,6 @@ func (q *Queries) BidListPendingBefore(ctx context.Context, createdAt time.Time)
 	return items, nil
 }
 
-const bidLockAndClaim = `-- name: BidLockAndClaim :one
-WITH locked AS (SELECT pg_advisory_xact_lock(7432, ($1::bigint)::int))
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
-SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text FROM locked
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
-WHERE idempotency_keys.status_code IS NULL
-  AND idempotency_keys.request_hash = EXCLUDED.request_hash
-  AND (idempotency_keys.released_at IS NOT NULL
-       OR idempotency_keys.created_at < now() - make_interval(secs => $6::int))
-RETURNING user_id
-`
-
-type BidLockAndClaimParams struct {
-	UserID       int64
-	Key          string
-	Method       string
-	Path         string
-	RequestHash  string
-	StaleSeconds int32
-}
-
-// The bid path's first statement: UserLockForMoney's lock, then the API's
-// IdempotencyKeyClaim (same conditions), in the transaction that admits the
-// bid, so the key is stored with its effect (docs/idempotency.md). No row:
-// the key is taken (in flight, answered, or used with another request).
-func (q *Queries) BidLockAndClaim(ctx context.Context, arg BidLockAndClaimParams) (int64, error) {
-	row := q.db.QueryRow(ctx, bidLockAndClaim,
-		arg.UserID,
-		arg.Key,
-		arg.Method,
-		arg.Path,
-		arg.RequestHash,
-		arg.StaleSeconds,
-	)
-	var user_id int64
-	err := row.Scan(&user_id)
-	return user_id, err
-}
-
 const bidPageByInvestor = `-- name: BidPageByInvestor :many
 SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids
 WHERE investor_id = $1 AND ($2::bigint IS NULL OR id < $2)
@@ -624,4 +602,17 @@ func (q *Queries) BidSetStatus(ctx context.Context, arg BidSetStatusParams) (Bid
 		&i.FailureCode,
 	)
 	return i, err
+}
+
+const userLockManyForMoney = `-- name: UserLockManyForMoney :exec
+SELECT pg_advisory_xact_lock(7432, ($1::int[])[i])
+FROM generate_series(1, cardinality($1::int[])) AS i ORDER BY i
+`
+
+// UserLockForMoney for several users, taken in the order given: callers
+// give the ids ascending, so two such transactions never wait on each other
+// in a cycle.
+func (q *Queries) UserLockManyForMoney(ctx context.Context, userIds []int32) error {
+	_, err := q.db.Exec(ctx, userLockManyForMoney, userIds)
+	return err
 }

@@ -168,54 +168,6 @@ func (q *Queries) ListingList(ctx context.Context, arg ListingListParams) ([]Lis
 	return items, nil
 }
 
-const loanAdmitBid = `-- name: LoanAdmitBid :one
-UPDATE loans SET raised = raised + $1
-WHERE id = $2 AND status = 'listed' AND listing_expires_on > $3
-  AND raised + $1 <= amount
-RETURNING id, borrower_id, guarantor_id, amount, term_months, repayment_method, purpose, monthly_income, status, grade, annual_rate, credit_score, raised, newbie, listed_on, listing_expires_on, disbursed_on, next_event_on, workflow_id, applied_on, created_at, auto_invested, idempotency_key, next_event_seq, guarantee_decided_on
-`
-
-type LoanAdmitBidParams struct {
-	Amount decimal.Decimal
-	ID     int64
-	Today  *time.Time
-}
-
-// The single authority on bid admission: the guarded increment of raised. A bid
-// that would oversubscribe, or arrive after expiry or close, updates no row.
-func (q *Queries) LoanAdmitBid(ctx context.Context, arg LoanAdmitBidParams) (Loan, error) {
-	row := q.db.QueryRow(ctx, loanAdmitBid, arg.Amount, arg.ID, arg.Today)
-	var i Loan
-	err := row.Scan(
-		&i.ID,
-		&i.BorrowerID,
-		&i.GuarantorID,
-		&i.Amount,
-		&i.TermMonths,
-		&i.RepaymentMethod,
-		&i.Purpose,
-		&i.MonthlyIncome,
-		&i.Status,
-		&i.Grade,
-		&i.AnnualRate,
-		&i.CreditScore,
-		&i.Raised,
-		&i.Newbie,
-		&i.ListedOn,
-		&i.ListingExpiresOn,
-		&i.DisbursedOn,
-		&i.NextEventOn,
-		&i.WorkflowID,
-		&i.AppliedOn,
-		&i.CreatedAt,
-		&i.AutoInvested,
-		&i.IdempotencyKey,
-		&i.NextEventSeq,
-		&i.GuaranteeDecidedOn,
-	)
-	return i, err
-}
-
 const loanCloseListing = `-- name: LoanCloseListing :one
 UPDATE loans SET status = $1, next_event_on = NULL
 WHERE id = $2 AND status = ANY($3::text[]) AND raised < amount

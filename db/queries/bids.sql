@@ -1,12 +1,3 @@
--- name: BidInsert :one
-INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
-VALUES ($1, $2, $3, 'pending', $4, sqlc.narg(idempotency_key))
-RETURNING *;
-
--- name: BidGetByKey :one
--- The bid an investor's Idempotency-Key created, if any (docs/idempotency.md).
-SELECT * FROM bids WHERE investor_id = $1 AND idempotency_key = $2;
-
 -- name: BidSetFailed :one
 -- The bank refused the freeze: the bid fails with the bank's code, once.
 UPDATE bids SET status = 'failed', failure_code = sqlc.arg(failure_code)
@@ -34,10 +25,6 @@ SELECT * FROM bids WHERE loan_id = $1 ORDER BY id;
 -- name: BidListByLoanStatus :many
 SELECT * FROM bids WHERE loan_id = $1 AND status = $2 ORDER BY id;
 
--- name: BidCountByInvestor :one
--- Bids that count against the newbie rule: any bid the bank did not refuse.
-SELECT count(*) FROM bids WHERE investor_id = $1 AND status <> 'failed';
-
 -- name: BidListByInvestor :many
 SELECT * FROM bids WHERE investor_id = $1 ORDER BY id DESC;
 
@@ -52,52 +39,6 @@ SELECT EXISTS (SELECT 1 FROM bids WHERE loan_id = $1 AND investor_id = $2 AND st
 SELECT b.*, u.custody_account_no FROM bids b JOIN users u ON u.id = b.investor_id
 WHERE b.status = 'pending' AND b.created_at < $1
 ORDER BY b.id LIMIT 100;
-
--- name: BidLockAndClaim :one
--- The bid path's first statement: UserLockForMoney's lock, then the API's
--- IdempotencyKeyClaim (same conditions), in the transaction that admits the
--- bid, so the key is stored with its effect (docs/idempotency.md). No row:
--- the key is taken (in flight, answered, or used with another request).
-WITH locked AS (SELECT pg_advisory_xact_lock(7432, (sqlc.arg(user_id)::bigint)::int))
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
-SELECT sqlc.arg(user_id)::bigint, sqlc.arg(key)::text, sqlc.arg(method)::text, sqlc.arg(path)::text, sqlc.arg(request_hash)::text FROM locked
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
-WHERE idempotency_keys.status_code IS NULL
-  AND idempotency_keys.request_hash = EXCLUDED.request_hash
-  AND (idempotency_keys.released_at IS NOT NULL
-       OR idempotency_keys.created_at < now() - make_interval(secs => sqlc.arg(stale_seconds)::int))
-RETURNING user_id;
-
--- name: BidEligibility :one
--- Everything a bid is judged on, in one snapshot taken after the investor's
--- lock (UserLockForMoney or BidLockAndClaim): the investor, the listing, the
--- business date (today, or the platform clock's), what the investor may spend (UserSpendable's two figures),
--- the bids that count against the newbie rule (newbie listings only) and the
--- bid the Idempotency-Key made already (0: none). No row: no such listing.
-SELECT sqlc.embed(u), sqlc.embed(l),
-  COALESCE(sqlc.narg(today)::date, (SELECT c.today FROM platform_clock c WHERE c.singleton))::date AS today,
-  COALESCE((SELECT a.balance FROM ledger_accounts a WHERE a.code = 'user:' || u.id || ':available'), 0)::numeric(20,2) AS available,
-  (COALESCE((SELECT sum(b.amount) FROM bids b WHERE b.investor_id = u.id AND b.status = 'pending'), 0)
-   + COALESCE((SELECT sum(w.amount + w.fee) FROM withdrawals w
-               WHERE w.user_id = u.id AND w.status = 'processing'
-                 AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.request_no = 'withdrawal-' || w.id)), 0))::numeric(20,2) AS in_flight,
-  CASE WHEN l.newbie THEN (SELECT count(*) FROM bids b WHERE b.investor_id = u.id AND b.status <> 'failed') ELSE 0 END::bigint AS bids_made,
-  COALESCE((SELECT b.id FROM bids b WHERE b.investor_id = u.id AND b.idempotency_key = sqlc.narg(idempotency_key)::text), 0)::bigint AS key_bid_id
-FROM users u, loans l
-WHERE u.id = sqlc.arg(investor_id) AND l.id = sqlc.arg(loan_id);
-
--- name: BidAdmit :one
--- LoanAdmitBid and BidInsert in one statement: the guarded increment of
--- raised, the single authority on admission, and the pending bid only if it
--- admitted. No row: oversubscribed, expired or closed.
-WITH admitted AS (
-  UPDATE loans SET raised = loans.raised + sqlc.arg(amount)::numeric
-  WHERE loans.id = sqlc.arg(loan_id)::bigint AND loans.status = 'listed' AND loans.listing_expires_on > sqlc.arg(today)::date
-    AND loans.raised + sqlc.arg(amount)::numeric <= loans.amount
-  RETURNING loans.id AS loan_id)
-INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
-SELECT admitted.loan_id, sqlc.arg(investor_id)::bigint, sqlc.arg(amount)::numeric, 'pending', sqlc.arg(auto)::boolean, sqlc.narg(idempotency_key)::text FROM admitted
-RETURNING *;
 
 -- name: BidSetFrozen :one
 -- The freeze booked: the bid pending → frozen, the listing as it is now, and,
@@ -114,3 +55,67 @@ WITH b AS (
 )
 SELECT l.id, l.workflow_id, l.status, l.amount, l.raised, EXISTS (SELECT 1 FROM k) AS answer_stored
 FROM b JOIN loans l ON l.id = b.loan_id;
+
+-- name: UserLockManyForMoney :exec
+-- UserLockForMoney for several users, taken in the order given: callers
+-- give the ids ascending, so two such transactions never wait on each other
+-- in a cycle.
+SELECT pg_advisory_xact_lock(7432, (sqlc.arg(user_ids)::int[])[i])
+FROM generate_series(1, cardinality(sqlc.arg(user_ids)::int[])) AS i ORDER BY i;
+
+-- name: BidClaimMany :many
+-- IdempotencyKeyClaim for several requests of a batch of bids (one a user),
+-- in the transaction that admits them. The user ids back are the claims won;
+-- a request whose user is missing found its key taken.
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+SELECT (sqlc.arg(user_ids)::bigint[])[i], (sqlc.arg(keys)::text[])[i], (sqlc.arg(methods)::text[])[i],
+       (sqlc.arg(paths)::text[])[i], (sqlc.arg(request_hashes)::text[])[i]
+FROM generate_series(1, cardinality(sqlc.arg(user_ids)::bigint[])) AS i
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+WHERE idempotency_keys.status_code IS NULL
+  AND idempotency_keys.request_hash = EXCLUDED.request_hash
+  AND (idempotency_keys.released_at IS NOT NULL
+       OR idempotency_keys.created_at < now() - make_interval(secs => sqlc.arg(stale_seconds)::int))
+RETURNING user_id;
+
+-- name: BidEligibilityMany :many
+-- Everything a batch of bids on one listing is judged on (bidding/batch.go),
+-- one row a bid (ord: its place in the arrays, from 1), in one snapshot taken
+-- after the investors' locks (UserLockManyForMoney): the investor, the
+-- listing, the business date (today, or the platform clock's), what the
+-- investor may spend (UserSpendable's two figures), the bids that count
+-- against the newbie rule (newbie listings only) and the bid the key made
+-- already (0: none). keys holds '' for a bid without one. No rows: no such
+-- listing.
+SELECT r.ord, sqlc.embed(u), sqlc.embed(l),
+  COALESCE(sqlc.narg(today)::date, (SELECT c.today FROM platform_clock c WHERE c.singleton))::date AS today,
+  COALESCE((SELECT a.balance FROM ledger_accounts a WHERE a.code = 'user:' || u.id || ':available'), 0)::numeric(20,2) AS available,
+  (COALESCE((SELECT sum(b.amount) FROM bids b WHERE b.investor_id = u.id AND b.status = 'pending'), 0)
+   + COALESCE((SELECT sum(w.amount + w.fee) FROM withdrawals w
+               WHERE w.user_id = u.id AND w.status = 'processing'
+                 AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.request_no = 'withdrawal-' || w.id)), 0))::numeric(20,2) AS in_flight,
+  CASE WHEN l.newbie THEN (SELECT count(*) FROM bids b WHERE b.investor_id = u.id AND b.status <> 'failed') ELSE 0 END::bigint AS bids_made,
+  COALESCE((SELECT b.id FROM bids b WHERE b.investor_id = u.id AND b.idempotency_key = NULLIF(r.key, '')), 0)::bigint AS key_bid_id
+FROM (SELECT i::bigint AS ord, (sqlc.arg(investor_ids)::bigint[])[i] AS investor_id, (sqlc.arg(keys)::text[])[i] AS key
+      FROM generate_series(1, cardinality(sqlc.arg(investor_ids)::bigint[])) AS i) r
+JOIN users u ON u.id = r.investor_id
+JOIN loans l ON l.id = sqlc.arg(loan_id)::bigint
+ORDER BY r.ord;
+
+-- name: BidAdmitMany :many
+-- The single authority on bid admission: one guarded increment of the
+-- listing's raised amount by a batch's total, then its pending bids, or none
+-- when the increment updated no row (it would oversubscribe, or the listing
+-- expired or closed), however many batches race. keys holds '' for a bid
+-- without one.
+WITH admitted AS (
+  UPDATE loans SET raised = loans.raised + sqlc.arg(total)::numeric
+  WHERE loans.id = sqlc.arg(loan_id)::bigint AND loans.status = 'listed' AND loans.listing_expires_on > sqlc.arg(today)::date
+    AND loans.raised + sqlc.arg(total)::numeric <= loans.amount
+  RETURNING loans.id AS loan_id)
+INSERT INTO bids (loan_id, investor_id, amount, status, auto, idempotency_key)
+SELECT admitted.loan_id, r.investor_id, r.amount::numeric, 'pending', r.auto, NULLIF(r.key, '')
+FROM admitted, (SELECT (sqlc.arg(investor_ids)::bigint[])[i] AS investor_id, (sqlc.arg(amounts)::text[])[i] AS amount,
+                        (sqlc.arg(autos)::boolean[])[i] AS auto, (sqlc.arg(keys)::text[])[i] AS key
+                 FROM generate_series(1, cardinality(sqlc.arg(investor_ids)::bigint[])) AS i) r
+RETURNING *;

@@ -60,14 +60,6 @@ UPDATE loans SET status = 'full' WHERE loans.id = $1 AND status = 'listed' AND r
   AND NOT EXISTS (SELECT 1 FROM bids WHERE bids.loan_id = loans.id AND bids.status = 'pending')
 RETURNING *;
 
--- name: LoanAdmitBid :one
--- The single authority on bid admission: the guarded increment of raised. A bid
--- that would oversubscribe, or arrive after expiry or close, updates no row.
-UPDATE loans SET raised = raised + sqlc.arg(amount)
-WHERE id = sqlc.arg(id) AND status = 'listed' AND listing_expires_on > sqlc.arg(today)
-  AND raised + sqlc.arg(amount) <= amount
-RETURNING *;
-
 -- name: LoanReturnBid :exec
 UPDATE loans SET raised = raised - sqlc.arg(amount) WHERE id = sqlc.arg(id);
 

@@ -70,6 +70,7 @@ func TestHotListing(t *testing.T) {
 	lat := make([]time.Duration, hotBids)
 	codes := make([]string, hotBids)
 	start := time.Now()
+	cpu0 := s.cpu()
 	parallel(hotBids, hotInFlight, func(i int) {
 		inv := investors[i%hotInvestors]
 		t0 := time.Now()
@@ -85,6 +86,7 @@ func TestHotListing(t *testing.T) {
 		}
 	})
 	elapsed := time.Since(start)
+	cpu1 := s.cpu()
 	profile.Wait()
 	after := scrape(t, s.api+"/metrics")
 
@@ -140,6 +142,7 @@ func TestHotListing(t *testing.T) {
 		{"admitting transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_admission_batch_size)", batches, batched/max(batches, 1))},
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*bidsPerSec/tps)},
+		{"CPU during the bids (2 cores = 200 %)", perOp(cpu0, cpu1, hotBids)},
 		{"peak RSS", fmt.Sprintf("api %.0f MiB, worker %.0f MiB, bank %.0f MiB", s.procs["api"].peakRSS(), s.procs["worker"].peakRSS(), s.procs["bank"].peakRSS())},
 		{"API CPU profile", profilePath + " (go tool pprof -top " + binary(t) + " " + profilePath + ")"},
 	})

@@ -452,3 +452,77 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// cpuTicks is the CPU time (user + system, in clock ticks of 1/100 s) of
+// the process pid, or, with pid 0, of every process whose name is comm.
+func cpuTicks(pid int, comm string) float64 {
+	read := func(path string) (string, float64) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return "", 0
+		}
+		s := string(raw)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			return "", 0
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 13 {
+			return "", 0
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		return s[open+1 : end], u + st
+	}
+	if pid > 0 {
+		_, t := read(fmt.Sprintf("/proc/%d/stat", pid))
+		return t
+	}
+	total := 0.0
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		if name, t := read("/proc/" + d.Name() + "/stat"); name == comm {
+			total += t
+		}
+	}
+	return total
+}
+
+// machineTicks is the machine's busy and total CPU time in clock ticks
+// (/proc/stat), all cores together.
+func machineTicks() (busy, total float64) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	for i, f := range strings.Fields(line)[1:] {
+		v, _ := strconv.ParseFloat(f, 64)
+		total += v
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return busy, total
+}
+
+// cpuSample is the CPU used so far by the stack's processes, PostgreSQL's
+// (on this machine) and the machine.
+type cpuSample struct{ api, bank, worker, postgres, busy, total float64 }
+
+func (s *stack) cpu() cpuSample {
+	busy, total := machineTicks()
+	return cpuSample{api: cpuTicks(s.procs["api"].cmd.Process.Pid, ""), bank: cpuTicks(s.procs["bank"].cmd.Process.Pid, ""),
+		worker: cpuTicks(s.procs["worker"].cmd.Process.Pid, ""), postgres: cpuTicks(0, "postgres"), busy: busy, total: total}
+}
+
+// perOp is what each process spent between two samples, in ms of CPU per op
+// of n, and how busy the machine was.
+func perOp(a, b cpuSample, n int) string {
+	ms := func(x, y float64) string { return fmt.Sprintf("%.2f", (y-x)*10/float64(n)) }
+	return fmt.Sprintf("api %s, bank %s, worker %s, postgres %s ms of CPU a bid; machine %.0f%% busy",
+		ms(a.api, b.api), ms(a.bank, b.bank), ms(a.worker, b.worker), ms(a.postgres, b.postgres), 100*(b.busy-a.busy)/max(b.total-a.total, 1))
+}

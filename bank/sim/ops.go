@@ -93,6 +93,9 @@ type op struct {
 	work      func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error)
 	// schedules: the work may add jobs, so the workers are kicked after it.
 	schedules bool
+	// fast, when set, tries the work and its result in one go; ok false:
+	// it wrote nothing and work runs instead (to refuse, mostly).
+	fast func(ctx context.Context, q *simdb.Queries, today time.Time) (row simdb.Request, ok bool, err error)
 }
 
 // exec does op's work once per request number. The request row is inserted
@@ -135,6 +138,12 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 		}
 		if err != nil {
 			return err
+		}
+		if o.fast != nil {
+			var ok bool
+			if row, ok, err = o.fast(ctx, q, today); err != nil || ok {
+				return err
+			}
 		}
 		out, werr := o.work(ctx, q, today)
 		if errors.As(werr, &refused) {
@@ -412,6 +421,14 @@ func (s *Sim) freeze(ctx context.Context, r bank.FreezeRequest) (simdb.Request, 
 		return simdb.Request{}, err
 	}
 	return s.exec(ctx, op{kind: kindFreeze, requestNo: r.RequestNo, content: r,
+		fast: func(ctx context.Context, q *simdb.Queries, today time.Time) (simdb.Request, bool, error) {
+			row, err := q.FreezeApply(ctx, simdb.FreezeApplyParams{Status: string(bank.StatusSucceeded), AccountNo: r.AccountNo, Amount: r.Amount,
+				RequestNo: r.RequestNo, FeeAccount: bank.AccountFee, MovementType: bank.MoveFreeze, BusinessDate: today})
+			if errors.Is(err, db.ErrNotFound) {
+				return row, false, nil
+			}
+			return row, err == nil, err
+		},
 		work: func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error) {
 			out := outcome{accountNo: r.AccountNo, amount: r.Amount}
 			accts, err := lockAccounts(ctx, q, r.AccountNo)

@@ -7,9 +7,76 @@ package simdb
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
+
+const freezeApply = `-- name: FreezeApply :one
+WITH a AS (
+  UPDATE accounts SET available = accounts.available - $3::numeric, frozen = accounts.frozen + $3::numeric
+  WHERE accounts.account_no = $2::text AND accounts.account_no <> $5::text
+    AND accounts.available >= $3::numeric
+  RETURNING accounts.account_no
+), f AS (
+  INSERT INTO freezes (request_no, account_no, amount)
+  SELECT $4::text, a.account_no, $3::numeric FROM a
+  RETURNING freezes.request_no
+), m AS (
+  INSERT INTO movements (request_no, item, type, from_account, to_account, amount, freeze_request_no, purpose, business_date)
+  SELECT $4::text, 0, $6::text, a.account_no, a.account_no, $3::numeric,
+         $4::text, '', $7::date FROM a
+  RETURNING movements.id
+)
+UPDATE requests SET status = $1::text, account_no = $2::text, amount = $3::numeric, updated_at = now()
+WHERE requests.request_no = $4::text AND EXISTS (SELECT 1 FROM a) AND EXISTS (SELECT 1 FROM f) AND EXISTS (SELECT 1 FROM m)
+RETURNING requests.request_no, requests.kind, requests.content_hash, requests.content, requests.status, requests.code, requests.message, requests.account_no, requests.amount, requests.fee, requests.business_date, requests.created_at, requests.updated_at
+`
+
+type FreezeApplyParams struct {
+	Status       string
+	AccountNo    string
+	Amount       decimal.Decimal
+	RequestNo    string
+	FeeAccount   string
+	MovementType string
+	BusinessDate time.Time
+}
+
+// A freeze's whole work and its result in one statement, for the path that
+// is not refused: the account's amount moved from available to frozen when
+// its available covers it and it is not the fee account, the freeze and its
+// movement recorded, the request succeeded. No row: nothing was written, and
+// the caller finds the refusal (no such account, the fee account, not
+// enough) the long way.
+func (q *Queries) FreezeApply(ctx context.Context, arg FreezeApplyParams) (Request, error) {
+	row := q.db.QueryRow(ctx, freezeApply,
+		arg.Status,
+		arg.AccountNo,
+		arg.Amount,
+		arg.RequestNo,
+		arg.FeeAccount,
+		arg.MovementType,
+		arg.BusinessDate,
+	)
+	var i Request
+	err := row.Scan(
+		&i.RequestNo,
+		&i.Kind,
+		&i.ContentHash,
+		&i.Content,
+		&i.Status,
+		&i.Code,
+		&i.Message,
+		&i.AccountNo,
+		&i.Amount,
+		&i.Fee,
+		&i.BusinessDate,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
 
 const freezeClose = `-- name: FreezeClose :execrows
 UPDATE freezes SET state = $1, closed_by = $2

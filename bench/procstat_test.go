@@ -112,10 +112,13 @@ func postgresBackends(dbName string) []int {
 	return out
 }
 
-// cpuSnapshot is CPU seconds used so far by each part of the stack.
+// cpuSnapshot is CPU seconds used so far by each part of the stack, and
+// the machine's busy and total CPU (other work on it shows as busy time the
+// parts do not account for).
 type cpuSnapshot struct {
-	at  time.Time
-	sec map[string]float64
+	at          time.Time
+	sec         map[string]float64
+	busy, total float64
 }
 
 // cpuOrder is how the parts are listed.
@@ -140,6 +143,7 @@ func (s *stack) cpu() cpuSnapshot {
 		}
 	}
 	c.sec["bench"] = procCPU(os.Getpid())
+	c.busy, c.total = machineTicks()
 	return c
 }
 
@@ -168,4 +172,32 @@ func cpuUsed(from, to cpuSnapshot, cores int) string {
 		parts = append(parts, fmt.Sprintf("%s %.1f s", n, d))
 	}
 	return fmt.Sprintf("%s; total %.1f s in %.1f s wall = %.0f%% of %d cores", strings.Join(parts, ", "), total, wall, 100*total/(wall*float64(cores)), cores)
+}
+
+// machineTicks is the machine's busy and total CPU time in clock ticks
+// (/proc/stat), all cores together.
+func machineTicks() (busy, total float64) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	for i, f := range strings.Fields(line)[1:] {
+		v, _ := strconv.ParseFloat(f, 64)
+		total += v
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return busy, total
+}
+
+// perOp is what each part spent between two readings in ms of CPU per op
+// of n, and how busy the whole machine was meanwhile.
+func perOp(from, to cpuSnapshot, n int) string {
+	var parts []string
+	for _, name := range cpuOrder {
+		parts = append(parts, fmt.Sprintf("%s %.2f", name, (to.sec[name]-from.sec[name])*1000/float64(n)))
+	}
+	return fmt.Sprintf("%s ms of CPU an op; machine %.0f%% busy", strings.Join(parts, ", "), 100*(to.busy-from.busy)/max(to.total-from.total, 1))
 }

@@ -127,6 +127,8 @@ func TestHotListing(t *testing.T) {
 	poolMax := sumSeries(after, "lendflow_db_pool_max_connections", `pool="api"`)
 	batches := delta(before, after, "lendflow_bidding_admission_batch_size_count")
 	batched := delta(before, after, "lendflow_bidding_admission_batch_size_sum")
+	bookings := delta(before, after, "lendflow_bidding_freeze_booking_batch_size_count")
+	booked := delta(before, after, "lendflow_bidding_freeze_booking_batch_size_sum")
 
 	report(t, "hot listing", [][2]string{
 		{"bids", fmt.Sprintf("%d of %s on one %s listing, %d investors, %d in flight", hotBids, hotBid, hotAmount, hotInvestors, hotInFlight)},
@@ -140,6 +142,7 @@ func TestHotListing(t *testing.T) {
 		{"API's connection pool", fmt.Sprintf("%.0f connections; %.0f acquires (%.1f a bid), %.0f waited, %s waiting a bid (%.0f%% of its server time)",
 			poolMax, poolAcquires, poolAcquires/hotBids, poolWaited, ms(time.Duration(poolWait/hotBids*float64(time.Second))), 100*poolWait/(serverMean*hotBids))},
 		{"admitting transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_admission_batch_size)", batches, batched/max(batches, 1))},
+		{"freeze-booking transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_freeze_booking_batch_size)", bookings, booked/max(bookings, 1))},
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*bidsPerSec/tps)},
 		{"CPU during the bids (2 cores = 200 %)", perOp(cpu0, cpu1, hotBids)},

@@ -51,6 +51,7 @@ type Service struct {
 	acts     *activities.Activities
 	log      *slog.Logger
 	batch    batcher
+	books    bookings
 	// FreezeWait is DefaultFreezeWait unless a test shortens it.
 	FreezeWait time.Duration
 }
@@ -334,29 +335,11 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		code := int32(http.StatusCreated)
 		params.KeyOwner, params.Key, params.StatusCode, params.Response = c.Owner, &c.Key, &code, answer
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := db.Queries(tx)
-		if _, err := ledger.Post(ctx, tx, ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day)); err != nil {
-			return err
-		}
-		row, err := q.BidSetFrozen(ctx, params)
-		if err == nil {
-			bid.Status, loan = lending.BidFrozen, row
-			return nil
-		}
-		if !errors.Is(err, db.ErrNotFound) {
-			return err
-		}
-		// The settlement sweep and the request finished the same freeze.
-		if bid, err = q.BidGet(ctx, bid.ID); err != nil {
-			return err
-		}
-		l, err := q.LoanGet(ctx, bid.LoanID)
-		loan = dbq.BidSetFrozenRow{ID: l.ID, WorkflowID: l.WorkflowID, Status: l.Status, Amount: l.Amount, Raised: l.Raised}
-		return err
-	})
-	if err != nil {
-		return bid, err
+	b := &booking{orig: bid, entry: ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day), params: params}
+	s.bookQueued(ctx, b)
+	bid, loan = b.bid, b.loan
+	if b.err != nil {
+		return bid, b.err
 	}
 	if loan.AnswerStored {
 		c.Stored, c.StoredBody = true, answer

@@ -26,6 +26,14 @@ var batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
 	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
 })
 
+// bookGroupSize is how many answered freezes each booking transaction
+// carried (book.go).
+var bookGroupSize = promauto.NewHistogram(prometheus.HistogramOpts{
+	Name:    "lendflow_bidding_freeze_booking_batch_size",
+	Help:    "Freezes the bank answered, booked together in one transaction.",
+	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+})
+
 func outcome(bid dbq.Bid, err error) string {
 	if err == nil && bid.Status == lending.BidPending {
 		return "pending"

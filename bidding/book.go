@@ -1,0 +1,131 @@
+package bidding
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/lending"
+)
+
+// Freezes the bank has answered are booked in groups, as bids are admitted
+// (batch.go): those that come back while one booking transaction runs share
+// the next, one ledger.PostAll for their entries (their accounts locked at
+// once, in code order, like every Post) and each bid marked frozen with its
+// answer, so a bid's booking costs a share of one BEGIN, one account lock and
+// one COMMIT instead of its own. Should the group's transaction fail, each
+// booking is tried again in a transaction of its own, so one bad booking
+// cannot fail the others.
+
+type booking struct {
+	orig   dbq.Bid
+	entry  ledger.Entry
+	params dbq.BidSetFrozenParams
+
+	bid  dbq.Bid
+	loan dbq.BidSetFrozenRow
+	err  error
+
+	done chan struct{}
+	lead chan struct{}
+}
+
+type bookings struct {
+	mu      sync.Mutex
+	waiting []*booking
+	running bool
+}
+
+// bookQueued books b in a group, leading groups while b waits if nobody
+// else does.
+func (s *Service) bookQueued(ctx context.Context, b *booking) {
+	b.done, b.lead = make(chan struct{}), make(chan struct{}, 1)
+	q := &s.books
+	q.mu.Lock()
+	q.waiting = append(q.waiting, b)
+	lead := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if !lead {
+		select {
+		case <-b.done:
+			return
+		case <-b.lead:
+		}
+	}
+	for {
+		select {
+		case <-b.done:
+		default:
+			q.mu.Lock()
+			n := min(len(q.waiting), maxBatch)
+			group := append([]*booking(nil), q.waiting[:n]...)
+			q.waiting = q.waiting[n:]
+			q.mu.Unlock()
+			s.bookGroup(ctx, group)
+			continue
+		}
+		break
+	}
+	q.mu.Lock()
+	if len(q.waiting) > 0 {
+		q.waiting[0].lead <- struct{}{}
+	} else {
+		q.running = false
+	}
+	q.mu.Unlock()
+}
+
+func (s *Service) bookGroup(ctx context.Context, group []*booking) {
+	bookGroupSize.Observe(float64(len(group)))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, group) })
+	if err != nil && len(group) > 1 {
+		for _, b := range group {
+			b.err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, []*booking{b}) })
+			close(b.done)
+		}
+		return
+	}
+	for _, b := range group {
+		b.err = err
+		close(b.done)
+	}
+}
+
+// bookIn posts the group's freezes and marks its bids frozen in tx.
+func bookIn(ctx context.Context, tx pgx.Tx, group []*booking) error {
+	entries := make([]ledger.Entry, len(group))
+	for i, b := range group {
+		b.bid, b.loan = b.orig, dbq.BidSetFrozenRow{}
+		entries[i] = b.entry
+	}
+	if _, err := ledger.PostAll(ctx, tx, entries...); err != nil {
+		return err
+	}
+	q := db.Queries(tx)
+	for _, b := range group {
+		row, err := q.BidSetFrozen(ctx, b.params)
+		if err == nil {
+			b.bid.Status, b.loan = lending.BidFrozen, row
+			continue
+		}
+		if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		// The settlement sweep and the request finished the same freeze.
+		if b.bid, err = q.BidGet(ctx, b.orig.ID); err != nil {
+			return err
+		}
+		l, err := q.LoanGet(ctx, b.bid.LoanID)
+		if err != nil {
+			return err
+		}
+		b.loan = dbq.BidSetFrozenRow{ID: l.ID, WorkflowID: l.WorkflowID, Status: l.Status, Amount: l.Amount, Raised: l.Raised}
+	}
+	return nil
+}

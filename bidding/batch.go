@@ -27,9 +27,9 @@ import (
 // and admits those that pass with one guarded increment of raised, still the
 // single authority, and one insert. A refused bid in a batch writes nothing
 // but its claim, which the API then answers; an error aborts the batch and
-// every bid in it, none of which was admitted. No goroutine runs a queue: the
-// first bid to find its listing idle leads, running batches until its own is
-// done, then hands the lead to the next bid waiting.
+// every bid in it, none of which was admitted. No goroutine runs the queue
+// (queue.go): a bid that finds its listing idle leads, running batches until
+// its own is done, then hands the lead on.
 
 // maxBatch bounds a batch: the transaction's statements grow with it, and a
 // bid waits for the whole of its batch.
@@ -50,72 +50,39 @@ type admission struct {
 	repeat    bool // the key made bid already: answer it again
 	claimed   bool // the claim is in the batch's transaction
 
-	done chan struct{} // closed with the result
-	lead chan struct{} // the lead is this admission's (buffered)
-}
-
-type listingQueue struct {
-	waiting []*admission
-	running bool
+	w waiter
 }
 
 type batcher struct {
 	mu     sync.Mutex
-	queues map[int64]*listingQueue
+	queues map[int64]*queue[*admission]
 }
 
-// admitQueued admits a on loanID in a batch, leading batches while a waits
-// if no other bid leads.
+// admitQueued admits a on loanID in a batch (runQueued).
 func (s *Service) admitQueued(ctx context.Context, loanID int64, a *admission) {
-	a.done, a.lead = make(chan struct{}), make(chan struct{}, 1)
+	a.w = newWaiter()
 	b := &s.batch
 	b.mu.Lock()
 	if b.queues == nil {
-		b.queues = map[int64]*listingQueue{}
+		b.queues = map[int64]*queue[*admission]{}
 	}
 	q := b.queues[loanID]
 	if q == nil {
-		q = &listingQueue{}
+		q = &queue[*admission]{}
 		b.queues[loanID] = q
 	}
-	q.waiting = append(q.waiting, a)
-	lead := !q.running
-	q.running = true
 	b.mu.Unlock()
-	if !lead {
-		select {
-		case <-a.done:
-			return
-		case <-a.lead:
-		}
-	}
 	// The batch's work is done for every bid in it: it outlives this request.
 	bctx := context.WithoutCancel(ctx)
-	for {
-		select {
-		case <-a.done:
-		default:
-			s.admitBatch(bctx, loanID, b.take(q))
-			continue
-		}
-		break
-	}
-	b.mu.Lock()
-	if len(q.waiting) > 0 {
-		q.waiting[0].lead <- struct{}{}
-	} else {
-		q.running = false
-		delete(b.queues, loanID)
-	}
-	b.mu.Unlock()
+	runQueued(&b.mu, q, a, func(a *admission) *waiter { return &a.w }, take,
+		func(batch []*admission) { s.admitBatch(bctx, loanID, batch) },
+		func() { delete(b.queues, loanID) })
 }
 
 // take removes the next batch from q: the oldest bids on one business date,
 // one per investor (an investor's second bid goes in a later batch, so that
 // it is judged with the first one's amount in flight).
-func (b *batcher) take(q *listingQueue) []*admission {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func take(q *queue[*admission]) []*admission {
 	var batch, rest []*admission
 	seen := map[int64]bool{}
 	for _, a := range q.waiting {
@@ -152,7 +119,7 @@ func (s *Service) admitBatch(ctx context.Context, loanID int64, batch []*admissi
 			a.c.Claimed = a.claimed
 			a.c.Taken = a.c.Taken && err == nil
 		}
-		close(a.done)
+		close(a.w.done)
 	}
 }
 

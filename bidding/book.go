@@ -31,54 +31,25 @@ type booking struct {
 	loan dbq.BidSetFrozenRow
 	err  error
 
-	done chan struct{}
-	lead chan struct{}
+	w waiter
 }
 
 type bookings struct {
-	mu      sync.Mutex
-	waiting []*booking
-	running bool
+	mu sync.Mutex
+	q  queue[*booking]
 }
 
-// bookQueued books b in a group, leading groups while b waits if nobody
-// else does.
+// bookQueued books b in a group (runQueued).
 func (s *Service) bookQueued(ctx context.Context, b *booking) {
-	b.done, b.lead = make(chan struct{}), make(chan struct{}, 1)
-	q := &s.books
-	q.mu.Lock()
-	q.waiting = append(q.waiting, b)
-	lead := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if !lead {
-		select {
-		case <-b.done:
-			return
-		case <-b.lead:
-		}
-	}
-	for {
-		select {
-		case <-b.done:
-		default:
-			q.mu.Lock()
+	b.w = newWaiter()
+	runQueued(&s.books.mu, &s.books.q, b, func(b *booking) *waiter { return &b.w },
+		func(q *queue[*booking]) []*booking {
 			n := min(len(q.waiting), maxBatch)
 			group := append([]*booking(nil), q.waiting[:n]...)
 			q.waiting = q.waiting[n:]
-			q.mu.Unlock()
-			s.bookGroup(ctx, group)
-			continue
-		}
-		break
-	}
-	q.mu.Lock()
-	if len(q.waiting) > 0 {
-		q.waiting[0].lead <- struct{}{}
-	} else {
-		q.running = false
-	}
-	q.mu.Unlock()
+			return group
+		},
+		func(group []*booking) { s.bookGroup(ctx, group) }, func() {})
 }
 
 func (s *Service) bookGroup(ctx context.Context, group []*booking) {
@@ -87,13 +58,13 @@ func (s *Service) bookGroup(ctx context.Context, group []*booking) {
 	if err != nil && len(group) > 1 {
 		for _, b := range group {
 			b.err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, []*booking{b}) })
-			close(b.done)
+			close(b.w.done)
 		}
 		return
 	}
 	for _, b := range group {
 		b.err = err
-		close(b.done)
+		close(b.w.done)
 	}
 }
 

@@ -104,7 +104,9 @@ func (s *Service) admitBatch(ctx context.Context, loanID int64, batch []*admissi
 	batchSize.Observe(float64(len(batch)))
 	var err error
 	for try := 0; ; try++ {
-		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.admitIn(ctx, db.Queries(tx), loanID, batch) })
+		err = unpanicked(func() error {
+			return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.admitIn(ctx, db.Queries(tx), loanID, batch) })
+		})
 		var pgErr *pgconn.PgError
 		if try < 3 && errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
 			continue

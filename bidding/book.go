@@ -42,6 +42,9 @@ type bookings struct {
 // bookQueued books b in a group (runQueued).
 func (s *Service) bookQueued(ctx context.Context, b *booking) {
 	b.w = newWaiter()
+	// The group's work is done for every booking in it: a leader whose
+	// client went away must not fail the others' bookings.
+	ctx = context.WithoutCancel(ctx)
 	runQueued(&s.books.mu, &s.books.q, b, func(b *booking) *waiter { return &b.w },
 		func(q *queue[*booking]) []*booking {
 			n := min(len(q.waiting), maxBatch)
@@ -54,10 +57,14 @@ func (s *Service) bookQueued(ctx context.Context, b *booking) {
 
 func (s *Service) bookGroup(ctx context.Context, group []*booking) {
 	bookGroupSize.Observe(float64(len(group)))
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, group) })
+	err := unpanicked(func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, group) })
+	})
 	if err != nil && len(group) > 1 {
 		for _, b := range group {
-			b.err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, []*booking{b}) })
+			b.err = unpanicked(func() error {
+				return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, []*booking{b}) })
+			})
 			close(b.w.done)
 		}
 		return

@@ -1,6 +1,9 @@
 package bidding
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // maxLeaders is how many transactions of one queue (a listing's admissions,
 // the freeze bookings) may run at once. One: on the hot listing, two at once
@@ -84,4 +87,17 @@ func closed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// unpanicked runs a group's transaction, turning a panic into the group's
+// error: a leader that panicked would never hand its lead on, and every later
+// item of its queue (every later bid on the listing) would wait forever.
+// pgx.BeginFunc has rolled the transaction back by then.
+func unpanicked(run func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("bidding: a batch's transaction panicked: %v", p)
+		}
+	}()
+	return run()
 }

@@ -61,3 +61,10 @@ func TestRunQueuedDoesEachItemOnceInGroups(t *testing.T) {
 	assert.GreaterOrEqual(t, idle, 1)
 	t.Logf("500 items in %d groups", groups.Load())
 }
+
+func TestUnpanickedTurnsAPanicIntoTheGroupsError(t *testing.T) {
+	err := unpanicked(func() error { panic("boom") })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "boom")
+	assert.NoError(t, unpanicked(func() error { return nil }))
+}

@@ -93,7 +93,7 @@ func TestFleet(t *testing.T) {
 	})
 	carried := time.Since(start)
 	c3 := s.cpu()
-	workerAfterCarry := s.procs["worker"].peakRSS()
+	workerAfterCarry := peakRSS(s.procs["worker"])
 
 	parallel(n, 8, func(i int) {
 		s.call("POST", fmt.Sprintf("/v1/loans/%d/repayment-authorization", ids[i]), borrowers[i].token,
@@ -106,7 +106,7 @@ func TestFleet(t *testing.T) {
 	// What PostgreSQL ran for the advance, on a server with pg_stat_statements
 	// (a private cluster: DATABASE_URL pointing at it); and the worker's CPU
 	// profile, when it serves one (LENDFLOW_PROC_worker_PPROF_LISTEN).
-	statements := pgStatStatements(t, pool)
+	statements := pgStatStatements(t, pool, "the advance")
 	profiled := make(chan struct{})
 	if addr := os.Getenv("LENDFLOW_PROC_worker_PPROF_LISTEN"); addr != "" {
 		go func() {
@@ -122,7 +122,6 @@ func TestFleet(t *testing.T) {
 	advance := time.Since(t1)
 	c5 := s.cpu()
 	<-profiled
-	t.Log("pg_stat_statements below: the advance's, not bids")
 	statements(t)
 	after := scrape(t, "http://"+s.workerMet+"/metrics")
 	apiAfter := scrape(t, s.api+"/metrics")
@@ -173,7 +172,7 @@ func TestFleet(t *testing.T) {
 		{"CPU during the ceilings", cpuUsed(c0, c1, cores)},
 		{"CPU during the carry", cpuUsed(c2, c3, cores)},
 		{"CPU during the advance", cpuUsed(c4, c5, cores)},
-		{"peak RSS", fmt.Sprintf("worker %.0f MiB (%.0f after the carry), api %.0f MiB, bank %.0f MiB", s.procs["worker"].peakRSS(), workerAfterCarry, s.procs["api"].peakRSS(), s.procs["bank"].peakRSS())},
+		{"peak RSS", fmt.Sprintf("worker %.0f MiB (%.0f after the carry), api %.0f MiB, bank %.0f MiB", peakRSS(s.procs["worker"]), workerAfterCarry, peakRSS(s.procs["api"]), peakRSS(s.procs["bank"]))},
 	})
 	if math.IsNaN(ideal) || acts == 0 {
 		t.Fatal("no activity counted; is the worker's metrics listener up?")

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/proctest"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -60,7 +61,7 @@ func TestHotListing(t *testing.T) {
 	parallel(hotInvestors, 8, func(i int) { investors[i] = s.investor(recharge) })
 	t.Logf("setup: 1 borrower, %d investors recharged %s each and assessed C5, loan %d listed (%s)", hotInvestors, recharge, id, time.Since(t0).Round(time.Second))
 
-	statements := pgStatStatements(t, pool)
+	statements := pgStatStatements(t, pool, "the bids")
 	before := scrape(t, s.api+"/metrics")
 	var profile sync.WaitGroup
 	profilePath := filepath.Join(s.out, "api.cpu.pprof")
@@ -146,13 +147,13 @@ func TestHotListing(t *testing.T) {
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*bidsPerSec/tps)},
 		{"CPU during the bids (2 cores = 200 %)", perOp(cpu0, cpu1, hotBids)},
-		{"peak RSS", fmt.Sprintf("api %.0f MiB, worker %.0f MiB, bank %.0f MiB", s.procs["api"].peakRSS(), s.procs["worker"].peakRSS(), s.procs["bank"].peakRSS())},
-		{"API CPU profile", profilePath + " (go tool pprof -top " + binary(t) + " " + profilePath + ")"},
+		{"peak RSS", fmt.Sprintf("api %.0f MiB, worker %.0f MiB, bank %.0f MiB", peakRSS(s.procs["api"]), peakRSS(s.procs["worker"]), peakRSS(s.procs["bank"]))},
+		{"API CPU profile", profilePath + " (go tool pprof -top " + proctest.Binary(t) + " " + profilePath + ")"},
 	})
-	if top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", binary(t), profilePath).CombinedOutput(); err == nil {
+	if top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", proctest.Binary(t), profilePath).CombinedOutput(); err == nil {
 		t.Logf("API CPU profile during the bids:\n%s", top)
 	}
-	if top, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=40", binary(t), profilePath).CombinedOutput(); err == nil {
+	if top, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=40", proctest.Binary(t), profilePath).CombinedOutput(); err == nil {
 		t.Logf("API CPU profile, cumulative:\n%s", top)
 	}
 	statements(t)
@@ -188,7 +189,7 @@ func report(t *testing.T, title string, rows [][2]string) {
 // pgStatStatements resets pg_stat_statements when the server has it loaded
 // and returns what prints the hottest statements since; on a server without
 // it (shared_preload_libraries) it says so.
-func pgStatStatements(t *testing.T, pool *pgxpool.Pool) func(*testing.T) {
+func pgStatStatements(t *testing.T, pool *pgxpool.Pool, during string) func(*testing.T) {
 	ctx := context.Background()
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err == nil {
 		_, err = pool.Exec(ctx, "SELECT pg_stat_statements_reset()")
@@ -204,7 +205,7 @@ func pgStatStatements(t *testing.T, pool *pgxpool.Pool) func(*testing.T) {
 				}
 				defer rows.Close()
 				var b strings.Builder
-				b.WriteString("pg_stat_statements during the bids (calls, total ms, mean ms, rows, query):\n")
+				b.WriteString("pg_stat_statements during " + during + " (calls, total ms, mean ms, rows, query):\n")
 				for rows.Next() {
 					var calls, nrows int64
 					var total, mean decimal.Decimal

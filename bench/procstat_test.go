@@ -132,7 +132,7 @@ var cpuOrder = []string{"api", "worker", "bank", "temporal", "postgres", "bench"
 func (s *stack) cpu() cpuSnapshot {
 	c := cpuSnapshot{at: time.Now(), sec: map[string]float64{}}
 	for name, p := range s.procs {
-		c.sec[name] = procCPU(p.cmd.Process.Pid)
+		c.sec[name] = procCPU(p.Cmd.Process.Pid)
 	}
 	for _, pid := range children("temporal") {
 		c.sec["temporal"] += procCPU(pid)

@@ -12,14 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,9 +26,13 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/lendflow/lendflow/app"
+	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/proctest"
 	"github.com/lendflow/lendflow/kyc"
+	"github.com/lendflow/lendflow/logging"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -50,30 +52,6 @@ func outDir(t *testing.T) string {
 	dir = filepath.Join(dir, t.Name()+"-"+time.Now().Format("150405"))
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	return dir
-}
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds cmd/lendflow once per run.
-func binary(t *testing.T) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lendflow-bench-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "lendflow")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/lendflow").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
 }
 
 func temporalCLI(t *testing.T) string {
@@ -113,16 +91,9 @@ func freshDatabase(t *testing.T, prefix string) string {
 	return u.String()
 }
 
-// proc is one lendflow process.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
 // peakRSS is the process's VmHWM in MiB (Linux).
-func (p *proc) peakRSS() float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+func peakRSS(p *proctest.Proc) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
@@ -148,7 +119,7 @@ type stack struct {
 	apiPprof   string // host:port, "" unless asked
 	tc         client.Client
 	temporal   string
-	procs      map[string]*proc
+	procs      map[string]*proctest.Proc
 	http       *http.Client
 	opsToken   string
 	clockStart time.Time
@@ -165,7 +136,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s := &stack{t: t, out: outDir(t), procs: map[string]*proc{}, clockStart: o.clockStart,
+	s := &stack{t: t, out: outDir(t), procs: map[string]*proctest.Proc{}, clockStart: o.clockStart,
 		http: &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 
 	var args []string
@@ -195,36 +166,20 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	}
 	apiAddr, bankAddr := freeAddr(t), freeAddr(t)
 	s.api, s.bank, s.workerMet = "http://"+apiAddr, "http://"+bankAddr, freeAddr(t)
-	env := []string{
-		"DATABASE_URL=" + s.dbURL, "BANK_DATABASE_URL=" + s.dbURL,
-		"TEMPORAL_ADDRESS=" + s.temporal, "TEMPORAL_NAMESPACE=default",
-		"BANK_URL=" + s.bank, "BANK_LISTEN=" + bankAddr, "API_LISTEN=" + apiAddr,
-		"BANK_CALLBACK_URL=" + s.api + "/v1/bank/callbacks", "BANK_HMAC_SECRET=bench-secret-not-for-production", "BANK_API_KEY=bench-key-not-for-production",
-		"CLOCK_MODE=sandbox", "CLOCK_START=" + o.clockStart.Format(time.DateOnly),
-		"OPS_EMAIL=ops@lendflow.bench", "OPS_PASSWORD=ops-password-1",
-		"WORKER_METRICS_LISTEN=" + s.workerMet, "LOG_FORMAT=json",
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-	}
+	env := proctest.Env(app.Config{
+		DatabaseURL: s.dbURL, BankDatabaseURL: s.dbURL, TemporalAddress: s.temporal, TemporalNamespace: "default",
+		BankURL: s.bank, BankListen: bankAddr, APIListen: apiAddr, BankCallbackURL: s.api + "/v1/bank/callbacks",
+		BankHMACSecret: "bench-secret-not-for-production", BankAPIKey: "bench-key-not-for-production",
+		ClockMode: clock.Sandbox, ClockStart: o.clockStart, OpsEmail: "ops@lendflow.bench", OpsPassword: "ops-password-1",
+		WorkerMetricsListen: s.workerMet, LogFormat: logging.JSON,
+	})
 	env = append(env, stackEnv()...) // LENDFLOW_STACK_X=v gives every process X=v (bench/procstat_test.go)
 	start := func(name string, extra ...string) {
-		logf, err := os.Create(filepath.Join(s.out, name+".log"))
+		p, err := proctest.Start(proctest.Binary(t), name, append(append(append([]string{}, env...), extra...), procEnv(name)...),
+			filepath.Join(s.out, name+".log"))
 		require.NoError(t, err)
-		cmd := exec.Command(binary(t), name)
-		cmd.Env = append(append(append([]string{}, env...), extra...), procEnv(name)...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		require.NoError(t, cmd.Start())
-		p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-		go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
 		s.procs[name] = p
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(15 * time.Second):
-				_ = cmd.Process.Kill()
-				<-p.done
-			}
-		})
+		t.Cleanup(p.Stop)
 	}
 	start("bank")
 	s.waitHTTP(s.bank + "/healthz")
@@ -255,7 +210,7 @@ func (s *stack) waitHTTP(u string) {
 		}
 		for name, p := range s.procs {
 			select {
-			case <-p.done:
+			case <-p.Done:
 				s.t.Fatalf("%s exited; see %s/%s.log", name, s.out, name)
 			default:
 			}

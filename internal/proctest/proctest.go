@@ -1,0 +1,106 @@
+// Package proctest runs the lendflow binary as OS processes, configured by
+// the environment as in production: the crash test (e2e) kills and restarts
+// them, the benchmarks (bench) read their CPU and memory. Only tests import it.
+package proctest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lendflow/lendflow/app"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/lendflow once per test process.
+func Binary(t testing.TB) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lendflow-test-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "lendflow")
+		// By import path, so it builds the same from any package's directory.
+		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/lendflow/lendflow/cmd/lendflow").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+// Env is the environment from which app.FromEnv reads c back (the settings
+// a test sets; the rest keep their defaults), with PATH and HOME. One list,
+// so a setting the processes come to need is added once for every harness.
+func Env(c app.Config) []string {
+	env := []string{
+		"DATABASE_URL=" + c.DatabaseURL, "BANK_DATABASE_URL=" + c.BankDatabaseURL,
+		"TEMPORAL_ADDRESS=" + c.TemporalAddress, "TEMPORAL_NAMESPACE=" + c.TemporalNamespace,
+		"BANK_URL=" + c.BankURL, "BANK_LISTEN=" + c.BankListen, "API_LISTEN=" + c.APIListen,
+		"BANK_CALLBACK_URL=" + c.BankCallbackURL, "BANK_HMAC_SECRET=" + c.BankHMACSecret, "BANK_API_KEY=" + c.BankAPIKey,
+		"CLOCK_MODE=" + c.ClockMode, "CLOCK_START=" + c.ClockStart.Format(time.DateOnly),
+		"OPS_EMAIL=" + c.OpsEmail, "OPS_PASSWORD=" + c.OpsPassword,
+		"WORKER_METRICS_LISTEN=" + c.WorkerMetricsListen, "LOG_FORMAT=" + c.LogFormat,
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+	}
+	if c.PprofListen != "" {
+		env = append(env, "PPROF_LISTEN="+c.PprofListen)
+	}
+	return env
+}
+
+// Proc is one running lendflow process.
+type Proc struct {
+	Name string
+	Cmd  *exec.Cmd
+	// Done is closed once the process has exited.
+	Done chan struct{}
+}
+
+// Start runs `bin name` with env, its output appended to logPath.
+func Start(bin, name string, env []string, logPath string) (*Proc, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, name)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	p := &Proc{Name: name, Cmd: cmd, Done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(p.Done) }()
+	return p, nil
+}
+
+// Kill ends the process with SIGKILL (no shutdown, no deferred work: a
+// crash) and waits until it is gone.
+func (p *Proc) Kill() {
+	_ = p.Cmd.Process.Signal(syscall.SIGKILL)
+	<-p.Done
+}
+
+// Stop ends the process gracefully, as at a test's end: SIGTERM, then
+// SIGKILL if it is still there after 15 s.
+func (p *Proc) Stop() {
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.Done:
+	case <-time.After(15 * time.Second):
+		p.Kill()
+	}
+}

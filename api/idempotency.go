@@ -35,30 +35,20 @@ import (
 // before it (register) keys share one anonymous scope.
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("Idempotency-Key")
-		if key == "" {
-			next.ServeHTTP(w, r)
+		key, hash, ok := s.keyedRequest(w, r)
+		if !ok {
+			if key == "" {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
-		if !validKey(key) {
-			s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters, printable ASCII"}))
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		var owner int64 // 0: anonymous (register)
 		if u, ok := userFrom(r.Context()); ok {
 			owner = u.ID
 		}
-		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-		hash := hex.EncodeToString(sum[:])
 		ctx := r.Context()
 
-		_, err = s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
+		_, err := s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
 			UserID: owner, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash, // escaped: a path may hold bytes that are not UTF-8
 			StaleSeconds: int32(staleClaim / time.Second),
 		})
@@ -123,6 +113,29 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, owner int64, key
 	}
 }
 
+// keyedRequest reads a request's Idempotency-Key and its body (put back for
+// the handler) and hashes method, path and body, which a retry under the key
+// must match. ok false: there is no key (key "", serve the request as it
+// is) or the request was answered here (a bad key, a body over 1 MiB).
+func (s *Server) keyedRequest(w http.ResponseWriter, r *http.Request) (key, hash string, ok bool) {
+	key = r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return "", "", false
+	}
+	if !validKey(key) {
+		s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters, printable ASCII"}))
+		return key, "", false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
+		return key, "", false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+	return key, hex.EncodeToString(sum[:]), true
+}
+
 // idempotentBid is idempotent for the bid route, whose handler claims the
 // key in the transaction that admits the bid and stores a frozen bid's
 // answer in the one that books the freeze (bidding.Claim): two commits a bid
@@ -134,24 +147,15 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, owner int64, key
 // stored, as idempotent stores it.
 func (s *Server) idempotentBid(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("Idempotency-Key")
-		if key == "" {
-			next.ServeHTTP(w, r)
+		key, hash, ok := s.keyedRequest(w, r)
+		if !ok {
+			if key == "" {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
-		if !validKey(key) {
-			s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters, printable ASCII"}))
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		u, _ := userFrom(r.Context()) // mounted after requireRole
-		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-		c := &bidding.Claim{Owner: u.ID, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hex.EncodeToString(sum[:]),
+		c := &bidding.Claim{Owner: u.ID, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash,
 			StaleSeconds: int32(staleClaim / time.Second)}
 		ctx := r.Context()
 		bg := context.WithoutCancel(ctx)

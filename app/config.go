@@ -106,8 +106,9 @@ func FromEnv() (Config, error) {
 			return def
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			bad = append(bad, fmt.Errorf("%s %q: want a whole number of at least 1", name, v))
+		// The cap keeps every setting inside an int32 (pool sizes are).
+		if err != nil || n < 1 || n > maxSetting {
+			bad = append(bad, fmt.Errorf("%s %q: want a whole number from 1 to %d", name, v, maxSetting))
 			return def
 		}
 		return n
@@ -120,25 +121,13 @@ func FromEnv() (Config, error) {
 		WorkflowTasks:   positive("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", d.WorkflowTasks),
 		Activities:      positive("WORKER_MAX_CONCURRENT_ACTIVITIES", d.Activities),
 	}
+	c.APIDBMaxConns = int32(positive("API_DB_MAX_CONNS", DefaultAPIDBMaxConns))
+	c.WorkerDBMaxConns = int32(positive("WORKER_DB_MAX_CONNS", DefaultWorkerDBMaxConns))
+	c.BankDBMaxConns = int32(positive("BANK_DB_MAX_CONNS", DefaultBankDBMaxConns))
 	if err := errors.Join(bad...); err != nil {
 		return c, err
 	}
 	c.BankDatabaseURL = env("BANK_DATABASE_URL", c.DatabaseURL)
-	for _, p := range []struct {
-		name string
-		to   *int32
-		def  int32
-	}{{"API_DB_MAX_CONNS", &c.APIDBMaxConns, DefaultAPIDBMaxConns}, {"WORKER_DB_MAX_CONNS", &c.WorkerDBMaxConns, DefaultWorkerDBMaxConns},
-		{"BANK_DB_MAX_CONNS", &c.BankDBMaxConns, DefaultBankDBMaxConns}} {
-		*p.to = p.def
-		if v := os.Getenv(p.name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil || n < 1 {
-				return c, fmt.Errorf("%s %q: want a positive number of connections", p.name, v)
-			}
-			*p.to = int32(n)
-		}
-	}
 	c.SweepEvery, c.SettleAfter = 5*time.Second, 30*time.Second
 	c.ClockStart = lending.Date(time.Now())
 	if s := os.Getenv("CLOCK_START"); s != "" {
@@ -153,6 +142,9 @@ func FromEnv() (Config, error) {
 
 // Default pool sizes (Config.APIDBMaxConns and the others).
 const (
+	// maxSetting bounds the whole-number settings (FromEnv).
+	maxSetting = 1 << 20
+
 	DefaultAPIDBMaxConns    = 16
 	DefaultWorkerDBMaxConns = 16
 	DefaultBankDBMaxConns   = 16

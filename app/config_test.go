@@ -94,11 +94,13 @@ func TestConsoleSettings(t *testing.T) {
 // for a fleet, a setting taken as given, and a bad one refused by name.
 func TestThroughputSettings(t *testing.T) {
 	for _, v := range []string{"CLOCK_PARALLEL", "WORKER_WORKFLOW_POLLERS", "WORKER_ACTIVITY_POLLERS",
-		"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", "WORKER_MAX_CONCURRENT_ACTIVITIES"} {
+		"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", "WORKER_MAX_CONCURRENT_ACTIVITIES",
+		"API_DB_MAX_CONNS", "WORKER_DB_MAX_CONNS", "BANK_DB_MAX_CONNS"} {
 		t.Setenv(v, "")
 	}
 	c, err := FromEnv()
 	assert.NoError(t, err)
+	assert.Equal(t, []int32{16, 16, 16}, []int32{c.APIDBMaxConns, c.WorkerDBMaxConns, c.BankDBMaxConns})
 	assert.Equal(t, clock.DefaultParallel, c.ClockParallel)
 	assert.Equal(t, worker.DefaultTuning, c.Worker)
 	assert.Equal(t, 8, c.Worker.Options().MaxConcurrentActivityTaskPollers)
@@ -107,14 +109,18 @@ func TestThroughputSettings(t *testing.T) {
 	t.Setenv("CLOCK_PARALLEL", "512")
 	t.Setenv("WORKER_ACTIVITY_POLLERS", "16")
 	t.Setenv("WORKER_MAX_CONCURRENT_ACTIVITIES", "200")
+	t.Setenv("WORKER_DB_MAX_CONNS", "32")
 	c, err = FromEnv()
 	assert.NoError(t, err)
+	assert.Equal(t, int32(32), c.WorkerDBMaxConns)
 	assert.Equal(t, 512, c.ClockParallel)
 	assert.Equal(t, worker.Tuning{WorkflowPollers: 8, ActivityPollers: 16, Activities: 200}, c.Worker)
 
 	t.Setenv("CLOCK_PARALLEL", "0")
 	t.Setenv("WORKER_WORKFLOW_POLLERS", "many")
+	t.Setenv("API_DB_MAX_CONNS", "4294967296") // would wrap around in an int32
 	_, err = FromEnv()
 	assert.ErrorContains(t, err, `CLOCK_PARALLEL "0"`)
 	assert.ErrorContains(t, err, `WORKER_WORKFLOW_POLLERS "many"`)
+	assert.ErrorContains(t, err, `API_DB_MAX_CONNS "4294967296"`)
 }

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -110,14 +108,8 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such listing"))
 		return
 	}
-	var req amountRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	amount, fe := parseMoney("amount", req.Amount)
-	if fe != nil {
-		s.writeError(w, r, Validation(*fe))
+	amount, ok := s.amount(w, r)
+	if !ok {
 		return
 	}
 	// The client may hang up; the bid goes on (its freeze wait is bounded)
@@ -126,11 +118,7 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	c := bidClaim(r.Context())
 	if c != nil {
-		c.Answer = func(b bidding.Bid) []byte {
-			var buf bytes.Buffer
-			_ = json.NewEncoder(&buf).Encode(bidBody(b)) // as writeJSON
-			return buf.Bytes()
-		}
+		c.Answer = func(b bidding.Bid) []byte { return jsonBytes(bidBody(b)) }
 	}
 	bid, err := s.Bids.PlaceClaimed(ctx, c, me.ID, id, amount)
 	if errors.Is(err, bidding.ErrKeyTaken) {
@@ -141,9 +129,7 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c != nil && c.Stored {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write(c.StoredBody)
+		writeJSONBytes(w, http.StatusCreated, c.StoredBody)
 		return
 	}
 	status := http.StatusCreated

@@ -156,16 +156,25 @@ type amountRequest struct {
 // amountAndDate reads a {"amount"} body and the business date, or answers
 // the error and returns false.
 func (s *Server) amountAndDate(w http.ResponseWriter, r *http.Request) (decimal.Decimal, time.Time, bool) {
-	var req amountRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return decimal.Zero, time.Time{}, false
-	}
-	amount, fe := parseMoney("amount", req.Amount)
-	if fe != nil {
-		s.writeError(w, r, Validation(*fe))
+	amount, ok := s.amount(w, r)
+	if !ok {
 		return decimal.Zero, time.Time{}, false
 	}
 	today, ok := s.today(w, r)
 	return amount, today, ok
+}
+
+// amount reads an `{"amount": "…"}` body, or answers what is wrong with it.
+func (s *Server) amount(w http.ResponseWriter, r *http.Request) (decimal.Decimal, bool) {
+	var req amountRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return decimal.Zero, false
+	}
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
+		return decimal.Zero, false
+	}
+	return amount, true
 }

@@ -281,40 +281,6 @@ func (q *Queries) BidGet(ctx context.Context, id int64) (Bid, error) {
 	return i, err
 }
 
-const bidListByInvestor = `-- name: BidListByInvestor :many
-SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE investor_id = $1 ORDER BY id DESC
-`
-
-func (q *Queries) BidListByInvestor(ctx context.Context, investorID int64) ([]Bid, error) {
-	rows, err := q.db.Query(ctx, bidListByInvestor, investorID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Bid
-	for rows.Next() {
-		var i Bid
-		if err := rows.Scan(
-			&i.ID,
-			&i.LoanID,
-			&i.InvestorID,
-			&i.Amount,
-			&i.Status,
-			&i.Auto,
-			&i.CreatedAt,
-			&i.IdempotencyKey,
-			&i.FailureCode,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const bidListByLoan = `-- name: BidListByLoan :many
 SELECT id, loan_id, investor_id, amount, status, auto, created_at, idempotency_key, failure_code FROM bids WHERE loan_id = $1 ORDER BY id
 `

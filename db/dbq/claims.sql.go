@@ -60,18 +60,6 @@ func (q *Queries) CardChangeLatest(ctx context.Context, userID int64) (CardChang
 	return i, err
 }
 
-const cardChangeNext = `-- name: CardChangeNext :one
-SELECT COALESCE(max(attempt), 0)::int + 1 AS attempt FROM card_changes WHERE user_id = $1
-`
-
-// The next attempt number of a user's card change.
-func (q *Queries) CardChangeNext(ctx context.Context, userID int64) (int32, error) {
-	row := q.db.QueryRow(ctx, cardChangeNext, userID)
-	var attempt int32
-	err := row.Scan(&attempt)
-	return attempt, err
-}
-
 const claimCompensatorOpen = `-- name: ClaimCompensatorOpen :many
 SELECT c.loan_id, c.no, c.holder, c.user_id, c.principal, c.interest, c.penalty, c.received_principal, c.received_interest, c.received_penalty, u.custody_account_no
 FROM compensator_claims c
@@ -463,20 +451,6 @@ func (q *Queries) LoanOwedByBorrower(ctx context.Context, borrowerID int64) (boo
 	return owes, err
 }
 
-const loanSetGuaranteeDecided = `-- name: LoanSetGuaranteeDecided :exec
-UPDATE loans SET guarantee_decided_on = $2 WHERE id = $1
-`
-
-type LoanSetGuaranteeDecidedParams struct {
-	ID                 int64
-	GuaranteeDecidedOn *time.Time
-}
-
-func (q *Queries) LoanSetGuaranteeDecided(ctx context.Context, arg LoanSetGuaranteeDecidedParams) error {
-	_, err := q.db.Exec(ctx, loanSetGuaranteeDecided, arg.ID, arg.GuaranteeDecidedOn)
-	return err
-}
-
 const recoveryFinish = `-- name: RecoveryFinish :exec
 UPDATE recoveries SET status = $1, failure = $2
 WHERE id = $3 AND status = 'processing'
@@ -602,35 +576,6 @@ func (q *Queries) RecoveryShareInsert(ctx context.Context, arg RecoveryShareInse
 		arg.Amount,
 	)
 	return err
-}
-
-const recoveryShareList = `-- name: RecoveryShareList :many
-SELECT recovery_id, holder_key, user_id, amount FROM recovery_shares WHERE recovery_id = $1 ORDER BY holder_key
-`
-
-func (q *Queries) RecoveryShareList(ctx context.Context, recoveryID int64) ([]RecoveryShare, error) {
-	rows, err := q.db.Query(ctx, recoveryShareList, recoveryID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []RecoveryShare
-	for rows.Next() {
-		var i RecoveryShare
-		if err := rows.Scan(
-			&i.RecoveryID,
-			&i.HolderKey,
-			&i.UserID,
-			&i.Amount,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const userSetCard = `-- name: UserSetCard :exec

@@ -789,20 +789,6 @@ func (q *Queries) LoanSetDisbursed(ctx context.Context, arg LoanSetDisbursedPara
 	return err
 }
 
-const loanSetNextEvent = `-- name: LoanSetNextEvent :exec
-UPDATE loans SET next_event_on = $2 WHERE id = $1
-`
-
-type LoanSetNextEventParams struct {
-	ID          int64
-	NextEventOn *time.Time
-}
-
-func (q *Queries) LoanSetNextEvent(ctx context.Context, arg LoanSetNextEventParams) error {
-	_, err := q.db.Exec(ctx, loanSetNextEvent, arg.ID, arg.NextEventOn)
-	return err
-}
-
 const loanSetScreening = `-- name: LoanSetScreening :exec
 UPDATE loans SET credit_score = $2, grade = $3, annual_rate = $4 WHERE id = $1
 `

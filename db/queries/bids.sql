@@ -25,9 +25,6 @@ SELECT * FROM bids WHERE loan_id = $1 ORDER BY id;
 -- name: BidListByLoanStatus :many
 SELECT * FROM bids WHERE loan_id = $1 AND status = $2 ORDER BY id;
 
--- name: BidListByInvestor :many
-SELECT * FROM bids WHERE investor_id = $1 ORDER BY id DESC;
-
 -- name: BidSetDisbursed :exec
 UPDATE bids SET status = 'disbursed' WHERE loan_id = $1 AND status = 'frozen';
 

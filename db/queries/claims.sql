@@ -89,9 +89,6 @@ WHERE id = sqlc.arg(id) AND status = 'processing';
 INSERT INTO recovery_shares (recovery_id, holder_key, user_id, amount) VALUES ($1, $2, $3, $4)
 ON CONFLICT (recovery_id, holder_key) DO NOTHING;
 
--- name: RecoveryShareList :many
-SELECT * FROM recovery_shares WHERE recovery_id = $1 ORDER BY holder_key;
-
 -- name: GuaranteeListByGuarantor :many
 -- A guarantor's guarantees: what each cost (compensations paid) and what came
 -- back (the borrower's later payments of the claims it holds, and recoveries).
@@ -103,9 +100,6 @@ SELECT l.id AS loan_id, l.status, l.amount,
 FROM loans l
 WHERE l.guarantor_id = $1
 ORDER BY l.id DESC;
-
--- name: LoanSetGuaranteeDecided :exec
-UPDATE loans SET guarantee_decided_on = $2 WHERE id = $1;
 
 -- name: ClaimsHeldOpen :one
 -- Whether a user holds a claim still owed: an investor claim on an open
@@ -126,10 +120,6 @@ SELECT COALESCE(EXISTS (
 SELECT COALESCE(EXISTS (SELECT 1 FROM loans l WHERE l.borrower_id = $1 AND l.status IN ('repaying', 'overdue', 'disbursing'))
     OR EXISTS (SELECT 1 FROM write_off_losses w JOIN loans l ON l.id = w.loan_id
                WHERE l.borrower_id = $1 AND w.recovered < w.amount), false)::boolean AS owes;
-
--- name: CardChangeNext :one
--- The next attempt number of a user's card change.
-SELECT COALESCE(max(attempt), 0)::int + 1 AS attempt FROM card_changes WHERE user_id = $1;
 
 -- name: CardChangeInsert :exec
 INSERT INTO card_changes (user_id, attempt, card_number, status) VALUES ($1, $2, $3, 'processing');

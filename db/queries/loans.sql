@@ -32,9 +32,6 @@ UPDATE loans SET status = sqlc.arg(to_status)
 WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[])
 RETURNING *;
 
--- name: LoanSetNextEvent :exec
-UPDATE loans SET next_event_on = $2 WHERE id = $1;
-
 -- name: LoanSetScreening :exec
 UPDATE loans SET credit_score = $2, grade = $3, annual_rate = $4 WHERE id = $1;
 

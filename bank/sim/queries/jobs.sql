@@ -34,6 +34,3 @@ WHERE j.state = 'pending' AND (j.due_date IS NULL OR j.due_date <= sqlc.arg(toda
       WHERE e.request_no = j.request_no AND e.kind = 'callback' AND e.state = 'pending'
         AND e.id < j.id AND NOT e.overtakable))
 ORDER BY j.due_at LIMIT 1;
-
--- name: JobListPending :many
-SELECT * FROM jobs WHERE state = 'pending' ORDER BY id;

@@ -1,21 +1,8 @@
--- name: RequestInsert :one
--- No row back means the number is taken. A concurrent duplicate waits here on
--- the primary key until the first transaction ends, then sees its row.
-INSERT INTO requests (request_no, kind, content_hash, content, status, business_date)
-VALUES ($1, $2, $3, $4, 'processing', $5)
-ON CONFLICT (request_no) DO NOTHING
-RETURNING request_no;
-
 -- name: RequestGet :one
 SELECT * FROM requests WHERE request_no = $1;
 
 -- name: RequestGetForUpdate :one
 SELECT * FROM requests WHERE request_no = $1 FOR UPDATE;
-
--- name: RequestSetResult :exec
-UPDATE requests
-SET status = $2, code = $3, message = $4, account_no = $5, amount = $6, fee = $7, updated_at = now()
-WHERE request_no = $1;
 
 -- name: RequestSetStatus :execrows
 UPDATE requests SET status = sqlc.arg(to_status), updated_at = now()

@@ -93,42 +93,6 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) error {
 	return err
 }
 
-const jobListPending = `-- name: JobListPending :many
-SELECT id, kind, request_no, body, state, due_at, due_date, overtakable, attempts, last_error, created_at FROM jobs WHERE state = 'pending' ORDER BY id
-`
-
-func (q *Queries) JobListPending(ctx context.Context) ([]Job, error) {
-	rows, err := q.db.Query(ctx, jobListPending)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Job
-	for rows.Next() {
-		var i Job
-		if err := rows.Scan(
-			&i.ID,
-			&i.Kind,
-			&i.RequestNo,
-			&i.Body,
-			&i.State,
-			&i.DueAt,
-			&i.DueDate,
-			&i.Overtakable,
-			&i.Attempts,
-			&i.LastError,
-			&i.CreatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const jobNextDue = `-- name: JobNextDue :one
 SELECT j.due_at FROM jobs j
 WHERE j.state = 'pending' AND (j.due_date IS NULL OR j.due_date <= $1::date)

@@ -121,36 +121,6 @@ func (q *Queries) RequestGetForUpdate(ctx context.Context, requestNo string) (Re
 	return i, err
 }
 
-const requestInsert = `-- name: RequestInsert :one
-INSERT INTO requests (request_no, kind, content_hash, content, status, business_date)
-VALUES ($1, $2, $3, $4, 'processing', $5)
-ON CONFLICT (request_no) DO NOTHING
-RETURNING request_no
-`
-
-type RequestInsertParams struct {
-	RequestNo    string
-	Kind         string
-	ContentHash  string
-	Content      []byte
-	BusinessDate time.Time
-}
-
-// No row back means the number is taken. A concurrent duplicate waits here on
-// the primary key until the first transaction ends, then sees its row.
-func (q *Queries) RequestInsert(ctx context.Context, arg RequestInsertParams) (string, error) {
-	row := q.db.QueryRow(ctx, requestInsert,
-		arg.RequestNo,
-		arg.Kind,
-		arg.ContentHash,
-		arg.Content,
-		arg.BusinessDate,
-	)
-	var request_no string
-	err := row.Scan(&request_no)
-	return request_no, err
-}
-
 const requestInsertToday = `-- name: RequestInsertToday :one
 INSERT INTO requests (request_no, kind, content_hash, content, status, business_date)
 SELECT $1::text, $2::text, $3::text, $4::jsonb, 'processing',
@@ -181,35 +151,6 @@ func (q *Queries) RequestInsertToday(ctx context.Context, arg RequestInsertToday
 	var business_date time.Time
 	err := row.Scan(&business_date)
 	return business_date, err
-}
-
-const requestSetResult = `-- name: RequestSetResult :exec
-UPDATE requests
-SET status = $2, code = $3, message = $4, account_no = $5, amount = $6, fee = $7, updated_at = now()
-WHERE request_no = $1
-`
-
-type RequestSetResultParams struct {
-	RequestNo string
-	Status    string
-	Code      string
-	Message   string
-	AccountNo string
-	Amount    decimal.Decimal
-	Fee       decimal.Decimal
-}
-
-func (q *Queries) RequestSetResult(ctx context.Context, arg RequestSetResultParams) error {
-	_, err := q.db.Exec(ctx, requestSetResult,
-		arg.RequestNo,
-		arg.Status,
-		arg.Code,
-		arg.Message,
-		arg.AccountNo,
-		arg.Amount,
-		arg.Fee,
-	)
-	return err
 }
 
 const requestSetStatus = `-- name: RequestSetStatus :execrows

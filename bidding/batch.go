@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/internal/groupcommit"
 )
 
 // Admission is batched per listing. A listing's bids all pass through one
@@ -28,7 +29,7 @@ import (
 // single authority, and one insert. A refused bid in a batch writes nothing
 // but its claim, which the API then answers; an error aborts the batch and
 // every bid in it, none of which was admitted. No goroutine runs the queue
-// (queue.go): a bid that finds its listing idle leads, running batches until
+// (internal/groupcommit): a bid that finds its listing idle leads, running batches until
 // its own is done, then hands the lead on.
 
 // maxBatch bounds a batch: the transaction's statements grow with it, and a
@@ -50,31 +51,31 @@ type admission struct {
 	repeat    bool // the key made bid already: answer it again
 	claimed   bool // the claim is in the batch's transaction
 
-	w waiter
+	w groupcommit.Waiter
 }
 
 type batcher struct {
 	mu     sync.Mutex
-	queues map[int64]*queue[*admission]
+	queues map[int64]*groupcommit.Queue[*admission]
 }
 
-// admitQueued admits a on loanID in a batch (runQueued).
+// admitQueued admits a on loanID in a batch (groupcommit.Run).
 func (s *Service) admitQueued(ctx context.Context, loanID int64, a *admission) {
-	a.w = newWaiter()
+	a.w = groupcommit.NewWaiter()
 	b := &s.batch
 	b.mu.Lock()
 	if b.queues == nil {
-		b.queues = map[int64]*queue[*admission]{}
+		b.queues = map[int64]*groupcommit.Queue[*admission]{}
 	}
 	q := b.queues[loanID]
 	if q == nil {
-		q = &queue[*admission]{}
+		q = &groupcommit.Queue[*admission]{}
 		b.queues[loanID] = q
 	}
 	b.mu.Unlock()
 	// The batch's work is done for every bid in it: it outlives this request.
 	bctx := context.WithoutCancel(ctx)
-	runQueued(&b.mu, q, a, func(a *admission) *waiter { return &a.w }, take,
+	groupcommit.Run(&b.mu, q, a, func(a *admission) *groupcommit.Waiter { return &a.w }, take,
 		func(batch []*admission) { s.admitBatch(bctx, loanID, batch) },
 		func() { delete(b.queues, loanID) })
 }
@@ -82,10 +83,10 @@ func (s *Service) admitQueued(ctx context.Context, loanID int64, a *admission) {
 // take removes the next batch from q: the oldest bids on one business date,
 // one per investor (an investor's second bid goes in a later batch, so that
 // it is judged with the first one's amount in flight).
-func take(q *queue[*admission]) []*admission {
+func take(q *groupcommit.Queue[*admission]) []*admission {
 	var batch, rest []*admission
 	seen := map[int64]bool{}
-	for _, a := range q.waiting {
+	for _, a := range q.Waiting {
 		if len(batch) == maxBatch || seen[a.investorID] || (len(batch) > 0 && !a.today.Equal(batch[0].today)) {
 			rest = append(rest, a)
 			continue
@@ -93,7 +94,7 @@ func take(q *queue[*admission]) []*admission {
 		seen[a.investorID] = true
 		batch = append(batch, a)
 	}
-	q.waiting = rest
+	q.Waiting = rest
 	return batch
 }
 
@@ -104,7 +105,7 @@ func (s *Service) admitBatch(ctx context.Context, loanID int64, batch []*admissi
 	batchSize.Observe(float64(len(batch)))
 	var err error
 	for try := 0; ; try++ {
-		err = unpanicked(func() error {
+		err = groupcommit.Unpanicked(func() error {
 			return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.admitIn(ctx, db.Queries(tx), loanID, batch) })
 		})
 		var pgErr *pgconn.PgError
@@ -121,7 +122,7 @@ func (s *Service) admitBatch(ctx context.Context, loanID int64, batch []*admissi
 			a.c.Claimed = a.claimed
 			a.c.Taken = a.c.Taken && err == nil
 		}
-		close(a.w.done)
+		a.w.Done()
 	}
 }
 

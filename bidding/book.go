@@ -9,6 +9,7 @@ import (
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/internal/groupcommit"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )
@@ -31,47 +32,42 @@ type booking struct {
 	loan dbq.BidSetFrozenRow
 	err  error
 
-	w waiter
+	w groupcommit.Waiter
 }
 
 type bookings struct {
 	mu sync.Mutex
-	q  queue[*booking]
+	q  groupcommit.Queue[*booking]
 }
 
-// bookQueued books b in a group (runQueued).
+// bookQueued books b in a group (groupcommit.Run).
 func (s *Service) bookQueued(ctx context.Context, b *booking) {
-	b.w = newWaiter()
+	b.w = groupcommit.NewWaiter()
 	// The group's work is done for every booking in it: a leader whose
 	// client went away must not fail the others' bookings.
 	ctx = context.WithoutCancel(ctx)
-	runQueued(&s.books.mu, &s.books.q, b, func(b *booking) *waiter { return &b.w },
-		func(q *queue[*booking]) []*booking {
-			n := min(len(q.waiting), maxBatch)
-			group := append([]*booking(nil), q.waiting[:n]...)
-			q.waiting = q.waiting[n:]
-			return group
-		},
+	groupcommit.Run(&s.books.mu, &s.books.q, b, func(b *booking) *groupcommit.Waiter { return &b.w },
+		func(q *groupcommit.Queue[*booking]) []*booking { return groupcommit.TakeFirst(q, maxBatch) },
 		func(group []*booking) { s.bookGroup(ctx, group) }, func() {})
 }
 
 func (s *Service) bookGroup(ctx context.Context, group []*booking) {
 	bookGroupSize.Observe(float64(len(group)))
-	err := unpanicked(func() error {
+	err := groupcommit.Unpanicked(func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, group) })
 	})
 	if err != nil && len(group) > 1 {
 		for _, b := range group {
-			b.err = unpanicked(func() error {
+			b.err = groupcommit.Unpanicked(func() error {
 				return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, []*booking{b}) })
 			})
-			close(b.w.done)
+			b.w.Done()
 		}
 		return
 	}
 	for _, b := range group {
 		b.err = err
-		close(b.w.done)
+		b.w.Done()
 	}
 }
 

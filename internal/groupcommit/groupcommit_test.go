@@ -1,4 +1,4 @@
-package bidding
+package groupcommit
 
 import (
 	"sync"
@@ -11,15 +11,15 @@ import (
 
 type queued struct {
 	n    int
-	w    waiter
+	w    Waiter
 	runs int
 }
 
 // Every item is worked on once, in groups, by at most maxLeaders at a time,
 // and the queue ends idle with nobody leading.
-func TestRunQueuedDoesEachItemOnceInGroups(t *testing.T) {
+func TestRunDoesEachItemOnceInGroups(t *testing.T) {
 	var mu sync.Mutex
-	q := &queue[*queued]{}
+	q := &Queue[*queued]{}
 	var running, most, groups atomic.Int64
 	idle := 0
 	items := make([]*queued, 500)
@@ -27,15 +27,10 @@ func TestRunQueuedDoesEachItemOnceInGroups(t *testing.T) {
 	for i := range items {
 		items[i] = &queued{n: i}
 		it := items[i]
-		it.w = newWaiter()
+		it.w = NewWaiter()
 		wg.Go(func() {
-			runQueued(&mu, q, it, func(x *queued) *waiter { return &x.w },
-				func(q *queue[*queued]) []*queued {
-					n := min(len(q.waiting), 7)
-					g := append([]*queued(nil), q.waiting[:n]...)
-					q.waiting = q.waiting[n:]
-					return g
-				},
+			Run(&mu, q, it, func(x *queued) *Waiter { return &x.w },
+				func(q *Queue[*queued]) []*queued { return TakeFirst(q, 7) },
 				func(g []*queued) {
 					now := running.Add(1)
 					for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
@@ -43,12 +38,12 @@ func TestRunQueuedDoesEachItemOnceInGroups(t *testing.T) {
 					groups.Add(1)
 					for _, x := range g {
 						x.runs++
-						close(x.w.done)
+						x.w.Done()
 					}
 					running.Add(-1)
 				},
 				func() { idle++ })
-			assert.True(t, closed(it.w.done), "runQueued returned before item %d was done", it.n)
+			assert.True(t, it.w.IsDone(), "Run returned before item %d was done", it.n)
 		})
 	}
 	wg.Wait()
@@ -57,14 +52,14 @@ func TestRunQueuedDoesEachItemOnceInGroups(t *testing.T) {
 	}
 	assert.LessOrEqual(t, most.Load(), int64(maxLeaders))
 	assert.Equal(t, 0, q.leaders)
-	assert.Empty(t, q.waiting)
+	assert.Empty(t, q.Waiting)
 	assert.GreaterOrEqual(t, idle, 1)
 	t.Logf("500 items in %d groups", groups.Load())
 }
 
 func TestUnpanickedTurnsAPanicIntoTheGroupsError(t *testing.T) {
-	err := unpanicked(func() error { panic("boom") })
+	err := Unpanicked(func() error { panic("boom") })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "boom")
-	assert.NoError(t, unpanicked(func() error { return nil }))
+	assert.NoError(t, Unpanicked(func() error { return nil }))
 }

@@ -1,4 +1,9 @@
-package bidding
+// Package groupcommit runs items that arrive while a transaction is busy in
+// the next transaction together (group commit): one BEGIN, one set of locks
+// and one COMMIT for many items, so a queue's throughput is not what one
+// commit's WAL flush allows. The bids of a listing (bidding), the freezes
+// bidding books, and the bank simulator's freezes go through it.
+package groupcommit
 
 import (
 	"fmt"
@@ -6,37 +11,38 @@ import (
 )
 
 // maxLeaders is how many transactions of one queue (a listing's admissions,
-// the freeze bookings) may run at once. One: on the hot listing, two at once
+// the freeze bookings, the simulator's freezes) may run at once. One: on the hot listing, two at once
 // halved the groups and so doubled the statements a bid costs, on a machine
 // whose CPU was the limit (BENCHMARKS.md). Correct with more: the guarded
 // increment decides every admission, and locks are taken in one order.
 const maxLeaders = 1
 
-// waiter is one item's place in a queue.
-type waiter struct {
+// Waiter is one item's place in a queue.
+type Waiter struct {
 	done chan struct{} // closed once the item's work is done
 	lead chan struct{} // the item leads now (buffered)
 	led  bool          // lead was sent
 }
 
-func newWaiter() waiter { return waiter{done: make(chan struct{}), lead: make(chan struct{}, 1)} }
+// NewWaiter is a place not yet in a queue.
+func NewWaiter() Waiter { return Waiter{done: make(chan struct{}), lead: make(chan struct{}, 1)} }
 
-// queue is items waiting for a transaction and how many lead.
-type queue[T any] struct {
-	waiting []T
+// Queue is items waiting for a transaction and how many lead.
+type Queue[T any] struct {
+	Waiting []T
 	leaders int
 }
 
-// runQueued adds item to q and returns once its work is done. Nobody runs a
+// Run adds item to q and returns once its work is done. Nobody runs a
 // queue in the background: an item that finds fewer than maxLeaders leading
 // leads itself, running next(q)'s groups through run until its own item is
 // done, then hands its lead to the oldest item not leading yet; the last
 // leader out with nothing waiting calls idle. mu guards q, next and idle run
 // under it, run outside it.
-func runQueued[T any](mu *sync.Mutex, q *queue[T], item T, w func(T) *waiter, next func(*queue[T]) []T, run func([]T), idle func()) {
+func Run[T any](mu *sync.Mutex, q *Queue[T], item T, w func(T) *Waiter, next func(*Queue[T]) []T, run func([]T), idle func()) {
 	me := w(item)
 	mu.Lock()
-	q.waiting = append(q.waiting, item)
+	q.Waiting = append(q.Waiting, item)
 	lead := q.leaders < maxLeaders
 	if lead {
 		q.leaders++
@@ -67,7 +73,7 @@ func runQueued[T any](mu *sync.Mutex, q *queue[T], item T, w func(T) *waiter, ne
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, it := range q.waiting {
+	for _, it := range q.Waiting {
 		if wt := w(it); !wt.led {
 			wt.led = true
 			wt.lead <- struct{}{}
@@ -75,9 +81,24 @@ func runQueued[T any](mu *sync.Mutex, q *queue[T], item T, w func(T) *waiter, ne
 		}
 	}
 	q.leaders--
-	if q.leaders == 0 && len(q.waiting) == 0 {
+	if q.leaders == 0 && len(q.Waiting) == 0 {
 		idle()
 	}
+}
+
+// Done marks the item's work done: Run returns for it, and a leader waiting
+// on it stops leading. Every item of a group run is marked done by run.
+func (w *Waiter) Done() { close(w.done) }
+
+// IsDone says whether Done was called.
+func (w *Waiter) IsDone() bool { return closed(w.done) }
+
+// TakeFirst is a next for Run: the oldest n items waiting, or all of them.
+func TakeFirst[T any](q *Queue[T], n int) []T {
+	n = min(len(q.Waiting), n)
+	group := append([]T(nil), q.Waiting[:n]...)
+	q.Waiting = q.Waiting[n:]
+	return group
 }
 
 func closed(ch <-chan struct{}) bool {
@@ -89,14 +110,14 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// unpanicked runs a group's transaction, turning a panic into the group's
+// Unpanicked runs a group's transaction, turning a panic into the group's
 // error: a leader that panicked would never hand its lead on, and every later
 // item of its queue (every later bid on the listing) would wait forever.
 // pgx.BeginFunc has rolled the transaction back by then.
-func unpanicked(run func() error) (err error) {
+func Unpanicked(run func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("bidding: a batch's transaction panicked: %v", p)
+			err = fmt.Errorf("a group's transaction panicked: %v", p)
 		}
 	}()
 	return run()

@@ -80,6 +80,7 @@ func TestHotListing(t *testing.T) {
 	poolMax := sumSeries(after, "lendflow_db_pool_max_connections", `pool="api"`)
 	batches := delta(before, after, "lendflow_bidding_admission_batch_size_count")
 	batched := delta(before, after, "lendflow_bidding_admission_batch_size_sum")
+	admitting := delta(before, after, "lendflow_bidding_admission_seconds_sum")
 	bookings := delta(before, after, "lendflow_bidding_freeze_booking_batch_size_count")
 	booked := delta(before, after, "lendflow_bidding_freeze_booking_batch_size_sum")
 
@@ -95,7 +96,8 @@ func TestHotListing(t *testing.T) {
 		{"bank calls from the API", fmt.Sprintf("%.0f (%.0f freezes, mean round trip %s, %.0f%% of a bid's server time)", bankN, freezeN, ms(time.Duration(freezeMean*float64(time.Second))), 100*freezeMean*freezeN/(serverMean*float64(hotBids)))},
 		{"API's connection pool", fmt.Sprintf("%.0f connections; %.0f acquires (%.1f a bid), %.0f waited, %s waiting a bid (%.0f%% of its server time)",
 			poolMax, poolAcquires, poolAcquires/hotBids, poolWaited, ms(time.Duration(poolWait/hotBids*float64(time.Second))), 100*poolWait/(serverMean*hotBids))},
-		{"admitting transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_admission_batch_size)", batches, batched/max(batches, 1))},
+		{"admitting transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_admission_batch_size), %s each, the listing's queue busy %.0f %% of the time",
+			batches, batched/max(batches, 1), ms(time.Duration(admitting/max(batches, 1)*float64(time.Second))), 100*admitting/w.elapsed.Seconds())},
 		{"freeze-booking transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_freeze_booking_batch_size)", bookings, booked/max(bookings, 1))},
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"warm: bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*w.perSec()/tps)},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/db"
@@ -103,6 +104,7 @@ func take(q *groupcommit.Queue[*admission]) []*admission {
 // was committed).
 func (s *Service) admitBatch(ctx context.Context, loanID int64, batch []*admission) {
 	batchSize.Observe(float64(len(batch)))
+	defer prometheus.NewTimer(batchSeconds).ObserveDuration()
 	var err error
 	for try := 0; ; try++ {
 		err = groupcommit.Unpanicked(func() error {

@@ -26,6 +26,15 @@ var batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
 	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
 })
 
+// batchSeconds is how long each admitting transaction took, retries
+// included: a listing's batches run one at a time, so their sum over a
+// stretch of time says how busy its queue was.
+var batchSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+	Name:    "lendflow_bidding_admission_seconds",
+	Help:    "Time each admitting transaction of one listing took, retries included.",
+	Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+})
+
 // bookGroupSize is how many answered freezes each booking transaction
 // carried (book.go).
 var bookGroupSize = promauto.NewHistogram(prometheus.HistogramOpts{

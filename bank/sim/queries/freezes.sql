@@ -16,27 +16,33 @@ SELECT * FROM freezes WHERE state = 'active' ORDER BY request_no;
 SELECT * FROM freezes WHERE request_no = $1;
 
 -- name: FreezeApply :one
--- A freeze's whole work and its result in one statement, for the path that
--- is not refused: the account's amount moved from available to frozen when
--- its available covers it and it is not the fee account, the freeze and its
--- movement recorded, the request succeeded. No row: nothing was written, and
--- the caller finds the refusal (no such account, the fee account, not
--- enough) the long way.
+-- A freeze that is not refused, whole, in one statement and so in one
+-- round trip and one commit: the account's amount moved from available to
+-- frozen when its available covers it and it is not the fee account, the
+-- freeze and its movement, and the request's row inserted with its result on
+-- the bank's business date (RequestInsertToday's). No row: nothing was
+-- written, and the caller finds the refusal (no such account, the fee
+-- account, not enough) the long way. A number taken already fails the
+-- statement on the request's primary key (a concurrent holder of it first
+-- commits or rolls back), which undoes the whole statement's work: the long
+-- way then answers the recorded row.
 WITH a AS (
   UPDATE accounts SET available = accounts.available - sqlc.arg(amount)::numeric, frozen = accounts.frozen + sqlc.arg(amount)::numeric
   WHERE accounts.account_no = sqlc.arg(account_no)::text AND accounts.account_no <> sqlc.arg(fee_account)::text
     AND accounts.available >= sqlc.arg(amount)::numeric
   RETURNING accounts.account_no
+), d AS (
+  SELECT COALESCE((SELECT c.today FROM clock c WHERE c.singleton), sqlc.arg(wall_today)::date) AS today
 ), f AS (
   INSERT INTO freezes (request_no, account_no, amount)
   SELECT sqlc.arg(request_no)::text, a.account_no, sqlc.arg(amount)::numeric FROM a
-  RETURNING freezes.request_no
 ), m AS (
   INSERT INTO movements (request_no, item, type, from_account, to_account, amount, freeze_request_no, purpose, business_date)
   SELECT sqlc.arg(request_no)::text, 0, sqlc.arg(movement_type)::text, a.account_no, a.account_no, sqlc.arg(amount)::numeric,
-         sqlc.arg(request_no)::text, '', sqlc.arg(business_date)::date FROM a
-  RETURNING movements.id
+         sqlc.arg(request_no)::text, '', d.today FROM a, d
 )
-UPDATE requests SET status = sqlc.arg(status)::text, account_no = sqlc.arg(account_no)::text, amount = sqlc.arg(amount)::numeric, updated_at = now()
-WHERE requests.request_no = sqlc.arg(request_no)::text AND EXISTS (SELECT 1 FROM a) AND EXISTS (SELECT 1 FROM f) AND EXISTS (SELECT 1 FROM m)
-RETURNING requests.*;
+INSERT INTO requests (request_no, kind, content_hash, content, status, account_no, amount, business_date)
+SELECT sqlc.arg(request_no)::text, sqlc.arg(kind)::text, sqlc.arg(content_hash)::text, sqlc.arg(content)::jsonb, sqlc.arg(status)::text,
+       a.account_no, sqlc.arg(amount)::numeric, d.today
+FROM a, d
+RETURNING *;

@@ -14,50 +14,62 @@ import (
 
 const freezeApply = `-- name: FreezeApply :one
 WITH a AS (
-  UPDATE accounts SET available = accounts.available - $3::numeric, frozen = accounts.frozen + $3::numeric
-  WHERE accounts.account_no = $2::text AND accounts.account_no <> $5::text
-    AND accounts.available >= $3::numeric
+  UPDATE accounts SET available = accounts.available - $6::numeric, frozen = accounts.frozen + $6::numeric
+  WHERE accounts.account_no = $7::text AND accounts.account_no <> $8::text
+    AND accounts.available >= $6::numeric
   RETURNING accounts.account_no
+), d AS (
+  SELECT COALESCE((SELECT c.today FROM clock c WHERE c.singleton), $9::date) AS today
 ), f AS (
   INSERT INTO freezes (request_no, account_no, amount)
-  SELECT $4::text, a.account_no, $3::numeric FROM a
-  RETURNING freezes.request_no
+  SELECT $1::text, a.account_no, $6::numeric FROM a
 ), m AS (
   INSERT INTO movements (request_no, item, type, from_account, to_account, amount, freeze_request_no, purpose, business_date)
-  SELECT $4::text, 0, $6::text, a.account_no, a.account_no, $3::numeric,
-         $4::text, '', $7::date FROM a
-  RETURNING movements.id
+  SELECT $1::text, 0, $10::text, a.account_no, a.account_no, $6::numeric,
+         $1::text, '', d.today FROM a, d
 )
-UPDATE requests SET status = $1::text, account_no = $2::text, amount = $3::numeric, updated_at = now()
-WHERE requests.request_no = $4::text AND EXISTS (SELECT 1 FROM a) AND EXISTS (SELECT 1 FROM f) AND EXISTS (SELECT 1 FROM m)
-RETURNING requests.request_no, requests.kind, requests.content_hash, requests.content, requests.status, requests.code, requests.message, requests.account_no, requests.amount, requests.fee, requests.business_date, requests.created_at, requests.updated_at
+INSERT INTO requests (request_no, kind, content_hash, content, status, account_no, amount, business_date)
+SELECT $1::text, $2::text, $3::text, $4::jsonb, $5::text,
+       a.account_no, $6::numeric, d.today
+FROM a, d
+RETURNING request_no, kind, content_hash, content, status, code, message, account_no, amount, fee, business_date, created_at, updated_at
 `
 
 type FreezeApplyParams struct {
-	Status       string
-	AccountNo    string
-	Amount       decimal.Decimal
 	RequestNo    string
+	Kind         string
+	ContentHash  string
+	Content      []byte
+	Status       string
+	Amount       decimal.Decimal
+	AccountNo    string
 	FeeAccount   string
+	WallToday    time.Time
 	MovementType string
-	BusinessDate time.Time
 }
 
-// A freeze's whole work and its result in one statement, for the path that
-// is not refused: the account's amount moved from available to frozen when
-// its available covers it and it is not the fee account, the freeze and its
-// movement recorded, the request succeeded. No row: nothing was written, and
-// the caller finds the refusal (no such account, the fee account, not
-// enough) the long way.
+// A freeze that is not refused, whole, in one statement and so in one
+// round trip and one commit: the account's amount moved from available to
+// frozen when its available covers it and it is not the fee account, the
+// freeze and its movement, and the request's row inserted with its result on
+// the bank's business date (RequestInsertToday's). No row: nothing was
+// written, and the caller finds the refusal (no such account, the fee
+// account, not enough) the long way. A number taken already fails the
+// statement on the request's primary key (a concurrent holder of it first
+// commits or rolls back), which undoes the whole statement's work: the long
+// way then answers the recorded row.
 func (q *Queries) FreezeApply(ctx context.Context, arg FreezeApplyParams) (Request, error) {
 	row := q.db.QueryRow(ctx, freezeApply,
-		arg.Status,
-		arg.AccountNo,
-		arg.Amount,
 		arg.RequestNo,
+		arg.Kind,
+		arg.ContentHash,
+		arg.Content,
+		arg.Status,
+		arg.Amount,
+		arg.AccountNo,
 		arg.FeeAccount,
+		arg.WallToday,
 		arg.MovementType,
-		arg.BusinessDate,
 	)
 	var i Request
 	err := row.Scan(

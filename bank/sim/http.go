@@ -221,7 +221,7 @@ func (s *Sim) handleReverse(w http.ResponseWriter, r *http.Request) {
 	no := chi.URLParam(r, "requestNo")
 	var row simdb.Request
 	err := s.retryTx(ctx, func(tx pgx.Tx) error {
-		q := simdb.New(db.MapNotFound(tx))
+		q := queries(tx)
 		today, err := s.today(ctx, q)
 		if err != nil {
 			return err

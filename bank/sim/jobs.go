@@ -81,7 +81,7 @@ func (s *Sim) nextDue(ctx context.Context) (time.Time, error) {
 func (s *Sim) runJob(ctx context.Context) (bool, error) {
 	ran := false
 	err := s.retryTx(ctx, func(tx pgx.Tx) error {
-		q := simdb.New(db.MapNotFound(tx))
+		q := queries(tx)
 		today, err := s.today(ctx, q)
 		if err != nil {
 			return err

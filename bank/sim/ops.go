@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/groupcommit"
 	"github.com/lendflow/lendflow/kyc"
 )
 
@@ -136,7 +137,7 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 	var refusedOut outcome
 	err = s.retryTx(ctx, func(tx pgx.Tx) error {
 		refused = nil
-		q := simdb.New(db.MapNotFound(tx))
+		q := queries(tx)
 		today, err := q.RequestInsertToday(ctx, ins)
 		if errors.Is(err, db.ErrNotFound) {
 			row, err = recorded(q)
@@ -164,7 +165,7 @@ func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 	if refused != nil && errors.Is(err, refused) && refused.record {
 		ref, out := refused, refusedOut
 		err = s.retryTx(ctx, func(tx pgx.Tx) error {
-			q := simdb.New(db.MapNotFound(tx))
+			q := queries(tx)
 			_, err := q.RequestInsertToday(ctx, ins)
 			if errors.Is(err, db.ErrNotFound) {
 				row, err = recorded(q)
@@ -414,28 +415,46 @@ func (s *Sim) withdraw(ctx context.Context, r bank.WithdrawRequest) (simdb.Reque
 // freeze moves amount from available to frozen (投标冻结), named by its
 // request number. Nearly every freeze is a bid's and is not refused, and the
 // simulator shares its cores with the platform, so that path is one
-// statement in a transaction of its own (FreezeApply): the work and the
-// request's row together, where exec would insert the row first and finish
-// it after the work, three more round trips and a second version of the row.
+// statement (FreezeApply), in a transaction shared with the freezes that
+// arrive meanwhile (freeze.go): the work and the request's row together,
+// where exec would insert the row first and finish it after the work, three
+// more round trips, a second version of the row and a commit of its own.
 // Anything else, a refusal, a number seen before, an error, wrote nothing
 // and goes the long way, which decides it as every other request is decided.
 func (s *Sim) freeze(ctx context.Context, r bank.FreezeRequest) (simdb.Request, error) {
-	if err := need("request_no", r.RequestNo, "account_no", r.AccountNo); err != nil {
-		return simdb.Request{}, err
-	}
-	if err := checkAmount("amount", r.Amount, false); err != nil {
-		return simdb.Request{}, err
-	}
-	content, hash, err := digest(kindFreeze, r)
+	f, err := newFreezing(r)
 	if err != nil {
 		return simdb.Request{}, err
 	}
-	row, err := s.q.FreezeApply(ctx, simdb.FreezeApplyParams{RequestNo: r.RequestNo, Kind: kindFreeze, ContentHash: hash, Content: content,
-		Status: string(bank.StatusSucceeded), Amount: r.Amount, AccountNo: r.AccountNo, FeeAccount: bank.AccountFee,
-		WallToday: wallToday(), MovementType: bank.MoveFreeze})
-	if err == nil {
-		return row, nil
+	s.freezeQueued(ctx, f)
+	return s.freezeDecided(ctx, f)
+}
+
+// newFreezing checks r and readies its statement.
+func newFreezing(r bank.FreezeRequest) (*freezing, error) {
+	if err := need("request_no", r.RequestNo, "account_no", r.AccountNo); err != nil {
+		return nil, err
 	}
+	if err := checkAmount("amount", r.Amount, false); err != nil {
+		return nil, err
+	}
+	content, hash, err := digest(kindFreeze, r)
+	if err != nil {
+		return nil, err
+	}
+	return &freezing{r: r, w: groupcommit.NewWaiter(), params: simdb.FreezeApplyParams{
+		RequestNo: r.RequestNo, Kind: kindFreeze, ContentHash: hash, Content: content, Status: string(bank.StatusSucceeded),
+		Amount: r.Amount, AccountNo: r.AccountNo, FeeAccount: bank.AccountFee, WallToday: wallToday(), MovementType: bank.MoveFreeze,
+	}}, nil
+}
+
+// freezeDecided answers f once its group is over: the row the group
+// committed, or the long way's result.
+func (s *Sim) freezeDecided(ctx context.Context, f *freezing) (simdb.Request, error) {
+	if f.applied {
+		return f.row, nil
+	}
+	r := f.r
 	return s.exec(ctx, op{kind: kindFreeze, requestNo: r.RequestNo, content: r,
 		work: func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error) {
 			out := outcome{accountNo: r.AccountNo, amount: r.Amount}

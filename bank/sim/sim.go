@@ -109,6 +109,7 @@ type Sim struct {
 	log      *slog.Logger
 	faults   *faults
 	cbClient *http.Client
+	freezes  freezeQueue
 
 	wake   []chan struct{}
 	stop   context.CancelFunc
@@ -144,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Sim, error) {
 		s.closePool()
 		return nil, fmt.Errorf("bank sim: migrate: %w", err)
 	}
-	s.q = simdb.New(db.MapNotFound(s.pool))
+	s.q = queries(s.pool)
 	for _, no := range []string{bank.AccountFee, bank.AccountBonus, bank.AccountRiskReserve, bank.AccountSummary} {
 		if err := s.q.AccountEnsurePlatform(ctx, no); err != nil {
 			s.closePool()
@@ -164,6 +165,25 @@ func Open(ctx context.Context, cfg Config) (*Sim, error) {
 		}()
 	}
 	return s, nil
+}
+
+// queries is the simulator's generated queries over d with db.MapNotFound's
+// mapping; d's batches (FreezeApply) pass through, as the mapping carries
+// none.
+func queries(d batcher) *simdb.Queries { return simdb.New(mapped{db.MapNotFound(d), d}) }
+
+type batcher interface {
+	db.DBTX
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+}
+
+type mapped struct {
+	db.DBTX
+	b batcher
+}
+
+func (m mapped) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return m.b.SendBatch(ctx, b)
 }
 
 func createSchema(ctx context.Context, url, schema string) error {

@@ -15,7 +15,7 @@ SELECT * FROM freezes WHERE state = 'active' ORDER BY request_no;
 -- name: FreezeGet :one
 SELECT * FROM freezes WHERE request_no = $1;
 
--- name: FreezeApply :one
+-- name: FreezeApply :batchone
 -- A freeze that is not refused, whole, in one statement and so in one
 -- round trip and one commit: the account's amount moved from available to
 -- frozen when its available covers it and it is not the fee account, the

@@ -7,88 +7,9 @@ package simdb
 
 import (
 	"context"
-	"time"
 
 	"github.com/shopspring/decimal"
 )
-
-const freezeApply = `-- name: FreezeApply :one
-WITH a AS (
-  UPDATE accounts SET available = accounts.available - $6::numeric, frozen = accounts.frozen + $6::numeric
-  WHERE accounts.account_no = $7::text AND accounts.account_no <> $8::text
-    AND accounts.available >= $6::numeric
-  RETURNING accounts.account_no
-), d AS (
-  SELECT COALESCE((SELECT c.today FROM clock c WHERE c.singleton), $9::date) AS today
-), f AS (
-  INSERT INTO freezes (request_no, account_no, amount)
-  SELECT $1::text, a.account_no, $6::numeric FROM a
-), m AS (
-  INSERT INTO movements (request_no, item, type, from_account, to_account, amount, freeze_request_no, purpose, business_date)
-  SELECT $1::text, 0, $10::text, a.account_no, a.account_no, $6::numeric,
-         $1::text, '', d.today FROM a, d
-)
-INSERT INTO requests (request_no, kind, content_hash, content, status, account_no, amount, business_date)
-SELECT $1::text, $2::text, $3::text, $4::jsonb, $5::text,
-       a.account_no, $6::numeric, d.today
-FROM a, d
-RETURNING request_no, kind, content_hash, content, status, code, message, account_no, amount, fee, business_date, created_at, updated_at
-`
-
-type FreezeApplyParams struct {
-	RequestNo    string
-	Kind         string
-	ContentHash  string
-	Content      []byte
-	Status       string
-	Amount       decimal.Decimal
-	AccountNo    string
-	FeeAccount   string
-	WallToday    time.Time
-	MovementType string
-}
-
-// A freeze that is not refused, whole, in one statement and so in one
-// round trip and one commit: the account's amount moved from available to
-// frozen when its available covers it and it is not the fee account, the
-// freeze and its movement, and the request's row inserted with its result on
-// the bank's business date (RequestInsertToday's). No row: nothing was
-// written, and the caller finds the refusal (no such account, the fee
-// account, not enough) the long way. A number taken already fails the
-// statement on the request's primary key (a concurrent holder of it first
-// commits or rolls back), which undoes the whole statement's work: the long
-// way then answers the recorded row.
-func (q *Queries) FreezeApply(ctx context.Context, arg FreezeApplyParams) (Request, error) {
-	row := q.db.QueryRow(ctx, freezeApply,
-		arg.RequestNo,
-		arg.Kind,
-		arg.ContentHash,
-		arg.Content,
-		arg.Status,
-		arg.Amount,
-		arg.AccountNo,
-		arg.FeeAccount,
-		arg.WallToday,
-		arg.MovementType,
-	)
-	var i Request
-	err := row.Scan(
-		&i.RequestNo,
-		&i.Kind,
-		&i.ContentHash,
-		&i.Content,
-		&i.Status,
-		&i.Code,
-		&i.Message,
-		&i.AccountNo,
-		&i.Amount,
-		&i.Fee,
-		&i.BusinessDate,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
 
 const freezeClose = `-- name: FreezeClose :execrows
 UPDATE freezes SET state = $1, closed_by = $2

@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
@@ -23,21 +21,18 @@ import (
 // transaction, so a bid's freeze costs a share of one commit's WAL flush
 // instead of its own. The group is ordered by account number, the order
 // every request locks accounts in (lockAccounts), so it cannot deadlock with
-// them; two freezes of one account keep their arrival order. Should the
-// group's transaction fail (a number already taken, a deadlock, a panic),
-// nothing of it was committed, and each freeze is tried again alone, so one
-// bad freeze cannot fail another. A freeze that comes back without a row
-// (refused) wrote nothing and is decided the long way once its group is over.
+// them over accounts; two freezes of one account keep their arrival order.
+// (A repeat of one of its numbers going the long way at the same moment
+// takes the number's row before the account, the other way round, and
+// PostgreSQL breaks such a deadlock by aborting one of the two, which is
+// then tried again.) Should the group's transaction fail (a number already
+// taken, a deadlock, a panic), nothing of it was committed, and each freeze
+// is tried again alone, so one bad freeze cannot fail another. A freeze that
+// comes back without a row (refused) wrote nothing and is decided the long
+// way once its group is over.
 
 // maxFreezeGroup bounds a group: a freeze waits for the whole of its group.
 const maxFreezeGroup = 64
-
-// freezeGroupSize is how many freezes each group's transaction carried.
-var freezeGroupSize = promauto.NewHistogram(prometheus.HistogramOpts{
-	Name:    "lendflow_banksim_freeze_group_size",
-	Help:    "Freezes applied together in one transaction by the bank simulator.",
-	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
-})
 
 type freezing struct {
 	r      bank.FreezeRequest

@@ -116,6 +116,8 @@ func digest(kind string, c any) (content []byte, hash string, err error) {
 // request, needs no savepoint. Between the two the number is free again,
 // and if a duplicate takes it and does the work, the refusal is not
 // recorded: the duplicate's result is the number's, and is answered.
+// Freezes come here only when their one statement (FreezeApply) wrote
+// nothing: refused, their number taken, or an error.
 func (s *Sim) exec(ctx context.Context, o op) (simdb.Request, error) {
 	content, hash, err := digest(o.kind, o.content)
 	if err != nil {

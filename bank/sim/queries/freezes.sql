@@ -16,16 +16,16 @@ SELECT * FROM freezes WHERE state = 'active' ORDER BY request_no;
 SELECT * FROM freezes WHERE request_no = $1;
 
 -- name: FreezeApply :batchone
--- A freeze that is not refused, whole, in one statement and so in one
--- round trip and one commit: the account's amount moved from available to
--- frozen when its available covers it and it is not the fee account, the
--- freeze and its movement, and the request's row inserted with its result on
--- the bank's business date (RequestInsertToday's). No row: nothing was
--- written, and the caller finds the refusal (no such account, the fee
--- account, not enough) the long way. A number taken already fails the
--- statement on the request's primary key (a concurrent holder of it first
--- commits or rolls back), which undoes the whole statement's work: the long
--- way then answers the recorded row.
+-- A freeze that is not refused, whole, in one statement, batched with the
+-- others of its group (bank/sim/freeze.go): the account's amount moved from
+-- available to frozen when its available covers it and it is not the fee
+-- account, the freeze and its movement, and the request's row inserted with
+-- its result on the bank's business date (RequestInsertToday's). No row:
+-- nothing was written, and the caller finds the refusal (no such account,
+-- the fee account, not enough) the long way. A number taken already fails
+-- the statement on the request's primary key (a concurrent holder of it
+-- first commits or rolls back), which undoes the whole statement's work: the
+-- long way then answers the recorded row.
 WITH a AS (
   UPDATE accounts SET available = accounts.available - sqlc.arg(amount)::numeric, frozen = accounts.frozen + sqlc.arg(amount)::numeric
   WHERE accounts.account_no = sqlc.arg(account_no)::text AND accounts.account_no <> sqlc.arg(fee_account)::text

@@ -69,6 +69,8 @@ func TestHotListing(t *testing.T) {
 
 	tps := pgbench(t, s.dbURL)
 	before, after := w.before, w.after
+	freezeGroups := delta(w.bankBefore, w.bankAfter, "lendflow_banksim_freeze_group_size_count")
+	freezesGrouped := delta(w.bankBefore, w.bankAfter, "lendflow_banksim_freeze_group_size_sum")
 	route := `route="/v1/listings/{id}/bids"`
 	serverMean := delta(before, after, "lendflow_api_http_request_duration_seconds_sum", route) / delta(before, after, "lendflow_api_http_request_duration_seconds_count", route)
 	freezeN := delta(before, after, "lendflow_bank_call_duration_seconds_count", `operation="freeze"`)
@@ -99,6 +101,7 @@ func TestHotListing(t *testing.T) {
 		{"admitting transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_admission_batch_size), %s each, the listing's queue busy %.0f %% of the time",
 			batches, batched/max(batches, 1), ms(time.Duration(admitting/max(batches, 1)*float64(time.Second))), 100*admitting/w.elapsed.Seconds())},
 		{"freeze-booking transactions", fmt.Sprintf("%.0f, %.1f bids each (lendflow_bidding_freeze_booking_batch_size)", bookings, booked/max(bookings, 1))},
+		{"the bank's freeze transactions", fmt.Sprintf("%.0f, %.1f freezes each (lendflow_banksim_freeze_group_size)", freezeGroups, freezesGrouped/max(freezeGroups, 1))},
 		{"pgbench -N -c 8 -j 2 -T 15 (scale 10)", fmt.Sprintf("%.0f TPS", tps)},
 		{"warm: bids/s ÷ pgbench -N TPS", fmt.Sprintf("%.1f %% (target ≥ 25 %%, p99 ≤ 50 ms)", 100*w.perSec()/tps)},
 		{"CPU during the warm bids (2 cores = 200 %)", perOp(w.cpu0, w.cpu1, hotBids)},
@@ -131,11 +134,12 @@ func (s *stack) hotListing() int64 {
 
 // bids is one listing's run of hotBids bids.
 type bids struct {
-	sorted        []time.Duration
-	byCode        map[string]int
-	elapsed       time.Duration
-	cpu0, cpu1    cpuSnapshot
-	before, after map[string]float64 // the API's metrics
+	sorted                []time.Duration
+	byCode                map[string]int
+	elapsed               time.Duration
+	cpu0, cpu1            cpuSnapshot
+	before, after         map[string]float64 // the API's metrics
+	bankBefore, bankAfter map[string]float64 // the bank simulator's
 }
 
 // bidOn places hotBids bids of hotBid on listing id, hotInFlight at a time,
@@ -143,7 +147,7 @@ type bids struct {
 // them (a CPU profile).
 func (s *stack) bidOn(id int64, investors []person, during func()) bids {
 	var r bids
-	r.before = scrape(s.t, s.api+"/metrics")
+	r.before, r.bankBefore = scrape(s.t, s.api+"/metrics"), scrape(s.t, s.bank+"/metrics")
 	var side sync.WaitGroup
 	if during != nil {
 		side.Go(during)
@@ -170,7 +174,7 @@ func (s *stack) bidOn(id int64, investors []person, during func()) bids {
 	r.elapsed = time.Since(start)
 	r.cpu1 = s.cpu()
 	side.Wait()
-	r.after = scrape(s.t, s.api+"/metrics")
+	r.after, r.bankAfter = scrape(s.t, s.api+"/metrics"), scrape(s.t, s.bank+"/metrics")
 	r.sorted = append([]time.Duration(nil), lat...)
 	sort.Slice(r.sorted, func(i, j int) bool { return r.sorted[i] < r.sorted[j] })
 	r.byCode = map[string]int{}

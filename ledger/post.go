@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -50,8 +51,10 @@ func Post(ctx context.Context, tx pgx.Tx, e Entry) (bool, error) {
 // PostAll posts several entries in tx and returns how many were new. It locks
 // the accounts of all of them at once, in code order; separate Posts in one
 // transaction would each lock their own, and two such transactions could then
-// deadlock. If an entry is refused, the ones before it are already written:
-// roll tx back.
+// deadlock. The entries are written by one statement, in the order given,
+// unless one of them could overdraw: then one at a time, so that each is
+// judged as Post judges it. If an entry is refused, others may be written
+// already: roll tx back.
 func PostAll(ctx context.Context, tx pgx.Tx, entries ...Entry) (int, error) {
 	seen := make(map[key]bool, len(entries))
 	codeSet := map[string]bool{}
@@ -97,17 +100,7 @@ func PostAll(ctx context.Context, tx pgx.Tx, entries ...Entry) (int, error) {
 		return 0, fmt.Errorf("ledger: locked %d of %d accounts", len(accounts), len(codes))
 	}
 
-	posted := 0
-	for _, e := range norm {
-		isNew, err := postLocked(ctx, q, e, accounts)
-		if err != nil {
-			return posted, err
-		}
-		if isNew {
-			posted++
-		}
-	}
-	return posted, nil
+	return postLocked(ctx, q, norm, accounts)
 }
 
 type key struct {
@@ -121,85 +114,175 @@ type account struct {
 	mayGoNegative bool
 }
 
-// postLocked writes one entry whose accounts tx already holds locked.
-func postLocked(ctx context.Context, q *dbq.Queries, e Entry, accounts map[string]*account) (bool, error) {
-	after := make([]decimal.Decimal, len(e.Postings))
-	running := map[string]decimal.Decimal{}
-	var short error
-	for i, p := range e.Postings {
-		a := accounts[p.Account]
-		b, ok := running[p.Account]
-		if !ok {
-			b = a.balance
-		}
-		next := b.Add(p.Amount)
-		if next.IsNegative() && !a.mayGoNegative && short == nil {
-			short = errs.New(errs.InsufficientBalance, "%s holds %s, cannot pay %s (request %s leg %d)",
-				p.Account, b.StringFixed(2), p.Amount.Neg().StringFixed(2), e.RequestNo, e.Leg)
-		}
-		running[p.Account] = next
-		after[i] = next
+// postLocked writes entries whose accounts tx already holds locked, all in one
+// statement when none can overdraw, and returns how many were new.
+func postLocked(ctx context.Context, q *dbq.Queries, entries []Entry, accounts map[string]*account) (int, error) {
+	after, end, short := forecast(entries, accounts)
+	if short == nil {
+		return insertLocked(ctx, q, entries, accounts, after, end)
 	}
-	if short != nil {
+	if len(entries) == 1 {
 		// A replay is judged by what it recorded, not by balances it has
 		// since moved: a withdrawal of everything, retried, is not an overdraft.
 		// The key cannot appear after this look-up while we hold the accounts'
 		// locks, unless posted with other accounts, which is a reuse anyway.
-		recorded, err := q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: e.RequestNo, Leg: int32(e.Leg)})
-		switch {
-		case err == nil:
-			return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
-		case errors.Is(err, db.ErrNotFound):
-			return false, short
-		default:
-			return false, fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)
+		return 0, recordedOr(ctx, q, entries[0], short)
+	}
+	// One at a time, each judged on the balances the entries before it
+	// left and, if it would overdraw, by what its key recorded.
+	posted := 0
+	for _, e := range entries {
+		n, err := postLocked(ctx, q, []Entry{e}, accounts)
+		posted += n
+		if err != nil {
+			return posted, err
 		}
+	}
+	return posted, nil
+}
+
+// forecast moves the locked balances by entries, in order, and returns each
+// posting's balance after and each account's balance at the end. short is an
+// overdraft some posting would make, before anything is written, counting an
+// earlier entry's credit to the account as if it were not there: any entry of
+// the group may turn out a replay that moves nothing, and the entries after it
+// must not then overdraw in the database, which would abort the transaction
+// instead of refusing cleanly. An earlier entry's debit is counted, replay or
+// not, which can only refuse more.
+func forecast(entries []Entry, accounts map[string]*account) (after [][]decimal.Decimal, end map[string]decimal.Decimal, short error) {
+	after = make([][]decimal.Decimal, len(entries))
+	end = map[string]decimal.Decimal{}
+	floor := map[string]decimal.Decimal{} // the balance without earlier credits of the group
+	for k, e := range entries {
+		after[k] = make([]decimal.Decimal, len(e.Postings))
+		moved := map[string]decimal.Decimal{}
+		for i, p := range e.Postings {
+			a := accounts[p.Account]
+			b, ok := end[p.Account]
+			if !ok {
+				b = a.balance
+			}
+			f, ok := floor[p.Account]
+			if !ok {
+				f = a.balance
+			}
+			moved[p.Account] = moved[p.Account].Add(p.Amount)
+			if f.Add(moved[p.Account]).IsNegative() && !a.mayGoNegative && short == nil {
+				short = errs.New(errs.InsufficientBalance, "%s holds %s, cannot pay %s (request %s leg %d)",
+					p.Account, b.StringFixed(2), p.Amount.Neg().StringFixed(2), e.RequestNo, e.Leg)
+			}
+			end[p.Account] = b.Add(p.Amount)
+			after[k][i] = end[p.Account]
+		}
+		for code, m := range moved {
+			if m.IsNegative() {
+				f, ok := floor[code]
+				if !ok {
+					f = accounts[code].balance
+				}
+				floor[code] = f.Add(m)
+			}
+		}
+	}
+	return after, end, short
+}
+
+// insertLocked writes entries none of which can overdraw, in one statement;
+// after and end are their forecast. An entry whose key was recorded already
+// must be the same movement; the others must have moved the balances as
+// forecast over the entries actually written.
+func insertLocked(ctx context.Context, q *dbq.Queries, entries []Entry, accounts map[string]*account, after [][]decimal.Decimal, end map[string]decimal.Decimal) (int, error) {
+	params := dbq.JournalEntryInsertManyParams{
+		RequestNos:    make([]string, len(entries)),
+		Legs:          make([]int32, len(entries)),
+		Types:         make([]string, len(entries)),
+		Refs:          make([]string, len(entries)),
+		BusinessDates: make([]time.Time, len(entries)),
+	}
+	for k, e := range entries {
+		params.RequestNos[k], params.Legs[k], params.Types[k], params.Refs[k], params.BusinessDates[k] =
+			e.RequestNo, int32(e.Leg), e.Type, e.Ref, e.BusinessDate
+		for _, p := range e.Postings {
+			params.PostingEntries = append(params.PostingEntries, int32(k+1))
+			params.AccountIds = append(params.AccountIds, accounts[p.Account].id)
+			params.Amounts = append(params.Amounts, p.Amount)
+			params.Counterparts = append(params.Counterparts, p.Counterpart)
+		}
+	}
+	rows, err := q.JournalEntryInsertMany(ctx, params)
+	if err != nil {
+		return 0, fmt.Errorf("ledger: insert entries %s/%d…: %w", entries[0].RequestNo, entries[0].Leg, err)
 	}
 
-	params := dbq.JournalEntryInsertParams{
-		RequestNo:    e.RequestNo,
-		Leg:          int32(e.Leg),
-		Type:         e.Type,
-		Ref:          e.Ref,
-		BusinessDate: e.BusinessDate,
-		AccountIds:   make([]int64, len(e.Postings)),
-		Amounts:      make([]decimal.Decimal, len(e.Postings)),
-		Counterparts: make([]string, len(e.Postings)),
-	}
-	for i, p := range e.Postings {
-		params.AccountIds[i] = accounts[p.Account].id
-		params.Amounts[i] = p.Amount
-		params.Counterparts[i] = p.Counterpart
-	}
-	inserted, err := q.JournalEntryInsert(ctx, params)
-	if err != nil {
-		return false, fmt.Errorf("ledger: insert entry %s/%d: %w", e.RequestNo, e.Leg, err)
-	}
-	if len(inserted) == 0 {
-		recorded, err := q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: e.RequestNo, Leg: int32(e.Leg)})
-		if err != nil {
-			return false, fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)
+	written := make([]bool, len(entries))
+	for _, r := range rows {
+		if r.Ord < 1 || int(r.Ord) > len(entries) {
+			return 0, fmt.Errorf("ledger: the database wrote a posting of entry %d of %d", r.Ord, len(entries))
 		}
-		return false, sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
+		written[r.Ord-1] = true
 	}
+	var posted []Entry
+	var ords []int32
+	for k, e := range entries {
+		if written[k] {
+			posted, ords = append(posted, e), append(ords, int32(k+1))
+		} else if err := recordedOr(ctx, q, e, nil); err != nil {
+			return 0, err
+		}
+	}
+	if len(posted) < len(entries) {
+		// The replays moved nothing: what the others did is forecast without them.
+		after, end, _ = forecast(posted, accounts)
+	}
+
 	// The database computed balance_after itself; disagreeing with our locked
 	// view would mean the locks did not hold, and nothing after that is safe.
-	if len(inserted) != len(e.Postings) {
-		return false, fmt.Errorf("ledger: %s/%d: inserted %d of %d postings", e.RequestNo, e.Leg, len(inserted), len(e.Postings))
-	}
-	// Ids follow insertion order, which RETURNING need not.
-	sort.Slice(inserted, func(i, j int) bool { return inserted[i].ID < inserted[j].ID })
-	for i, row := range inserted {
-		if row.AccountID != params.AccountIds[i] || !row.BalanceAfter.Equal(after[i]) {
-			return false, fmt.Errorf("ledger: %s/%d: %s balance after is %s in the database, expected %s",
-				e.RequestNo, e.Leg, e.Postings[i].Account, row.BalanceAfter, after[i])
+	// Rows come in posting id order, which is insertion order, and the entries'
+	// ids must follow theirs: (entry_id, id) is the order readers replay.
+	i := 0
+	var entryID int64
+	for k, e := range posted {
+		for j, p := range e.Postings {
+			if i == len(rows) {
+				return 0, fmt.Errorf("ledger: %s/%d: inserted %d postings, expected more", e.RequestNo, e.Leg, len(rows))
+			}
+			r := rows[i]
+			i++
+			if j == 0 && r.EntryID > entryID {
+				entryID = r.EntryID
+			}
+			if r.Ord != ords[k] || r.EntryID != entryID || r.AccountID != accounts[p.Account].id || !r.BalanceAfter.Equal(after[k][j]) {
+				return 0, fmt.Errorf("ledger: %s/%d: posting %d is account %d at %s in the database (entry id %d, entry %d of the statement), expected %s (%d) at %s",
+					e.RequestNo, e.Leg, j, r.AccountID, r.BalanceAfter, r.EntryID, r.Ord, p.Account, accounts[p.Account].id, after[k][j])
+			}
 		}
 	}
-	for code, b := range running {
+	if i != len(rows) {
+		return 0, fmt.Errorf("ledger: inserted %d postings, expected %d", len(rows), i)
+	}
+	for code, b := range end {
 		accounts[code].balance = b
 	}
-	postingsWritten.WithLabelValues(e.Type).Add(float64(len(e.Postings)))
-	return true, nil
+	for _, e := range posted {
+		postingsWritten.WithLabelValues(e.Type).Add(float64(len(e.Postings)))
+	}
+	return len(posted), nil
+}
+
+// recordedOr checks a replay of e against what its key recorded; if the key
+// is not recorded, the answer is missing (nil: the key must be recorded).
+func recordedOr(ctx context.Context, q *dbq.Queries, e Entry, missing error) error {
+	recorded, err := q.JournalEntryGetByKey(ctx, dbq.JournalEntryGetByKeyParams{RequestNo: e.RequestNo, Leg: int32(e.Leg)})
+	switch {
+	case err == nil:
+		return sameAsRecorded(ctx, q, recorded.ID, recorded.Type, e)
+	case errors.Is(err, db.ErrNotFound) && missing != nil:
+		return missing
+	case errors.Is(err, db.ErrNotFound):
+		return fmt.Errorf("ledger: %s/%d was neither written nor found recorded", e.RequestNo, e.Leg)
+	default:
+		return fmt.Errorf("ledger: look up %s/%d: %w", e.RequestNo, e.Leg, err)
+	}
 }
 
 // sameAsRecorded refuses a replay whose money differs from what was recorded.

@@ -61,65 +61,93 @@ func (q *Queries) JournalEntryGetByKey(ctx context.Context, arg JournalEntryGetB
 	return i, err
 }
 
-const journalEntryInsert = `-- name: JournalEntryInsert :many
-WITH e AS (
+const journalEntryInsertMany = `-- name: JournalEntryInsertMany :many
+WITH x AS (
+    SELECT i AS ord,
+           ($1::text[])[i] AS request_no,
+           ($2::int[])[i] AS leg,
+           ($3::text[])[i] AS type,
+           ($4::text[])[i] AS ref,
+           ($5::date[])[i] AS business_date
+    FROM generate_subscripts($1::text[], 1) AS i
+), e AS (
     INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
-    VALUES ($4, $5, $6, $7, $8)
+    SELECT x.request_no, x.leg, x.type, x.ref, x.business_date FROM x ORDER BY x.ord
     ON CONFLICT (request_no, leg) DO NOTHING
-    RETURNING id
+    RETURNING id, request_no, leg
+), p AS (
+    INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+    SELECT e.id,
+           ($6::bigint[])[j],
+           ($7::numeric[])[j],
+           0,
+           ($8::text[])[j]
+    FROM generate_subscripts($6::bigint[], 1) AS j
+    JOIN x ON x.ord = ($9::int[])[j]
+    JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
+    ORDER BY j
+    RETURNING id, entry_id, account_id, balance_after
 )
-INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
-SELECT e.id,
-       ($1::bigint[])[i],
-       ($2::numeric[])[i],
-       0,
-       ($3::text[])[i]
-FROM e, generate_subscripts($1::bigint[], 1) AS i
-ORDER BY i
-RETURNING id, account_id, balance_after
+SELECT x.ord::int AS ord, p.id, p.entry_id, p.account_id, p.balance_after
+FROM p JOIN e ON e.id = p.entry_id JOIN x ON x.request_no = e.request_no AND x.leg = e.leg
+ORDER BY p.id
 `
 
-type JournalEntryInsertParams struct {
-	AccountIds   []int64
-	Amounts      []decimal.Decimal
-	Counterparts []string
-	RequestNo    string
-	Leg          int32
-	Type         string
-	Ref          string
-	BusinessDate time.Time
+type JournalEntryInsertManyParams struct {
+	RequestNos     []string
+	Legs           []int32
+	Types          []string
+	Refs           []string
+	BusinessDates  []time.Time
+	AccountIds     []int64
+	Amounts        []decimal.Decimal
+	Counterparts   []string
+	PostingEntries []int32
 }
 
-type JournalEntryInsertRow struct {
+type JournalEntryInsertManyRow struct {
+	Ord          int32
 	ID           int64
+	EntryID      int64
 	AccountID    int64
 	BalanceAfter decimal.Decimal
 }
 
-// Inserts the entry and its postings in one statement. No rows back means the
-// key was recorded already (by another transaction, which this one waited
-// for): nothing was written. balance_after is computed by the postings_apply
-// trigger; the 0 sent is overwritten. Inserting by subscript keeps the entry's
-// posting order, which is the order balances move in.
-func (q *Queries) JournalEntryInsert(ctx context.Context, arg JournalEntryInsertParams) ([]JournalEntryInsertRow, error) {
-	rows, err := q.db.Query(ctx, journalEntryInsert,
+// Inserts entries and their postings in one statement. An entry whose key was
+// recorded already (by another transaction, which this one waited for) is
+// skipped with its postings: its ord (place in the entry arrays, from 1) is
+// missing from the rows back. posting_entries holds each posting's entry by
+// ord; the caller gives the postings in entry order, then each entry's posting
+// order. The entries take their ids in ord order and the postings theirs in
+// array order, so balances move in that order, the order (entry_id, id) the
+// fund log and LedgerCheckRunningBalances read them in. balance_after is
+// computed by the postings_apply trigger; the 0 sent is overwritten.
+func (q *Queries) JournalEntryInsertMany(ctx context.Context, arg JournalEntryInsertManyParams) ([]JournalEntryInsertManyRow, error) {
+	rows, err := q.db.Query(ctx, journalEntryInsertMany,
+		arg.RequestNos,
+		arg.Legs,
+		arg.Types,
+		arg.Refs,
+		arg.BusinessDates,
 		arg.AccountIds,
 		arg.Amounts,
 		arg.Counterparts,
-		arg.RequestNo,
-		arg.Leg,
-		arg.Type,
-		arg.Ref,
-		arg.BusinessDate,
+		arg.PostingEntries,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []JournalEntryInsertRow
+	var items []JournalEntryInsertManyRow
 	for rows.Next() {
-		var i JournalEntryInsertRow
-		if err := rows.Scan(&i.ID, &i.AccountID, &i.BalanceAfter); err != nil {
+		var i JournalEntryInsertManyRow
+		if err := rows.Scan(
+			&i.Ord,
+			&i.ID,
+			&i.EntryID,
+			&i.AccountID,
+			&i.BalanceAfter,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

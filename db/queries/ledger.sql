@@ -19,27 +19,45 @@ SELECT id, code, balance FROM ledger_accounts WHERE user_id = $1 ORDER BY code;
 -- name: JournalEntryGetByKey :one
 SELECT * FROM journal_entries WHERE request_no = $1 AND leg = $2;
 
--- name: JournalEntryInsert :many
--- Inserts the entry and its postings in one statement. No rows back means the
--- key was recorded already (by another transaction, which this one waited
--- for): nothing was written. balance_after is computed by the postings_apply
--- trigger; the 0 sent is overwritten. Inserting by subscript keeps the entry's
--- posting order, which is the order balances move in.
-WITH e AS (
+-- name: JournalEntryInsertMany :many
+-- Inserts entries and their postings in one statement. An entry whose key was
+-- recorded already (by another transaction, which this one waited for) is
+-- skipped with its postings: its ord (place in the entry arrays, from 1) is
+-- missing from the rows back. posting_entries holds each posting's entry by
+-- ord; the caller gives the postings in entry order, then each entry's posting
+-- order. The entries take their ids in ord order and the postings theirs in
+-- array order, so balances move in that order, the order (entry_id, id) the
+-- fund log and LedgerCheckRunningBalances read them in. balance_after is
+-- computed by the postings_apply trigger; the 0 sent is overwritten.
+WITH x AS (
+    SELECT i AS ord,
+           (sqlc.arg(request_nos)::text[])[i] AS request_no,
+           (sqlc.arg(legs)::int[])[i] AS leg,
+           (sqlc.arg(types)::text[])[i] AS type,
+           (sqlc.arg(refs)::text[])[i] AS ref,
+           (sqlc.arg(business_dates)::date[])[i] AS business_date
+    FROM generate_subscripts(sqlc.arg(request_nos)::text[], 1) AS i
+), e AS (
     INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
-    VALUES (sqlc.arg(request_no), sqlc.arg(leg), sqlc.arg(type), sqlc.arg(ref), sqlc.arg(business_date))
+    SELECT x.request_no, x.leg, x.type, x.ref, x.business_date FROM x ORDER BY x.ord
     ON CONFLICT (request_no, leg) DO NOTHING
-    RETURNING id
+    RETURNING id, request_no, leg
+), p AS (
+    INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+    SELECT e.id,
+           (sqlc.arg(account_ids)::bigint[])[j],
+           (sqlc.arg(amounts)::numeric[])[j],
+           0,
+           (sqlc.arg(counterparts)::text[])[j]
+    FROM generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS j
+    JOIN x ON x.ord = (sqlc.arg(posting_entries)::int[])[j]
+    JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
+    ORDER BY j
+    RETURNING id, entry_id, account_id, balance_after
 )
-INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
-SELECT e.id,
-       (sqlc.arg(account_ids)::bigint[])[i],
-       (sqlc.arg(amounts)::numeric[])[i],
-       0,
-       (sqlc.arg(counterparts)::text[])[i]
-FROM e, generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS i
-ORDER BY i
-RETURNING id, account_id, balance_after;
+SELECT x.ord::int AS ord, p.id, p.entry_id, p.account_id, p.balance_after
+FROM p JOIN e ON e.id = p.entry_id JOIN x ON x.request_no = e.request_no AND x.leg = e.leg
+ORDER BY p.id;
 
 -- name: PostingListByEntry :many
 SELECT a.code, p.amount, p.counterpart

@@ -325,19 +325,16 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
 		day = d // the bank's day of the freeze: the file it is in
 	}
-	var loan dbq.BidSetFrozenRow
-	params := dbq.BidSetFrozenParams{ID: bid.ID}
+	b := &booking{orig: bid, entry: ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day)}
 	var answer []byte
 	if c != nil && c.Claimed && c.Answer != nil {
 		frozen := bidFrom(bid)
 		frozen.Status = lending.BidFrozen
 		answer = c.Answer(frozen)
-		code := int32(http.StatusCreated)
-		params.KeyOwner, params.Key, params.StatusCode, params.Response = c.Owner, &c.Key, &code, answer
+		b.keyOwner, b.key, b.code, b.answer = c.Owner, c.Key, http.StatusCreated, answer
 	}
-	b := &booking{orig: bid, entry: ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day), params: params}
 	s.bookQueued(ctx, b)
-	bid, loan = b.bid, b.loan
+	bid, loan := b.bid, b.loan
 	if b.err != nil {
 		return bid, b.err
 	}

@@ -2,7 +2,6 @@ package bidding
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -17,19 +16,25 @@ import (
 // Freezes the bank has answered are booked in groups, as bids are admitted
 // (batch.go): those that come back while one booking transaction runs share
 // the next, one ledger.PostAll for their entries (their accounts locked at
-// once, in code order, like every Post) and each bid marked frozen with its
-// answer, so a bid's booking costs a share of one BEGIN, one account lock and
+// once, in code order, like every Post; the entries written by one
+// statement) and one statement marking the bids frozen with their answers, so
+// a bid's booking costs a share of one BEGIN, one account lock, two writes and
 // one COMMIT instead of its own. Should the group's transaction fail, each
 // booking is tried again in a transaction of its own, so one bad booking
 // cannot fail the others.
 
 type booking struct {
-	orig   dbq.Bid
-	entry  ledger.Entry
-	params dbq.BidSetFrozenParams
+	orig  dbq.Bid
+	entry ledger.Entry
+	// The API's answer, stored under its request's Idempotency-Key (key ""
+	// for none) by the statement that marks the bid frozen.
+	keyOwner int64
+	key      string
+	code     int32
+	answer   []byte
 
 	bid  dbq.Bid
-	loan dbq.BidSetFrozenRow
+	loan dbq.BidSetFrozenManyRow
 	err  error
 
 	w groupcommit.Waiter
@@ -74,22 +79,35 @@ func (s *Service) bookGroup(ctx context.Context, group []*booking) {
 // bookIn posts the group's freezes and marks its bids frozen in tx.
 func bookIn(ctx context.Context, tx pgx.Tx, group []*booking) error {
 	entries := make([]ledger.Entry, len(group))
+	params := dbq.BidSetFrozenManyParams{
+		Ids:         make([]int64, len(group)),
+		KeyOwners:   make([]int64, len(group)),
+		Keys:        make([]string, len(group)),
+		StatusCodes: make([]int32, len(group)),
+		Responses:   make([][]byte, len(group)),
+	}
 	for i, b := range group {
-		b.bid, b.loan = b.orig, dbq.BidSetFrozenRow{}
+		b.bid, b.loan = b.orig, dbq.BidSetFrozenManyRow{}
 		entries[i] = b.entry
+		params.Ids[i], params.KeyOwners[i], params.Keys[i], params.StatusCodes[i], params.Responses[i] =
+			b.orig.ID, b.keyOwner, b.key, b.code, b.answer
 	}
 	if _, err := ledger.PostAll(ctx, tx, entries...); err != nil {
 		return err
 	}
 	q := db.Queries(tx)
+	rows, err := q.BidSetFrozenMany(ctx, params)
+	if err != nil {
+		return err
+	}
+	frozen := make(map[int64]dbq.BidSetFrozenManyRow, len(rows))
+	for _, r := range rows {
+		frozen[r.BidID] = r
+	}
 	for _, b := range group {
-		row, err := q.BidSetFrozen(ctx, b.params)
-		if err == nil {
+		if row, ok := frozen[b.orig.ID]; ok {
 			b.bid.Status, b.loan = lending.BidFrozen, row
 			continue
-		}
-		if !errors.Is(err, db.ErrNotFound) {
-			return err
 		}
 		// The settlement sweep and the request finished the same freeze.
 		if b.bid, err = q.BidGet(ctx, b.orig.ID); err != nil {
@@ -99,7 +117,7 @@ func bookIn(ctx context.Context, tx pgx.Tx, group []*booking) error {
 		if err != nil {
 			return err
 		}
-		b.loan = dbq.BidSetFrozenRow{ID: l.ID, WorkflowID: l.WorkflowID, Status: l.Status, Amount: l.Amount, Raised: l.Raised}
+		b.loan = dbq.BidSetFrozenManyRow{BidID: b.bid.ID, ID: l.ID, WorkflowID: l.WorkflowID, Status: l.Status, Amount: l.Amount, Raised: l.Raised}
 	}
 	return nil
 }

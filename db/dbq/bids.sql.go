@@ -487,28 +487,39 @@ func (q *Queries) BidSetFailed(ctx context.Context, arg BidSetFailedParams) (Bid
 	return i, err
 }
 
-const bidSetFrozen = `-- name: BidSetFrozen :one
-WITH b AS (
-  UPDATE bids SET status = 'frozen' WHERE bids.id = $1 AND bids.status = 'pending' RETURNING bids.loan_id
+const bidSetFrozenMany = `-- name: BidSetFrozenMany :many
+WITH r AS (
+  SELECT ($1::bigint[])[i] AS id,
+         ($2::bigint[])[i] AS key_owner,
+         ($3::text[])[i] AS key,
+         ($4::int[])[i] AS status_code,
+         ($5::bytea[])[i] AS response
+  FROM generate_subscripts($1::bigint[], 1) AS i
+), b AS (
+  UPDATE bids SET status = 'frozen' FROM r WHERE bids.id = r.id AND bids.status = 'pending'
+  RETURNING bids.id, bids.loan_id
 ), k AS (
-  UPDATE idempotency_keys SET status_code = $2, response = $3
-  WHERE user_id = $4 AND key = $5::text AND status_code IS NULL
-    AND EXISTS (SELECT 1 FROM b JOIN loans l ON l.id = b.loan_id WHERE l.status IN ('listed', 'full'))
-  RETURNING 1
+  UPDATE idempotency_keys SET status_code = r.status_code, response = r.response
+  FROM r JOIN b ON b.id = r.id JOIN loans l ON l.id = b.loan_id
+  WHERE idempotency_keys.user_id = r.key_owner AND idempotency_keys.key = r.key AND r.key <> ''
+    AND idempotency_keys.status_code IS NULL AND l.status IN ('listed', 'full')
+  RETURNING r.id
 )
-SELECT l.id, l.workflow_id, l.status, l.amount, l.raised, EXISTS (SELECT 1 FROM k) AS answer_stored
+SELECT b.id AS bid_id, l.id, l.workflow_id, l.status, l.amount, l.raised,
+       EXISTS (SELECT 1 FROM k WHERE k.id = b.id) AS answer_stored
 FROM b JOIN loans l ON l.id = b.loan_id
 `
 
-type BidSetFrozenParams struct {
-	ID         int64
-	StatusCode *int32
-	Response   []byte
-	KeyOwner   int64
-	Key        *string
+type BidSetFrozenManyParams struct {
+	Ids         []int64
+	KeyOwners   []int64
+	Keys        []string
+	StatusCodes []int32
+	Responses   [][]byte
 }
 
-type BidSetFrozenRow struct {
+type BidSetFrozenManyRow struct {
+	BidID        int64
 	ID           int64
 	WorkflowID   string
 	Status       lending.Status
@@ -517,28 +528,44 @@ type BidSetFrozenRow struct {
 	AnswerStored bool
 }
 
-// The freeze booked: the bid pending → frozen, the listing as it is now, and,
-// while the listing is still open, the API's answer stored under the
-// request's Idempotency-Key in the same transaction (no key: nothing stored).
-// No row: the bid was not pending (the settlement sweep froze it meanwhile).
-func (q *Queries) BidSetFrozen(ctx context.Context, arg BidSetFrozenParams) (BidSetFrozenRow, error) {
-	row := q.db.QueryRow(ctx, bidSetFrozen,
-		arg.ID,
-		arg.StatusCode,
-		arg.Response,
-		arg.KeyOwner,
-		arg.Key,
+// A booking group's freezes booked (bidding/book.go): each bid pending →
+// frozen, its listing as it is now, and, while the listing is still open, the
+// API's answer stored under the request's Idempotency-Key in the same
+// transaction (keys holds ” for a bid without one: nothing stored). One row a
+// bid frozen; a bid missing was not pending (the settlement sweep froze it
+// meanwhile).
+func (q *Queries) BidSetFrozenMany(ctx context.Context, arg BidSetFrozenManyParams) ([]BidSetFrozenManyRow, error) {
+	rows, err := q.db.Query(ctx, bidSetFrozenMany,
+		arg.Ids,
+		arg.KeyOwners,
+		arg.Keys,
+		arg.StatusCodes,
+		arg.Responses,
 	)
-	var i BidSetFrozenRow
-	err := row.Scan(
-		&i.ID,
-		&i.WorkflowID,
-		&i.Status,
-		&i.Amount,
-		&i.Raised,
-		&i.AnswerStored,
-	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []BidSetFrozenManyRow
+	for rows.Next() {
+		var i BidSetFrozenManyRow
+		if err := rows.Scan(
+			&i.BidID,
+			&i.ID,
+			&i.WorkflowID,
+			&i.Status,
+			&i.Amount,
+			&i.Raised,
+			&i.AnswerStored,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const bidSetStatus = `-- name: BidSetStatus :one

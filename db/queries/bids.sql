@@ -37,20 +37,32 @@ SELECT b.*, u.custody_account_no FROM bids b JOIN users u ON u.id = b.investor_i
 WHERE b.status = 'pending' AND b.created_at < $1
 ORDER BY b.id LIMIT 100;
 
--- name: BidSetFrozen :one
--- The freeze booked: the bid pending → frozen, the listing as it is now, and,
--- while the listing is still open, the API's answer stored under the
--- request's Idempotency-Key in the same transaction (no key: nothing stored).
--- No row: the bid was not pending (the settlement sweep froze it meanwhile).
-WITH b AS (
-  UPDATE bids SET status = 'frozen' WHERE bids.id = sqlc.arg(id) AND bids.status = 'pending' RETURNING bids.loan_id
+-- name: BidSetFrozenMany :many
+-- A booking group's freezes booked (bidding/book.go): each bid pending →
+-- frozen, its listing as it is now, and, while the listing is still open, the
+-- API's answer stored under the request's Idempotency-Key in the same
+-- transaction (keys holds '' for a bid without one: nothing stored). One row a
+-- bid frozen; a bid missing was not pending (the settlement sweep froze it
+-- meanwhile).
+WITH r AS (
+  SELECT (sqlc.arg(ids)::bigint[])[i] AS id,
+         (sqlc.arg(key_owners)::bigint[])[i] AS key_owner,
+         (sqlc.arg(keys)::text[])[i] AS key,
+         (sqlc.arg(status_codes)::int[])[i] AS status_code,
+         (sqlc.arg(responses)::bytea[])[i] AS response
+  FROM generate_subscripts(sqlc.arg(ids)::bigint[], 1) AS i
+), b AS (
+  UPDATE bids SET status = 'frozen' FROM r WHERE bids.id = r.id AND bids.status = 'pending'
+  RETURNING bids.id, bids.loan_id
 ), k AS (
-  UPDATE idempotency_keys SET status_code = sqlc.narg(status_code), response = sqlc.narg(response)
-  WHERE user_id = sqlc.arg(key_owner) AND key = sqlc.narg(key)::text AND status_code IS NULL
-    AND EXISTS (SELECT 1 FROM b JOIN loans l ON l.id = b.loan_id WHERE l.status IN ('listed', 'full'))
-  RETURNING 1
+  UPDATE idempotency_keys SET status_code = r.status_code, response = r.response
+  FROM r JOIN b ON b.id = r.id JOIN loans l ON l.id = b.loan_id
+  WHERE idempotency_keys.user_id = r.key_owner AND idempotency_keys.key = r.key AND r.key <> ''
+    AND idempotency_keys.status_code IS NULL AND l.status IN ('listed', 'full')
+  RETURNING r.id
 )
-SELECT l.id, l.workflow_id, l.status, l.amount, l.raised, EXISTS (SELECT 1 FROM k) AS answer_stored
+SELECT b.id AS bid_id, l.id, l.workflow_id, l.status, l.amount, l.raised,
+       EXISTS (SELECT 1 FROM k WHERE k.id = b.id) AS answer_stored
 FROM b JOIN loans l ON l.id = b.loan_id;
 
 -- name: UserLockManyForMoney :exec

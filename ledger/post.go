@@ -192,27 +192,12 @@ func forecast(entries []Entry, accounts map[string]*account) (after [][]decimal.
 // must be the same movement; the others must have moved the balances as
 // forecast over the entries actually written.
 func insertLocked(ctx context.Context, q *dbq.Queries, entries []Entry, accounts map[string]*account, after [][]decimal.Decimal, end map[string]decimal.Decimal) (int, error) {
-	params := dbq.JournalEntryInsertManyParams{
-		RequestNos:    make([]string, len(entries)),
-		Legs:          make([]int32, len(entries)),
-		Types:         make([]string, len(entries)),
-		Refs:          make([]string, len(entries)),
-		BusinessDates: make([]time.Time, len(entries)),
-	}
-	for k, e := range entries {
-		params.RequestNos[k], params.Legs[k], params.Types[k], params.Refs[k], params.BusinessDates[k] =
-			e.RequestNo, int32(e.Leg), e.Type, e.Ref, e.BusinessDate
-		for _, p := range e.Postings {
-			params.PostingEntries = append(params.PostingEntries, int32(k+1))
-			params.AccountIds = append(params.AccountIds, accounts[p.Account].id)
-			params.Amounts = append(params.Amounts, p.Amount)
-			params.Counterparts = append(params.Counterparts, p.Counterpart)
-		}
-	}
-	rows, err := q.JournalEntryInsertMany(ctx, params)
+	rows, err := writeEntries(ctx, q, entries, accounts)
 	if err != nil {
-		return 0, fmt.Errorf("ledger: insert entries %s/%d…: %w", entries[0].RequestNo, entries[0].Leg, err)
+		return 0, err
 	}
+	// Ids follow insertion order, which RETURNING need not.
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
 
 	written := make([]bool, len(entries))
 	for _, r := range rows {
@@ -237,8 +222,8 @@ func insertLocked(ctx context.Context, q *dbq.Queries, entries []Entry, accounts
 
 	// The database computed balance_after itself; disagreeing with our locked
 	// view would mean the locks did not hold, and nothing after that is safe.
-	// Rows come in posting id order, which is insertion order, and the entries'
-	// ids must follow theirs: (entry_id, id) is the order readers replay.
+	// The entries' ids must follow the postings': (entry_id, id) is the order
+	// readers replay.
 	i := 0
 	var entryID int64
 	for k, e := range posted {
@@ -267,6 +252,48 @@ func insertLocked(ctx context.Context, q *dbq.Queries, entries []Entry, accounts
 		postingsWritten.WithLabelValues(e.Type).Add(float64(len(e.Postings)))
 	}
 	return len(posted), nil
+}
+
+// writeEntries inserts entries and their postings in one statement and
+// returns the postings written, each with its entry's place in entries (from
+// 1). An entry whose key was recorded already writes nothing.
+func writeEntries(ctx context.Context, q *dbq.Queries, entries []Entry, accounts map[string]*account) ([]dbq.JournalEntryInsertManyRow, error) {
+	params := dbq.JournalEntryInsertManyParams{
+		RequestNos:    make([]string, len(entries)),
+		Legs:          make([]int32, len(entries)),
+		Types:         make([]string, len(entries)),
+		Refs:          make([]string, len(entries)),
+		BusinessDates: make([]time.Time, len(entries)),
+	}
+	for k, e := range entries {
+		params.RequestNos[k], params.Legs[k], params.Types[k], params.Refs[k], params.BusinessDates[k] =
+			e.RequestNo, int32(e.Leg), e.Type, e.Ref, e.BusinessDate
+		for _, p := range e.Postings {
+			params.PostingEntries = append(params.PostingEntries, int32(k+1))
+			params.AccountIds = append(params.AccountIds, accounts[p.Account].id)
+			params.Amounts = append(params.Amounts, p.Amount)
+			params.Counterparts = append(params.Counterparts, p.Counterpart)
+		}
+	}
+	var rows []dbq.JournalEntryInsertManyRow
+	var err error
+	if len(entries) == 1 {
+		// One entry, Post's usual case: the plainer statement, which
+		// BenchmarkPost measured about 10 % faster than the group's for one.
+		e := entries[0]
+		var single []dbq.JournalEntryInsertRow
+		single, err = q.JournalEntryInsert(ctx, dbq.JournalEntryInsertParams{RequestNo: e.RequestNo, Leg: int32(e.Leg), Type: e.Type,
+			Ref: e.Ref, BusinessDate: e.BusinessDate, AccountIds: params.AccountIds, Amounts: params.Amounts, Counterparts: params.Counterparts})
+		for _, r := range single {
+			rows = append(rows, dbq.JournalEntryInsertManyRow(r))
+		}
+	} else {
+		rows, err = q.JournalEntryInsertMany(ctx, params)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: insert entries %s/%d…: %w", entries[0].RequestNo, entries[0].Leg, err)
+	}
+	return rows, nil
 }
 
 // recordedOr checks a replay of e against what its key recorded; if the key

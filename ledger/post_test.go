@@ -254,6 +254,16 @@ func TestDatabaseRefusesUnbalancedEntry(t *testing.T) {
 	require.NoError(t, err)
 	requirePgCode(t, tx.Commit(ctx), "23514")
 
+	// Nor can a committed entry be changed by a posting added later.
+	tx, err = pool.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `
+		INSERT INTO postings (entry_id, account_id, amount, balance_after)
+		SELECT e.id, a.id, 10.00, 0 FROM journal_entries e, ledger_accounts a
+		WHERE e.request_no = 'rc-1' AND a.code = $1`, ledger.UserAvailable(user))
+	require.NoError(t, err)
+	requirePgCode(t, tx.Commit(ctx), "23514")
+
 	// balance_after is the database's to compute; a wrong one sent is overwritten.
 	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `

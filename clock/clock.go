@@ -193,8 +193,12 @@ func (c *Clock) tell(ctx context.Context, loans []dbq.LoanListDueEventsRow, d ti
 			inFlight.Inc()
 			defer inFlight.Dec()
 			start := time.Now()
-			err := c.tellOne(ctx, l.ID, l.WorkflowID, d)
+			outcome, err := c.tellOne(ctx, l.ID, l.WorkflowID, d)
 			tellSeconds.Observe(time.Since(start).Seconds())
+			if err != nil {
+				outcome = "error"
+			}
+			loansTold.WithLabelValues(outcome).Inc()
 			errc <- err
 		}()
 	}
@@ -215,9 +219,10 @@ func (c *Clock) tell(ctx context.Context, loans []dbq.LoanListDueEventsRow, d ti
 // miss its run: the run may continue as new or close just as the update
 // arrives. So on any error the loan's own record decides: if it has moved
 // past d it has handled d; if it has closed there is nothing to wait for;
-// otherwise the update is sent again, to whichever run is current.
-func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d time.Time) error {
-	var err error
+// otherwise the update is sent again, to whichever run is current. The
+// outcome names how it ended for lendflow_clock_loans_told_total: ok (answered)
+// or settled (found past d, or closed); the caller counts an error as error.
+func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d time.Time) (outcome string, err error) {
 	for attempt := 1; attempt <= 30; attempt++ {
 		var h client.WorkflowUpdateHandle
 		h, err = c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -231,39 +236,29 @@ func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d 
 		if err == nil {
 			var reply workflows.ClockReply
 			if err = h.Get(ctx, &reply); err == nil {
-				if err = c.q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, NextEventOn: reply.Next, Seq: int32(reply.Seq)}); err != nil {
-					loansTold.WithLabelValues("error").Inc()
-					return err
-				}
-				loansTold.WithLabelValues("ok").Inc()
-				return nil
+				return "ok", c.q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, NextEventOn: reply.Next, Seq: int32(reply.Seq)})
 			}
 		}
 		loan, qerr := c.q.LoanGet(ctx, loanID)
 		if qerr != nil {
-			loansTold.WithLabelValues("error").Inc()
-			return qerr
+			return "", qerr
 		}
 		if loan.NextEventOn == nil || loan.NextEventOn.After(d) {
-			loansTold.WithLabelValues("settled").Inc()
-			return nil
+			return "settled", nil
 		}
 		if loan.Status.Terminal() {
 			c.log.Warn("clock: closed loan had a dated event; clearing it", "loan", loanID)
-			loansTold.WithLabelValues("settled").Inc()
-			return c.q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, Seq: loan.NextEventSeq})
+			return "settled", c.q.LoanPublishNextEvent(ctx, dbq.LoanPublishNextEventParams{ID: loanID, Seq: loan.NextEventSeq})
 		}
 		c.log.Info("clock: update not delivered; sending again", "loan", loanID, "attempt", attempt, "error", err)
 		resends.Inc()
 		select {
 		case <-ctx.Done():
-			loansTold.WithLabelValues("error").Inc()
-			return ctx.Err()
+			return "", ctx.Err()
 		case <-time.After(time.Duration(min(attempt, 10)) * 100 * time.Millisecond):
 		}
 	}
-	loansTold.WithLabelValues("error").Inc()
-	return fmt.Errorf("loan %d at %s: %w", loanID, d.Format(time.DateOnly), err)
+	return "", fmt.Errorf("loan %d at %s: %w", loanID, d.Format(time.DateOnly), err)
 }
 
 // RunWall keeps the business date on the Asia/Shanghai calendar day in wall

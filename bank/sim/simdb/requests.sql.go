@@ -41,7 +41,7 @@ type RequestFinishParams struct {
 	Fee       decimal.Decimal
 }
 
-// RequestSetResult answering the row as it is now.
+// A request's result, answering the row as it is now.
 func (q *Queries) RequestFinish(ctx context.Context, arg RequestFinishParams) (Request, error) {
 	row := q.db.QueryRow(ctx, requestFinish,
 		arg.RequestNo,
@@ -137,9 +137,10 @@ type RequestInsertTodayParams struct {
 	WallToday   time.Time
 }
 
-// RequestInsert on the bank's business date, read in the same statement: the
-// set date, or wall_today (China Standard Time) when none is set. No row
-// back means the number is taken.
+// A request's row, 'processing', on the bank's business date read in the same
+// statement: the set date, or wall_today (China Standard Time) when none is
+// set. No row back means the number is taken: a concurrent duplicate waits
+// here on the primary key until the first transaction ends, then sees its row.
 func (q *Queries) RequestInsertToday(ctx context.Context, arg RequestInsertTodayParams) (time.Time, error) {
 	row := q.db.QueryRow(ctx, requestInsertToday,
 		arg.RequestNo,

@@ -27,8 +27,30 @@ type DBTX = dbq.DBTX
 
 // MapNotFound wraps d so that a single-row query that finds nothing answers
 // ErrNotFound. The bank simulator's own generated queries (bank/sim/simdb)
-// take it too.
+// take it too, through MapNotFoundBatch.
 func MapNotFound(d DBTX) DBTX { return mapped{d} }
+
+// Batcher is a DBTX that also sends pgx batches, which sqlc's generated
+// code asks for once a package has a :batch query (the bank simulator's
+// FreezeApply). Every pool, connection and transaction is one.
+type Batcher interface {
+	DBTX
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// MapNotFoundBatch is MapNotFound for a Batcher: single-row queries answer
+// ErrNotFound; batches pass through, and the generated code hands each
+// batched query's pgx.ErrNoRows to its callback, which maps it (NotFound).
+func MapNotFoundBatch(d Batcher) Batcher { return mappedBatch{mapped{d}, d} }
+
+type mappedBatch struct {
+	mapped
+	b Batcher
+}
+
+func (m mappedBatch) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return m.b.SendBatch(ctx, b)
+}
 
 // NotFound maps pgx.ErrNoRows from a hand-written query (QueryRow.Scan) to
 // ErrNotFound and passes every other error through.

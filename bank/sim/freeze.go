@@ -88,7 +88,7 @@ func (s *Sim) applyFreezes(ctx context.Context, group []*freezing) error {
 	}
 	rows := make([]*simdb.Request, len(group))
 	var err error
-	c := &commitChecked{batcher: s.pool}
+	c := &commitChecked{Batcher: s.pool}
 	queries(c).FreezeApply(ctx, params).QueryRow(func(i int, row simdb.Request, rerr error) {
 		switch rerr = db.NotFound(rerr); {
 		case rerr == nil:
@@ -116,12 +116,12 @@ func (s *Sim) applyFreezes(ctx context.Context, group []*freezing) error {
 // generated code drops: with the batch's statements in one implicit
 // transaction, a commit that failed shows only there.
 type commitChecked struct {
-	batcher
+	db.Batcher
 	err error
 }
 
 func (c *commitChecked) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	return &closeKept{BatchResults: c.batcher.SendBatch(ctx, b), err: &c.err}
+	return &closeKept{BatchResults: c.Batcher.SendBatch(ctx, b), err: &c.err}
 }
 
 type closeKept struct {

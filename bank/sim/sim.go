@@ -167,24 +167,9 @@ func Open(ctx context.Context, cfg Config) (*Sim, error) {
 	return s, nil
 }
 
-// queries is the simulator's generated queries over d with db.MapNotFound's
-// mapping; d's batches (FreezeApply) pass through, as the mapping carries
-// none.
-func queries(d batcher) *simdb.Queries { return simdb.New(mapped{db.MapNotFound(d), d}) }
-
-type batcher interface {
-	db.DBTX
-	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
-}
-
-type mapped struct {
-	db.DBTX
-	b batcher
-}
-
-func (m mapped) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	return m.b.SendBatch(ctx, b)
-}
+// queries is the simulator's generated queries over d, with db's not-found
+// mapping (db.MapNotFoundBatch: FreezeApply is batched).
+func queries(d db.Batcher) *simdb.Queries { return simdb.New(db.MapNotFoundBatch(d)) }
 
 func createSchema(ctx context.Context, url, schema string) error {
 	admin, err := db.Open(ctx, url, "")

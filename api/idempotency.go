@@ -61,33 +61,40 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(context.WithValue(ctx, idemKeyCtx{}, key))
-		// The answer went out; store it even if the client hung up.
-		bg := context.WithoutCancel(r.Context())
-		release := func() {
-			if err := s.Q.IdempotencyKeyRelease(bg, dbq.IdempotencyKeyReleaseParams{UserID: owner, Key: key}); err != nil {
-				s.Logger.Error("idempotency key not released", "request_id", middleware.GetReqID(ctx), "error", err)
-			}
-		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		completed := false
 		defer func() {
 			// A panic answers 500 (the recoverer): release the key for a retry
 			// rather than leave it "in flight" until the claim goes stale.
 			if !completed {
-				release()
+				s.releaseKey(ctx, owner, key)
 			}
 		}()
 		next.ServeHTTP(rec, r)
 		completed = true
-		if !final(rec.status) {
-			release()
-			return
-		}
-		code := int32(rec.status)
-		if err := s.Q.IdempotencyKeyComplete(bg, dbq.IdempotencyKeyCompleteParams{UserID: owner, Key: key, StatusCode: &code, Response: rec.body.Bytes()}); err != nil {
-			s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
-		}
+		s.settleKey(ctx, owner, key, rec.status, rec.body.Bytes())
 	})
+}
+
+// settleKey stores a final answer under the key for its replays, or releases
+// the key for a retry when the answer is not final (final). The answer went
+// out (or goes out next): it is stored even if the client hung up.
+func (s *Server) settleKey(ctx context.Context, owner int64, key string, status int, body []byte) {
+	if !final(status) {
+		s.releaseKey(ctx, owner, key)
+		return
+	}
+	code := int32(status)
+	if err := s.Q.IdempotencyKeyComplete(context.WithoutCancel(ctx), dbq.IdempotencyKeyCompleteParams{UserID: owner, Key: key, StatusCode: &code, Response: body}); err != nil {
+		s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
+	}
+}
+
+// releaseKey frees a claimed key whose request ended without a final answer.
+func (s *Server) releaseKey(ctx context.Context, owner int64, key string) {
+	if err := s.Q.IdempotencyKeyRelease(context.WithoutCancel(ctx), dbq.IdempotencyKeyReleaseParams{UserID: owner, Key: key}); err != nil {
+		s.Logger.Error("idempotency key not released", "request_id", middleware.GetReqID(ctx), "error", err)
+	}
 }
 
 // replay answers a request whose key another request holds (or held): its
@@ -158,17 +165,11 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 		c := &bidding.Claim{Owner: u.ID, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash,
 			StaleSeconds: int32(staleClaim / time.Second)}
 		ctx := r.Context()
-		bg := context.WithoutCancel(ctx)
-		release := func() {
-			if err := s.Q.IdempotencyKeyRelease(bg, dbq.IdempotencyKeyReleaseParams{UserID: c.Owner, Key: key}); err != nil {
-				s.Logger.Error("idempotency key not released", "request_id", middleware.GetReqID(ctx), "error", err)
-			}
-		}
 		held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
 		completed := false
 		defer func() {
 			if !completed && c.Claimed {
-				release() // a panic (see idempotent)
+				s.releaseKey(ctx, c.Owner, key) // a panic (see idempotent)
 			}
 		}()
 		next.ServeHTTP(held, r.WithContext(context.WithValue(context.WithValue(ctx, idemKeyCtx{}, key), bidClaimCtx{}, c)))
@@ -181,7 +182,7 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 			held.sendTo(w)
 			return
 		case !c.Claimed:
-			_, err := s.Q.IdempotencyKeyClaim(bg, dbq.IdempotencyKeyClaimParams{UserID: c.Owner, Key: key, Method: c.Method, Path: c.Path,
+			_, err := s.Q.IdempotencyKeyClaim(context.WithoutCancel(ctx), dbq.IdempotencyKeyClaimParams{UserID: c.Owner, Key: key, Method: c.Method, Path: c.Path,
 				RequestHash: c.RequestHash, StaleSeconds: c.StaleSeconds})
 			if errors.Is(err, db.ErrNotFound) {
 				s.replay(w, r, c.Owner, key, c.RequestHash)
@@ -192,14 +193,7 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if !final(held.status) {
-			release()
-		} else {
-			code := int32(held.status)
-			if err := s.Q.IdempotencyKeyComplete(bg, dbq.IdempotencyKeyCompleteParams{UserID: c.Owner, Key: key, StatusCode: &code, Response: held.body.Bytes()}); err != nil {
-				s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
-			}
-		}
+		s.settleKey(ctx, c.Owner, key, held.status, held.body.Bytes())
 		held.sendTo(w)
 	})
 }

@@ -58,22 +58,11 @@ func (s *Service) bookQueued(ctx context.Context, b *booking) {
 
 func (s *Service) bookGroup(ctx context.Context, group []*booking) {
 	bookGroupSize.Observe(float64(len(group)))
-	err := groupcommit.Unpanicked(func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, group) })
-	})
-	if err != nil && len(group) > 1 {
-		for _, b := range group {
-			b.err = groupcommit.Unpanicked(func() error {
-				return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, []*booking{b}) })
-			})
-			b.w.Done()
-		}
-		return
-	}
-	for _, b := range group {
-		b.err = err
-		b.w.Done()
-	}
+	groupcommit.RunEachOnError(group,
+		func(g []*booking) error {
+			return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return bookIn(ctx, tx, g) })
+		},
+		func(b *booking, err error) { b.err = err; b.w.Done() })
 }
 
 // bookIn posts the group's freezes and marks its bids frozen in tx.

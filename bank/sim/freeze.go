@@ -63,19 +63,11 @@ func (s *Sim) freezeQueued(ctx context.Context, f *freezing) {
 func (s *Sim) freezeGroup(ctx context.Context, group []*freezing) {
 	freezeGroupSize.Observe(float64(len(group)))
 	slices.SortStableFunc(group, func(a, b *freezing) int { return strings.Compare(a.params.AccountNo, b.params.AccountNo) })
-	err := groupcommit.Unpanicked(func() error { return s.applyFreezes(ctx, group) })
-	if err != nil && len(group) > 1 {
-		for _, f := range group {
-			// Alone, its error is the long way's to meet again, or to find
-			// the number's result behind.
-			_ = groupcommit.Unpanicked(func() error { return s.applyFreezes(ctx, []*freezing{f}) })
-			f.w.Done()
-		}
-		return
-	}
-	for _, f := range group {
-		f.w.Done()
-	}
+	// A freeze's error is not kept: one not applied goes the long way
+	// (freezeDecided), which meets the error again or finds the number's
+	// result behind it.
+	groupcommit.RunEachOnError(group, func(g []*freezing) error { return s.applyFreezes(ctx, g) },
+		func(f *freezing, _ error) { f.w.Done() })
 }
 
 // applyFreezes sends the group's statements in one batch. Its results count

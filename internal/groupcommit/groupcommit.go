@@ -110,6 +110,24 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
+// RunEachOnError runs group's transaction and, should it fail with more than
+// one item in it, each item's alone: nothing of a failed transaction was
+// committed, and one bad item must not fail the others. done gets each item
+// with the error of the transaction that last ran it. A panic in run is that
+// transaction's error (Unpanicked).
+func RunEachOnError[T any](group []T, run func([]T) error, done func(T, error)) {
+	err := Unpanicked(func() error { return run(group) })
+	if err != nil && len(group) > 1 {
+		for _, it := range group {
+			done(it, Unpanicked(func() error { return run([]T{it}) }))
+		}
+		return
+	}
+	for _, it := range group {
+		done(it, err)
+	}
+}
+
 // Unpanicked runs a group's transaction, turning a panic into the group's
 // error: a leader that panicked would never hand its lead on, and every later
 // item of its queue (every later bid on the listing) would wait forever.

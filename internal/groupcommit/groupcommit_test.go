@@ -1,6 +1,7 @@
 package groupcommit
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,4 +63,45 @@ func TestUnpanickedTurnsAPanicIntoTheGroupsError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "boom")
 	assert.NoError(t, Unpanicked(func() error { return nil }))
+}
+
+// A failed group's items are run again one by one, so only the bad one fails;
+// a group of one keeps its error; a panic counts as the group's failure.
+func TestRunEachOnErrorIsolatesTheBadItem(t *testing.T) {
+	bad := errors.New("bad item")
+	var runs [][]int
+	run := func(g []int) error {
+		runs = append(runs, append([]int(nil), g...))
+		for _, it := range g {
+			if it == 2 {
+				return bad
+			}
+			if it == 4 {
+				panic("item 4")
+			}
+		}
+		return nil
+	}
+	got := map[int]error{}
+	done := func(it int, err error) { got[it] = err }
+
+	RunEachOnError([]int{1, 2, 3}, run, done)
+	assert.Equal(t, [][]int{{1, 2, 3}, {1}, {2}, {3}}, runs)
+	assert.Equal(t, map[int]error{1: nil, 2: bad, 3: nil}, got)
+
+	runs, got = nil, map[int]error{}
+	RunEachOnError([]int{1, 3}, run, done)
+	assert.Equal(t, [][]int{{1, 3}}, runs, "a group that commits runs once")
+	assert.Equal(t, map[int]error{1: nil, 3: nil}, got)
+
+	runs, got = nil, map[int]error{}
+	RunEachOnError([]int{2}, run, done)
+	assert.Equal(t, [][]int{{2}}, runs, "alone already: not run again")
+	assert.ErrorIs(t, got[2], bad)
+
+	runs, got = nil, map[int]error{}
+	RunEachOnError([]int{4, 5}, run, done)
+	assert.Equal(t, [][]int{{4, 5}, {4}, {5}}, runs)
+	assert.ErrorContains(t, got[4], "panicked")
+	assert.NoError(t, got[5])
 }

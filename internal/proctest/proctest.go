@@ -24,7 +24,19 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/lendflow once per test process.
+// Main is TestMain for a package that starts processes: it runs the tests,
+// then removes the binary Binary built (43 MB a test process, which would
+// otherwise stay in the temporary directory after every run).
+func Main(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// Binary builds cmd/lendflow once per test process; the package's TestMain
+// is Main, which removes it.
 func Binary(t testing.TB) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "lendflow-test-bin")

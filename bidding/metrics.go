@@ -7,6 +7,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/metrics"
 )
 
 // bidsTotal counts new bids by outcome (metrics.go's convention): admitted
@@ -23,7 +24,7 @@ var bidsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 var batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
 	Name:    "lendflow_bidding_admission_batch_size",
 	Help:    "Bids admitted (or judged) together in one transaction on one listing.",
-	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+	Buckets: metrics.GroupSizeBuckets,
 })
 
 // batchSeconds is how long each admitting transaction took, retries
@@ -40,7 +41,7 @@ var batchSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
 var bookGroupSize = promauto.NewHistogram(prometheus.HistogramOpts{
 	Name:    "lendflow_bidding_freeze_booking_batch_size",
 	Help:    "Freezes the bank answered, booked together in one transaction.",
-	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+	Buckets: metrics.GroupSizeBuckets,
 })
 
 func outcome(bid dbq.Bid, err error) string {

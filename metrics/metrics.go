@@ -15,3 +15,8 @@ import (
 // Handler serves the default registry: the process's own collectors plus the
 // Go runtime's and the process's (memory, goroutines, file descriptors).
 func Handler() http.Handler { return promhttp.Handler() }
+
+// GroupSizeBuckets are the buckets of every group-commit size (bids admitted
+// together, freezes booked together, the simulator's freezes): powers of two
+// up to 64, the groups' cap.
+var GroupSizeBuckets = []float64{1, 2, 4, 8, 16, 32, 64}

@@ -18,5 +18,5 @@ var httpMetrics = metrics.NewHTTP("banksim")
 var freezeGroupSize = promauto.NewHistogram(prometheus.HistogramOpts{
 	Name:    "lendflow_banksim_freeze_group_size",
 	Help:    "Freezes applied together in one transaction by the bank simulator.",
-	Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+	Buckets: metrics.GroupSizeBuckets,
 })

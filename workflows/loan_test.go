@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -171,6 +173,58 @@ func (s *LoanSuite) TestHappyPathOneStopPerInstallment() {
 	s.Equal(date(2026, 3, 31), *first.Next, "installment 1 paid: installment 2's due date next")
 	s.Nil(second.Next, "repaid: nothing dated")
 	s.Greater(second.Seq, first.Seq, "a later answer carries a later step number")
+}
+
+// A stop's Collect is tried once as a local activity; a try that fails for
+// any reason but a refusal goes on as the activity, with the same input (the
+// same request numbers at the bank), and the next stop tries locally again.
+func (s *LoanSuite) TestACollectTryThatFailsGoesOnAsTheActivity() {
+	s.toRepaying()
+	var tries []activities.CollectInput
+	var local []bool
+	s.env.OnActivity(ActivityCollect, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.CollectInput) (activities.CollectResult, error) {
+			tries = append(tries, in)
+			local = append(local, activity.GetInfo(ctx).IsLocalActivity)
+			switch len(tries) {
+			case 1:
+				return activities.CollectResult{}, errors.New("bank: 503 service unavailable")
+			case 2:
+				return paid(1, false, lending.StatusRepaying), nil
+			}
+			return paid(2, true, lending.StatusRepaid), nil
+		})
+	s.at(3, func() { s.advance(date(2026, 2, 28), nil) })
+	s.at(4, func() { s.advance(date(2026, 3, 31), nil) })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	st := s.result()
+	s.Equal(lending.StatusRepaid, st.Status)
+	s.Equal([]bool{true, false, true}, local, "local try, the activity after it failed, local again at the next stop")
+	s.Require().Len(tries, 3)
+	s.Equal(tries[0], tries[1], "the activity sends what the failed try sent")
+	s.Equal(1, tries[1].Attempt)
+	s.Equal(2, tries[2].Attempt)
+}
+
+// A refusal on the local try is the stop's answer: it is not tried again as
+// the activity, as the activity would not have retried it either.
+func (s *LoanSuite) TestACollectRefusalOnTheLocalTryIsFinal() {
+	s.toRepaying()
+	calls := 0
+	s.env.OnActivity(ActivityCollect, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.CollectInput) (activities.CollectResult, error) {
+			calls++
+			return activities.CollectResult{}, temporal.NewNonRetryableApplicationError("no such loan", errs.NotFound, nil)
+		})
+	s.at(3, func() { s.advance(date(2026, 2, 28), nil) })
+
+	s.env.ExecuteWorkflow(LoanWorkflowName, input())
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().Error(s.env.GetWorkflowError())
+	s.Equal(1, calls)
 }
 
 // A clock update that arrives while a step is running waits for it, and is

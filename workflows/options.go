@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -42,4 +44,26 @@ var bankCallOptions = workflow.ActivityOptions{
 		MaximumInterval:        30 * time.Second,
 		NonRetryableErrorTypes: nonRetryable,
 	},
+}
+
+// localCollectOptions: the local first try of a stop's Collect (collect).
+// One attempt, no retry: a retry belongs to the activity, whose attempts the
+// Temporal UI shows. The timeout is short against bankCallOptions' two
+// minutes: a try held up by the bank hands over to the activity, whose
+// heartbeat then shows it alive, instead of keeping the workflow task busy.
+var localCollectOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+}
+
+// final reports an activity error another attempt would not change: a
+// refusal (non-retryable, or of a type in nonRetryable) or the run's own
+// cancellation.
+func final(err error) bool {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && (app.NonRetryable() || slices.Contains(nonRetryable, app.Type())) {
+		return true
+	}
+	var canceled *temporal.CanceledError
+	return errors.As(err, &canceled)
 }

@@ -22,12 +22,22 @@ const (
 	// due diligence, for the guarantor to accept before it is listed
 	// (awaiting_guarantor). Before it, an approved loan was listed at once.
 	changeGuarantorAcceptance = "guarantor-acceptance"
+	// changeCollectLocalFirst: a stop's Collect is tried once as a local
+	// activity, and only if that try fails as the activity it always was
+	// (collectOnce). Before it, every Collect was an activity.
+	changeCollectLocalFirst = "collect-local-first"
 )
 
 // guarantorAcceptance reports whether this run asks the named guarantor
 // before listing a loan approved at due diligence.
 func guarantorAcceptance(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeGuarantorAcceptance, workflow.DefaultVersion, 1) == 1
+}
+
+// collectLocalFirst reports whether this run tries a stop's Collect as a
+// local activity first.
+func collectLocalFirst(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeCollectLocalFirst, workflow.DefaultVersion, 1) == 1
 }
 
 // Histories recorded before the rebuild of this workflow (issue "the loan

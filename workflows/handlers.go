@@ -18,9 +18,16 @@ type request struct {
 	kind     string
 	decision Decision
 	repay    RepayRequest
-	done     bool
-	reply    any
-	err      error
+	// allowed judges the request against the loan as it stands: at admission,
+	// and again whenever the loan has moved while it waits (docs/workflow.md
+	// "Requests"). Each names the status in which the phase that takes the
+	// request waits, so a request the loan still allows is one its current
+	// phase will take, and one the loan has moved past is refused.
+	allowed func() error
+	taken   bool // the main loop is carrying it out
+	done    bool
+	reply   any
+	err     error
 }
 
 // Answered is one answered request, remembered across Continue-As-New.
@@ -70,7 +77,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 				if err := w.settle(ctx, allowed); err != nil {
 					return StatusReply{}, err
 				}
-				return statusOf(w.once(ctx, &request{kind: kind, decision: d}))
+				return statusOf(w.once(ctx, &request{kind: kind, decision: d, allowed: allowed}))
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
 				if d.Decision != lending.Approve && d.Decision != lending.Reject {
@@ -98,10 +105,13 @@ func (w *loan) setup(ctx workflow.Context) error {
 	}
 
 	cancellable := func() error {
-		if w.S.Status.Cancellable() {
-			return nil
+		if !w.S.Status.Cancellable() {
+			return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
 		}
-		return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
+		if w.listingClosed() {
+			return refuse(errs.InvalidState, "the listing closed on its expiry date, "+dateOf(*w.S.ListingExpiresOn)+"; it can no longer be cancelled")
+		}
+		return nil
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
@@ -109,7 +119,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if err := w.settle(ctx, cancellable); err != nil {
 				return StatusReply{}, err
 			}
-			return statusOf(w.once(ctx, &request{kind: UpdateCancel}))
+			return statusOf(w.once(ctx, &request{kind: UpdateCancel, allowed: cancellable}))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
 			return w.admit(ctx, cancellable)
@@ -134,7 +144,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if err := w.settle(ctx, repayable(rr)); err != nil {
 				return RepayReply{}, err
 			}
-			reply, err := w.once(ctx, &request{kind: UpdateRepay, repay: rr})
+			reply, err := w.once(ctx, &request{kind: UpdateRepay, repay: rr, allowed: repayable(rr)})
 			r, _ := reply.(RepayReply)
 			return r, err
 		},
@@ -154,7 +164,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if err := w.settle(ctx, awaitingGuarantor); err != nil {
 				return StatusReply{}, err
 			}
-			return statusOf(w.once(ctx, &request{kind: UpdateGuarantee, decision: Decision{Decision: g.Decision, Today: g.Today}}))
+			return statusOf(w.once(ctx, &request{kind: UpdateGuarantee, decision: Decision{Decision: g.Decision, Today: g.Today}, allowed: awaitingGuarantor}))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, g GuaranteeDecision) error {
 			if g.Decision != lending.Accept && g.Decision != lending.Decline {
@@ -186,7 +196,7 @@ func (w *loan) setup(ctx workflow.Context) error {
 			if err := w.settle(ctx, retryable); err != nil {
 				return StatusReply{}, err
 			}
-			return statusOf(w.once(ctx, &request{kind: UpdateRetryDisbursal}))
+			return statusOf(w.once(ctx, &request{kind: UpdateRetryDisbursal, allowed: retryable}))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
 			return w.admit(ctx, retryable)
@@ -284,16 +294,39 @@ func updateID(ctx workflow.Context) string {
 	return ""
 }
 
-// submit queues r for the main loop and waits for its answer.
+// submit queues r for the main loop and waits for its answer. A request the
+// loan stops allowing while it waits (the loan moved on: full, disbursing,
+// cured, closed) is answered with that refusal at once, and leaves the inbox:
+// nothing waits there across a phase, so every update finishes and the loan
+// can continue as new.
 func (w *loan) submit(ctx workflow.Context, r *request) (any, error) {
 	w.inbox = append(w.inbox, r)
-	if err := workflow.Await(ctx, func() bool { return r.done || w.closed }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return r.done || w.closed || w.stale(r) != nil }); err != nil {
 		return nil, err
 	}
-	if !r.done {
-		return nil, refuse(errs.InvalidState, "the loan is "+string(w.S.Status))
+	switch {
+	case r.done:
+	case !w.closed:
+		w.withdraw(r, w.stale(r))
+	default:
+		w.withdraw(r, refuse(errs.InvalidState, "the loan is "+string(w.S.Status)))
 	}
 	return r.reply, r.err
+}
+
+// stale is the refusal of a queued request the loan no longer allows, nil
+// while it still does or once the main loop has taken it.
+func (w *loan) stale(r *request) error {
+	if r.taken || r.done {
+		return nil
+	}
+	return r.allowed()
+}
+
+// withdraw takes r out of the inbox and answers it with err.
+func (w *loan) withdraw(r *request, err error) {
+	w.inbox = slices.DeleteFunc(w.inbox, func(q *request) bool { return q == r })
+	w.answer(r, err)
 }
 
 // answer completes a waiting update and passes err through to the caller.
@@ -309,14 +342,23 @@ func (w *loan) has(kinds []string) bool {
 	return slices.ContainsFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
 }
 
+// take hands the main loop the oldest queued request of kinds, judged again
+// now: one the loan no longer allows is answered with its refusal instead.
 func (w *loan) take(kinds []string) *request {
-	i := slices.IndexFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
-	if i < 0 {
-		return nil
+	for {
+		i := slices.IndexFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
+		if i < 0 {
+			return nil
+		}
+		r := w.inbox[i]
+		if err := w.stale(r); err != nil {
+			w.withdraw(r, err)
+			continue
+		}
+		w.inbox = slices.Delete(w.inbox, i, i+1)
+		r.taken = true
+		return r
 	}
-	r := w.inbox[i]
-	w.inbox = slices.Delete(w.inbox, i, i+1)
-	return r
 }
 
 // nextDate is the loan's next dated step, what a clock advance is answered

@@ -282,6 +282,14 @@ func (w *loan) listed(ctx workflow.Context) (bool, error) {
 	}
 }
 
+// listingClosed: from its expiry date on, a listing is closed to the
+// borrower's cancel as it is to bids (bidding): the expiry step of that date
+// takes the loan, whichever message brought the date (docs/lifecycle.md
+// "Listing").
+func (w *loan) listingClosed() bool {
+	return w.S.Status == lending.StatusListed && w.S.ListingExpiresOn != nil && !w.today().Before(*w.S.ListingExpiresOn)
+}
+
 func (w *loan) markFull(ctx workflow.Context) (bool, error) {
 	var full bool
 	if err := w.exec(ctx, dbCallOptions, ActivityMarkFull, w.sum("mark full: %s raised; to full-tender review", yuan(w.S.Amount)),

@@ -12,21 +12,14 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
-	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/recovery"
 )
 
 // recoveryPlan is what a recovery applies once the bank has made its batch.
 type recoveryPlan struct {
 	Result RecoverResult
-	Shares []recoveryShare
+	Shares []recovery.Share
 	Entry  ledger.Entry
-}
-
-type recoveryShare struct {
-	HolderKey string
-	Holder    string
-	UserID    int64
-	Amount    decimal.Decimal
 }
 
 // recoveryRowsFrom: a recovery's history row on its loan, whose own workflow
@@ -34,10 +27,12 @@ type recoveryShare struct {
 const recoveryRowsFrom = 1_000_000
 
 // Recover distributes money recovered after a write-off (docs/rules.md
-// "write-off"): debited from the borrower's available balance, paid to the
-// claim holders pro rata to what each still has unrecovered of its loss, to
-// the cent (largest remainder, ties to the earlier holder: investors by bid,
-// then the guarantor, then the reserve), in one bank batch.
+// "write-off"): debited from the borrower's available balance and paid to
+// the claim holders, in one bank batch, in the shares recovery.Reserve
+// reserved when the recovery was admitted (pro rata to what each holder
+// still had unrecovered, to the cent). The money is reserved before the
+// batch is sent, so a recovery that meets another never pays a holder more
+// than it is owed; one that moves nothing gives its reservation back.
 func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResult, error) {
 	stop := heartbeat(ctx)
 	defer stop()
@@ -69,6 +64,9 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 					return err
 				}
 			}
+			if err := recovery.Release(ctx, q, rec.ID); err != nil {
+				return err
+			}
 			return q.RecoveryFinish(ctx, dbq.RecoveryFinishParams{ID: rec.ID, Status: "failed", Failure: failed.Code})
 		}))
 	}
@@ -77,19 +75,13 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 		if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
 			return err
 		}
+		if err := recovery.Book(ctx, q, rec.LoanID, plan.Shares); err != nil {
+			return err
+		}
 		paid := map[int64]decimal.Decimal{}
 		for _, s := range plan.Shares {
-			var user *int64
 			if s.UserID != 0 {
-				u := s.UserID
-				user = &u
-				paid[u] = paid[u].Add(s.Amount)
-			}
-			if err := q.WriteOffLossRecover(ctx, dbq.WriteOffLossRecoverParams{LoanID: rec.LoanID, HolderKey: s.HolderKey, Amount: s.Amount}); err != nil {
-				return err
-			}
-			if err := q.RecoveryShareInsert(ctx, dbq.RecoveryShareInsertParams{RecoveryID: rec.ID, HolderKey: s.HolderKey, UserID: user, Amount: s.Amount}); err != nil {
-				return err
+				paid[s.UserID] = paid[s.UserID].Add(s.Amount)
 			}
 		}
 		if err := q.RecoveryFinish(ctx, dbq.RecoveryFinishParams{ID: rec.ID, Status: "succeeded"}); err != nil {
@@ -121,18 +113,12 @@ func (a *Activities) planRecovery(ctx context.Context, rec dbq.Recovery, reqNo s
 	if loan.Status != lending.StatusWrittenOff {
 		return decline(errs.InvalidState, "the loan is %s: recoveries follow a write-off", loan.Status)
 	}
-	losses, err := a.q.WriteOffLossList(ctx, loan.ID)
+	shares, err := recovery.Shares(ctx, a.q, rec.ID)
 	if err != nil {
 		return bank.BatchRequest{}, plan, false, err
 	}
-	weights := make([]decimal.Decimal, len(losses))
-	left := decimal.Zero
-	for i, l := range losses {
-		weights[i] = l.Amount.Sub(l.Recovered)
-		left = left.Add(weights[i])
-	}
-	if rec.Amount.GreaterThan(left) {
-		return decline(errs.ValidationFailed, "%s is more than the %s the holders have still to recover", rec.Amount.StringFixed(2), left.StringFixed(2))
+	if len(shares) == 0 {
+		return decline(errs.InvalidState, "recovery %d reserved nothing to distribute", rec.ID)
 	}
 	sum, err := ledger.AccountSummary(ctx, a.pool, loan.BorrowerID)
 	if err != nil {
@@ -149,24 +135,18 @@ func (a *Activities) planRecovery(ctx context.Context, rec dbq.Recovery, reqNo s
 	batch := bank.BatchRequest{RequestNo: reqNo, Purpose: "recovery"}
 	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeRecovery, Ref: loanRef(loan.ID),
 		Postings: []ledger.Posting{{Account: ledger.UserAvailable(loan.BorrowerID), Amount: rec.Amount.Neg(), Counterpart: "claim holders"}}}
-	for i, share := range money.Split(rec.Amount, weights) {
-		if share.Sign() == 0 {
-			continue
-		}
-		l := losses[i]
-		s := recoveryShare{HolderKey: l.HolderKey, Holder: l.Holder, Amount: share}
+	for _, sh := range shares {
 		to, code := bank.AccountRiskReserve, ledger.PlatformRiskReserve
-		if l.UserID != nil {
-			s.UserID = *l.UserID
-			if l.CustodyAccountNo == nil {
-				return bank.BatchRequest{}, plan, false, errs.New(errs.NoCustodyAccount, "user %d has no custody account", s.UserID)
+		if sh.UserID != 0 {
+			if sh.CustodyAccountNo == nil {
+				return decline(errs.NoCustodyAccount, "user %d has no custody account", sh.UserID)
 			}
-			to, code = *l.CustodyAccountNo, ledger.UserAvailable(s.UserID)
+			to, code = *sh.CustodyAccountNo, ledger.UserAvailable(sh.UserID)
 		}
-		batch.Transfers = append(batch.Transfers, bank.Transfer{From: borrower, To: to, Amount: share})
-		plan.Entry.Postings = append(plan.Entry.Postings, ledger.Posting{Account: code, Amount: share, Counterpart: userRef(loan.BorrowerID)})
-		plan.Shares = append(plan.Shares, s)
-		plan.Result.Distributed = append(plan.Result.Distributed, Distributed{Holder: s.Holder, UserID: s.UserID, Amount: share})
+		batch.Transfers = append(batch.Transfers, bank.Transfer{From: borrower, To: to, Amount: sh.Amount})
+		plan.Entry.Postings = append(plan.Entry.Postings, ledger.Posting{Account: code, Amount: sh.Amount, Counterpart: userRef(loan.BorrowerID)})
+		plan.Shares = append(plan.Shares, sh)
+		plan.Result.Distributed = append(plan.Result.Distributed, Distributed{Holder: sh.Holder, UserID: sh.UserID, Amount: sh.Amount})
 	}
 	plan.Result.Succeeded = true
 	return batch, plan, true, nil

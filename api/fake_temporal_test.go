@@ -25,9 +25,15 @@ type fakeTemporal struct {
 	onUpdate func(ctx context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 	onStart  func(o client.StartWorkflowOptions) error
 	started  map[string]bool
+	args     map[string][]any
+	// onGet answers GetWorkflow(id).Get with the result of the workflow
+	// started under id with args; without it GetWorkflow panics.
+	onGet func(ctx context.Context, id string, args []any, valuePtr any) error
 }
 
-func newFakeTemporal() *fakeTemporal { return &fakeTemporal{started: map[string]bool{}} }
+func newFakeTemporal() *fakeTemporal {
+	return &fakeTemporal{started: map[string]bool{}, args: map[string][]any{}}
+}
 
 func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	f.mu.Lock()
@@ -56,8 +62,27 @@ func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, o client.StartWorkfl
 		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("started", "", "")
 	}
 	f.started[o.ID] = true
+	f.args[o.ID] = args
 	return nil, nil
 }
+
+func (f *fakeTemporal) GetWorkflow(ctx context.Context, id, runID string) client.WorkflowRun {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.onGet == nil {
+		panic("fakeTemporal: GetWorkflow without onGet")
+	}
+	args, get := f.args[id], f.onGet
+	return fakeRun{get: func(ctx context.Context, valuePtr any) error { return get(ctx, id, args, valuePtr) }}
+}
+
+// fakeRun is a started workflow whose Get runs get.
+type fakeRun struct {
+	client.WorkflowRun
+	get func(ctx context.Context, valuePtr any) error
+}
+
+func (r fakeRun) Get(ctx context.Context, valuePtr any) error { return r.get(ctx, valuePtr) }
 
 func (f *fakeTemporal) DescribeWorkflowExecution(ctx context.Context, id, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
 	f.mu.Lock()

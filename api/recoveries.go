@@ -20,6 +20,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/recovery"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -107,12 +108,18 @@ func (s *Server) recoveryCreate(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		if err := s.recoveryAllowed(ctx, q, tx, loan, amount); err != nil {
-			return err
-		}
 		var err error
 		if rec, err = q.RecoveryInsert(ctx, dbq.RecoveryInsertParams{LoanID: loan.ID, Amount: amount, Note: note,
 			OpsUserID: me.ID, BusinessDate: today, IdempotencyKey: keyp}); err != nil {
+			return err
+		}
+		// The holders' shares are reserved before anything reaches the bank,
+		// under a lock on the loan's losses: recoveries that meet are admitted
+		// one at a time, and one beyond what is owed is refused here.
+		if _, err := recovery.Reserve(ctx, q, rec); err != nil {
+			return err
+		}
+		if err := borrowerCovers(ctx, tx, loan, amount); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, audit.Recovery, audit.Loan(loan.ID), amount.StringFixed(2)+": "+note)
@@ -152,20 +159,9 @@ func (s *Server) recoveryCreate(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// recoveryAllowed refuses a recovery the holders are not owed, or the
-// borrower's available balance cannot cover, before anything is written.
-func (s *Server) recoveryAllowed(ctx context.Context, q *dbq.Queries, tx pgx.Tx, loan dbq.Loan, amount decimal.Decimal) error {
-	losses, err := q.WriteOffLossList(ctx, loan.ID)
-	if err != nil {
-		return err
-	}
-	left := decimal.Zero
-	for _, l := range losses {
-		left = left.Add(l.Amount.Sub(l.Recovered))
-	}
-	if amount.GreaterThan(left) {
-		return Validation(FieldError{Field: "amount", Message: "more than the " + fmtMoney(left) + " the holders have still to recover"})
-	}
+// borrowerCovers refuses a recovery the borrower's available balance cannot
+// cover, before anything reaches the bank.
+func borrowerCovers(ctx context.Context, tx pgx.Tx, loan dbq.Loan, amount decimal.Decimal) error {
 	sum, err := ledger.AccountSummary(ctx, tx, loan.BorrowerID)
 	if err != nil {
 		return err

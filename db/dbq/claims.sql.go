@@ -578,6 +578,68 @@ func (q *Queries) RecoveryShareInsert(ctx context.Context, arg RecoveryShareInse
 	return err
 }
 
+const recoveryShareList = `-- name: RecoveryShareList :many
+SELECT s.holder_key, w.holder, s.user_id, s.amount, u.custody_account_no
+FROM recovery_shares s
+JOIN recoveries r ON r.id = s.recovery_id
+JOIN write_off_losses w ON w.loan_id = r.loan_id AND w.holder_key = s.holder_key
+LEFT JOIN users u ON u.id = s.user_id
+WHERE s.recovery_id = $1
+ORDER BY CASE w.holder WHEN 'investor' THEN 0 WHEN 'guarantor' THEN 1 ELSE 2 END, w.bid_id NULLS LAST
+`
+
+type RecoveryShareListRow struct {
+	HolderKey        string
+	Holder           string
+	UserID           *int64
+	Amount           decimal.Decimal
+	CustodyAccountNo *string
+}
+
+// A recovery's shares as reserved at admission, in the order of its split,
+// with each holder's custody account.
+func (q *Queries) RecoveryShareList(ctx context.Context, recoveryID int64) ([]RecoveryShareListRow, error) {
+	rows, err := q.db.Query(ctx, recoveryShareList, recoveryID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RecoveryShareListRow
+	for rows.Next() {
+		var i RecoveryShareListRow
+		if err := rows.Scan(
+			&i.HolderKey,
+			&i.Holder,
+			&i.UserID,
+			&i.Amount,
+			&i.CustodyAccountNo,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recoveryShareRelease = `-- name: RecoveryShareRelease :exec
+WITH released AS (
+    DELETE FROM recovery_shares s WHERE s.recovery_id = $1 RETURNING s.holder_key, s.amount
+)
+UPDATE write_off_losses w SET reserved = w.reserved - r.amount
+FROM released r, recoveries rec
+WHERE rec.id = $1 AND w.loan_id = rec.loan_id AND w.holder_key = r.holder_key
+`
+
+// A refused recovery gives back what it reserved; a second call finds no
+// shares and changes nothing.
+func (q *Queries) RecoveryShareRelease(ctx context.Context, recoveryID int64) error {
+	_, err := q.db.Exec(ctx, recoveryShareRelease, recoveryID)
+	return err
+}
+
 const userSetCard = `-- name: UserSetCard :exec
 UPDATE users SET card_number = $2 WHERE id = $1
 `
@@ -620,7 +682,7 @@ func (q *Queries) WriteOffLossInsert(ctx context.Context, arg WriteOffLossInsert
 }
 
 const writeOffLossList = `-- name: WriteOffLossList :many
-SELECT w.loan_id, w.holder_key, w.holder, w.user_id, w.bid_id, w.amount, w.recovered, u.custody_account_no
+SELECT w.loan_id, w.holder_key, w.holder, w.user_id, w.bid_id, w.amount, w.recovered, w.reserved, u.custody_account_no
 FROM write_off_losses w LEFT JOIN users u ON u.id = w.user_id
 WHERE w.loan_id = $1
 ORDER BY CASE w.holder WHEN 'investor' THEN 0 WHEN 'guarantor' THEN 1 ELSE 2 END, w.bid_id NULLS LAST
@@ -634,6 +696,7 @@ type WriteOffLossListRow struct {
 	BidID            *int64
 	Amount           decimal.Decimal
 	Recovered        decimal.Decimal
+	Reserved         decimal.Decimal
 	CustodyAccountNo *string
 }
 
@@ -656,6 +719,7 @@ func (q *Queries) WriteOffLossList(ctx context.Context, loanID int64) ([]WriteOf
 			&i.BidID,
 			&i.Amount,
 			&i.Recovered,
+			&i.Reserved,
 			&i.CustodyAccountNo,
 		); err != nil {
 			return nil, err
@@ -668,8 +732,46 @@ func (q *Queries) WriteOffLossList(ctx context.Context, loanID int64) ([]WriteOf
 	return items, nil
 }
 
+const writeOffLossLock = `-- name: WriteOffLossLock :many
+SELECT loan_id, holder_key, holder, user_id, bid_id, amount, recovered, reserved FROM write_off_losses
+WHERE loan_id = $1
+ORDER BY CASE holder WHEN 'investor' THEN 0 WHEN 'guarantor' THEN 1 ELSE 2 END, bid_id NULLS LAST
+FOR UPDATE
+`
+
+// A loan's losses, locked until the transaction ends: recoveries of one loan
+// are admitted one at a time, each seeing what the others reserved.
+func (q *Queries) WriteOffLossLock(ctx context.Context, loanID int64) ([]WriteOffLoss, error) {
+	rows, err := q.db.Query(ctx, writeOffLossLock, loanID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []WriteOffLoss
+	for rows.Next() {
+		var i WriteOffLoss
+		if err := rows.Scan(
+			&i.LoanID,
+			&i.HolderKey,
+			&i.Holder,
+			&i.UserID,
+			&i.BidID,
+			&i.Amount,
+			&i.Recovered,
+			&i.Reserved,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const writeOffLossRecover = `-- name: WriteOffLossRecover :exec
-UPDATE write_off_losses SET recovered = recovered + $1
+UPDATE write_off_losses SET recovered = recovered + $1, reserved = reserved - $1
 WHERE loan_id = $2 AND holder_key = $3
 `
 
@@ -679,7 +781,24 @@ type WriteOffLossRecoverParams struct {
 	HolderKey string
 }
 
+// A recovery carried out: its reserved share becomes recovered.
 func (q *Queries) WriteOffLossRecover(ctx context.Context, arg WriteOffLossRecoverParams) error {
 	_, err := q.db.Exec(ctx, writeOffLossRecover, arg.Amount, arg.LoanID, arg.HolderKey)
+	return err
+}
+
+const writeOffLossReserve = `-- name: WriteOffLossReserve :exec
+UPDATE write_off_losses SET reserved = reserved + $1
+WHERE loan_id = $2 AND holder_key = $3
+`
+
+type WriteOffLossReserveParams struct {
+	Amount    decimal.Decimal
+	LoanID    int64
+	HolderKey string
+}
+
+func (q *Queries) WriteOffLossReserve(ctx context.Context, arg WriteOffLossReserveParams) error {
+	_, err := q.db.Exec(ctx, writeOffLossReserve, arg.Amount, arg.LoanID, arg.HolderKey)
 	return err
 }

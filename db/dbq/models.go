@@ -337,4 +337,5 @@ type WriteOffLoss struct {
 	BidID     *int64
 	Amount    decimal.Decimal
 	Recovered decimal.Decimal
+	Reserved  decimal.Decimal
 }

@@ -66,8 +66,21 @@ FROM write_off_losses w LEFT JOIN users u ON u.id = w.user_id
 WHERE w.loan_id = $1
 ORDER BY CASE w.holder WHEN 'investor' THEN 0 WHEN 'guarantor' THEN 1 ELSE 2 END, w.bid_id NULLS LAST;
 
+-- name: WriteOffLossLock :many
+-- A loan's losses, locked until the transaction ends: recoveries of one loan
+-- are admitted one at a time, each seeing what the others reserved.
+SELECT * FROM write_off_losses
+WHERE loan_id = $1
+ORDER BY CASE holder WHEN 'investor' THEN 0 WHEN 'guarantor' THEN 1 ELSE 2 END, bid_id NULLS LAST
+FOR UPDATE;
+
+-- name: WriteOffLossReserve :exec
+UPDATE write_off_losses SET reserved = reserved + sqlc.arg(amount)
+WHERE loan_id = sqlc.arg(loan_id) AND holder_key = sqlc.arg(holder_key);
+
 -- name: WriteOffLossRecover :exec
-UPDATE write_off_losses SET recovered = recovered + sqlc.arg(amount)
+-- A recovery carried out: its reserved share becomes recovered.
+UPDATE write_off_losses SET recovered = recovered + sqlc.arg(amount), reserved = reserved - sqlc.arg(amount)
 WHERE loan_id = sqlc.arg(loan_id) AND holder_key = sqlc.arg(holder_key);
 
 -- name: RecoveryInsert :one
@@ -88,6 +101,27 @@ WHERE id = sqlc.arg(id) AND status = 'processing';
 -- name: RecoveryShareInsert :exec
 INSERT INTO recovery_shares (recovery_id, holder_key, user_id, amount) VALUES ($1, $2, $3, $4)
 ON CONFLICT (recovery_id, holder_key) DO NOTHING;
+
+-- name: RecoveryShareList :many
+-- A recovery's shares as reserved at admission, in the order of its split,
+-- with each holder's custody account.
+SELECT s.holder_key, w.holder, s.user_id, s.amount, u.custody_account_no
+FROM recovery_shares s
+JOIN recoveries r ON r.id = s.recovery_id
+JOIN write_off_losses w ON w.loan_id = r.loan_id AND w.holder_key = s.holder_key
+LEFT JOIN users u ON u.id = s.user_id
+WHERE s.recovery_id = $1
+ORDER BY CASE w.holder WHEN 'investor' THEN 0 WHEN 'guarantor' THEN 1 ELSE 2 END, w.bid_id NULLS LAST;
+
+-- name: RecoveryShareRelease :exec
+-- A refused recovery gives back what it reserved; a second call finds no
+-- shares and changes nothing.
+WITH released AS (
+    DELETE FROM recovery_shares s WHERE s.recovery_id = sqlc.arg(recovery_id) RETURNING s.holder_key, s.amount
+)
+UPDATE write_off_losses w SET reserved = w.reserved - r.amount
+FROM released r, recoveries rec
+WHERE rec.id = sqlc.arg(recovery_id) AND w.loan_id = rec.loan_id AND w.holder_key = r.holder_key;
 
 -- name: GuaranteeListByGuarantor :many
 -- A guarantor's guarantees: what each cost (compensations paid) and what came

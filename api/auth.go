@@ -8,18 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -80,79 +79,6 @@ func userFrom(ctx context.Context) (User, bool) {
 // not expect Alice@x.cn and alice@x.cn to be two accounts.
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-type registerRequest struct {
-	Email    string       `json:"email"`
-	Password string       `json:"password"`
-	Role     lending.Role `json:"role"`
-	Name     string       `json:"name"`
-	IDNumber string       `json:"id_number"`
-	Phone    string       `json:"phone"`
-}
-
-func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	var req registerRequest
-	if err := decodeJSON(r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	email := normalizeEmail(req.Email)
-	var fields []FieldError
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
-		fields = append(fields, FieldError{Field: "email", Message: "must be an email address"})
-	}
-	// bcrypt reads only the first 72 bytes; a longer password would be silently cut.
-	if len(req.Password) < 8 || len(req.Password) > 72 {
-		fields = append(fields, FieldError{Field: "password", Message: "must be 8 to 72 bytes"})
-	}
-	// ops accounts are made by the operator (EnsureOpsUser), never by sign-up.
-	if req.Role != RoleBorrower && req.Role != RoleInvestor && req.Role != RoleGuarantor {
-		fields = append(fields, FieldError{Field: "role", Message: "must be borrower, investor or guarantor"})
-	}
-	if n := strings.TrimSpace(req.Name); n == "" || len(n) > 100 {
-		fields = append(fields, FieldError{Field: "name", Message: "required, at most 100 bytes"})
-	}
-	if !kyc.ValidIDNumber(req.IDNumber) {
-		fields = append(fields, FieldError{Field: "id_number", Message: "must be an 18-character resident ID number with a valid check digit"})
-	}
-	if !kyc.ValidPhone(req.Phone) {
-		fields = append(fields, FieldError{Field: "phone", Message: "must be an 11-digit mobile number"})
-	}
-	if len(fields) > 0 {
-		s.writeError(w, r, Validation(fields...))
-		return
-	}
-	// The check character may be typed x or X; one spelling keeps lookups exact.
-	idNumber := strings.ToUpper(req.IDNumber)
-	// Only a verified identity is anyone's (docs/security.md "Identities"):
-	// a number someone merely typed blocks nobody; one the bank verified is
-	// taken.
-	if taken, err := s.Q.UserVerifiedIDNumberTaken(r.Context(), dbq.UserVerifiedIDNumberTakenParams{IDNumber: idNumber}); err != nil {
-		s.writeError(w, r, err)
-		return
-	} else if taken {
-		s.writeError(w, r, errs.New(errs.IdentityTaken, "ID number verified by another user"))
-		return
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcrypt.DefaultCost)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u, err := s.Q.UserInsert(r.Context(), dbq.UserInsertParams{
-		Email: email, PasswordHash: string(hash), Role: req.Role, Name: strings.TrimSpace(req.Name),
-		IDNumber: idNumber, Phone: req.Phone,
-	})
-	if db.UniqueViolation(err) {
-		s.writeError(w, r, errs.New(errs.Conflict, "that email is registered already"))
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]int64{"user_id": u.ID})
-}
-
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -176,7 +102,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.authenticate(ctx, req.Email, req.Password, clientAddr(r))
+	u, device, err := s.authenticate(ctx, signIn{Email: req.Email, Password: req.Password, Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
 	if wait, ok := throttledFor(err); ok {
 		s.throttled(w, r, wait)
 		return
@@ -190,6 +116,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.setDeviceCookie(w, r, device)
 	writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, Role: u.Role})
 }
 
@@ -208,53 +135,89 @@ func throttledFor(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// authenticate checks an email and password from a client address, under
-// the login throttle (docs/security.md "Sign-in"): it answers the user, or
-// a *loginThrottledError (throttledFor) with the wait, or unauthenticated
-// for a wrong email or password alike. The API's login and the console's
-// sign-in both come through here.
-func (s *Server) authenticate(ctx context.Context, rawEmail, password, addr string) (dbq.User, error) {
+// signIn is one sign-in attempt: what the client sent, and from where.
+type signIn struct {
+	Email, Password string
+	Addr            string // clientAddr
+	Device          string // the device cookie's token, "" without one (devices.go)
+}
+
+// authenticate checks an attempt under the login throttle (docs/security.md
+// "Sign-in"): it answers the user and the device token to keep in the
+// client's cookie, or a *loginThrottledError (throttledFor) with the wait,
+// or unauthenticated for a wrong email or password alike. The API's login
+// and the console's sign-in both come through here.
+func (s *Server) authenticate(ctx context.Context, in signIn) (dbq.User, string, error) {
 	wrong := errs.New(errs.Unauthenticated, "wrong email or password")
 	// bcrypt reads 72 bytes; a longer password is nobody's, and a huge one
 	// must not be hashed for nothing.
-	if len(rawEmail) > 254 || len(password) > 72 {
-		return dbq.User{}, wrong
+	if len(in.Email) > 254 || len(in.Password) > 72 {
+		return dbq.User{}, "", wrong
 	}
-	email, now := normalizeEmail(rawEmail), s.now()
+	email, now := normalizeEmail(in.Email), s.now()
+	var user *dbq.User
+	var device *dbq.LoginDevice
 	u, err := s.Q.UserGetByEmail(ctx, email)
-	found := err == nil
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return dbq.User{}, err
-	}
-	keys := []throttleKey{{scope: scopeAddress, key: addr, free: addressFreeFailures}}
-	known := false
-	if found {
-		if known, err = s.knownAddress(ctx, u.ID, addr, now); err != nil {
-			return dbq.User{}, err
+	switch {
+	case err == nil:
+		user = &u
+		if device, err = s.deviceOf(ctx, u.ID, in.Device, now); err != nil {
+			return dbq.User{}, "", err
 		}
+	case !errors.Is(err, db.ErrNotFound):
+		return dbq.User{}, "", err
 	}
-	if !known {
-		keys = append(keys, throttleKey{scope: scopeAccount, key: email, free: accountFreeFailures})
-	}
-	wait, err := s.admitLogin(ctx, now, keys...)
+	keys, err := s.signInKeys(ctx, user, device, email, in.Addr, now)
 	if err != nil {
-		return dbq.User{}, err
+		return dbq.User{}, "", err
+	}
+	wait, charged, err := s.admit(ctx, now, keys...)
+	if err != nil {
+		return dbq.User{}, "", err
 	}
 	if wait > 0 {
-		s.Logger.Warn("login throttled", "request_id", middleware.GetReqID(ctx), "address", addr, "wait", wait)
-		return dbq.User{}, &loginThrottledError{wait: wait}
+		s.Logger.Warn("login throttled", "request_id", middleware.GetReqID(ctx), "address", in.Addr, "wait", wait)
+		return dbq.User{}, "", &loginThrottledError{wait: wait}
 	}
-	if !found {
-		_ = bcrypt.CompareHashAndPassword([]byte(noSuchUserHash), []byte(password))
-		return dbq.User{}, wrong
+	if user == nil {
+		_ = s.comparePassword(noSuchUserHash, in.Password)
+		return dbq.User{}, "", wrong
 	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		return dbq.User{}, wrong
+	if s.comparePassword(u.PasswordHash, in.Password) != nil {
+		return dbq.User{}, "", wrong
 	}
-	if err := s.loginSucceeded(ctx, u.ID, email, addr, now); err != nil {
-		return dbq.User{}, err
+	var token string
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		q := db.Queries(tx)
+		if err := s.signedInThrough(ctx, q, keys, charged, u.ID, in.Addr, now); err != nil {
+			return err
+		}
+		token, err = rememberDevice(ctx, q, u.ID, device, in.Device, now)
+		return err
+	})
+	if err != nil {
+		return dbq.User{}, "", err
 	}
-	return u, nil
+	return u, token, nil
+}
+
+// setDeviceCookie keeps the sign-in's device token in the client for as
+// long as a device is remembered.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, token string) {
+	s.setCookie(w, r, deviceCookie, token, int(deviceFor/time.Second))
+}
+
+// hashPassword and comparePassword are the only bcrypt calls (each costs
+// tens of milliseconds of CPU); bcryptRuns counts them, so a test can tell
+// how much hashing a request made the server do.
+func (s *Server) hashPassword(password string) ([]byte, error) {
+	s.bcryptRuns.Add(1)
+	return bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+}
+
+func (s *Server) comparePassword(hash, password string) error {
+	s.bcryptRuns.Add(1)
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 }
 
 // newSession starts a session for u, living as long as its role's sessions
@@ -345,7 +308,7 @@ func (s *Server) EnsureOpsUser(ctx context.Context, email, password string) erro
 }
 
 func (s *Server) insertOpsUser(ctx context.Context, email, password string) (dbq.User, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return dbq.User{}, err
 	}

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -32,9 +31,9 @@ import (
 // kind of session (an ops session's lifetime), and every action calls the
 // function the JSON handler calls (decide, dateAction, advanceClock), so
 // validation, the Temporal update, the refusal codes and the audit entry are
-// the API's own. The session travels in a cookie instead of a bearer header:
-// HttpOnly, SameSite=Strict, path /console/, Secure over TLS; every POST
-// carries the session's form token (CSRF).
+// the API's own. The session travels in a cookie instead of a bearer header
+// (HttpOnly, SameSite=Strict, and over HTTPS Secure with the __Host- prefix:
+// api/cookies.go); every POST carries the session's form token (CSRF).
 const (
 	consolePrefix = "/console/"
 	// consoleCookie holds the session token.
@@ -137,11 +136,11 @@ func (s *Server) consoleSession(next http.Handler) http.Handler {
 
 // consoleUser is the session the request's cookie names; nil without one.
 func (s *Server) consoleUser(r *http.Request) (string, *User, error) {
-	c, err := r.Cookie(consoleCookie)
-	if err != nil || c.Value == "" || len(c.Value) > 256 {
+	token := s.cookie(r, consoleCookie)
+	if token == "" {
 		return "", nil, nil
 	}
-	row, err := s.Q.SessionGetUser(r.Context(), tokenHash(c.Value))
+	row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
 	if errors.Is(err, db.ErrNotFound) {
 		return "", nil, nil
 	}
@@ -149,7 +148,7 @@ func (s *Server) consoleUser(r *http.Request) (string, *User, error) {
 		return "", nil, err
 	}
 	u := userFromRow(row)
-	return c.Value, &u, nil
+	return token, &u, nil
 }
 
 // csrfToken is the form token of a session: an HMAC of a fixed label under
@@ -189,17 +188,6 @@ func consoleForm(r *http.Request, fields ...string) (url.Values, error) {
 	return r.PostForm, nil
 }
 
-// secureCookie: Secure whenever the request came over TLS, and always when
-// the operator says TLS ends in front of the API.
-func (s *Server) secureCookie(r *http.Request) bool { return r.TLS != nil || s.ConsoleSecureCookie }
-
-func (s *Server) setConsoleCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: consolePrefix, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(r),
-	})
-}
-
 // loginTokenShape is what renderLogin issues: 32 random bytes in hex.
 var loginTokenShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -214,8 +202,8 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	// A browser keeps its sign-in token while it has one, so two sign-in
 	// tabs do not void each other's form.
 	var token string
-	if c, err := r.Cookie(consoleLoginCookie); err == nil && loginTokenShape.MatchString(c.Value) {
-		token = c.Value
+	if c := s.cookie(r, consoleLoginCookie); loginTokenShape.MatchString(c) {
+		token = c
 	} else {
 		raw := make([]byte, 32)
 		if _, err := rand.Read(raw); err != nil {
@@ -224,7 +212,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		}
 		token = hex.EncodeToString(raw)
 	}
-	s.setConsoleCookie(w, r, consoleLoginCookie, token, int(time.Hour/time.Second))
+	s.setCookie(w, r, consoleLoginCookie, token, int(time.Hour/time.Second))
 	v := console.LoginView{Page: console.Page{Title: "Sign in"}, Email: email, Token: token}
 	if refusal != nil {
 		v.Problem, _ = consoleProblem(refusal)
@@ -240,8 +228,7 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, Validation(FieldError{Field: "form", Message: "not a form of at most 64 KiB"}))
 		return
 	}
-	c, err := r.Cookie(consoleLoginCookie)
-	if err != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.PostForm.Get(csrfField))) {
+	if c := s.cookie(r, consoleLoginCookie); c == "" || !hmac.Equal([]byte(c), []byte(r.PostForm.Get(csrfField))) {
 		s.consoleFail(w, r, errs.New(errs.Forbidden, "the sign-in form's token is missing or not this browser's"))
 		return
 	}
@@ -251,9 +238,9 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := form.Get("email")
-	u, err := s.authenticate(r.Context(), email, form.Get("password"), clientAddr(r))
+	u, device, err := s.authenticate(r.Context(), signIn{Email: email, Password: form.Get("password"), Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
 	if wait, ok := throttledFor(err); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(max(int(wait.Seconds()+0.999), 1)))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.renderLogin(w, r, http.StatusTooManyRequests, email, errs.New(errs.LoginThrottled, "wait %s", wait))
 		return
 	}
@@ -265,6 +252,8 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	// The password was right: the device is this account's, console or not.
+	s.setDeviceCookie(w, r, device)
 	if u.Role != lending.RoleOps {
 		s.renderLogin(w, r, http.StatusForbidden, email, errs.New(errs.Forbidden, "only ops sign in to the console"))
 		return
@@ -274,8 +263,8 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, err)
 		return
 	}
-	s.setConsoleCookie(w, r, consoleLoginCookie, "", -1)
-	s.setConsoleCookie(w, r, consoleCookie, token, int(time.Until(expires)/time.Second))
+	s.setCookie(w, r, consoleLoginCookie, "", -1)
+	s.setCookie(w, r, consoleCookie, token, int(time.Until(expires)/time.Second))
 	console.Headers(w)
 	http.Redirect(w, r, consolePrefix, http.StatusSeeOther)
 }
@@ -291,7 +280,7 @@ func (s *Server) consoleLogout(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, err)
 		return
 	}
-	s.setConsoleCookie(w, r, consoleCookie, "", -1)
+	s.setCookie(w, r, consoleCookie, "", -1)
 	console.Headers(w)
 	http.Redirect(w, r, consolePrefix+"login", http.StatusSeeOther)
 }

@@ -49,7 +49,7 @@ func browse(t *testing.T, srv *httptest.Server, method, path, token string, form
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	if token != "" {
-		req.AddCookie(&http.Cookie{Name: consoleCookie, Value: token})
+		req.AddCookie(&http.Cookie{Name: hostPrefix + consoleCookie, Value: token})
 	}
 	for _, c := range extra {
 		req.AddCookie(c)
@@ -62,9 +62,10 @@ func browse(t *testing.T, srv *httptest.Server, method, path, token string, form
 	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw), cookies: resp.Cookies(), header: resp.Header}
 }
 
+// cookieNamed finds the cookie name, as named over HTTPS (__Host-) or not.
 func cookieNamed(cs []*http.Cookie, name string) *http.Cookie {
 	for _, c := range cs {
-		if c.Name == name {
+		if c.Name == name || c.Name == hostPrefix+name {
 			return c
 		}
 	}
@@ -147,8 +148,9 @@ func TestConsoleSignIn(t *testing.T) {
 	require.NotNil(t, c)
 	assert.True(t, c.HttpOnly)
 	assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
-	assert.Equal(t, "/console/", c.Path)
-	assert.False(t, c.Secure, "plain HTTP without CONSOLE_COOKIE_SECURE")
+	assert.Equal(t, "__Host-lendflow_console", c.Name, "a name no other host or plain-HTTP page can set")
+	assert.Equal(t, "/", c.Path, "as the __Host- prefix requires")
+	assert.True(t, c.Secure, "Secure unless the API is reached over plain HTTP")
 	assert.InDelta(t, opsSessionTTL.Seconds(), float64(c.MaxAge), 5, "an ops session's lifetime")
 
 	home := browse(t, srv, "GET", "/console/", c.Value, nil)
@@ -167,17 +169,25 @@ func TestConsoleSignIn(t *testing.T) {
 	assert.Equal(t, 401, do(t, srv, "GET", "/v1/ops/audit", c.Value, "", "").status)
 }
 
-// TestConsoleSecureCookie: over TLS, or when TLS ends in front of the API,
-// the session cookie is Secure.
+// TestConsoleSecureCookie: the session cookie is Secure with the __Host-
+// prefix unless the API is reached over plain HTTP (PUBLIC_HTTPS=false,
+// development); over HTTPS a cookie without the prefix, which anyone who can
+// plant a cookie could have set, is not read.
 func TestConsoleSecureCookie(t *testing.T) {
 	s, srv := testServer(t)
-	s.ConsoleSecureCookie = true
-	p := consoleSignIn(t, srv, "nobody@test.cn", "x-password")
-	assert.True(t, cookieNamed(p.cookies, consoleLoginCookie).Secure)
-	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))
+	token := opsConsole(t, s, srv)
+	planted := &http.Cookie{Name: consoleCookie, Value: token}
+	p := browse(t, srv, "GET", "/console/", "", nil, planted)
+	assert.Equal(t, 303, p.status, "a session in a cookie without the prefix is none")
+	assert.Equal(t, 200, browse(t, srv, "GET", "/console/", token, nil).status)
+
+	s.PlainHTTP = true
+	p = consoleSignIn(t, srv, "nobody@test.cn", "x-password")
+	assert.False(t, cookieNamed(p.cookies, consoleLoginCookie).Secure)
+	assert.Equal(t, consoleLoginCookie, cookieNamed(p.cookies, consoleLoginCookie).Name)
 	p = consoleSignIn(t, srv, "ops@test.cn", "ops-password-1")
 	require.Equal(t, 303, p.status)
-	assert.True(t, cookieNamed(p.cookies, consoleCookie).Secure)
+	assert.False(t, cookieNamed(p.cookies, consoleCookie).Secure)
 }
 
 // TestConsoleLoginThrottled: the console's sign-in is the API's, throttle

@@ -52,9 +52,9 @@ import (
 
 // unfingerprinted are the tables a refusal may write by design:
 // idempotency_keys keeps a 4xx to replay it; sessions are the callers'
-// tokens, not platform state; login_throttle counts a refused sign-in, which
+// tokens, not platform state; login_failures counts a refused sign-in, which
 // is its whole purpose (docs/security.md).
-var unfingerprinted = map[string]bool{"idempotency_keys": true, "sessions": true, "schema_migrations": true, "login_throttle": true}
+var unfingerprinted = map[string]bool{"idempotency_keys": true, "sessions": true, "schema_migrations": true, "login_failures": true}
 
 type fuzzWorld struct {
 	h      http.Handler

@@ -15,22 +15,22 @@ const (
 	// this long. A client retries a lost answer within minutes; a day covers
 	// a client that was down overnight. After it, the same key is a new request.
 	IdempotencyRetention = 24 * time.Hour
-	// ThrottleRetention: a login throttle row nobody failed on for this long
-	// is dropped. It must outlast throttleMemory and throttleMaxDelay, after
-	// which the row carries nothing the throttle reads.
-	ThrottleRetention = 24 * time.Hour
+	// ThrottleRetention: a failed sign-in older than this is dropped; the
+	// throttle no longer counts it (throttleWindow).
+	ThrottleRetention = throttleWindow
 	// HousekeepingEvery is how often the worker purges.
 	HousekeepingEvery = 10 * time.Minute
 )
 
 // Purged counts the rows one housekeeping pass removed.
 type Purged struct {
-	Sessions, IdempotencyKeys, ThrottleRows, KnownAddresses int64
+	Sessions, IdempotencyKeys, Failures, KnownAddresses, Devices int64
 }
 
 // Housekeep purges expired sessions, idempotency keys answered longer ago
-// than IdempotencyRetention, stale login-throttle rows and addresses not
-// signed in from for knownAddressFor. Every delete is idempotent, so several
+// than IdempotencyRetention, failed sign-ins the throttle no longer counts,
+// and addresses and devices not signed in from for knownAddressFor and
+// deviceFor. Every delete is idempotent, so several
 // workers may run it at once.
 func Housekeep(ctx context.Context, q *dbq.Queries, now time.Time) (Purged, error) {
 	var p Purged
@@ -42,10 +42,13 @@ func Housekeep(ctx context.Context, q *dbq.Queries, now time.Time) (Purged, erro
 	if p.IdempotencyKeys, err = q.IdempotencyKeyDeleteBefore(ctx, now.Add(-IdempotencyRetention)); err != nil {
 		errs = append(errs, err)
 	}
-	if p.ThrottleRows, err = q.LoginThrottleDeleteStale(ctx, now.Add(-ThrottleRetention)); err != nil {
+	if p.Failures, err = q.LoginFailureDeleteBefore(ctx, now.Add(-ThrottleRetention)); err != nil {
 		errs = append(errs, err)
 	}
 	if p.KnownAddresses, err = q.LoginKnownAddressDeleteBefore(ctx, now.Add(-knownAddressFor)); err != nil {
+		errs = append(errs, err)
+	}
+	if p.Devices, err = q.LoginDeviceDeleteBefore(ctx, now.Add(-deviceFor)); err != nil {
 		errs = append(errs, err)
 	}
 	return p, errors.Join(errs...)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -50,12 +51,13 @@ type Deps struct {
 	// DefaultUpdateWait.
 	UpdateWait time.Duration
 	// The ops console (docs/console.md): where its loan pages link to a
-	// loan's workflow (TEMPORAL_UI_URL, and the namespace), and whether its
-	// session cookie is Secure even on plain HTTP (TLS ended in front of the
-	// API; a request that came over TLS always gets a Secure cookie).
-	TemporalUIURL       string
-	TemporalNamespace   string
-	ConsoleSecureCookie bool
+	// loan's workflow (TEMPORAL_UI_URL, and the namespace).
+	TemporalUIURL     string
+	TemporalNamespace string
+	// PlainHTTP: clients reach the API over plain HTTP (PUBLIC_HTTPS=false,
+	// development on localhost), so its cookies cannot be Secure
+	// (api/cookies.go). A request that came over TLS is HTTPS regardless.
+	PlainHTTP bool
 }
 
 // Server serves the API.
@@ -66,6 +68,8 @@ type Server struct {
 	now func() time.Time
 	// console is the ops console's state in this process (api/console.go).
 	console *consoleState
+	// bcryptRuns counts password hashes and comparisons (auth.go).
+	bcryptRuns atomic.Int64
 }
 
 // Requests a caller may make: a sustained rate and a burst.

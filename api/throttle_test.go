@@ -129,15 +129,17 @@ func TestLoginThrottleUnknownEmail(t *testing.T) {
 }
 
 // A stranger cannot keep the owner out: from an address the owner signed in
-// from, the account's count does not apply; from a new address the owner
-// waits at most the current delay. The stranger's own address is throttled
-// over all the accounts it tries.
+// from, or on a device the owner signed in on, only the owner's own failures
+// there count; from anywhere else the owner waits at most the current delay.
+// The stranger's own address is throttled over all the accounts it tries.
 func TestLoginThrottleOwnerNotLockedOut(t *testing.T) {
 	s, srv := testServer(t)
 	clk := freeze(s)
 	register(t, srv, "owner@test.cn", "borrower", 1)
 	const home, stranger, café = "192.0.2.10:5000", "198.51.100.66:6000", "192.0.2.99:7000"
-	require.Equal(t, 200, loginFrom(t, s, home, "owner@test.cn", "password-1").status)
+	first := signInFrom(t, s, home, "owner@test.cn", "password-1")
+	require.Equal(t, 200, first.status)
+	require.NotNil(t, first.device, "a sign-in hands the client a device cookie")
 
 	for range 12 {
 		loginFrom(t, s, stranger, "owner@test.cn", "guess-guess")
@@ -145,16 +147,18 @@ func TestLoginThrottleOwnerNotLockedOut(t *testing.T) {
 	a := loginFrom(t, s, stranger, "owner@test.cn", "password-1")
 	require.Equal(t, 429, a.status, "the stranger waits, right password or not")
 	a = loginFrom(t, s, café, "owner@test.cn", "password-1")
-	assert.Equal(t, 429, a.status, "from a new address the account's wait applies")
+	assert.Equal(t, 429, a.status, "from a new address without the device, the account's wait applies")
 	assert.Equal(t, 1, a.retryAfter, "and it is the current delay, not a lock-out")
 
 	assert.Equal(t, 200, loginFrom(t, s, home, "owner@test.cn", "password-1").status,
 		"the owner at a known address is not held by the stranger's failures")
-	assert.Equal(t, 200, loginFrom(t, s, café, "owner@test.cn", "password-1").status,
-		"the owner's success started the account's count again")
+	assert.Equal(t, 200, signInFrom(t, s, café, "owner@test.cn", "password-1", first.device).status,
+		"nor is the owner anywhere on a device the platform recognizes")
+	assert.Equal(t, 429, loginFrom(t, s, stranger, "owner@test.cn", "password-1").status,
+		"the owner's sign-ins did not clear the stranger's failures")
 
 	// The stranger's address is throttled over every account it tries.
-	clk.add(time.Hour + time.Second)
+	clk.add(throttleWindow + time.Second)
 	var got []int
 	for i := range 22 {
 		got = append(got, loginFrom(t, s, stranger, "user"+strconv.Itoa(i)+"@test.cn", "guess-guess").status)
@@ -277,7 +281,8 @@ func TestLogoutAndSessionLifetimes(t *testing.T) {
 }
 
 // TestHousekeepingPurges: expired sessions, idempotency keys answered more
-// than a day ago, throttle rows with nothing left to say; nothing else.
+// than a day ago, failed sign-ins past the throttle's window, addresses and
+// devices unused for 90 days; nothing else.
 func TestHousekeepingPurges(t *testing.T) {
 	s, srv := testServer(t)
 	register(t, srv, "keep@test.cn", "investor", 1)
@@ -295,16 +300,19 @@ func TestHousekeepingPurges(t *testing.T) {
 		($1, 'old-done', 'POST', '/x', 'h', 201, '{}', now() - interval '25 hours'),
 		($1, 'new-done', 'POST', '/x', 'h', 201, '{}', now() - interval '23 hours'),
 		($1, 'old-in-flight', 'POST', '/x', 'h', NULL, NULL, now() - interval '25 hours')`, u.ID)
-	exec(`INSERT INTO login_throttle (scope, key, failures, last_failure_at, locked_until) VALUES
-		('account', 'stale', 9, now() - interval '25 hours', now() - interval '24 hours 50 minutes'),
-		('account', 'recent', 9, now() - interval '2 hours', NULL),
-		('address', 'waiting', 30, now() - interval '1 minute', now() + interval '14 minutes')`)
+	exec(`INSERT INTO login_failures (scope, key, at) VALUES
+		('account', 'stale', now() - interval '25 hours'),
+		('account', 'recent', now() - interval '2 hours'),
+		('address', 'waiting', now() - interval '1 minute')`)
 	exec(`INSERT INTO login_known_addresses (user_id, address, last_at) VALUES ($1, 'old', now() - interval '91 days'), ($1, 'new', now())`, u.ID)
+	exec(`INSERT INTO login_devices (user_id, token_hash, created_at, last_at) VALUES
+		($1, 'old-device', now() - interval '200 days', now() - interval '91 days'),
+		($1, 'new-device', now() - interval '200 days', now() - interval '89 days')`, u.ID)
 
 	p, err := Housekeep(ctx, s.Q, now)
 	require.NoError(t, err)
 	// The registration's own key (answered just now) and login's session stay.
-	assert.Equal(t, Purged{Sessions: 1, IdempotencyKeys: 1, ThrottleRows: 1, KnownAddresses: 1}, p)
+	assert.Equal(t, Purged{Sessions: 1, IdempotencyKeys: 1, Failures: 1, KnownAddresses: 1, Devices: 1}, p)
 	left := func(sql string) []string {
 		rows, err := s.Pool.Query(ctx, sql)
 		require.NoError(t, err)
@@ -319,11 +327,12 @@ func TestHousekeepingPurges(t *testing.T) {
 	assert.NotContains(t, left(`SELECT token_hash FROM sessions`), "expired")
 	assert.Contains(t, left(`SELECT token_hash FROM sessions`), "live")
 	assert.ElementsMatch(t, []string{"new-done", "old-in-flight"}, left(`SELECT key FROM idempotency_keys WHERE user_id <> 0`))
-	assert.ElementsMatch(t, []string{"recent", "waiting"}, left(`SELECT key FROM login_throttle WHERE key IN ('stale', 'recent', 'waiting')`))
+	assert.ElementsMatch(t, []string{"recent", "waiting"}, left(`SELECT key FROM login_failures WHERE key IN ('stale', 'recent', 'waiting')`))
 	assert.ElementsMatch(t, []string{"new"}, left(`SELECT address FROM login_known_addresses WHERE address IN ('old', 'new')`))
+	assert.ElementsMatch(t, []string{"new-device"}, left(`SELECT token_hash FROM login_devices WHERE token_hash IN ('old-device', 'new-device')`))
 
 	again, err := Housekeep(ctx, s.Q, now)
 	require.NoError(t, err)
 	assert.Equal(t, Purged{}, again, "a second pass finds nothing")
-	assert.GreaterOrEqual(t, ThrottleRetention, throttleMemory+throttleMaxDelay, "a purged row is one the throttle no longer reads")
+	assert.GreaterOrEqual(t, ThrottleRetention, throttleWindow, "a purged failure is one the throttle no longer counts")
 }

@@ -42,10 +42,11 @@ type Config struct {
 	// TemporalUIURL is where the ops console links a loan's workflow
 	// (TEMPORAL_UI_URL): <url>/namespaces/<ns>/workflows/loan-<id>.
 	TemporalUIURL string
-	// ConsoleCookieSecure marks the console's session cookie Secure even on
-	// plain HTTP (CONSOLE_COOKIE_SECURE=true): for TLS ended in front of the
-	// API. A request that came over TLS gets a Secure cookie anyway.
-	ConsoleCookieSecure bool
+	// PublicHTTPS: clients reach the API over HTTPS, TLS ended here or by a
+	// proxy in front (PUBLIC_HTTPS, default true). The API's cookies are then
+	// Secure with the __Host- prefix (docs/security.md "Cookies"); false is
+	// for plain-HTTP development on localhost only (scripts/up.sh).
+	PublicHTTPS bool
 
 	// ClockParallel is how many loans a clock advance tells at once
 	// (CLOCK_PARALLEL, default clock.DefaultParallel).
@@ -92,12 +93,12 @@ func FromEnv() (Config, error) {
 		LogFormat:           env("LOG_FORMAT", logging.JSON),
 		TemporalUIURL:       env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
 	}
-	switch v := os.Getenv("CONSOLE_COOKIE_SECURE"); v {
-	case "", "false":
-	case "true":
-		c.ConsoleCookieSecure = true
+	switch v := os.Getenv("PUBLIC_HTTPS"); v {
+	case "", "true":
+		c.PublicHTTPS = true
+	case "false":
 	default:
-		return c, fmt.Errorf("CONSOLE_COOKIE_SECURE %q: want true or false", v)
+		return c, fmt.Errorf("PUBLIC_HTTPS %q: want true or false", v)
 	}
 	var bad []error
 	positive := func(name string, def int) int {

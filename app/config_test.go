@@ -70,24 +70,24 @@ func TestObservabilitySettings(t *testing.T) {
 	assert.ErrorContains(t, c.Validate("bank"), `LOG_FORMAT "yaml"`)
 }
 
-// The console's settings: the Temporal UI a loan page links to, and a
-// Secure cookie on demand (TLS ended in front of the API).
+// The console's settings: the Temporal UI a loan page links to, and HTTPS
+// (Secure cookies) unless plain HTTP is asked for (development).
 func TestConsoleSettings(t *testing.T) {
 	t.Setenv("TEMPORAL_UI_URL", "")
-	t.Setenv("CONSOLE_COOKIE_SECURE", "")
+	t.Setenv("PUBLIC_HTTPS", "")
 	c, err := FromEnv()
 	assert.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8233", c.TemporalUIURL, "the dev stack's Temporal UI")
-	assert.False(t, c.ConsoleCookieSecure)
+	assert.True(t, c.PublicHTTPS, "HTTPS is the default")
 	t.Setenv("TEMPORAL_UI_URL", "https://temporal.example")
-	t.Setenv("CONSOLE_COOKIE_SECURE", "true")
+	t.Setenv("PUBLIC_HTTPS", "false")
 	c, err = FromEnv()
 	assert.NoError(t, err)
 	assert.Equal(t, "https://temporal.example", c.TemporalUIURL)
-	assert.True(t, c.ConsoleCookieSecure)
-	t.Setenv("CONSOLE_COOKIE_SECURE", "yes")
+	assert.False(t, c.PublicHTTPS)
+	t.Setenv("PUBLIC_HTTPS", "yes")
 	_, err = FromEnv()
-	assert.ErrorContains(t, err, "CONSOLE_COOKIE_SECURE")
+	assert.ErrorContains(t, err, "PUBLIC_HTTPS")
 }
 
 // The clock's parallelism and the worker's pollers and slots: defaults sized

@@ -160,8 +160,8 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 			log.Error("disclosure snapshot", "date", day.Format(time.DateOnly), "error", err)
 		}
 	})
-	// Housekeeping: expired sessions, old idempotency keys, stale login
-	// throttle rows (api.Housekeep; docs/security.md "Sessions").
+	// Housekeeping: expired sessions, old idempotency keys, failed sign-ins
+	// past the throttle's window (api.Housekeep; docs/security.md "Sessions").
 	go every(ctx, api.HousekeepingEvery, func(ctx context.Context) {
 		p, err := api.Housekeep(ctx, db.Queries(pool), time.Now())
 		if err != nil {
@@ -169,7 +169,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		}
 		if p != (api.Purged{}) {
 			log.Info("housekeeping", "sessions", p.Sessions, "idempotency_keys", p.IdempotencyKeys,
-				"throttle_rows", p.ThrottleRows, "known_addresses", p.KnownAddresses)
+				"login_failures", p.Failures, "known_addresses", p.KnownAddresses, "devices", p.Devices)
 		}
 	})
 	w := worker.New(tc, acts, c.Worker)
@@ -232,7 +232,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 		ClockMode:  c.ClockMode,
 		BankFiles:  bc,
 		// The ops console's links and cookie (docs/console.md).
-		TemporalUIURL: c.TemporalUIURL, TemporalNamespace: c.TemporalNamespace, ConsoleSecureCookie: c.ConsoleCookieSecure,
+		TemporalUIURL: c.TemporalUIURL, TemporalNamespace: c.TemporalNamespace, PlainHTTP: !c.PublicHTTPS,
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },

@@ -11,7 +11,7 @@
 # Settings (environment): DATABASE_URL (else scripts/pg.sh finds or starts a server),
 # TEMPORAL_ADDRESS (an existing Temporal server; else the dev server is started on
 # 127.0.0.1:${LENDFLOW_TEMPORAL_PORT:-7233}, UI on ${LENDFLOW_TEMPORAL_UI_PORT:-8233}),
-# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, CLOCK_START (default today,
+# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, PUBLIC_HTTPS (false here), CLOCK_START (default today,
 # Asia/Shanghai), OPS_EMAIL, OPS_PASSWORD, BANK_HMAC_SECRET and BANK_API_KEY (else generated
 # once into .data/secrets.env), LOG_FORMAT (text here; the processes' own default is json).
 #
@@ -163,6 +163,9 @@ export BANK_CALLBACK_URL=${BANK_CALLBACK_URL:-http://$API_LISTEN/v1/bank/callbac
 export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 # The dev stack asks for the sandbox clock; the binary's default is wall (production).
 export CLOCK_MODE=${CLOCK_MODE:-sandbox}
+# Plain HTTP on loopback: cookies without Secure and the __Host- prefix, which a client
+# sends back over HTTPS only (docs/security.md "Cookies"); the binary's default is HTTPS.
+export PUBLIC_HTTPS=${PUBLIC_HTTPS:-false}
 CLOCK_START=${CLOCK_START:-$(TZ=Asia/Shanghai date +%F)}
 export CLOCK_START
 API_URL=http://$API_LISTEN

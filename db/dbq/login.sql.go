@@ -10,6 +10,176 @@ import (
 	"time"
 )
 
+const loginDeviceDeleteBefore = `-- name: LoginDeviceDeleteBefore :execrows
+DELETE FROM login_devices WHERE last_at < $1
+`
+
+func (q *Queries) LoginDeviceDeleteBefore(ctx context.Context, lastAt time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, loginDeviceDeleteBefore, lastAt)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const loginDeviceGet = `-- name: LoginDeviceGet :one
+SELECT id, user_id, token_hash, created_at, last_at FROM login_devices WHERE token_hash = $1 AND user_id = $2 AND last_at >= $3
+`
+
+type LoginDeviceGetParams struct {
+	TokenHash string
+	UserID    int64
+	Since     time.Time
+}
+
+// The user's device whose token this is, if it was used since @since.
+func (q *Queries) LoginDeviceGet(ctx context.Context, arg LoginDeviceGetParams) (LoginDevice, error) {
+	row := q.db.QueryRow(ctx, loginDeviceGet, arg.TokenHash, arg.UserID, arg.Since)
+	var i LoginDevice
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.TokenHash,
+		&i.CreatedAt,
+		&i.LastAt,
+	)
+	return i, err
+}
+
+const loginDeviceInsert = `-- name: LoginDeviceInsert :one
+INSERT INTO login_devices (user_id, token_hash, created_at, last_at) VALUES ($1, $2, $3, $3) RETURNING id, user_id, token_hash, created_at, last_at
+`
+
+type LoginDeviceInsertParams struct {
+	UserID    int64
+	TokenHash string
+	At        time.Time
+}
+
+func (q *Queries) LoginDeviceInsert(ctx context.Context, arg LoginDeviceInsertParams) (LoginDevice, error) {
+	row := q.db.QueryRow(ctx, loginDeviceInsert, arg.UserID, arg.TokenHash, arg.At)
+	var i LoginDevice
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.TokenHash,
+		&i.CreatedAt,
+		&i.LastAt,
+	)
+	return i, err
+}
+
+const loginDeviceTouch = `-- name: LoginDeviceTouch :exec
+UPDATE login_devices SET last_at = $1 WHERE id = $2
+`
+
+type LoginDeviceTouchParams struct {
+	At time.Time
+	ID int64
+}
+
+func (q *Queries) LoginDeviceTouch(ctx context.Context, arg LoginDeviceTouchParams) error {
+	_, err := q.db.Exec(ctx, loginDeviceTouch, arg.At, arg.ID)
+	return err
+}
+
+const loginDeviceTrim = `-- name: LoginDeviceTrim :exec
+DELETE FROM login_devices d WHERE d.user_id = $1 AND d.id NOT IN (
+    SELECT id FROM login_devices WHERE user_id = $1 ORDER BY last_at DESC, id DESC LIMIT $2::int)
+`
+
+type LoginDeviceTrimParams struct {
+	UserID int64
+	Keep   int32
+}
+
+// A user keeps their most recently used devices only: sign-ins from scripts
+// that drop the cookie each time must not grow the table without end.
+func (q *Queries) LoginDeviceTrim(ctx context.Context, arg LoginDeviceTrimParams) error {
+	_, err := q.db.Exec(ctx, loginDeviceTrim, arg.UserID, arg.Keep)
+	return err
+}
+
+const loginFailureClear = `-- name: LoginFailureClear :exec
+DELETE FROM login_failures WHERE scope = $1 AND key = $2
+`
+
+type LoginFailureClearParams struct {
+	Scope string
+	Key   string
+}
+
+// The owner signed in through this key: the failures charged to it end.
+func (q *Queries) LoginFailureClear(ctx context.Context, arg LoginFailureClearParams) error {
+	_, err := q.db.Exec(ctx, loginFailureClear, arg.Scope, arg.Key)
+	return err
+}
+
+const loginFailureCount = `-- name: LoginFailureCount :one
+SELECT count(*)::int AS failures, coalesce(max(at), $1)::timestamptz AS last_at
+FROM login_failures WHERE scope = $2 AND key = $3 AND at > $1
+`
+
+type LoginFailureCountParams struct {
+	Since time.Time
+	Scope string
+	Key   string
+}
+
+type LoginFailureCountRow struct {
+	Failures int32
+	LastAt   time.Time
+}
+
+// The failures charged to a key in the window, and the latest of them
+// (@since when there is none).
+func (q *Queries) LoginFailureCount(ctx context.Context, arg LoginFailureCountParams) (LoginFailureCountRow, error) {
+	row := q.db.QueryRow(ctx, loginFailureCount, arg.Since, arg.Scope, arg.Key)
+	var i LoginFailureCountRow
+	err := row.Scan(&i.Failures, &i.LastAt)
+	return i, err
+}
+
+const loginFailureDeleteBefore = `-- name: LoginFailureDeleteBefore :execrows
+DELETE FROM login_failures WHERE at < $1
+`
+
+// Failures older than the window count for nothing; housekeeping drops them.
+func (q *Queries) LoginFailureDeleteBefore(ctx context.Context, at time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, loginFailureDeleteBefore, at)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const loginFailureDeleteIDs = `-- name: LoginFailureDeleteIDs :exec
+DELETE FROM login_failures WHERE id = ANY($1::bigint[])
+`
+
+// A right password takes back the failures its attempt was charged when admitted.
+func (q *Queries) LoginFailureDeleteIDs(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, loginFailureDeleteIDs, ids)
+	return err
+}
+
+const loginFailureInsert = `-- name: LoginFailureInsert :one
+INSERT INTO login_failures (scope, key, at) VALUES ($1, $2, $3) RETURNING id
+`
+
+type LoginFailureInsertParams struct {
+	Scope string
+	Key   string
+	At    time.Time
+}
+
+func (q *Queries) LoginFailureInsert(ctx context.Context, arg LoginFailureInsertParams) (int64, error) {
+	row := q.db.QueryRow(ctx, loginFailureInsert, arg.Scope, arg.Key, arg.At)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const loginKnownAddressDeleteBefore = `-- name: LoginKnownAddressDeleteBefore :execrows
 DELETE FROM login_known_addresses WHERE last_at < $1
 `
@@ -55,112 +225,21 @@ func (q *Queries) LoginKnownAddressUpsert(ctx context.Context, arg LoginKnownAdd
 	return err
 }
 
-const loginThrottleDelete = `-- name: LoginThrottleDelete :exec
-DELETE FROM login_throttle WHERE scope = $1 AND key = $2
+const loginThrottleLock = `-- name: LoginThrottleLock :exec
+
+SELECT pg_advisory_xact_lock(7433, hashtext($1::text || ' ' || $2::text))
 `
 
-type LoginThrottleDeleteParams struct {
+type LoginThrottleLockParams struct {
 	Scope string
 	Key   string
 }
 
-// The owner signed in: the account's count starts again.
-func (q *Queries) LoginThrottleDelete(ctx context.Context, arg LoginThrottleDeleteParams) error {
-	_, err := q.db.Exec(ctx, loginThrottleDelete, arg.Scope, arg.Key)
-	return err
-}
-
-const loginThrottleDeleteStale = `-- name: LoginThrottleDeleteStale :execrows
-DELETE FROM login_throttle
-WHERE last_failure_at < $1 AND (locked_until IS NULL OR locked_until < $1)
-`
-
-// Rows whose failures are forgotten and whose lock is over carry nothing.
-func (q *Queries) LoginThrottleDeleteStale(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, loginThrottleDeleteStale, before)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-const loginThrottleEnsure = `-- name: LoginThrottleEnsure :exec
-
-INSERT INTO login_throttle (scope, key) VALUES ($1, $2) ON CONFLICT DO NOTHING
-`
-
-type LoginThrottleEnsureParams struct {
-	Scope string
-	Key   string
-}
-
-// Login throttling (docs/security.md "Sign-in"). One row per (scope, key):
-// scope account keyed by the normalized email, scope address by the client
-// address. A row is read FOR UPDATE, so two attempts at once cannot both be
-// admitted on the same count.
-func (q *Queries) LoginThrottleEnsure(ctx context.Context, arg LoginThrottleEnsureParams) error {
-	_, err := q.db.Exec(ctx, loginThrottleEnsure, arg.Scope, arg.Key)
-	return err
-}
-
-const loginThrottleForgive = `-- name: LoginThrottleForgive :exec
-UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE scope = $1 AND key = $2
-`
-
-type LoginThrottleForgiveParams struct {
-	Scope string
-	Key   string
-}
-
-// An attempt is counted before its password is checked; a right password
-// takes its count back.
-func (q *Queries) LoginThrottleForgive(ctx context.Context, arg LoginThrottleForgiveParams) error {
-	_, err := q.db.Exec(ctx, loginThrottleForgive, arg.Scope, arg.Key)
-	return err
-}
-
-const loginThrottleGetForUpdate = `-- name: LoginThrottleGetForUpdate :one
-SELECT scope, key, failures, last_failure_at, locked_until FROM login_throttle WHERE scope = $1 AND key = $2 FOR UPDATE
-`
-
-type LoginThrottleGetForUpdateParams struct {
-	Scope string
-	Key   string
-}
-
-func (q *Queries) LoginThrottleGetForUpdate(ctx context.Context, arg LoginThrottleGetForUpdateParams) (LoginThrottle, error) {
-	row := q.db.QueryRow(ctx, loginThrottleGetForUpdate, arg.Scope, arg.Key)
-	var i LoginThrottle
-	err := row.Scan(
-		&i.Scope,
-		&i.Key,
-		&i.Failures,
-		&i.LastFailureAt,
-		&i.LockedUntil,
-	)
-	return i, err
-}
-
-const loginThrottleSet = `-- name: LoginThrottleSet :exec
-UPDATE login_throttle SET failures = $3, last_failure_at = $4, locked_until = $5
-WHERE scope = $1 AND key = $2
-`
-
-type LoginThrottleSetParams struct {
-	Scope         string
-	Key           string
-	Failures      int32
-	LastFailureAt time.Time
-	LockedUntil   *time.Time
-}
-
-func (q *Queries) LoginThrottleSet(ctx context.Context, arg LoginThrottleSetParams) error {
-	_, err := q.db.Exec(ctx, loginThrottleSet,
-		arg.Scope,
-		arg.Key,
-		arg.Failures,
-		arg.LastFailureAt,
-		arg.LockedUntil,
-	)
+// Sign-in throttling (docs/security.md "Sign-in"; api/throttle.go).
+// Serializes the attempts charged to one key, so attempts arriving together
+// cannot all be admitted on one count. The caller takes its keys in a fixed
+// order (never deadlocks); the lock ends with the transaction.
+func (q *Queries) LoginThrottleLock(ctx context.Context, arg LoginThrottleLockParams) error {
+	_, err := q.db.Exec(ctx, loginThrottleLock, arg.Scope, arg.Key)
 	return err
 }

@@ -201,18 +201,25 @@ type LoanHistory struct {
 	At           time.Time
 }
 
+type LoginDevice struct {
+	ID        int64
+	UserID    int64
+	TokenHash string
+	CreatedAt time.Time
+	LastAt    time.Time
+}
+
+type LoginFailure struct {
+	ID    int64
+	Scope string
+	Key   string
+	At    time.Time
+}
+
 type LoginKnownAddress struct {
 	UserID  int64
 	Address string
 	LastAt  time.Time
-}
-
-type LoginThrottle struct {
-	Scope         string
-	Key           string
-	Failures      int32
-	LastFailureAt time.Time
-	LockedUntil   *time.Time
 }
 
 type Notification struct {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -66,6 +67,7 @@ func Env(c app.Config) []string {
 		"CLOCK_MODE=" + c.ClockMode, "CLOCK_START=" + c.ClockStart.Format(time.DateOnly),
 		"OPS_EMAIL=" + c.OpsEmail, "OPS_PASSWORD=" + c.OpsPassword,
 		"WORKER_METRICS_LISTEN=" + c.WorkerMetricsListen, "LOG_FORMAT=" + c.LogFormat,
+		"PUBLIC_HTTPS=" + strconv.FormatBool(c.PublicHTTPS),
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
 	if c.PprofListen != "" {

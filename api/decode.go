@@ -16,8 +16,10 @@ import (
 const maxBody = 1 << 20
 
 // decodeJSON reads a strict JSON body: unknown fields are refused (so a
-// client cannot set status, rate or user_id it does not own), as are trailing
-// data, bodies over 1 MiB and wrong types; each as a 422 naming the field.
+// client cannot set status, rate or user_id it does not own), as are a key
+// given twice or spelled in another case than the field's (strictKeys),
+// trailing data, bodies over 1 MiB and wrong types; each as a 422 naming the
+// field.
 func decodeJSON(r *http.Request, dst any) error {
 	return decodeFrom(http.MaxBytesReader(nil, r.Body, maxBody), dst)
 }
@@ -28,7 +30,133 @@ func decodeJSON(r *http.Request, dst any) error {
 // not be refused for it forever.
 func decodeLenient(b []byte, dst any) error { return decode(bytes.NewReader(b), dst, false) }
 
-func decodeFrom(rd io.Reader, dst any) error { return decode(rd, dst, true) }
+func decodeFrom(rd io.Reader, dst any) error {
+	b, err := io.ReadAll(rd)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return Validation(FieldError{Field: "body", Message: "larger than 1 MiB"})
+	}
+	if err != nil {
+		return Validation(FieldError{Field: "body", Message: "malformed JSON"})
+	}
+	if fe := strictKeys(b, reflect.TypeOf(dst)); fe != nil {
+		return Validation(*fe)
+	}
+	return decode(bytes.NewReader(b), dst, true)
+}
+
+// strictKeys refuses what encoding/json would quietly accept in a body for
+// t: a key given twice in one object (the last would win, so what a proxy or
+// a log read is not what was booked), and a key that is a field's name in
+// another case ("Amount" for "amount", which the decoder matches). Anything
+// else it does not understand (malformed JSON, a wrong type) it leaves to
+// the decoder, which names it.
+func strictKeys(b []byte, t reflect.Type) *FieldError {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	fe, _ := walkKeys(dec, t)
+	return fe
+}
+
+// walkKeys reads one JSON value from dec, checking the keys of the objects
+// in it against t (nil: any keys). The error is the JSON's own, left to the
+// decoder.
+func walkKeys(dec *json.Decoder, t reflect.Type) (*FieldError, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && reflect.PointerTo(t).Implements(unmarshalerType) {
+		t = nil // reads its own JSON, whatever its keys
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil, nil
+	}
+	switch delim {
+	case '[':
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for dec.More() {
+			if fe, err := walkKeys(dec, elem); fe != nil || err != nil {
+				return fe, err
+			}
+		}
+	case '{':
+		var fields map[string]reflect.Type
+		var elem reflect.Type
+		switch {
+		case t != nil && t.Kind() == reflect.Struct:
+			fields = jsonFields(t)
+		case t != nil && t.Kind() == reflect.Map:
+			elem = t.Elem()
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			key, _ := tok.(string)
+			if seen[key] {
+				return &FieldError{Field: key, Message: "given more than once"}, nil
+			}
+			seen[key] = true
+			next := elem
+			if fields != nil {
+				ft, exact := fields[key]
+				if !exact {
+					for name := range fields {
+						if strings.EqualFold(name, key) {
+							return &FieldError{Field: key, Message: "unknown field (the field is " + name + ")"}, nil
+						}
+					}
+				}
+				next = ft
+			}
+			if fe, err := walkKeys(dec, next); fe != nil || err != nil {
+				return fe, err
+			}
+		}
+	}
+	_, err = dec.Token() // the closing delimiter
+	return nil, err
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// jsonFields maps the JSON names of a struct's fields to their types, the
+// fields of embedded structs included, as encoding/json names them.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag := strings.Split(sf.Tag.Get("json"), ",")[0]
+		if tag == "-" || (!sf.IsExported() && !sf.Anonymous) {
+			continue
+		}
+		ft := sf.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if sf.Anonymous && tag == "" && ft.Kind() == reflect.Struct {
+			for k, v := range jsonFields(ft) {
+				out[k] = v
+			}
+			continue
+		}
+		if tag == "" {
+			tag = sf.Name
+		}
+		out[tag] = sf.Type
+	}
+	return out
+}
 
 func decode(rd io.Reader, dst any, strict bool) error {
 	dec := json.NewDecoder(rd)

@@ -82,3 +82,42 @@ func TestParseMoneyEdges(t *testing.T) {
 	_, fe = parseMoneyOrZero("keep_available", "-0.01")
 	assert.NotNil(t, fe)
 }
+
+// TestDecodeRefusesDuplicateAndCaseKeys (issue 25, point 8): encoding/json
+// lets the last of two equal keys win and matches keys without case; a body
+// that says one thing to a proxy or a log and another to the handler is
+// refused instead, at any depth.
+func TestDecodeRefusesDuplicateAndCaseKeys(t *testing.T) {
+	type inner struct {
+		Kind string `json:"kind"`
+	}
+	type body struct {
+		Amount string            `json:"amount"`
+		Items  []inner           `json:"items"`
+		One    *inner            `json:"one"`
+		Tags   map[string]string `json:"tags"`
+	}
+	for in, want := range map[string]FieldError{
+		`{"amount":"1.00","amount":"9999.00"}`:    {"amount", "given more than once"},
+		`{"Amount":"1.00"}`:                       {"Amount", "unknown field (the field is amount)"},
+		`{"AMOUNT":"1.00"}`:                       {"AMOUNT", "unknown field (the field is amount)"},
+		`{"items":[{"kind":"a","kind":"b"}]}`:     {"kind", "given more than once"},
+		`{"one":{"Kind":"a"}}`:                    {"Kind", "unknown field (the field is kind)"},
+		`{"tags":{"a":"1","a":"2"}}`:              {"a", "given more than once"},
+		`{"amount":"1.00","items":[],"items":[]}`: {"items", "given more than once"},
+	} {
+		var dst body
+		err := decodeJSON(httptest.NewRequest("POST", "/", strings.NewReader(in)), &dst)
+		var p *Problem
+		require.ErrorAs(t, err, &p, in)
+		assert.Equal(t, 422, p.Status, in)
+		assert.Equal(t, "validation_failed", p.Code, in)
+		assert.Equal(t, []FieldError{want}, p.Errors, in)
+	}
+	var ok body
+	require.NoError(t, decodeJSON(httptest.NewRequest("POST", "/", strings.NewReader(
+		`{"amount":"1.00","items":[{"kind":"a"},{"kind":"a"}],"one":{"kind":"b"},"tags":{"a":"1","A":"2"}}`)), &ok),
+		"the same key in two objects, and map keys that differ in case, are fine")
+	assert.Equal(t, "1.00", ok.Amount)
+	assert.Len(t, ok.Tags, 2)
+}

@@ -297,6 +297,7 @@ func FuzzRouter(f *testing.F) {
 	bids, recharge, withdraw := route("POST", "/v1/listings/{id}/bids"), route("POST", "/v1/me/recharges"), route("POST", "/v1/me/withdrawals")
 	loans, register, login := route("POST", "/v1/loans"), route("POST", "/v1/auth/register"), route("POST", "/v1/auth/login")
 	calc, recon := route("GET", "/v1/calculator/schedule"), route("GET", "/v1/ops/reconciliation/{date}")
+	audit := route("GET", "/v1/ops/audit")
 	for _, in := range []struct {
 		route uint16
 		param string
@@ -324,6 +325,17 @@ func FuzzRouter(f *testing.F) {
 		{calc, "", "principal=0.01&annual_rate=0&term_months=1&method=bullet&start_date=9999-12-31", anon, "", ``},
 		{recon, "0001-01-01", "", ops, "", ``},
 		{recon, "9999-12-31", "", ops, "", ``},
+		// Query parameters PostgreSQL cannot hold, and ones that do not decode (issue 25).
+		{audit, "", "target=%00", ops, "", ``},
+		{audit, "", "target=%ff%fe", ops, "", ``},
+		{audit, "", "action=%c3%28&target=loan%3A1", ops, "", ``},
+		{audit, "", "%00=1", ops, "", ``},
+		{audit, "", "target=%zz", ops, "", ``},
+		{calc, "", "principal=1000.00;annual_rate=0.12", anon, "", ``},
+		// Bodies with two readings: a key twice, a key in another case.
+		{login, "", "", anon, "", `{"email":"ops@fuzz.cn","password":"x","password":"ops-password-1"}`},
+		{recharge, "", "", investor, "", `{"Amount":"1.00"}`},
+		{bids, "", "", investor, "", `{"amount":"100.00","amount":"200.00"}`},
 	} {
 		f.Add(byte(0), in.route, in.param, in.query, in.role, in.key, "application/json", []byte(in.body))
 	}

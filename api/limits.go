@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -23,16 +26,47 @@ const (
 	defPageLimit = 50
 )
 
-// limitRequest refuses a query string too long to be honest before any
-// handler reads it.
+// limitRequest refuses, before any handler reads it, a query string too long
+// to be honest or one a handler could not pass on (queryProblem).
 func (s *Server) limitRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.RawQuery) > maxQuery {
 			s.writeError(w, r, Validation(FieldError{Field: "query", Message: "at most " + strconv.Itoa(maxQuery) + " bytes"}))
 			return
 		}
+		if fe := queryProblem(r.URL.RawQuery); fe != nil {
+			s.writeError(w, r, Validation(*fe))
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// queryProblem checks every query parameter, name and value: percent
+// escapes that decode, valid UTF-8, no NUL. PostgreSQL text holds neither
+// NUL nor invalid UTF-8, so such a value reaching a query was a 500
+// (GET /v1/ops/audit?target=%00, issue 25) where it is the client's mistake.
+func queryProblem(raw string) *FieldError {
+	if raw == "" {
+		return nil
+	}
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return &FieldError{Field: "query", Message: "not a query string: name=value pairs joined by &, percent-encoded"}
+	}
+	bad := func(s string) bool { return !utf8.ValidString(s) || strings.ContainsRune(s, 0) }
+	const msg = "must be UTF-8 text without the NUL character"
+	for name, vs := range values {
+		if bad(name) {
+			return &FieldError{Field: "query", Message: "parameter names " + msg}
+		}
+		for _, v := range vs {
+			if bad(v) {
+				return &FieldError{Field: name, Message: msg}
+			}
+		}
+	}
+	return nil
 }
 
 var ratePattern = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,6})?$`)

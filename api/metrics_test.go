@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/logging"
+	"github.com/lendflow/lendflow/metrics"
 )
 
 // syncBuffer is a log sink the server's goroutines may share.
@@ -60,11 +61,14 @@ func loggedServer(t *testing.T) (*syncBuffer, *httptest.Server) {
 
 func TestMetricsCountRequestsByRouteAndStatus(t *testing.T) {
 	_, srv := loggedServer(t)
+	// The process's metrics listener (app.RunAPI serves metrics.Handler on
+	// API_METRICS_LISTEN), not the API's router.
 	scrape := func() string {
-		a := do(t, srv, "GET", "/metrics", "", "", "")
-		require.Equal(t, 200, a.status)
-		require.True(t, strings.HasPrefix(a.ctype, "text/plain"), a.ctype)
-		return a.raw
+		rec := httptest.NewRecorder()
+		metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		require.Equal(t, 200, rec.Code)
+		require.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain"), rec.Header().Get("Content-Type"))
+		return rec.Body.String()
 	}
 	before := scrape()
 	require.Equal(t, 200, do(t, srv, "GET", "/v1/clock", "", "", "").status)

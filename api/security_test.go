@@ -69,7 +69,6 @@ var securityTable = map[string]routeRule{
 	"GET /healthz":      {roles: anyone, ok: 200},
 	"GET /readyz":       {roles: anyone, ok: 200},
 	"GET /openapi.yaml": {roles: anyone, ok: 200},
-	"GET /metrics":      {roles: anyone, ok: 200},
 	"GET /v1/clock":     {roles: anyone, ok: 200},
 	"GET /v1/stats":     {roles: anyone, ok: 200},
 	"GET /v1/calculator/schedule": {roles: anyone, ok: 200,

@@ -23,7 +23,6 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
-	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
 )
 
@@ -92,7 +91,7 @@ func (s *Server) Handler() http.Handler {
 	// Metrics and the request's logger come before the recoverer, so a panic's
 	// 500 is counted and logged like any other answer; identify reads the
 	// token before the limiter keys on the caller.
-	r.Use(middleware.RequestID, httpMetrics.Middleware, s.requestLog, s.recoverer, noSniff, s.limitRequest, s.identify)
+	r.Use(middleware.RequestID, httpMetrics.Middleware, s.requestLog, s.recoverer, s.answerHeaders, s.limitRequest, s.identify)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, NewProblem(http.StatusNotFound, errs.NotFound, ""))
 	})
@@ -102,7 +101,8 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.yaml", serveOpenAPI)
-	r.Method(http.MethodGet, "/metrics", metrics.Handler())
+	// GET /metrics is not here: it is served on a listener of its own
+	// (API_METRICS_LISTEN, app/run.go), never the public one.
 	r.With(s.idempotent).Post("/v1/auth/register", s.register)
 	r.Post("/v1/auth/login", s.login)
 	r.With(s.requireRole(lending.Roles...)).Post("/v1/auth/logout", s.logout)
@@ -135,10 +135,19 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// noSniff keeps browsers from reading a JSON answer as something else.
-func noSniff(next http.Handler) http.Handler {
+// answerHeaders go on every answer: nosniff keeps browsers from reading a
+// JSON answer as something else; no-store keeps answers (a sign-in's token,
+// balances, personal data) out of every cache, the browser's and a proxy's;
+// over HTTPS, HSTS tells browsers to come back over HTTPS only, for a year
+// (a browser ignores it on plain HTTP anyway).
+func (s *Server) answerHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		if s.overHTTPS(r) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

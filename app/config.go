@@ -32,9 +32,11 @@ type Config struct {
 	ClockStart        time.Time
 	OpsEmail          string // OPS_EMAIL: bootstrap ops user
 	OpsPassword       string // OPS_PASSWORD
-	// WorkerMetricsListen is where the worker serves GET /metrics (the API
-	// and the bank serve it on their own listeners).
+	// WorkerMetricsListen is where the worker serves GET /metrics.
 	WorkerMetricsListen string // WORKER_METRICS_LISTEN
+	// APIMetricsListen is where the API serves GET /metrics: a listener of
+	// its own, never the public API_LISTEN (docs/security.md "Metrics").
+	APIMetricsListen string // API_METRICS_LISTEN
 	// PprofListen, when set, serves net/http/pprof there (api and worker):
 	// a private address for profiling, never the public one.
 	PprofListen string // PPROF_LISTEN
@@ -89,6 +91,7 @@ func FromEnv() (Config, error) {
 		OpsEmail:            os.Getenv("OPS_EMAIL"),
 		OpsPassword:         os.Getenv("OPS_PASSWORD"),
 		WorkerMetricsListen: env("WORKER_METRICS_LISTEN", "127.0.0.1:9091"),
+		APIMetricsListen:    env("API_METRICS_LISTEN", "127.0.0.1:9092"),
 		PprofListen:         os.Getenv("PPROF_LISTEN"),
 		LogFormat:           env("LOG_FORMAT", logging.JSON),
 		TemporalUIURL:       env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),

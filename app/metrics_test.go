@@ -26,22 +26,21 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestWorkerServesItsAndTheSDKsMetrics runs the worker as `lendflow worker`
-// does and scrapes its metrics listener: the Temporal SDK's own series (polls,
-// requests) are there, with their tags as labels.
-func TestWorkerServesItsAndTheSDKsMetrics(t *testing.T) {
+// metricsStack is a Temporal dev server and a schema of its own, and the
+// configuration of processes using them; it skips without TEMPORAL_CLI.
+func metricsStack(t *testing.T) (context.Context, Config) {
 	cli := os.Getenv("TEMPORAL_CLI")
 	if cli == "" {
 		t.Skip("TEMPORAL_CLI not set (scripts/test.sh sets it)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: cli, ClientOptions: &client.Options{Namespace: "default"},
 		LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
 	})
 	require.NoError(t, err)
-	defer func() { _ = srv.Stop() }()
+	t.Cleanup(func() { _ = srv.Stop() })
 
 	pool := dbtest.New(t)
 	var schema string
@@ -52,11 +51,18 @@ func TestWorkerServesItsAndTheSDKsMetrics(t *testing.T) {
 	} else {
 		dbURL += "?search_path=" + schema
 	}
-	cfg := Config{
+	return ctx, Config{
 		DatabaseURL: dbURL, TemporalAddress: srv.FrontendHostPort(), TemporalNamespace: "default",
 		BankURL: "http://" + freeAddr(t), BankHMACSecret: "x", ClockMode: "sandbox",
 		WorkerMetricsListen: freeAddr(t), SweepEvery: time.Hour,
 	}
+}
+
+// TestWorkerServesItsAndTheSDKsMetrics runs the worker as `lendflow worker`
+// does and scrapes its metrics listener: the Temporal SDK's own series (polls,
+// requests) are there, with their tags as labels.
+func TestWorkerServesItsAndTheSDKsMetrics(t *testing.T) {
+	ctx, cfg := metricsStack(t)
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- RunWorker(wctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
@@ -80,4 +86,39 @@ func TestWorkerServesItsAndTheSDKsMetrics(t *testing.T) {
 	assert.Regexp(t, `temporal_long_request_total\{[^}]*operation="PollWorkflowTaskQueue"[^}]*\} [1-9]`, body)
 	assert.Regexp(t, `temporal_request_latency_seconds_bucket\{`, body, "SDK timers are histograms in seconds")
 	assert.Contains(t, body, "go_memstats_heap_inuse_bytes")
+}
+
+// TestAPIServesMetricsOnItsOwnListener (issue 25, point 6): the API's
+// metrics are on API_METRICS_LISTEN; its public listener answers 404 there.
+func TestAPIServesMetricsOnItsOwnListener(t *testing.T) {
+	ctx, cfg := metricsStack(t)
+	cfg.APIListen, cfg.APIMetricsListen = freeAddr(t), freeAddr(t)
+	cfg.ClockStart = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	actx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- RunAPI(actx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() { stop(); <-done }()
+
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, _ := get("http://" + cfg.APIListen + "/healthz"); st == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	st, body := get("http://" + cfg.APIMetricsListen + "/metrics")
+	assert.Equal(t, 200, st)
+	assert.Contains(t, body, "lendflow_api_http_requests_total", "the API's own series")
+	st, body = get("http://" + cfg.APIListen + "/metrics")
+	assert.Equal(t, 404, st, "not on the public listener")
+	assert.Contains(t, body, `"code":"not_found"`)
 }

@@ -259,6 +259,11 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 	if err := listenAndServe(ctx, c.PprofListen, pprofMux(), log, "pprof"); err != nil {
 		return err
 	}
+	// Metrics on a listener of their own: bank, bid and sign-in counters
+	// are the operator's, not the public's (issue 25).
+	if err := listenAndServe(ctx, c.APIMetricsListen, metricsMux(), log, "metrics"); err != nil {
+		return err
+	}
 	return serve(ctx, c.APIListen, s.Handler, log)
 }
 
@@ -326,8 +331,8 @@ func serveListener(ctx context.Context, ln net.Listener, h http.Handler, log *sl
 }
 
 // RunDev runs the bank, the worker and the API in one process. The API
-// alone serves the profile (one process, one profile); its /metrics shows the
-// whole process, as does the worker's listener.
+// alone serves the profile (one process, one profile); its metrics listener
+// shows the whole process, as does the worker's.
 func RunDev(ctx context.Context, c Config, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -101,7 +101,7 @@ func TestFleet(t *testing.T) {
 	})
 
 	before := scrape(t, "http://"+s.workerMet+"/metrics")
-	apiBefore := scrape(t, s.api+"/metrics")
+	apiBefore := scrape(t, "http://"+s.apiMet+"/metrics")
 	to := day.AddDate(0, 0, 31)
 	// What PostgreSQL ran for the advance, on a server with pg_stat_statements
 	// (a private cluster: DATABASE_URL pointing at it); and the worker's CPU
@@ -124,7 +124,7 @@ func TestFleet(t *testing.T) {
 	<-profiled
 	statements(t)
 	after := scrape(t, "http://"+s.workerMet+"/metrics")
-	apiAfter := scrape(t, s.api+"/metrics")
+	apiAfter := scrape(t, "http://"+s.apiMet+"/metrics")
 	// A stop's Collect runs as a local activity first (workflows' collect):
 	// the month needs one Collect a loan, local or not.
 	localActs := delta(before, after, "temporal_local_activity_execution_latency_seconds_count")

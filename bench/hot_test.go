@@ -147,7 +147,7 @@ type bids struct {
 // them (a CPU profile).
 func (s *stack) bidOn(id int64, investors []person, during func()) bids {
 	var r bids
-	r.before, r.bankBefore = scrape(s.t, s.api+"/metrics"), scrape(s.t, s.bank+"/metrics")
+	r.before, r.bankBefore = scrape(s.t, "http://"+s.apiMet+"/metrics"), scrape(s.t, s.bank+"/metrics")
 	var side sync.WaitGroup
 	if during != nil {
 		side.Go(during)
@@ -174,7 +174,7 @@ func (s *stack) bidOn(id int64, investors []person, during func()) bids {
 	r.elapsed = time.Since(start)
 	r.cpu1 = s.cpu()
 	side.Wait()
-	r.after, r.bankAfter = scrape(s.t, s.api+"/metrics"), scrape(s.t, s.bank+"/metrics")
+	r.after, r.bankAfter = scrape(s.t, "http://"+s.apiMet+"/metrics"), scrape(s.t, s.bank+"/metrics")
 	r.sorted = append([]time.Duration(nil), lat...)
 	sort.Slice(r.sorted, func(i, j int) bool { return r.sorted[i] < r.sorted[j] })
 	r.byCode = map[string]int{}

@@ -116,6 +116,7 @@ type stack struct {
 	api        string // http://host:port
 	bank       string
 	workerMet  string // host:port of the worker's metrics listener
+	apiMet     string // host:port of the API's metrics listener
 	apiPprof   string // host:port, "" unless asked
 	tc         client.Client
 	temporal   string
@@ -165,13 +166,13 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		s.dbURL = freshDatabase(t, "lendflow_bench")
 	}
 	apiAddr, bankAddr := freeAddr(t), freeAddr(t)
-	s.api, s.bank, s.workerMet = "http://"+apiAddr, "http://"+bankAddr, freeAddr(t)
+	s.api, s.bank, s.workerMet, s.apiMet = "http://"+apiAddr, "http://"+bankAddr, freeAddr(t), freeAddr(t)
 	env := proctest.Env(app.Config{
 		DatabaseURL: s.dbURL, BankDatabaseURL: s.dbURL, TemporalAddress: s.temporal, TemporalNamespace: "default",
 		BankURL: s.bank, BankListen: bankAddr, APIListen: apiAddr, BankCallbackURL: s.api + "/v1/bank/callbacks",
 		BankHMACSecret: "bench-secret-not-for-production", BankAPIKey: "bench-key-not-for-production",
 		ClockMode: clock.Sandbox, ClockStart: o.clockStart, OpsEmail: "ops@lendflow.bench", OpsPassword: "ops-password-1",
-		WorkerMetricsListen: s.workerMet, LogFormat: logging.JSON,
+		WorkerMetricsListen: s.workerMet, APIMetricsListen: s.apiMet, LogFormat: logging.JSON,
 	})
 	env = append(env, stackEnv()...) // LENDFLOW_STACK_X=v gives every process X=v (bench/procstat_test.go)
 	start := func(name string, extra ...string) {

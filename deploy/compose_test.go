@@ -42,7 +42,7 @@ var configVars = []string{
 	"DATABASE_URL", "BANK_DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE",
 	"BANK_URL", "BANK_LISTEN", "API_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY",
 	"CLOCK_MODE", "CLOCK_START", "OPS_EMAIL", "OPS_PASSWORD", "TEMPORAL_UI_URL", "PUBLIC_HTTPS",
-	"WORKER_METRICS_LISTEN", "PPROF_LISTEN", "LOG_FORMAT",
+	"WORKER_METRICS_LISTEN", "API_METRICS_LISTEN", "PPROF_LISTEN", "LOG_FORMAT",
 	"CLOCK_PARALLEL", "WORKER_WORKFLOW_POLLERS", "WORKER_ACTIVITY_POLLERS",
 	"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", "WORKER_MAX_CONCURRENT_ACTIVITIES",
 	"API_DB_MAX_CONNS", "WORKER_DB_MAX_CONNS", "BANK_DB_MAX_CONNS",
@@ -656,8 +656,8 @@ type prometheusConfig struct {
 
 // TestPrometheusScrapesEveryProcess: the prometheus service reads
 // deploy/prometheus.yml, whose targets are exactly each process's metrics
-// listener (api on API_LISTEN, worker on WORKER_METRICS_LISTEN, bank on
-// BANK_LISTEN), reachable from another container.
+// listener (api on API_METRICS_LISTEN, worker on WORKER_METRICS_LISTEN, bank
+// on BANK_LISTEN), reachable from another container.
 func TestPrometheusScrapesEveryProcess(t *testing.T) {
 	f := load(t)
 	p := f.Services["prometheus"]
@@ -707,7 +707,7 @@ func TestPrometheusScrapesEveryProcess(t *testing.T) {
 		}
 	}
 	want := map[string]string{}
-	for svc, listen := range map[string]string{"api": "API_LISTEN", "worker": "WORKER_METRICS_LISTEN", "bank": "BANK_LISTEN"} {
+	for svc, listen := range map[string]string{"api": "API_METRICS_LISTEN", "worker": "WORKER_METRICS_LISTEN", "bank": "BANK_LISTEN"} {
 		env := resolved(t, svc, f.Services[svc], sampleEnv)
 		addr, ok := env[listen]
 		if !ok {
@@ -729,5 +729,28 @@ func TestPrometheusScrapesEveryProcess(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("deploy/prometheus.yml scrapes %v, the processes listen at %v", got, want)
+	}
+}
+
+// TestPublishedPorts (issue 25, point 6): the host sees the API's public
+// listener, and on its loopback only the Temporal UI and Prometheus's UI;
+// no metrics listener (the API's and the worker's are their own, the bank's
+// is its API's) and not Temporal's frontend, which has no authorization of
+// its own (docs/security.md "Temporal's frontend").
+func TestPublishedPorts(t *testing.T) {
+	f := load(t)
+	want := map[string][]string{
+		"api":         {"8080:8080"},
+		"temporal-ui": {"127.0.0.1:8233:8080"},
+		"prometheus":  {"127.0.0.1:9090:9090"},
+	}
+	for name, svc := range f.Services {
+		if fmt.Sprint(svc.Ports) != fmt.Sprint(want[name]) {
+			t.Errorf("%s publishes %v, want %v", name, svc.Ports, want[name])
+		}
+	}
+	api := resolved(t, "api", f.Services["api"], sampleEnv)
+	if api["API_METRICS_LISTEN"] == api["API_LISTEN"] {
+		t.Errorf("api: metrics on the public listener %s", api["API_LISTEN"])
 	}
 }

@@ -33,8 +33,9 @@ type procs struct {
 }
 
 func newProcs(t *testing.T, c app.Config) *procs {
-	metrics := freeListener(t)
+	metrics, apiMetrics := freeListener(t), freeListener(t)
 	metrics.Close()
+	apiMetrics.Close()
 	logDir := os.Getenv("LENDFLOW_E2E_LOGS") // keep the processes' logs there
 	if logDir == "" {
 		logDir = t.TempDir()
@@ -42,6 +43,7 @@ func newProcs(t *testing.T, c app.Config) *procs {
 	p := &procs{t: t, api: "http://" + apiAddr(c), metrics: metrics.Addr().String(), logDir: logDir,
 		running: map[string]*proctest.Proc{}, kills: map[string]int{}}
 	c.APIListen, c.WorkerMetricsListen, c.LogFormat = apiAddr(c), p.metrics, logging.JSON
+	c.APIMetricsListen = apiMetrics.Addr().String()
 	p.env = proctest.Env(c)
 	t.Cleanup(func() {
 		for _, name := range []string{"api", "worker"} {

@@ -11,7 +11,7 @@
 # Settings (environment): DATABASE_URL (else scripts/pg.sh finds or starts a server),
 # TEMPORAL_ADDRESS (an existing Temporal server; else the dev server is started on
 # 127.0.0.1:${LENDFLOW_TEMPORAL_PORT:-7233}, UI on ${LENDFLOW_TEMPORAL_UI_PORT:-8233}),
-# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, PUBLIC_HTTPS (false here), CLOCK_START (default today,
+# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, API_METRICS_LISTEN, PUBLIC_HTTPS (false here), CLOCK_START (default today,
 # Asia/Shanghai), OPS_EMAIL, OPS_PASSWORD, BANK_HMAC_SECRET and BANK_API_KEY (else generated
 # once into .data/secrets.env), LOG_FORMAT (text here; the processes' own default is json).
 #
@@ -157,6 +157,8 @@ export OPS_PASSWORD=${OPS_PASSWORD:-$(secret OPS_PASSWORD)}
 export API_LISTEN=${API_LISTEN:-127.0.0.1:8080}
 export BANK_LISTEN=${BANK_LISTEN:-127.0.0.1:8090}
 export WORKER_METRICS_LISTEN=${WORKER_METRICS_LISTEN:-127.0.0.1:9091}
+# The API's metrics on a listener of their own, on loopback (never API_LISTEN).
+export API_METRICS_LISTEN=${API_METRICS_LISTEN:-127.0.0.1:9092}
 export LOG_FORMAT=${LOG_FORMAT:-text}
 export BANK_URL=${BANK_URL:-http://$BANK_LISTEN}
 export BANK_CALLBACK_URL=${BANK_CALLBACK_URL:-http://$API_LISTEN/v1/bank/callbacks}
@@ -173,6 +175,7 @@ API_URL=http://$API_LISTEN
 free "$API_LISTEN" API_LISTEN
 free "$BANK_LISTEN" BANK_LISTEN
 free "$WORKER_METRICS_LISTEN" WORKER_METRICS_LISTEN
+free "$API_METRICS_LISTEN" API_METRICS_LISTEN
 
 # 5. Temporal.
 TEMPORAL=$TOOLS_BIN/temporal
@@ -238,7 +241,7 @@ cat <<EOF
   Temporal      $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE)
   Bank (sim)    $BANK_URL
   PostgreSQL    $DATABASE_URL
-  Metrics       $API_URL/metrics  http://$WORKER_METRICS_LISTEN/metrics  $BANK_URL/metrics
+  Metrics       http://$API_METRICS_LISTEN/metrics  http://$WORKER_METRICS_LISTEN/metrics  $BANK_URL/metrics
 
   Ops login     $OPS_EMAIL / $OPS_PASSWORD   (generated once into .data/secrets.env)
                 curl -s $API_URL/v1/auth/login -d '{"email":"$OPS_EMAIL","password":"$OPS_PASSWORD"}'

@@ -73,6 +73,11 @@ func Env(c app.Config) []string {
 	if c.PprofListen != "" {
 		env = append(env, "PPROF_LISTEN="+c.PprofListen)
 	}
+	// Unset, the API would take the default port, which two harnesses
+	// running at once would both want.
+	if c.APIMetricsListen != "" {
+		env = append(env, "API_METRICS_LISTEN="+c.APIMetricsListen)
+	}
 	return env
 }
 

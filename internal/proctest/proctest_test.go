@@ -23,7 +23,7 @@ func TestEnvIsReadBackByFromEnv(t *testing.T) {
 		BankCallbackURL: "http://127.0.0.1:5/v1/bank/callbacks", BankHMACSecret: "secret", BankAPIKey: "key",
 		ClockMode: clock.Sandbox, ClockStart: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
 		OpsEmail: "ops@x.test", OpsPassword: "pw-123456", WorkerMetricsListen: "127.0.0.1:6",
-		LogFormat: logging.JSON, PprofListen: "127.0.0.1:7",
+		LogFormat: logging.JSON, PprofListen: "127.0.0.1:7", APIMetricsListen: "127.0.0.1:8",
 	}
 	for _, kv := range Env(want) {
 		k, v, ok := strings.Cut(kv, "=")
@@ -47,6 +47,7 @@ func TestEnvIsReadBackByFromEnv(t *testing.T) {
 	assert.Equal(t, want.OpsEmail, got.OpsEmail)
 	assert.Equal(t, want.OpsPassword, got.OpsPassword)
 	assert.Equal(t, want.WorkerMetricsListen, got.WorkerMetricsListen)
+	assert.Equal(t, want.APIMetricsListen, got.APIMetricsListen)
 	assert.Equal(t, want.LogFormat, got.LogFormat)
 	assert.Equal(t, want.PprofListen, got.PprofListen)
 }

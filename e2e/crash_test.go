@@ -63,40 +63,57 @@ func (s *stack) persist(method, path, token, key string, body any, accept ...int
 	deadline := time.Now().Add(3 * time.Minute)
 	last := ""
 	for time.Now().Before(deadline) {
-		req, err := http.NewRequest(method, s.api+path, bytes.NewReader(raw))
-		require.NoError(s.t, err)
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
-		}
-		resp, err := s.http.Do(req)
+		status, b, err := s.sendKeyed(method, path, token, key, raw)
 		if err != nil {
 			last = err.Error()
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		for _, a := range accept {
-			if resp.StatusCode == a {
+			if status == a {
 				out := obj{}
 				if len(b) > 0 && b[0] == '{' {
 					require.NoError(s.t, json.Unmarshal(b, &out))
 				}
-				return resp.StatusCode, out
+				return status, out
 			}
 		}
-		last = fmt.Sprintf("%d %s", resp.StatusCode, b)
-		if resp.StatusCode < 500 && resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusConflict {
+		last = fmt.Sprintf("%d %s", status, b)
+		if status < 500 && status != http.StatusAccepted && status != http.StatusConflict {
 			s.t.Fatalf("%s %s: %s", method, path, last)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.t.Fatalf("%s %s: gave up; last answer %s", method, path, last)
 	return 0, nil
+}
+
+// sendKeyed sends one request with its raw JSON body (nil: none) under an
+// Idempotency-Key ("": none) and answers the status and body. It may run on
+// any goroutine: it fails no test.
+func (s *stack) sendKeyed(method, path, token, key string, raw []byte) (int, []byte, error) {
+	var rd io.Reader
+	if raw != nil {
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.api+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 // TestCrashesMoveMoneyOnce kills the worker and the API with SIGKILL at

@@ -8,8 +8,6 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,14 +19,7 @@ import (
 )
 
 // crashSeed is the run's seed; LENDFLOW_CRASH_SEED replays another.
-func crashSeed(t *testing.T) int64 {
-	if s := os.Getenv("LENDFLOW_CRASH_SEED"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		require.NoError(t, err)
-		return n
-	}
-	return 8
-}
+func crashSeed(t *testing.T) int64 { return envInt(t, "LENDFLOW_CRASH_SEED", 8) }
 
 // chaos kills name with SIGKILL n times at seeded random moments 150 ms to
 // 1 s apart, starting it again each time, while the test's requests go on.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,18 @@ func temporalCLI(t *testing.T) string {
 	}
 	t.Fatal("no Temporal CLI: run scripts/tools.sh (make test does) or set TEMPORAL_CLI")
 	return ""
+}
+
+// envInt is the integer in the environment variable name (a seed, a count
+// the test is replayed with), or def when it is unset.
+func envInt(t *testing.T, name string, def int64) int64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	require.NoError(t, err, name)
+	return n
 }
 
 // stack is one running platform.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +33,9 @@ var bankFaults = sim.FaultConfig{
 	WithdrawalReversal: 0.5,
 }
 
-// faultSeed is the run's seed; LENDFLOW_FAULT_SEED replays another.
-func faultSeed(t *testing.T) int64 {
-	if v := os.Getenv("LENDFLOW_FAULT_SEED"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		require.NoError(t, err, "LENDFLOW_FAULT_SEED")
-		return n
-	}
-	return 14 // drops reversal callbacks, so the file path is exercised
-}
+// faultSeed is the run's seed; LENDFLOW_FAULT_SEED replays another. The
+// default, 14, drops reversal callbacks, so the file path is exercised.
+func faultSeed(t *testing.T) int64 { return envInt(t, "LENDFLOW_FAULT_SEED", 14) }
 
 // try sends a request and returns the status and body, whatever they are.
 func (s *stack) try(method, path, token string, body any) (int, obj) {

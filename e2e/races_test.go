@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,24 +22,10 @@ import (
 
 // raceSeed is the seed of the race suite's offsets and amounts;
 // LENDFLOW_RACE_SEED replays another.
-func raceSeed(t *testing.T) int64 {
-	if v := os.Getenv("LENDFLOW_RACE_SEED"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		require.NoError(t, err, "LENDFLOW_RACE_SEED")
-		return n
-	}
-	return 26
-}
+func raceSeed(t *testing.T) int64 { return envInt(t, "LENDFLOW_RACE_SEED", 26) }
 
-// raceTrials is how many times each pair meets; LENDFLOW_RACE_TRIALS runs more.
-func raceTrials(t *testing.T) int {
-	if v := os.Getenv("LENDFLOW_RACE_TRIALS"); v != "" {
-		n, err := strconv.Atoi(v)
-		require.NoError(t, err, "LENDFLOW_RACE_TRIALS")
-		return n
-	}
-	return 10
-}
+// raceTrials is how many times each pair meets; LENDFLOW_RACE_TRIALS changes it.
+func raceTrials(t *testing.T) int { return int(envInt(t, "LENDFLOW_RACE_TRIALS", 10)) }
 
 // reply is a request's final answer.
 type reply struct {

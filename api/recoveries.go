@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/audit"
@@ -203,8 +204,14 @@ func (s *Server) runRecovery(ctx context.Context, rec dbq.Recovery) (activities.
 	}
 	var res activities.RecoverResult
 	if err := s.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
-		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		var ae *temporal.ApplicationError
+		switch {
+		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 			return res, errStillRunning
+		case errors.As(err, &ae) && knownCode(ae.Type()):
+			// A refusal the recovery's step ended with is answered as the
+			// refusal it is, never as a 500.
+			return res, errs.New(ae.Type(), "%s", ae.Message())
 		}
 		return res, err
 	}

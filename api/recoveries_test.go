@@ -13,11 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
@@ -158,4 +160,22 @@ func TestTwoRecoveriesAtOnceNeverPayMoreThanIsOwed(t *testing.T) {
 	assert.Equal(t, "3527.00", recovered.StringFixed(2))
 	assert.True(t, reserved.IsZero(), "nothing left reserved")
 	assert.Zero(t, open, "no recovery left processing")
+}
+
+// A recovery whose step ends in a refusal (here the database's own guard,
+// which the activity classifies as conflict) is answered with that refusal,
+// and again under the same key: a money path never answers 500 for it.
+func TestARecoveryRefusedByItsStepIsNotA500(t *testing.T) {
+	p := newPlatform(t)
+	ops := p.ops(t)
+	loan, _, _ := writtenOff(t, p)
+	p.tc.onGet = func(context.Context, string, []any, any) error {
+		return temporal.NewNonRetryableApplicationError("new row violates check constraint", errs.Conflict, nil)
+	}
+	path := fmt.Sprintf("/v1/ops/loans/%d/recoveries", loan.ID)
+	for range 2 {
+		a := do(t, p.srv, "POST", path, ops, "recovery-1", `{"amount":"100.00","note":"collected"}`)
+		require.Equal(t, 409, a.status, a.raw)
+		assert.Equal(t, "conflict", a.body["code"])
+	}
 }

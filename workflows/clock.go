@@ -68,7 +68,8 @@ func (w *loan) listingFull() bool { return w.full && w.S.Status == lending.Statu
 // wait blocks until a request of one of kinds arrives, the listing fills
 // (when listening for it), or the business date reaches due (nil: nothing
 // dated to wait for). Requests come first: a repayment by hand on a due date
-// is taken before that date's auto-debit. Where the loan may continue as new
+// is taken before that date's auto-debit. Each is judged again as it is
+// taken (take), so one the loan no longer allows is refused, not carried out. Where the loan may continue as new
 // (mayContinue) it also returns once the history is long, the loan is idle and
 // no update handler is running: the only moment a run may continue as new
 // without losing a message.

@@ -122,14 +122,14 @@ func meet(rng *rand.Rand, a, b func() reply) (reply, reply) {
 }
 
 // againstTheClock sends the clock's advance to day and, meanwhile, send(i)
-// for each i < k after a seeded offset of −150 to +100 ms from the advance
+// for each i < k after a seeded offset of −150 to +400 ms from the advance
 // (negative: before it), so the requests meet the advance at every point of
 // it. It answers the advance's reply and each request's.
 func (s *stack) againstTheClock(rng *rand.Rand, ops, day string, k int, send func(i int) reply) (reply, []reply) {
 	const before = 150 * time.Millisecond
 	offsets := make([]time.Duration, k)
 	for i := range offsets {
-		offsets[i] = time.Duration(rng.Intn(251)) * time.Millisecond
+		offsets[i] = time.Duration(rng.Intn(551)) * time.Millisecond
 	}
 	var clock reply
 	replies := make([]reply, k)

@@ -6,8 +6,10 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lendflow/lendflow/clock"
@@ -18,9 +20,12 @@ import (
 
 // Config is every setting, read from the environment (README "Configuration").
 type Config struct {
-	DatabaseURL       string // DATABASE_URL
-	BankDatabaseURL   string // BANK_DATABASE_URL, default DATABASE_URL (schema banksim)
-	TemporalAddress   string // TEMPORAL_ADDRESS
+	DatabaseURL     string // DATABASE_URL
+	BankDatabaseURL string // BANK_DATABASE_URL, default DATABASE_URL (schema banksim)
+	// TemporalAddress is one frontend's host:port, or several separated by
+	// commas: the client spreads its calls over them and passes over one
+	// that is down (TEMPORAL_ADDRESS; app dialTemporal).
+	TemporalAddress   string
 	TemporalNamespace string // TEMPORAL_NAMESPACE
 	BankURL           string // BANK_URL: where the platform reaches the bank
 	BankListen        string // BANK_LISTEN: where the simulator serves
@@ -67,6 +72,14 @@ type Config struct {
 	WorkerDBMaxConns int32
 	BankDBMaxConns   int32
 
+	// LBListen is where `lendflow lb` serves (LB_LISTEN, default the API's
+	// usual address); LBBackends are the API replicas it balances
+	// (LB_BACKENDS, base URLs separated by commas); LBMetricsListen serves
+	// its own GET /metrics (LB_METRICS_LISTEN), apart from the API's.
+	LBListen        string
+	LBBackends      []*url.URL
+	LBMetricsListen string
+
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
 	SweepEvery  time.Duration
@@ -95,6 +108,8 @@ func FromEnv() (Config, error) {
 		PprofListen:         os.Getenv("PPROF_LISTEN"),
 		LogFormat:           env("LOG_FORMAT", logging.JSON),
 		TemporalUIURL:       env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
+		LBListen:            env("LB_LISTEN", "127.0.0.1:8080"),
+		LBMetricsListen:     env("LB_METRICS_LISTEN", "127.0.0.1:9092"),
 	}
 	switch v := os.Getenv("PUBLIC_HTTPS"); v {
 	case "", "true":
@@ -128,6 +143,16 @@ func FromEnv() (Config, error) {
 	c.APIDBMaxConns = int32(positive("API_DB_MAX_CONNS", DefaultAPIDBMaxConns))
 	c.WorkerDBMaxConns = int32(positive("WORKER_DB_MAX_CONNS", DefaultWorkerDBMaxConns))
 	c.BankDBMaxConns = int32(positive("BANK_DB_MAX_CONNS", DefaultBankDBMaxConns))
+	if v := os.Getenv("LB_BACKENDS"); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			u, err := url.Parse(strings.TrimSpace(s))
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad = append(bad, fmt.Errorf("LB_BACKENDS: %q is not a base URL such as http://127.0.0.1:8081", s))
+				continue
+			}
+			c.LBBackends = append(c.LBBackends, u)
+		}
+	}
 	if err := errors.Join(bad...); err != nil {
 		return c, err
 	}
@@ -169,11 +194,18 @@ func (c Config) Validate(process string) error {
 	switch process {
 	case "api", "worker", "dev":
 		need("TEMPORAL_ADDRESS", c.TemporalAddress)
+		if _, err := temporalFrontends(c.TemporalAddress); err != nil {
+			errs = append(errs, err)
+		}
 		need("BANK_URL", c.BankURL)
 		need("BANK_HMAC_SECRET", c.BankHMACSecret)
 		need("BANK_API_KEY", c.BankAPIKey)
 		if c.ClockMode != clock.Sandbox && c.ClockMode != clock.Wall {
 			errs = append(errs, fmt.Errorf("CLOCK_MODE %q: want sandbox or wall", c.ClockMode))
+		}
+	case "lb":
+		if len(c.LBBackends) == 0 {
+			errs = append(errs, errors.New("LB_BACKENDS is required for lb"))
 		}
 	case "bank":
 		need("BANK_HMAC_SECRET", c.BankHMACSecret)

@@ -124,3 +124,37 @@ func TestThroughputSettings(t *testing.T) {
 	assert.ErrorContains(t, err, `WORKER_WORKFLOW_POLLERS "many"`)
 	assert.ErrorContains(t, err, `API_DB_MAX_CONNS "4294967296"`)
 }
+
+// The production shape's settings: the balancer's replicas, and several
+// Temporal frontends for one client.
+func TestClusterSettings(t *testing.T) {
+	t.Setenv("BANK_HMAC_SECRET", "s")
+	t.Setenv("BANK_API_KEY", "k")
+	t.Setenv("LB_LISTEN", "")
+	t.Setenv("LB_BACKENDS", "")
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:7233, 127.0.0.1:7333")
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:8080", c.LBListen, "the balancer takes the API's usual address")
+	assert.ErrorContains(t, c.Validate("lb"), "LB_BACKENDS is required for lb")
+	assert.NoError(t, c.Validate("worker"), "two frontends")
+
+	t.Setenv("LB_BACKENDS", "http://127.0.0.1:8081, http://127.0.0.1:8082")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.NoError(t, c.Validate("lb"))
+	var hosts []string
+	for _, u := range c.LBBackends {
+		hosts = append(hosts, u.Host)
+	}
+	assert.Equal(t, []string{"127.0.0.1:8081", "127.0.0.1:8082"}, hosts)
+
+	t.Setenv("LB_BACKENDS", "127.0.0.1:8081")
+	_, err = FromEnv()
+	assert.ErrorContains(t, err, `LB_BACKENDS: "127.0.0.1:8081" is not a base URL`)
+	t.Setenv("LB_BACKENDS", "")
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:7233,temporal")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.ErrorContains(t, c.Validate("api"), `TEMPORAL_ADDRESS: "temporal" is not host:port`)
+}

@@ -56,11 +56,16 @@ func openDB(ctx context.Context, c Config, maxConns int32) (*pgxpool.Pool, error
 
 // dialTemporal connects; mh, when not nil, receives the SDK's own metrics.
 func dialTemporal(c Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
+	hostPort, conn, err := temporalConnection(c.TemporalAddress)
+	if err != nil {
+		return nil, err
+	}
 	return client.Dial(client.Options{
-		HostPort:       c.TemporalAddress,
-		Namespace:      c.TemporalNamespace,
-		Logger:         tlog.NewStructuredLogger(log),
-		MetricsHandler: mh,
+		HostPort:          hostPort,
+		ConnectionOptions: conn,
+		Namespace:         c.TemporalNamespace,
+		Logger:            tlog.NewStructuredLogger(log),
+		MetricsHandler:    mh,
 	})
 }
 
@@ -316,7 +321,11 @@ func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) e
 }
 
 func serveListener(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := newServer(ctx, h)
+	return serveServer(ctx, ln, newServer(ctx, h), log)
+}
+
+// serveServer runs srv on ln until ctx ends, then shuts it down gracefully.
+func serveServer(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) error {
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

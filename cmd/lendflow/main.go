@@ -5,6 +5,7 @@
 //	lendflow bank     the custody bank simulator
 //	lendflow migrate  apply database migrations and exit
 //	lendflow dev      bank, worker and API in one process (local use)
+//	lendflow lb       the load balancer in front of API replicas (make cluster)
 //
 // Configuration comes from the environment; see README.md.
 package main
@@ -23,7 +24,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: lendflow api|worker|bank|migrate|dev")
+		fmt.Fprintln(os.Stderr, "usage: lendflow api|worker|bank|migrate|dev|lb")
 		os.Exit(2)
 	}
 	cmd := os.Args[1]
@@ -57,6 +58,8 @@ func main() {
 		err = app.Migrate(ctx, cfg)
 	case "dev":
 		err = app.RunDev(ctx, cfg, log)
+	case "lb":
+		err = app.RunLB(ctx, cfg, log)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown command %q\n", cmd)
 		os.Exit(2)

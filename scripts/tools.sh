@@ -2,17 +2,27 @@
 # Installs the pinned tools into ${LENDFLOW_TOOLS:-$HOME/.cache/lendflow/tools}/bin,
 # a cache outside the clone that CI's fresh clones reuse, and points the clone's
 # .tools at it. A tool already there at the pinned version is kept. The first
-# run takes about 5 minutes (the Temporal CLI); later runs take a second.
+# run takes about 5 minutes (the Temporal CLI) for `make up`; `make cluster`'s
+# tools (Temporal's server, its schema tool, its UI) take about 10 more. Later
+# runs take a second.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # name | package | module | version | rebuild when the Go toolchain changes | CGO_ENABLED
+# (the binary is installed under name, whatever the package's last element is)
 TOOLS=(
 	"temporal|github.com/temporalio/cli/cmd/temporal|github.com/temporalio/cli|v1.5.1|no|0"
 	"sqlc|github.com/sqlc-dev/sqlc/cmd/sqlc|github.com/sqlc-dev/sqlc|v1.31.1|no|1"
 	# staticcheck must be built by a Go at least as new as the code it checks.
 	"staticcheck|honnef.co/go/tools/cmd/staticcheck|honnef.co/go/tools|v0.8.2|yes|0"
+	# make cluster's Temporal server and schema tool (v1.32.2 needs Go 1.26.10),
+	# and its web UI (v2.56 on needs Go 1.26.9); docker-compose.yml pins the same.
+	"temporal-server|go.temporal.io/server/cmd/server|go.temporal.io/server|v1.32.1|no|0"
+	"temporal-sql-tool|go.temporal.io/server/cmd/tools/sql|go.temporal.io/server|v1.32.1|no|0"
+	"temporal-ui-server|github.com/temporalio/ui-server/v2/cmd/server|github.com/temporalio/ui-server/v2|v2.55.0|no|0"
+	# The mail catcher the notifications can be sent to.
+	"mailpit|github.com/axllent/mailpit|github.com/axllent/mailpit|v1.33.1|no|0"
 )
 
 command -v go >/dev/null || die "go is not on PATH"
@@ -65,13 +75,13 @@ for spec in "${TOOLS[@]}"; do
 		continue
 	fi
 	hint=""
-	[[ $name == temporal ]] && hint=" (about 5 minutes the first time)"
+	[[ $name == temporal || $name == temporal-server ]] && hint=" (about 5 minutes the first time)"
 	say "tools: installing $name $ver$hint"
 	t0=$SECONDS
 	rm -rf "$staging"
 	mkdir -p "$staging"
 	GOBIN=$staging CGO_ENABLED=$cgo go install "$pkg@$ver"
-	mv -f "$staging/$name" "$TOOLS_BIN/$name"
+	mv -f "$staging/${pkg##*/}" "$TOOLS_BIN/$name"
 	built_ok "$TOOLS_BIN/$name" "$mod" "$ver" "$checkgo" || die "tools: $name was installed but is not $mod $ver"
 	say "tools: $name $ver installed in $(elapsed "$t0")"
 done

@@ -109,7 +109,7 @@ func FromEnv() (Config, error) {
 		LogFormat:           env("LOG_FORMAT", logging.JSON),
 		TemporalUIURL:       env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
 		LBListen:            env("LB_LISTEN", "127.0.0.1:8080"),
-		LBMetricsListen:     env("LB_METRICS_LISTEN", "127.0.0.1:9092"),
+		LBMetricsListen:     env("LB_METRICS_LISTEN", "127.0.0.1:9093"),
 	}
 	switch v := os.Getenv("PUBLIC_HTTPS"); v {
 	case "", "true":

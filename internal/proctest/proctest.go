@@ -1,6 +1,7 @@
-// Package proctest runs the lendflow binary as OS processes, configured by
-// the environment as in production: the crash test (e2e) kills and restarts
-// them, the benchmarks (bench) read their CPU and memory. Only tests import it.
+// Package proctest runs the lendflow binary, and the Temporal server it
+// needs, as OS processes configured as in production: the crash tests (e2e)
+// kill and restart them, the benchmarks (bench) read their CPU and memory.
+// Only tests import it.
 package proctest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -78,30 +80,66 @@ func Env(c app.Config) []string {
 	if c.APIMetricsListen != "" {
 		env = append(env, "API_METRICS_LISTEN="+c.APIMetricsListen)
 	}
+	for name, n := range map[string]int32{"API_DB_MAX_CONNS": c.APIDBMaxConns, "WORKER_DB_MAX_CONNS": c.WorkerDBMaxConns, "BANK_DB_MAX_CONNS": c.BankDBMaxConns} {
+		if n != 0 {
+			env = append(env, fmt.Sprintf("%s=%d", name, n))
+		}
+	}
+	if len(c.LBBackends) > 0 {
+		var urls []string
+		for _, u := range c.LBBackends {
+			urls = append(urls, u.String())
+		}
+		env = append(env, "LB_LISTEN="+c.LBListen, "LB_BACKENDS="+strings.Join(urls, ","), "LB_METRICS_LISTEN="+c.LBMetricsListen)
+	}
 	return env
 }
 
-// Proc is one running lendflow process.
+// ShapeConfig sets c's pool sizes to the production shape's
+// (deploy/lendflow.env), which docker-compose.yml and make cluster use.
+func ShapeConfig(t testing.TB, c *app.Config) {
+	for _, kv := range EnvFile(t, "deploy/lendflow.env") {
+		k, v, _ := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "deploy/lendflow.env: %s", kv)
+		switch k {
+		case "API_DB_MAX_CONNS":
+			c.APIDBMaxConns = int32(n)
+		case "WORKER_DB_MAX_CONNS":
+			c.WorkerDBMaxConns = int32(n)
+		case "BANK_DB_MAX_CONNS":
+			c.BankDBMaxConns = int32(n)
+		default:
+			t.Fatalf("deploy/lendflow.env: %s is not a pool size this harness knows", k)
+		}
+	}
+}
+
+// Proc is one running process.
 type Proc struct {
-	Name string
-	Cmd  *exec.Cmd
+	Cmd *exec.Cmd
 	// Done is closed once the process has exited.
 	Done chan struct{}
 }
 
 // Start runs `bin name` with env, its output appended to logPath.
 func Start(bin, name string, env []string, logPath string) (*Proc, error) {
+	return StartArgs(bin, []string{name}, env, logPath)
+}
+
+// StartArgs runs bin with args and env, its output appended to logPath.
+func StartArgs(bin string, args, env []string, logPath string) (*Proc, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, name)
+	cmd := exec.Command(bin, args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
 	}
-	p := &Proc{Name: name, Cmd: cmd, Done: make(chan struct{})}
+	p := &Proc{Cmd: cmd, Done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(p.Done) }()
 	return p, nil
 }

@@ -1,6 +1,7 @@
 package proctest
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ func TestEnvIsReadBackByFromEnv(t *testing.T) {
 		ClockMode: clock.Sandbox, ClockStart: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
 		OpsEmail: "ops@x.test", OpsPassword: "pw-123456", WorkerMetricsListen: "127.0.0.1:6",
 		LogFormat: logging.JSON, PprofListen: "127.0.0.1:7", APIMetricsListen: "127.0.0.1:8",
+		APIDBMaxConns: 5, WorkerDBMaxConns: 6, BankDBMaxConns: 7,
+		LBListen: "127.0.0.1:12", LBMetricsListen: "127.0.0.1:9",
+		LBBackends: []*url.URL{{Scheme: "http", Host: "127.0.0.1:10"}, {Scheme: "http", Host: "127.0.0.1:11"}},
 	}
 	for _, kv := range Env(want) {
 		k, v, ok := strings.Cut(kv, "=")
@@ -50,4 +54,8 @@ func TestEnvIsReadBackByFromEnv(t *testing.T) {
 	assert.Equal(t, want.APIMetricsListen, got.APIMetricsListen)
 	assert.Equal(t, want.LogFormat, got.LogFormat)
 	assert.Equal(t, want.PprofListen, got.PprofListen)
+	assert.Equal(t, []int32{5, 6, 7}, []int32{got.APIDBMaxConns, got.WorkerDBMaxConns, got.BankDBMaxConns})
+	assert.Equal(t, want.LBListen, got.LBListen)
+	assert.Equal(t, want.LBMetricsListen, got.LBMetricsListen)
+	assert.Equal(t, want.LBBackends, got.LBBackends)
 }

@@ -21,21 +21,39 @@ import (
 // crashSeed is the run's seed; LENDFLOW_CRASH_SEED replays another.
 func crashSeed(t *testing.T) int64 { return envInt(t, "LENDFLOW_CRASH_SEED", 8) }
 
-// chaos kills name with SIGKILL n times at seeded random moments 150 ms to
-// 1 s apart, starting it again each time, while the test's requests go on.
-// It reports on done what went wrong, if anything.
-func (s *stack) chaos(rng *rand.Rand, name string, n int) <-chan error {
+// victim is a process chaos may kill and start again.
+type victim struct {
+	name  string
+	kill  func()
+	start func() error
+}
+
+// chaos kills n times, at seeded random moments 150 ms to 1 s apart, one of
+// victims (a seeded choice when there are several) with SIGKILL, starting it
+// again each time, while the test's requests go on. It reports on done what
+// went wrong, if anything.
+func (s *stack) chaos(rng *rand.Rand, n int, victims ...victim) <-chan error {
 	done := make(chan error, 1)
 	delays := make([]time.Duration, n)
 	for i := range delays {
 		delays[i] = time.Duration(150+rng.Intn(850)) * time.Millisecond
 	}
+	picks := make([]int, n)
+	if len(victims) > 1 {
+		for i := range picks {
+			picks[i] = rng.Intn(len(victims))
+		}
+	}
 	go func() {
-		for _, d := range delays {
+		for i, d := range delays {
 			time.Sleep(d)
-			s.procs.kill(name)
-			if err := s.procs.run(name); err != nil {
-				done <- err
+			v := victims[picks[i]]
+			v.kill()
+			s.mu.Lock()
+			s.kills[v.name]++
+			s.mu.Unlock()
+			if err := v.start(); err != nil {
+				done <- fmt.Errorf("%s: %w", v.name, err)
 				return
 			}
 		}
@@ -44,13 +62,43 @@ func (s *stack) chaos(rng *rand.Rand, name string, n int) <-chan error {
 	return done
 }
 
+// killed is how many times chaos killed each of names, and in all.
+func (s *stack) killed(names ...string) (map[string]int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, total := map[string]int{}, 0
+	for _, n := range names {
+		out[n] = s.kills[n]
+		total += s.kills[n]
+	}
+	return out, total
+}
+
 // persist sends a request again, under the same Idempotency-Key, until it
 // gets one of the statuses accepted: through connection errors while the API
 // is down, 5xx, and 202 while the work goes on.
 func (s *stack) persist(method, path, token, key string, body any, accept ...int) (int, obj) {
 	s.t.Helper()
-	raw, err := json.Marshal(body)
-	require.NoError(s.t, err)
+	return s.persistUntil(method, path, token, key, body, func(status int, _ obj) bool {
+		for _, a := range accept {
+			if status == a {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// persistUntil is persist with the answer that ends it told by done.
+// Anything else but connection errors, 5xx, 202 and 409 fails the test.
+func (s *stack) persistUntil(method, path, token, key string, body any, done func(status int, r obj) bool) (int, obj) {
+	s.t.Helper()
+	var raw []byte
+	if body != nil {
+		var err error
+		raw, err = json.Marshal(body)
+		require.NoError(s.t, err)
+	}
 	deadline := time.Now().Add(3 * time.Minute)
 	last := ""
 	for time.Now().Before(deadline) {
@@ -60,14 +108,12 @@ func (s *stack) persist(method, path, token, key string, body any, accept ...int
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		for _, a := range accept {
-			if status == a {
-				out := obj{}
-				if len(b) > 0 && b[0] == '{' {
-					require.NoError(s.t, json.Unmarshal(b, &out))
-				}
-				return status, out
-			}
+		out := obj{}
+		if len(b) > 0 && b[0] == '{' {
+			require.NoError(s.t, json.Unmarshal(b, &out))
+		}
+		if done(status, out) {
+			return status, out
 		}
 		last = fmt.Sprintf("%d %s", status, b)
 		if status < 500 && status != http.StatusAccepted && status != http.StatusConflict {
@@ -128,7 +174,8 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	id := s.listed(ops, borrower, "12000.00", 3)
 
 	// Bids while the API dies under them.
-	apiDeaths := s.chaos(rng, "api", 8)
+	api, worker := s.procs.victim("api"), s.procs.victim("worker")
+	apiDeaths := s.chaos(rng, 8, api)
 	var wg sync.WaitGroup
 	for i, inv := range invs {
 		wg.Add(1)
@@ -146,7 +193,7 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	}
 
 	// The disbursement batch while the worker dies under it.
-	workerDeaths := s.chaos(rng, "worker", 6)
+	workerDeaths := s.chaos(rng, 6, worker)
 	s.persist("POST", fmt.Sprintf("/v1/ops/loans/%.0f/full-tender-review", id), ops, "review", obj{"decision": "approve", "note": "ok"}, 200)
 	require.NoError(t, <-workerDeaths)
 	s.waitFor("repaying", func() bool { return s.loanStatus(ops, id) == "repaying" })
@@ -155,14 +202,14 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 
 	// Each due date's repayment batch while the worker dies under it.
 	for _, due := range []string{"2026-04-02", "2026-05-02", "2026-06-02"} {
-		deaths := s.chaos(rng, "worker", 2)
+		deaths := s.chaos(rng, 2, worker)
 		s.persist("POST", "/v1/ops/clock/advance", ops, "", obj{"to": due}, 200)
 		require.NoError(t, <-deaths)
 	}
 	s.waitFor("repaid", func() bool { return s.loanStatus(ops, id) == "repaid" })
 
 	// Withdrawals while the API dies under them.
-	apiDeaths = s.chaos(rng, "api", 8)
+	apiDeaths = s.chaos(rng, 8, api)
 	for i, inv := range invs {
 		wg.Add(1)
 		go func() {
@@ -172,7 +219,7 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, <-apiDeaths)
-	kills := s.procs.kills["api"] + s.procs.kills["worker"]
+	byName, kills := s.killed("api", "worker")
 	require.GreaterOrEqual(t, kills, 20)
 	s.advance(ops, "2026-06-03") // the withdrawals' day closes
 	for _, inv := range invs {
@@ -208,5 +255,5 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	require.NoError(t, ledger.CheckConservation(ctx, pool))
 	require.NoError(t, s.sim.Check(ctx))
 	t.Logf("seed %d: %d kills (api %d, worker %d); %d bank movements over %d days, each once; every day matched",
-		seed, kills, s.procs.kills["api"], s.procs.kills["worker"], len(seen), days)
+		seed, kills, byName["api"], byName["worker"], len(seen), days)
 }

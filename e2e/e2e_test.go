@@ -13,43 +13,25 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/lendflow/lendflow/app"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/proctest"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/workflows"
 )
-
-// temporalCLI finds the pinned Temporal CLI that scripts/tools.sh installs.
-func temporalCLI(t *testing.T) string {
-	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	for _, p := range []string{"../.tools/bin/temporal", filepath.Join(home, ".cache/lendflow/tools/bin/temporal")} {
-		if _, err := os.Stat(p); err == nil {
-			abs, _ := filepath.Abs(p)
-			return abs
-		}
-	}
-	t.Fatal("no Temporal CLI: run scripts/tools.sh (make test does) or set TEMPORAL_CLI")
-	return ""
-}
 
 // envInt is the integer in the environment variable name (a seed, a count
 // the test is replayed with), or def when it is unset.
@@ -73,33 +55,15 @@ type stack struct {
 	tc    client.Client
 	sim   *sim.Sim
 	procs *procs // the worker and the API as OS processes (crash tests), else nil
+
+	mu    sync.Mutex
+	kills map[string]int // by chaos, of each process by name
 }
 
 func freeListener(t *testing.T) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	return ln
-}
-
-// freshDatabase makes a database of its own for the run, dropped at the end.
-func freshDatabase(t *testing.T) string {
-	ctx := context.Background()
-	admin, err := db.Open(ctx, dbtest.URL(), "")
-	require.NoError(t, err)
-	name := fmt.Sprintf("lendflow_e2e_%d", time.Now().UnixNano())
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)")
-		admin.Close()
-	})
-	u := dbtest.URL()
-	i := strings.LastIndex(u, "/")
-	rest := ""
-	if q := strings.Index(u[i:], "?"); q >= 0 {
-		rest = u[i+q:]
-	}
-	return u[:i+1] + name + rest
 }
 
 func start(t *testing.T, clockStart string) *stack { return startWith(t, clockStart, nil) }
@@ -109,9 +73,23 @@ func startWith(t *testing.T, clockStart string, configure func(*app.Config, *sim
 	return launch(t, clockStart, configure, false)
 }
 
-// launch starts a stack: the worker and the API in this process, or as OS
-// processes of the built binary (processes), which a test may kill.
+// launch starts a stack on a Temporal dev server of its own: the worker and
+// the API in this process, or as OS processes of the built binary
+// (processes), which a test may kill.
 func launch(t *testing.T, clockStart string, configure func(*app.Config, *sim.Config), processes bool) *stack {
+	replicas := 0
+	if processes {
+		replicas = 1
+	}
+	return launchOn(t, proctest.DevServer(t, io.Discard), clockStart, configure, replicas)
+}
+
+// launchOn starts a stack on the Temporal service tm, with the bank
+// simulator in this process and the worker and the API: in this process
+// (replicas 0); one of each as OS processes (1); or, the production shape,
+// that many of each as processes, the APIs behind `lendflow lb` on the API's
+// address (2 or more).
+func launchOn(t *testing.T, tm *proctest.Temporal, clockStart string, configure func(*app.Config, *sim.Config), replicas int) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -119,27 +97,11 @@ func launch(t *testing.T, clockStart string, configure func(*app.Config, *sim.Co
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
-	var args []string
-	names := make([]string, 0, len(workflows.SearchAttributeTypes))
-	for n := range workflows.SearchAttributeTypes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		args = append(args, "--search-attribute", n+"="+workflows.SearchAttributeTypes[n])
-	}
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: temporalCLI(t), ClientOptions: &client.Options{Namespace: "default"},
-		LogLevel: "error", ExtraArgs: args, Stdout: io.Discard, Stderr: io.Discard,
-	})
-	require.NoError(t, err, "start the Temporal dev server")
-	t.Cleanup(func() { _ = srv.Stop() })
-
 	apiLn, bankLn := freeListener(t), freeListener(t)
-	dbURL := freshDatabase(t)
+	dbURL := proctest.FreshDatabase(t, "lendflow_e2e")
 	cfg := app.Config{
 		DatabaseURL: dbURL, BankDatabaseURL: dbURL,
-		TemporalAddress: srv.FrontendHostPort(), TemporalNamespace: "default",
+		TemporalAddress: tm.Address, TemporalNamespace: "default",
 		BankURL: "http://" + bankLn.Addr().String(), BankListen: bankLn.Addr().String(),
 		BankCallbackURL: "http://" + apiLn.Addr().String() + "/v1/bank/callbacks",
 		BankHMACSecret:  "e2e-secret-not-for-production",
@@ -158,12 +120,11 @@ func launch(t *testing.T, clockStart string, configure func(*app.Config, *sim.Co
 	go func() { _ = http.Serve(bankLn, bankSim.Handler()) }()
 
 	s := &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil, bank.WithAPIKey([]byte(cfg.BankAPIKey))), dbURL: dbURL,
-		http: &http.Client{Timeout: 2 * time.Minute}, tc: srv.Client()}
-	if processes {
-		apiLn.Close() // the API process binds it
-		s.procs = newProcs(t, cfg)
-		s.procs.start("worker")
-		s.procs.start("api")
+		http: &http.Client{Timeout: 2 * time.Minute}, tc: tm.Client, kills: map[string]int{}}
+	if replicas > 0 {
+		apiLn.Close() // the API process, or the balancer, binds it
+		s.procs = newProcs(t, cfg, replicas)
+		s.procs.startAll()
 		return s
 	}
 	go func() {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,36 +18,67 @@ import (
 	"github.com/lendflow/lendflow/logging"
 )
 
-// procs runs the worker and the API as OS processes of the built binary,
-// configured from cfg by the environment as in production, and can kill one
-// with SIGKILL — no shutdown, no deferred work, as a crash — and start it again.
+// procs runs the platform's processes of the built binary, configured from
+// cfg by the environment as in production, and can kill one with SIGKILL —
+// no shutdown, no deferred work, as a crash — and start it again.
 type procs struct {
-	t       *testing.T
-	env     []string
-	api     string // http://host:port
-	metrics string // the worker's metrics listener
-	logDir  string
+	t      *testing.T
+	logDir string
+	specs  map[string]procSpec
+	order  []string // start order; stopped in reverse
 
 	mu      sync.Mutex
 	running map[string]*proctest.Proc
-	kills   map[string]int
 }
 
-func newProcs(t *testing.T, c app.Config) *procs {
-	metrics, apiMetrics := freeListener(t), freeListener(t)
-	metrics.Close()
-	apiMetrics.Close()
+// procSpec is one process: its subcommand, environment, and the URL that
+// answers 200 once it serves.
+type procSpec struct {
+	sub   string
+	env   []string
+	ready string
+}
+
+// newProcs lays out the processes: with one replica, "worker" and "api" on
+// the API's address; with more, "worker-1", "api-1", ... each API on a port
+// of its own, and "lb" balancing them on the API's address.
+func newProcs(t *testing.T, c app.Config, replicas int) *procs {
 	logDir := os.Getenv("LENDFLOW_E2E_LOGS") // keep the processes' logs there
 	if logDir == "" {
 		logDir = t.TempDir()
 	}
-	p := &procs{t: t, api: "http://" + apiAddr(c), metrics: metrics.Addr().String(), logDir: logDir,
-		running: map[string]*proctest.Proc{}, kills: map[string]int{}}
-	c.APIListen, c.WorkerMetricsListen, c.LogFormat = apiAddr(c), p.metrics, logging.JSON
-	c.APIMetricsListen = apiMetrics.Addr().String()
-	p.env = proctest.Env(c)
+	p := &procs{t: t, logDir: logDir, specs: map[string]procSpec{}, running: map[string]*proctest.Proc{}}
+	c.LogFormat = logging.JSON
+	front := apiAddr(c)
+	add := func(name, sub string, c app.Config, ready string) {
+		p.specs[name] = procSpec{sub: sub, env: proctest.Env(c), ready: ready}
+		p.order = append(p.order, name)
+	}
+	var backends []*url.URL
+	for i := 1; i <= replicas; i++ {
+		suffix := ""
+		if replicas > 1 {
+			suffix = fmt.Sprintf("-%d", i)
+		}
+		w := c
+		w.WorkerMetricsListen = proctest.FreeAddr(t)
+		add("worker"+suffix, "worker", w, "http://"+w.WorkerMetricsListen+"/metrics")
+		a := c
+		a.APIListen, a.APIMetricsListen = front, proctest.FreeAddr(t)
+		if replicas > 1 {
+			a.APIListen = proctest.FreeAddr(t)
+		}
+		backends = append(backends, &url.URL{Scheme: "http", Host: a.APIListen})
+		add("api"+suffix, "api", a, "http://"+a.APIListen+"/readyz")
+	}
+	if replicas > 1 {
+		l := c
+		l.LBListen, l.LBMetricsListen, l.LBBackends = front, proctest.FreeAddr(t), backends
+		add("lb", "lb", l, "http://"+front+"/readyz")
+	}
 	t.Cleanup(func() {
-		for _, name := range []string{"api", "worker"} {
+		for i := len(p.order) - 1; i >= 0; i-- {
+			name := p.order[i]
 			p.stop(name)
 			if t.Failed() {
 				raw, _ := os.ReadFile(filepath.Join(p.logDir, name+".log"))
@@ -61,7 +93,14 @@ func apiAddr(c app.Config) string {
 	return strings.TrimSuffix(strings.TrimPrefix(c.BankCallbackURL, "http://"), "/v1/bank/callbacks")
 }
 
-// start runs name (worker or api) and waits until it serves.
+// startAll starts every process in order, each once the one before serves.
+func (p *procs) startAll() {
+	for _, name := range p.order {
+		p.start(name)
+	}
+}
+
+// start runs name and waits until it serves.
 func (p *procs) start(name string) {
 	p.t.Helper()
 	require.NoError(p.t, p.run(name))
@@ -69,20 +108,17 @@ func (p *procs) start(name string) {
 
 // run is start for any goroutine: it answers instead of failing the test.
 func (p *procs) run(name string) error {
-	proc, err := proctest.Start(proctest.Binary(p.t), name, p.env, filepath.Join(p.logDir, name+".log"))
+	spec := p.specs[name]
+	proc, err := proctest.Start(proctest.Binary(p.t), spec.sub, spec.env, filepath.Join(p.logDir, name+".log"))
 	if err != nil {
 		return err
 	}
 	p.mu.Lock()
 	p.running[name] = proc
 	p.mu.Unlock()
-	ready := p.api + "/readyz"
-	if name == "worker" {
-		ready = "http://" + p.metrics + "/metrics"
-	}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		if resp, err := http.Get(ready); err == nil {
+		if resp, err := http.Get(spec.ready); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
@@ -105,7 +141,6 @@ func (p *procs) run(name string) error {
 func (p *procs) kill(name string) {
 	p.mu.Lock()
 	proc := p.running[name]
-	p.kills[name]++
 	p.mu.Unlock()
 	proc.Kill()
 }
@@ -118,6 +153,42 @@ func (p *procs) stop(name string) {
 	if proc != nil {
 		proc.Stop()
 	}
+}
+
+// pids are the running processes' ids by name.
+func (p *procs) pids() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for name, proc := range p.running {
+		select {
+		case <-proc.Done:
+		default:
+			out[name] = proc.Cmd.Process.Pid
+		}
+	}
+	return out
+}
+
+// specEnv is the value of setting key in name's environment.
+func (p *procs) specEnv(name, key string) string {
+	for _, kv := range p.specs[name].env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// victim is name, for chaos to kill and start again.
+func (p *procs) victim(name string) victim {
+	require.Contains(p.t, p.specs, name)
+	return victim{name: name, kill: func() { p.kill(name) }, start: func() error { return p.run(name) }}
+}
+
+// nodeVictim is a Temporal node of the cluster, for chaos.
+func nodeVictim(c *proctest.Cluster, n *proctest.Node) victim {
+	return victim{name: n.Name, kill: func() { c.Kill(n) }, start: func() error { return c.Start(n) }}
 }
 
 func tail(s string, n int) string {

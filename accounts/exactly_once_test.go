@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/errs"
@@ -147,15 +148,17 @@ func TestCallbackFieldsAreChecked(t *testing.T) {
 		"another fee":        func(c bank.Callback) bank.Callback { c.Fee = dec("3.00"); return c },
 		"processing, seq 1?": func(c bank.Callback) bank.Callback { c.Status = bank.StatusProcessing; return c },
 	} {
-		got, err := e.Accounts.ApplyCallback(e.Ctx, cb(good))
+		got, _, err := e.Accounts.ApplyCallback(e.Ctx, cb(good))
 		assert.Equal(t, errs.Conflict, errs.Code(err), "%s: %v", name, err)
 		assert.Equal(t, "processing", got.Status, name)
 	}
-	got, err := e.Accounts.ApplyCallback(e.Ctx, good)
+	got, outcome, err := e.Accounts.ApplyCallback(e.Ctx, good)
 	require.NoError(t, err)
 	assert.Equal(t, "succeeded", got.Status)
-	got, err = e.Accounts.ApplyCallback(e.Ctx, good)
+	assert.Equal(t, accounts.CallbackApplied, outcome)
+	got, outcome, err = e.Accounts.ApplyCallback(e.Ctx, good)
 	require.NoError(t, err, "a repeat is no error")
 	assert.Equal(t, "succeeded", got.Status)
+	assert.Equal(t, accounts.CallbackAlreadyApplied, outcome, "and says it changed nothing")
 	assert.Equal(t, "900.00", available(t, e, u.ID), "booked once")
 }

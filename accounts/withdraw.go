@@ -162,6 +162,15 @@ type heard struct {
 	status     bank.Status
 	takenOn    time.Time
 	reversedOn time.Time
+	// changed, when set, is told whether this news moved the withdrawal's
+	// status (false: another hearing of it had, or nothing was due).
+	changed *bool
+}
+
+func (h heard) tellChanged() {
+	if h.changed != nil {
+		*h.changed = true
+	}
 }
 
 func parseDay(s string) time.Time {
@@ -214,6 +223,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 			out, err := q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "failed", ID: w.ID, FromStatuses: []string{"processing"}})
 			if err == nil {
 				w = out
+				h.tellChanged()
 			}
 			return ignoreNoRows(err)
 		}
@@ -239,6 +249,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 			return ignoreNoRows(err)
 		}
 		w = out
+		h.tellChanged()
 		return tell(ctx, q, w, h)
 	})
 	if err != nil {
@@ -273,6 +284,16 @@ func ReversalNo(withdrawalNo string) string { return withdrawalNo + "-reversal" 
 // ErrUnknownRequest: a callback for a request number the platform never sent.
 var ErrUnknownRequest = errors.New("unknown request number")
 
+// CallbackOutcome is what a callback did, as the bank is answered: so a
+// replayed callback is told that nothing happened (issue 25).
+type CallbackOutcome string
+
+// Callback outcomes.
+const (
+	CallbackApplied        CallbackOutcome = "applied"         // this callback moved the withdrawal
+	CallbackAlreadyApplied CallbackOutcome = "already_applied" // a repeat, or older than what was applied
+)
+
 // ApplyCallback applies the bank's signed result for a withdrawal. Before
 // anything is booked the callback must be the withdrawal's (bank.Callback):
 // kind withdrawal, the user's custody account, the amount and fee the
@@ -280,12 +301,18 @@ var ErrUnknownRequest = errors.New("unknown request number")
 // result, 2 for a reversal). One that does not is refused and left for
 // reconciliation rather than booked. A Seq not above the last one applied
 // (the withdrawal's status says which: processing 0, succeeded or failed 1,
-// reversed 2) is a repeat or came late, and changes nothing. Errors:
+// reversed 2) is a repeat or came late, and changes nothing: its outcome is
+// CallbackAlreadyApplied, as is that of a callback another hearing of the
+// same result (a duplicate arriving at once, the sweep) beat to it. Errors:
 // ErrUnknownRequest, conflict (a field differs), and any error reaching the
 // bank or the database (the callback should be sent again).
-func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (Withdrawal, error) {
-	w, err := s.applyCallback(ctx, cb)
-	return withdrawalFrom(w), err
+func (s *Service) ApplyCallback(ctx context.Context, cb bank.Callback) (Withdrawal, CallbackOutcome, error) {
+	var changed bool
+	w, err := s.applyCallback(ctx, cb, &changed)
+	if changed {
+		return withdrawalFrom(w), CallbackApplied, err
+	}
+	return withdrawalFrom(w), CallbackAlreadyApplied, err
 }
 
 // seqOf is the Seq of the last result applied to a withdrawal in status.
@@ -299,7 +326,7 @@ func seqOf(status string) int {
 	return 0
 }
 
-func (s *Service) applyCallback(ctx context.Context, cb bank.Callback) (dbq.Withdrawal, error) {
+func (s *Service) applyCallback(ctx context.Context, cb bank.Callback, changed *bool) (dbq.Withdrawal, error) {
 	id, ok := withdrawalID(cb.RequestNo)
 	if !ok {
 		return dbq.Withdrawal{}, ErrUnknownRequest
@@ -333,7 +360,7 @@ func (s *Service) applyCallback(ctx context.Context, cb bank.Callback) (dbq.With
 	if cb.Seq <= seqOf(w.Status) {
 		return w, nil // applied already, or older than what was
 	}
-	h := heard{status: cb.Status}
+	h := heard{status: cb.Status, changed: changed}
 	if cb.Status == bank.StatusReversed {
 		h.reversedOn = parseDay(cb.BusinessDate)
 	}

@@ -95,7 +95,7 @@ func TestWithdrawalResultsApplyOnce(t *testing.T) {
 	succeeded := cb
 	succeeded.Status, succeeded.Seq = bank.StatusSucceeded, 1
 	for _, c := range []bank.Callback{reversed, succeeded, reversed, succeeded} {
-		got, err := e.Accounts.ApplyCallback(e.Ctx, c)
+		got, _, err := e.Accounts.ApplyCallback(e.Ctx, c)
 		require.NoError(t, err)
 		assert.Equal(t, "reversed", got.Status)
 	}
@@ -103,9 +103,9 @@ func TestWithdrawalResultsApplyOnce(t *testing.T) {
 
 	wrong := succeeded
 	wrong.Amount = dec("1000.01")
-	_, err = e.Accounts.ApplyCallback(e.Ctx, wrong)
+	_, _, err = e.Accounts.ApplyCallback(e.Ctx, wrong)
 	assert.Equal(t, errs.Conflict, errs.Code(err), "an amount that differs is never booked")
-	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: "withdrawal-999999", Status: bank.StatusSucceeded})
+	_, _, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: "withdrawal-999999", Status: bank.StatusSucceeded})
 	assert.Error(t, err)
 }
 

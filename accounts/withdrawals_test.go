@@ -49,7 +49,7 @@ func TestAcceptanceHeardFirstByCallbackIsBookedOnTheBanksDay(t *testing.T) {
 	bankStatus(t, e, bank.Withdrawal(w.ID), bank.StatusSucceeded)
 	require.NoError(t, e.Bank.SetClock(e.Ctx, next))
 
-	got, err := e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: bank.Withdrawal(w.ID), Kind: "withdrawal",
+	got, _, err := e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: bank.Withdrawal(w.ID), Kind: "withdrawal",
 		Status: bank.StatusSucceeded, Seq: 1, AccountNo: *u.CustodyAccountNo, Amount: w.Amount, Fee: w.Fee, BusinessDate: next.Format(time.DateOnly)})
 	require.NoError(t, err)
 	assert.Equal(t, "succeeded", got.Status)
@@ -108,7 +108,7 @@ func TestDroppedReversalCallbackIsBookedFromTheFile(t *testing.T) {
 	require.Equal(t, "3.00", w.Fee.StringFixed(2))
 	reqNo := bank.Withdrawal(w.ID)
 	bankStatus(t, e, reqNo, bank.StatusSucceeded)
-	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusSucceeded, Seq: 1, AccountNo: *u.CustodyAccountNo,
+	_, _, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusSucceeded, Seq: 1, AccountNo: *u.CustodyAccountNo,
 		Amount: w.Amount, Fee: w.Fee, BusinessDate: day.Format(time.DateOnly)})
 	require.NoError(t, err)
 	require.NoError(t, e.Bank.SetClock(e.Ctx, next))
@@ -144,7 +144,7 @@ func TestDroppedReversalCallbackIsBookedFromTheFile(t *testing.T) {
 	assert.Equal(t, "897.00", available(t, e, u.ID), "1000 − 100 − 400 − 3.00 + 400: the fee stays")
 
 	// The callback arriving after all changes nothing.
-	_, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusReversed, Seq: 2, AccountNo: *u.CustodyAccountNo,
+	_, _, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusReversed, Seq: 2, AccountNo: *u.CustodyAccountNo,
 		Amount: w.Amount, Fee: w.Fee, BusinessDate: next.Format(time.DateOnly)})
 	require.NoError(t, err)
 	assert.Equal(t, "897.00", available(t, e, u.ID))

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,15 +229,23 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 func TestBankCallbackNeedsTheSignature(t *testing.T) {
 	_, srv := testServer(t)
 	body := `{"request_no":"withdrawal-1","kind":"withdrawal","status":"succeeded","seq":1,"amount":"1.00","fee":"0.00"}`
-	for _, sig := range []string{"", "00", bank.Sign([]byte("another-secret"), []byte(body))} {
+	now := time.Now().Unix()
+	for _, sig := range []string{"", "00", bank.Sign([]byte("another-secret"), now, []byte(body))} {
 		req, err := http.NewRequest("POST", srv.URL+"/v1/bank/callbacks", strings.NewReader(body))
 		require.NoError(t, err)
+		req.Header.Set(bank.CallbackTimestampHeader, strconv.FormatInt(now, 10))
 		req.Header.Set(bank.SignatureHeader, sig)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, 401, resp.StatusCode, "signature %q", sig)
 	}
+}
+
+// signCallback signs a callback request as the bank does, sent at at.
+func signCallback(req *http.Request, secret string, body []byte, at time.Time) {
+	req.Header.Set(bank.CallbackTimestampHeader, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(bank.SignatureHeader, bank.Sign([]byte(secret), at.Unix(), body))
 }
 
 func TestAutoInvestRule(t *testing.T) {

@@ -326,18 +326,18 @@ func TestBankCallbackWithUnknownFieldIsApplied(t *testing.T) {
 
 	body := fmt.Sprintf(`{"request_no":%q,"kind":"withdrawal","status":"succeeded","seq":1,"account_no":%q,"amount":"400.00","fee":"0.00","business_date":"2026-01-31","channel":"super_ebank","trace":{"id":7}}`,
 		reqNo, *u.CustodyAccountNo)
-	send := func(sig string) answer {
+	send := func(secret string) answer {
 		req, err := http.NewRequest("POST", p.srv.URL+"/v1/bank/callbacks", strings.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set(bank.SignatureHeader, sig)
+		signCallback(req, secret, []byte(body), time.Now())
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(resp.Body)
 		return answer{status: resp.StatusCode, raw: string(raw)}
 	}
-	assert.Equal(t, 401, send(bank.Sign([]byte("wrong"), []byte(body))).status)
-	a := send(bank.Sign([]byte(callbackSecret), []byte(body)))
+	assert.Equal(t, 401, send("wrong").status)
+	a := send(callbackSecret)
 	require.Equal(t, 200, a.status, a.raw)
 	assert.Contains(t, a.raw, "applied")
 	got := do(t, p.srv, "GET", fmt.Sprintf("/v1/me/withdrawals/%.0f", w.body["id"].(float64)), tok, "", "")

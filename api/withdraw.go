@@ -59,10 +59,12 @@ func (s *Server) withdrawalGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, withdrawalBody(wd))
 }
 
-// bankCallback takes the bank's signed result notices. The signature is
-// checked over the raw body before anything is read from it; a repeated or
-// out-of-order notice changes nothing and is answered 200 so the bank stops
-// sending it. The body is the bank's, not a client's: a field the platform
+// bankCallback takes the bank's signed result notices. The signature (over
+// the timestamp and the raw body) is checked before anything is read from
+// it, and a callback sent more than bank.SignatureWindow from now is refused,
+// so a captured one cannot be played again later; a repeated or out-of-order
+// notice changes nothing and is answered 200 "already_applied" so the bank
+// stops sending it. The body is the bank's, not a client's: a field the platform
 // does not know (the bank added one) is accepted, where a client's request
 // would be refused, or the bank would send the notice forever. What is
 // checked before anything is booked (kind, account, amount, fee, Seq) is
@@ -73,8 +75,8 @@ func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
 		return
 	}
-	if !bank.Verify(s.HMACSecret, body, r.Header.Get(bank.SignatureHeader)) {
-		s.writeError(w, r, errs.New(errs.Unauthenticated, "bad or missing %s", bank.SignatureHeader))
+	if err := bank.VerifyCallback(s.HMACSecret, r.Header.Get(bank.CallbackTimestampHeader), r.Header.Get(bank.SignatureHeader), body, s.now()); err != nil {
+		s.writeError(w, r, errs.New(errs.Unauthenticated, "bank callback: %v", err))
 		return
 	}
 	var cb bank.Callback
@@ -82,7 +84,7 @@ func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	_, err = s.Accounts.ApplyCallback(r.Context(), cb)
+	_, outcome, err := s.Accounts.ApplyCallback(r.Context(), cb)
 	if errors.Is(err, accounts.ErrUnknownRequest) {
 		// Not ours: say so once in the log, and stop the bank retrying.
 		s.log(r.Context()).Error("bank callback for an unknown request number", "request_no", cb.RequestNo)
@@ -93,5 +95,5 @@ func (s *Server) bankCallback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "applied"})
+	writeJSON(w, http.StatusOK, map[string]string{"status": string(outcome)})
 }

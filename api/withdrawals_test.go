@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,21 +93,31 @@ func TestWithdrawalEndpoints(t *testing.T) {
 
 func signedCallback(t *testing.T, srv *httptest.Server, secret string, cb bank.Callback) answer {
 	t.Helper()
+	return signedCallbackAt(t, srv, secret, cb, time.Now())
+}
+
+// signedCallbackAt posts cb signed as sent at at.
+func signedCallbackAt(t *testing.T, srv *httptest.Server, secret string, cb bank.Callback, at time.Time) answer {
+	t.Helper()
 	body := fmt.Sprintf(`{"request_no":%q,"kind":"withdrawal","status":%q,"seq":%d,"account_no":%q,"amount":%q,"fee":%q,"business_date":%q}`,
 		cb.RequestNo, cb.Status, cb.Seq, cb.AccountNo, cb.Amount.StringFixed(2), cb.Fee.StringFixed(2), cb.BusinessDate)
 	req, err := http.NewRequest("POST", srv.URL+"/v1/bank/callbacks", strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set(bank.SignatureHeader, bank.Sign([]byte(secret), []byte(body)))
+	signCallback(req, secret, []byte(body), at)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return answer{status: resp.StatusCode, raw: string(raw)}
+	a := answer{status: resp.StatusCode, raw: string(raw), body: map[string]any{}}
+	_ = json.Unmarshal(raw, &a.body)
+	return a
 }
 
 // Callbacks, signed, in any order and any number of times, move the
-// withdrawal once; a forged one moves nothing; one for a number the
-// platform never sent is acknowledged so the bank stops, and logged.
+// withdrawal once; a forged one moves nothing, nor does one signed more than
+// the window ago (a capture played again, issue 25); a repeat answers
+// "already_applied"; one for a number the platform never sent is
+// acknowledged so the bank stops, and logged.
 func TestBankCallbacksOverHTTP(t *testing.T) {
 	e, srv := bankServer(t)
 	inv := investorWith(t, srv, 3, "1000.00")
@@ -135,10 +146,19 @@ func TestBankCallbacksOverHTTP(t *testing.T) {
 	assert.Equal(t, 401, forged.status, forged.raw)
 	assert.Equal(t, "processing", do(t, srv, "GET", fmt.Sprintf("/v1/me/withdrawals/%d", id), inv, "", "").body["status"])
 
+	stale := signedCallbackAt(t, srv, callbackSecret, reversed, time.Now().Add(-bank.SignatureWindow-time.Minute))
+	assert.Equal(t, 401, stale.status, stale.raw)
+	assert.Equal(t, "unauthenticated", stale.body["code"])
+	assert.Equal(t, "processing", do(t, srv, "GET", fmt.Sprintf("/v1/me/withdrawals/%d", id), inv, "", "").body["status"], "a stale callback moves nothing")
+
+	var outcomes []any
 	for _, c := range []bank.Callback{reversed, succeeded, reversed, succeeded} {
 		a := signedCallback(t, srv, callbackSecret, c)
 		require.Equal(t, 200, a.status, a.raw)
+		outcomes = append(outcomes, a.body["status"])
 	}
+	assert.Equal(t, []any{"applied", "already_applied", "already_applied", "already_applied"}, outcomes,
+		"a replay answers what happened: nothing")
 	assert.Equal(t, "reversed", do(t, srv, "GET", fmt.Sprintf("/v1/me/withdrawals/%d", id), inv, "", "").body["status"])
 	assert.Equal(t, "1000.00", do(t, srv, "GET", "/v1/me/account", inv, "", "").body["available"], "the amount came back once")
 

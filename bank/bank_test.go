@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -31,16 +32,26 @@ func TestRequestNo(t *testing.T) {
 	require.Panics(t, func() { bank.RequestNo("at", time.Now()) }, "nor is the clock")
 }
 
+// TestSignVerify: a callback's signature covers its timestamp and body, and
+// one sent more than the window from now is refused (issue 25).
 func TestSignVerify(t *testing.T) {
 	secret, body := []byte("s3cret"), []byte(`{"request_no":"w-1","status":"succeeded"}`)
-	sig := bank.Sign(secret, body)
+	now := time.Unix(1_780_000_000, 0)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	sig := bank.Sign(secret, now.Unix(), body)
 	require.Len(t, sig, 64)
-	require.True(t, bank.Verify(secret, body, sig))
-	require.False(t, bank.Verify(secret, append(body, ' '), sig))
-	require.False(t, bank.Verify([]byte("other"), body, sig))
-	require.False(t, bank.Verify(secret, body, "zz"+sig[2:]))
-	require.False(t, bank.Verify(secret, body, ""))
-	require.False(t, bank.Verify(nil, body, bank.Sign(nil, body)), "no secret, no trust")
+	require.NoError(t, bank.VerifyCallback(secret, ts, sig, body, now))
+	require.NoError(t, bank.VerifyCallback(secret, ts, sig, body, now.Add(bank.SignatureWindow)), "at the window's edge")
+	require.ErrorIs(t, bank.VerifyCallback(secret, ts, sig, body, now.Add(bank.SignatureWindow+time.Second)), bank.ErrStale, "a replay later")
+	require.ErrorIs(t, bank.VerifyCallback(secret, ts, sig, body, now.Add(-bank.SignatureWindow-time.Second)), bank.ErrStale)
+	require.ErrorIs(t, bank.VerifyCallback(secret, strconv.FormatInt(now.Unix()+600, 10), sig, body, now.Add(10*time.Minute)), bank.ErrBadSignature,
+		"a timestamp made fresh is not the one signed")
+	require.ErrorIs(t, bank.VerifyCallback(secret, ts, sig, append(body, ' '), now), bank.ErrBadSignature)
+	require.ErrorIs(t, bank.VerifyCallback([]byte("other"), ts, sig, body, now), bank.ErrBadSignature)
+	require.ErrorIs(t, bank.VerifyCallback(secret, ts, "zz"+sig[2:], body, now), bank.ErrBadSignature)
+	require.ErrorIs(t, bank.VerifyCallback(secret, ts, "", body, now), bank.ErrUnsigned)
+	require.ErrorIs(t, bank.VerifyCallback(secret, "", sig, body, now), bank.ErrUnsigned)
+	require.ErrorIs(t, bank.VerifyCallback(nil, ts, bank.Sign(nil, now.Unix(), body), body, now), bank.ErrBadSignature, "no secret, no trust")
 }
 
 // TestClientClassifies checks the one place HTTP answers become errors.

@@ -4,12 +4,27 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
 
-// SignatureHeader carries hex(HMAC-SHA256(secret, body)) on every callback.
-const SignatureHeader = "X-Bank-Signature"
+// Callback signing: every callback carries the Unix seconds it was sent at
+// in CallbackTimestampHeader and, in SignatureHeader, hex HMAC-SHA256 under
+// BANK_HMAC_SECRET of
+//
+//	TIMESTAMP "\n" BODY
+//
+// The timestamp is inside the signature, so it cannot be changed, and the
+// platform refuses a callback more than SignatureWindow from its own clock:
+// a captured callback cannot be sent again later (issue 25). Within the
+// window a repeat is answered "already applied" (the Seq rule makes it
+// harmless).
+const (
+	SignatureHeader         = "X-Bank-Signature"
+	CallbackTimestampHeader = "X-Bank-Timestamp"
+)
 
 // Callback is what the bank posts to the platform when a request it answered
 // "processing" reaches a result, and again when a result changes later (a
@@ -35,26 +50,41 @@ type Callback struct {
 	Message      string          `json:"message,omitempty"`
 }
 
-// Sign returns the hex HMAC-SHA256 of body under secret.
-func Sign(secret, body []byte) string {
+// Sign returns the signature of a callback body sent at unix seconds.
+func Sign(secret []byte, unix int64, body []byte) string {
 	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strconv.FormatInt(unix, 10) + "\n"))
 	m.Write(body)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// Verify reports whether sig is body's signature under secret. The compare is
-// constant-time so a forger learns nothing from how long a refusal takes; an
-// empty secret verifies nothing, so a missing configuration cannot accept
-// unsigned callbacks.
-func Verify(secret, body []byte, sig string) bool {
-	if len(secret) == 0 {
-		return false
+// VerifyCallback checks a callback's signature and timestamp (the header
+// values as sent) at now: ErrUnsigned without them, ErrBadSignature when the
+// signature does not verify, ErrStale when the timestamp is more than
+// SignatureWindow from now. The compare is constant-time so a forger learns
+// nothing from how long a refusal takes; an empty secret verifies nothing,
+// so a missing configuration cannot accept unsigned callbacks.
+func VerifyCallback(secret []byte, timestamp, sig string, body []byte, now time.Time) error {
+	if timestamp == "" || sig == "" {
+		return ErrUnsigned
+	}
+	if len(secret) == 0 || len(timestamp) > 20 || len(sig) != 2*sha256.Size {
+		return ErrBadSignature
+	}
+	unix, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return ErrBadSignature
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil {
-		return false
+		return ErrBadSignature
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return hmac.Equal(got, m.Sum(nil))
+	want, _ := hex.DecodeString(Sign(secret, unix, body))
+	if !hmac.Equal(got, want) {
+		return ErrBadSignature
+	}
+	if d := now.Sub(time.Unix(unix, 0)); d > SignatureWindow || d < -SignatureWindow {
+		return ErrStale
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -379,11 +380,13 @@ func TestWithdrawalCallbackSigned(t *testing.T) {
 	e.cb.mu.Lock()
 	body := append([]byte(nil), e.cb.bodies[len(e.cb.bodies)-1]...)
 	e.cb.mu.Unlock()
-	sig := bank.Sign(secret, body)
-	require.True(t, bank.Verify(secret, body, sig))
-	require.False(t, bank.Verify([]byte("other"), body, sig))
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	sig := bank.Sign(secret, now.Unix(), body)
+	require.NoError(t, bank.VerifyCallback(secret, ts, sig, body, now))
+	require.Error(t, bank.VerifyCallback([]byte("other"), ts, sig, body, now))
 	body[len(body)-2] ^= 1
-	require.False(t, bank.Verify(secret, body, sig), "a changed body fails")
+	require.Error(t, bank.VerifyCallback(secret, ts, sig, body, now), "a changed body fails")
 
 	e.waitStatus(no, bank.StatusSucceeded)
 	e.balance(a.no, "897.00", "0.00")

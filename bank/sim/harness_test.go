@@ -163,7 +163,7 @@ func newReceiver(t *testing.T) *receiver {
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if !bank.Verify(secret, body, req.Header.Get(bank.SignatureHeader)) {
+		if bank.VerifyCallback(secret, req.Header.Get(bank.CallbackTimestampHeader), req.Header.Get(bank.SignatureHeader), body, time.Now()) != nil {
 			r.bad++
 			w.WriteHeader(http.StatusUnauthorized)
 			return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -245,7 +246,11 @@ func (s *Sim) deliver(ctx context.Context, body []byte) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(bank.SignatureHeader, bank.Sign(s.cfg.HMACSecret, body))
+	// Signed as it is sent, each try anew: a callback retried for hours is
+	// fresh each time, and only the platform's window decides what is stale.
+	now := time.Now().Unix()
+	req.Header.Set(bank.CallbackTimestampHeader, strconv.FormatInt(now, 10))
+	req.Header.Set(bank.SignatureHeader, bank.Sign(s.cfg.HMACSecret, now, body))
 	resp, err := s.cbClient.Do(req)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -147,4 +148,40 @@ func TestPayoffPaysPrincipalAndAccruedInterest(t *testing.T) {
 	for _, i := range insts {
 		assert.Equal(t, lending.InstallmentPaid, i.Status)
 	}
+}
+
+// TestFundLogsNameNoOtherUser (issue 25, point 5): after a disbursement and
+// a repayment, an investor's fund log names the borrower as "borrower of
+// loan N", and the borrower's names the investors as "investors of loan N"
+// and "claim holders of loan N"; no line carries another user's id, which
+// would let an investor link one borrower's loans across masked listings.
+func TestFundLogsNameNoOtherUser(t *testing.T) {
+	e, acts, loan, borrower, invs := fundedLoan(t)
+	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Seq: 1, Attempt: 1, Today: e.Today})
+	require.NoError(t, err)
+	res, err := acts.Repay(e.Ctx, activities.RepayInput{LoanID: loan.ID, Seq: 11, Kind: lending.RepayNext, Attempt: 1, Today: e.Today.AddDate(0, 0, 28)})
+	require.NoError(t, err)
+	require.True(t, res.Paid, res.Detail)
+
+	of := fmt.Sprintf(" of loan %d", loan.ID)
+	lines := func(u dbq.User) map[string]string {
+		items, _, err := ledger.FundLog(e.Ctx, e.Pool, u.ID, 0, 50)
+		require.NoError(t, err)
+		out := map[string]string{}
+		for _, it := range items {
+			assert.NotContains(t, it.Counterpart, "user:", "%s line of user %d", it.Type, u.ID)
+			assert.NotContains(t, it.Ref, "user:", "%s line of user %d", it.Type, u.ID)
+			out[it.Type] = it.Counterpart
+		}
+		return out
+	}
+	for _, inv := range invs {
+		got := lines(inv)
+		assert.Equal(t, "borrower"+of, got[ledger.TypeDisbursement], "investor %d", inv.ID)
+		assert.Equal(t, "borrower"+of, got[ledger.TypeRepayment], "investor %d", inv.ID)
+		assert.Equal(t, "your frozen balance", got[ledger.TypeFreeze])
+	}
+	got := lines(borrower)
+	assert.Equal(t, "investors"+of, got[ledger.TypeDisbursement])
+	assert.Equal(t, "claim holders"+of, got[ledger.TypeRepayment])
 }

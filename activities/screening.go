@@ -63,6 +63,11 @@ func (a *Activities) screenApplication(ctx context.Context, in ScreenInput) (Ver
 	} else if n > 0 {
 		refuse("ID number or phone shared with another user")
 	}
+	// Ops lock a user on suspected fraud (docs/security.md "Risk controls"):
+	// a loan applied for before the lock goes no further than one after it.
+	if user.Locked {
+		refuse("account locked")
+	}
 	if black, err := a.q.BlacklistHas(ctx, user.IDNumber); err != nil {
 		return Verdict{}, classify(err)
 	} else if black {

@@ -150,6 +150,18 @@ func TestScreeningRefusals(t *testing.T) {
 		assert.Equal(t, []string{"on the blacklist"}, e.apply(u).Reasons)
 	})
 
+	// Issue 25: a lock (ops, on suspected fraud) stops the screening of a
+	// loan applied for before it.
+	t.Run("account locked", func(t *testing.T) {
+		u := fresh()
+		loan := e.loan(u, "1000.00", "50000.00", 12, e.Today, lending.StatusSubmitted)
+		_, err := e.Q.UserSetLocked(e.Ctx, dbq.UserSetLockedParams{ID: u.ID, Locked: true})
+		require.NoError(t, err)
+		res := e.screen(loan)
+		assert.False(t, res.Passed)
+		assert.Equal(t, []string{"account locked"}, res.Reasons)
+	})
+
 	t.Run("more than 3 applications in 30 days", func(t *testing.T) {
 		three, two := fresh(), fresh()
 		for i := range 3 {

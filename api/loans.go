@@ -111,6 +111,10 @@ func (s *Server) loanCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
+	if me.Locked { // ops locked the user (docs/security.md "Risk controls"): no new loans either
+		s.writeError(w, r, errs.New(errs.AccountLocked, "the account is locked"))
+		return
+	}
 	if me.CustodyAccountNo == nil {
 		s.writeError(w, r, errs.New(errs.NoCustodyAccount, "open a custody account before applying"))
 		return

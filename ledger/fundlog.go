@@ -66,7 +66,9 @@ type FundLogItem struct {
 	AvailableAfter decimal.Decimal
 	FrozenAfter    decimal.Decimal
 	// Counterpart is the label of the user's largest posting in the entry
-	// (available postings first): a withdrawal with a fee shows the card.
+	// (available postings first): a withdrawal with a fee shows the card. It
+	// is written for the user whose log it is (counterpart.go): "borrower of
+	// loan 42", "investors of loan 42", never another user's id.
 	Counterpart  string
 	Ref          string
 	BusinessDate time.Time
@@ -157,6 +159,7 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 	}
 
 	items = make([]FundLogItem, 0, len(entryIDs))
+	labels := &counterparts{q: q, viewer: userID}
 	for i := 0; i < len(postings); {
 		j := i
 		for j < len(postings) && postings[j].EntryID == postings[i].EntryID {
@@ -194,10 +197,14 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 		if touchedAvail {
 			amount = availDelta
 		}
+		counterpart, err := labels.label(ctx, largest.Counterpart, group[0].Ref)
+		if err != nil {
+			return nil, 0, fmt.Errorf("ledger: fund log of user %d: %w", userID, err)
+		}
 		items = append(items, FundLogItem{
 			ID: group[0].EntryID, At: group[0].At, Type: group[0].Type, Amount: amount,
 			AvailableAfter: availAfter, FrozenAfter: frozenAfter,
-			Counterpart: largest.Counterpart, Ref: group[0].Ref, BusinessDate: group[0].BusinessDate,
+			Counterpart: counterpart, Ref: group[0].Ref, BusinessDate: group[0].BusinessDate,
 		})
 	}
 	// Newest first, as the page was chosen.

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,17 +25,19 @@ func TestFundLogPagesNewestFirstWithAfterBalances(t *testing.T) {
 	mustPost(t, pool, ledger.Freeze("fz-2", inv, d("200.00"), "bid:2", day))
 	mustPost(t, pool, ledger.Unfreeze("uf-2", inv, d("200.00"), "bid:2", day))
 	// Disbursement spends the first freeze: it touches only inv's frozen balance.
-	mustPost(t, pool, ledger.Transfer("db-1", 0, ledger.TypeDisbursement, ledger.UserFrozen(inv), ledger.UserAvailable(borrower), d("300.00"), "loan:1", day))
+	loan := loanOf(t, pool, frozenBid(t, pool, borrower, inv, d("300.00")))
+	mustPost(t, pool, ledger.Transfer("db-1", 0, ledger.TypeDisbursement, ledger.UserFrozen(inv), ledger.UserAvailable(borrower), d("300.00"), loan, day))
 	mustPost(t, pool, ledger.Withdrawal("wd-1", inv, d("100.00"), d("3.00"), day))
 
+	// Counterparts as the reader reads them (ledger/counterpart.go).
 	type line struct{ typ, amount, available, frozen, counterpart, ref string }
 	want := []line{
-		{ledger.TypeWithdrawal, "-103.00", "597.00", "0.00", ledger.ExternalCards, ""},
-		{ledger.TypeDisbursement, "-300.00", "700.00", "0.00", ledger.UserAvailable(borrower), "loan:1"},
-		{ledger.TypeUnfreeze, "200.00", "700.00", "300.00", ledger.UserFrozen(inv), "bid:2"},
-		{ledger.TypeFreeze, "-200.00", "500.00", "500.00", ledger.UserFrozen(inv), "bid:2"},
-		{ledger.TypeFreeze, "-300.00", "700.00", "300.00", ledger.UserFrozen(inv), "bid:1"},
-		{ledger.TypeRecharge, "1000.00", "1000.00", "0.00", ledger.ExternalCards, ""},
+		{ledger.TypeWithdrawal, "-103.00", "597.00", "0.00", "bank card", ""},
+		{ledger.TypeDisbursement, "-300.00", "700.00", "0.00", "borrower of " + strings.Replace(loan, ":", " ", 1), loan},
+		{ledger.TypeUnfreeze, "200.00", "700.00", "300.00", "your frozen balance", "bid:2"},
+		{ledger.TypeFreeze, "-200.00", "500.00", "500.00", "your frozen balance", "bid:2"},
+		{ledger.TypeFreeze, "-300.00", "700.00", "300.00", "your frozen balance", "bid:1"},
+		{ledger.TypeRecharge, "1000.00", "1000.00", "0.00", "bank card", ""},
 	}
 
 	var got []line
@@ -85,7 +88,7 @@ func TestFundLogPagesNewestFirstWithAfterBalances(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, items, 1)
 	assert.Equal(t, "300.00", items[0].Amount.StringFixed(2))
-	assert.Equal(t, ledger.UserFrozen(inv), items[0].Counterpart)
+	assert.Equal(t, "an investor of "+strings.Replace(loan, ":", " ", 1), items[0].Counterpart)
 
 	// A user the ledger has never seen has an empty log.
 	stranger := newUsers(t, pool, 1)[0]

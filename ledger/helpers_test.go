@@ -95,3 +95,11 @@ func frozenBid(tb testing.TB, pool *pgxpool.Pool, borrower, investor int64, amou
 		loanID, investor, amount).Scan(&bidID))
 	return bidID
 }
+
+// loanOf is the ref ("loan:N") of the loan a bid is on.
+func loanOf(tb testing.TB, pool *pgxpool.Pool, bidID int64) string {
+	tb.Helper()
+	var loanID int64
+	require.NoError(tb, pool.QueryRow(context.Background(), `SELECT loan_id FROM bids WHERE id = $1`, bidID).Scan(&loanID))
+	return fmt.Sprintf("loan:%d", loanID)
+}

@@ -23,10 +23,13 @@ import (
 )
 
 // How long a login token lives: ops tokens less, since an ops session can
-// move loans and lock users (docs/security.md "Sessions").
+// move loans and lock users (docs/security.md "Sessions"); and how many live
+// sessions a user keeps: a sign-in beyond them ends the oldest, so signing
+// in again and again cannot pile up rows.
 const (
-	sessionTTL    = 24 * time.Hour
-	opsSessionTTL = 8 * time.Hour
+	sessionTTL         = 24 * time.Hour
+	opsSessionTTL      = 8 * time.Hour
+	maxSessionsPerUser = 10
 )
 
 // ttlFor is the session lifetime of a role.
@@ -231,6 +234,9 @@ func (s *Server) newSession(ctx context.Context, u dbq.User) (string, time.Time,
 	expires := s.now().Add(ttlFor(u.Role)).UTC().Truncate(time.Second)
 	// Only the token's hash is stored: a copy of the table grants no sessions.
 	if err := s.Q.SessionInsert(ctx, dbq.SessionInsertParams{TokenHash: tokenHash(token), UserID: u.ID, ExpiresAt: expires}); err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.Q.SessionTrim(ctx, dbq.SessionTrimParams{UserID: u.ID, Newest: tokenHash(token), Others: maxSessionsPerUser - 1}); err != nil {
 		return "", time.Time{}, err
 	}
 	return token, expires, nil

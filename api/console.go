@@ -188,12 +188,21 @@ func consoleForm(r *http.Request, fields ...string) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// loginFormToken is the sign-in form's token for the browser whose cookie
+// holds cookieToken: HMAC-SHA256 under the platform's own key (keys.go).
+func (s *Server) loginFormToken(ctx context.Context, cookieToken string) (string, error) {
+	return s.keyedHash(ctx, keyConsoleLogin, "console sign-in", cookieToken)
+}
+
 // loginTokenShape is what renderLogin issues: 32 random bytes in hex.
 var loginTokenShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// consoleLoginPage shows the sign-in form with a fresh form token, which
-// also goes in a cookie (double submit): a sign-in posted from another site
-// lacks the cookie, so nobody can sign a browser in to an account of theirs.
+// consoleLoginPage shows the sign-in form with its form token, bound to a
+// random token in a cookie (a signed double submit): a sign-in posted from
+// another site lacks the cookie, so nobody can sign a browser in to an
+// account of theirs; and one who can plant a cookie (a sibling subdomain, a
+// plain-HTTP path) still cannot make the form token that goes with it, which
+// is an HMAC under a key only the platform holds (loginFormToken).
 func (s *Server) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.renderLogin(w, r, http.StatusOK, "", nil)
 }
@@ -212,8 +221,13 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		}
 		token = hex.EncodeToString(raw)
 	}
+	formToken, err := s.loginFormToken(r.Context(), token)
+	if err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
 	s.setCookie(w, r, consoleLoginCookie, token, int(time.Hour/time.Second))
-	v := console.LoginView{Page: console.Page{Title: "Sign in"}, Email: email, Token: token}
+	v := console.LoginView{Page: console.Page{Title: "Sign in"}, Email: email, Token: formToken}
 	if refusal != nil {
 		v.Problem, _ = consoleProblem(refusal)
 	}
@@ -228,7 +242,13 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, Validation(FieldError{Field: "form", Message: "not a form of at most 64 KiB"}))
 		return
 	}
-	if c := s.cookie(r, consoleLoginCookie); c == "" || !hmac.Equal([]byte(c), []byte(r.PostForm.Get(csrfField))) {
+	c := s.cookie(r, consoleLoginCookie)
+	want, err := s.loginFormToken(r.Context(), c)
+	if err != nil {
+		s.consoleFail(w, r, err)
+		return
+	}
+	if !loginTokenShape.MatchString(c) || !hmac.Equal([]byte(want), []byte(r.PostForm.Get(csrfField))) {
 		s.consoleFail(w, r, errs.New(errs.Forbidden, "the sign-in form's token is missing or not this browser's"))
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -32,10 +33,11 @@ import (
 // the effect as it is now; another body under the key is still refused.
 //
 // Mount it after requireRole, so the key is scoped to the signed-in caller;
-// before it (register) keys share one anonymous scope.
+// before it (register) a key is scoped to what only its sender knows
+// (strangerScope).
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, hash, ok := s.keyedRequest(w, r)
+		key, hash, body, ok := s.keyedRequest(w, r)
 		if !ok {
 			if key == "" {
 				next.ServeHTTP(w, r)
@@ -47,6 +49,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			owner = u.ID
 		}
 		ctx := r.Context()
+		if owner == 0 {
+			var err error
+			if key, hash, err = s.strangerScope(ctx, r, key, body); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 
 		_, err := s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
 			UserID: owner, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash, // escaped: a path may hold bytes that are not UTF-8
@@ -124,23 +133,48 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, owner int64, key
 // the handler) and hashes method, path and body, which a retry under the key
 // must match. ok false: there is no key (key "", serve the request as it
 // is) or the request was answered here (a bad key, a body over 1 MiB).
-func (s *Server) keyedRequest(w http.ResponseWriter, r *http.Request) (key, hash string, ok bool) {
+func (s *Server) keyedRequest(w http.ResponseWriter, r *http.Request) (key, hash string, body []byte, ok bool) {
 	key = r.Header.Get("Idempotency-Key")
 	if key == "" {
-		return "", "", false
+		return "", "", nil, false
 	}
 	if !validKey(key) {
 		s.writeError(w, r, Validation(FieldError{Field: "Idempotency-Key", Message: "at most 200 characters, printable ASCII"}))
-		return key, "", false
+		return key, "", nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		s.writeError(w, r, Validation(FieldError{Field: "body", Message: "larger than 1 MiB"}))
-		return key, "", false
+		return key, "", nil, false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	return key, hex.EncodeToString(sum[:]), true
+	return key, hex.EncodeToString(sum[:]), body, true
+}
+
+// strangerScope scopes an anonymous caller's key (registration's) to what
+// only its sender knows: the email and the password of the account asked
+// for. Two strangers' registrations under one key are two requests, so a
+// guessed key blocks no one's sign-up (issue 25); the same person retrying
+// replays, and another body from them under the key is still
+// idempotency_key_reused. Both the scope and the request's hash are HMACs
+// under a server key (keys.go), so the stored rows hold no fast hash of a
+// password. A body that is not a registration is scoped by all of itself.
+func (s *Server) strangerScope(ctx context.Context, r *http.Request, key string, body []byte) (string, string, error) {
+	var who struct{ Email, Password string }
+	parts := []string{"body", string(body)}
+	if json.Unmarshal(body, &who) == nil {
+		parts = []string{"account", normalizeEmail(who.Email), who.Password}
+	}
+	scope, err := s.keyedHash(ctx, keyRegistration, parts...)
+	if err != nil {
+		return "", "", err
+	}
+	hash, err := s.keyedHash(ctx, keyRegistration, "request", r.Method, r.URL.Path, string(body))
+	if err != nil {
+		return "", "", err
+	}
+	return "anonymous " + scope[:32] + " " + key, hash, nil
 }
 
 // idempotentBid is idempotent for the bid route, whose handler claims the
@@ -154,7 +188,7 @@ func (s *Server) keyedRequest(w http.ResponseWriter, r *http.Request) (key, hash
 // stored, as idempotent stores it.
 func (s *Server) idempotentBid(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, hash, ok := s.keyedRequest(w, r)
+		key, hash, _, ok := s.keyedRequest(w, r)
 		if !ok {
 			if key == "" {
 				next.ServeHTTP(w, r)

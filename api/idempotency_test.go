@@ -165,13 +165,14 @@ func TestIdempotentStaleClaimIsTakenOver(t *testing.T) {
 	var calls atomic.Int64
 	s, srv := idemServer(t, echo(&calls))
 	ctx := context.Background()
-	// A claim whose process died: in flight, and old.
+	// A claim whose process died: in flight, and old. (An anonymous key is
+	// stored in its scope, strangerScope: "anonymous <scope> dead".)
 	require.Equal(t, 201, do(t, srv, "POST", "/anon", "", "dead", `{"x":1}`).status)
-	_, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status_code = NULL, response = NULL WHERE key = 'dead'`)
+	_, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status_code = NULL, response = NULL WHERE key LIKE '% dead'`)
 	require.NoError(t, err)
 
 	assert.Equal(t, 409, do(t, srv, "POST", "/anon", "", "dead", `{"x":1}`).status, "a fresh claim is in flight")
-	_, err = s.Pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = now() - interval '11 minutes' WHERE key = 'dead'`)
+	_, err = s.Pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = now() - interval '11 minutes' WHERE key LIKE '% dead'`)
 	require.NoError(t, err)
 	other := do(t, srv, "POST", "/anon", "", "dead", `{"x":2}`)
 	assert.Equal(t, "idempotency_key_reused", other.body["code"], "only the same request takes a stale claim over")

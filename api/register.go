@@ -2,13 +2,17 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -16,11 +20,13 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
-// Registration (docs/security.md "Sign-in" and "Registration"). Sign-up is
-// charged to the client's address as a sign-in attempt is, but waits at most
+// Registration (docs/security.md "Registration"). Sign-up is charged to the
+// client's address as a sign-in attempt is, but waits at most
 // newcomerMaxDelay; an attempt that only learns that an identity exists (an
 // email registered already, an ID number another user verified) stays a
-// failure of the address, so probing for accounts pays as guessing does.
+// failure of the address, so probing for accounts pays as guessing does, and
+// costs no bcrypt hash: a password is hashed only to be stored. The owner of
+// the email is told someone tried.
 
 type registerRequest struct {
 	Email    string       `json:"email"`
@@ -105,6 +111,11 @@ func (s *Server) registerFrom(ctx context.Context, req registerRequest, addr str
 		return dbq.User{}, "", &loginThrottledError{wait: wait}
 	}
 	u, device, err := s.enrol(ctx, req, addr)
+	if errs.Code(err) == errs.Conflict {
+		if terr := s.tellOwnerOfAttempt(ctx, req.Email, now); terr != nil {
+			s.Logger.Error("registration attempt not told", "request_id", middleware.GetReqID(ctx), "error", terr)
+		}
+	}
 	if code := errs.Code(err); code == errs.Conflict || code == errs.IdentityTaken {
 		return dbq.User{}, "", err // the charge stays: a failure of the address
 	}
@@ -120,6 +131,14 @@ func (s *Server) registerFrom(ctx context.Context, req registerRequest, addr str
 // a device cookie, so their first sign-in is not held by failures of others
 // behind the same address.
 func (s *Server) enrol(ctx context.Context, req registerRequest, addr string) (dbq.User, string, error) {
+	// An email that is taken is found before anything costs a hash (two
+	// registrations of one new email at once both hash, and the insert
+	// settles them).
+	if _, err := s.Q.UserGetByEmail(ctx, req.Email); err == nil {
+		return dbq.User{}, "", errTaken
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return dbq.User{}, "", err
+	}
 	// Only a verified identity is anyone's (docs/security.md "Identities"):
 	// a number someone merely typed blocks nobody; one the bank verified is
 	// taken.
@@ -149,7 +168,34 @@ func (s *Server) enrol(ctx context.Context, req registerRequest, addr string) (d
 		return err
 	})
 	if db.UniqueViolation(err) {
-		return dbq.User{}, "", errs.New(errs.Conflict, "that email is registered already")
+		return dbq.User{}, "", errTaken
 	}
 	return u, token, err
+}
+
+// errTaken answers a registration of an email that has an account: the
+// contract's 409 conflict, with nothing beyond its fixed detail.
+var errTaken = errs.New(errs.Conflict, "that email is registered already")
+
+// tellOwnerOfAttempt tells the owner of email that someone tried to
+// register it: a notification (the outbox that e-mail delivery reads,
+// contact/), once a business day at most, so that an attacker cannot flood
+// the owner's inbox.
+func (s *Server) tellOwnerOfAttempt(ctx context.Context, email string, now time.Time) error {
+	u, err := s.Q.UserGetByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	today, _, err := s.Clock.Today(ctx)
+	if err != nil {
+		return err
+	}
+	day := today.Format(time.DateOnly)
+	return contact.Write(ctx, s.Q, contact.Notice{
+		UserID: u.ID, Kind: lending.NoticeRegistrationAttempted, On: today, At: now,
+		Dedupe: fmt.Sprintf("registration-attempted-user-%d-%s", u.ID, day),
+		Message: "On " + day + " someone tried to register a new account with your email address. " +
+			"Your account is unchanged. If it was you, sign in instead; if it was not, you need do nothing, " +
+			"though a password used nowhere else keeps the account safe.",
+	})
 }

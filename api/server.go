@@ -69,6 +69,8 @@ type Server struct {
 	console *consoleState
 	// bcryptRuns counts password hashes and comparisons (auth.go).
 	bcryptRuns atomic.Int64
+	// keys are the server keys this process has read (keys.go).
+	keys serverKeys
 }
 
 // Requests a caller may make: a sustained rate and a burst.

@@ -89,4 +89,7 @@ const (
 	NoticeRecoveryReceived     NoticeKind = "recovery_received"
 	NoticeWithdrawalSucceeded  NoticeKind = "withdrawal_succeeded"
 	NoticeWithdrawalReversed   NoticeKind = "withdrawal_reversed"
+	// NoticeRegistrationAttempted: someone tried to register an account with
+	// the user's email (docs/security.md "Registration"), once a day at most.
+	NoticeRegistrationAttempted NoticeKind = "registration_attempted"
 )

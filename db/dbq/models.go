@@ -302,10 +302,17 @@ type RepaymentAuthorization struct {
 	CreatedAt time.Time
 }
 
+type ServerKey struct {
+	Name      string
+	Key       []byte
+	CreatedAt time.Time
+}
+
 type Session struct {
 	TokenHash string
 	UserID    int64
 	ExpiresAt time.Time
+	Seq       *int64
 }
 
 type User struct {

@@ -75,3 +75,22 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 	_, err := q.db.Exec(ctx, sessionInsert, arg.TokenHash, arg.UserID, arg.ExpiresAt)
 	return err
 }
+
+const sessionTrim = `-- name: SessionTrim :exec
+DELETE FROM sessions s WHERE s.user_id = $1 AND s.token_hash <> $2 AND s.token_hash NOT IN (
+    SELECT k.token_hash FROM sessions k WHERE k.user_id = $1 AND k.token_hash <> $2
+    ORDER BY k.seq DESC LIMIT $3::int)
+`
+
+type SessionTrimParams struct {
+	UserID int64
+	Newest string
+	Others int32
+}
+
+// A user keeps the session just made and their @others newest besides
+// (api maxSessionsPerUser): sign-ins cannot pile up rows without end.
+func (q *Queries) SessionTrim(ctx context.Context, arg SessionTrimParams) error {
+	_, err := q.db.Exec(ctx, sessionTrim, arg.UserID, arg.Newest, arg.Others)
+	return err
+}

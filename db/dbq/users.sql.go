@@ -11,6 +11,27 @@ import (
 	"github.com/lendflow/lendflow/lending"
 )
 
+const serverKeyEnsure = `-- name: ServerKeyEnsure :one
+WITH made AS (
+    INSERT INTO server_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING key
+)
+SELECT key FROM made UNION ALL SELECT key FROM server_keys WHERE name = $1 LIMIT 1
+`
+
+type ServerKeyEnsureParams struct {
+	Name string
+	Key  []byte
+}
+
+// The key named, made by whoever asks first: a second maker's key is
+// dropped and the first one's answered, so every replica uses one key.
+func (q *Queries) ServerKeyEnsure(ctx context.Context, arg ServerKeyEnsureParams) ([]byte, error) {
+	row := q.db.QueryRow(ctx, serverKeyEnsure, arg.Name, arg.Key)
+	var key []byte
+	err := row.Scan(&key)
+	return key, err
+}
+
 const userGet = `-- name: UserGet :one
 SELECT id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at FROM users WHERE id = $1
 `

@@ -22,3 +22,11 @@ SELECT EXISTS (
 -- name: UserSetLocked :one
 -- A locked user cannot bid or withdraw (account_locked); ops set it.
 UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, locked;
+
+-- name: ServerKeyEnsure :one
+-- The key named, made by whoever asks first: a second maker's key is
+-- dropped and the first one's answered, so every replica uses one key.
+WITH made AS (
+    INSERT INTO server_keys (name, key) VALUES (@name, @key) ON CONFLICT (name) DO NOTHING RETURNING key
+)
+SELECT key FROM made UNION ALL SELECT key FROM server_keys WHERE name = @name LIMIT 1;

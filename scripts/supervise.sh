@@ -6,7 +6,8 @@
 # (SUPERVISE_BACKOFF_MS, doubling up to SUPERVISE_BACKOFF_MAX_MS), so one that cannot
 # start does not spin; one that ran SUPERVISE_STABLE_S seconds starts over at the
 # shortest wait. SIGTERM stops CMD (TERM, then KILL after SUPERVISE_STOP_S seconds)
-# and then the supervisor. SUPERVISE_PIDFILE, when set, holds the current CMD's pid.
+# and then the supervisor. SUPERVISE_PIDFILE, when set, holds the current CMD's pid;
+# SUPERVISE_STACK names the stack in console lines (up, cluster).
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,7 +25,7 @@ pidfile=${SUPERVISE_PIDFILE:-}
 child=""
 note() {
 	printf '=== %s: %s\n' "$(date -Is)" "$*" >>"$log"
-	warn "up: $*"
+	warn "${SUPERVISE_STACK:-up}: $*"
 }
 
 stop() {

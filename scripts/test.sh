@@ -81,7 +81,7 @@ gofmt_clean() {
 
 check "sqlc diff" sqlc_current
 if command -v shellcheck >/dev/null; then
-	check "shellcheck" shellcheck -x scripts/*.sh .ci/run
+	check "shellcheck" shellcheck -x scripts/*.sh deploy/temporal/*.sh .ci/run
 else
 	say "test: shellcheck not installed; skipped (apt-get install shellcheck)"
 fi

@@ -23,104 +23,14 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
+STACK=up
 DATA=$ROOT/.data
 LOGS=$DATA/logs
-mkdir -p "$LOGS" "$DATA/bin"
-
-PIDFILE=$DATA/up.pid
-if [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-	die "up: already running (pid $(cat "$PIDFILE")); stop that one first (Ctrl-C in its terminal, or kill $(cat "$PIDFILE"))"
-fi
-echo $$ >"$PIDFILE"
-
-PIDS=()
-NAMES=()
 # shellcheck source=scripts/pg.sh
 . "$ROOT/scripts/pg.sh"
-
-cleanup() {
-	local rc=$? i pid deadline
-	trap - EXIT INT TERM
-	if ((${#PIDS[@]})); then
-		say "up: stopping ${NAMES[*]}"
-		# Reverse order: the API first, the Temporal server last.
-		for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-			kill -TERM "${PIDS[i]}" 2>/dev/null || true
-		done
-		deadline=$((SECONDS + 20))
-		for pid in "${PIDS[@]}"; do
-			while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		done
-	fi
-	pg_stop_private
-	rm -f "$PIDFILE"
-	say "up: stopped"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# supervised NAME CMD...: start CMD under scripts/supervise.sh (restarted when it dies),
-# its output appended to .data/logs/NAME.log, its current pid in .data/NAME.pid.
-supervised() {
-	local name=$1
-	shift
-	SUPERVISE_PIDFILE=$DATA/$name.pid "$ROOT/scripts/supervise.sh" "$name" "$LOGS/$name.log" "$@" &
-	PIDS+=($!)
-	NAMES+=("$name")
-}
-
-# start NAME CMD...: run CMD in the background, its output appended to .data/logs/NAME.log.
-start() {
-	local name=$1
-	shift
-	printf '\n=== %s: %s\n' "$(date -Is)" "$*" >>"$LOGS/$name.log"
-	"$@" >>"$LOGS/$name.log" 2>&1 &
-	PIDS+=($!)
-	NAMES+=("$name")
-}
-
-# alive NAME: the process started as NAME is still running; else show its log and fail.
-alive() {
-	local i
-	for i in "${!NAMES[@]}"; do
-		if [[ ${NAMES[i]} == "$1" ]]; then
-			kill -0 "${PIDS[i]}" 2>/dev/null && return 0
-			warn "up: $1 exited; the end of $LOGS/$1.log:"
-			tail -n 30 "$LOGS/$1.log" >&2
-			return 1
-		fi
-	done
-	return 1
-}
-
-# ready NAME SECONDS CHECK...: wait until CHECK succeeds while NAME keeps running.
-ready() {
-	local name=$1 limit=$2 t0=$SECONDS
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		alive "$name" || exit 1
-		if ((SECONDS - t0 >= limit)); then
-			warn "up: $name is not ready after ${limit}s; the end of $LOGS/$name.log:"
-			tail -n 30 "$LOGS/$name.log" >&2
-			exit 1
-		fi
-		sleep 0.5
-	done
-	say "up: $name ready ($(elapsed "$t0"))"
-}
-
-http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
-
-# free ADDR: nothing listens on host:port ADDR yet.
-free() {
-	if port_open "${1%:*}" "${1##*:}"; then
-		die "up: $1 is taken (another lendflow, or something else); stop it or set ${2}"
-	fi
-}
+# shellcheck source=scripts/stack.sh
+. "$ROOT/scripts/stack.sh"
+stack_claim
 
 # 1. Tools.
 "$ROOT/scripts/tools.sh"
@@ -129,30 +39,10 @@ free() {
 pg_setup dev
 
 # 3. Build.
-say "up: go build ./cmd/lendflow"
-t0=$SECONDS
-go build -o "$DATA/bin/lendflow" ./cmd/lendflow
-say "up: built .data/bin/lendflow ($(elapsed "$t0"))"
-LENDFLOW=$DATA/bin/lendflow
+stack_build
 
 # 4. Secrets, made once and kept in .data/secrets.env (0600); the environment wins.
-SECRETS=$DATA/secrets.env
-(
-	umask 077
-	touch "$SECRETS"
-)
-chmod 600 "$SECRETS"
-ensure_secret() {
-	grep -q "^$1=" "$SECRETS" || printf '%s=%s\n' "$1" "$2" >>"$SECRETS"
-}
-ensure_secret BANK_HMAC_SECRET "$(random_hex 32)"
-ensure_secret BANK_API_KEY "$(random_hex 32)"
-ensure_secret OPS_PASSWORD "$(random_hex 12)"
-secret() { sed -n "s/^$1=//p" "$SECRETS" | tail -n1; }
-export BANK_HMAC_SECRET=${BANK_HMAC_SECRET:-$(secret BANK_HMAC_SECRET)}
-export BANK_API_KEY=${BANK_API_KEY:-$(secret BANK_API_KEY)}
-export OPS_EMAIL=${OPS_EMAIL:-ops@lendflow.local}
-export OPS_PASSWORD=${OPS_PASSWORD:-$(secret OPS_PASSWORD)}
+stack_secrets
 
 export API_LISTEN=${API_LISTEN:-127.0.0.1:8080}
 export BANK_LISTEN=${BANK_LISTEN:-127.0.0.1:8090}
@@ -211,13 +101,7 @@ else
 fi
 
 # 6. Migrations (each process also migrates at start; this makes a failure loud and early).
-say "up: lendflow migrate"
-printf '\n=== %s: migrate\n' "$(date -Is)" >>"$LOGS/migrate.log"
-if ! "$LENDFLOW" migrate >>"$LOGS/migrate.log" 2>&1; then
-	warn "up: lendflow migrate failed; the end of $LOGS/migrate.log:"
-	tail -n 30 "$LOGS/migrate.log" >&2
-	exit 1
-fi
+stack_migrate
 
 # 7. The platform.
 supervised bank "$LENDFLOW" bank
@@ -254,9 +138,4 @@ EOF
 
 # 8. Run until Ctrl-C or until a process dies (then stop the rest). The supervisors of
 # bank, worker and API do not die with their process, so only Temporal's end stops it.
-while true; do
-	wait -n "${PIDS[@]}" || true
-	for name in "${NAMES[@]}"; do
-		alive "$name" || exit 1
-	done
-done
+stack_wait

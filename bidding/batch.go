@@ -15,7 +15,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/internal/groupcommit"
+	"github.com/lendflow/lendflow/groupcommit"
 )
 
 // Admission is batched per listing. A listing's bids all pass through one
@@ -30,7 +30,7 @@ import (
 // single authority, and one insert. A refused bid in a batch writes nothing
 // but its claim, which the API then answers; an error aborts the batch and
 // every bid in it, none of which was admitted. No goroutine runs the queue
-// (internal/groupcommit): a bid that finds its listing idle leads, running batches until
+// (groupcommit): a bid that finds its listing idle leads, running batches until
 // its own is done, then hands the lead on.
 
 // maxBatch bounds a batch: the transaction's statements grow with it, and a

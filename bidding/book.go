@@ -8,7 +8,7 @@ import (
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/internal/groupcommit"
+	"github.com/lendflow/lendflow/groupcommit"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )

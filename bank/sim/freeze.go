@@ -12,7 +12,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
 	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/internal/groupcommit"
+	"github.com/lendflow/lendflow/groupcommit"
 )
 
 // Freezes are applied in groups (group commit): those that arrive while one

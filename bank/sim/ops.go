@@ -18,7 +18,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim/simdb"
 	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/internal/groupcommit"
+	"github.com/lendflow/lendflow/groupcommit"
 	"github.com/lendflow/lendflow/kyc"
 )
 

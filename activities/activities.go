@@ -187,40 +187,6 @@ func (a *Activities) Record(ctx context.Context, in RecordInput) error {
 	}))
 }
 
-// bankResult turns a bank answer into done / refused / try again. A request
-// still processing at the bank is retried under the same request number until
-// its final result is known; the bank never does the work twice.
-func bankResult(res bank.Result, err error) (ok bool, code string, _ error) {
-	if err != nil {
-		var be *bank.Error
-		if errors.As(err, &be) && !be.Retryable {
-			return false, be.Code, nil
-		}
-		return false, "", err
-	}
-	switch res.Status {
-	case bank.StatusSucceeded:
-		return true, "", nil
-	case bank.StatusFailed:
-		if res.Code == "" {
-			res.Code = errs.Conflict
-		}
-		return false, res.Code, nil
-	default:
-		return false, "", fmt.Errorf("bank request %s is %s", res.RequestNo, res.Status)
-	}
-}
-
-// bankDay is the business date the bank stamped a request with: the day of
-// its reconciliation file, and so of the ledger entry that mirrors it. A
-// result without one (an older simulator) falls back to the platform's date.
-func bankDay(res bank.Result, fallback time.Time) time.Time {
-	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
-		return d
-	}
-	return fallback
-}
-
 func loanRef(id int64) string { return fmt.Sprintf("loan:%d", id) }
 func userRef(id int64) string { return fmt.Sprintf("user:%d", id) }
 

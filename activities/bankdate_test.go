@@ -17,6 +17,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
+	"github.com/lendflow/lendflow/workflows"
 )
 
 // reconciled requires every given business day's file to match the ledger.
@@ -80,7 +81,7 @@ func TestReleaseRetriedAfterTheBanksDayTurnedIsBookedOnTheBanksDay(t *testing.T)
 	loan := e.ListedLoan(e.User(lending.RoleBorrower, ""), "2000.00", "C", "0.11", 3, false)
 	inv := e.Investor("C3", "500.00")
 	tc := mocks.NewClient(t)
-	_, err := bidding.New(e.Pool, e.Bank, tc, acts, e.Log).Place(e.Ctx, inv.ID, loan.ID, decimal.RequireFromString("500.00"), e.Today)
+	_, err := bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, e.Log).Place(e.Ctx, inv.ID, loan.ID, decimal.RequireFromString("500.00"), e.Today)
 	require.NoError(t, err)
 
 	expiry, next := e.Today.AddDate(0, 0, 7), e.Today.AddDate(0, 0, 8)

@@ -64,7 +64,7 @@ func sendBatch[P any](ctx context.Context, a *Activities, reqNo, kind string,
 			return 0, zero, bank.Result{}, "", err
 		}
 		if res, qerr := a.bank.Query(ctx, reqNo); qerr == nil && res.Status != bank.StatusProcessing {
-			ok, code, err := bankResult(res, nil)
+			ok, code, err := bank.Outcome(res, nil)
 			if err != nil {
 				return 0, zero, bank.Result{}, "", err
 			}
@@ -92,7 +92,7 @@ func sendBatch[P any](ctx context.Context, a *Activities, reqNo, kind string,
 		return 0, zero, bank.Result{}, "", err
 	}
 	res, err := a.bank.Batch(ctx, in.Batch)
-	ok, code, err := bankResult(res, err)
+	ok, code, err := bank.Outcome(res, err)
 	switch {
 	case err != nil:
 		return 0, zero, bank.Result{}, "", err

@@ -68,7 +68,7 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 			}
 			return r.add(ctx, loan.Status, "collection: M3 compensation by %s refused by the bank (%s)", who, code)
 		}
-		plan.Entry.BusinessDate = bankDay(res, in.On)
+		plan.Entry.BusinessDate = res.Day(in.On)
 		if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
 			return err
 		}

@@ -80,7 +80,7 @@ func (a *Activities) Disburse(ctx context.Context, in DisburseInput) (DisburseRe
 		return DisburseResult{Succeeded: false, Code: code}, classify(err)
 	}
 	err = a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
-		return a.applyDisbursement(ctx, q, tx, in, plan, bankDay(res, in.Today))
+		return a.applyDisbursement(ctx, q, tx, in, plan, res.Day(in.Today))
 	})
 	if err != nil {
 		return DisburseResult{}, classify(err)

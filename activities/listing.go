@@ -3,17 +3,14 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -147,7 +144,7 @@ func (a *Activities) Close(ctx context.Context, in CloseInput) (CloseResult, err
 		return res, classify(err)
 	}
 	for _, b := range bids {
-		if err := a.releaseBid(ctx, b, in.Today); err != nil {
+		if err := bidding.Release(ctx, a.pool, a.bank, b, in.Today); err != nil {
 			return res, classify(err)
 		}
 		res.Released++
@@ -155,40 +152,3 @@ func (a *Activities) Close(ctx context.Context, in CloseInput) (CloseResult, err
 	}
 	return res, nil
 }
-
-// ReleaseBid returns one frozen bid's money to the investor's available
-// balance. The bid path calls it too, for a freeze that completed after its
-// listing closed.
-func (a *Activities) ReleaseBid(ctx context.Context, bidID int64, today time.Time) error {
-	b, err := a.q.BidGet(ctx, bidID)
-	if err != nil {
-		return err
-	}
-	return a.releaseBid(ctx, b, today)
-}
-
-func (a *Activities) releaseBid(ctx context.Context, b dbq.Bid, today time.Time) error {
-	reqNo := bank.BidUnfreeze(b.ID)
-	res, err := a.bank.Unfreeze(ctx, bank.UnfreezeRequest{RequestNo: reqNo, FreezeRequestNo: bank.BidFreeze(b.ID)})
-	ok, code, err := bankResult(res, err)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errs.New(errs.Conflict, "bank refused to release bid %d: %s", b.ID, code)
-	}
-	return a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
-		// The bank's day, not the platform's: an unfreeze retried after the
-		// bank's day turned is in the next day's file.
-		if _, err := ledger.Post(ctx, tx, ledger.Unfreeze(reqNo, b.InvestorID, b.Amount, bidRef(b.ID), bankDay(res, today))); err != nil {
-			return err
-		}
-		_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidReleased, ID: b.ID, FromStatuses: lending.Strings(lending.BidFrozen, lending.BidPending)})
-		if errors.Is(err, db.ErrNotFound) {
-			return nil // released by an earlier attempt
-		}
-		return err
-	})
-}
-
-func bidRef(bidID int64) string { return fmt.Sprintf("bid:%d", bidID) }

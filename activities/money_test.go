@@ -17,6 +17,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/workflows"
 )
 
 // fundedLoan: 3,000.00 at 11 % over 3 months, bids 1,000.00 and 2,000.00,
@@ -27,7 +28,7 @@ func fundedLoan(t *testing.T) (*testenv.Env, *activities.Activities, dbq.Loan, d
 	acts := activities.New(e.Pool, e.Bank, e.Log, false)
 	tc := mocks.NewClient(t)
 	tc.On("SignalWorkflow", mock.Anything, mock.Anything, "", mock.Anything, mock.Anything).Return(nil)
-	bids := bidding.New(e.Pool, e.Bank, tc, acts, e.Log)
+	bids := bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, e.Log)
 	borrower := e.User("borrower", "200.00")
 	loan := e.ListedLoan(borrower, "3000.00", "C", "0.11", 3, false)
 	invs := []dbq.User{e.Investor("C3", "1000.00"), e.Investor("C3", "2500.00")}

@@ -71,7 +71,7 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 		}))
 	}
 	err = a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
-		plan.Entry.BusinessDate = bankDay(res, rec.BusinessDate)
+		plan.Entry.BusinessDate = res.Day(rec.BusinessDate)
 		if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
 			return err
 		}

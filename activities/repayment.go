@@ -76,7 +76,7 @@ func (a *Activities) repay(ctx context.Context, loanID int64, seq int, kind lend
 	}
 	err = a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
 		var err error
-		plan.Result.Status, err = a.applyRepayment(ctx, q, tx, loanID, seq, plan, today, bankDay(res, today))
+		plan.Result.Status, err = a.applyRepayment(ctx, q, tx, loanID, seq, plan, today, res.Day(today))
 		return err
 	})
 	return plan.Result, err

@@ -35,7 +35,7 @@ func testServer(t *testing.T) (*Server, *httptest.Server) {
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
 	s := New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clk, HMACSecret: []byte("test-secret"), ClockMode: clock.Sandbox,
-		Bids: bidding.New(pool, nil, nil, nil, log)})
+		Bids: bidding.New(pool, nil, nil, log)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return s, srv

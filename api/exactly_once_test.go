@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/bidding"
@@ -49,7 +48,7 @@ func newPlatform(t *testing.T) *platform {
 	clk := clock.New(e.Pool, nil, nil, log)
 	require.NoError(t, clk.Init(e.Ctx, clock.Sandbox, e.Today))
 	tc := newFakeTemporal()
-	bids := bidding.New(e.Pool, e.Bank, tc, activities.New(e.Pool, e.Bank, log, false), log)
+	bids := bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, log)
 	s := New(Deps{Pool: e.Pool, Q: e.Q, Logger: log, Clock: clk, Bank: e.Bank, Accounts: e.Accounts, Bids: bids,
 		Temporal: tc, HMACSecret: []byte(callbackSecret), BankFiles: e.Bank, UpdateWait: 200 * time.Millisecond})
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))

@@ -22,7 +22,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/lendflow/lendflow/accounts"
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/bidding"
@@ -93,10 +92,9 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	}
 	clk := clock.New(pool, tc, nil, quiet)
 	require.NoError(f, clk.Init(ctx, clock.Sandbox, today))
-	acts := activities.New(pool, bc, quiet, false)
 	// Sandbox mode, so the clock's advance is mounted and fuzzed too.
 	srv := New(Deps{Pool: pool, Q: q, Logger: quiet, Temporal: tc, Bank: bc, Clock: clk, ClockMode: clock.Sandbox,
-		Bids: bidding.New(pool, bc, tc, acts, quiet), Accounts: accounts.New(pool, bc, quiet),
+		Bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, quiet), Accounts: accounts.New(pool, bc, quiet),
 		HMACSecret: []byte(callbackSecret), BankFiles: bc, UpdateWait: 100 * time.Millisecond})
 	srv.limits = newLimiter(1_000_000, 1_000_000) // the fuzzer is one caller sending fast
 	require.NoError(f, srv.EnsureOpsUser(ctx, "ops@fuzz.cn", "ops-password-1"))

@@ -28,6 +28,7 @@ import (
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/worker"
+	"github.com/lendflow/lendflow/workflows"
 )
 
 // Migrate applies the platform's migrations.
@@ -97,7 +98,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	if c.ClockMode == clock.Wall {
 		go clk.RunWall(ctx, 30*time.Second)
 	}
-	bids := bidding.New(pool, bc, tc, acts, log)
+	bids := bidding.New(pool, bc, workflows.Signals{Client: tc}, log)
 	accts := accounts.New(pool, bc, log)
 	sweepEvery := c.SweepEvery
 	if sweepEvery <= 0 {
@@ -227,11 +228,10 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 			}
 		}
 	}
-	acts := activities.New(pool, bc, log, c.ClockMode == clock.Wall)
 	srv := api.New(api.Deps{
 		Pool: pool, Q: db.Queries(pool), Logger: log,
 		Temporal: tc, Bank: bc, Clock: clk,
-		Bids:       bidding.New(pool, bc, tc, acts, log),
+		Bids:       bidding.New(pool, bc, workflows.Signals{Client: tc}, log),
 		Accounts:   accounts.New(pool, bc, log),
 		HMACSecret: []byte(c.BankHMACSecret),
 		ClockMode:  c.ClockMode,

@@ -12,8 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/lendflow/lendflow/errs"
 )
 
 // Platform account numbers. The bank opens these itself; they are never user
@@ -143,6 +146,40 @@ type Result struct {
 	// BusinessDate is the bank's business date (YYYY-MM-DD) the request was
 	// stamped with: the reconciliation file it appears in.
 	BusinessDate string `json:"business_date,omitempty"`
+}
+
+// Outcome turns a bank answer into done / refused / try again. A request
+// still processing at the bank is retried under the same request number until
+// its final result is known; the bank never does the work twice.
+func Outcome(res Result, err error) (ok bool, code string, _ error) {
+	if err != nil {
+		var be *Error
+		if errors.As(err, &be) && !be.Retryable {
+			return false, be.Code, nil
+		}
+		return false, "", err
+	}
+	switch res.Status {
+	case StatusSucceeded:
+		return true, "", nil
+	case StatusFailed:
+		if res.Code == "" {
+			res.Code = errs.Conflict
+		}
+		return false, res.Code, nil
+	default:
+		return false, "", fmt.Errorf("bank request %s is %s", res.RequestNo, res.Status)
+	}
+}
+
+// Day is the business date the bank stamped the request with: the day of
+// its reconciliation file, and so of the ledger entry that mirrors it. A
+// result without one (an older simulator) falls back to the platform's date.
+func (r Result) Day(fallback time.Time) time.Time {
+	if d, err := time.Parse(time.DateOnly, r.BusinessDate); err == nil {
+		return d
+	}
+	return fallback
 }
 
 type Balance struct {

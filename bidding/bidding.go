@@ -14,9 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/client"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
@@ -24,7 +22,6 @@ import (
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
-	"github.com/lendflow/lendflow/workflows"
 )
 
 // Bid rules (docs/rules.md "Bids").
@@ -44,21 +41,26 @@ const DefaultFreezeWait = 10 * time.Second
 
 // Service places bids.
 type Service struct {
-	pool     *pgxpool.Pool
-	q        *dbq.Queries
-	bank     bank.Client
-	temporal client.Client
-	acts     *activities.Activities
-	log      *slog.Logger
-	batch    batcher
-	books    bookings
+	pool  *pgxpool.Pool
+	q     *dbq.Queries
+	bank  bank.Client
+	loans Loans
+	log   *slog.Logger
+	batch batcher
+	books bookings
 	// FreezeWait is DefaultFreezeWait unless a test shortens it.
 	FreezeWait time.Duration
 }
 
+// Loans is how the bid path tells a loan that its listing filled; the loan
+// workflow's signal (workflows.Signals) is the real one.
+type Loans interface {
+	ListingFull(ctx context.Context, workflowID string, today time.Time) error
+}
+
 // New builds the service.
-func New(pool *pgxpool.Pool, b bank.Client, tc client.Client, acts *activities.Activities, log *slog.Logger) *Service {
-	return &Service{pool: pool, q: db.Queries(pool), bank: b, temporal: tc, acts: acts, log: log, FreezeWait: DefaultFreezeWait}
+func New(pool *pgxpool.Pool, b bank.Client, loans Loans, log *slog.Logger) *Service {
+	return &Service{pool: pool, q: db.Queries(pool), bank: b, loans: loans, log: log, FreezeWait: DefaultFreezeWait}
 }
 
 // Place admits and freezes one bid. A bid the bank has not answered within
@@ -321,11 +323,8 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 		return bid, refusal(code)
 	}
 
-	day := today
-	if d, err := time.Parse(time.DateOnly, res.BusinessDate); err == nil {
-		day = d // the bank's day of the freeze: the file it is in
-	}
-	b := &booking{orig: bid, entry: ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), day)}
+	// The bank's day of the freeze: the file it is in.
+	b := &booking{orig: bid, entry: ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), res.Day(today))}
 	var answer []byte
 	if c != nil && c.Claimed && c.Answer != nil {
 		frozen := bidFrom(bid)
@@ -344,7 +343,10 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 	switch {
 	case loan.Status != lending.StatusListed && loan.Status != lending.StatusFull:
 		// The listing closed while this freeze was in flight: give it back.
-		if err := s.acts.ReleaseBid(ctx, bid.ID, today); err != nil {
+		if bid, err = s.q.BidGet(ctx, bid.ID); err != nil {
+			return bid, err
+		}
+		if err := Release(ctx, s.pool, s.bank, bid, today); err != nil {
 			return bid, err
 		}
 		if bid, err = s.q.BidGet(ctx, bid.ID); err != nil {
@@ -354,7 +356,7 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 	case loan.Raised.Equal(loan.Amount):
 		sctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		err := s.temporal.SignalWorkflow(sctx, loan.WorkflowID, "", workflows.SignalListingFull, workflows.TodayRequest{Today: today})
+		err := s.loans.ListingFull(sctx, loan.WorkflowID, today)
 		if err != nil {
 			// The bid stands; the loan hears it is full from the next signal or from ops.
 			s.log.Error("listing-full signal failed", "loan", loan.ID, "error", err)

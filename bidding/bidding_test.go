@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/mocks"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -23,8 +22,7 @@ func setup(t *testing.T) (*testenv.Env, *bidding.Service, *mocks.Client) {
 	t.Parallel()
 	e := testenv.New(t)
 	tc := mocks.NewClient(t)
-	acts := activities.New(e.Pool, e.Bank, e.Log, false)
-	return e, bidding.New(e.Pool, e.Bank, tc, acts, e.Log), tc
+	return e, bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, e.Log), tc
 }
 
 // Twelve investors race for a 10,000.00 listing with 1,000.00 each: exactly

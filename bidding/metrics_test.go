@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/mocks"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/workflows"
@@ -43,7 +42,7 @@ func TestBidsAreCountedByOutcome(t *testing.T) {
 	e := testenv.New(t)
 	tc := mocks.NewClient(t)
 	tc.On("SignalWorkflow", mock.Anything, mock.Anything, "", workflows.SignalListingFull, mock.Anything).Return(nil).Maybe()
-	svc := bidding.New(e.Pool, e.Bank, tc, activities.New(e.Pool, e.Bank, e.Log, false), e.Log)
+	svc := bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, e.Log)
 	loan := e.ListedLoan(e.User("borrower", "0"), "5000.00", "C", "0.11", 6, false)
 	inv := e.Investor("C3", "300.00")
 	admitted, poor, small := bidsTotal(t, "admitted"), bidsTotal(t, "insufficient_balance"), bidsTotal(t, "below_minimum_bid")

@@ -106,12 +106,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, device, err := s.authenticate(ctx, signIn{Email: req.Email, Password: req.Password, Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
-	if wait, ok := throttledFor(err); ok {
-		s.throttled(w, r, wait)
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
+	if s.refused(w, r, err) {
 		return
 	}
 	token, expires, err := s.newSession(ctx, u)

@@ -82,12 +82,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, device, err := s.registerFrom(r.Context(), req, clientAddr(r))
-	if wait, ok := throttledFor(err); ok {
-		s.throttled(w, r, wait)
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, err)
+	if s.refused(w, r, err) {
 		return
 	}
 	s.setDeviceCookie(w, r, device)

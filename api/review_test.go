@@ -175,9 +175,9 @@ func TestRegistrationHashesOnlyWhatItStores(t *testing.T) {
 // against the address as a failed sign-in does, so probing for accounts
 // pays as guessing does; the owner is told, once a day.
 func TestRegistrationOfATakenEmail(t *testing.T) {
-	s, srv := testServer(t)
-	s.limits = newLimiter(1_000_000, 1_000_000)
-	clk := freeze(s)
+	s, clk := throttleServer(t)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
 	owner := register(t, srv, "owner@test.cn", "borrower", 1)
 	const prober = "198.51.100.77:1"
 

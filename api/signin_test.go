@@ -24,6 +24,15 @@ import (
 // would, on a frozen clock, and assert on what the throttle decides: the
 // status, and the wait a 429 names (Retry-After), never on wall time.
 
+// throttleServer is a server on a frozen clock whose rate limiter lets any
+// number of people behind one address through (the login throttle is what
+// is tested).
+func throttleServer(t *testing.T) (*Server, *frozenClock) {
+	s, _ := testServer(t)
+	s.limits = newLimiter(1_000_000, 1_000_000)
+	return s, freeze(s)
+}
+
 // authAnswer is one answer of the sign-in or registration endpoints.
 type authAnswer struct {
 	status     int
@@ -121,9 +130,7 @@ const newcomerBound = 5 * time.Second
 // waits at all, no new person waits beyond the bound, and none of the
 // attacker's next 100 guesses is admitted.
 func TestSignInBehindOneAddressUnderAttack(t *testing.T) {
-	s, _ := testServer(t)
-	s.limits = newLimiter(1_000_000, 1_000_000) // thousands of people share the address's rate budget
-	clk := freeze(s)
+	s, clk := throttleServer(t)
 	const nat = "100.64.0.1:4000"
 	people := cheapPeople(t, s, "person", 300)
 	victims := cheapPeople(t, s, "victim", 2)
@@ -194,9 +201,7 @@ func TestSignInBehindOneAddressUnderAttack(t *testing.T) {
 // every ten minutes for a day do not extend it; once the failures are older
 // than the window, the address has its free failures again.
 func TestSignInAddressCountsFailuresOnly(t *testing.T) {
-	s, _ := testServer(t)
-	s.limits = newLimiter(1_000_000, 1_000_000)
-	clk := freeze(s)
+	s, clk := throttleServer(t)
 	const office = "198.51.100.9:1"
 	people := cheapPeople(t, s, "staff", 10)
 	for _, e := range people {
@@ -238,9 +243,7 @@ const addrFree = 20
 // seconds at most; the attacker gains nothing from registering accounts of
 // their own and signing in to them, nor from the device cookie that earns.
 func TestSignInNewcomersAndTheAttackersOwnAccounts(t *testing.T) {
-	s, _ := testServer(t)
-	s.limits = newLimiter(1_000_000, 1_000_000)
-	clk := freeze(s)
+	s, clk := throttleServer(t)
 	const cafe = "203.0.113.200:1"
 	victims := cheapPeople(t, s, "target", 2)
 	attack(t, s, clk, cafe, victims, 40)
@@ -278,9 +281,7 @@ func TestSignInNewcomersAndTheAttackersOwnAccounts(t *testing.T) {
 // own failures only, is recognized for that account only, and is no free
 // pass for guessing: its own failures make it wait as an account's do.
 func TestSignInDeviceCookie(t *testing.T) {
-	s, _ := testServer(t)
-	s.limits = newLimiter(1_000_000, 1_000_000)
-	clk := freeze(s)
+	s, clk := throttleServer(t)
 	const shared, elsewhere = "100.64.9.9:1", "192.0.2.50:1"
 	emails := cheapPeople(t, s, "dev", 2)
 	owner, other := emails[0], emails[1]

@@ -202,6 +202,20 @@ func (s *Server) knownAddress(ctx context.Context, userID int64, addr string, no
 	return ok, err
 }
 
+// refused answers err, if there is one, and says so: a throttled attempt's
+// 429 with its wait, or the error's problem.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, err error) bool {
+	if wait, ok := throttledFor(err); ok {
+		s.throttled(w, r, wait)
+		return true
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return true
+	}
+	return false
+}
+
 // throttled answers 429 login_throttled with the wait in whole seconds.
 func (s *Server) throttled(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	w.Header().Set("Retry-After", retryAfter(wait))

@@ -65,26 +65,5 @@ func Sign(secret []byte, unix int64, body []byte) string {
 // nothing from how long a refusal takes; an empty secret verifies nothing,
 // so a missing configuration cannot accept unsigned callbacks.
 func VerifyCallback(secret []byte, timestamp, sig string, body []byte, now time.Time) error {
-	if timestamp == "" || sig == "" {
-		return ErrUnsigned
-	}
-	if len(secret) == 0 || len(timestamp) > 20 || len(sig) != 2*sha256.Size {
-		return ErrBadSignature
-	}
-	unix, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return ErrBadSignature
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return ErrBadSignature
-	}
-	want, _ := hex.DecodeString(Sign(secret, unix, body))
-	if !hmac.Equal(got, want) {
-		return ErrBadSignature
-	}
-	if d := now.Sub(time.Unix(unix, 0)); d > SignatureWindow || d < -SignatureWindow {
-		return ErrStale
-	}
-	return nil
+	return verifySigned(secret, timestamp, sig, now, func(unix int64) string { return Sign(secret, unix, body) })
 }

@@ -46,6 +46,15 @@ var (
 // values as sent) at now. An empty key verifies nothing: a bank started
 // without its key refuses everyone rather than anyone.
 func VerifyRequest(key []byte, method, requestURI, timestamp, signature string, body []byte, now time.Time) error {
+	return verifySigned(key, timestamp, signature, now, func(unix int64) string {
+		return RequestSignature(key, method, requestURI, unix, body)
+	})
+}
+
+// verifySigned checks a timestamp and the signature sign makes of it, as
+// sent, at now: the one check of requests (VerifyRequest) and callbacks
+// (VerifyCallback).
+func verifySigned(key []byte, timestamp, signature string, now time.Time, sign func(unix int64) string) error {
 	if timestamp == "" || signature == "" {
 		return ErrUnsigned
 	}
@@ -60,7 +69,7 @@ func VerifyRequest(key []byte, method, requestURI, timestamp, signature string, 
 	if err != nil {
 		return ErrBadSignature
 	}
-	want, _ := hex.DecodeString(RequestSignature(key, method, requestURI, unix, body))
+	want, _ := hex.DecodeString(sign(unix))
 	if !hmac.Equal(got, want) {
 		return ErrBadSignature
 	}

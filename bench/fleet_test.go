@@ -28,13 +28,23 @@ var (
 )
 
 // The fleet of issue 11: N loans carried from application to repaying at
-// once, then a month's clock advance across them, against the dev server's
-// raw ceiling measured in the same run.
+// once, then a month's clock advance across them, against the engine's raw
+// ceiling measured in the same run; on each engine (engines), one after the
+// other, ending with the two side by side.
 func TestFleet(t *testing.T) {
 	needBench(t)
+	var rows [][2]string
+	for _, e := range engines() {
+		t.Run(e, func(t *testing.T) { rows = append(rows, [2]string{e, fleetOn(t, e)}) })
+	}
+	report(t, fmt.Sprintf("fleet of %d on each engine", *fleetN), rows)
+}
+
+// fleetOn is one engine's run; it answers its summary.
+func fleetOn(t *testing.T, engine string) string {
 	n := *fleetN
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	s := startStack(t, stackOptions{clockStart: day})
+	s := startStack(t, stackOptions{engine: engine, clockStart: day})
 	ctx := context.Background()
 	pool, err := db.Open(ctx, s.dbURL, "")
 	require.NoError(t, err)
@@ -155,8 +165,8 @@ func TestFleet(t *testing.T) {
 	ideal := acts / ceil.activitiesPerSec
 	idealTuned := acts / tuned.activitiesPerSec
 	cores := runtime.NumCPU()
-	report(t, fmt.Sprintf("fleet of %d", n), [][2]string{
-		{"Temporal raw ceiling (same server, same run; SDK default worker options)", ceil.String()},
+	report(t, fmt.Sprintf("fleet of %d on the %s", n, s.engine.Engine), [][2]string{
+		{"Temporal raw ceiling (same engine, same run; SDK default worker options)", ceil.String()},
 		{"… with the worker's options", fmt.Sprintf("%s (%+v)", tuned, tuning)},
 		{"application → repaying", fmt.Sprintf("%d loans in %s: %.2f loans/s (%d at a time)", n, carried.Round(100*time.Millisecond), float64(n)/carried.Seconds(), min(n, *fleetInFlight))},
 		{"clock advance 31 days", fmt.Sprintf("%s (%s → %s; every first installment auto-debited)", advance.Round(100*time.Millisecond), day.Format(time.DateOnly), to.Format(time.DateOnly))},
@@ -180,6 +190,8 @@ func TestFleet(t *testing.T) {
 	if math.IsNaN(ideal) || acts == 0 {
 		t.Fatal("no activity counted; is the worker's metrics listener up?")
 	}
+	return fmt.Sprintf("ceiling %.0f wf/s, %.0f act/s; carry %.2f loans/s; advance %s = %.2f× the ceiling's ideal; CPU during the advance: %s",
+		ceil.workflowsPerSec, ceil.activitiesPerSec, float64(n)/carried.Seconds(), advance.Round(100*time.Millisecond), advance.Seconds()/ideal, cpuUsed(c4, c5, cores))
 }
 
 // stackTuning is the worker's options as the stack's worker gets them:

@@ -37,9 +37,20 @@ const (
 	hotAmount    = "100000.00"
 )
 
+// TestHotListing runs the hot listing on each engine (engines), one after
+// the other, and ends with the two side by side.
 func TestHotListing(t *testing.T) {
 	needBench(t)
-	s := startStack(t, stackOptions{clockStart: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), pprof: true, dbURL: os.Getenv("LENDFLOW_BENCH_DATABASE_URL")})
+	var rows [][2]string
+	for _, e := range engines() {
+		t.Run(e, func(t *testing.T) { rows = append(rows, [2]string{e, hotListingOn(t, e)}) })
+	}
+	report(t, "hot listing, warm, on each engine", rows)
+}
+
+// hotListingOn is one engine's run; it answers the warm listing's summary.
+func hotListingOn(t *testing.T, engine string) string {
+	s := startStack(t, stackOptions{engine: engine, clockStart: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), pprof: true})
 	ctx := context.Background()
 	pool, err := db.Open(ctx, s.dbURL, "")
 	require.NoError(t, err)
@@ -86,7 +97,7 @@ func TestHotListing(t *testing.T) {
 	bookings := delta(before, after, "lendflow_bidding_freeze_booking_batch_size_count")
 	booked := delta(before, after, "lendflow_bidding_freeze_booking_batch_size_sum")
 
-	report(t, "hot listing", [][2]string{
+	report(t, "hot listing on the "+s.engine.Engine, [][2]string{
 		{"bids", fmt.Sprintf("%d of %s on each of two %s listings, %d investors, %d in flight", hotBids, hotBid, hotAmount, hotInvestors, hotInFlight)},
 		{"cold: first listing after the start", c.summary(tps)},
 		{"warm: answers", fmt.Sprint(w.byCode)},
@@ -116,6 +127,7 @@ func TestHotListing(t *testing.T) {
 		t.Logf("API CPU profile, cumulative:\n%s", top)
 	}
 	statements(t)
+	return fmt.Sprintf("%.0f bids/s, %.1f %% of pgbench -N (%.0f TPS); %s; CPU a bid: %s", w.perSec(), 100*w.perSec()/tps, tps, w.latency(), perOp(w.cpu0, w.cpu1, hotBids))
 }
 
 // hotListing lists a loan of hotAmount (grade A after due diligence) for a

@@ -122,13 +122,14 @@ type cpuSnapshot struct {
 }
 
 // cpuOrder is how the parts are listed.
-var cpuOrder = []string{"api", "worker", "bank", "temporal", "postgres", "bench"}
+var cpuOrder = []string{"api", "worker", "bank", "temporal", "postgres", "temporal's postgres", "bench"}
 
-// cpu reads every part: the three lendflow processes, the Temporal dev
-// server (this test's child), PostgreSQL's backends on the stack's database
-// (PIDs seen now; a backend that exited between two readings loses its
-// time, one opened between them shows all of its own), and this test
-// process (the HTTP clients and, during the ceiling, its worker).
+// cpu reads every part: the three lendflow processes, the Temporal service
+// (the dev server or the cluster's nodes, this test's children),
+// PostgreSQL's backends on the stack's database and, for a cluster, on
+// Temporal's two (PIDs seen now; a backend that exited between two readings
+// loses its time, one opened between them shows all of its own), and this
+// test process (the HTTP clients and, during the ceiling, its worker).
 func (s *stack) cpu() cpuSnapshot {
 	c := cpuSnapshot{at: time.Now(), sec: map[string]float64{}}
 	for name, p := range s.procs {
@@ -140,6 +141,13 @@ func (s *stack) cpu() cpuSnapshot {
 	if u, err := url.Parse(s.dbURL); err == nil {
 		for _, pid := range postgresBackends(strings.TrimPrefix(u.Path, "/")) {
 			c.sec["postgres"] += procCPU(pid)
+		}
+	}
+	if s.engine.Cluster != nil {
+		for _, name := range s.engine.Cluster.DBNames {
+			for _, pid := range postgresBackends(name) {
+				c.sec["temporal's postgres"] += procCPU(pid)
+			}
 		}
 	}
 	c.sec["bench"] = procCPU(os.Getpid())

@@ -3,17 +3,12 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,17 +18,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/lendflow/lendflow/app"
 	"github.com/lendflow/lendflow/clock"
-	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/internal/proctest"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/logging"
-	"github.com/lendflow/lendflow/workflows"
 )
 
 // needBench skips unless LENDFLOW_BENCH=1: the benchmarks take minutes.
@@ -54,42 +44,24 @@ func outDir(t *testing.T) string {
 	return dir
 }
 
-func temporalCLI(t *testing.T) string {
-	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
-		return p
+// The engines a benchmark runs on, one after the other in the same run:
+// the Temporal CLI's dev server (make up's) and the real server on
+// PostgreSQL, two nodes (make cluster's and compose's; deploy/temporal).
+// LENDFLOW_BENCH_ENGINES picks some ("dev", "cluster"; both by default).
+const (
+	engineDev     = "dev"
+	engineCluster = "cluster"
+)
+
+func engines() []string {
+	v := os.Getenv("LENDFLOW_BENCH_ENGINES")
+	if v == "" {
+		return []string{engineDev, engineCluster}
 	}
-	p, err := filepath.Abs("../.tools/bin/temporal")
-	require.NoError(t, err)
-	_, err = os.Stat(p)
-	require.NoError(t, err, "no Temporal CLI: run scripts/tools.sh or set TEMPORAL_CLI")
-	return p
+	return strings.Split(v, ",")
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// freshDatabase creates a database of its own, dropped at the end; it
-// returns its URL.
-func freshDatabase(t *testing.T, prefix string) string {
-	ctx := context.Background()
-	admin, err := db.Open(ctx, dbtest.URL(), "")
-	require.NoError(t, err)
-	name := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)")
-		admin.Close()
-	})
-	u, err := url.Parse(dbtest.URL())
-	require.NoError(t, err)
-	u.Path = "/" + name
-	return u.String()
-}
+func freeAddr(t *testing.T) string { return proctest.FreeAddr(t) }
 
 // peakRSS is the process's VmHWM in MiB (Linux).
 func peakRSS(p *proctest.Proc) float64 {
@@ -108,7 +80,8 @@ func peakRSS(p *proctest.Proc) float64 {
 }
 
 // stack is the platform as separate OS processes (bank, worker, api) on a
-// fresh database and a Temporal dev server of its own.
+// fresh database and a Temporal service of its own: the dev server or a
+// cluster of the real server (engine).
 type stack struct {
 	t          *testing.T
 	out        string
@@ -120,6 +93,7 @@ type stack struct {
 	apiPprof   string // host:port, "" unless asked
 	tc         client.Client
 	temporal   string
+	engine     *proctest.Temporal
 	procs      map[string]*proctest.Proc
 	http       *http.Client
 	opsToken   string
@@ -128,43 +102,27 @@ type stack struct {
 }
 
 type stackOptions struct {
+	engine     string // engineDev (default) or engineCluster
 	clockStart time.Time
 	pprof      bool
-	dbURL      string // a database already made (default: a fresh one on DATABASE_URL's server)
 }
 
 func startStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	s := &stack{t: t, out: outDir(t), procs: map[string]*proctest.Proc{}, clockStart: o.clockStart,
 		http: &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 
-	var args []string
-	names := make([]string, 0, len(workflows.SearchAttributeTypes))
-	for n := range workflows.SearchAttributeTypes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		args = append(args, "--search-attribute", n+"="+workflows.SearchAttributeTypes[n])
-	}
 	tlog, err := os.Create(filepath.Join(s.out, "temporal.log"))
 	require.NoError(t, err)
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  temporalCLI(t),
-		ClientOptions: &client.Options{Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(tlog, &slog.HandlerOptions{Level: slog.LevelWarn})))},
-		LogLevel:      "error", ExtraArgs: args, Stdout: tlog, Stderr: tlog,
-	})
-	require.NoError(t, err, "start the Temporal dev server")
-	t.Cleanup(func() { _ = srv.Stop() })
-	s.tc = srv.Client()
-	s.temporal = srv.FrontendHostPort()
-
-	s.dbURL = o.dbURL
-	if s.dbURL == "" {
-		s.dbURL = freshDatabase(t, "lendflow_bench")
+	t.Cleanup(func() { tlog.Close() })
+	if o.engine == engineCluster {
+		s.engine = proctest.StartCluster(t, 2, s.out)
+	} else {
+		s.engine = proctest.DevServer(t, tlog)
 	}
+	s.tc, s.temporal = s.engine.Client, s.engine.Address
+
+	s.dbURL = proctest.FreshDatabase(t, "lendflow_bench")
 	apiAddr, bankAddr := freeAddr(t), freeAddr(t)
 	s.api, s.bank, s.workerMet, s.apiMet = "http://"+apiAddr, "http://"+bankAddr, freeAddr(t), freeAddr(t)
 	env := proctest.Env(app.Config{
@@ -194,7 +152,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	s.waitHTTP(s.api + "/readyz")
 	s.waitHTTP("http://" + s.workerMet + "/metrics")
 	s.opsToken = s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.bench", "password": "ops-password-1"}, 200)["token"].(string)
-	t.Logf("stack up: api %s, bank %s, temporal %s, logs in %s", s.api, s.bank, s.temporal, s.out)
+	t.Logf("stack up on the %s: api %s, bank %s, temporal %s, logs in %s", s.engine.Engine, s.api, s.bank, s.temporal, s.out)
 	return s
 }
 

@@ -27,16 +27,23 @@ type Config struct {
 	// that is down (TEMPORAL_ADDRESS; app dialTemporal).
 	TemporalAddress   string
 	TemporalNamespace string // TEMPORAL_NAMESPACE
-	BankURL           string // BANK_URL: where the platform reaches the bank
-	BankListen        string // BANK_LISTEN: where the simulator serves
-	BankCallbackURL   string // BANK_CALLBACK_URL: where the bank posts results
-	BankHMACSecret    string // BANK_HMAC_SECRET: signs bank callbacks; no default
-	BankAPIKey        string // BANK_API_KEY: signs the platform's requests to the bank; no default
-	APIListen         string // API_LISTEN
-	ClockMode         string // CLOCK_MODE: wall (default) | sandbox
-	ClockStart        time.Time
-	OpsEmail          string // OPS_EMAIL: bootstrap ops user
-	OpsPassword       string // OPS_PASSWORD
+	// TemporalTLS is the client side of mutual TLS with Temporal's frontend
+	// (docs/deployment.md "Closing Temporal's frontend"): the client's
+	// certificate and key, the CA that signed the frontend's, the name the
+	// frontend's certificate carries (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY,
+	// TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME: files, as the temporal CLI
+	// reads them). Unset, the connection is plain.
+	TemporalTLS     TemporalTLS
+	BankURL         string // BANK_URL: where the platform reaches the bank
+	BankListen      string // BANK_LISTEN: where the simulator serves
+	BankCallbackURL string // BANK_CALLBACK_URL: where the bank posts results
+	BankHMACSecret  string // BANK_HMAC_SECRET: signs bank callbacks; no default
+	BankAPIKey      string // BANK_API_KEY: signs the platform's requests to the bank; no default
+	APIListen       string // API_LISTEN
+	ClockMode       string // CLOCK_MODE: wall (default) | sandbox
+	ClockStart      time.Time
+	OpsEmail        string // OPS_EMAIL: bootstrap ops user
+	OpsPassword     string // OPS_PASSWORD
 	// WorkerMetricsListen is where the worker serves GET /metrics.
 	WorkerMetricsListen string // WORKER_METRICS_LISTEN
 	// APIMetricsListen is where the API serves GET /metrics: a listener of
@@ -92,12 +99,14 @@ func FromEnv() (Config, error) {
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lendflow?sslmode=disable"),
 		TemporalAddress:   env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
-		BankURL:           env("BANK_URL", "http://127.0.0.1:8090"),
-		BankListen:        env("BANK_LISTEN", "127.0.0.1:8090"),
-		BankCallbackURL:   env("BANK_CALLBACK_URL", "http://127.0.0.1:8080/v1/bank/callbacks"),
-		BankHMACSecret:    os.Getenv("BANK_HMAC_SECRET"),
-		BankAPIKey:        os.Getenv("BANK_API_KEY"),
-		APIListen:         env("API_LISTEN", "127.0.0.1:8080"),
+		TemporalTLS: TemporalTLS{CertFile: os.Getenv("TEMPORAL_TLS_CERT"), KeyFile: os.Getenv("TEMPORAL_TLS_KEY"),
+			CAFile: os.Getenv("TEMPORAL_TLS_CA"), ServerName: os.Getenv("TEMPORAL_TLS_SERVER_NAME")},
+		BankURL:         env("BANK_URL", "http://127.0.0.1:8090"),
+		BankListen:      env("BANK_LISTEN", "127.0.0.1:8090"),
+		BankCallbackURL: env("BANK_CALLBACK_URL", "http://127.0.0.1:8080/v1/bank/callbacks"),
+		BankHMACSecret:  os.Getenv("BANK_HMAC_SECRET"),
+		BankAPIKey:      os.Getenv("BANK_API_KEY"),
+		APIListen:       env("API_LISTEN", "127.0.0.1:8080"),
 		// Production is the default: a sandbox clock, which ops can move,
 		// must be asked for (scripts/up.sh and the tests do).
 		ClockMode:           env("CLOCK_MODE", clock.Wall),
@@ -195,6 +204,9 @@ func (c Config) Validate(process string) error {
 	case "api", "worker", "dev":
 		need("TEMPORAL_ADDRESS", c.TemporalAddress)
 		if _, err := temporalFrontends(c.TemporalAddress); err != nil {
+			errs = append(errs, err)
+		}
+		if _, err := c.TemporalTLS.config(); err != nil {
 			errs = append(errs, err)
 		}
 		need("BANK_URL", c.BankURL)

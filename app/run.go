@@ -57,7 +57,7 @@ func openDB(ctx context.Context, c Config, maxConns int32) (*pgxpool.Pool, error
 
 // dialTemporal connects; mh, when not nil, receives the SDK's own metrics.
 func dialTemporal(c Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
-	hostPort, conn, err := temporalConnection(c.TemporalAddress)
+	hostPort, conn, err := temporalConnection(c.TemporalAddress, c.TemporalTLS)
 	if err != nil {
 		return nil, err
 	}

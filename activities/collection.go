@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/claims"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 )
@@ -113,19 +114,19 @@ func (a *Activities) debitFailed(ctx context.Context, q *dbq.Queries, in Collect
 // markOverdue marks every open installment past its due date overdue and
 // brings its penalty up to the stop's date; it answers the highest one marked.
 func markOverdue(ctx context.Context, q *dbq.Queries, in CollectInput) (int, error) {
-	insts, err := loadOpen(ctx, q, in.LoanID)
+	insts, err := claims.Load(ctx, q, in.LoanID)
 	if err != nil {
 		return 0, err
 	}
 	marked := 0
 	for _, i := range insts {
 		if i.DueDate.Before(in.On) {
-			i.accrue(in.On)
+			i.Accrue(in.On)
 			i.Status = lending.InstallmentOverdue
 			marked = int(i.No)
 		}
 	}
-	return marked, saveOpen(ctx, q, in.LoanID, insts)
+	return marked, claims.Save(ctx, q, in.LoanID, insts)
 }
 
 // ladderStep takes one contact, task, compensation or write-off step.
@@ -183,46 +184,28 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 
 // recordLosses writes what each holder loses and tells each.
 func (a *Activities) recordLosses(ctx context.Context, q *dbq.Queries, loan dbq.Loan, day time.Time) error {
-	insts, err := loadOpen(ctx, q, loan.ID)
+	insts, err := claims.Load(ctx, q, loan.ID)
 	if err != nil {
 		return err
 	}
-	type loss struct {
-		c      claim
-		amount decimal.Decimal
-	}
-	var order []string
-	losses := map[string]*loss{}
-	for _, i := range insts {
-		i.accrue(day)
-		for _, c := range i.Claims {
-			l, ok := losses[c.key()]
-			if !ok {
-				l = &loss{c: c, amount: decimal.Zero}
-				losses[c.key()] = l
-				order = append(order, c.key())
-			}
-			l.amount = l.amount.Add(c.unpaid().Total())
-		}
-	}
-	if err := saveOpen(ctx, q, loan.ID, insts); err != nil {
+	losses := claims.Losses(insts, day)
+	if err := claims.Save(ctx, q, loan.ID, insts); err != nil {
 		return err
 	}
 	lost := map[int64]decimal.Decimal{}
-	for _, k := range order {
-		l := losses[k]
+	for _, l := range losses {
 		var user, bid *int64
-		if l.c.UserID != 0 {
-			u := l.c.UserID
+		if l.Claim.UserID != 0 {
+			u := l.Claim.UserID
 			user = &u
-			lost[u] = lost[u].Add(l.amount)
+			lost[u] = lost[u].Add(l.Amount)
 		}
-		if l.c.BidID != 0 {
-			b := l.c.BidID
+		if l.Claim.BidID != 0 {
+			b := l.Claim.BidID
 			bid = &b
 		}
-		if err := q.WriteOffLossInsert(ctx, dbq.WriteOffLossInsertParams{LoanID: loan.ID, HolderKey: k, Holder: l.c.Holder,
-			UserID: user, BidID: bid, Amount: l.amount}); err != nil {
+		if err := q.WriteOffLossInsert(ctx, dbq.WriteOffLossInsertParams{LoanID: loan.ID, HolderKey: l.Claim.Key(), Holder: l.Claim.Holder,
+			UserID: user, BidID: bid, Amount: l.Amount}); err != nil {
 			return err
 		}
 	}

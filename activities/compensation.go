@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/claims"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
@@ -21,7 +22,7 @@ type compensationPlan struct {
 	GuarantorID  int64
 	Amount       decimal.Decimal
 	Owed         decimal.Decimal // what the investors were owed of the overdue installments
-	Installments []*installment
+	Installments []*claims.Installment
 	Received     map[int64]decimal.Decimal // per investor
 	Entry        ledger.Entry
 }
@@ -54,7 +55,7 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 		}
 		r := newRows(q, in.LoanID, in.Seq+compensationRows, in.On)
 		who := "the risk reserve"
-		if plan.Holder == holderGuarantor {
+		if plan.Holder == claims.Guarantor {
 			who = "the guarantor"
 		}
 		switch outcome {
@@ -72,11 +73,11 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 		if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
 			return err
 		}
-		if err := saveOpen(ctx, q, in.LoanID, plan.Installments); err != nil {
+		if err := claims.Save(ctx, q, in.LoanID, plan.Installments); err != nil {
 			return err
 		}
 		var user *int64
-		if plan.Holder == holderGuarantor {
+		if plan.Holder == claims.Guarantor {
 			user = &plan.GuarantorID
 		}
 		if err := q.CompensationInsert(ctx, dbq.CompensationInsertParams{RequestNo: reqNo, LoanID: in.LoanID, Holder: plan.Holder,
@@ -87,7 +88,7 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 			who, plan.Amount.StringFixed(2), plan.Owed.StringFixed(2), in.DPD); err != nil {
 			return err
 		}
-		if plan.Holder == holderGuarantor {
+		if plan.Holder == claims.Guarantor {
 			amount := plan.Amount
 			if err := notify(ctx, q, notice{UserID: plan.GuarantorID, Kind: lending.NoticeCompensationPaid, LoanID: in.LoanID,
 				Amount: &amount, On: in.On, At: a.stamp(in.On), Dedupe: reqNo + "-paid",
@@ -110,31 +111,23 @@ func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqN
 	if err != nil {
 		return bank.BatchRequest{}, plan, false, err
 	}
-	insts, err := loadOpen(ctx, a.q, in.LoanID)
+	insts, err := claims.Load(ctx, a.q, in.LoanID)
 	if err != nil {
 		return bank.BatchRequest{}, plan, false, err
 	}
-	var overdue []*installment
+	var overdue []*claims.Installment
 	for _, i := range insts {
-		i.accrue(in.On)
+		i.Accrue(in.On)
 		if i.DueDate.Before(in.On) {
 			overdue = append(overdue, i)
 		}
 	}
-	investor := func(c claim) bool { return c.Holder == holderInvestor }
-	plan.Owed = decimal.Zero
-	for _, i := range overdue {
-		for _, c := range i.Claims {
-			if investor(c) {
-				plan.Owed = plan.Owed.Add(c.unpaid().Total())
-			}
-		}
-	}
+	plan.Owed = claims.Owed(overdue, claims.Investors)
 
 	var payer, payerLedger string
 	var available decimal.Decimal
 	if loan.GuarantorID != nil {
-		plan.Holder, plan.GuarantorID = holderGuarantor, *loan.GuarantorID
+		plan.Holder, plan.GuarantorID = claims.Guarantor, *loan.GuarantorID
 		accounts, err := a.accountNos(ctx, []int64{plan.GuarantorID})
 		if err != nil {
 			return bank.BatchRequest{}, plan, false, err
@@ -146,7 +139,7 @@ func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqN
 		}
 		available = sum.Available
 	} else {
-		plan.Holder, payer, payerLedger = holderReserve, bank.AccountRiskReserve, ledger.PlatformRiskReserve
+		plan.Holder, payer, payerLedger = claims.Reserve, bank.AccountRiskReserve, ledger.PlatformRiskReserve
 		if available, err = a.q.LedgerBalanceByCode(ctx, ledger.PlatformRiskReserve); err != nil {
 			return bank.BatchRequest{}, plan, false, err
 		}
@@ -155,22 +148,10 @@ func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqN
 	if plan.Amount.Sign() <= 0 {
 		return bank.BatchRequest{}, plan, false, nil
 	}
-	receipts, _ := waterfall(plan.Amount, overdue, investor)
-	receive(insts, receipts)
-	// The compensator now holds, installment by installment, exactly what it paid.
-	byNo := map[int32]*installment{}
-	for _, i := range insts {
-		byNo[i.No] = i
-	}
-	for _, r := range receipts {
-		i := byNo[r.Installment]
-		held := compensatorClaim(i, plan.Holder, plan.GuarantorID, payer)
-		held.Principal = held.Principal.Add(r.Paid.Principal)
-		held.Interest = held.Interest.Add(r.Paid.Interest)
-		held.Penalty = held.Penalty.Add(r.Paid.Penalty)
-		i.Compensated = i.Compensated.Add(r.Paid.Total())
-	}
-	ts, postings, perUser := transfers(insts, receipts, payer)
+	receipts, _ := claims.Waterfall(plan.Amount, overdue, claims.Investors)
+	claims.Receive(insts, receipts)
+	claims.Compensate(insts, receipts, plan.Holder, plan.GuarantorID, payer)
+	ts, postings, perUser := claims.Transfers(insts, receipts, payer)
 	plan.Installments, plan.Received = insts, perUser
 	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeCompensation, Ref: loanRef(loan.ID),
 		Postings: append([]ledger.Posting{{Account: payerLedger, Amount: plan.Amount.Neg(), Counterpart: "investors"}}, postings...)}
@@ -178,20 +159,6 @@ func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqN
 		plan.Entry.Postings[i+1].Counterpart = plan.Holder
 	}
 	return bank.BatchRequest{RequestNo: reqNo, Purpose: "compensation", Transfers: ts}, plan, true, nil
-}
-
-// compensatorClaim is the installment's claim of the compensator, added when
-// it has none yet (at the end, so receipts' claim indexes stay valid).
-func compensatorClaim(i *installment, holder string, userID int64, account string) *claim {
-	for k := range i.Claims {
-		if i.Claims[k].Holder == holder {
-			return &i.Claims[k]
-		}
-	}
-	z := decimal.Zero
-	i.Claims = append(i.Claims, claim{Holder: holder, UserID: userID, Weight: decimal.NewFromInt(1), Account: account,
-		Principal: z, Interest: z, Penalty: z, RecvPrincipal: z, RecvInterest: z, RecvPenalty: z})
-	return &i.Claims[len(i.Claims)-1]
 }
 
 // stamp is when a notice to someone other than a borrower in collection

@@ -10,11 +10,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/claims"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
-	"github.com/lendflow/lendflow/money"
 )
 
 // repaymentPlan is everything a repayment applies once the bank has made its
@@ -23,7 +23,7 @@ type repaymentPlan struct {
 	Kind   lending.RepayKind
 	Amount decimal.Decimal
 	// Installments is the open installments as the payment leaves them.
-	Installments []*installment
+	Installments []*claims.Installment
 	Received     map[int64]decimal.Decimal // what each paid user receives (investors, a guarantor)
 	Through      int32
 	Entry        ledger.Entry
@@ -100,7 +100,7 @@ func (a *Activities) status(ctx context.Context, loanID int64) (lending.Status, 
 //
 // The payment goes oldest installment first and within one to penalty, then
 // interest, then principal; each part to the installment's claim holders pro
-// rata to what each is owed of it (waterfall).
+// rata to what each is owed of it (claims.Waterfall).
 func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lending.RepayKind, today time.Time, reqNo string) (bank.BatchRequest, repaymentPlan, bool, error) {
 	plan := repaymentPlan{Kind: kind, Amount: decimal.Zero}
 	refuse := func(code, format string, args ...any) (bank.BatchRequest, repaymentPlan, bool, error) {
@@ -114,7 +114,7 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 	if !loan.Status.Servicing() {
 		return refuse(errs.InvalidState, "the loan is %s", loan.Status)
 	}
-	insts, err := loadOpen(ctx, a.q, loanID)
+	insts, err := claims.Load(ctx, a.q, loanID)
 	if err != nil {
 		return bank.BatchRequest{}, plan, false, err
 	}
@@ -122,18 +122,18 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 		return refuse(errs.InvalidState, "nothing left to pay")
 	}
 	for _, in := range insts {
-		in.accrue(today)
+		in.Accrue(today)
 	}
-	var targets []*installment
+	var targets []*claims.Installment
 	switch kind {
 	case lending.RepayNext:
 		targets = insts[:1]
-		plan.Amount = insts[0].due().Total()
+		plan.Amount = insts[0].Due().Total()
 	case lending.RepayAuto:
 		for _, in := range insts {
 			if !in.DueDate.After(today) {
 				targets = append(targets, in)
-				plan.Amount = plan.Amount.Add(in.due().Total())
+				plan.Amount = plan.Amount.Add(in.Due().Total())
 			}
 		}
 		if len(targets) == 0 {
@@ -148,7 +148,7 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 		}
 		targets = insts
 		for _, in := range insts {
-			plan.Amount = plan.Amount.Add(in.due().Total())
+			plan.Amount = plan.Amount.Add(in.Due().Total())
 		}
 	}
 
@@ -178,10 +178,10 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 	if err != nil {
 		return bank.BatchRequest{}, plan, false, err
 	}
-	receipts, _ := waterfall(plan.Amount, targets, func(claim) bool { return true })
-	receive(insts, receipts)
-	plan.Through = payInstallments(insts, receipts, today)
-	ts, postings, perUser := transfers(insts, receipts, borrower[loan.BorrowerID])
+	receipts, _ := claims.Waterfall(plan.Amount, targets, claims.All)
+	claims.Receive(insts, receipts)
+	plan.Through = claims.Pay(insts, receipts, today)
+	ts, postings, perUser := claims.Transfers(insts, receipts, borrower[loan.BorrowerID])
 	plan.Installments, plan.Received = insts, perUser
 	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeRepayment, Ref: loanRef(loan.ID),
 		Postings: append([]ledger.Posting{{Account: ledger.UserAvailable(loan.BorrowerID), Amount: plan.Amount.Neg(), Counterpart: "claim holders"}}, postings...)}
@@ -190,41 +190,25 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 	}
 	finished := true
 	for _, in := range insts {
-		finished = finished && in.closed()
+		finished = finished && in.Closed()
 	}
 	plan.Result = RepayResult{Paid: true, Amount: plan.Amount, Through: int(plan.Through), Finished: finished}
 	return bank.BatchRequest{RequestNo: reqNo, Purpose: "repayment", Transfers: ts}, plan, true, nil
 }
 
-// payoffInterest re-plans the interest of a payoff (提前还款): the current
-// period's accrued by days (actual days since the last due date over the days
-// in the period), split among the claims pro rata to the bid amounts; later
-// periods' interest is never owed.
-func (a *Activities) payoffInterest(ctx context.Context, loan dbq.Loan, insts []*installment, today time.Time) error {
-	cur := insts[0]
+// payoffInterest re-plans the interest of a payoff (claims.AccruePayoff):
+// the current period began on the previous installment's due date, or on the
+// disbursement date for the first.
+func (a *Activities) payoffInterest(ctx context.Context, loan dbq.Loan, insts []*claims.Installment, today time.Time) error {
 	periodStart := *loan.DisbursedOn
-	if cur.No > 1 {
+	if cur := insts[0]; cur.No > 1 {
 		prev, err := a.q.InstallmentGet(ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: cur.No - 1})
 		if err != nil {
 			return err
 		}
 		periodStart = prev.DueDate
 	}
-	_, accrued := money.PayoffAmount(decimal.Zero, cur.Interest, periodStart, cur.DueDate, today)
-	for _, in := range insts {
-		owed := decimal.Zero
-		if in == cur {
-			owed = accrued
-		}
-		in.Interest = in.PaidInterest.Add(owed)
-		weights := make([]decimal.Decimal, len(in.Claims))
-		for i, c := range in.Claims {
-			weights[i] = c.Weight
-		}
-		for i, share := range money.Split(owed, weights) {
-			in.Claims[i].Interest = in.Claims[i].RecvInterest.Add(share)
-		}
-	}
+	claims.AccruePayoff(insts, periodStart, today)
 	return nil
 }
 
@@ -241,7 +225,7 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 	if _, err := ledger.Post(ctx, tx, plan.Entry); err != nil {
 		return "", err
 	}
-	if err := saveOpen(ctx, q, loanID, plan.Installments); err != nil {
+	if err := claims.Save(ctx, q, loanID, plan.Installments); err != nil {
 		return "", err
 	}
 	if plan.Through > 0 {

@@ -97,3 +97,8 @@ func DefaultWorkday(d time.Time) bool {
 	wd := d.Weekday()
 	return wd != time.Saturday && wd != time.Sunday
 }
+
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/screening"
 )
 
 // Screen takes a submitted application through screening (docs/lifecycle.md):
@@ -16,9 +17,9 @@ import (
 // once. Status changes, history rows and the listing's expiry as the loan's
 // next dated step are written in one transaction.
 func (a *Activities) Screen(ctx context.Context, in ScreenInput) (ScreenResult, error) {
-	v, err := a.screenApplication(ctx, in)
+	v, err := screening.Screen(ctx, a.q, in.LoanID, in.Today)
 	if err != nil {
-		return ScreenResult{}, err
+		return ScreenResult{}, classify(err)
 	}
 	res := ScreenResult{Reasons: v.Reasons, Score: v.Score, Grade: v.Grade, Rate: v.Rate}
 	err = a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {

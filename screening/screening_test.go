@@ -1,4 +1,4 @@
-package activities_test
+package screening_test
 
 import (
 	"fmt"
@@ -10,24 +10,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lendflow/lendflow/activities"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/screening"
 )
 
-// screenEnv is a database with one screening activity; Today is 2026-01-31.
+// screenEnv is a database to screen applications in; Today is 2026-01-31.
 type screenEnv struct {
 	*testenv.Env
-	acts *activities.Activities
-	n    atomic.Int64
+	n atomic.Int64
 }
 
 func newScreenEnv(t *testing.T) *screenEnv {
 	t.Parallel()
 	e := testenv.New(t)
-	return &screenEnv{Env: e, acts: activities.New(e.Pool, e.Bank, e.Log, false)}
+	return &screenEnv{Env: e}
 }
 
 // idBorn is a valid ID number of someone born on birth (YYYYMMDD).
@@ -69,16 +68,16 @@ func (e *screenEnv) loan(u dbq.User, amount, income string, term int, applied ti
 	return l
 }
 
-func (e *screenEnv) screen(l dbq.Loan) activities.Verdict {
+func (e *screenEnv) screen(l dbq.Loan) screening.Verdict {
 	e.T.Helper()
-	res, err := activities.ScreenApplication(e.acts, e.Ctx, activities.ScreenInput{LoanID: l.ID, Today: e.Today})
+	res, err := screening.Screen(e.Ctx, e.Q, l.ID, e.Today)
 	require.NoError(e.T, err)
 	return res
 }
 
 // apply is one application of 10,000.00 over 12 months by a well-paid
 // borrower: it passes every rule unless the case changes one.
-func (e *screenEnv) apply(u dbq.User) activities.Verdict {
+func (e *screenEnv) apply(u dbq.User) screening.Verdict {
 	return e.screen(e.loan(u, "10000.00", "50000.00", 12, e.Today, lending.StatusSubmitted))
 }
 

@@ -46,11 +46,11 @@ const (
 	csrfField = "csrf"
 )
 
-// consoleState is what the console keeps in this process: its templates and
-// the clock advance it started, if any.
+// consoleState is what the console keeps in this process: its templates,
+// which every replica holds the same. What a replica must share (the clock
+// advance it started) is in PostgreSQL (console_clock.go).
 type consoleState struct {
-	views   *console.Renderer
-	advance advanceTracker
+	views *console.Renderer
 }
 
 func newConsoleState() *consoleState {

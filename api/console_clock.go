@@ -4,61 +4,80 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/lendflow/lendflow/console"
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 )
 
-// advanceTracker is the clock advance the console started in this process.
-// An advance can take minutes (every loan handles every event on the way),
-// longer than a browser should wait on one answer: the console starts it and
-// the clock page polls its progress. The progress itself is read from the
-// database (the business date, the loans still due), so it is true whichever
-// replica started the advance; only "running, done or failed" is this
-// process's.
-type advanceTracker struct {
-	mu  sync.Mutex
-	cur *advanceRun
-}
-
+// The console's clock advance is shared by the API's replicas
+// (docs/replicas.md). An advance can take minutes (every loan handles every
+// event on the way), longer than a browser should wait on one answer: the
+// console starts it and the clock page polls its progress. Its record —
+// which advance, running, done or failed — is a row in PostgreSQL
+// (console_clock_advance), so whichever replica serves the page shows it,
+// and no replica starts a second while it runs. It carries the replica
+// running it: an advance whose replica died is shown stopped, and the next
+// may start. The progress itself is read from the database too (the
+// business date, the loans still due).
 type advanceRun struct {
-	from, to time.Time
-	started  time.Time
-	running  bool
-	err      error
+	n                 int64 // which advance, so one taken over cannot finish its successor
+	from, to, started time.Time
+	running           bool
+	failure           string // why it stopped, for the page; "" done or running
 }
 
-// start begins tracking an advance, unless one is running.
-func (t *advanceTracker) start(from, to time.Time) (*advanceRun, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cur != nil && t.cur.running {
-		return nil, false
+// advanceOrphaned is the failure of an advance whose process died.
+const advanceOrphaned = "the process running it stopped before it finished; advance again"
+
+// advanceStart records an advance as running, unless one is.
+func (s *Server) advanceStart(ctx context.Context, from, to time.Time) (advanceRun, bool, error) {
+	row, err := s.Q.ConsoleAdvanceStart(ctx, dbq.ConsoleAdvanceStartParams{
+		FromDate: from, ToDate: to, ReplicaID: s.replicaID(), MaxSeconds: clockAdvanceWrite.Seconds(),
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return advanceRun{}, false, nil
 	}
-	t.cur = &advanceRun{from: from, to: to, started: time.Now(), running: true}
-	return t.cur, true
-}
-
-func (t *advanceTracker) finish(run *advanceRun, err error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	run.running, run.err = false, err
-}
-
-// snapshot is a copy of the current run, safe to read.
-func (t *advanceTracker) snapshot() (advanceRun, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cur == nil {
-		return advanceRun{}, false
+	if err != nil {
+		return advanceRun{}, false, err
 	}
-	return *t.cur, true
+	return advanceRun{n: row.Run, from: row.FromDate, to: row.ToDate, started: row.StartedAt, running: true}, true, nil
+}
+
+// advanceFinish records how run ended: err nil is done; a failure keeps only
+// what the page may show (consoleProblem), the cause goes to the log.
+func (s *Server) advanceFinish(ctx context.Context, run advanceRun, err error) error {
+	var failure *string
+	if err != nil {
+		prob, _ := consoleProblem(err)
+		failure = &prob.Detail
+	}
+	return s.Q.ConsoleAdvanceFinish(context.WithoutCancel(ctx), dbq.ConsoleAdvanceFinishParams{Error: failure, Run: run.n})
+}
+
+// advanceLast is the last advance the console started, on any replica.
+func (s *Server) advanceLast(ctx context.Context) (advanceRun, bool, error) {
+	row, err := s.Q.ConsoleAdvanceGet(ctx, clockAdvanceWrite.Seconds())
+	if errors.Is(err, db.ErrNotFound) {
+		return advanceRun{}, false, nil
+	}
+	if err != nil {
+		return advanceRun{}, false, err
+	}
+	run := advanceRun{n: row.Run, from: row.FromDate, to: row.ToDate, started: row.StartedAt, running: row.Running}
+	switch {
+	case row.Error != nil:
+		run.failure = *row.Error
+	case row.Orphaned:
+		run.failure = advanceOrphaned
+	}
+	return run, true, nil
 }
 
 // consoleClock is the business date and, in sandbox mode, the advance form
-// and the progress of the advance this process runs.
+// and the progress of the last advance the console started.
 func (s *Server) consoleClock(w http.ResponseWriter, r *http.Request) {
 	v, err := s.clockView(r.Context())
 	if err != nil {
@@ -83,7 +102,11 @@ func (s *Server) clockView(ctx context.Context) (console.ClockView, error) {
 		{Label: "+1 week", To: today.AddDate(0, 0, 7).Format(time.DateOnly)},
 		{Label: "+1 month", To: today.AddDate(0, 1, 0).Format(time.DateOnly)},
 	}
-	if run, ok := s.console.advance.snapshot(); ok {
+	run, ok, err := s.advanceLast(ctx)
+	if err != nil {
+		return v, err
+	}
+	if ok {
 		p, err := s.advanceProgress(ctx, run, today)
 		if err != nil {
 			return v, err
@@ -111,10 +134,10 @@ func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		from, err = s.checkAdvance(ctx, to)
 	}
-	var run *advanceRun
+	var run advanceRun
 	if err == nil {
 		var ok bool
-		if run, ok = s.console.advance.start(from, to); !ok {
+		if run, ok, err = s.advanceStart(ctx, from, to); err == nil && !ok {
 			err = errAdvanceRunning
 		}
 	}
@@ -146,7 +169,9 @@ func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.Logger.Error("console clock advance", "to", to.Format(time.DateOnly), "error", err)
 		}
-		s.console.advance.finish(run, err)
+		if err := s.advanceFinish(bg, run, err); err != nil {
+			s.Logger.Error("console clock advance: its end not recorded", "to", to.Format(time.DateOnly), "error", err)
+		}
 	}()
 	console.Headers(w)
 	http.Redirect(w, r, consolePrefix+"clock", http.StatusSeeOther)
@@ -166,11 +191,8 @@ type advanceProgress struct {
 // reached, and how many loans still have events due on or before its
 // target (what it has left to hand out and wait for).
 func (s *Server) advanceProgress(ctx context.Context, run advanceRun, today time.Time) (advanceProgress, error) {
-	p := advanceProgress{From: run.from.Format(time.DateOnly), To: run.to.Format(time.DateOnly), Today: today.Format(time.DateOnly), Running: run.running}
-	if run.err != nil {
-		prob, _ := consoleProblem(run.err)
-		p.Error = prob.Detail
-	}
+	p := advanceProgress{From: run.from.Format(time.DateOnly), To: run.to.Format(time.DateOnly), Today: today.Format(time.DateOnly),
+		Running: run.running, Error: run.failure}
 	due, err := s.Q.LoanCountEventsDue(ctx, &run.to)
 	if err != nil {
 		return p, err
@@ -178,7 +200,7 @@ func (s *Server) advanceProgress(ctx context.Context, run advanceRun, today time
 	p.LoansDue = due
 	total, done := lending.Days(run.from, run.to), lending.Days(run.from, today)
 	switch {
-	case !run.running && run.err == nil:
+	case !run.running && run.failure == "":
 		p.Percent = 100
 	case total > 0:
 		p.Percent = min(done*100/total, 99)
@@ -188,9 +210,12 @@ func (s *Server) advanceProgress(ctx context.Context, run advanceRun, today time
 
 // consoleAdvanceProgress answers the clock page's script.
 func (s *Server) consoleAdvanceProgress(w http.ResponseWriter, r *http.Request) {
-	run, ok := s.console.advance.snapshot()
-	if !ok {
-		s.consoleFail(w, r, errNoAdvance)
+	run, ok, err := s.advanceLast(r.Context())
+	if err == nil && !ok {
+		err = errNoAdvance
+	}
+	if err != nil {
+		s.consoleFail(w, r, err)
 		return
 	}
 	today, _, err := s.Clock.Today(r.Context())

@@ -508,9 +508,9 @@ func (s *Server) consoleDisclosure(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "disclosure", v)
 }
 
-// errAdvanceRunning: one console advance at a time per process (the clock
-// serializes advances anyway; this says so instead of queueing).
+// errAdvanceRunning: one console advance at a time, whichever replica runs
+// it (the clock serializes advances anyway; this says so instead of queueing).
 var errAdvanceRunning = errs.New(errs.Conflict, "a clock advance is running")
 
-// errNoAdvance: the progress of an advance this process never started.
-var errNoAdvance = errs.New(errs.NotFound, "no clock advance started here")
+// errNoAdvance: the progress asked for before the console ever advanced.
+var errNoAdvance = errs.New(errs.NotFound, "no clock advance started")

@@ -581,12 +581,13 @@ func TestConsoleAdvanceProgress(t *testing.T) {
 	l := f.loan(t, f.user(t, lending.RoleBorrower, 1, "张三"), "1000.00", lending.StatusRepaying)
 	f.exec(t, `UPDATE loans SET next_event_on = '2026-02-05' WHERE id = $1`, l.ID)
 	f.setToday(t, "2026-02-02")
-	run := advanceRun{from: f.today, to: time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC), running: true}
+	run, ok, err := f.s.advanceStart(context.Background(), f.today, time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.True(t, ok)
 	p, err := f.s.advanceProgress(context.Background(), run, time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
 	assert.Equal(t, advanceProgress{From: "2026-01-31", To: "2026-02-10", Today: "2026-02-02", Running: true, LoansDue: 1, Percent: 20}, p)
 
-	f.s.console.advance.cur = &run
 	c := browse(t, f.srv, "GET", "/console/clock", f.ops, nil)
 	require.Equal(t, 200, c.status, c.body)
 	assert.Contains(t, c.body, `<progress id="advance-bar" max="100" value="20">`)
@@ -597,8 +598,7 @@ func TestConsoleAdvanceProgress(t *testing.T) {
 	assert.Equal(t, 409, p2.status, "one advance at a time")
 	assert.Contains(t, p2.body, "an advance is running; wait for it to finish")
 
-	run.running, run.err = false, errors.New("loan 7 at 2026-02-05: deadline exceeded")
-	f.s.console.advance.cur = &run
+	require.NoError(t, f.s.advanceFinish(context.Background(), run, errors.New("loan 7 at 2026-02-05: deadline exceeded")))
 	c = browse(t, f.srv, "GET", "/console/clock", f.ops, nil)
 	assert.Contains(t, c.body, "Stopped: internal error", "a failure's cause is for the log")
 }

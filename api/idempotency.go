@@ -59,7 +59,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 
 		_, err := s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
 			UserID: owner, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash, // escaped: a path may hold bytes that are not UTF-8
-			StaleSeconds: int32(staleClaim / time.Second),
+			ReplicaID: s.replicaID(), StaleSeconds: int32(staleClaim / time.Second),
 		})
 		if errors.Is(err, db.ErrNotFound) {
 			s.replay(w, r, owner, key, hash)
@@ -197,7 +197,7 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 		}
 		u, _ := userFrom(r.Context()) // mounted after requireRole
 		c := &bidding.Claim{Owner: u.ID, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash,
-			StaleSeconds: int32(staleClaim / time.Second)}
+			Replica: s.replicaID(), StaleSeconds: int32(staleClaim / time.Second)}
 		ctx := r.Context()
 		held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
 		completed := false
@@ -217,7 +217,7 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 			return
 		case !c.Claimed:
 			_, err := s.Q.IdempotencyKeyClaim(context.WithoutCancel(ctx), dbq.IdempotencyKeyClaimParams{UserID: c.Owner, Key: key, Method: c.Method, Path: c.Path,
-				RequestHash: c.RequestHash, StaleSeconds: c.StaleSeconds})
+				RequestHash: c.RequestHash, ReplicaID: c.Replica, StaleSeconds: c.StaleSeconds})
 			if errors.Is(err, db.ErrNotFound) {
 				s.replay(w, r, c.Owner, key, c.RequestHash)
 				return
@@ -293,6 +293,10 @@ func idempotencyKey(ctx context.Context) string {
 // staleClaim is how long a key may stay "in flight" before a retry of the same
 // request may take it over. It is far above any request's real duration (bank
 // calls time out at 30 s), so only a request whose process died is overtaken.
+// A claim that carries its replica is taken over sooner: as soon as that
+// replica is gone (replica.Lease after its last renewal, or at once when it
+// left), which is what the API's replicas do; staleClaim is the rule for a
+// server in no fleet, and the last word if a live replica loses a request.
 const staleClaim = 10 * time.Minute
 
 // recorder keeps a copy of the answer for replay.

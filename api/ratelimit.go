@@ -17,17 +17,26 @@ import (
 )
 
 // limiter is a token bucket per caller. It protects the API (and the bank
-// behind it) from one runaway client; it is per process, which is enough for
-// that (docs/security.md "Rate limits").
+// behind it) from one runaway client (docs/security.md "Rate limits").
+//
+// The budget is the platform's, shared by the API's replicas: each replica
+// keeps buckets of its share, rate and burst divided by the replicas alive
+// (replicas, read from their leases in PostgreSQL at every renewal). Spread
+// over every replica a caller gets the budget, never more; sent to one it
+// gets that replica's share. So the shared budget costs no statement a
+// request (docs/replicas.md "The rate limit").
 //
 // Memory is bounded: at most max buckets, and the one idle longest is
 // forgotten to make room. Forgetting it gives that caller a full bucket
 // again, which is what an idle caller's bucket holds anyway.
 type limiter struct {
 	mu    sync.Mutex
-	rate  float64 // tokens a second
+	rate  float64 // tokens a second, the whole platform's
 	burst float64
 	max   int
+	// replicas is how many API replicas share the budget; nil: this process
+	// alone (a server in no fleet).
+	replicas func() int
 	// lru holds *bucket, most recently used at the front; byKey finds them.
 	lru   *list.List
 	byKey map[string]*list.Element
@@ -48,11 +57,22 @@ func newLimiter(perSecond, burst int) *limiter {
 		lru: list.New(), byKey: map[string]*list.Element{}, now: time.Now}
 }
 
+// share is this replica's part of the budget: at least one request of
+// burst, however many replicas there are.
+func (l *limiter) share() (rate, burst float64) {
+	n := 1
+	if l.replicas != nil {
+		n = max(l.replicas(), 1)
+	}
+	return l.rate / float64(n), max(l.burst/float64(n), 1)
+}
+
 // allow takes a token for key, or says how long until one is there.
 func (l *limiter) allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	rate, burst := l.share()
 	var b *bucket
 	if el, ok := l.byKey[key]; ok {
 		l.lru.MoveToFront(el)
@@ -63,16 +83,16 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 			delete(l.byKey, oldest.Value.(*bucket).key)
 			l.lru.Remove(oldest)
 		}
-		b = &bucket{key: key, tokens: l.burst, at: now}
+		b = &bucket{key: key, tokens: burst, at: now}
 		l.byKey[key] = l.lru.PushFront(b)
 	}
-	b.tokens += now.Sub(b.at).Seconds() * l.rate
-	if b.tokens > l.burst {
-		b.tokens = l.burst
+	b.tokens += now.Sub(b.at).Seconds() * rate
+	if b.tokens > burst {
+		b.tokens = burst
 	}
 	b.at = now
 	if b.tokens < 1 {
-		return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+		return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
 	}
 	b.tokens--
 	return true, 0

@@ -24,6 +24,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
+	"github.com/lendflow/lendflow/replica"
 )
 
 // Deps are what the handlers need.
@@ -57,6 +58,12 @@ type Deps struct {
 	// development on localhost), so its cookies cannot be Secure
 	// (api/cookies.go). A request that came over TLS is HTTPS regardless.
 	PlainHTTP bool
+	// Replica is this process's lease among the API's replicas
+	// (docs/replicas.md): the Idempotency-Key claims and the console's clock
+	// advance carry it, so another replica takes them over once it is gone,
+	// and the rate limit's budget is shared among the replicas it counts. nil:
+	// a server in no fleet (tests), whose claims go stale after staleClaim.
+	Replica *replica.Replica
 }
 
 // Server serves the API.
@@ -84,7 +91,20 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
+	s := &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
+	if d.Replica != nil {
+		s.limits.replicas = d.Replica.Live
+	}
+	return s
+}
+
+// replicaID is what this process's claims carry: its replica, or nil.
+func (s *Server) replicaID() *int64 {
+	if s.Replica == nil {
+		return nil
+	}
+	id := s.Replica.ID()
+	return &id
 }
 
 // Handler is the router with its middleware.

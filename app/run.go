@@ -27,6 +27,7 @@ import (
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/reconcile"
+	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/worker"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -228,6 +229,27 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 			}
 		}
 	}
+	// This replica's lease (docs/replicas.md), renewed until Close, which
+	// leaves once the server has drained: its claims are taken over only
+	// when it is gone.
+	rep, err := replica.Join(ctx, pool, replica.KindAPI, log)
+	if err != nil {
+		pool.Close()
+		tc.Close()
+		return nil, err
+	}
+	repCtx, stopRenewing := context.WithCancel(context.WithoutCancel(ctx))
+	renewing := make(chan struct{})
+	go func() { defer close(renewing); rep.Run(repCtx, replica.Beat) }()
+	leave := func() {
+		stopRenewing()
+		<-renewing
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := rep.Leave(lctx); err != nil {
+			log.Warn("replica: not left; its claims go when its lease runs out", "error", err)
+		}
+	}
 	srv := api.New(api.Deps{
 		Pool: pool, Q: db.Queries(pool), Logger: log,
 		Temporal: tc, Bank: bc, Clock: clk,
@@ -238,6 +260,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 		BankFiles:  bc,
 		// The ops console's links and cookie (docs/console.md).
 		TemporalUIURL: c.TemporalUIURL, TemporalNamespace: c.TemporalNamespace, PlainHTTP: !c.PublicHTTPS,
+		Replica: rep,
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },
@@ -246,12 +269,13 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 	})
 	if c.OpsEmail != "" {
 		if err := srv.EnsureOpsUser(ctx, c.OpsEmail, c.OpsPassword); err != nil {
+			leave()
 			pool.Close()
 			tc.Close()
 			return nil, fmt.Errorf("bootstrap ops user: %w", err)
 		}
 	}
-	return &APIServer{Handler: srv.Handler(), Clock: clk, close: func() { tc.Close(); unobserve(); pool.Close() }}, nil
+	return &APIServer{Handler: srv.Handler(), Clock: clk, close: func() { leave(); tc.Close(); unobserve(); pool.Close() }}, nil
 }
 
 // RunAPI serves the API until ctx ends.
@@ -326,7 +350,9 @@ func serveListener(ctx context.Context, ln net.Listener, h http.Handler, log *sl
 
 // serveServer runs srv on ln until ctx ends, then shuts it down gracefully.
 func serveServer(ctx context.Context, ln net.Listener, srv *http.Server, log *slog.Logger) error {
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -336,6 +362,9 @@ func serveServer(ctx context.Context, ln net.Listener, srv *http.Server, log *sl
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// Serve returns as Shutdown begins; the requests still running finish
+	// first (an API replica leaves its lease only after them).
+	<-drained
 	return nil
 }
 

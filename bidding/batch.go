@@ -146,7 +146,8 @@ func (s *Service) admitIn(ctx context.Context, q *dbq.Queries, loanID int64, bat
 			claims.Methods = append(claims.Methods, c.Method)
 			claims.Paths = append(claims.Paths, c.Path)
 			claims.RequestHashes = append(claims.RequestHashes, c.RequestHash)
-			claims.StaleSeconds = c.StaleSeconds
+			// One process's batch: its claims share the replica and the rule.
+			claims.ReplicaID, claims.StaleSeconds = c.Replica, c.StaleSeconds
 		}
 	}
 	slices.Sort(ids)

@@ -97,6 +97,7 @@ type Claim struct {
 	Key          string
 	Method, Path string
 	RequestHash  string
+	Replica      *int64 // the API replica claiming; nil: none (the claim only goes stale)
 	StaleSeconds int32
 	// Answer is the body of the 201 answer to the frozen bid b.
 	Answer func(b Bid) []byte

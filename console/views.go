@@ -229,7 +229,7 @@ type ClockView struct {
 // QuickAdvance is a one-click advance by some days.
 type QuickAdvance struct{ Label, To string }
 
-// Advance is a clock advance running or just finished in this process.
+// Advance is the console's last clock advance, running or finished.
 type Advance struct {
 	From, To  string
 	Running   bool

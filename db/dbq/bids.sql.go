@@ -81,15 +81,16 @@ func (q *Queries) BidAdmitMany(ctx context.Context, arg BidAdmitManyParams) ([]B
 }
 
 const bidClaimMany = `-- name: BidClaimMany :many
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, replica_id)
 SELECT ($1::bigint[])[i], ($2::text[])[i], ($3::text[])[i],
-       ($4::text[])[i], ($5::text[])[i]
+       ($4::text[])[i], ($5::text[])[i], $6::bigint
 FROM generate_series(1, cardinality($1::bigint[])) AS i
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL, replica_id = EXCLUDED.replica_id
 WHERE idempotency_keys.status_code IS NULL
   AND idempotency_keys.request_hash = EXCLUDED.request_hash
   AND (idempotency_keys.released_at IS NOT NULL
-       OR idempotency_keys.created_at < now() - make_interval(secs => $6::int))
+       OR NOT replica_alive(idempotency_keys.replica_id)
+       OR idempotency_keys.created_at < now() - make_interval(secs => $7::int))
 RETURNING user_id
 `
 
@@ -99,6 +100,7 @@ type BidClaimManyParams struct {
 	Methods       []string
 	Paths         []string
 	RequestHashes []string
+	ReplicaID     *int64
 	StaleSeconds  int32
 }
 
@@ -112,6 +114,7 @@ func (q *Queries) BidClaimMany(ctx context.Context, arg BidClaimManyParams) ([]i
 		arg.Methods,
 		arg.Paths,
 		arg.RequestHashes,
+		arg.ReplicaID,
 		arg.StaleSeconds,
 	)
 	if err != nil {

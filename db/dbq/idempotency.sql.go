@@ -11,13 +11,14 @@ import (
 )
 
 const idempotencyKeyClaim = `-- name: IdempotencyKeyClaim :one
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, replica_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL, replica_id = EXCLUDED.replica_id
 WHERE idempotency_keys.status_code IS NULL
   AND idempotency_keys.request_hash = EXCLUDED.request_hash
   AND (idempotency_keys.released_at IS NOT NULL
-       OR idempotency_keys.created_at < now() - make_interval(secs => $6::int))
+       OR NOT replica_alive(idempotency_keys.replica_id)
+       OR idempotency_keys.created_at < now() - make_interval(secs => $7::int))
 RETURNING user_id
 `
 
@@ -27,14 +28,17 @@ type IdempotencyKeyClaimParams struct {
 	Method       string
 	Path         string
 	RequestHash  string
+	ReplicaID    *int64
 	StaleSeconds int32
 }
 
 // The first request with a key claims it; a concurrent or later one finds the
-// row and gets no rows back. The same request takes a claim over when it was
-// released (its answer was not final: 5xx, 202, a panic) or is still
-// unanswered after stale_seconds (its process died mid-request: a deploy, a
-// crash). Taking over never repeats an effect: each effect carries its key
+// row and gets no rows back. The claim carries the claiming replica (NULL: a
+// process in no fleet). The same request takes a claim over when it was
+// released (its answer was not final: 5xx, 202, a panic), when the replica
+// that claimed it is gone (its process died mid-request: a crash, a lost
+// node; replica_alive), or when it is still unanswered after stale_seconds.
+// Taking over never repeats an effect: each effect carries its key
 // (docs/idempotency.md).
 func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyClaimParams) (int64, error) {
 	row := q.db.QueryRow(ctx, idempotencyKeyClaim,
@@ -43,6 +47,7 @@ func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyCla
 		arg.Method,
 		arg.Path,
 		arg.RequestHash,
+		arg.ReplicaID,
 		arg.StaleSeconds,
 	)
 	var user_id int64
@@ -87,7 +92,7 @@ func (q *Queries) IdempotencyKeyDeleteBefore(ctx context.Context, createdAt time
 }
 
 const idempotencyKeyGet = `-- name: IdempotencyKeyGet :one
-SELECT user_id, key, method, path, request_hash, status_code, response, created_at, released_at FROM idempotency_keys WHERE user_id = $1 AND key = $2
+SELECT user_id, key, method, path, request_hash, status_code, response, created_at, released_at, replica_id FROM idempotency_keys WHERE user_id = $1 AND key = $2
 `
 
 type IdempotencyKeyGetParams struct {
@@ -108,6 +113,7 @@ func (q *Queries) IdempotencyKeyGet(ctx context.Context, arg IdempotencyKeyGetPa
 		&i.Response,
 		&i.CreatedAt,
 		&i.ReleasedAt,
+		&i.ReplicaID,
 	)
 	return i, err
 }

@@ -89,6 +89,17 @@ type CompensatorClaim struct {
 	ReceivedPenalty   decimal.Decimal
 }
 
+type ConsoleClockAdvance struct {
+	Singleton  bool
+	Run        int64
+	FromDate   time.Time
+	ToDate     time.Time
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Error      *string
+	ReplicaID  *int64
+}
+
 type DisclosureSnapshot struct {
 	BusinessDate         time.Time
 	CumulativeVolume     decimal.Decimal
@@ -114,6 +125,7 @@ type IdempotencyKey struct {
 	Response    []byte
 	CreatedAt   time.Time
 	ReleasedAt  *time.Time
+	ReplicaID   *int64
 }
 
 type Installment struct {
@@ -300,6 +312,15 @@ type RepaymentAuthorization struct {
 	MaxAmount decimal.Decimal
 	ExpiresOn time.Time
 	CreatedAt time.Time
+}
+
+type Replica struct {
+	ID        int64
+	Kind      string
+	Host      string
+	Pid       int32
+	StartedAt time.Time
+	ExpiresAt time.Time
 }
 
 type ServerKey struct {

@@ -76,3 +76,21 @@ func NewWith(t testing.TB, migs ...Migration) *pgxpool.Pool {
 	}
 	return pool
 }
+
+// Another is a second pool on pool's schema: another process of the same
+// platform (a second replica), with connections of its own. It is closed
+// when the test ends.
+func Another(t testing.TB, pool *pgxpool.Pool) *pgxpool.Pool {
+	t.Helper()
+	ctx := context.Background()
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatalf("dbtest: schema: %v", err)
+	}
+	other, err := db.Open(ctx, URL(), schema)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(other.Close)
+	return other
+}

@@ -76,14 +76,15 @@ FROM generate_series(1, cardinality(sqlc.arg(user_ids)::int[])) AS i ORDER BY i;
 -- IdempotencyKeyClaim for several requests of a batch of bids (one a user),
 -- in the transaction that admits them. The user ids back are the claims won;
 -- a request whose user is missing found its key taken.
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, replica_id)
 SELECT (sqlc.arg(user_ids)::bigint[])[i], (sqlc.arg(keys)::text[])[i], (sqlc.arg(methods)::text[])[i],
-       (sqlc.arg(paths)::text[])[i], (sqlc.arg(request_hashes)::text[])[i]
+       (sqlc.arg(paths)::text[])[i], (sqlc.arg(request_hashes)::text[])[i], sqlc.narg(replica_id)::bigint
 FROM generate_series(1, cardinality(sqlc.arg(user_ids)::bigint[])) AS i
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL, replica_id = EXCLUDED.replica_id
 WHERE idempotency_keys.status_code IS NULL
   AND idempotency_keys.request_hash = EXCLUDED.request_hash
   AND (idempotency_keys.released_at IS NOT NULL
+       OR NOT replica_alive(idempotency_keys.replica_id)
        OR idempotency_keys.created_at < now() - make_interval(secs => sqlc.arg(stale_seconds)::int))
 RETURNING user_id;
 

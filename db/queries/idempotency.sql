@@ -1,16 +1,19 @@
 -- name: IdempotencyKeyClaim :one
 -- The first request with a key claims it; a concurrent or later one finds the
--- row and gets no rows back. The same request takes a claim over when it was
--- released (its answer was not final: 5xx, 202, a panic) or is still
--- unanswered after stale_seconds (its process died mid-request: a deploy, a
--- crash). Taking over never repeats an effect: each effect carries its key
+-- row and gets no rows back. The claim carries the claiming replica (NULL: a
+-- process in no fleet). The same request takes a claim over when it was
+-- released (its answer was not final: 5xx, 202, a panic), when the replica
+-- that claimed it is gone (its process died mid-request: a crash, a lost
+-- node; replica_alive), or when it is still unanswered after stale_seconds.
+-- Taking over never repeats an effect: each effect carries its key
 -- (docs/idempotency.md).
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
-VALUES (@user_id, @key, @method, @path, @request_hash)
-ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, replica_id)
+VALUES (@user_id, @key, @method, @path, @request_hash, sqlc.narg(replica_id))
+ON CONFLICT (user_id, key) DO UPDATE SET created_at = now(), released_at = NULL, replica_id = EXCLUDED.replica_id
 WHERE idempotency_keys.status_code IS NULL
   AND idempotency_keys.request_hash = EXCLUDED.request_hash
   AND (idempotency_keys.released_at IS NOT NULL
+       OR NOT replica_alive(idempotency_keys.replica_id)
        OR idempotency_keys.created_at < now() - make_interval(secs => sqlc.arg(stale_seconds)::int))
 RETURNING user_id;
 

@@ -1,0 +1,214 @@
+package replica
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/db/dbtest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func alive(t *testing.T, pool *pgxpool.Pool, id *int64) bool {
+	t.Helper()
+	var ok bool
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT replica_alive($1)`, id).Scan(&ok))
+	return ok
+}
+
+// A replica is alive while it renews its lease, dead once it leaves or its
+// lease runs out unrenewed (a process killed outright); the others learn how
+// many are alive at each renewal. A claim made by no replica (NULL) is never
+// known dead.
+func TestLeaseSaysWhoIsAlive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	a, err := Join(ctx, pool, KindAPI, quiet)
+	require.NoError(t, err)
+	b, err := Join(ctx, dbtest.Another(t, pool), KindAPI, quiet)
+	require.NoError(t, err)
+	w, err := Join(ctx, pool, "worker", quiet)
+	require.NoError(t, err)
+	assert.NotEqual(t, a.ID(), b.ID())
+	assert.Equal(t, 1, a.Live(), "before its first renewal a replica counts itself")
+
+	a.Renew(ctx)
+	assert.Equal(t, 2, a.Live(), "two API replicas; the worker is another kind")
+	w.Renew(ctx)
+	assert.Equal(t, 1, w.Live())
+	idA, idB := a.ID(), b.ID()
+	assert.True(t, alive(t, pool, &idA))
+	assert.True(t, alive(t, pool, &idB))
+	assert.True(t, alive(t, pool, nil))
+
+	// b is killed: it renews no more, and Lease after its last renewal it is dead.
+	_, err = pool.Exec(ctx, `UPDATE replicas SET expires_at = now() - interval '1 millisecond' WHERE id = $1`, idB)
+	require.NoError(t, err)
+	assert.False(t, alive(t, pool, &idB))
+	a.Renew(ctx)
+	assert.Equal(t, 1, a.Live(), "a dead replica's share goes to the living")
+
+	require.NoError(t, a.Leave(ctx))
+	assert.False(t, alive(t, pool, &idA), "a replica that leaves is dead at once")
+}
+
+// A lease unrenewed for its length lapses by itself: nothing but time.
+func TestLeaseLapsesWithoutRenewal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	r := &Replica{q: db.Queries(pool), kind: KindAPI, log: quiet, lease: 300 * time.Millisecond}
+	require.NoError(t, r.join(ctx))
+	id := r.ID()
+	require.True(t, alive(t, pool, &id))
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(t, pool, &id) {
+		require.True(t, time.Now().Before(deadline), "the lease never lapsed")
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.Renew(ctx)
+	assert.True(t, alive(t, pool, &id), "a late renewal revives the same replica")
+	assert.Equal(t, id, r.ID())
+}
+
+// A replica whose row was dropped (housekeeping, after a long stall) joins
+// again under a new id rather than renewing nothing.
+func TestRenewAfterTheRowIsGoneJoinsAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	r, err := Join(ctx, pool, KindAPI, quiet)
+	require.NoError(t, err)
+	old := r.ID()
+	_, err = pool.Exec(ctx, `DELETE FROM replicas`)
+	require.NoError(t, err)
+	r.Renew(ctx)
+	assert.NotEqual(t, old, r.ID())
+	id := r.ID()
+	assert.True(t, alive(t, pool, &id))
+	assert.False(t, alive(t, pool, &old))
+}
+
+// Run renews until its context ends.
+func TestRunRenews(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	pool := dbtest.New(t)
+	r, err := Join(ctx, pool, KindAPI, quiet)
+	require.NoError(t, err)
+	var before time.Time
+	require.NoError(t, pool.QueryRow(ctx, `SELECT expires_at FROM replicas WHERE id = $1`, r.ID()).Scan(&before))
+	done := make(chan struct{})
+	go func() { r.Run(ctx, 10*time.Millisecond); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var at time.Time
+		require.NoError(t, pool.QueryRow(ctx, `SELECT expires_at FROM replicas WHERE id = $1`, r.ID()).Scan(&at))
+		if at.After(before) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "never renewed")
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+// One process at a time runs a job: while one holds it the others skip their
+// round; once it is done (or its process dies) the next may run it. Platforms
+// in schemas of their own do not exclude each other.
+func TestExclusiveRunsOneAtATime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	other := dbtest.Another(t, pool)
+
+	inside, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ran, err := Exclusive(ctx, pool, "settle", func(context.Context) { close(inside); <-release })
+		assert.NoError(t, err)
+		assert.True(t, ran)
+	}()
+	<-inside
+	ran, err := Exclusive(ctx, other, "settle", func(context.Context) { t.Error("ran while the other held it") })
+	require.NoError(t, err)
+	assert.False(t, ran, "held by the other process")
+	ran, err = Exclusive(ctx, other, "deliver", func(context.Context) {})
+	require.NoError(t, err)
+	assert.True(t, ran, "another job is free")
+	ran, err = Exclusive(ctx, dbtest.New(t), "settle", func(context.Context) {})
+	require.NoError(t, err)
+	assert.True(t, ran, "another schema is another platform")
+	close(release)
+	wg.Wait()
+	ran, err = Exclusive(ctx, other, "settle", func(context.Context) {})
+	require.NoError(t, err)
+	assert.True(t, ran, "free once the holder is done")
+
+	// A holder that dies frees the job with its connection.
+	dying := dbtest.Another(t, pool)
+	inside, release = make(chan struct{}), make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, _ = Exclusive(ctx, dying, "settle", func(context.Context) { close(inside); <-release })
+	}()
+	<-inside
+	ran, err = Exclusive(ctx, other, "settle", func(context.Context) {})
+	require.NoError(t, err)
+	require.False(t, ran)
+	_, err = pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7433 AND granted AND pid <> pg_backend_pid()
+		AND objid = hashtext(current_schema() || ':settle')::oid`)
+	require.NoError(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ran, err = Exclusive(ctx, other, "settle", func(context.Context) {})
+		require.NoError(t, err)
+		if ran {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "a dead holder's lock never went")
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release) // its unlock fails on the dead connection, which is closed, not pooled
+	wg.Wait()
+	for dying.Stat().AcquiredConns() > 0 { // the pool destroys a closed connection in the background
+		require.True(t, time.Now().Before(deadline), "the dead connection was never let go")
+		time.Sleep(10 * time.Millisecond)
+	}
+	ran, err = Exclusive(ctx, other, "settle", func(context.Context) {})
+	require.NoError(t, err)
+	assert.True(t, ran)
+}
+
+// A round leaves no lock behind, even one whose job panicked.
+func TestExclusiveLeavesNoLockBehind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	held := func() int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7433 AND granted
+			AND objid = hashtext(current_schema() || ':settle')::oid`).Scan(&n))
+		return n
+	}
+	ran, err := Exclusive(ctx, pool, "settle", func(context.Context) { assert.Equal(t, 1, held()) })
+	require.NoError(t, err)
+	require.True(t, ran)
+	assert.Zero(t, held())
+	assert.Panics(t, func() { _, _ = Exclusive(ctx, pool, "settle", func(context.Context) { panic("job") }) })
+	assert.Zero(t, held())
+}

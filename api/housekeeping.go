@@ -18,20 +18,24 @@ const (
 	// ThrottleRetention: a failed sign-in older than this is dropped; the
 	// throttle no longer counts it (throttleWindow).
 	ThrottleRetention = throttleWindow
+	// ReplicaRetention: a replica whose lease ran out this long ago is
+	// dropped. Its row only says it is dead, which a missing row says too
+	// (docs/replicas.md).
+	ReplicaRetention = 24 * time.Hour
 	// HousekeepingEvery is how often the worker purges.
 	HousekeepingEvery = 10 * time.Minute
 )
 
 // Purged counts the rows one housekeeping pass removed.
 type Purged struct {
-	Sessions, IdempotencyKeys, Failures, KnownAddresses, Devices int64
+	Sessions, IdempotencyKeys, Failures, KnownAddresses, Devices, Replicas int64
 }
 
 // Housekeep purges expired sessions, idempotency keys answered longer ago
 // than IdempotencyRetention, failed sign-ins the throttle no longer counts,
-// and addresses and devices not signed in from for knownAddressFor and
-// deviceFor. Every delete is idempotent, so several
-// workers may run it at once.
+// addresses and devices not signed in from for knownAddressFor and
+// deviceFor, and replicas dead for ReplicaRetention. Every delete is
+// idempotent, so several workers may run it at once.
 func Housekeep(ctx context.Context, q *dbq.Queries, now time.Time) (Purged, error) {
 	var p Purged
 	var errs []error
@@ -49,6 +53,9 @@ func Housekeep(ctx context.Context, q *dbq.Queries, now time.Time) (Purged, erro
 		errs = append(errs, err)
 	}
 	if p.Devices, err = q.LoginDeviceDeleteBefore(ctx, now.Add(-deviceFor)); err != nil {
+		errs = append(errs, err)
+	}
+	if p.Replicas, err = q.ReplicaDeleteExpiredBefore(ctx, now.Add(-ReplicaRetention)); err != nil {
 		errs = append(errs, err)
 	}
 	return p, errors.Join(errs...)

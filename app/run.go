@@ -23,10 +23,7 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/disclosure"
-	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/metrics"
-	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/worker"
 	"github.com/lendflow/lendflow/workflows"
@@ -99,86 +96,22 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	if c.ClockMode == clock.Wall {
 		go clk.RunWall(ctx, 30*time.Second)
 	}
-	bids := bidding.New(pool, bc, workflows.Signals{Client: tc}, log)
-	accts := accounts.New(pool, bc, log)
 	sweepEvery := c.SweepEvery
 	if sweepEvery <= 0 {
 		sweepEvery = 5 * time.Second
 	}
-	go every(ctx, sweepEvery, func(ctx context.Context) {
-		today := func(ctx context.Context) (time.Time, error) { d, _, err := clk.Today(ctx); return d, err }
-		if n, err := bids.SettlePending(ctx, c.SettleAfter, today); err != nil {
-			log.Error("settling pending bids", "error", err)
-		} else if n > 0 {
-			log.Info("settled pending bids", "count", n)
-		}
-		if day, err := today(ctx); err == nil {
-			if n, err := bids.AutoInvest(ctx, day); err != nil {
-				log.Error("auto-invest", "error", err)
-			} else if n > 0 {
-				log.Info("auto-invest bids placed", "count", n)
-			}
-		}
-		if n, err := accts.SettlePending(ctx, c.SettleAfter); err != nil {
-			log.Error("settling recharges and withdrawals", "error", err)
-		} else if n > 0 {
-			log.Info("settled recharges and withdrawals", "count", n)
-		}
+	// No gateway is plugged in yet, so the outbox's sender logs.
+	jobs := workerJobs(jobDeps{
+		pool: pool, clock: clk, bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, log), accounts: accounts.New(pool, bc, log), files: bc,
+		sender: contact.LogSender{Log: log.With("component", "contact")}, log: log,
+		sweepEvery: sweepEvery, settleAfter: c.SettleAfter, sandbox: c.ClockMode == clock.Sandbox,
 	})
-	// The daily reconciliation: each finished business date once, booking
-	// the reversals only its file tells of (docs/reconciliation.md).
-	go every(ctx, sweepEvery, func(ctx context.Context) {
-		day, _, err := clk.Today(ctx)
-		if err != nil {
-			return
-		}
-		// Close logs and counts every mismatched day itself.
-		_, err = reconcile.Closer{DB: pool, Bank: bc, Reversals: accts, Log: log, RetryAfter: time.Hour}.Close(ctx, day)
-		if err != nil {
-			log.Error("reconciliation", "error", err)
-		}
-	})
-	// The outbox to people: each notice when its business date and moment
-	// have come (docs/collection.md "Contact"). No gateway is plugged in
-	// yet, so the sender logs.
-	sender := contact.LogSender{Log: log.With("component", "contact")}
-	go every(ctx, sweepEvery, func(ctx context.Context) {
-		day, _, err := clk.Today(ctx)
-		if err != nil {
-			return
-		}
-		now := time.Now()
-		if c.ClockMode == clock.Sandbox {
-			// A sandbox day has no hours of its own: the day's notices go out whole.
-			now = lending.ContactAt(day).Add(24 * time.Hour)
-		}
-		if _, err := contact.Deliver(ctx, db.Queries(pool), sender, day, now); err != nil {
-			log.Error("delivering notifications", "error", err)
-		}
-	})
-	// The day's disclosure snapshot, once its events are handled
-	// (disclosure.Record; the console charts them).
-	go every(ctx, sweepEvery, func(ctx context.Context) {
-		day, _, err := clk.Today(ctx)
-		if err != nil {
-			return
-		}
-		if _, err := disclosure.Record(ctx, db.Queries(pool), day); err != nil {
-			log.Error("disclosure snapshot", "date", day.Format(time.DateOnly), "error", err)
-		}
-	})
-	// Housekeeping: expired sessions, old idempotency keys, failed sign-ins
-	// past the throttle's window (api.Housekeep; docs/security.md "Sessions").
-	go every(ctx, api.HousekeepingEvery, func(ctx context.Context) {
-		p, err := api.Housekeep(ctx, db.Queries(pool), time.Now())
-		if err != nil {
-			log.Error("housekeeping", "error", err)
-		}
-		if p != (api.Purged{}) {
-			log.Info("housekeeping", "sessions", p.Sessions, "idempotency_keys", p.IdempotencyKeys,
-				"login_failures", p.Failures, "known_addresses", p.KnownAddresses, "devices", p.Devices)
-		}
-	})
+	// One connection of its own, outside the pool, holds the jobs' locks.
+	locks := replica.NewJobs(pool)
+	defer locks.Close()
+	for _, j := range jobs {
+		go every(ctx, j.every, func(ctx context.Context) { runJob(ctx, locks, j, log) })
+	}
 	w := worker.New(tc, acts, c.Worker)
 	if err := w.Start(); err != nil {
 		return err

@@ -16,6 +16,10 @@ import (
 // rules (suitability, newbie, the guarded increment), and a rule that has
 // invested goes to the back of the queue. Each listing is offered once; the
 // worker runs this every few seconds.
+//
+// A rule's bid on a listing carries the key autoInvestKey: offered again (a
+// worker died before marking the listing offered, or two workers offered it
+// at once), the rule finds its bid and places none beside it.
 func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) {
 	loans, err := s.q.LoanListAwaitingAutoInvest(ctx)
 	if err != nil {
@@ -47,7 +51,7 @@ func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) 
 			if sp.Available.Sub(sp.InFlight).Sub(amount).LessThan(r.KeepAvailable) {
 				continue
 			}
-			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true, "", nil); err != nil {
+			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true, autoInvestKey(loan.ID), nil); err != nil {
 				s.log.Info("auto-invest bid not placed", "loan", loan.ID, "investor", r.UserID, "reason", err)
 				continue
 			}
@@ -63,3 +67,8 @@ func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) 
 	}
 	return placed, nil
 }
+
+// autoInvestKey is the Idempotency-Key of an auto-invest bid on a listing,
+// one a listing for each investor. It is not ASCII, so no key a client sends
+// (printable ASCII, api validKey) can be it.
+func autoInvestKey(loanID int64) string { return "自动投标:" + itoa(loanID) }

@@ -1,6 +1,7 @@
 package bidding_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -8,7 +9,9 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -62,4 +65,66 @@ func TestAutoInvestInQueueOrder(t *testing.T) {
 	assert.Equal(t, first.ID, bids[0].InvestorID, "first re-queued before second")
 	_, floorFrozen := e.Balance(*floor.CustodyAccountNo)
 	assert.Equal(t, "0.00", floorFrozen, "the floor was kept")
+}
+
+// Two workers offering the same listings at once (or one offering them again
+// after dying before it marked them offered) place each rule's bid once.
+func TestAutoInvestOfferedTwiceBidsOnce(t *testing.T) {
+	e, svc, tc := setup(t)
+	tc.On("SignalWorkflow", mock.Anything, mock.Anything, "", workflows.SignalListingFull, mock.Anything).Return(nil).Maybe()
+	other := bidding.New(dbtest.Another(t, e.Pool), e.Bank, workflows.Signals{Client: tc}, e.Log)
+	borrower := e.User("borrower", "0")
+	var investors []dbq.User
+	for range 6 {
+		u := e.Investor("C5", "5000.00")
+		investors = append(investors, u)
+		_, err := e.Q.AutoInvestRuleUpsert(e.Ctx, dbq.AutoInvestRuleUpsertParams{UserID: u.ID, Enabled: true,
+			AmountPerLoan: decimal.RequireFromString("1000.00"), MinAnnualRate: decimal.RequireFromString("0.05"),
+			MaxTermMonths: 36, MaxGrade: "E", KeepAvailable: decimal.Zero})
+		require.NoError(t, err)
+	}
+	var loans []dbq.Loan
+	for range 4 {
+		loans = append(loans, e.ListedLoan(borrower, "4000.00", "C", "0.11", 6, false))
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for _, s := range []*bidding.Service{svc, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.AutoInvest(e.Ctx, e.Today)
+				assert.NoError(t, err)
+			}()
+		}
+		wg.Wait()
+		if round == 0 {
+			// As a worker that died before marking them offered leaves them.
+			_, err := e.Pool.Exec(e.Ctx, `UPDATE loans SET auto_invested = false`)
+			require.NoError(t, err)
+		}
+	}
+	perInvestor := map[int64]int{}
+	for _, l := range loans {
+		bids, err := e.Q.BidListByLoan(e.Ctx, l.ID)
+		require.NoError(t, err)
+		seen := map[int64]bool{}
+		sum := decimal.Zero
+		for _, b := range bids {
+			assert.False(t, seen[b.InvestorID], "investor %d bid twice on loan %d", b.InvestorID, l.ID)
+			seen[b.InvestorID] = true
+			perInvestor[b.InvestorID]++
+			sum = sum.Add(b.Amount)
+		}
+		after, err := e.Q.LoanGet(e.Ctx, l.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "4000.00", after.Raised.StringFixed(2), "loan %d filled by its rules, never beyond", l.ID)
+		assert.Equal(t, "4000.00", sum.StringFixed(2))
+	}
+	frozen := decimal.Zero
+	for _, u := range investors {
+		_, f := e.Balance(*u.CustodyAccountNo)
+		frozen = frozen.Add(decimal.RequireFromString(f))
+	}
+	assert.Equal(t, "16000.00", frozen.StringFixed(2), "each bid frozen once at the bank")
 }

@@ -99,7 +99,15 @@ func (c *Clock) Today(ctx context.Context) (time.Time, string, error) {
 // Advance moves the business date to `to` and returns once every loan has
 // handled every event due up to it. Advances are serialized; a date in the past
 // is refused.
-func (c *Clock) Advance(ctx context.Context, to time.Time) (err error) {
+func (c *Clock) Advance(ctx context.Context, to time.Time) error {
+	_, err := c.advance(ctx, to, false)
+	return err
+}
+
+// advance is Advance; onlyIfDue skips it, answering false, unless there is
+// something to do as read under the advance lock: `to` after the business
+// date, or loans still due on or before it.
+func (c *Clock) advance(ctx context.Context, to time.Time, onlyIfDue bool) (moved bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	start := time.Now()
@@ -108,26 +116,39 @@ func (c *Clock) Advance(ctx context.Context, to time.Time) (err error) {
 		if err != nil {
 			outcome = "error"
 		}
-		advanceSeconds.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
+		if moved || err != nil {
+			advanceSeconds.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
+		}
 	}()
 	conn, err := c.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Release()
-	// Two API replicas must not advance at once.
+	// Two replicas (the API's in sandbox mode, the workers' on the wall
+	// clock) must not advance at once.
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(7431)`); err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7431)`) //nolint:errcheck
 
 	today, _, err := c.Today(ctx)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if onlyIfDue && !to.After(today) {
+		if due, err := c.q.LoanCountEventsDue(ctx, &today); err != nil || due == 0 {
+			return false, err
+		}
 	}
 	if to.Before(today) {
-		return errs.Invalid("to", "the clock is at %s; it never goes back", today.Format(time.DateOnly))
+		return false, errs.Invalid("to", "the clock is at %s; it never goes back", today.Format(time.DateOnly))
 	}
+	return true, c.walk(ctx, today, to)
+}
+
+// walk takes the date from today to `to`, stop by stop (see Advance).
+func (c *Clock) walk(ctx context.Context, today, to time.Time) error {
 	for stops := 0; ; stops++ {
 		if stops > 100000 {
 			return errors.New("clock: too many stops; a loan is not moving its next event forward")
@@ -263,17 +284,13 @@ func (c *Clock) tellOne(ctx context.Context, loanID int64, workflowID string, d 
 
 // RunWall keeps the business date on the Asia/Shanghai calendar day in wall
 // mode, advancing (and so running every loan's due events) when the day turns.
+// Every worker runs it; the day turns once (TurnWall).
 func (c *Clock) RunWall(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		today, mode, err := c.Today(ctx)
-		if err == nil && mode == Wall {
-			if now := lending.Date(time.Now()); now.After(today) {
-				if err := c.Advance(ctx, now); err != nil {
-					c.log.Error("clock: wall advance", "error", err)
-				}
-			}
+		if _, err := c.TurnWall(ctx, time.Now()); err != nil {
+			c.log.Error("clock: wall advance", "error", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -281,4 +298,26 @@ func (c *Clock) RunWall(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// TurnWall advances a wall clock to now's Asia/Shanghai date if it is behind
+// it, or finishes the day if loans are still due on or before it (the
+// worker that was turning it died mid-way), and answers whether this call
+// did. Workers racing at midnight each ask; it is judged under the advance
+// lock, so the first turns the day and every other finds it turned: each
+// loan hears each date once.
+func (c *Clock) TurnWall(ctx context.Context, now time.Time) (bool, error) {
+	today, mode, err := c.Today(ctx)
+	if err != nil || mode != Wall {
+		return false, err
+	}
+	day := lending.Date(now)
+	if !day.After(today) {
+		due, err := c.q.LoanCountEventsDue(ctx, &today)
+		if err != nil || due == 0 {
+			return false, err
+		}
+		day = today
+	}
+	return c.advance(ctx, day, true)
 }

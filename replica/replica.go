@@ -2,8 +2,8 @@
 // (docs/replicas.md): a lease in PostgreSQL that says it is alive, which
 // the others read to take over what a dead one held (an Idempotency-Key
 // claim, the console's clock advance) and to share a budget among the live
-// ones (the API's rate limit); and Exclusive, which lets one process at a
-// time run a background job.
+// ones (the API's rate limit); and Jobs, which lets one process at a time
+// do a round of a background job.
 //
 // Liveness is a lease, not a connection: a replica renews its row every
 // Beat and is taken for dead once its lease has not been renewed for Lease.

@@ -1,0 +1,140 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lendflow/lendflow/accounts"
+	"github.com/lendflow/lendflow/api"
+	"github.com/lendflow/lendflow/bidding"
+	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/contact"
+	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/disclosure"
+	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/reconcile"
+	"github.com/lendflow/lendflow/replica"
+)
+
+// job is one of the worker's background jobs: a round every so often.
+type job struct {
+	name  string
+	every time.Duration
+	round func(context.Context)
+}
+
+// jobDeps is what the worker's jobs work with.
+type jobDeps struct {
+	pool     *pgxpool.Pool
+	clock    *clock.Clock
+	bids     *bidding.Service
+	accounts *accounts.Service
+	files    reconcile.Source // the bank's daily files
+	sender   contact.Sender
+	log      *slog.Logger
+	// sweepEvery paces every job but housekeeping; settleAfter is how old
+	// an unanswered bank request is before the sweep asks again.
+	sweepEvery, settleAfter time.Duration
+	sandbox                 bool
+}
+
+// workerJobs are the worker's background jobs (docs/replicas.md
+// "Background jobs"). Every worker runs them all on its tickers; a round is
+// done by one worker at a time (runJob), and each unit of work in it is safe
+// to repeat besides.
+func workerJobs(d jobDeps) []job {
+	today := func(ctx context.Context) (time.Time, error) { day, _, err := d.clock.Today(ctx); return day, err }
+	log := d.log
+	return []job{
+		{name: "settle-bids", every: d.sweepEvery, round: func(ctx context.Context) {
+			if n, err := d.bids.SettlePending(ctx, d.settleAfter, today); err != nil {
+				log.Error("settling pending bids", "error", err)
+			} else if n > 0 {
+				log.Info("settled pending bids", "count", n)
+			}
+		}},
+		{name: "auto-invest", every: d.sweepEvery, round: func(ctx context.Context) {
+			day, err := today(ctx)
+			if err != nil {
+				return
+			}
+			if n, err := d.bids.AutoInvest(ctx, day); err != nil {
+				log.Error("auto-invest", "error", err)
+			} else if n > 0 {
+				log.Info("auto-invest bids placed", "count", n)
+			}
+		}},
+		{name: "settle-transfers", every: d.sweepEvery, round: func(ctx context.Context) {
+			if n, err := d.accounts.SettlePending(ctx, d.settleAfter); err != nil {
+				log.Error("settling recharges and withdrawals", "error", err)
+			} else if n > 0 {
+				log.Info("settled recharges and withdrawals", "count", n)
+			}
+		}},
+		// The daily reconciliation: each finished business date once, booking
+		// the reversals only its file tells of (docs/reconciliation.md).
+		{name: "reconcile", every: d.sweepEvery, round: func(ctx context.Context) {
+			day, err := today(ctx)
+			if err != nil {
+				return
+			}
+			// Close logs and counts every mismatched day itself.
+			_, err = reconcile.Closer{DB: d.pool, Bank: d.files, Reversals: d.accounts, Log: log, RetryAfter: time.Hour}.Close(ctx, day)
+			if err != nil {
+				log.Error("reconciliation", "error", err)
+			}
+		}},
+		// The outbox to people: each notice when its business date and moment
+		// have come (docs/collection.md "Contact").
+		{name: "deliver-notifications", every: d.sweepEvery, round: func(ctx context.Context) {
+			day, err := today(ctx)
+			if err != nil {
+				return
+			}
+			now := time.Now()
+			if d.sandbox {
+				// A sandbox day has no hours of its own: the day's notices go out whole.
+				now = lending.ContactAt(day).Add(24 * time.Hour)
+			}
+			if _, err := contact.Deliver(ctx, db.Queries(d.pool), d.sender, day, now); err != nil {
+				log.Error("delivering notifications", "error", err)
+			}
+		}},
+		// The day's disclosure snapshot, once its events are handled
+		// (disclosure.Record; the console charts them).
+		{name: "disclosure-snapshot", every: d.sweepEvery, round: func(ctx context.Context) {
+			day, err := today(ctx)
+			if err != nil {
+				return
+			}
+			if _, err := disclosure.Record(ctx, db.Queries(d.pool), day); err != nil {
+				log.Error("disclosure snapshot", "date", day.Format(time.DateOnly), "error", err)
+			}
+		}},
+		// Housekeeping: expired sessions, old idempotency keys, failed sign-ins
+		// past the throttle's window, long-dead replicas (api.Housekeep;
+		// docs/security.md "Sessions").
+		{name: "housekeeping", every: api.HousekeepingEvery, round: func(ctx context.Context) {
+			p, err := api.Housekeep(ctx, db.Queries(d.pool), time.Now())
+			if err != nil {
+				log.Error("housekeeping", "error", err)
+			}
+			if p != (api.Purged{}) {
+				log.Info("housekeeping", "sessions", p.Sessions, "idempotency_keys", p.IdempotencyKeys,
+					"login_failures", p.Failures, "known_addresses", p.KnownAddresses, "devices", p.Devices, "replicas", p.Replicas)
+			}
+		}},
+	}
+}
+
+// runJob does one round of j unless another worker is doing one
+// (replica.Jobs).
+func runJob(ctx context.Context, jobs *replica.Jobs, j job, log *slog.Logger) {
+	if _, err := jobs.Run(ctx, j.name, j.round); err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		log.Error("background job", "job", j.name, "error", err)
+	}
+}

@@ -218,3 +218,25 @@ func TestConsoleAdvanceIsSharedByReplicas(t *testing.T) {
 	pr = browse(t, f.a.srv, "GET", "/console/clock/progress", ops, nil)
 	assert.JSONEq(t, `{"from":"2026-01-31","to":"2026-02-03","today":"2026-02-03","running":false,"loans_due":0,"percent":100}`, pr.body)
 }
+
+// Housekeeping drops replicas dead for a day; a missing row reads as dead,
+// so nothing a dead replica held is kept by it, and the living stay.
+func TestHousekeepingDropsLongDeadReplicas(t *testing.T) {
+	s, _ := testServer(t)
+	ctx := t.Context()
+	_, err := s.Pool.Exec(ctx, `INSERT INTO replicas (kind, host, pid, expires_at) VALUES
+		('api', 'gone', 1, now() - interval '25 hours'), ('api', 'lately', 2, now() - interval '1 hour'), ('api', 'alive', 3, now() + interval '10 seconds')`)
+	require.NoError(t, err)
+	p, err := Housekeep(ctx, s.Q, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, Purged{Replicas: 1}, p)
+	var hosts []string
+	rows, err := s.Pool.Query(ctx, `SELECT host FROM replicas ORDER BY pid`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var h string
+		require.NoError(t, rows.Scan(&h))
+		hosts = append(hosts, h)
+	}
+	assert.Equal(t, []string{"lately", "alive"}, hosts)
+}

@@ -132,3 +132,39 @@ func TestWallDayTurnsOnceWithTwoWorkers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, due)
 }
+
+// Two API replicas in sandbox mode advance at once (two ops, two consoles):
+// the advances are serialized across them, the second finds the first's
+// work done, and every loan hears each of its dates once.
+func TestTwoAdvancesAtOnceTellEachLoanOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	u := &counted{told: map[string]int{}}
+	start := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	replicas := []*Clock{New(pool, u, nil, log), New(dbtest.Another(t, pool), u, nil, log)}
+	require.NoError(t, replicas[0].Init(ctx, Sandbox, start))
+	q := db.Queries(pool)
+	b, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "b", IDNumber: "x", Phone: "x"})
+	require.NoError(t, err)
+	want := map[string]int{}
+	for i := range 30 {
+		due := start.AddDate(0, 0, 1+i%5)
+		l, err := q.LoanInsert(ctx, dbq.LoanInsertParams{BorrowerID: b.ID, Amount: decimal.NewFromInt(1000), TermMonths: 3,
+			RepaymentMethod: "bullet", Purpose: "x", MonthlyIncome: decimal.NewFromInt(1), WorkflowID: fmt.Sprintf("loan-s%d", i), AppliedOn: due})
+		require.NoError(t, err)
+		want[l.WorkflowID+" clock-"+due.Format(time.DateOnly)] = 1
+	}
+	to := start.AddDate(0, 0, 6)
+	var wg sync.WaitGroup
+	for _, c := range replicas {
+		wg.Add(1)
+		go func() { defer wg.Done(); assert.NoError(t, c.Advance(ctx, to)) }()
+	}
+	wg.Wait()
+	assert.Equal(t, want, u.times())
+	today, _, err := replicas[1].Today(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, to, today)
+}

@@ -1,15 +1,18 @@
 package api
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -239,4 +242,48 @@ func TestHousekeepingDropsLongDeadReplicas(t *testing.T) {
 		hosts = append(hosts, h)
 	}
 	assert.Equal(t, []string{"lately", "alive"}, hosts)
+}
+
+// statements counts the statements a pool sends.
+type statements struct{ n atomic.Int64 }
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	s.n.Add(1)
+	return ctx
+}
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// The shared rate limit costs a request no statement: each replica keeps its
+// share in memory and learns the replicas alive from its lease's renewal
+// (one statement every replica.Beat). A signed-in request costs what it
+// costs on a server in no fleet; the figures are printed.
+func TestSharedRateLimitCostsNoStatement(t *testing.T) {
+	f := newFleet(t)
+	tok := f.person(t, "investor", 5, "1000.00")
+	cost := func(fleet bool, method, path, token string) int64 {
+		t.Helper()
+		tr := &statements{}
+		cfg := f.a.s.Pool.Config()
+		cfg.ConnConfig.Tracer = tr
+		pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+		require.NoError(t, err)
+		defer pool.Close()
+		d := f.a.s.Deps
+		d.Pool, d.Q = pool, db.Queries(pool)
+		if !fleet {
+			d.Replica = nil
+		}
+		srv := httptest.NewServer(New(d).Handler())
+		defer srv.Close()
+		a := do(t, srv, method, path, token, "", "")
+		require.Less(t, a.status, 300, a.raw)
+		return tr.n.Load()
+	}
+	require.Equal(t, 2, f.a.rep.Live())
+	shared := cost(true, "GET", "/v1/me/holdings", tok)
+	solo := cost(false, "GET", "/v1/me/holdings", tok)
+	assert.Equal(t, solo, shared, "sharing the budget adds no statement")
+	anon := cost(true, "GET", "/v1/clock", "")
+	t.Logf("statements a request, the limit shared by %d replicas: GET /v1/me/holdings %d (in no fleet %d), anonymous GET /v1/clock %d",
+		f.a.rep.Live(), shared, solo, anon)
 }

@@ -12,10 +12,9 @@ import (
 )
 
 const serverKeyEnsure = `-- name: ServerKeyEnsure :one
-WITH made AS (
-    INSERT INTO server_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING key
-)
-SELECT key FROM made UNION ALL SELECT key FROM server_keys WHERE name = $1 LIMIT 1
+INSERT INTO server_keys (name, key) VALUES ($1, $2)
+ON CONFLICT (name) DO UPDATE SET key = server_keys.key
+RETURNING key
 `
 
 type ServerKeyEnsureParams struct {
@@ -24,7 +23,10 @@ type ServerKeyEnsureParams struct {
 }
 
 // The key named, made by whoever asks first: a second maker's key is
-// dropped and the first one's answered, so every replica uses one key.
+// dropped and the first one's answered, so every replica uses one key. The
+// conflict's no-op update is what answers the first one's row when both make
+// it at once: a read in the same statement would not see a row committed
+// while it waited (api.TestServerKeysAreOneForTheFleet).
 func (q *Queries) ServerKeyEnsure(ctx context.Context, arg ServerKeyEnsureParams) ([]byte, error) {
 	row := q.db.QueryRow(ctx, serverKeyEnsure, arg.Name, arg.Key)
 	var key []byte

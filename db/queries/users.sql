@@ -25,8 +25,10 @@ UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, locked;
 
 -- name: ServerKeyEnsure :one
 -- The key named, made by whoever asks first: a second maker's key is
--- dropped and the first one's answered, so every replica uses one key.
-WITH made AS (
-    INSERT INTO server_keys (name, key) VALUES (@name, @key) ON CONFLICT (name) DO NOTHING RETURNING key
-)
-SELECT key FROM made UNION ALL SELECT key FROM server_keys WHERE name = @name LIMIT 1;
+-- dropped and the first one's answered, so every replica uses one key. The
+-- conflict's no-op update is what answers the first one's row when both make
+-- it at once: a read in the same statement would not see a row committed
+-- while it waited (api.TestServerKeysAreOneForTheFleet).
+INSERT INTO server_keys (name, key) VALUES (@name, @key)
+ON CONFLICT (name) DO UPDATE SET key = server_keys.key
+RETURNING key;

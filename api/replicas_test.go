@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -286,4 +287,29 @@ func TestSharedRateLimitCostsNoStatement(t *testing.T) {
 	anon := cost(true, "GET", "/v1/clock", "")
 	t.Logf("statements a request, the limit shared by %d replicas: GET /v1/me/holdings %d (in no fleet %d), anonymous GET /v1/clock %d",
 		f.a.rep.Live(), shared, solo, anon)
+}
+
+// The keys the API makes itself (api/keys.go) are cached by each replica
+// after its first read, which is correct per replica because the first to
+// make a key wins and every replica reads that one: two replicas asking at
+// once for a key nobody made get the same.
+func TestServerKeysAreOneForTheFleet(t *testing.T) {
+	f := newFleet(t)
+	keys := make([][]byte, 2)
+	var wg sync.WaitGroup
+	for i, r := range []apiReplica{f.a, f.b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := r.s.serverKey(f.e.Ctx, "replicas-test")
+			assert.NoError(t, err)
+			keys[i] = k
+		}()
+	}
+	wg.Wait()
+	require.Len(t, keys[0], 32)
+	assert.Equal(t, keys[0], keys[1])
+	again, err := f.b.s.serverKey(f.e.Ctx, "replicas-test")
+	require.NoError(t, err)
+	assert.Equal(t, keys[0], again)
 }

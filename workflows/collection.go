@@ -204,6 +204,7 @@ func isLadder(s lending.Step) bool {
 // write-off request, which a debit that closed the installment makes moot.
 func stepOrder(s lending.Step) int {
 	return slices.Index([]lending.Step{
-		lending.StepAutoDebit, lending.StepMarkOverdue, lending.StepM1, lending.StepM2, lending.StepM3, lending.StepWriteOffAsk,
+		lending.StepAutoDebit, lending.StepMarkOverdue,
+		lending.StepM1, lending.StepM2, lending.StepM3, lending.StepWriteOffAsk,
 	}, s)
 }

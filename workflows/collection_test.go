@@ -162,7 +162,8 @@ func TestCollectionDateJump(t *testing.T) {
 		got = append(got, s.On.Format(time.DateOnly))
 		c.Take(s)
 	}
-	assert.Equal(t, []string{"2026-02-28", "2026-03-01", "2026-03-08", "2026-03-15", "2026-03-22", "2026-03-31", "2026-04-01"}, got)
+	assert.Equal(t, []string{"2026-02-28", "2026-03-01", "2026-03-08", "2026-03-15", "2026-03-22", "2026-03-31",
+		"2026-04-01"}, got)
 	assert.True(t, c.Overdue())
 	assert.Equal(t, 40, c.DPD(today))
 	assert.Equal(t, "M2", lending.Bucket(c.DPD(today)))

@@ -1,47 +1,13 @@
 package workflows
 
 import (
-	"errors"
-	"fmt"
-	"slices"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 )
-
-// request is an update waiting for the main loop, which alone changes the loan.
-type request struct {
-	kind     string
-	decision Decision
-	repay    RepayRequest
-	// allowed judges the request against the loan as it stands: at admission,
-	// and again whenever the loan has moved while it waits (docs/workflow.md
-	// "Requests"). Each names the status in which the phase that takes the
-	// request waits, so a request the loan still allows is one its current
-	// phase will take, and one the loan has moved past is refused.
-	allowed func() error
-	taken   bool // the main loop is carrying it out
-	done    bool
-	reply   any
-	err     error
-}
-
-// Answered is one answered request, remembered across Continue-As-New.
-type Answered struct {
-	ID     string
-	Status lending.Status // a StatusReply
-	Repay  *RepayReply
-	Code   string // a refusal's code and message
-	Msg    string
-}
-
-// answeredKept is how many answers a loan remembers: far more than the
-// requests a client could still be retrying.
-const answeredKept = 32
 
 // setup registers the query, the listing-full signal and the updates. Updates
 // only validate and queue: the main loop alone changes the loan, so the story in
@@ -50,6 +16,80 @@ func (w *loan) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (LoanState, error) { return w.S, nil }); err != nil {
 		return err
 	}
+	w.hearListingFull(ctx)
+	for _, register := range []func(workflow.Context) error{
+		w.onAdvanceClock,
+		onRequest[StatusReply](w, UpdateDueDiligence, checkDecision, w.decision(lending.StatusDueDiligence)),
+		onRequest[StatusReply](w, UpdateFullTenderReview, checkDecision, w.decision(lending.StatusFullReview)),
+		onRequest[StatusReply](w, UpdateWriteOff, checkDecision, func(d Decision) *request {
+			return &request{decision: d, allowed: w.writeOffOpen}
+		}),
+		onRequest[StatusReply](w, UpdateCancel, nil, func(TodayRequest) *request {
+			return &request{allowed: w.cancellable}
+		}),
+		onRequest[RepayReply](w, UpdateRepay, checkRepay, func(rr RepayRequest) *request {
+			return &request{repay: rr, allowed: w.repayable(rr)}
+		}),
+		onRequest[StatusReply](w, UpdateGuarantee, w.checkGuarantee, func(g GuaranteeDecision) *request {
+			d := Decision{Decision: g.Decision, Today: g.Today}
+			return &request{decision: d, allowed: func() error { return w.inStatus(lending.StatusAwaitingGuarantor) }}
+		}),
+		onRequest[StatusReply](w, UpdateRetryDisbursal, nil, func(TodayRequest) *request {
+			return &request{allowed: w.retryable}
+		}),
+	} {
+		if err := register(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dated is a request's message: each carries the business date it was made
+// on, which the loan hears (docs/workflow.md "The business clock").
+type dated interface{ today() time.Time }
+
+func (d Decision) today() time.Time          { return d.Today }
+func (g GuaranteeDecision) today() time.Time { return g.Today }
+func (r RepayRequest) today() time.Time      { return r.Today }
+func (t TodayRequest) today() time.Time      { return t.Today }
+
+// onRequest registers the update name for a person's request, the one way
+// every request's update is made. Its validator checks the message's own
+// fields (check, if any) and then admits the request (admit); its handler
+// hears the message's date, waits for the step in flight to land (settle),
+// and queues the request once (once), answering with the main loop's reply
+// as R. queue builds the request from the message, with what the loan must
+// allow for it to be carried out.
+func onRequest[R any, T dated](w *loan, name string, check func(workflow.Context, T) error,
+	queue func(T) *request) func(workflow.Context) error {
+	handle := func(ctx workflow.Context, in T) (R, error) {
+		w.hear(in.today())
+		r := queue(in)
+		r.kind = name
+		var reply R
+		if err := w.settle(ctx, r.allowed); err != nil {
+			return reply, err
+		}
+		out, err := w.once(ctx, r)
+		reply, _ = out.(R)
+		return reply, err
+	}
+	validate := func(ctx workflow.Context, in T) error {
+		if check != nil {
+			if err := check(ctx, in); err != nil {
+				return err
+			}
+		}
+		return w.admit(ctx, queue(in).allowed)
+	}
+	return func(ctx workflow.Context) error {
+		return workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{Validator: validate})
+	}
+}
+
+// hearListingFull hears the bid path's listing-full signal, with its date.
+func (w *loan) hearListingFull(ctx workflow.Context) {
 	full := workflow.GetSignalChannel(ctx, SignalListingFull)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -59,331 +99,100 @@ func (w *loan) setup(ctx workflow.Context) error {
 			w.full = true
 		}
 	})
+}
 
-	if err := workflow.SetUpdateHandler(ctx, UpdateAdvanceClock, func(ctx workflow.Context, c ClockAdvance) (ClockReply, error) {
+// onAdvanceClock: the clock's update hears its date and returns once the loan
+// has handled it, with the loan's next dated step (docs/workflow.md "The
+// business clock").
+func (w *loan) onAdvanceClock(ctx workflow.Context) error {
+	handle := func(ctx workflow.Context, c ClockAdvance) (ClockReply, error) {
 		w.hear(c.Today)
 		if err := workflow.Await(ctx, func() bool { return w.closed || w.handled(c.Today) }); err != nil {
 			return ClockReply{}, err
 		}
 		return ClockReply{Next: w.nextDate(), Seq: w.S.Seq}, nil
-	}); err != nil {
-		return err
 	}
-
-	decide := func(kind string, allowed func() error) error {
-		return workflow.SetUpdateHandlerWithOptions(ctx, kind,
-			func(ctx workflow.Context, d Decision) (StatusReply, error) {
-				w.hear(d.Today)
-				if err := w.settle(ctx, allowed); err != nil {
-					return StatusReply{}, err
-				}
-				return statusOf(w.once(ctx, &request{kind: kind, decision: d, allowed: allowed}))
-			},
-			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
-				if d.Decision != lending.Approve && d.Decision != lending.Reject {
-					return refuse(errs.ValidationFailed, "decision must be approve or reject")
-				}
-				return w.admit(ctx, allowed)
-			}})
-	}
-	if err := decide(UpdateDueDiligence, func() error { return w.inStatus(lending.StatusDueDiligence) }); err != nil {
-		return err
-	}
-	if err := decide(UpdateFullTenderReview, func() error { return w.inStatus(lending.StatusFullReview) }); err != nil {
-		return err
-	}
-	if err := decide(UpdateWriteOff, func() error {
-		if err := w.inStatus(lending.StatusOverdue); err != nil {
-			return err
-		}
-		if !w.S.Collection.WriteOffOpen() {
-			return refuse(errs.InvalidState, "a write-off is decided only while the loan is more than 90 days past due and ops have been asked")
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-
-	cancellable := func() error {
-		if !w.S.Status.Cancellable() {
-			return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
-		}
-		if w.listingClosed() {
-			return refuse(errs.InvalidState, "the listing closed on its expiry date, "+dateOf(*w.S.ListingExpiresOn)+"; it can no longer be cancelled")
-		}
-		return nil
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
-		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
-			w.hear(t.Today)
-			if err := w.settle(ctx, cancellable); err != nil {
-				return StatusReply{}, err
-			}
-			return statusOf(w.once(ctx, &request{kind: UpdateCancel, allowed: cancellable}))
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
-			return w.admit(ctx, cancellable)
-		}}); err != nil {
-		return err
-	}
-
-	repayable := func(rr RepayRequest) func() error {
-		return func() error {
-			if err := w.inStatus(lending.StatusRepaying, lending.StatusOverdue); err != nil {
-				return err
-			}
-			if rr.Kind == lending.RepayPayoff && w.S.Status == lending.StatusOverdue {
-				return refuse(errs.InvalidState, "pay the overdue installments before paying off")
-			}
-			return nil
-		}
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRepay,
-		func(ctx workflow.Context, rr RepayRequest) (RepayReply, error) {
-			w.hear(rr.Today)
-			if err := w.settle(ctx, repayable(rr)); err != nil {
-				return RepayReply{}, err
-			}
-			reply, err := w.once(ctx, &request{kind: UpdateRepay, repay: rr, allowed: repayable(rr)})
-			r, _ := reply.(RepayReply)
-			return r, err
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, rr RepayRequest) error {
-			if rr.Kind != lending.RepayNext && rr.Kind != lending.RepayPayoff {
-				return refuse(errs.ValidationFailed, "kind must be next or payoff")
-			}
-			return w.admit(ctx, repayable(rr))
-		}}); err != nil {
-		return err
-	}
-
-	awaitingGuarantor := func() error { return w.inStatus(lending.StatusAwaitingGuarantor) }
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateGuarantee,
-		func(ctx workflow.Context, g GuaranteeDecision) (StatusReply, error) {
-			w.hear(g.Today)
-			if err := w.settle(ctx, awaitingGuarantor); err != nil {
-				return StatusReply{}, err
-			}
-			return statusOf(w.once(ctx, &request{kind: UpdateGuarantee, decision: Decision{Decision: g.Decision, Today: g.Today}, allowed: awaitingGuarantor}))
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, g GuaranteeDecision) error {
-			if g.Decision != lending.Accept && g.Decision != lending.Decline {
-				return refuse(errs.ValidationFailed, "decision must be accept or decline")
-			}
-			if w.wasAnswered(ctx) {
-				return nil
-			}
-			if g.GuarantorID == 0 || g.GuarantorID != w.S.GuarantorID {
-				return refuse(errs.NotGuarantor, "only the loan's named guarantor decides")
-			}
-			return w.admit(ctx, awaitingGuarantor)
-		}}); err != nil {
-		return err
-	}
-
-	retryable := func() error {
-		if err := w.inStatus(lending.StatusDisbursing); err != nil {
-			return err
-		}
-		if !w.batchFailed {
-			return refuse(errs.InvalidState, "no disbursement batch has failed")
-		}
-		return nil
-	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetryDisbursal,
-		func(ctx workflow.Context, t TodayRequest) (StatusReply, error) {
-			w.hear(t.Today)
-			if err := w.settle(ctx, retryable); err != nil {
-				return StatusReply{}, err
-			}
-			return statusOf(w.once(ctx, &request{kind: UpdateRetryDisbursal, allowed: retryable}))
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, _ TodayRequest) error {
-			return w.admit(ctx, retryable)
-		}})
+	return workflow.SetUpdateHandler(ctx, UpdateAdvanceClock, handle)
 }
 
-// The loan's row moves in an activity's own transaction, a moment before the
-// workflow hears that the activity finished: a person who reads the new
-// status (a loan in full_review, a repaying loan) and acts on it at once
-// would be refused by the workflow's older state. So while an activity is in
-// flight, a request the loan's state refuses is admitted, and its handler
-// waits for the step to land (settle) before it judges the request again.
-// A request the state allows is judged at once, as before: recorded
-// histories replay unchanged, since a refused request never entered them.
+// The checks of a message's own fields, made before the loan is asked.
 
-// admit is a request's validator after its own field checks.
-func (w *loan) admit(ctx workflow.Context, allowed func() error) error {
-	if w.wasAnswered(ctx) {
-		return nil
-	}
-	if err := allowed(); err != nil && w.acting == 0 {
-		return err
+func checkDecision(_ workflow.Context, d Decision) error {
+	if d.Decision != lending.Approve && d.Decision != lending.Reject {
+		return refuse(errs.ValidationFailed, "decision must be approve or reject")
 	}
 	return nil
 }
 
-// settle, first in an admitted request's handler, waits until the loan's
-// state allows the request or no activity is in flight, and then judges it.
-func (w *loan) settle(ctx workflow.Context, allowed func() error) error {
-	if w.wasAnswered(ctx) {
-		return nil
-	}
-	if err := workflow.Await(ctx, func() bool { return w.acting == 0 || allowed() == nil }); err != nil {
-		return err
-	}
-	return allowed()
-}
-
-// once answers a request sent again under the update ID of one already
-// answered (in this run Temporal itself dedupes; across Continue-As-New it
-// forgets), and otherwise queues it for the main loop and remembers the answer.
-func (w *loan) once(ctx workflow.Context, r *request) (any, error) {
-	id := updateID(ctx)
-	if a, ok := w.answered(id); ok {
-		if a.Code != "" {
-			return nil, refuse(a.Code, a.Msg)
-		}
-		if a.Repay != nil {
-			return *a.Repay, nil
-		}
-		return StatusReply{Status: a.Status}, nil
-	}
-	reply, err := w.submit(ctx, r)
-	a := Answered{ID: id}
-	var ae *temporal.ApplicationError
-	switch {
-	case err != nil && !errors.As(err, &ae):
-		return reply, err // not an answer: nothing to remember
-	case err != nil:
-		a.Code, a.Msg = ae.Type(), ae.Message()
-	default:
-		switch v := reply.(type) {
-		case RepayReply:
-			a.Repay = &v
-		case StatusReply:
-			a.Status = v.Status
-		}
-	}
-	w.S.Answered = append(w.S.Answered, a)
-	if len(w.S.Answered) > answeredKept {
-		w.S.Answered = w.S.Answered[len(w.S.Answered)-answeredKept:]
-	}
-	return reply, err
-}
-
-func (w *loan) answered(id string) (Answered, bool) {
-	i := slices.IndexFunc(w.S.Answered, func(a Answered) bool { return a.ID == id })
-	if i < 0 {
-		return Answered{}, false
-	}
-	return w.S.Answered[i], true
-}
-
-// wasAnswered: a request answered before passes its validator, whatever the
-// loan's state now, so that it is answered as it was the first time.
-func (w *loan) wasAnswered(ctx workflow.Context) bool {
-	_, ok := w.answered(updateID(ctx))
-	return ok
-}
-
-func updateID(ctx workflow.Context) string {
-	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
-		return info.ID
-	}
-	return ""
-}
-
-// submit queues r for the main loop and waits for its answer. A request the
-// loan stops allowing while it waits (the loan moved on: full, disbursing,
-// cured, closed) is answered with that refusal at once, and leaves the inbox:
-// nothing waits there across a phase, so every update finishes and the loan
-// can continue as new.
-func (w *loan) submit(ctx workflow.Context, r *request) (any, error) {
-	w.inbox = append(w.inbox, r)
-	if err := workflow.Await(ctx, func() bool { return r.done || w.closed || w.stale(r) != nil }); err != nil {
-		return nil, err
-	}
-	switch {
-	case r.done:
-	case !w.closed:
-		w.withdraw(r, w.stale(r))
-	default:
-		w.withdraw(r, refuse(errs.InvalidState, "the loan is "+string(w.S.Status)))
-	}
-	return r.reply, r.err
-}
-
-// stale is the refusal of a queued request the loan no longer allows, nil
-// while it still does or once the main loop has taken it.
-func (w *loan) stale(r *request) error {
-	if r.taken || r.done {
-		return nil
-	}
-	return r.allowed()
-}
-
-// withdraw takes r out of the inbox and answers it with err.
-func (w *loan) withdraw(r *request, err error) {
-	w.inbox = slices.DeleteFunc(w.inbox, func(q *request) bool { return q == r })
-	w.answer(r, err)
-}
-
-// answer completes a waiting update and passes err through to the caller.
-func (w *loan) answer(r *request, err error) error {
-	r.err, r.done = err, true
-	if r.reply == nil && err == nil {
-		r.reply = StatusReply{Status: w.S.Status}
-	}
-	return err
-}
-
-func (w *loan) has(kinds []string) bool {
-	return slices.ContainsFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
-}
-
-// take hands the main loop the oldest queued request of kinds, judged again
-// now: one the loan no longer allows is answered with its refusal instead.
-func (w *loan) take(kinds []string) *request {
-	for {
-		i := slices.IndexFunc(w.inbox, func(r *request) bool { return slices.Contains(kinds, r.kind) })
-		if i < 0 {
-			return nil
-		}
-		r := w.inbox[i]
-		if err := w.stale(r); err != nil {
-			w.withdraw(r, err)
-			continue
-		}
-		w.inbox = slices.Delete(w.inbox, i, i+1)
-		r.taken = true
-		return r
-	}
-}
-
-// nextDate is the loan's next dated step, what a clock advance is answered
-// with: the listing's expiry, the collection schedule's next stop, or nil
-// when only a person can move the loan.
-func (w *loan) nextDate() *time.Time {
-	switch {
-	case w.S.Status.Terminal():
-		return nil
-	case w.S.Collection != nil:
-		return w.S.Collection.NextDate()
-	case w.S.Status == lending.StatusListed:
-		return w.S.ListingExpiresOn
+func checkRepay(_ workflow.Context, rr RepayRequest) error {
+	if rr.Kind != lending.RepayNext && rr.Kind != lending.RepayPayoff {
+		return refuse(errs.ValidationFailed, "kind must be next or payoff")
 	}
 	return nil
 }
 
-func (w *loan) inStatus(statuses ...lending.Status) error {
-	if slices.Contains(statuses, w.S.Status) {
-		return nil
+// checkGuarantee: only the loan's named guarantor decides; a request
+// answered before is answered again as it was, whoever sends it again.
+func (w *loan) checkGuarantee(ctx workflow.Context, g GuaranteeDecision) error {
+	if g.Decision != lending.Accept && g.Decision != lending.Decline {
+		return refuse(errs.ValidationFailed, "decision must be accept or decline")
 	}
-	return refuse(errs.InvalidState, fmt.Sprintf("the loan is %s", w.S.Status))
+	if !w.wasAnswered(ctx) && (g.GuarantorID == 0 || g.GuarantorID != w.S.GuarantorID) {
+		return refuse(errs.NotGuarantor, "only the loan's named guarantor decides")
+	}
+	return nil
 }
 
-func statusOf(reply any, err error) (StatusReply, error) {
-	r, _ := reply.(StatusReply)
-	return r, err
+// What the loan must allow for each request to be carried out (request.allowed).
+// Each names the status in which the phase that takes the request waits.
+
+// decision is an ops decision taken in status.
+func (w *loan) decision(status lending.Status) func(Decision) *request {
+	return func(d Decision) *request {
+		return &request{decision: d, allowed: func() error { return w.inStatus(status) }}
+	}
+}
+
+func (w *loan) writeOffOpen() error {
+	if err := w.inStatus(lending.StatusOverdue); err != nil {
+		return err
+	}
+	if !w.S.Collection.WriteOffOpen() {
+		return refuse(errs.InvalidState,
+			"a write-off is decided only while the loan is more than 90 days past due and ops have been asked")
+	}
+	return nil
+}
+
+func (w *loan) cancellable() error {
+	if !w.S.Status.Cancellable() {
+		return refuse(errs.InvalidState, "the loan is "+string(w.S.Status)+"; it can be cancelled only before it is full")
+	}
+	if w.listingClosed() {
+		return refuse(errs.InvalidState,
+			"the listing closed on its expiry date, "+dateOf(*w.S.ListingExpiresOn)+"; it can no longer be cancelled")
+	}
+	return nil
+}
+
+func (w *loan) repayable(rr RepayRequest) func() error {
+	return func() error {
+		if err := w.inStatus(lending.StatusRepaying, lending.StatusOverdue); err != nil {
+			return err
+		}
+		if rr.Kind == lending.RepayPayoff && w.S.Status == lending.StatusOverdue {
+			return refuse(errs.InvalidState, "pay the overdue installments before paying off")
+		}
+		return nil
+	}
+}
+
+func (w *loan) retryable() error {
+	if err := w.inStatus(lending.StatusDisbursing); err != nil {
+		return err
+	}
+	if !w.batchFailed {
+		return refuse(errs.InvalidState, "no disbursement batch has failed")
+	}
+	return nil
 }

@@ -164,8 +164,9 @@ func (w *loan) run(ctx workflow.Context) error {
 // step itself.
 func (w *loan) screen(ctx workflow.Context) (bool, error) {
 	var res activities.ScreenResult
-	if err := w.exec(ctx, dbCallOptions, ActivityScreen, w.sum("screen the application: %s over %d months", yuan(w.S.Amount), w.S.TermMonths),
-		activities.ScreenInput{LoanID: w.S.LoanID, Seq: w.step(), Today: w.today(), ListingDays: w.in.ListingDays}, &res); err != nil {
+	summary := w.sum("screen the application: %s over %d months", yuan(w.S.Amount), w.S.TermMonths)
+	in := activities.ScreenInput{LoanID: w.S.LoanID, Seq: w.step(), Today: w.today(), ListingDays: w.in.ListingDays}
+	if err := w.exec(ctx, dbCallOptions, ActivityScreen, summary, in, &res); err != nil {
 		return false, err
 	}
 	w.S.Grade, w.S.Rate, w.S.ListingExpiresOn = res.Grade, res.Rate, res.ExpiresOn
@@ -188,7 +189,8 @@ func (w *loan) dueDiligence(ctx workflow.Context) (bool, error) {
 	}
 	r := wk.req
 	if r.kind == UpdateCancel {
-		return true, w.answer(r, w.record(ctx, lending.StatusDueDiligence, lending.StatusCancelled, "cancelled by the borrower"))
+		err := w.record(ctx, lending.StatusDueDiligence, lending.StatusCancelled, "cancelled by the borrower")
+		return true, w.answer(r, err)
 	}
 	d := r.decision
 	if d.Decision != lending.Approve {
@@ -225,9 +227,11 @@ func (w *loan) awaitGuarantor(ctx workflow.Context) (bool, error) {
 	r := wk.req
 	switch {
 	case r.kind == UpdateCancel:
-		return true, w.answer(r, w.record(ctx, lending.StatusAwaitingGuarantor, lending.StatusCancelled, "cancelled by the borrower"))
+		err := w.record(ctx, lending.StatusAwaitingGuarantor, lending.StatusCancelled, "cancelled by the borrower")
+		return true, w.answer(r, err)
 	case r.decision.Decision != lending.Accept:
-		return true, w.answer(r, w.record(ctx, lending.StatusAwaitingGuarantor, lending.StatusRejected, "the guarantor declined"))
+		err := w.record(ctx, lending.StatusAwaitingGuarantor, lending.StatusRejected, "the guarantor declined")
+		return true, w.answer(r, err)
 	}
 	return false, w.answer(r, w.list(ctx, lending.StatusAwaitingGuarantor, "the guarantor accepted"))
 }
@@ -236,9 +240,10 @@ func (w *loan) awaitGuarantor(ctx workflow.Context) (bool, error) {
 // guarantor's acceptance) for ListingDays.
 func (w *loan) list(ctx workflow.Context, from lending.Status, note string) error {
 	expires := w.today().AddDate(0, 0, w.in.ListingDays)
-	err := w.exec(ctx, dbCallOptions, ActivityList, w.sum("open the listing until %s: grade %s at %s", dateOf(expires), w.S.Grade, pct(w.S.Rate)),
-		activities.ListInput{LoanID: w.S.LoanID, Seq: w.step(), From: from, Grade: w.S.Grade, Rate: w.S.Rate, Today: w.today(), ExpiresOn: expires,
-			Note: note}, nil)
+	summary := w.sum("open the listing until %s: grade %s at %s", dateOf(expires), w.S.Grade, pct(w.S.Rate))
+	in := activities.ListInput{LoanID: w.S.LoanID, Seq: w.step(), From: from, Grade: w.S.Grade, Rate: w.S.Rate,
+		Today: w.today(), ExpiresOn: expires, Note: note}
+	err := w.exec(ctx, dbCallOptions, ActivityList, summary, in, nil)
 	if err == nil {
 		w.S.ListingExpiresOn = &expires
 		w.moved(ctx, lending.StatusListed)
@@ -265,7 +270,7 @@ func (w *loan) listed(ctx workflow.Context) (bool, error) {
 			if err != nil || closed {
 				return closed, w.answer(wk.req, err)
 			}
-			w.answer(wk.req, refuse(errs.InvalidState, "the listing is already full"))
+			w.reply(wk.req, refuse(errs.InvalidState, "the listing is already full"))
 		case wk.reached:
 			closed, err := w.close(ctx, lending.StatusListed, lending.StatusExpired, "listing expired before it was full (流标)")
 			if err != nil || closed {
@@ -292,8 +297,9 @@ func (w *loan) listingClosed() bool {
 
 func (w *loan) markFull(ctx workflow.Context) (bool, error) {
 	var full bool
-	if err := w.exec(ctx, dbCallOptions, ActivityMarkFull, w.sum("mark full: %s raised; to full-tender review", yuan(w.S.Amount)),
-		activities.MarkFullInput{LoanID: w.S.LoanID, Seq: w.step(), Today: w.today()}, &full); err != nil || !full {
+	summary := w.sum("mark full: %s raised; to full-tender review", yuan(w.S.Amount))
+	in := activities.MarkFullInput{LoanID: w.S.LoanID, Seq: w.step(), Today: w.today()}
+	if err := w.exec(ctx, dbCallOptions, ActivityMarkFull, summary, in, &full); err != nil || !full {
 		return false, err
 	}
 	w.moved(ctx, lending.StatusFullReview)
@@ -307,8 +313,10 @@ func (w *loan) close(ctx workflow.Context, from, to lending.Status, note string)
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	var res activities.CloseResult
-	if err := w.exec(dctx, bankCallOptions, ActivityClose, w.sum("close as %s and release every bid's freeze", to),
-		activities.CloseInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to, Note: note, Today: w.today()}, &res); err != nil || !res.Closed {
+	summary := w.sum("close as %s and release every bid's freeze", to)
+	in := activities.CloseInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to,
+		Note: note, Today: w.today()}
+	if err := w.exec(dctx, bankCallOptions, ActivityClose, summary, in, &res); err != nil || !res.Closed {
 		return false, err
 	}
 	w.moved(ctx, to)
@@ -323,12 +331,13 @@ func (w *loan) review(ctx workflow.Context) (bool, error) {
 	}
 	r := wk.req
 	if r.decision.Decision != lending.Approve {
-		closed, err := w.close(ctx, lending.StatusFullReview, lending.StatusReviewRejected, "full-tender review: "+r.decision.Note)
+		note := "full-tender review: " + r.decision.Note
+		closed, err := w.close(ctx, lending.StatusFullReview, lending.StatusReviewRejected, note)
 		return closed, w.answer(r, err)
 	}
 	// Ops hear at once that the loan is disbursing; the batch follows.
 	w.S.Status = lending.StatusDisbursing
-	w.answer(r, nil)
+	w.reply(r, nil)
 	w.reviewNote = "full-tender review: " + r.decision.Note
 	return false, nil
 }
@@ -340,8 +349,10 @@ func (w *loan) disburse(ctx workflow.Context) (bool, error) {
 	for {
 		w.S.DisburseAttempt++
 		var res activities.DisburseResult
-		if err := w.exec(ctx, bankCallOptions, ActivityDisburse, w.sum("disburse %s, batch %d", yuan(w.S.Amount), w.S.DisburseAttempt),
-			activities.DisburseInput{LoanID: w.S.LoanID, Seq: w.step(), Attempt: w.S.DisburseAttempt, Today: w.today(), Note: note}, &res); err != nil {
+		summary := w.sum("disburse %s, batch %d", yuan(w.S.Amount), w.S.DisburseAttempt)
+		in := activities.DisburseInput{LoanID: w.S.LoanID, Seq: w.step(), Attempt: w.S.DisburseAttempt,
+			Today: w.today(), Note: note}
+		if err := w.exec(ctx, bankCallOptions, ActivityDisburse, summary, in, &res); err != nil {
 			return false, err
 		}
 		if res.Succeeded {
@@ -362,7 +373,7 @@ func (w *loan) disburse(ctx workflow.Context) (bool, error) {
 			return false, err
 		}
 		w.batchFailed = false
-		w.answer(wk.req, nil)
+		w.reply(wk.req, nil)
 		note = fmt.Sprintf("ops retried the disbursement (batch %d failed)", w.S.DisburseAttempt)
 	}
 }
@@ -389,7 +400,7 @@ func (w *loan) repay(ctx workflow.Context) error {
 			in.State = &st
 			return workflow.NewContinueAsNewError(ctx, LoanWorkflowName, in)
 		case wk.req != nil && wk.req.kind == UpdateRepay:
-			w.answer(w.repayByHand(ctx, wk.req))
+			w.reply(wk.req, w.repayByHand(ctx, wk.req))
 		case wk.req != nil:
 			if err := w.answer(wk.req, w.decideWriteOff(ctx, wk.req.decision)); err != nil {
 				return err
@@ -406,7 +417,8 @@ func (w *loan) repay(ctx workflow.Context) error {
 // takeStop takes one stop of the collection schedule.
 func (w *loan) takeStop(ctx workflow.Context, stop Stop) error {
 	c := w.S.Collection
-	in := activities.CollectInput{LoanID: w.S.LoanID, Seq: w.step(), On: stop.On, Steps: stop.Steps, Installment: stop.Installment, DPD: stop.DPD}
+	in := activities.CollectInput{LoanID: w.S.LoanID, Seq: w.step(), On: stop.On, Steps: stop.Steps,
+		Installment: stop.Installment, DPD: stop.DPD}
 	if stop.Has(lending.StepAutoDebit) {
 		w.S.RepayAttempt++
 		in.Attempt = w.S.RepayAttempt
@@ -426,12 +438,13 @@ func (w *loan) takeStop(ctx workflow.Context, stop Stop) error {
 // collect runs a stop's Collect. Its first try is a local activity
 // (collectLocalFirst): run by the worker inside the workflow task that took
 // the stop, it spares the stop an activity task and a second workflow task
-// on the Temporal server (BENCHMARKS.md, "Fleet"). One try only: any failure but a refusal goes on as the activity
-// Collect always was, with its retries without limit, its heartbeat and its
-// place in the Temporal UI's pending activities, where an engineer sees a
-// debit the bank is holding up. Both run on the same input and so send the
-// bank the same request numbers: a try that reached the bank is found there
-// by the activity, never done twice (docs/workflow.md "Recovery").
+// on the Temporal server (BENCHMARKS.md, "Fleet"). One try only: any failure
+// but a refusal goes on as the activity Collect always was, with its retries
+// without limit, its heartbeat and its place in the Temporal UI's pending
+// activities, where an engineer sees a debit the bank is holding up. Both run
+// on the same input and so send the bank the same request numbers: a try that
+// reached the bank is found there by the activity, never done twice
+// (docs/workflow.md "Recovery").
 func (w *loan) collect(ctx workflow.Context, stop Stop, in activities.CollectInput) (activities.CollectResult, error) {
 	var res activities.CollectResult
 	summary := w.stopSummary(stop)
@@ -449,20 +462,23 @@ func (w *loan) collect(ctx workflow.Context, stop Stop, in activities.CollectInp
 	return res, w.exec(ctx, bankCallOptions, ActivityCollect, summary, in, &res)
 }
 
-func (w *loan) repayByHand(ctx workflow.Context, r *request) (*request, error) {
+// repayByHand makes the borrower's repayment by hand and answers with its
+// outcome; a refusal (the balance short, the bank's no) moved nothing.
+func (w *loan) repayByHand(ctx workflow.Context, r *request) error {
 	w.S.RepayAttempt++
 	var res activities.RepayResult
-	if err := w.exec(ctx, bankCallOptions, ActivityRepay, w.repaySummary(r.repay.Kind),
-		activities.RepayInput{LoanID: w.S.LoanID, Seq: w.step(), Kind: r.repay.Kind, Attempt: w.S.RepayAttempt, Today: w.today()}, &res); err != nil {
-		return r, err
+	in := activities.RepayInput{LoanID: w.S.LoanID, Seq: w.step(), Kind: r.repay.Kind, Attempt: w.S.RepayAttempt,
+		Today: w.today()}
+	if err := w.exec(ctx, bankCallOptions, ActivityRepay, w.repaySummary(r.repay.Kind), in, &res); err != nil {
+		return err
 	}
 	if !res.Paid {
-		return r, refuse(res.Code, res.Detail)
+		return refuse(res.Code, res.Detail)
 	}
 	w.S.Collection.Paid(res.Through)
 	w.moved(ctx, res.Status)
 	r.reply = RepayReply{Amount: res.Amount, Status: "succeeded"}
-	return r, nil
+	return nil
 }
 
 // decideWriteOff: approved, the loan's receivables close as loss (核销);
@@ -472,8 +488,10 @@ func (w *loan) decideWriteOff(ctx workflow.Context, d Decision) error {
 		w.S.Collection.DeclineWriteOff(w.today())
 		return w.record(ctx, lending.StatusOverdue, lending.StatusOverdue, "write-off declined: "+d.Note)
 	}
-	if err := w.exec(ctx, dbCallOptions, ActivityWriteOff, w.sum("write off: DPD %d", w.S.Collection.DPD(w.today())),
-		activities.WriteOffInput{LoanID: w.S.LoanID, Seq: w.step(), Note: "written off (核销): " + d.Note, Today: w.today()}, nil); err != nil {
+	summary := w.sum("write off: DPD %d", w.S.Collection.DPD(w.today()))
+	note := "written off (核销): " + d.Note
+	in := activities.WriteOffInput{LoanID: w.S.LoanID, Seq: w.step(), Note: note, Today: w.today()}
+	if err := w.exec(ctx, dbCallOptions, ActivityWriteOff, summary, in, nil); err != nil {
 		return err
 	}
 	w.moved(ctx, lending.StatusWrittenOff)
@@ -482,8 +500,9 @@ func (w *loan) decideWriteOff(ctx workflow.Context, d Decision) error {
 
 // record writes a history row, moving the loan from → to when they differ.
 func (w *loan) record(ctx workflow.Context, from, to lending.Status, note string) error {
-	if err := w.exec(ctx, dbCallOptions, ActivityRecord, w.sum("%s", note),
-		activities.RecordInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to, Note: note, Today: w.today()}, nil); err != nil {
+	in := activities.RecordInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to,
+		Note: note, Today: w.today()}
+	if err := w.exec(ctx, dbCallOptions, ActivityRecord, w.sum("%s", note), in, nil); err != nil {
 		return err
 	}
 	w.moved(ctx, to)
@@ -592,7 +611,8 @@ func (w *loan) installment(n int) string {
 // stands: free (no action), unlike a search attribute.
 func (w *loan) details(ctx workflow.Context, next Stop, dated bool) {
 	c := w.S.Collection
-	d := fmt.Sprintf("loan %d · %s over %d months · grade %s at %s · %s", w.S.LoanID, yuan(w.S.Amount), w.S.TermMonths, w.S.Grade, pct(w.S.Rate), w.S.Status)
+	d := fmt.Sprintf("loan %d · %s over %d months · grade %s at %s · %s",
+		w.S.LoanID, yuan(w.S.Amount), w.S.TermMonths, w.S.Grade, pct(w.S.Rate), w.S.Status)
 	if dpd := c.DPD(w.today()); dpd > 0 {
 		d += fmt.Sprintf(" · installment %d is %d days past due (%s)", c.Next, dpd, lending.Bucket(dpd))
 	}

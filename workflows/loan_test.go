@@ -105,14 +105,17 @@ func (s *LoanSuite) decide(update string, d Decision) {
 
 // screenedAndListed: screening lists the loan at once until expires.
 func (s *LoanSuite) screenedAndListed(expires time.Time) {
-	s.env.OnActivity(ActivityScreen, mock.Anything, activities.ScreenInput{LoanID: 42, Seq: 1, Today: day0, ListingDays: 7}).
-		Return(activities.ScreenResult{Status: lending.StatusListed, Score: 680, Grade: "C", Rate: rateC, ExpiresOn: &expires}, nil).Once()
+	s.env.OnActivity(ActivityScreen, mock.Anything, activities.ScreenInput{LoanID: 42, Seq: 1, Today: day0,
+		ListingDays: 7}).
+		Return(activities.ScreenResult{Status: lending.StatusListed, Score: 680, Grade: "C", Rate: rateC,
+			ExpiresOn: &expires}, nil).Once()
 }
 
 // toRepaying drives a loan from application through disbursement on day0.
 func (s *LoanSuite) toRepaying() {
 	s.screenedAndListed(day0.AddDate(0, 0, 7))
-	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.MatchedBy(func(in activities.MarkFullInput) bool { return in.LoanID == 42 })).
+	s.env.OnActivity(ActivityMarkFull, mock.Anything,
+		mock.MatchedBy(func(in activities.MarkFullInput) bool { return in.LoanID == 42 })).
 		Return(true, nil).Once()
 	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.MatchedBy(func(in activities.DisburseInput) bool {
 		return in.LoanID == 42 && in.Attempt == 1 && in.Today.Equal(day0) && in.Note == "full-tender review: ok"
@@ -253,12 +256,15 @@ func (s *LoanSuite) TestClockUpdateDuringAStepIsAnsweredAfterIt() {
 // late and in date order, instead of skipping those whose date has passed.
 func (s *LoanSuite) TestADateJumpedOverStillTakesEveryStep() {
 	s.toRepaying()
-	notPaid := activities.CollectResult{Status: lending.StatusOverdue, Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusOverdue}}
+	notPaid := activities.CollectResult{Status: lending.StatusOverdue,
+		Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusOverdue}}
 	s.collect(date(2026, 2, 28), []lending.Step{lending.StepAutoDebit}, 1,
-		activities.CollectResult{Status: lending.StatusRepaying, Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusRepaying}})
+		activities.CollectResult{Status: lending.StatusRepaying,
+			Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusRepaying}})
 	s.collect(date(2026, 3, 1), []lending.Step{lending.StepAutoDebit, lending.StepMarkOverdue, lending.StepM1}, 2, notPaid)
 	s.collect(date(2026, 3, 8), []lending.Step{lending.StepAutoDebit, lending.StepM1}, 3, notPaid)
-	s.collect(date(2026, 3, 15), []lending.Step{lending.StepAutoDebit, lending.StepM1}, 4, paid(1, false, lending.StatusRepaying))
+	s.collect(date(2026, 3, 15), []lending.Step{lending.StepAutoDebit, lending.StepM1}, 4,
+		paid(1, false, lending.StatusRepaying))
 	var reply ClockReply
 	s.at(3, func() { s.advance(date(2026, 3, 20), &reply) })
 	s.at(4, func() { s.env.CancelWorkflow() })
@@ -275,7 +281,8 @@ func (s *LoanSuite) TestRepaymentByHandComesBeforeTheAutoDebit() {
 	s.toRepaying()
 	s.env.OnActivity(ActivityRepay, mock.Anything, mock.MatchedBy(func(in activities.RepayInput) bool {
 		return in.Kind == lending.RepayNext && in.Attempt == 1 && in.Today.Equal(date(2026, 2, 28))
-	})).Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5075.69"), Through: 1, Status: lending.StatusRepaying}, nil).Once()
+	})).Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5075.69"), Through: 1,
+		Status: lending.StatusRepaying}, nil).Once()
 	var reply any
 	var clock ClockReply
 	s.at(3, func() {
@@ -296,9 +303,12 @@ func (s *LoanSuite) TestRepaymentSentAgainAfterContinueAsNewIsAnsweredNotPaidTwi
 	in := input()
 	c := NewCollection([]time.Time{date(2026, 2, 28), date(2026, 3, 31)}, day0)
 	c.Paid(1)
-	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusRepaying, Grade: "C", Rate: rateC,
-		Clock: Clock{Today: date(2026, 2, 20), HandledThrough: date(2026, 2, 20)}, Seq: 50, Schedule: twoInstallments, Collection: &c, RepayAttempt: 1,
-		Answered: []Answered{{ID: "repay-7-abc", Repay: &RepayReply{Amount: decimal.RequireFromString("5075.69"), Status: "succeeded"}}}}
+	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusRepaying,
+		Grade: "C", Rate: rateC,
+		Clock: Clock{Today: date(2026, 2, 20), HandledThrough: date(2026, 2, 20)}, Seq: 50, Schedule: twoInstallments,
+		Collection: &c, RepayAttempt: 1,
+		Answered: []Answered{{ID: "repay-7-abc", Repay: &RepayReply{Amount: decimal.RequireFromString("5075.69"),
+			Status: "succeeded"}}}}
 	var reply any
 	s.at(1, func() {
 		s.send(UpdateRepay, "repay-7-abc", RepayRequest{Kind: lending.RepayNext, Today: date(2026, 2, 21)}, &reply, nil)
@@ -314,9 +324,11 @@ func (s *LoanSuite) TestRepaymentSentAgainAfterContinueAsNewIsAnsweredNotPaidTwi
 // rate (grade B: 8.50 %); a review decision meanwhile is refused.
 func (s *LoanSuite) TestDueDiligenceRegradeTakesTheGradesRate() {
 	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
-		Return(activities.ScreenResult{Status: lending.StatusDueDiligence, Score: 610, Grade: "D", Rate: decimal.RequireFromString("0.14")}, nil).Once()
+		Return(activities.ScreenResult{Status: lending.StatusDueDiligence, Score: 610, Grade: "D",
+			Rate: decimal.RequireFromString("0.14")}, nil).Once()
 	s.env.OnActivity(ActivityList, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
-		return in.Grade == "B" && in.Rate.Equal(decimal.RequireFromString("0.085")) && in.ExpiresOn.Equal(day0.AddDate(0, 0, 7)) &&
+		return in.Grade == "B" && in.Rate.Equal(decimal.RequireFromString("0.085")) &&
+			in.ExpiresOn.Equal(day0.AddDate(0, 0, 7)) &&
 			in.Note == "due diligence: collateral seen"
 	})).Return(activities.ListResult{}, nil).Once()
 	var refused error
@@ -325,7 +337,8 @@ func (s *LoanSuite) TestDueDiligenceRegradeTakesTheGradesRate() {
 		s.send(UpdateFullTenderReview, "", Decision{Decision: lending.Approve, Today: day0}, nil, &refused)
 	})
 	s.at(2, func() {
-		s.send(UpdateDueDiligence, "", Decision{Decision: lending.Approve, Grade: "B", Note: "collateral seen", Today: day0}, &reply, nil)
+		s.send(UpdateDueDiligence, "", Decision{Decision: lending.Approve, Grade: "B", Note: "collateral seen",
+			Today: day0}, &reply, nil)
 	})
 	s.at(3, func() { s.env.CancelWorkflow() })
 
@@ -379,7 +392,8 @@ func (s *LoanSuite) TestReviewRejectionReleasesBids() {
 	s.screenedAndListed(day0.AddDate(0, 0, 7))
 	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).Return(true, nil).Once()
 	s.env.OnActivity(ActivityClose, mock.Anything, mock.MatchedBy(func(in activities.CloseInput) bool {
-		return in.To == lending.StatusReviewRejected && in.From[0] == lending.StatusFullReview && in.Note == "full-tender review: borrower withdrew"
+		return in.To == lending.StatusReviewRejected && in.From[0] == lending.StatusFullReview &&
+			in.Note == "full-tender review: borrower withdrew"
 	})).Return(activities.CloseResult{Closed: true, Released: 2}, nil).Once()
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	s.at(2, func() {
@@ -421,7 +435,8 @@ func (s *LoanSuite) TestReviewDecidedWhileTheLoanIsBeingMarkedFull() {
 	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).After(time.Hour).Run(func(mock.Arguments) {
 		s.send(UpdateFullTenderReview, "review-1", Decision{Decision: lending.Approve, Note: "ok", Today: day0}, &reply, nil)
 	}).Return(true, nil).Once()
-	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
+	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true,
+		Schedule: twoInstallments}, nil).Once()
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	s.at(200, func() { s.env.CancelWorkflow() })
 
@@ -438,7 +453,8 @@ func (s *LoanSuite) TestRequestDuringAStepIsJudgedWhenItLands() {
 	var refused error
 	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).After(time.Hour).Run(func(mock.Arguments) {
 		s.send(UpdateDueDiligence, "dd-1", Decision{Decision: lending.Approve, Today: day0}, nil, &refused)
-	}).Return(activities.ScreenResult{Status: lending.StatusListed, Score: 680, Grade: "C", Rate: rateC, ExpiresOn: &expires}, nil).Once()
+	}).Return(activities.ScreenResult{Status: lending.StatusListed, Score: 680, Grade: "C", Rate: rateC,
+		ExpiresOn: &expires}, nil).Once()
 	s.at(200, func() { s.env.CancelWorkflow() })
 
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())
@@ -454,7 +470,8 @@ func (s *LoanSuite) TestRequestDuringAStepIsJudgedWhenItLands() {
 func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewAttempt() {
 	s.screenedAndListed(day0.AddDate(0, 0, 7))
 	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).Return(true, nil).Once()
-	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.MatchedBy(func(in activities.DisburseInput) bool { return in.Attempt == 1 })).
+	s.env.OnActivity(ActivityDisburse, mock.Anything,
+		mock.MatchedBy(func(in activities.DisburseInput) bool { return in.Attempt == 1 })).
 		Return(activities.DisburseResult{Succeeded: false, Code: "batch_failed"}, nil).Once()
 	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.MatchedBy(func(in activities.DisburseInput) bool {
 		return in.Attempt == 2 && in.Note == "ops retried the disbursement (batch 1 failed)"
@@ -472,17 +489,20 @@ func (s *LoanSuite) TestFailedDisbursementRetriedUnderNewAttempt() {
 func (s *LoanSuite) TestWriteOffAskedDeclinedAskedAgainApproved() {
 	in := input()
 	c := NewCollection([]time.Time{date(2026, 2, 28), date(2026, 3, 31)}, day0)
-	for _, stop := range []time.Time{date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 15), date(2026, 3, 22),
-		date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 30)} {
+	for _, stop := range []time.Time{date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 15),
+		date(2026, 3, 22), date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 30)} {
 		s, _ := c.NextStop()
 		if !s.On.Equal(stop) {
 			panic("unexpected stop " + s.On.String())
 		}
 		c.Take(s)
 	}
-	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue, Grade: "C", Rate: rateC,
-		Clock: Clock{Today: date(2026, 4, 30), HandledThrough: date(2026, 4, 30)}, Seq: 100, Schedule: twoInstallments, Collection: &c, RepayAttempt: 8}
-	notPaid := activities.CollectResult{Status: lending.StatusOverdue, Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusOverdue}}
+	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue,
+		Grade: "C", Rate: rateC,
+		Clock: Clock{Today: date(2026, 4, 30), HandledThrough: date(2026, 4, 30)}, Seq: 100, Schedule: twoInstallments,
+		Collection: &c, RepayAttempt: 8}
+	notPaid := activities.CollectResult{Status: lending.StatusOverdue,
+		Repay: activities.RepayResult{Code: errs.InsufficientBalance, Status: lending.StatusOverdue}}
 	s.collect(date(2026, 5, 30), []lending.Step{lending.StepAutoDebit, lending.StepWriteOffAsk}, 9, notPaid)
 	s.collect(date(2026, 6, 29), []lending.Step{lending.StepAutoDebit, lending.StepWriteOffAsk}, 10, notPaid)
 	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(in activities.RecordInput) bool {
@@ -522,7 +542,8 @@ func (s *LoanSuite) TestPayoffRefusedWhileOverdue() {
 	c := NewCollection([]time.Time{date(2026, 2, 28), date(2026, 3, 31)}, day0)
 	c.Through = date(2026, 3, 1)
 	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue,
-		Clock: Clock{Today: date(2026, 3, 2), HandledThrough: date(2026, 3, 2)}, Seq: 60, Schedule: twoInstallments, Collection: &c}
+		Clock: Clock{Today: date(2026, 3, 2), HandledThrough: date(2026, 3, 2)}, Seq: 60, Schedule: twoInstallments,
+		Collection: &c}
 	var refused error
 	s.at(1, func() {
 		s.send(UpdateRepay, "", RepayRequest{Kind: lending.RepayPayoff, Today: date(2026, 3, 2)}, nil, &refused)
@@ -568,7 +589,8 @@ func (s *LoanSuite) TestGuarantorAcceptsThenListed() {
 	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
 		Return(activities.ScreenResult{Status: lending.StatusAwaitingGuarantor, Grade: "C", Rate: rateC}, nil).Once()
 	s.env.OnActivity(ActivityList, mock.Anything, mock.MatchedBy(func(in activities.ListInput) bool {
-		return in.From == lending.StatusAwaitingGuarantor && in.Note == "the guarantor accepted" && in.ExpiresOn.Equal(day0.AddDate(0, 0, 7))
+		return in.From == lending.StatusAwaitingGuarantor && in.Note == "the guarantor accepted" &&
+			in.ExpiresOn.Equal(day0.AddDate(0, 0, 7))
 	})).Return(activities.ListResult{}, nil).Once()
 	var stranger error
 	var reply any
@@ -595,9 +617,11 @@ func (s *LoanSuite) TestGuarantorDeclinesAfterDueDiligence() {
 	in := input()
 	in.GuarantorID = 9
 	s.env.OnActivity(ActivityScreen, mock.Anything, mock.Anything).
-		Return(activities.ScreenResult{Status: lending.StatusDueDiligence, Grade: "D", Rate: decimal.RequireFromString("0.14")}, nil).Once()
+		Return(activities.ScreenResult{Status: lending.StatusDueDiligence, Grade: "D",
+			Rate: decimal.RequireFromString("0.14")}, nil).Once()
 	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(r activities.RecordInput) bool {
-		return r.From[0] == lending.StatusDueDiligence && r.To == lending.StatusAwaitingGuarantor && r.Note == "due diligence: fine"
+		return r.From[0] == lending.StatusDueDiligence && r.To == lending.StatusAwaitingGuarantor &&
+			r.Note == "due diligence: fine"
 	})).Return(nil).Once()
 	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(r activities.RecordInput) bool {
 		return r.From[0] == lending.StatusAwaitingGuarantor && r.To == lending.StatusRejected

@@ -77,10 +77,12 @@ func (s *LoanSuite) TestASecondFullTenderApprovalIsRefused() {
 	refusals := make([]error, 2)
 	s.env.OnActivity(ActivityMarkFull, mock.Anything, mock.Anything).After(time.Hour).Run(func(mock.Arguments) {
 		for i, id := range []string{"review-a", "review-b"} {
-			s.send(UpdateFullTenderReview, id, Decision{Decision: lending.Approve, Note: "ok", Today: day0}, &replies[i], &refusals[i])
+			s.send(UpdateFullTenderReview, id, Decision{Decision: lending.Approve, Note: "ok", Today: day0}, &replies[i],
+				&refusals[i])
 		}
 	}).Return(true, nil).Once()
-	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
+	s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true,
+		Schedule: twoInstallments}, nil).Once()
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
 	var loser error
 	s.at(100, func() {
@@ -129,13 +131,16 @@ func (s *LoanSuite) reviewsMeet(first lending.Decision) {
 		// The test environment runs the handler of the later update first,
 		// so the one to be queued first is sent second.
 		for _, d := range []lending.Decision{second, first} {
-			s.send(UpdateFullTenderReview, "review-"+string(d), Decision{Decision: d, Note: string(d), Today: day0}, replies[d], refusals[d])
+			s.send(UpdateFullTenderReview, "review-"+string(d), Decision{Decision: d, Note: string(d), Today: day0},
+				replies[d], refusals[d])
 		}
 	}).Return(true, nil).Once()
 	if first == lending.Approve {
-		s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true, Schedule: twoInstallments}, nil).Once()
+		s.env.OnActivity(ActivityDisburse, mock.Anything, mock.Anything).Return(activities.DisburseResult{Succeeded: true,
+			Schedule: twoInstallments}, nil).Once()
 	} else {
-		s.env.OnActivity(ActivityClose, mock.Anything, mock.MatchedBy(func(in activities.CloseInput) bool { return in.To == lending.StatusReviewRejected })).
+		s.env.OnActivity(ActivityClose, mock.Anything,
+			mock.MatchedBy(func(in activities.CloseInput) bool { return in.To == lending.StatusReviewRejected })).
 			Return(activities.CloseResult{Closed: true, Released: 2}, nil).Once()
 	}
 	s.at(1, func() { s.env.SignalWorkflow(SignalListingFull, TodayRequest{Today: day0}) })
@@ -148,7 +153,8 @@ func (s *LoanSuite) reviewsMeet(first lending.Decision) {
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())
 
 	checked()
-	want := map[lending.Decision]lending.Status{lending.Approve: lending.StatusDisbursing, lending.Reject: lending.StatusReviewRejected}
+	want := map[lending.Decision]lending.Status{lending.Approve: lending.StatusDisbursing,
+		lending.Reject: lending.StatusReviewRejected}
 	s.Equal(StatusReply{Status: want[first]}, *replies[first], "the first decision is carried out")
 	s.refused("the second decision", *refusals[second], errs.InvalidState, "the loan is")
 }
@@ -164,16 +170,22 @@ func (s *LoanSuite) TestAWriteOffBehindTheCuringRepaymentIsRefused() {
 		c.Take(stop)
 	}
 	s.Require().Equal(date(2026, 5, 30), c.Through, "DPD 91 of installment 1")
-	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue, Grade: "C", Rate: rateC,
-		Clock: Clock{Today: c.Through, HandledThrough: c.Through}, Seq: 100, Schedule: twoInstallments, Collection: &c, RepayAttempt: 9}
+	in.State = &LoanState{LoanID: 42, BorrowerID: 7, Amount: amount, TermMonths: 2, Status: lending.StatusOverdue,
+		Grade: "C", Rate: rateC,
+		Clock: Clock{Today: c.Through, HandledThrough: c.Through}, Seq: 100, Schedule: twoInstallments, Collection: &c,
+		RepayAttempt: 9}
 	var repaid any
 	var writeOff error
-	s.env.OnActivity(ActivityRepay, mock.Anything, mock.MatchedBy(func(in activities.RepayInput) bool { return in.Kind == lending.RepayNext })).
+	s.env.OnActivity(ActivityRepay, mock.Anything,
+		mock.MatchedBy(func(in activities.RepayInput) bool { return in.Kind == lending.RepayNext })).
 		After(time.Hour).Run(func(mock.Arguments) {
-		s.send(UpdateWriteOff, "write-off-1-a", Decision{Decision: lending.Approve, Note: "uncollectable", Today: c.Through}, nil, &writeOff)
-	}).Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5537.45"), Through: 1, Status: lending.StatusOverdue}, nil).Once()
+		s.send(UpdateWriteOff, "write-off-1-a", Decision{Decision: lending.Approve, Note: "uncollectable",
+			Today: c.Through}, nil, &writeOff)
+	}).Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5537.45"), Through: 1,
+		Status: lending.StatusOverdue}, nil).Once()
 	wroteOff := false
-	s.env.OnActivity(ActivityWriteOff, mock.Anything, mock.Anything).Run(func(mock.Arguments) { wroteOff = true }).Return(nil).Maybe()
+	s.env.OnActivity(ActivityWriteOff, mock.Anything,
+		mock.Anything).Run(func(mock.Arguments) { wroteOff = true }).Return(nil).Maybe()
 	s.at(1, func() {
 		s.send(UpdateRepay, "repay-7-a", RepayRequest{Kind: lending.RepayNext, Today: c.Through}, &repaid, nil)
 	})

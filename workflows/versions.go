@@ -1,9 +1,10 @@
 package workflows
 
-// Versioning policy (docs/workflow.md "Changing the workflow"). A running loan replays its history against the current code,
-// so a change that would make the code take a different path for an old
-// history — another activity, another order, another timer, a different
-// input — goes behind workflow.GetVersion:
+// Versioning policy (docs/workflow.md "Changing the workflow"). A running
+// loan replays its history against the current code, so a change that would
+// make the code take a different path for an old history — another activity,
+// another order, another timer, a different input — goes behind
+// workflow.GetVersion:
 //
 //   - one change ID per change, a constant below, never reused or renamed;
 //   - a named predicate (func(ctx) bool) that the workflow asks, so the

@@ -170,18 +170,24 @@ func publish(ctx context.Context, q *dbq.Queries, loanID int64, seq int, next *t
 
 // Record writes a history row, and moves the loan From → To when they differ
 // (rejected or cancelled before listing, a declined write-off, a failed batch).
-// A terminal status clears the loan's next dated step.
+// A terminal status clears the loan's next dated step; Next, when set,
+// publishes the one the row makes.
 func (a *Activities) Record(ctx context.Context, in RecordInput) error {
 	return classify(a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
 		r := newRows(q, in.LoanID, in.Seq, in.Today)
+		var err error
 		if len(in.From) == 1 && in.From[0] == in.To {
-			return r.add(ctx, in.To, "%s", in.Note)
+			err = r.add(ctx, in.To, "%s", in.Note)
+		} else {
+			err = r.move(ctx, in.From, in.To, "%s", in.Note)
 		}
-		if err := r.move(ctx, in.From, in.To, "%s", in.Note); err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if in.To.Terminal() {
+		case in.To.Terminal():
 			return publish(ctx, q, in.LoanID, in.Seq, nil)
+		case in.Next != nil:
+			return publish(ctx, q, in.LoanID, in.Seq, in.Next)
 		}
 		return nil
 	}))

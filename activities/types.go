@@ -91,6 +91,9 @@ type RecordInput struct {
 	To     lending.Status
 	Note   string
 	Today  time.Time
+	// Next, when set, is the loan's next dated step, published with the row
+	// (a declined write-off: ops are asked again 30 days later).
+	Next *time.Time
 }
 
 type DisburseInput struct {

@@ -3,12 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/bench"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/ledger"
@@ -231,4 +233,117 @@ func TestActionsPerLoan(t *testing.T) {
 		recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(l.id)), fmt.Sprintf("loan_repaid_%dm", l.term))
 	}
 	s.conserved()
+}
+
+// TestRejectedGuaranteedAfterDiligenceAndRetriedDisbursement carries a loan
+// down each path before repayment that no other test records, by HTTP alone:
+//   - rejected at screening: 30,000.00 over 12 months on an income of
+//     1,000.00 a month scores 600 − 150 (the burden, 2,500.00 + 275.00, is
+//     2.775 times the income) + 30 (age 36) = 480, under 500;
+//   - due diligence with a guarantor: 60,000.00 goes to ops (over 50,000.00),
+//     who approve it; it then waits for its guarantor, who accepts, and is
+//     listed; the borrower cancels it;
+//   - a disbursement retried: the bank fails the first batch (nothing moves),
+//     ops retry it under a new attempt number, and the loan is paid off the
+//     day it was disbursed: its principal and no interest.
+func TestRejectedGuaranteedAfterDiligenceAndRetriedDisbursement(t *testing.T) {
+	s := start(t, "2026-03-02")
+	ops := s.opsToken()
+
+	rejectedBy := s.signUp("borrower", "褚一")
+	rejected := s.call("POST", "/v1/loans", rejectedBy.token, obj{"amount": "30000.00", "term_months": 12,
+		"repayment_method": "equal_installment", "purpose": "renovation", "monthly_income": "1000.00"}, 201)["loan_id"].(float64)
+	s.waitFor("rejected", func() bool { return s.loanStatus(ops, rejected) == "rejected" })
+	hist := s.call("GET", fmt.Sprintf("/v1/loans/%.0f", rejected), ops, nil, 200)["history"].([]any)
+	require.Equal(t, "credit score 480 below 500", hist[len(hist)-1].(obj)["note"])
+
+	borrower, guarantor := s.signUp("borrower", "卫二"), s.signUp("guarantor", "蒋三")
+	guaranteed := s.call("POST", "/v1/loans", borrower.token, obj{"amount": "60000.00", "term_months": 3,
+		"repayment_method": "equal_installment", "purpose": "equipment", "monthly_income": "80000.00",
+		"guarantor_user_id": guarantor.id}, 201)["loan_id"].(float64)
+	s.waitFor("due diligence", func() bool { return s.loanStatus(ops, guaranteed) == "due_diligence" })
+	require.Equal(t, "awaiting_guarantor", s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/due-diligence", guaranteed), ops,
+		obj{"decision": "approve", "note": "collateral seen"}, 200)["status"])
+	require.Equal(t, "listed", s.call("POST", fmt.Sprintf("/v1/loans/%.0f/guarantee", guaranteed), guarantor.token,
+		obj{"decision": "accept"}, 200)["status"])
+	require.Equal(t, "cancelled", s.call("POST", fmt.Sprintf("/v1/loans/%.0f/cancel", guaranteed), borrower.token, nil, 200)["status"])
+
+	// 12,000.00 over 2 months, grade A: the borrower receives 12,000.00 − 120.00
+	// fee − 240.00 reserve = 11,640.00.
+	retriedBy := s.signUp("borrower", "沈四")
+	a, b := s.investor("韩五", "6000.00"), s.investor("杨六", "6000.00")
+	retried := s.listed(ops, retriedBy, "12000.00", 2)
+	s.fill(ops, retried, map[*person]string{&a: "6000.00", &b: "6000.00"})
+	s.sim.SetFaults(sim.FaultConfig{BatchFail: 1})
+	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/full-tender-review", retried), ops, obj{"decision": "approve", "note": "ok"}, 200)
+	s.waitFor("the batch failed", func() bool {
+		hist := s.call("GET", fmt.Sprintf("/v1/loans/%.0f", retried), ops, nil, 200)["history"].([]any)
+		return strings.Contains(hist[len(hist)-1].(obj)["note"].(string), "waiting for ops to retry")
+	})
+	require.Equal(t, "0.00", s.bankBalance(retriedBy.acct), "a failed batch moved nothing")
+	s.sim.SetFaults(sim.FaultConfig{})
+	s.call("POST", fmt.Sprintf("/v1/ops/loans/%.0f/disbursement/retry", retried), ops, nil, 202)
+	s.waitFor("repaying", func() bool { return s.loanStatus(ops, retried) == "repaying" })
+	require.Equal(t, "11640.00", s.bankBalance(retriedBy.acct), "disbursed once")
+	s.call("POST", "/v1/me/recharges", retriedBy.token, obj{"amount": "360.00"}, 201)
+	require.Equal(t, "12000.00", s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayments", retried), retriedBy.token,
+		obj{"kind": "payoff"}, 201)["amount"])
+	require.Equal(t, "repaid", s.loanStatus(ops, retried))
+	require.Equal(t, "6000.00", s.bankBalance(a.acct))
+	require.Equal(t, "6000.00", s.bankBalance(b.acct))
+
+	s.conserved()
+	for name, id := range map[string]float64{"loan_screening_rejected": rejected,
+		"loan_guaranteed_after_due_diligence": guaranteed, "loan_disbursement_retried": retried} {
+		recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(id)), name)
+	}
+}
+
+// TestWriteOffDeclinedUntilTheLoanContinuesAsNew: 12,000.00 over 3 months,
+// disbursed on 2 March and never paid (the borrower withdraws it all and
+// authorizes no debit). From DPD 91 (2 July) ops are asked to write it off;
+// they decline, and are asked again every 30 days, until the run's history
+// is long enough to continue as new (docs/workflow.md "Continue-As-New").
+// The next run carries the loan on: asked once more, ops approve, and it is
+// written off with every decline in its history.
+func TestWriteOffDeclinedUntilTheLoanContinuesAsNew(t *testing.T) {
+	s := start(t, "2026-03-02")
+	ops := s.opsToken()
+	borrower := s.signUp("borrower", "朱七")
+	inv := s.investor("秦八", "12000.00")
+	id := s.listed(ops, borrower, "12000.00", 3)
+	s.fill(ops, id, map[*person]string{&inv: "12000.00"})
+	s.approve(ops, id)
+	s.call("POST", "/v1/me/withdrawals", borrower.token, obj{"amount": "11640.00"}, 201)
+	s.waitFor("withdrawn", func() bool { return s.bankBalance(borrower.acct) == "0.00" })
+
+	path := fmt.Sprintf("/v1/ops/loans/%.0f/write-off", id)
+	day := time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC) // DPD 91 of installment 1
+	runs := func() int {
+		r, err := bench.FetchRuns(context.Background(), s.tc, workflows.LoanWorkflowID(int64(id)))
+		require.NoError(t, err)
+		return len(r)
+	}
+	declined := 0
+	for runs() == 1 {
+		require.Less(t, declined, 40, "the run never continued as new")
+		s.advance(ops, day.Format(time.DateOnly))
+		require.Equal(t, "overdue", s.call("POST", path, ops, obj{"decision": "reject", "note": "still collecting"}, 200)["status"])
+		declined++
+		s.call("POST", path, ops, obj{"decision": "approve", "note": "not asked again yet"}, 409)
+		day = day.AddDate(0, 0, 30)
+	}
+	s.advance(ops, day.Format(time.DateOnly))
+	require.Equal(t, "written_off", s.call("POST", path, ops, obj{"decision": "approve", "note": "uncollectable"}, 200)["status"])
+	t.Logf("%d declines, %d runs", declined, runs())
+
+	notes := 0
+	for _, h := range s.call("GET", fmt.Sprintf("/v1/loans/%.0f", id), ops, nil, 200)["history"].([]any) {
+		if strings.HasPrefix(h.(obj)["note"].(string), "write-off declined") {
+			notes++
+		}
+	}
+	require.Equal(t, declined, notes, "every decline is in the loan's history, across the runs")
+	s.conserved()
+	recordHistories(t, s.tc, workflows.LoanWorkflowID(int64(id)), "loan_written_off_declined")
 }

@@ -23,9 +23,9 @@ import (
 //     handled it, with the loan's next dated step: the clock stores that as
 //     the loan's next_event_on and stops there next (clock.Advance). An
 //     activity that creates a dated step no message would reveal (a listing's
-//     expiry, a new schedule's first due date) publishes it in its own
-//     transaction. Both carry the step number, so a later step's publication
-//     always wins.
+//     expiry, a new schedule's first due date, a declined write-off's next
+//     asking) publishes it in its own transaction. Both carry the step
+//     number, so a later step's publication always wins.
 //
 // Nothing else moves the date or marks it handled: Continue-As-New carries
 // Clock in the state and needs no bookkeeping of its own, because the next

@@ -499,9 +499,16 @@ func (w *loan) decideWriteOff(ctx workflow.Context, d Decision) error {
 }
 
 // record writes a history row, moving the loan from → to when they differ.
+// While the loan is being collected it publishes the loan's next dated step
+// with the row: a declined write-off makes one no other message would reveal,
+// the request asked again 30 days later, and the clock stops only where a
+// loan has published a step (docs/workflow.md "The business clock").
 func (w *loan) record(ctx workflow.Context, from, to lending.Status, note string) error {
 	in := activities.RecordInput{LoanID: w.S.LoanID, Seq: w.step(), From: []lending.Status{from}, To: to,
 		Note: note, Today: w.today()}
+	if w.S.Collection != nil && !to.Terminal() {
+		in.Next = w.S.Collection.NextDate()
+	}
 	if err := w.exec(ctx, dbCallOptions, ActivityRecord, w.sum("%s", note), in, nil); err != nil {
 		return err
 	}

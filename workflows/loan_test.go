@@ -506,7 +506,8 @@ func (s *LoanSuite) TestWriteOffAskedDeclinedAskedAgainApproved() {
 	s.collect(date(2026, 5, 30), []lending.Step{lending.StepAutoDebit, lending.StepWriteOffAsk}, 9, notPaid)
 	s.collect(date(2026, 6, 29), []lending.Step{lending.StepAutoDebit, lending.StepWriteOffAsk}, 10, notPaid)
 	s.env.OnActivity(ActivityRecord, mock.Anything, mock.MatchedBy(func(in activities.RecordInput) bool {
-		return in.To == lending.StatusOverdue && in.Note == "write-off declined: one more try"
+		return in.To == lending.StatusOverdue && in.Note == "write-off declined: one more try" &&
+			in.Next != nil && in.Next.Equal(date(2026, 6, 29)) // asked again 30 days later
 	})).Return(nil).Once()
 	s.env.OnActivity(ActivityWriteOff, mock.Anything, mock.MatchedBy(func(in activities.WriteOffInput) bool {
 		return in.Today.Equal(date(2026, 6, 29)) && in.Note == "written off (核销): uncollectable"

@@ -207,7 +207,7 @@ func (w *loan) dueDiligence(ctx workflow.Context) (bool, error) {
 	if d.AnnualRate != nil {
 		w.S.Rate = *d.AnnualRate
 	}
-	if w.S.GuarantorID != 0 && guarantorAcceptance(ctx) {
+	if w.S.GuarantorID != 0 {
 		err := w.record(ctx, lending.StatusDueDiligence, lending.StatusAwaitingGuarantor, "due diligence: "+d.Note)
 		if err := w.answer(r, err); err != nil {
 			return false, err
@@ -435,30 +435,27 @@ func (w *loan) takeStop(ctx workflow.Context, stop Stop) error {
 	return nil
 }
 
-// collect runs a stop's Collect. Its first try is a local activity
-// (collectLocalFirst): run by the worker inside the workflow task that took
-// the stop, it spares the stop an activity task and a second workflow task
-// on the Temporal server (BENCHMARKS.md, "Fleet"). One try only: any failure
-// but a refusal goes on as the activity Collect always was, with its retries
-// without limit, its heartbeat and its place in the Temporal UI's pending
-// activities, where an engineer sees a debit the bank is holding up. Both run
-// on the same input and so send the bank the same request numbers: a try that
-// reached the bank is found there by the activity, never done twice
-// (docs/workflow.md "Recovery").
+// collect runs a stop's Collect. Its first try is a local activity: run by
+// the worker inside the workflow task that took the stop, it spares the stop
+// an activity task and a second workflow task on the Temporal server
+// (BENCHMARKS.md, "Fleet"). One try only: any failure but a refusal goes on
+// as the activity Collect, with its retries without limit, its heartbeat and
+// its place in the Temporal UI's pending activities, where an engineer sees a
+// debit the bank is holding up. Both run on the same input and so send the
+// bank the same request numbers: a try that reached the bank is found there
+// by the activity, never done twice (docs/workflow.md "Recovery").
 func (w *loan) collect(ctx workflow.Context, stop Stop, in activities.CollectInput) (activities.CollectResult, error) {
 	var res activities.CollectResult
 	summary := w.stopSummary(stop)
-	if collectLocalFirst(ctx) {
-		opts := localCollectOptions
-		opts.Summary = summary
-		w.acting++
-		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, opts), ActivityCollect, in).Get(ctx, &res)
-		w.acting--
-		if err == nil || final(err) {
-			return res, err
-		}
-		res = activities.CollectResult{}
+	opts := localCollectOptions
+	opts.Summary = summary
+	w.acting++
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, opts), ActivityCollect, in).Get(ctx, &res)
+	w.acting--
+	if err == nil || final(err) {
+		return res, err
 	}
+	res = activities.CollectResult{}
 	return res, w.exec(ctx, bankCallOptions, ActivityCollect, summary, in, &res)
 }
 

@@ -613,7 +613,7 @@ func (s *LoanSuite) TestGuarantorAcceptsThenListed() {
 }
 
 // A decline ends the loan rejected; after due diligence the loan waits for
-// the guarantor too (behind the guarantor-acceptance version).
+// the guarantor too.
 func (s *LoanSuite) TestGuarantorDeclinesAfterDueDiligence() {
 	in := input()
 	in.GuarantorID = 9

@@ -128,3 +128,48 @@ func walk(t *testing.T, fn func(path, text string)) {
 	})
 	require.NoError(t, err)
 }
+
+// codePath is a backticked path of the repository in a page: `money/split.go`,
+// `bidding/`, `bank/sim`.
+var codePath = regexp.MustCompile("`([a-z0-9_]+/[A-Za-z0-9_./-]*)`")
+
+// docs/rules.md says where each rule lives, so a newcomer finds a rule by its
+// file's name: every rule (a "###" section) points at a file or folder of the
+// code, and every path the page names exists.
+func TestRulesPointAtTheirFiles(t *testing.T) {
+	b, err := os.ReadFile("rules.md")
+	require.NoError(t, err)
+	rules, pointed := 0, 0
+	section, hasPointer := "", true
+	done := func() {
+		if !hasPointer {
+			t.Errorf("docs/rules.md %q points at no file of the code", section)
+		}
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(line, "### "); ok {
+			done()
+			section, hasPointer = h, false
+			rules++
+			continue
+		}
+		if strings.HasPrefix(line, "## ") {
+			done()
+			section, hasPointer = "", true
+		}
+		for _, m := range codePath.FindAllStringSubmatch(line, -1) {
+			path := m[1]
+			if _, err := os.Stat(filepath.Join("..", path)); err != nil {
+				t.Errorf("docs/rules.md %q points at %s, which does not exist", section, path)
+				continue
+			}
+			if !strings.HasPrefix(path, "docs/") {
+				hasPointer = true
+				pointed++
+			}
+		}
+	}
+	done()
+	assert.Greater(t, rules, 20, "the walk found the rules")
+	assert.Greater(t, pointed, rules, "the walk found the pointers")
+}

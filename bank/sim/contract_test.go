@@ -390,7 +390,7 @@ func TestWithdrawalCallbackSigned(t *testing.T) {
 
 	e.waitStatus(no, bank.StatusSucceeded)
 	e.balance(a.no, "897.00", "0.00")
-	time.Sleep(100 * time.Millisecond)
+	e.settled()
 	require.Len(t, e.cb.of(no), 1)
 
 	// Super e-banking carries at most 50,000.00.
@@ -411,7 +411,7 @@ func TestCallbackRetriedUntilAccepted(t *testing.T) {
 	require.NoError(t, err)
 	cbs := e.waitCallbacks(no, 1)
 	require.Equal(t, bank.StatusSucceeded, cbs[0].Status)
-	time.Sleep(200 * time.Millisecond)
+	e.settled()
 	require.Len(t, e.cb.of(no), 1, "delivered once it was accepted, and only then")
 }
 

@@ -96,7 +96,7 @@ func TestFaultLatencyRequestStillHappens(t *testing.T) {
 	e.waitStatus(tr.RequestNo, bank.StatusSucceeded)
 	_, err = e.c.Transfer(e.ctx, tr)
 	require.NoError(t, err)
-	time.Sleep(700 * time.Millisecond)
+	e.settled() // the first, late answer included
 	e.balance(a.no, "70.00", "0.00")
 	e.balance(b.no, "30.00", "0.00")
 }
@@ -108,7 +108,7 @@ func TestFaultCallbackDropped(t *testing.T) {
 	_, err := e.c.Withdraw(e.ctx, bank.WithdrawRequest{RequestNo: w, AccountNo: a.no, Amount: dec("100.00"), Route: bank.RouteSuperEBank})
 	require.NoError(t, err)
 	e.waitStatus(w, bank.StatusSucceeded)
-	time.Sleep(300 * time.Millisecond)
+	e.settled()
 	require.Empty(t, e.cb.of(w), "dropped: only a query tells")
 	e.balance(a.no, "0.00", "0.00")
 }
@@ -196,7 +196,7 @@ func TestFaultNextDayReversal(t *testing.T) {
 	_, err := e.c.Withdraw(e.ctx, bank.WithdrawRequest{RequestNo: w, AccountNo: a.no, Amount: dec("80.00"), Fee: dec("3.00"), Route: bank.RouteSuperEBank})
 	require.NoError(t, err)
 	e.waitStatus(w, bank.StatusSucceeded)
-	time.Sleep(300 * time.Millisecond)
+	e.settled()
 	q, err := e.c.Query(e.ctx, w)
 	require.NoError(t, err)
 	require.Equal(t, bank.StatusSucceeded, q.Status, "not reversed the same day")
@@ -359,7 +359,7 @@ func TestFaultsNeverMoveMoneyTwice(t *testing.T) {
 	}
 	e.faults(sim.FaultConfig{})
 	require.NoError(t, e.c.SetClock(e.ctx, day("2024-06-02")))
-	time.Sleep(500 * time.Millisecond)
+	e.settled() // the reversals due on the new day made
 	reversed := 0
 	for _, w := range withdrawals {
 		q, err := e.c.Query(e.ctx, w)

@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 )
 
@@ -37,6 +38,9 @@ type env struct {
 	cb  *receiver
 	url string
 	n   atomic.Int64
+	// inFlight counts the requests the simulator is still answering, a late
+	// one (the latency fault) among them.
+	inFlight atomic.Int64
 }
 
 func newEnv(t *testing.T, cfg sim.Config) *env {
@@ -57,9 +61,15 @@ func newEnv(t *testing.T, cfg sim.Config) *env {
 	s, err := sim.Open(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(s.Close)
-	srv := httptest.NewServer(s.Handler())
+	e := &env{t: t, ctx: ctx, sim: s, cb: rcv}
+	h := s.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.inFlight.Add(1)
+		defer e.inFlight.Add(-1)
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, ctx: ctx, sim: s, c: bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 5 * time.Second}, bank.WithAPIKey(apiKey)), cb: rcv, url: srv.URL}
+	e.c, e.url = bank.NewHTTPClient(srv.URL, &http.Client{Timeout: 5 * time.Second}, bank.WithAPIKey(apiKey)), srv.URL
 	// Runs first at cleanup: whatever the test did, the bank's books hold.
 	t.Cleanup(func() { require.NoError(t, s.Check(ctx), "bank books after %s", t.Name()) })
 	return e
@@ -122,15 +132,27 @@ func (e *env) balance(account, available, frozen string) {
 func (e *env) waitStatus(reqNo string, status bank.Status) bank.Result {
 	e.t.Helper()
 	var res bank.Result
-	require.Eventually(e.t, func() bool {
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(e.t, reqNo+" to become "+string(status), func() bool {
 		var err error
 		res, err = e.c.Query(e.ctx, reqNo)
 		return err == nil && res.Status == status
-	}, 10*time.Second, 10*time.Millisecond, "%s never became %s", reqNo, status)
+	})
 	return res
 }
 
 func (e *env) faults(f sim.FaultConfig) { e.sim.SetFaults(f) }
+
+// settled waits until the bank has answered every request sent to it, late
+// ones included, and done every job due: what it does on its own time is
+// then done, and a test may assert what did not happen.
+func (e *env) settled() {
+	e.t.Helper()
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(e.t, "the bank to settle", func() bool {
+		idle, err := e.sim.Idle(e.ctx)
+		require.NoError(e.t, err)
+		return idle && e.inFlight.Load() == 0
+	})
+}
 
 func refusedWith(t *testing.T, err error, code string) {
 	t.Helper()
@@ -196,7 +218,6 @@ func (r *receiver) of(reqNo string) []bank.Callback {
 
 func (e *env) waitCallbacks(reqNo string, n int) []bank.Callback {
 	e.t.Helper()
-	require.Eventually(e.t, func() bool { return len(e.cb.of(reqNo)) >= n }, 10*time.Second, 10*time.Millisecond,
-		"%s: want %d callbacks, have %d", reqNo, n, len(e.cb.of(reqNo)))
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(e.t, fmt.Sprintf("%d callbacks of %s", n, reqNo), func() bool { return len(e.cb.of(reqNo)) >= n })
 	return e.cb.of(reqNo)
 }

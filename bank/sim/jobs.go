@@ -65,6 +65,16 @@ func (s *Sim) work(ctx context.Context, wake <-chan struct{}) {
 	}
 }
 
+// Idle reports whether every job due by now is done: withdrawals completed,
+// the reversals of the bank's business date made, callbacks delivered or
+// dropped. A callback waiting out its retry's backoff, and a reversal of a
+// later business date, are not due yet. Tests wait for it where they would
+// otherwise sleep and hope the bank had finished.
+func (s *Sim) Idle(ctx context.Context) (bool, error) {
+	next, err := s.nextDue(ctx)
+	return next.IsZero() || next.After(time.Now()), err
+}
+
 func (s *Sim) nextDue(ctx context.Context) (time.Time, error) {
 	today, err := s.today(ctx, s.q)
 	if err != nil {

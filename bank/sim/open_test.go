@@ -13,6 +13,7 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 // Open creates its schema, and opening again (a restart, or a second process)
@@ -44,10 +45,10 @@ func TestOpenCreatesSchemaAndRuns(t *testing.T) {
 	go func() { done <- s.Run(runCtx) }()
 
 	c := bank.NewHTTPClient("http://"+addr, nil, bank.WithAPIKey(apiKey))
-	require.Eventually(t, func() bool {
+	testwait.Within(5*time.Second).Every(20*time.Millisecond).For(t, "the platform accounts opened", func() bool {
 		_, err := c.Balance(ctx, bank.AccountRiskReserve)
 		return err == nil
-	}, 5*time.Second, 20*time.Millisecond)
+	})
 	for _, no := range []string{bank.AccountFee, bank.AccountBonus, bank.AccountRiskReserve, bank.AccountSummary} {
 		b, err := c.Balance(ctx, no)
 		require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 func freeAddr(t *testing.T) string {
@@ -69,19 +70,15 @@ func TestWorkerServesItsAndTheSDKsMetrics(t *testing.T) {
 	defer func() { stop(); <-done }()
 
 	var body string
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	// Pollers report once their first long poll has gone out.
+	testwait.Within(30*time.Second).Every(200*time.Millisecond).For(t, "the worker's first long poll in its metrics", func() bool {
 		if resp, err := http.Get("http://" + cfg.WorkerMetricsListen + "/metrics"); err == nil {
 			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			body = string(raw)
-			// Pollers report once their first long poll has gone out.
-			if strings.Contains(body, "temporal_long_request_total") {
-				break
-			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return strings.Contains(body, "temporal_long_request_total")
+	})
 	assert.Regexp(t, `temporal_worker_start_total\{[^}]*namespace="default"[^}]*task_queue="lendflow"[^}]*worker_type="WorkflowWorker"[^}]*\} 1`, body)
 	assert.Regexp(t, `temporal_long_request_total\{[^}]*operation="PollWorkflowTaskQueue"[^}]*\} [1-9]`, body)
 	assert.Regexp(t, `temporal_request_latency_seconds_bucket\{`, body, "SDK timers are histograms in seconds")
@@ -108,13 +105,10 @@ func TestAPIServesMetricsOnItsOwnListener(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(raw)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if st, _ := get("http://" + cfg.APIListen + "/healthz"); st == 200 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testwait.Within(30*time.Second).Every(100*time.Millisecond).For(t, "the API to answer /healthz", func() bool {
+		st, _ := get("http://" + cfg.APIListen + "/healthz")
+		return st == 200
+	})
 	st, body := get("http://" + cfg.APIMetricsListen + "/metrics")
 	assert.Equal(t, 200, st)
 	assert.Contains(t, body, "lendflow_api_http_requests_total", "the API's own series")

@@ -23,6 +23,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -552,17 +553,13 @@ func TestConsoleClockAdvance(t *testing.T) {
 	p = browse(t, f.srv, "POST", "/console/clock/advance", f.ops, url.Values{"csrf": {csrf}, "to": {"2026-02-03"}})
 	require.Equal(t, 303, p.status, p.body)
 	assert.Equal(t, "/console/clock", p.location)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		pr := browse(t, f.srv, "GET", "/console/clock/progress", f.ops, nil)
+	var pr page
+	testwait.Within(30*time.Second).For(t, "the advance to finish", func() bool {
+		pr = browse(t, f.srv, "GET", "/console/clock/progress", f.ops, nil)
 		require.Equal(t, 200, pr.status, pr.body)
-		if strings.Contains(pr.body, `"running":false`) {
-			assert.JSONEq(t, `{"from":"2026-01-31","to":"2026-02-03","today":"2026-02-03","running":false,"loans_due":0,"percent":100}`, pr.body)
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the advance never finished")
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(pr.body, `"running":false`)
+	})
+	assert.JSONEq(t, `{"from":"2026-01-31","to":"2026-02-03","today":"2026-02-03","running":false,"loans_due":0,"percent":100}`, pr.body)
 	c := browse(t, f.srv, "GET", "/console/clock", f.ops, nil)
 	assert.Contains(t, c.body, `<b id="clock-today">2026-02-03</b>`)
 	assert.Contains(t, c.body, "Done: every loan has handled every event up to 2026-02-03.")

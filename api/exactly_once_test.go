@@ -25,6 +25,7 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/reconcile"
@@ -193,13 +194,13 @@ func TestWithdrawalAnsweredAfterACrash(t *testing.T) {
 	var n int
 	require.NoError(t, p.e.Pool.QueryRow(p.e.Ctx, `SELECT count(*) FROM withdrawals WHERE user_id = $1`, u.ID).Scan(&n))
 	assert.Equal(t, 1, n)
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "the withdrawal to succeed", func() bool {
 		_, err := p.e.Accounts.SettlePending(p.e.Ctx, 0)
 		require.NoError(t, err)
 		got, err := p.e.Q.WithdrawalGet(p.e.Ctx, int64(first.body["id"].(float64)))
 		require.NoError(t, err)
 		return got.Status == "succeeded"
-	}, 10*time.Second, 50*time.Millisecond)
+	})
 	assert.Equal(t, "700.00", do(t, p.srv, "GET", "/v1/me/account", tok, "", "").body["available"])
 }
 
@@ -318,10 +319,10 @@ func TestBankCallbackWithUnknownFieldIsApplied(t *testing.T) {
 	w := do(t, p.srv, "POST", "/v1/me/withdrawals", tok, "", `{"amount":"400.00"}`)
 	require.Equal(t, 201, w.status, w.raw)
 	reqNo := bank.Withdrawal(int64(w.body["id"].(float64)))
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(20*time.Millisecond).For(t, "the withdrawal to succeed at the bank", func() bool {
 		res, err := p.e.Bank.Query(p.e.Ctx, reqNo)
 		return err == nil && res.Status == bank.StatusSucceeded
-	}, 10*time.Second, 20*time.Millisecond)
+	})
 
 	body := fmt.Sprintf(`{"request_no":%q,"kind":"withdrawal","status":"succeeded","seq":1,"account_no":%q,"amount":"400.00","fee":"0.00","business_date":"2026-01-31","channel":"super_ebank","trace":{"id":7}}`,
 		reqNo, *u.CustodyAccountNo)
@@ -402,10 +403,10 @@ func TestBidSurvivesClientHangUp(t *testing.T) {
 	p.e.Sim.SetFaults(sim.FaultConfig{})
 
 	var a answer
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "the retry to be answered 201 once the first is done", func() bool {
 		a = do(t, p.srv, "POST", path, tok, "hang-up", `{"amount":"400.00"}`)
 		return a.status == 201 // 409 conflict while the first is still running
-	}, 10*time.Second, 50*time.Millisecond)
+	})
 	assert.Equal(t, "frozen", a.body["status"])
 	bids, err := p.e.Q.BidListByLoan(p.e.Ctx, loan.ID)
 	require.NoError(t, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
@@ -99,10 +100,9 @@ func TestTwoRecoveriesAtOnceNeverPayMoreThanIsOwed(t *testing.T) {
 	var started, answered atomic.Int32
 	p.tc.onStart = func(client.StartWorkflowOptions) error { started.Add(1); return nil }
 	runRecoveries(p, func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for started.Load() < 2 && answered.Load() == 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		testwait.Within(10 * time.Second).Every(5 * time.Millisecond).Until(func() bool {
+			return started.Load() >= 2 || answered.Load() > 0
+		})
 	})
 	p.e.Sim.SetFaults(sim.FaultConfig{Latency: 1, LatencyDuration: 300 * time.Millisecond})
 

@@ -23,6 +23,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -114,11 +115,11 @@ func TestClaimOfADeadReplicaIsTakenOverAtOnce(t *testing.T) {
 	assert.Equal(t, f.b.rep.ID(), claimer, "the claim is the taker's now")
 	replay := do(t, f.a.srv, "POST", "/v1/me/withdrawals", tok, "wd-crash", `{"amount":"300.00"}`)
 	assert.Equal(t, again.raw, replay.raw, "and its answer is stored for every replica")
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "300.00 withdrawn once", func() bool {
 		_, err := f.e.Accounts.SettlePending(f.e.Ctx, 0)
 		require.NoError(t, err)
 		return do(t, f.b.srv, "GET", "/v1/me/account", tok, "", "").body["available"] == "700.00"
-	}, 10*time.Second, 50*time.Millisecond, "300.00 withdrawn once")
+	})
 }
 
 // The same on the bid route, whose claim is made in the transaction that
@@ -215,10 +216,10 @@ func TestConsoleAdvanceIsSharedByReplicas(t *testing.T) {
 	assert.Contains(t, c.body, advanceOrphaned)
 	next := browse(t, f.b.srv, "POST", "/console/clock/advance", ops, url.Values{"csrf": {csrfToken(ops)}, "to": {"2026-02-03"}})
 	assert.Equal(t, 303, next.status, "the dead replica's advance holds nothing: %s", next.body)
-	require.Eventually(t, func() bool {
+	testwait.Within(30*time.Second).Every(50*time.Millisecond).For(t, "the new advance ends, seen from any replica", func() bool {
 		pr := browse(t, f.a.srv, "GET", "/console/clock/progress", ops, nil)
 		return pr.status == 200 && strings.Contains(pr.body, `"running":false`)
-	}, 30*time.Second, 50*time.Millisecond, "the new advance ends, seen from any replica")
+	})
 	pr = browse(t, f.a.srv, "GET", "/console/clock/progress", ops, nil)
 	assert.JSONEq(t, `{"from":"2026-01-31","to":"2026-02-03","today":"2026-02-03","running":false,"loans_due":0,"percent":100}`, pr.body)
 }

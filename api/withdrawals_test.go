@@ -19,6 +19,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 )
 
@@ -125,10 +126,10 @@ func TestBankCallbacksOverHTTP(t *testing.T) {
 	require.Equal(t, 201, w.status, w.raw)
 	id := int64(w.body["id"].(float64))
 	reqNo := bank.Withdrawal(id)
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(20*time.Millisecond).For(t, "the withdrawal to succeed at the bank", func() bool {
 		res, err := e.Bank.Query(e.Ctx, reqNo)
 		return err == nil && res.Status == bank.StatusSucceeded
-	}, 10*time.Second, 20*time.Millisecond)
+	})
 	require.NoError(t, e.Bank.SetClock(e.Ctx, e.Today.AddDate(0, 0, 1)))
 	_, err := e.Bank.ReverseWithdrawal(e.Ctx, reqNo)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
 )
@@ -34,13 +35,16 @@ func TestCardChangeRule(t *testing.T) {
 	w, err := e.Accounts.Withdraw(e.Ctx, u.ID, decimal.RequireFromString("100.00"), e.Today, e.Today)
 	require.NoError(t, err)
 	// While the withdrawal is on its way to the old card the bank refuses.
-	for w.Status == "processing" {
-		time.Sleep(20 * time.Millisecond)
+	testwait.Every(20*time.Millisecond).For(t, "the withdrawal to settle", func() bool {
+		if w.Status != "processing" {
+			return true
+		}
 		_, err := e.Accounts.SettlePending(e.Ctx, 0)
 		require.NoError(t, err)
 		w, err = e.Accounts.Withdrawal(e.Ctx, u.ID, w.ID)
 		require.NoError(t, err)
-	}
+		return false
+	})
 	require.Equal(t, "succeeded", w.Status)
 	require.NoError(t, e.Accounts.ChangeCard(e.Ctx, u.ID, newCard(1)))
 	got, err := e.Q.UserGet(e.Ctx, u.ID)

@@ -13,6 +13,7 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 // settleAll waits until the bank has finished every withdrawal and the
@@ -20,13 +21,13 @@ import (
 // quiet bank.
 func settleAll(t *testing.T, e *testenv.Env) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "every withdrawal settled", func() bool {
 		_, err := e.Accounts.SettlePending(e.Ctx, 0)
 		require.NoError(t, err)
 		var n int
 		require.NoError(t, e.Pool.QueryRow(e.Ctx, `SELECT count(*) FROM withdrawals WHERE status = 'processing'`).Scan(&n))
 		return n == 0
-	}, 10*time.Second, 50*time.Millisecond)
+	})
 }
 
 // The issue's figure: four 600.00 withdrawals at once from 1,000.00. The

@@ -11,6 +11,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/ledger"
 )
 
@@ -117,12 +118,12 @@ func TestSettlePendingWithdrawal(t *testing.T) {
 	w, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("300.00"), time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), noon)
 	require.NoError(t, err)
 	require.Equal(t, "processing", w.Status)
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "the withdrawal to succeed", func() bool {
 		_, err := e.Accounts.SettlePending(e.Ctx, 0)
 		require.NoError(t, err)
 		got, err := e.Q.WithdrawalGet(e.Ctx, w.ID)
 		require.NoError(t, err)
 		return got.Status == "succeeded"
-	}, 10*time.Second, 50*time.Millisecond)
+	})
 	assert.Equal(t, "500.00", available(t, e, u.ID))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/reconcile"
 )
 
@@ -18,10 +19,10 @@ import (
 // completes it after its WithdrawalDelay) and answers its status.
 func bankStatus(t *testing.T, e *testenv.Env, reqNo string, want bank.Status) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(20*time.Millisecond).For(t, reqNo+" to be "+string(want)+" at the bank", func() bool {
 		res, err := e.Bank.Query(e.Ctx, reqNo)
 		return err == nil && res.Status == want
-	}, 10*time.Second, 20*time.Millisecond, "%s never %s at the bank", reqNo, want)
+	})
 }
 
 func requireMatched(t *testing.T, e *testenv.Env, day, today time.Time) {

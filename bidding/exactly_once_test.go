@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -116,13 +117,13 @@ func TestConcurrentBidAndWithdrawalByOneUser(t *testing.T) {
 	require.NoError(t, e.Pool.QueryRow(e.Ctx, `SELECT (SELECT count(*) FROM bids WHERE investor_id = $1) + (SELECT count(*) FROM withdrawals WHERE user_id = $1)`, inv.ID).Scan(&n))
 	assert.Equal(t, 1, n, "one effect asked of the bank")
 	// Let a withdrawal finish at the bank before the environment's checks.
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "every withdrawal settled", func() bool {
 		_, err := e.Accounts.SettlePending(e.Ctx, 0)
 		require.NoError(t, err)
 		var processing int
 		require.NoError(t, e.Pool.QueryRow(e.Ctx, `SELECT count(*) FROM withdrawals WHERE status = 'processing'`).Scan(&processing))
 		return processing == 0
-	}, 10*time.Second, 50*time.Millisecond)
+	})
 }
 
 // Four first bids at once by one investor on a newbie listing (新手标): one

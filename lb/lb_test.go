@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 // replica is a stand-in API replica: it counts the requests it was sent and
@@ -95,7 +97,7 @@ func balancer(t *testing.T, want int, rs ...*replica) (*Balancer, string) {
 	go b.Run(ctx)
 	front := httptest.NewServer(b)
 	t.Cleanup(front.Close)
-	require.Eventually(t, func() bool { return b.Ready() == want }, 10*time.Second, 10*time.Millisecond)
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(t, fmt.Sprintf("%d backends ready", want), func() bool { return b.Ready() == want })
 	return b, front.URL
 }
 
@@ -200,7 +202,7 @@ func TestNotReadyReplicasServeOnlyWhenNoneIsReady(t *testing.T) {
 		assert.Equal(t, "b", body)
 	}
 	b.ready.Store(false)
-	require.Eventually(t, func() bool { return bl.Ready() == 0 }, 10*time.Second, 10*time.Millisecond)
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(t, "no backend ready", func() bool { return bl.Ready() == 0 })
 	got := map[string]int{}
 	for range 4 {
 		status, body := get(t, front+"/v1/clock")

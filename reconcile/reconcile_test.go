@@ -13,6 +13,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/reconcile"
 )
@@ -159,13 +160,13 @@ func TestCleanDayClosesOnce(t *testing.T) {
 	reps, err := reconcile.Closer{DB: e.Pool, Bank: e.Bank, Reversals: e.Accounts, Log: e.Log, RetryAfter: time.Hour}.Close(e.Ctx, later)
 	require.NoError(t, err)
 	assert.Empty(t, reps, "a day with results still to come is not closed")
-	require.Eventually(t, func() bool {
+	testwait.Within(10*time.Second).Every(50*time.Millisecond).For(t, "the day's withdrawals settled", func() bool {
 		_, err := e.Accounts.SettlePending(e.Ctx, 0)
 		require.NoError(t, err)
 		n, err := e.Q.ReconciliationUnsettledOn(e.Ctx, dbq.ReconciliationUnsettledOnParams{Day: day})
 		require.NoError(t, err)
 		return n == 0
-	}, 10*time.Second, 50*time.Millisecond)
+	})
 
 	// A freeze with no bid behind it would fail the close's ledger audit
 	// (frozen = frozen bids): release it on the same day first.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -71,11 +72,9 @@ func TestLeaseLapsesWithoutRenewal(t *testing.T) {
 	require.NoError(t, r.join(ctx))
 	id := r.ID()
 	require.True(t, alive(t, pool, &id))
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(t, pool, &id) {
-		require.True(t, time.Now().Before(deadline), "the lease never lapsed")
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Within(10*time.Second).Every(20*time.Millisecond).For(t, "the lease to lapse", func() bool {
+		return !alive(t, pool, &id)
+	})
 	r.Renew(ctx)
 	assert.True(t, alive(t, pool, &id), "a late renewal revives the same replica")
 	assert.Equal(t, id, r.ID())
@@ -110,16 +109,11 @@ func TestRunRenews(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT expires_at FROM replicas WHERE id = $1`, r.ID()).Scan(&before))
 	done := make(chan struct{})
 	go func() { r.Run(ctx, 10*time.Millisecond); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(t, "a renewal", func() bool {
 		var at time.Time
 		require.NoError(t, pool.QueryRow(ctx, `SELECT expires_at FROM replicas WHERE id = $1`, r.ID()).Scan(&at))
-		if at.After(before) {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "never renewed")
-		time.Sleep(10 * time.Millisecond)
-	}
+		return at.After(before)
+	})
 	cancel()
 	<-done
 }
@@ -180,16 +174,11 @@ func TestJobsRunOneAtATime(t *testing.T) {
 	_, err = pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7433 AND granted
 		AND objid = hashtext(current_schema() || ':settle')::oid`)
 	require.NoError(t, err)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Within(10*time.Second).Every(10*time.Millisecond).For(t, "a dead holder's lock to go", func() bool {
 		ran, err = theirs.Run(ctx, "settle", func(context.Context) {})
 		require.NoError(t, err)
-		if ran {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "a dead holder's lock never went")
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ran
+	})
 	close(release) // its unlock fails on the dead connection, which it lets go
 	wg.Wait()
 	ran, err = mine.Run(ctx, "settle", func(context.Context) {})

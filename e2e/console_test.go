@@ -16,6 +16,7 @@ import (
 	"github.com/lendflow/lendflow/app"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 // chromium finds a Chromium binary: LENDFLOW_CHROMIUM, else the Debian
@@ -121,16 +122,10 @@ func (b *browser) count(sel string) int {
 // until reloads path until the text of sel contains want.
 func (b *browser) until(path, sel, want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	testwait.Every(200*time.Millisecond).For(b.t, fmt.Sprintf("%s: %s to show %q", path, sel, want), func() bool {
 		b.open(path)
-		if got := b.text(sel); strings.Contains(got, want) {
-			return
-		} else if time.Now().After(deadline) {
-			b.t.Fatalf("%s: %s shows %q, never %q", path, sel, got, want)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return strings.Contains(b.text(sel), want)
+	})
 }
 
 // shot saves the page at laptop and phone width, when screenshots are asked for.
@@ -306,32 +301,23 @@ func TestConsoleInABrowser(t *testing.T) {
 		)
 		// The form's answer is the clock page with this advance on it (the
 		// page before it may show the last one).
-		started := time.Now()
-		for {
-			if h, err := b.tryText("#advance h2"); err == nil && strings.HasSuffix(h, "to "+to) {
-				break
-			}
-			require.Less(t, time.Since(started), time.Minute, "the advance to %s did not start", to)
-			time.Sleep(100 * time.Millisecond)
-		}
+		testwait.Within(time.Minute).Every(100*time.Millisecond).For(t, "the advance to "+to+" to start", func() bool {
+			h, err := b.tryText("#advance h2")
+			return err == nil && strings.HasSuffix(h, "to "+to)
+		})
 		if shot {
 			b.shot("clock-advancing") // whatever the advance shows as it runs
 		}
 		// The page polls and reloads itself when the advance ends; the test
 		// opens it afresh until it says so (a finished page has no script).
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
+		testwait.Within(3*time.Minute).Every(300*time.Millisecond).For(t, "the advance to "+to+" to finish", func() bool {
 			// The page's own reload may abort this navigation, or this one it.
 			_ = chromedp.Do(b.ctx, chromedp.Navigate(b.base+"/console/clock"))
 			head, _ := b.tryText("#advance h2")
 			state, err := b.tryText("#advance-state")
-			if err == nil && strings.HasSuffix(head, "to "+to) && strings.HasPrefix(state, "Done") {
-				break
-			}
 			require.False(t, strings.HasPrefix(state, "Stopped"), state)
-			require.True(t, time.Now().Before(deadline), "the advance to %s never finished: %q", to, state)
-			time.Sleep(300 * time.Millisecond)
-		}
+			return err == nil && strings.HasSuffix(head, "to "+to) && strings.HasPrefix(state, "Done")
+		})
 		require.Equal(t, to, b.text("#clock-today"))
 		require.Contains(t, b.text("#advance-state"), "every loan has handled every event up to "+to)
 		snapshotOf(to)

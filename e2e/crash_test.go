@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/ledger"
 )
 
@@ -99,30 +100,33 @@ func (s *stack) persistUntil(method, path, token, key string, body any, done fun
 		raw, err = json.Marshal(body)
 		require.NoError(s.t, err)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
 	last := ""
-	for time.Now().Before(deadline) {
-		status, b, err := s.sendKeyed(method, path, token, key, raw)
+	var status int
+	var out obj
+	if !testwait.Within(3 * time.Minute).Every(100 * time.Millisecond).Until(func() bool {
+		var b []byte
+		var err error
+		status, b, err = s.sendKeyed(method, path, token, key, raw)
 		if err != nil {
 			last = err.Error()
-			time.Sleep(100 * time.Millisecond)
-			continue
+			return false
 		}
-		out := obj{}
+		out = obj{}
 		if len(b) > 0 && b[0] == '{' {
 			require.NoError(s.t, json.Unmarshal(b, &out))
 		}
 		if done(status, out) {
-			return status, out
+			return true
 		}
 		last = fmt.Sprintf("%d %s", status, b)
 		if status < 500 && status != http.StatusAccepted && status != http.StatusConflict {
 			s.t.Fatalf("%s %s: %s", method, path, last)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return false
+	}) {
+		s.t.Fatalf("%s %s: gave up; last answer %s", method, path, last)
 	}
-	s.t.Fatalf("%s %s: gave up; last answer %s", method, path, last)
-	return 0, nil
+	return status, out
 }
 
 // sendKeyed sends one request with its raw JSON body (nil: none) under an

@@ -28,6 +28,7 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/internal/proctest"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/workflows"
@@ -179,13 +180,7 @@ func (s *stack) call(method, path, token string, body any, want int) obj {
 // waitFor polls until cond holds; the workflow moves the loan asynchronously.
 func (s *stack) waitFor(what string, cond func() bool) {
 	s.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testwait.Every(100*time.Millisecond).For(s.t, what, cond)
 }
 
 type person struct {

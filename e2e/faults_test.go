@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 )
@@ -58,16 +59,17 @@ func (s *stack) try(method, path, token string, body any) (int, obj) {
 // request number — until it gets want.
 func (s *stack) untilAnswered(method, path, token string, body any, want int) obj {
 	s.t.Helper()
-	for i := 0; i < 50; i++ {
-		code, out := s.try(method, path, token, body)
+	var out obj
+	testwait.For(s.t, fmt.Sprintf("%s %s to answer %d", method, path, want), func() bool {
+		var code int
+		code, out = s.try(method, path, token, body)
 		if code == want {
-			return out
+			return true
 		}
 		require.Equal(s.t, http.StatusServiceUnavailable, code, "%s %s: %v", method, path, out)
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("%s %s never answered", method, path)
-	return nil
+		return false
+	})
+	return out
 }
 
 func (s *stack) signUpUnderFaults(role, name string) person {
@@ -214,9 +216,14 @@ func TestLifecycleUnderBankFaults(t *testing.T) {
 	t.Logf("%d withdrawals, %d reversed by the bank; callbacks: %d dropped (%d of them a reversal's, learned from the file), %d sent twice",
 		len(wds), reversed, dropped, reversalsDropped, duplicated)
 
-	// Quiet the bank, let the last callbacks land, then compare the books.
+	// Quiet the bank, let the last callbacks land (a callback's job is done
+	// once the platform has taken it), then compare the books.
 	s.sim.SetFaults(sim.FaultConfig{})
-	time.Sleep(time.Second)
+	testwait.For(t, "the bank's last callbacks to land", func() bool {
+		idle, err := s.sim.Idle(ctx)
+		require.NoError(t, err)
+		return idle
+	})
 	require.GreaterOrEqual(t, s.booksAgree(pool), 6)
 	require.NoError(t, ledger.CheckConservation(ctx, pool))
 	require.NoError(t, s.sim.Check(ctx))

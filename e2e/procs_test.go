@@ -15,6 +15,7 @@ import (
 
 	"github.com/lendflow/lendflow/app"
 	"github.com/lendflow/lendflow/internal/proctest"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/logging"
 )
 
@@ -116,25 +117,29 @@ func (p *procs) run(name string) error {
 	p.mu.Lock()
 	p.running[name] = proc
 	p.mu.Unlock()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	exited := false
+	ready := testwait.Within(90 * time.Second).Until(func() bool {
 		if resp, err := http.Get(spec.ready); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				return true
 			}
 		}
 		select {
 		case <-proc.Done:
-			raw, _ := os.ReadFile(filepath.Join(p.logDir, name+".log"))
-			return fmt.Errorf("%s exited at start:\n%s", name, tail(string(raw), 2000))
+			exited = true
 		default:
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is not ready after 90 s", name)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return exited
+	})
+	switch {
+	case exited:
+		raw, _ := os.ReadFile(filepath.Join(p.logDir, name+".log"))
+		return fmt.Errorf("%s exited at start:\n%s", name, tail(string(raw), 2000))
+	case !ready:
+		return fmt.Errorf("%s is not ready after 90 s", name)
 	}
+	return nil
 }
 
 // kill kills name with SIGKILL and waits for it to be gone.

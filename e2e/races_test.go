@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/ledger"
 )
 
@@ -59,24 +60,26 @@ func (s *stack) final(name, method, path, token, key string, body any) reply {
 		raw, _ = json.Marshal(body)
 	}
 	r := reply{name: name}
-	deadline := time.Now().Add(90 * time.Second)
 	var b []byte
-	for {
+	answered := testwait.Every(100 * time.Millisecond).Until(func() bool {
 		status, got, err := s.sendKeyed(method, path, token, key, raw)
 		if err != nil {
 			r.fault = err.Error()
-			return r
+			return true
 		}
 		r.status, b = status, got
 		if status != http.StatusAccepted || key == "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			r.fault = "still 202 processing after 90 s of retries: never answered"
-			return r
+			return true
 		}
 		r.waits++
-		time.Sleep(100 * time.Millisecond)
+		return false
+	})
+	switch {
+	case r.fault != "":
+		return r
+	case !answered:
+		r.fault = "still 202 processing after 90 s of retries: never answered"
+		return r
 	}
 	r.body = obj{}
 	_ = json.Unmarshal(b, &r.body)
@@ -497,10 +500,12 @@ func TestRequestsThatMeet(t *testing.T) {
 	days := 0
 	for d := mustDate("2026-03-02"); !d.After(mustDate("2026-07-02")); d = d.AddDate(0, 0, 1) {
 		// A day a request, paced by the API's rate limit (429 until the bucket refills).
-		code, rec := s.try("GET", "/v1/ops/reconciliation/"+d.Format(time.DateOnly), ops, nil)
-		for ; code == http.StatusTooManyRequests; code, rec = s.try("GET", "/v1/ops/reconciliation/"+d.Format(time.DateOnly), ops, nil) {
-			time.Sleep(200 * time.Millisecond)
-		}
+		var code int
+		var rec obj
+		testwait.Every(200*time.Millisecond).For(t, "the rate limit to let a request through", func() bool {
+			code, rec = s.try("GET", "/v1/ops/reconciliation/"+d.Format(time.DateOnly), ops, nil)
+			return code != http.StatusTooManyRequests
+		})
 		require.Equal(t, 200, code, "%v", rec)
 		require.Equal(t, "matched", rec["status"], "%s: %v", d.Format(time.DateOnly), rec["differences"])
 		days++

@@ -17,6 +17,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/worker"
 )
@@ -79,11 +80,8 @@ func fleetOn(t *testing.T, engine string) string {
 		return st
 	}
 	waitFor := func(id int64, want lending.Status) {
-		deadline := time.Now().Add(30 * time.Minute)
-		for st := status(id); st != string(want); st = status(id) {
-			require.False(t, time.Now().After(deadline), "loan %d is %s, waited for %s", id, st, want)
-			time.Sleep(250 * time.Millisecond)
-		}
+		testwait.Within(30*time.Minute).Every(250*time.Millisecond).For(t, fmt.Sprintf("loan %d to be %s", id, want),
+			func() bool { return status(id) == string(want) })
 	}
 	ids := make([]int64, n)
 	c2 := s.cpu()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/internal/proctest"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -212,17 +213,14 @@ func (r bids) summary(tps float64) string {
 // more than the amount.
 func (s *stack) checkSubscription(pool *pgxpool.Pool, id int64) string {
 	var amount, raised, frozen, pending decimal.Decimal
-	deadline := time.Now().Add(time.Minute)
-	for {
+	// The pending bids settle first, if they do within the minute.
+	testwait.Within(time.Minute).Every(500 * time.Millisecond).Until(func() bool {
 		require.NoError(s.t, pool.QueryRow(context.Background(), `SELECT l.amount, l.raised,
 			COALESCE(SUM(b.amount) FILTER (WHERE b.status = $2), 0), COALESCE(SUM(b.amount) FILTER (WHERE b.status = $3), 0)
 			FROM loans l LEFT JOIN bids b ON b.loan_id = l.id WHERE l.id = $1 GROUP BY l.id`,
 			id, string(lending.BidFrozen), string(lending.BidPending)).Scan(&amount, &raised, &frozen, &pending))
-		if pending.IsZero() || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return pending.IsZero()
+	})
 	require.True(s.t, raised.LessThanOrEqual(amount), "oversubscribed: raised %s of %s", raised, amount)
 	require.True(s.t, raised.Equal(frozen.Add(pending)), "raised %s, frozen %s + pending %s", raised, frozen, pending)
 	return fmt.Sprintf("none: raised %s = frozen %s + pending %s ≤ amount %s", raised.StringFixed(2), frozen.StringFixed(2), pending.StringFixed(2), amount.StringFixed(2))

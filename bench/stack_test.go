@@ -22,6 +22,7 @@ import (
 	"github.com/lendflow/lendflow/app"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/internal/proctest"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/logging"
 )
@@ -158,13 +159,11 @@ func startStack(t *testing.T, o stackOptions) *stack {
 
 func (s *stack) waitHTTP(u string) {
 	s.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		resp, err := http.Get(u)
-		if err == nil {
+	testwait.Every(200*time.Millisecond).For(s.t, u+" to be ready", func() bool {
+		if resp, err := http.Get(u); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return true
 			}
 		}
 		for name, p := range s.procs {
@@ -174,11 +173,8 @@ func (s *stack) waitHTTP(u string) {
 			default:
 			}
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s not ready: %v", u, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 type obj = map[string]any
@@ -223,16 +219,16 @@ func (s *stack) do(method, path, token, idemKey string, body any) (int, obj, err
 // call is do that requires the status (retrying a 429).
 func (s *stack) call(method, path, token string, body any, want int) obj {
 	s.t.Helper()
-	for {
-		status, out, err := s.do(method, path, token, "", body)
-		if status == http.StatusTooManyRequests {
-			time.Sleep(time.Second)
-			continue
-		}
-		require.NoError(s.t, err)
-		require.Equal(s.t, want, status, "%s %s: %v", method, path, out)
-		return out
-	}
+	var status int
+	var out obj
+	var err error
+	testwait.Every(time.Second).For(s.t, "the rate limit to let "+method+" "+path+" through", func() bool {
+		status, out, err = s.do(method, path, token, "", body)
+		return status != http.StatusTooManyRequests
+	})
+	require.NoError(s.t, err)
+	require.Equal(s.t, want, status, "%s %s: %v", method, path, out)
+	return out
 }
 
 type person struct {
@@ -285,32 +281,24 @@ func parallel(n, k int, fn func(i int)) {
 }
 
 func (s *stack) loanStatus(id int64) string {
-	for {
-		status, out, err := s.do("GET", fmt.Sprintf("/v1/loans/%d", id), s.opsToken, "", nil)
-		if status == http.StatusTooManyRequests {
-			time.Sleep(500 * time.Millisecond)
-			continue
-		}
-		require.NoError(s.t, err)
-		require.Equal(s.t, 200, status, "%v", out)
-		return out["status"].(string)
-	}
+	var status int
+	var out obj
+	var err error
+	testwait.Every(500*time.Millisecond).For(s.t, "the rate limit to let a loan's read through", func() bool {
+		status, out, err = s.do("GET", fmt.Sprintf("/v1/loans/%d", id), s.opsToken, "", nil)
+		return status != http.StatusTooManyRequests
+	})
+	require.NoError(s.t, err)
+	require.Equal(s.t, 200, status, "%v", out)
+	return out["status"].(string)
 }
 
 // waitStatus polls the loan until it reaches want.
 func (s *stack) waitStatus(id int64, want string, every time.Duration) {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Minute)
-	for {
-		got := s.loanStatus(id)
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("loan %d: %s, waited for %s", id, got, want)
-		}
-		time.Sleep(every)
-	}
+	testwait.Within(20*time.Minute).Every(every).For(s.t, fmt.Sprintf("loan %d to be %s", id, want), func() bool {
+		return s.loanStatus(id) == want
+	})
 }
 
 // scrape reads a Prometheus text page into series → value.

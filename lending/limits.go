@@ -92,4 +92,28 @@ const (
 	// NoticeRegistrationAttempted: someone tried to register an account with
 	// the user's email (docs/security.md "Registration"), once a day at most.
 	NoticeRegistrationAttempted NoticeKind = "registration_attempted"
+
+	// Third round (docs/api.md "Added in the third round").
+	NoticeDisbursed         NoticeKind = "disbursed"          // the borrower received the loan; each investor's bid became a claim
+	NoticeListingExpired    NoticeKind = "listing_expired"    // the listing closed without filling (流标): to the borrower
+	NoticeBidReleased       NoticeKind = "bid_released"       // a frozen bid was unfrozen (expiry, review rejected, cancelled)
+	NoticeRechargeSucceeded NoticeKind = "recharge_succeeded" // the bank confirmed a recharge
+	NoticeCouponGranted     NoticeKind = "coupon_granted"     // ops granted the investor a coupon
+	NoticeCouponPaid        NoticeKind = "coupon_paid"        // the bonus account paid a coupon's cash or bonus
+	NoticeTransferSold      NoticeKind = "transfer_sold"      // the seller's claim was bought
+	NoticeTransferBought    NoticeKind = "transfer_bought"    // the buyer now holds the claim
+	NoticeTransferLapsed    NoticeKind = "transfer_lapsed"    // a transfer listing lapsed unsold
+	// NoticeBonusPaymentFailed is an ops task: the bonus account could not
+	// pay a coupon's bonus.
+	NoticeBonusPaymentFailed NoticeKind = "bonus_payment_failed"
 )
+
+// NoticeKinds is every notification kind, as the database's check
+// (notifications_kind_check) spells them.
+var NoticeKinds = []NoticeKind{
+	NoticeReminder, NoticeRepaymentReceived, NoticeRepaymentFailed, NoticeOverdue, NoticeCompensationPaid,
+	NoticeCompensationReceived, NoticeWrittenOff, NoticeRecoveryReceived, NoticeWithdrawalSucceeded,
+	NoticeWithdrawalReversed, NoticeRegistrationAttempted,
+	NoticeDisbursed, NoticeListingExpired, NoticeBidReleased, NoticeRechargeSucceeded, NoticeCouponGranted,
+	NoticeCouponPaid, NoticeTransferSold, NoticeTransferBought, NoticeTransferLapsed, NoticeBonusPaymentFailed,
+}

@@ -7,6 +7,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
@@ -98,35 +100,27 @@ func (s *Service) recharge(ctx context.Context, key string, userID int64, amount
 	}
 	var rc dbq.Recharge
 	var repeat bool
+	keyp := idempotency.Key(key)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
-		var keyp *string
-		if key != "" {
-			keyp = &key
+		if keyp != nil {
 			// The user's lock orders two requests under one key: the second finds the first's row.
 			if err := q.UserLockForMoney(ctx, int32(userID)); err != nil {
 				return err
 			}
-			prev, err := q.RechargeGetByKey(ctx, dbq.RechargeGetByKeyParams{UserID: userID, IdempotencyKey: keyp})
-			if err == nil {
-				rc, repeat = prev, true
-				return nil
-			}
-			if !errors.Is(err, db.ErrNotFound) {
-				return err
-			}
+		}
+		var err error
+		rc, repeat, err = idempotency.Made(keyp, func(key *string) (dbq.Recharge, error) {
+			return q.RechargeGetByKey(ctx, dbq.RechargeGetByKeyParams{UserID: userID, IdempotencyKey: key})
+		}, func(rc dbq.Recharge) bool { return rc.Amount.Equal(amount) }, describeRecharge)
+		if repeat || err != nil {
+			return err
 		}
 		rc, err = q.RechargeInsert(ctx, dbq.RechargeInsertParams{UserID: userID, Amount: amount, BusinessDate: today, IdempotencyKey: keyp})
 		return err
 	})
-	if err != nil {
+	if err != nil || repeat {
 		return rc, err
-	}
-	if repeat {
-		if !rc.Amount.Equal(amount) {
-			return rc, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made recharge %d, of %s", rc.ID, rc.Amount.StringFixed(2))
-		}
-		return rc, nil
 	}
 	// Once the row is written the bank is asked and its answer recorded even
 	// if the client hangs up.
@@ -145,6 +139,11 @@ func (s *Service) recharge(ctx context.Context, key string, userID int64, amount
 		return rc, nil
 	}
 	return s.settleRecharge(ctx, rc, res, today)
+}
+
+// describeRecharge names a recharge for a refusal of its key.
+func describeRecharge(rc dbq.Recharge) string {
+	return fmt.Sprintf("recharge %d, of %s", rc.ID, rc.Amount.StringFixed(2))
 }
 
 // settleRecharge records the bank's final answer for a recharge.

@@ -16,6 +16,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
@@ -49,16 +50,11 @@ func (s *Service) WithdrawOnce(ctx context.Context, key string, userID int64, am
 }
 
 func (s *Service) withdraw(ctx context.Context, key string, userID int64, amount decimal.Decimal, today, now time.Time) (dbq.Withdrawal, error) {
-	var keyp *string
-	if key != "" {
-		keyp = &key
-		prev, err := s.q.WithdrawalGetByKey(ctx, dbq.WithdrawalGetByKeyParams{UserID: userID, IdempotencyKey: keyp})
-		if err == nil {
-			return again(prev, amount)
-		}
-		if !errors.Is(err, db.ErrNotFound) {
-			return prev, err
-		}
+	keyp := idempotency.Key(key)
+	// Sent again, the request is answered before any rule is judged again:
+	// the withdrawal it made is the answer, whatever changed since.
+	if prev, found, err := s.madeBy(ctx, s.q, keyp, userID, amount); found || err != nil {
+		return prev, err
 	}
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {
@@ -84,15 +80,9 @@ func (s *Service) withdraw(ctx context.Context, key string, userID int64, amount
 		if err := q.UserLockForMoney(ctx, int32(userID)); err != nil {
 			return err
 		}
-		if keyp != nil {
-			prev, err := q.WithdrawalGetByKey(ctx, dbq.WithdrawalGetByKeyParams{UserID: userID, IdempotencyKey: keyp})
-			if err == nil {
-				w, repeat = prev, true
-				return nil
-			}
-			if !errors.Is(err, db.ErrNotFound) {
-				return err
-			}
+		var err error
+		if w, repeat, err = s.madeBy(ctx, q, keyp, userID, amount); repeat || err != nil {
+			return err
 		}
 		n, err := q.WithdrawalCountInMonth(ctx, dbq.WithdrawalCountInMonthParams{UserID: userID, OnDate: today})
 		if err != nil {
@@ -110,23 +100,22 @@ func (s *Service) withdraw(ctx context.Context, key string, userID int64, amount
 		w, err = q.WithdrawalInsert(ctx, dbq.WithdrawalInsertParams{UserID: userID, Amount: amount, Fee: fee, Route: string(route), BusinessDate: today, IdempotencyKey: keyp})
 		return err
 	})
-	if err != nil {
+	if err != nil || repeat {
 		return w, err
-	}
-	if repeat {
-		return again(w, amount)
 	}
 	// Once the row is written the bank is asked and its answer recorded even
 	// if the client hangs up.
 	return s.sendWithdrawal(context.WithoutCancel(ctx), w, *u.CustodyAccountNo)
 }
 
-// again answers a withdrawal request whose key made w already: w as it is now.
-func again(w dbq.Withdrawal, amount decimal.Decimal) (dbq.Withdrawal, error) {
-	if !w.Amount.Equal(amount) {
-		return w, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made withdrawal %d, of %s", w.ID, w.Amount.StringFixed(2))
-	}
-	return w, nil
+// madeBy is the withdrawal the key made already, as it is now (found), to
+// answer a request sent again under it (idempotency.Made).
+func (s *Service) madeBy(ctx context.Context, q *dbq.Queries, key *string, userID int64, amount decimal.Decimal) (dbq.Withdrawal, bool, error) {
+	return idempotency.Made(key, func(key *string) (dbq.Withdrawal, error) {
+		return q.WithdrawalGetByKey(ctx, dbq.WithdrawalGetByKeyParams{UserID: userID, IdempotencyKey: key})
+	}, func(w dbq.Withdrawal) bool { return w.Amount.Equal(amount) }, func(w dbq.Withdrawal) string {
+		return fmt.Sprintf("withdrawal %d, of %s", w.ID, w.Amount.StringFixed(2))
+	})
 }
 
 // sendWithdrawal asks the bank (again, under the same request number, when

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,9 +16,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/console"
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
@@ -140,15 +139,11 @@ func (s *Server) consoleUser(r *http.Request) (string, *User, error) {
 	if token == "" {
 		return "", nil, nil
 	}
-	row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
-	if errors.Is(err, db.ErrNotFound) {
-		return "", nil, nil
-	}
-	if err != nil {
+	u, err := s.auth.Session(r.Context(), token)
+	if u == nil || err != nil {
 		return "", nil, err
 	}
-	u := userFromRow(row)
-	return token, &u, nil
+	return token, u, nil
 }
 
 // csrfToken is the form token of a session: an HMAC of a fixed label under
@@ -188,10 +183,15 @@ func consoleForm(r *http.Request, fields ...string) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// keyConsoleLogin is the server key that binds the console sign-in form's
+// token to its cookie.
+const keyConsoleLogin = "console_login_form"
+
 // loginFormToken is the sign-in form's token for the browser whose cookie
-// holds cookieToken: HMAC-SHA256 under the platform's own key (keys.go).
+// holds cookieToken: HMAC-SHA256 under the platform's own key
+// (auth.Service.KeyedHash).
 func (s *Server) loginFormToken(ctx context.Context, cookieToken string) (string, error) {
-	return s.keyedHash(ctx, keyConsoleLogin, "console sign-in", cookieToken)
+	return s.auth.KeyedHash(ctx, keyConsoleLogin, "console sign-in", cookieToken)
 }
 
 // loginTokenShape is what renderLogin issues: 32 random bytes in hex.
@@ -234,8 +234,8 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	s.render(w, r, status, "login", v)
 }
 
-// consoleLogin signs in through the API's own authenticate and starts an
-// ops session. A right password of a user who is not ops starts no session.
+// consoleLogin signs in as the API's login does (auth.Service.SignIn) and
+// starts an ops session. A right password of a user who is not ops starts no session.
 func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, consoleFormMax)
 	if err := r.ParseForm(); err != nil {
@@ -258,8 +258,8 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := form.Get("email")
-	u, device, err := s.authenticate(r.Context(), signIn{Email: email, Password: form.Get("password"), Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
-	if wait, ok := throttledFor(err); ok {
+	u, device, err := s.auth.SignIn(r.Context(), auth.Attempt{Email: email, Password: form.Get("password"), Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
+	if wait, ok := auth.ThrottledFor(err); ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
 		s.renderLogin(w, r, http.StatusTooManyRequests, email, errs.New(errs.LoginThrottled, "wait %s", wait))
 		return
@@ -278,7 +278,7 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, email, errs.New(errs.Forbidden, "only ops sign in to the console"))
 		return
 	}
-	token, expires, err := s.newSession(r.Context(), u)
+	token, expires, err := s.auth.StartSession(r.Context(), u)
 	if err != nil {
 		s.consoleFail(w, r, err)
 		return
@@ -296,7 +296,7 @@ func (s *Server) consoleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, _ := r.Context().Value(consoleSessionKey{}).(string)
-	if _, err := s.Q.SessionDelete(r.Context(), tokenHash(token)); err != nil {
+	if err := s.auth.EndSession(r.Context(), token); err != nil {
 		s.consoleFail(w, r, err)
 		return
 	}

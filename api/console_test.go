@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lendflow/lendflow/audit"
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -152,7 +153,7 @@ func TestConsoleSignIn(t *testing.T) {
 	assert.Equal(t, "__Host-lendflow_console", c.Name, "a name no other host or plain-HTTP page can set")
 	assert.Equal(t, "/", c.Path, "as the __Host- prefix requires")
 	assert.True(t, c.Secure, "Secure unless the API is reached over plain HTTP")
-	assert.InDelta(t, opsSessionTTL.Seconds(), float64(c.MaxAge), 5, "an ops session's lifetime")
+	assert.InDelta(t, auth.OpsSessionTTL.Seconds(), float64(c.MaxAge), 5, "an ops session's lifetime")
 
 	home := browse(t, srv, "GET", "/console/", c.Value, nil)
 	require.Equal(t, 200, home.status, home.body)
@@ -197,7 +198,7 @@ func TestConsoleSecureCookie(t *testing.T) {
 func TestConsoleLoginThrottled(t *testing.T) {
 	s, srv := testServer(t)
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))
-	for i := 0; i < accountFreeFailures; i++ {
+	for i := 0; i < auth.AccountFreeFailures; i++ {
 		require.Equal(t, 401, consoleSignIn(t, srv, "ops@test.cn", "wrong-password").status)
 	}
 	p := consoleSignIn(t, srv, "ops@test.cn", "ops-password-1")

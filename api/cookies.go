@@ -14,6 +14,9 @@ import (
 // network path can plant one.
 const hostPrefix = "__Host-"
 
+// deviceCookie holds the sign-in's device token (auth, "Device cookies").
+const deviceCookie = "lendflow_device"
+
 // overHTTPS reports whether the client reached the API over HTTPS: TLS here,
 // or ended in front of the API (PUBLIC_HTTPS, the default).
 func (s *Server) overHTTPS(r *http.Request) bool { return r.TLS != nil || !s.PlainHTTP }

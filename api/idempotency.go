@@ -6,17 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/bidding"
-	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/idempotency"
 )
 
 // idempotent replays the first answer to a POST carrying an Idempotency-Key
@@ -57,16 +56,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			}
 		}
 
-		_, err := s.Q.IdempotencyKeyClaim(ctx, dbq.IdempotencyKeyClaimParams{
-			UserID: owner, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash, // escaped: a path may hold bytes that are not UTF-8
-			ReplicaID: s.replicaID(), StaleSeconds: int32(staleClaim / time.Second),
-		})
-		if errors.Is(err, db.ErrNotFound) {
-			s.replay(w, r, owner, key, hash)
-			return
-		}
+		claimed, err := s.replays.Claim(ctx, s.claim(r, owner, key, hash))
 		if err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if !claimed {
+			s.replay(w, r, owner, key, hash)
 			return
 		}
 		r = r.WithContext(context.WithValue(ctx, idemKeyCtx{}, key))
@@ -93,15 +89,14 @@ func (s *Server) settleKey(ctx context.Context, owner int64, key string, status 
 		s.releaseKey(ctx, owner, key)
 		return
 	}
-	code := int32(status)
-	if err := s.Q.IdempotencyKeyComplete(context.WithoutCancel(ctx), dbq.IdempotencyKeyCompleteParams{UserID: owner, Key: key, StatusCode: &code, Response: body}); err != nil {
+	if err := s.replays.Complete(context.WithoutCancel(ctx), owner, key, status, body); err != nil {
 		s.Logger.Error("idempotency key not stored", "request_id", middleware.GetReqID(ctx), "error", err)
 	}
 }
 
 // releaseKey frees a claimed key whose request ended without a final answer.
 func (s *Server) releaseKey(ctx context.Context, owner int64, key string) {
-	if err := s.Q.IdempotencyKeyRelease(context.WithoutCancel(ctx), dbq.IdempotencyKeyReleaseParams{UserID: owner, Key: key}); err != nil {
+	if err := s.replays.Release(context.WithoutCancel(ctx), owner, key); err != nil {
 		s.Logger.Error("idempotency key not released", "request_id", middleware.GetReqID(ctx), "error", err)
 	}
 }
@@ -109,23 +104,23 @@ func (s *Server) releaseKey(ctx context.Context, owner int64, key string) {
 // replay answers a request whose key another request holds (or held): its
 // stored answer, or why there is none to give.
 func (s *Server) replay(w http.ResponseWriter, r *http.Request, owner int64, key, hash string) {
-	prev, err := s.Q.IdempotencyKeyGet(r.Context(), dbq.IdempotencyKeyGetParams{UserID: owner, Key: key})
+	prev, err := s.replays.Get(r.Context(), owner, key)
 	switch {
 	case err != nil:
 		s.writeError(w, r, err)
 	case prev.RequestHash != hash:
 		s.writeError(w, r, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key was used with another request"))
-	case prev.StatusCode == nil:
+	case prev.Status == 0:
 		s.writeError(w, r, errs.New(errs.Conflict, "a request with this Idempotency-Key is still in flight"))
 	default:
 		ct := "application/json"
-		if *prev.StatusCode >= 400 {
+		if prev.Status >= 400 {
 			ct = "application/problem+json"
 		}
 		w.Header().Set("Content-Type", ct)
 		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(int(*prev.StatusCode))
-		_, _ = w.Write(prev.Response)
+		w.WriteHeader(prev.Status)
+		_, _ = w.Write(prev.Body)
 	}
 }
 
@@ -158,19 +153,20 @@ func (s *Server) keyedRequest(w http.ResponseWriter, r *http.Request) (key, hash
 // guessed key blocks no one's sign-up (issue 25); the same person retrying
 // replays, and another body from them under the key is still
 // idempotency_key_reused. Both the scope and the request's hash are HMACs
-// under a server key (keys.go), so the stored rows hold no fast hash of a
-// password. A body that is not a registration is scoped by all of itself.
+// under a server key (auth.Service.KeyedHash), so the stored rows hold no
+// fast hash of a password. A body that is not a registration is scoped by
+// all of itself.
 func (s *Server) strangerScope(ctx context.Context, r *http.Request, key string, body []byte) (string, string, error) {
 	var who struct{ Email, Password string }
 	parts := []string{"body", string(body)}
 	if json.Unmarshal(body, &who) == nil {
-		parts = []string{"account", normalizeEmail(who.Email), who.Password}
+		parts = []string{"account", auth.NormalizeEmail(who.Email), who.Password}
 	}
-	scope, err := s.keyedHash(ctx, keyRegistration, parts...)
+	scope, err := s.auth.KeyedHash(ctx, keyRegistration, parts...)
 	if err != nil {
 		return "", "", err
 	}
-	hash, err := s.keyedHash(ctx, keyRegistration, "request", r.Method, r.URL.Path, string(body))
+	hash, err := s.auth.KeyedHash(ctx, keyRegistration, "request", r.Method, r.URL.Path, string(body))
 	if err != nil {
 		return "", "", err
 	}
@@ -196,8 +192,7 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 			return
 		}
 		u, _ := userFrom(r.Context()) // mounted after requireRole
-		c := &bidding.Claim{Owner: u.ID, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash,
-			Replica: s.replicaID(), StaleSeconds: int32(staleClaim / time.Second)}
+		c := &bidding.Claim{Claim: s.claim(r, u.ID, key, hash)}
 		ctx := r.Context()
 		held := &heldAnswer{header: http.Header{}, status: http.StatusOK}
 		completed := false
@@ -216,14 +211,13 @@ func (s *Server) idempotentBid(next http.Handler) http.Handler {
 			held.sendTo(w)
 			return
 		case !c.Claimed:
-			_, err := s.Q.IdempotencyKeyClaim(context.WithoutCancel(ctx), dbq.IdempotencyKeyClaimParams{UserID: c.Owner, Key: key, Method: c.Method, Path: c.Path,
-				RequestHash: c.RequestHash, ReplicaID: c.Replica, StaleSeconds: c.StaleSeconds})
-			if errors.Is(err, db.ErrNotFound) {
-				s.replay(w, r, c.Owner, key, c.RequestHash)
-				return
-			}
+			claimed, err := s.replays.Claim(context.WithoutCancel(ctx), c.Claim)
 			if err != nil {
 				s.writeError(w, r, err)
+				return
+			}
+			if !claimed {
+				s.replay(w, r, c.Owner, key, c.RequestHash)
 				return
 			}
 		}
@@ -281,6 +275,9 @@ func validKey(key string) bool {
 // running), whose retry should say how it ended.
 func final(status int) bool { return status < 500 && status != http.StatusAccepted }
 
+// keyRegistration is the server key that scopes registration's keys.
+const keyRegistration = "registration_idempotency"
+
 type idemKeyCtx struct{}
 
 // idempotencyKey is the caller's Idempotency-Key for this request, or "".
@@ -290,14 +287,13 @@ func idempotencyKey(ctx context.Context) string {
 	return k
 }
 
-// staleClaim is how long a key may stay "in flight" before a retry of the same
-// request may take it over. It is far above any request's real duration (bank
-// calls time out at 30 s), so only a request whose process died is overtaken.
-// A claim that carries its replica is taken over sooner: as soon as that
-// replica is gone (replica.Lease after its last renewal, or at once when it
-// left), which is what the API's replicas do; staleClaim is the rule for a
-// server in no fleet, and the last word if a live replica loses a request.
-const staleClaim = 10 * time.Minute
+// claim is the request's claim of its key: the key is the owner's, and the
+// request is its method, its path (escaped: a path may hold bytes that are
+// not UTF-8) and hash; it carries this replica (docs/replicas.md).
+func (s *Server) claim(r *http.Request, owner int64, key, hash string) idempotency.Claim {
+	return idempotency.Claim{Owner: owner, Key: key, Method: r.Method, Path: r.URL.EscapedPath(), RequestHash: hash,
+		Replica: s.replicaID(), StaleSeconds: int32(idempotency.StaleClaim / time.Second)}
+}
 
 // recorder keeps a copy of the answer for replay.
 type recorder struct {

@@ -3,7 +3,6 @@ package api
 import (
 	"container/list"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -12,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 )
 
@@ -166,18 +164,11 @@ func (s *Server) lookup(r *http.Request) (identity, error) {
 		return id, nil
 	}
 	token, ok := bearer(r)
-	if !ok || s.Q == nil { // no token, or a router built without a database (route listing)
+	if !ok || s.Pool == nil { // no token, or a router built without a database (route listing)
 		return identity{}, nil
 	}
-	row, err := s.Q.SessionGetUser(r.Context(), tokenHash(token))
-	if errors.Is(err, db.ErrNotFound) {
-		return identity{}, nil
-	}
-	if err != nil {
-		return identity{}, err
-	}
-	u := userFromRow(row)
-	return identity{user: &u}, nil
+	u, err := s.auth.Session(r.Context(), token)
+	return identity{user: u}, err
 }
 
 // bearer is the request's bearer token (RFC 6750 §2.1), if it has one of a

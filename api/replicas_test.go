@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -224,28 +223,6 @@ func TestConsoleAdvanceIsSharedByReplicas(t *testing.T) {
 	assert.JSONEq(t, `{"from":"2026-01-31","to":"2026-02-03","today":"2026-02-03","running":false,"loans_due":0,"percent":100}`, pr.body)
 }
 
-// Housekeeping drops replicas dead for a day; a missing row reads as dead,
-// so nothing a dead replica held is kept by it, and the living stay.
-func TestHousekeepingDropsLongDeadReplicas(t *testing.T) {
-	s, _ := testServer(t)
-	ctx := t.Context()
-	_, err := s.Pool.Exec(ctx, `INSERT INTO replicas (kind, host, pid, expires_at) VALUES
-		('api', 'gone', 1, now() - interval '25 hours'), ('api', 'lately', 2, now() - interval '1 hour'), ('api', 'alive', 3, now() + interval '10 seconds')`)
-	require.NoError(t, err)
-	p, err := Housekeep(ctx, s.Q, time.Now())
-	require.NoError(t, err)
-	assert.Equal(t, Purged{Replicas: 1}, p)
-	var hosts []string
-	rows, err := s.Pool.Query(ctx, `SELECT host FROM replicas ORDER BY pid`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var h string
-		require.NoError(t, rows.Scan(&h))
-		hosts = append(hosts, h)
-	}
-	assert.Equal(t, []string{"lately", "alive"}, hosts)
-}
-
 // statements counts the statements a pool sends.
 type statements struct{ n atomic.Int64 }
 
@@ -288,29 +265,4 @@ func TestSharedRateLimitCostsNoStatement(t *testing.T) {
 	anon := cost(true, "GET", "/v1/clock", "")
 	t.Logf("statements a request, the limit shared by %d replicas: GET /v1/me/holdings %d (in no fleet %d), anonymous GET /v1/clock %d",
 		f.a.rep.Live(), shared, solo, anon)
-}
-
-// The keys the API makes itself (api/keys.go) are cached by each replica
-// after its first read, which is correct per replica because the first to
-// make a key wins and every replica reads that one: two replicas asking at
-// once for a key nobody made get the same.
-func TestServerKeysAreOneForTheFleet(t *testing.T) {
-	f := newFleet(t)
-	keys := make([][]byte, 2)
-	var wg sync.WaitGroup
-	for i, r := range []apiReplica{f.a, f.b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k, err := r.s.serverKey(f.e.Ctx, "replicas-test")
-			assert.NoError(t, err)
-			keys[i] = k
-		}()
-	}
-	wg.Wait()
-	require.Len(t, keys[0], 32)
-	assert.Equal(t, keys[0], keys[1])
-	again, err := f.b.s.serverKey(f.e.Ctx, "replicas-test")
-	require.NoError(t, err)
-	assert.Equal(t, keys[0], again)
 }

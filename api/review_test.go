@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/kyc"
 )
 
@@ -135,7 +136,7 @@ func TestRegistrationHashesOnlyWhatItStores(t *testing.T) {
 	s, srv := testServer(t)
 	freeze(s)
 	register(t, srv, "taken@test.cn", "investor", 1)
-	before := s.bcryptRuns.Load()
+	before := s.auth.Hashes()
 	var mu sync.Mutex
 	answers := map[string]int{}
 	var wg sync.WaitGroup
@@ -148,22 +149,22 @@ func TestRegistrationHashesOnlyWhatItStores(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	hashes := s.bcryptRuns.Load() - before
+	hashes := s.auth.Hashes() - before
 	t.Logf("80 registrations of a taken email: %d bcrypt runs; answers %v", hashes, answers)
 	assert.Zero(t, hashes, "no password is hashed that will not be stored")
 	assert.Equal(t, map[string]int{"409 conflict": addrFree, "429 login_throttled": 80 - addrFree}, answers)
 
 	var tokens []string
-	for range maxSessionsPerUser + 5 {
+	for range auth.MaxSessionsPerUser + 5 {
 		tokens = append(tokens, login(t, srv, "taken@test.cn", "password-1"))
 	}
 	var live int
 	require.NoError(t, s.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'taken@test.cn')`).Scan(&live))
-	assert.Equal(t, maxSessionsPerUser, live, "sessions per user are capped")
+	assert.Equal(t, auth.MaxSessionsPerUser, live, "sessions per user are capped")
 	for i, tok := range tokens {
 		want := 200
-		if i < len(tokens)-maxSessionsPerUser {
+		if i < len(tokens)-auth.MaxSessionsPerUser {
 			want = 401 // the oldest ended
 		}
 		assert.Equal(t, want, do(t, srv, "GET", "/v1/me/account", tok, "", "").status, "session %d", i+1)

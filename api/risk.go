@@ -1,19 +1,14 @@
 package api
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/money"
 )
 
 type riskRequest struct {
 	Answers []int `json:"answers"`
 }
 
-// riskAssessment records the investor's risk level (风险测评); bids are then
-// checked against it (docs/rules.md "Money rules", who may bid). Answering again replaces the level.
+// riskAssessment records the investor's risk level (users.Service.AssessRisk).
 func (s *Server) riskAssessment(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	var req riskRequest
@@ -21,19 +16,10 @@ func (s *Server) riskAssessment(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	level, err := money.RiskLevelFromAnswers(req.Answers)
-	if errors.Is(err, money.ErrAssessment) {
-		s.writeError(w, r, Validation(FieldError{Field: "answers", Message: err.Error()}))
-		return
-	}
+	level, err := s.users.AssessRisk(r.Context(), me.ID, req.Answers)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	l := string(level)
-	if err := s.Q.UserSetRiskLevel(r.Context(), dbq.UserSetRiskLevelParams{ID: me.ID, RiskLevel: &l}); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"risk_level": l})
+	writeJSON(w, http.StatusOK, map[string]string{"risk_level": string(level)})
 }

@@ -1,18 +1,14 @@
 package api
 
 import (
-	"errors"
 	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lendflow/lendflow/audit"
-	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
@@ -36,11 +32,8 @@ type lockResponse struct {
 	Locked bool  `json:"locked"`
 }
 
-// userLock locks or unlocks a user: a locked user cannot bid or withdraw
-// (account_locked; bidding and accounts check it). The change and its audit
-// record commit together.
+// userLock locks or unlocks a user (users.Service.Lock).
 func (s *Server) userLock(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	id, fe := parseInt("id", chi.URLParam(r, "id"), 1, math.MaxInt64)
 	if fe != nil {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such user"))
@@ -62,22 +55,8 @@ func (s *Server) userLock(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	action := audit.UserUnlock
-	if *req.Locked {
-		action = audit.UserLock
-	}
-	var out dbq.UserSetLockedRow
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		q := db.Queries(tx)
-		var err error
-		if out, err = q.UserSetLocked(ctx, dbq.UserSetLockedParams{ID: id, Locked: *req.Locked}); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, action, audit.User(id), strings.TrimSpace(req.Note))
-	})
-	if errors.Is(err, db.ErrNotFound) {
-		err = errs.New(errs.NotFound, "no such user")
-	}
+	me, _ := userFrom(r.Context())
+	out, err := s.users.Lock(r.Context(), me.ID, id, *req.Locked, req.Note)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,13 +75,9 @@ type blacklistResponse struct {
 	AddedAt  time.Time `json:"added_at"`
 }
 
-// blacklistAdd puts an ID number on the blacklist: screening rejects every
-// later application under it (docs/rules.md "screening"). Adding a number already
-// listed is 409 conflict. The audit log names the number masked; the
-// blacklist row keeps it whole, with who added it.
+// blacklistAdd puts an ID number on the blacklist (users.Service.Blacklist).
 func (s *Server) blacklistAdd(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	me, _ := userFrom(ctx)
+	me, _ := userFrom(r.Context())
 	var req blacklistRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -119,22 +94,10 @@ func (s *Server) blacklistAdd(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	idNumber, note := strings.ToUpper(req.IDNumber), strings.TrimSpace(req.Note)
-	var row dbq.Blacklist
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		q := db.Queries(tx)
-		var err error
-		if row, err = q.BlacklistInsert(ctx, dbq.BlacklistInsertParams{IDNumber: idNumber, Reason: note, AddedBy: &me.ID}); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, audit.BlacklistAdd, audit.IDNumber(kyc.MaskIDNumber(idNumber)), note)
-	})
-	if errors.Is(err, db.ErrNotFound) {
-		err = errs.New(errs.Conflict, "already on the blacklist")
-	}
+	row, err := s.users.Blacklist(r.Context(), me.ID, req.IDNumber, req.Note)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, blacklistResponse{IDNumber: row.IDNumber, Note: row.Reason, AddedAt: row.AddedAt})
+	writeJSON(w, http.StatusCreated, blacklistResponse{IDNumber: row.IDNumber, Note: row.Note, AddedAt: row.AddedAt})
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -17,14 +16,17 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/lendflow/lendflow/accounts"
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/users"
 )
 
 // Deps are what the handlers need.
@@ -70,14 +72,15 @@ type Deps struct {
 type Server struct {
 	Deps
 	limits *limiter
-	// now is the wall clock of sessions and login throttling (tests move it).
+	// now is the wall clock of sessions, login throttling and the bank's
+	// signatures (tests move it).
 	now func() time.Time
 	// console is the ops console's state in this process (api/console.go).
 	console *consoleState
-	// bcryptRuns counts password hashes and comparisons (auth.go).
-	bcryptRuns atomic.Int64
-	// keys are the server keys this process has read (keys.go).
-	keys serverKeys
+	// The services the handlers call, built from Deps (New).
+	auth    auth.Service
+	users   users.Service
+	replays *idempotency.Store
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -92,6 +95,9 @@ func New(d Deps) *Server {
 		d.Logger = slog.Default()
 	}
 	s := &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
+	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() }})
+	s.users = users.New(d.Pool, d.Logger)
+	s.replays = idempotency.NewStore(d.Pool)
 	if d.Replica != nil {
 		s.limits.replicas = d.Replica.Live
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 )
@@ -311,7 +312,7 @@ func TestSignInDeviceCookie(t *testing.T) {
 	assert.Equal(t, 429, a.status, "presented for another email, the cookie is nobody's device")
 
 	// Guessing on the device pays as guessing on an account does.
-	for range accountFreeFailures {
+	for range auth.AccountFreeFailures {
 		require.Equal(t, 401, signInFrom(t, s, elsewhere, owner, "wrong-password", first.device).status)
 	}
 	a = signInFrom(t, s, elsewhere, owner, "password-1", first.device)

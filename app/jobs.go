@@ -9,16 +9,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lendflow/lendflow/accounts"
-	"github.com/lendflow/lendflow/api"
+	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/disclosure"
+	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 )
+
+// HousekeepingEvery is how often the worker purges what no longer counts.
+const HousekeepingEvery = 10 * time.Minute
 
 // job is one of the worker's background jobs: a round every so often.
 type job struct {
@@ -115,17 +119,26 @@ func workerJobs(d jobDeps) []job {
 				log.Error("disclosure snapshot", "date", day.Format(time.DateOnly), "error", err)
 			}
 		}},
-		// Housekeeping: expired sessions, old idempotency keys, failed sign-ins
-		// past the throttle's window, long-dead replicas (api.Housekeep;
-		// docs/security.md "Sessions").
-		{name: "housekeeping", every: api.HousekeepingEvery, round: func(ctx context.Context) {
-			p, err := api.Housekeep(ctx, db.Queries(d.pool), time.Now())
+		// Housekeeping: what sign-in, the Idempotency-Key store and the
+		// replicas keep that no longer counts, each purged by the package that
+		// owns it (docs/security.md "Sessions").
+		{name: "housekeeping", every: HousekeepingEvery, round: func(ctx context.Context) {
+			q, now := db.Queries(d.pool), time.Now()
+			signIn, err := auth.Purge(ctx, q, now)
 			if err != nil {
-				log.Error("housekeeping", "error", err)
+				log.Error("housekeeping: sign-in", "error", err)
 			}
-			if p != (api.Purged{}) {
-				log.Info("housekeeping", "sessions", p.Sessions, "idempotency_keys", p.IdempotencyKeys,
-					"login_failures", p.Failures, "known_addresses", p.KnownAddresses, "devices", p.Devices, "replicas", p.Replicas)
+			keys, err := idempotency.Purge(ctx, q, now)
+			if err != nil {
+				log.Error("housekeeping: idempotency keys", "error", err)
+			}
+			replicas, err := replica.Purge(ctx, q, now)
+			if err != nil {
+				log.Error("housekeeping: replicas", "error", err)
+			}
+			if signIn != (auth.Purged{}) || keys > 0 || replicas > 0 {
+				log.Info("housekeeping", "sessions", signIn.Sessions, "idempotency_keys", keys, "login_failures", signIn.Failures,
+					"known_addresses", signIn.KnownAddresses, "devices", signIn.Devices, "replicas", replicas)
 			}
 		}},
 	}

@@ -7,6 +7,7 @@ package bidding
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
@@ -93,12 +95,7 @@ func (s *Service) PlaceOnce(ctx context.Context, key string, investorID, loanID 
 // and the bid costs two commits, not four. Any other answer the API stores
 // after, as for every other route.
 type Claim struct {
-	Owner        int64
-	Key          string
-	Method, Path string
-	RequestHash  string
-	Replica      *int64 // the API replica claiming; nil: none (the claim only goes stale)
-	StaleSeconds int32
+	idempotency.Claim
 	// Answer is the body of the 201 answer to the frozen bid b.
 	Answer func(b Bid) []byte
 	// Set by PlaceClaimed. Claimed: the claim is committed (with the bid,
@@ -203,8 +200,9 @@ func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount de
 // again answers a request whose key made bid already: the same bid as it is
 // now, never a second one.
 func (s *Service) again(ctx context.Context, bid dbq.Bid, loanID int64, amount decimal.Decimal, today time.Time) (dbq.Bid, error) {
-	if bid.LoanID != loanID || !bid.Amount.Equal(amount) {
-		return bid, errs.New(errs.IdempotencyKeyReused, "this Idempotency-Key made bid %d, of %s on listing %d", bid.ID, bid.Amount.StringFixed(2), bid.LoanID)
+	same := bid.LoanID == loanID && bid.Amount.Equal(amount)
+	if _, err := idempotency.Again(bid, same, fmt.Sprintf("bid %d, of %s on listing %d", bid.ID, bid.Amount.StringFixed(2), bid.LoanID)); err != nil {
+		return bid, err
 	}
 	switch bid.Status {
 	case lending.BidFailed:

@@ -143,3 +143,13 @@ func (r *Replica) Leave(ctx context.Context) error {
 	r.log.Info("replica: left", "kind", r.kind, "replica", r.ID())
 	return nil
 }
+
+// Retention: a replica whose lease ran out this long ago is dropped. Its row
+// only says it is dead, which a missing row says too.
+const Retention = 24 * time.Hour
+
+// Purge drops the replicas dead for Retention and answers how many went; a
+// second call at once finds none, so workers may run it together.
+func Purge(ctx context.Context, q *dbq.Queries, now time.Time) (int64, error) {
+	return q.ReplicaDeleteExpiredBefore(ctx, now.Add(-Retention))
+}

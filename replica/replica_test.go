@@ -209,3 +209,30 @@ func TestJobsLeaveNoLockBehind(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ran, "free again after the panic")
 }
+
+// Purge drops replicas dead for a day; a missing row reads as dead, so
+// nothing a dead replica held is kept by it, and the living stay. A second
+// pass finds nothing.
+func TestPurgeDropsLongDeadReplicas(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := t.Context()
+	_, err := pool.Exec(ctx, `INSERT INTO replicas (kind, host, pid, expires_at) VALUES
+		('api', 'gone', 1, now() - interval '25 hours'), ('api', 'lately', 2, now() - interval '1 hour'), ('api', 'alive', 3, now() + interval '10 seconds')`)
+	require.NoError(t, err)
+	n, err := Purge(ctx, db.Queries(pool), time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	var hosts []string
+	rows, err := pool.Query(ctx, `SELECT host FROM replicas ORDER BY pid`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var h string
+		require.NoError(t, rows.Scan(&h))
+		hosts = append(hosts, h)
+	}
+	assert.Equal(t, []string{"lately", "alive"}, hosts)
+	again, err := Purge(ctx, db.Queries(pool), time.Now())
+	require.NoError(t, err)
+	assert.Zero(t, again)
+}

@@ -235,7 +235,7 @@ type LoginThrottleLockParams struct {
 	Key   string
 }
 
-// Sign-in throttling (docs/security.md "Sign-in"; api/throttle.go).
+// Sign-in throttling (docs/security.md "Sign-in"; auth/throttle.go).
 // Serializes the attempts charged to one key, so attempts arriving together
 // cannot all be admitted on one count. The caller takes its keys in a fixed
 // order (never deadlocks); the lock ends with the transaction.

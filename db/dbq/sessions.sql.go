@@ -89,7 +89,7 @@ type SessionTrimParams struct {
 }
 
 // A user keeps the session just made and their @others newest besides
-// (api maxSessionsPerUser): sign-ins cannot pile up rows without end.
+// (auth.MaxSessionsPerUser): sign-ins cannot pile up rows without end.
 func (q *Queries) SessionTrim(ctx context.Context, arg SessionTrimParams) error {
 	_, err := q.db.Exec(ctx, sessionTrim, arg.UserID, arg.Newest, arg.Others)
 	return err

@@ -26,7 +26,7 @@ type ServerKeyEnsureParams struct {
 // dropped and the first one's answered, so every replica uses one key. The
 // conflict's no-op update is what answers the first one's row when both make
 // it at once: a read in the same statement would not see a row committed
-// while it waited (api.TestServerKeysAreOneForTheFleet).
+// while it waited (auth.TestServerKeysAreOneForTheFleet).
 func (q *Queries) ServerKeyEnsure(ctx context.Context, arg ServerKeyEnsureParams) ([]byte, error) {
 	row := q.db.QueryRow(ctx, serverKeyEnsure, arg.Name, arg.Key)
 	var key []byte
@@ -124,7 +124,7 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 }
 
 const userSetLocked = `-- name: UserSetLocked :one
-UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, locked
+UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at
 `
 
 type UserSetLockedParams struct {
@@ -132,16 +132,24 @@ type UserSetLockedParams struct {
 	Locked bool
 }
 
-type UserSetLockedRow struct {
-	ID     int64
-	Locked bool
-}
-
 // A locked user cannot bid or withdraw (account_locked); ops set it.
-func (q *Queries) UserSetLocked(ctx context.Context, arg UserSetLockedParams) (UserSetLockedRow, error) {
+func (q *Queries) UserSetLocked(ctx context.Context, arg UserSetLockedParams) (User, error) {
 	row := q.db.QueryRow(ctx, userSetLocked, arg.ID, arg.Locked)
-	var i UserSetLockedRow
-	err := row.Scan(&i.ID, &i.Locked)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.Role,
+		&i.Name,
+		&i.IDNumber,
+		&i.Phone,
+		&i.RiskLevel,
+		&i.Locked,
+		&i.CustodyAccountNo,
+		&i.CardNumber,
+		&i.CreatedAt,
+	)
 	return i, err
 }
 

@@ -1,4 +1,4 @@
--- Sign-in throttling (docs/security.md "Sign-in"; api/throttle.go).
+-- Sign-in throttling (docs/security.md "Sign-in"; auth/throttle.go).
 
 -- name: LoginThrottleLock :exec
 -- Serializes the attempts charged to one key, so attempts arriving together

@@ -15,7 +15,7 @@ DELETE FROM sessions WHERE token_hash = $1;
 
 -- name: SessionTrim :exec
 -- A user keeps the session just made and their @others newest besides
--- (api maxSessionsPerUser): sign-ins cannot pile up rows without end.
+-- (auth.MaxSessionsPerUser): sign-ins cannot pile up rows without end.
 DELETE FROM sessions s WHERE s.user_id = @user_id AND s.token_hash <> @newest AND s.token_hash NOT IN (
     SELECT k.token_hash FROM sessions k WHERE k.user_id = @user_id AND k.token_hash <> @newest
     ORDER BY k.seq DESC LIMIT @others::int);

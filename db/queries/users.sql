@@ -21,14 +21,14 @@ SELECT EXISTS (
 
 -- name: UserSetLocked :one
 -- A locked user cannot bid or withdraw (account_locked); ops set it.
-UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, locked;
+UPDATE users SET locked = $2 WHERE id = $1 RETURNING *;
 
 -- name: ServerKeyEnsure :one
 -- The key named, made by whoever asks first: a second maker's key is
 -- dropped and the first one's answered, so every replica uses one key. The
 -- conflict's no-op update is what answers the first one's row when both make
 -- it at once: a read in the same statement would not see a row committed
--- while it waited (api.TestServerKeysAreOneForTheFleet).
+-- while it waited (auth.TestServerKeysAreOneForTheFleet).
 INSERT INTO server_keys (name, key) VALUES (@name, @key)
 ON CONFLICT (name) DO UPDATE SET key = server_keys.key
 RETURNING key;

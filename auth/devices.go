@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"context"
@@ -23,9 +23,9 @@ import (
 // and an attacker's cookie for an account of their own buys nothing against
 // anyone else's.
 const (
-	deviceCookie = "lendflow_device"
-	// deviceFor: a device unused this long is forgotten.
-	deviceFor = 90 * 24 * time.Hour
+	// DeviceFor: a device unused this long is forgotten (and so is its
+	// cookie, which lives as long).
+	DeviceFor = 90 * 24 * time.Hour
 	// devicesPerUser: the devices an account keeps, the most recently used.
 	devicesPerUser = 20
 )
@@ -33,11 +33,11 @@ const (
 var deviceTokenShape = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // deviceOf is the user's device whose token the request presented, or nil.
-func (s *Server) deviceOf(ctx context.Context, userID int64, token string, now time.Time) (*dbq.LoginDevice, error) {
+func (s *service) deviceOf(ctx context.Context, userID int64, token string, now time.Time) (*dbq.LoginDevice, error) {
 	if !deviceTokenShape.MatchString(token) {
 		return nil, nil
 	}
-	d, err := s.Q.LoginDeviceGet(ctx, dbq.LoginDeviceGetParams{TokenHash: tokenHash(token), UserID: userID, Since: now.Add(-deviceFor)})
+	d, err := s.q.LoginDeviceGet(ctx, dbq.LoginDeviceGetParams{TokenHash: tokenHash(token), UserID: userID, Since: now.Add(-DeviceFor)})
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, nil
 	}

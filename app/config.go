@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/logging"
 	"github.com/lendflow/lendflow/worker"
@@ -87,6 +88,11 @@ type Config struct {
 	LBBackends      []*url.URL
 	LBMetricsListen string
 
+	// SMTP is the mail server the worker hands every notice to as an e-mail
+	// (SMTP_HOST, SMTP_PORT, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD,
+	// SMTP_TLS). No SMTP_HOST: notices are only logged (contact.LogSender).
+	SMTP contact.SMTPConfig
+
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
 	SweepEvery  time.Duration
@@ -152,6 +158,13 @@ func FromEnv() (Config, error) {
 	c.APIDBMaxConns = int32(positive("API_DB_MAX_CONNS", DefaultAPIDBMaxConns))
 	c.WorkerDBMaxConns = int32(positive("WORKER_DB_MAX_CONNS", DefaultWorkerDBMaxConns))
 	c.BankDBMaxConns = int32(positive("BANK_DB_MAX_CONNS", DefaultBankDBMaxConns))
+	if host := os.Getenv("SMTP_HOST"); host != "" {
+		c.SMTP = contact.SMTPConfig{Host: host, From: os.Getenv("SMTP_FROM"), Username: os.Getenv("SMTP_USERNAME"),
+			Password: os.Getenv("SMTP_PASSWORD"), TLS: env("SMTP_TLS", contact.TLSStartTLS)}
+		// The port each kind of connection usually takes.
+		port := map[string]int{contact.TLSNone: 25, contact.TLSStartTLS: 587, contact.TLSImplicit: 465}[c.SMTP.TLS]
+		c.SMTP.Port = positive("SMTP_PORT", max(port, 1))
+	}
 	if v := os.Getenv("LB_BACKENDS"); v != "" {
 		for _, s := range strings.Split(v, ",") {
 			u, err := url.Parse(strings.TrimSpace(s))
@@ -214,6 +227,11 @@ func (c Config) Validate(process string) error {
 		need("BANK_API_KEY", c.BankAPIKey)
 		if c.ClockMode != clock.Sandbox && c.ClockMode != clock.Wall {
 			errs = append(errs, fmt.Errorf("CLOCK_MODE %q: want sandbox or wall", c.ClockMode))
+		}
+		if process != "api" && c.SMTP.Host != "" {
+			if err := c.SMTP.Validate(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	case "lb":
 		if len(c.LBBackends) == 0 {

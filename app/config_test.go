@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/worker"
 )
 
@@ -157,4 +158,44 @@ func TestClusterSettings(t *testing.T) {
 	c, err = FromEnv()
 	assert.NoError(t, err)
 	assert.ErrorContains(t, c.Validate("api"), `TEMPORAL_ADDRESS: "temporal" is not host:port`)
+}
+
+// Notices go by e-mail when SMTP_HOST names a server: its port follows the
+// connection's security unless given, and a worker refuses to start on
+// settings that could not send (no sender address, a password without a
+// user, an unknown security).
+func TestSMTPSettings(t *testing.T) {
+	for _, v := range []string{"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("BANK_HMAC_SECRET", "s")
+	t.Setenv("BANK_API_KEY", "k")
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	assert.Empty(t, c.SMTP.Host, "no server: notices are logged")
+	assert.NoError(t, c.Validate("worker"))
+
+	t.Setenv("SMTP_HOST", "smtp.example.com")
+	t.Setenv("SMTP_FROM", "lendflow <notices@example.com>")
+	c, err = FromEnv()
+	assert.NoError(t, err)
+	assert.Equal(t, contact.SMTPConfig{Host: "smtp.example.com", Port: 587, From: "lendflow <notices@example.com>", TLS: contact.TLSStartTLS}, c.SMTP)
+	assert.NoError(t, c.Validate("worker"))
+	t.Setenv("SMTP_TLS", "tls")
+	c, _ = FromEnv()
+	assert.Equal(t, 465, c.SMTP.Port)
+	t.Setenv("SMTP_TLS", "none")
+	t.Setenv("SMTP_PORT", "1025")
+	c, _ = FromEnv()
+	assert.Equal(t, 1025, c.SMTP.Port)
+
+	t.Setenv("SMTP_TLS", "ssl")
+	t.Setenv("SMTP_FROM", "")
+	t.Setenv("SMTP_PASSWORD", "secret")
+	c, _ = FromEnv()
+	err = c.Validate("worker")
+	assert.ErrorContains(t, err, `SMTP_TLS "ssl"`)
+	assert.ErrorContains(t, err, "SMTP_FROM")
+	assert.ErrorContains(t, err, "SMTP_USERNAME and SMTP_PASSWORD go together")
+	assert.NoError(t, c.Validate("api"), "the API sends no e-mail")
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/disclosure"
 	"github.com/lendflow/lendflow/idempotency"
-	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 )
@@ -99,12 +98,10 @@ func workerJobs(d jobDeps) []job {
 			if err != nil {
 				return
 			}
-			now := time.Now()
-			if d.sandbox {
-				// A sandbox day has no hours of its own: the day's notices go out whole.
-				now = lending.ContactAt(day).Add(24 * time.Hour)
-			}
-			if _, err := contact.Deliver(ctx, db.Queries(d.pool), d.sender, day, now); err != nil {
+			// A sandbox day has no hours of its own: its notices go out whole.
+			due := contact.Due{Today: day, Now: time.Now(), WholeDay: d.sandbox}
+			deliver := contact.Deliverer{Q: db.Queries(d.pool), Sender: d.sender, Log: log.With("component", "contact")}
+			if _, err := deliver.Round(ctx, due); err != nil {
 				log.Error("delivering notifications", "error", err)
 			}
 		}},

@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/internal/testenv"
@@ -32,10 +33,10 @@ type sentCount struct {
 	sent map[int64]int
 }
 
-func (s *sentCount) Send(_ context.Context, n dbq.Notification) error {
+func (s *sentCount) Send(_ context.Context, o contact.Outgoing) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sent[n.ID]++
+	s.sent[o.ID]++
 	return nil
 }
 

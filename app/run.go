@@ -100,10 +100,13 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	if sweepEvery <= 0 {
 		sweepEvery = 5 * time.Second
 	}
-	// No gateway is plugged in yet, so the outbox's sender logs.
+	sender, err := noticeSender(c, log)
+	if err != nil {
+		return err
+	}
 	jobs := workerJobs(jobDeps{
 		pool: pool, clock: clk, bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, log), accounts: accounts.New(pool, bc, log), files: bc,
-		sender: contact.LogSender{Log: log.With("component", "contact")}, log: log,
+		sender: sender, log: log,
 		sweepEvery: sweepEvery, settleAfter: c.SettleAfter, sandbox: c.ClockMode == clock.Sandbox,
 	})
 	// One connection of its own, outside the pool, holds the jobs' locks.
@@ -119,6 +122,16 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	<-ctx.Done()
 	w.Stop()
 	return nil
+}
+
+// noticeSender is how notices reach people: e-mail through SMTP_HOST, or,
+// with none configured, the log.
+func noticeSender(c Config, log *slog.Logger) (contact.Sender, error) {
+	if c.SMTP.Host == "" {
+		log.Warn("SMTP_HOST is not set: notices are logged, not e-mailed")
+		return contact.LogSender{Log: log.With("component", "contact")}, nil
+	}
+	return contact.NewSMTPSender(c.SMTP)
 }
 
 // APIServer is a wired API, for cmd and tests.

@@ -17,8 +17,8 @@ import (
 
 type sent struct{ ids []int64 }
 
-func (s *sent) Send(_ context.Context, n dbq.Notification) error {
-	s.ids = append(s.ids, n.ID)
+func (s *sent) Send(_ context.Context, o contact.Outgoing) error {
+	s.ids = append(s.ids, o.ID)
 	return nil
 }
 

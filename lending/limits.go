@@ -93,7 +93,7 @@ const (
 	// the user's email (docs/security.md "Registration"), once a day at most.
 	NoticeRegistrationAttempted NoticeKind = "registration_attempted"
 
-	// Third round (docs/api.md "Added in the third round").
+	// Third round (issues 19, 20, 22).
 	NoticeDisbursed         NoticeKind = "disbursed"          // the borrower received the loan; each investor's bid became a claim
 	NoticeListingExpired    NoticeKind = "listing_expired"    // the listing closed without filling (流标): to the borrower
 	NoticeBidReleased       NoticeKind = "bid_released"       // a frozen bid was unfrozen (expiry, review rejected, cancelled)

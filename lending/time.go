@@ -49,3 +49,7 @@ func UntilContactHours(t time.Time) time.Duration {
 	}
 	return next.Sub(t)
 }
+
+// InContactHours reports whether a borrower may be contacted at t: from
+// 08:00 to 20:00 platform time (docs/rules.md "contact").
+func InContactHours(t time.Time) bool { return UntilContactHours(t) == 0 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/lendflow/lendflow/lending"
 	"github.com/shopspring/decimal"
 )
 
@@ -30,6 +31,100 @@ type LoanPublishNextEventParams struct {
 func (q *Queries) LoanPublishNextEvent(ctx context.Context, arg LoanPublishNextEventParams) error {
 	_, err := q.db.Exec(ctx, loanPublishNextEvent, arg.NextEventOn, arg.Seq, arg.ID)
 	return err
+}
+
+const notificationClaim = `-- name: NotificationClaim :many
+UPDATE notifications n
+SET claimed_until = now() + $1::float8 * interval '1 second',
+    attempts = n.attempts + 1,
+    first_attempt_at = COALESCE(n.first_attempt_at, now())
+FROM users u
+WHERE u.id = n.user_id AND n.id IN (
+    SELECT c.id FROM notifications c JOIN users cu ON cu.id = c.user_id
+    WHERE c.delivered_at IS NULL AND c.failed_at IS NULL
+      AND c.business_date <= $2
+      AND ($3::bool OR c.at <= $4)
+      AND (cu.role <> 'borrower' OR $5::bool)
+      AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= now())
+      AND (c.claimed_until IS NULL OR c.claimed_until < now())
+    ORDER BY c.id
+    LIMIT $6
+    FOR UPDATE OF c SKIP LOCKED)
+RETURNING n.id, n.user_id, n.kind, n.loan_id, n.installment_no, n.amount, n.business_date, n.at, n.message,
+    n.attempts, n.first_attempt_at, u.email, u.name, u.role
+`
+
+type NotificationClaimParams struct {
+	LeaseSeconds  float64
+	Today         time.Time
+	WholeDay      bool
+	Due           time.Time
+	BorrowersOpen bool
+	Lim           int32
+}
+
+type NotificationClaimRow struct {
+	ID             int64
+	UserID         int64
+	Kind           string
+	LoanID         *int64
+	InstallmentNo  *int32
+	Amount         *decimal.Decimal
+	BusinessDate   time.Time
+	At             time.Time
+	Message        string
+	Attempts       int32
+	FirstAttemptAt *time.Time
+	Email          string
+	Name           string
+	Role           lending.Role
+}
+
+// Takes up to lim notices due to go out, for lease_seconds: their business
+// date has come; their moment (at) has passed, unless whole_day (a sandbox
+// day goes out whole); a borrower's only when borrowers_open (contact hours);
+// not waiting for a retry; not claimed by a live lease. Each claim counts an
+// attempt. SKIP LOCKED: two workers claiming at once take different notices.
+func (q *Queries) NotificationClaim(ctx context.Context, arg NotificationClaimParams) ([]NotificationClaimRow, error) {
+	rows, err := q.db.Query(ctx, notificationClaim,
+		arg.LeaseSeconds,
+		arg.Today,
+		arg.WholeDay,
+		arg.Due,
+		arg.BorrowersOpen,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []NotificationClaimRow
+	for rows.Next() {
+		var i NotificationClaimRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.LoanID,
+			&i.InstallmentNo,
+			&i.Amount,
+			&i.BusinessDate,
+			&i.At,
+			&i.Message,
+			&i.Attempts,
+			&i.FirstAttemptAt,
+			&i.Email,
+			&i.Name,
+			&i.Role,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const notificationInsert = `-- name: NotificationInsert :exec
@@ -66,7 +161,7 @@ func (q *Queries) NotificationInsert(ctx context.Context, arg NotificationInsert
 }
 
 const notificationListByUser = `-- name: NotificationListByUser :many
-SELECT id, user_id, kind, loan_id, installment_no, amount, business_date, at, message, dedupe, created_at, delivered_at FROM notifications
+SELECT id, user_id, kind, loan_id, installment_no, amount, business_date, at, message, dedupe, created_at, delivered_at, attempts, first_attempt_at, next_attempt_at, claimed_until, failed_at, last_error FROM notifications
 WHERE user_id = $1 AND business_date <= $2
   AND ($3::bigint IS NULL
        OR (business_date, id) < ($4::date, $3::bigint))
@@ -112,6 +207,12 @@ func (q *Queries) NotificationListByUser(ctx context.Context, arg NotificationLi
 			&i.Dedupe,
 			&i.CreatedAt,
 			&i.DeliveredAt,
+			&i.Attempts,
+			&i.FirstAttemptAt,
+			&i.NextAttemptAt,
+			&i.ClaimedUntil,
+			&i.FailedAt,
+			&i.LastError,
 		); err != nil {
 			return nil, err
 		}
@@ -123,59 +224,40 @@ func (q *Queries) NotificationListByUser(ctx context.Context, arg NotificationLi
 	return items, nil
 }
 
-const notificationListUndelivered = `-- name: NotificationListUndelivered :many
-SELECT id, user_id, kind, loan_id, installment_no, amount, business_date, at, message, dedupe, created_at, delivered_at FROM notifications
-WHERE delivered_at IS NULL AND business_date <= $1 AND at <= $2
-ORDER BY id LIMIT $3
+const notificationMarkSent = `-- name: NotificationMarkSent :exec
+UPDATE notifications SET delivered_at = now(), claimed_until = NULL, last_error = NULL
+WHERE id = $1 AND delivered_at IS NULL
 `
 
-type NotificationListUndeliveredParams struct {
-	Today time.Time
-	Now   time.Time
-	Lim   int32
+func (q *Queries) NotificationMarkSent(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, notificationMarkSent, id)
+	return err
 }
 
-// What is due to reach people and has not yet: its business date has come,
-// and its moment (at) has passed.
-func (q *Queries) NotificationListUndelivered(ctx context.Context, arg NotificationListUndeliveredParams) ([]Notification, error) {
-	rows, err := q.db.Query(ctx, notificationListUndelivered, arg.Today, arg.Now, arg.Lim)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Notification
-	for rows.Next() {
-		var i Notification
-		if err := rows.Scan(
-			&i.ID,
-			&i.UserID,
-			&i.Kind,
-			&i.LoanID,
-			&i.InstallmentNo,
-			&i.Amount,
-			&i.BusinessDate,
-			&i.At,
-			&i.Message,
-			&i.Dedupe,
-			&i.CreatedAt,
-			&i.DeliveredAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const notificationMarkDelivered = `-- name: NotificationMarkDelivered :exec
-UPDATE notifications SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL
+const notificationMarkUnsent = `-- name: NotificationMarkUnsent :exec
+UPDATE notifications
+SET claimed_until = NULL, next_attempt_at = $1, failed_at = $2, last_error = $3
+WHERE id = $4 AND attempts = $5 AND delivered_at IS NULL
 `
 
-func (q *Queries) NotificationMarkDelivered(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, notificationMarkDelivered, id)
+type NotificationMarkUnsentParams struct {
+	NextAttemptAt *time.Time
+	FailedAt      *time.Time
+	LastError     *string
+	ID            int64
+	Attempt       int32
+}
+
+// The attempt-th send failed: the notice is due again at next_attempt_at,
+// or given up (failed_at). Only the attempt's own claim marks it.
+func (q *Queries) NotificationMarkUnsent(ctx context.Context, arg NotificationMarkUnsentParams) error {
+	_, err := q.db.Exec(ctx, notificationMarkUnsent,
+		arg.NextAttemptAt,
+		arg.FailedAt,
+		arg.LastError,
+		arg.ID,
+		arg.Attempt,
+	)
 	return err
 }
 

@@ -235,18 +235,24 @@ type LoginKnownAddress struct {
 }
 
 type Notification struct {
-	ID            int64
-	UserID        int64
-	Kind          string
-	LoanID        *int64
-	InstallmentNo *int32
-	Amount        *decimal.Decimal
-	BusinessDate  time.Time
-	At            time.Time
-	Message       string
-	Dedupe        string
-	CreatedAt     time.Time
-	DeliveredAt   *time.Time
+	ID             int64
+	UserID         int64
+	Kind           string
+	LoanID         *int64
+	InstallmentNo  *int32
+	Amount         *decimal.Decimal
+	BusinessDate   time.Time
+	At             time.Time
+	Message        string
+	Dedupe         string
+	CreatedAt      time.Time
+	DeliveredAt    *time.Time
+	Attempts       int32
+	FirstAttemptAt *time.Time
+	NextAttemptAt  *time.Time
+	ClaimedUntil   *time.Time
+	FailedAt       *time.Time
+	LastError      *string
 }
 
 type PlatformClock struct {

@@ -85,6 +85,12 @@ func Env(c app.Config) []string {
 			env = append(env, fmt.Sprintf("%s=%d", name, n))
 		}
 	}
+	if m := c.SMTP; m.Host != "" {
+		env = append(env, "SMTP_HOST="+m.Host, fmt.Sprintf("SMTP_PORT=%d", m.Port), "SMTP_FROM="+m.From, "SMTP_TLS="+m.TLS)
+		if m.Username != "" {
+			env = append(env, "SMTP_USERNAME="+m.Username, "SMTP_PASSWORD="+m.Password)
+		}
+	}
 	if len(c.LBBackends) > 0 {
 		var urls []string
 		for _, u := range c.LBBackends {

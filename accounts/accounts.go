@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -157,12 +158,18 @@ func (s *Service) settleRecharge(ctx context.Context, rc dbq.Recharge, res bank.
 			if _, err := ledger.Post(ctx, tx, ledger.Recharge(res.RequestNo, rc.UserID, rc.Amount, today)); err != nil {
 				return err
 			}
+			q := db.Queries(tx)
 			var err error
-			rc, err = db.Queries(tx).RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "succeeded"})
+			rc, err = q.RechargeSetStatus(ctx, dbq.RechargeSetStatusParams{ID: rc.ID, Status: "succeeded"})
 			if errors.Is(err, db.ErrNotFound) {
-				rc, err = db.Queries(tx).RechargeGet(ctx, rc.ID)
+				rc, err = q.RechargeGet(ctx, rc.ID)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return contact.Write(ctx, q, contact.Notice{UserID: rc.UserID, Kind: lending.NoticeRechargeSucceeded, Amount: &rc.Amount,
+				On: today, Dedupe: res.RequestNo + "-succeeded",
+				Message: "Your recharge of " + rc.Amount.StringFixed(2) + " has arrived in your available balance."})
 		})
 		return rc, err
 	case bank.StatusFailed:

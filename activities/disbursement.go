@@ -197,11 +197,51 @@ func (a *Activities) applyDisbursement(ctx context.Context, q *dbq.Queries, tx p
 		loan.Amount.StringFixed(2), p.Fee.StringFixed(2), p.Reserve.StringFixed(2), len(p.Schedule), dateOnly(p.Schedule[0].DueDate)); err != nil {
 		return err
 	}
+	if err := a.tellDisbursed(ctx, q, loan, p, in.Today); err != nil {
+		return err
+	}
 	// The first dated step of a new schedule is the first due date's auto-debit.
 	if err := publish(ctx, q, loan.ID, in.Seq, &p.Schedule[0].DueDate); err != nil {
 		return err
 	}
 	return settle(ctx, q, p.Entry.RequestNo, "disbursement", true, p)
+}
+
+// tellDisbursed tells the borrower what reached their account and when the
+// first installment is due, and each investor that their bids are now a
+// claim on the loan.
+func (a *Activities) tellDisbursed(ctx context.Context, q *dbq.Queries, loan dbq.Loan, p disbursePlan, today time.Time) error {
+	net := loan.Amount.Sub(p.Fee).Sub(p.Reserve)
+	first := p.Schedule[0]
+	due := first.Principal.Add(first.Interest)
+	if err := notify(ctx, q, notice{
+		UserID: loan.BorrowerID, Kind: lending.NoticeDisbursed, LoanID: loan.ID, Amount: &net, On: today, At: a.contactAt(today),
+		Dedupe: fmt.Sprintf("loan-%d-disbursed", loan.ID),
+		Message: fmt.Sprintf("Loan %d of %s is disbursed: %s reached your account (service fee %s and risk reserve %s deducted). Installment 1, %s, is due on %s.",
+			loan.ID, loan.Amount.StringFixed(2), net.StringFixed(2), p.Fee.StringFixed(2), p.Reserve.StringFixed(2), due.StringFixed(2), dateOnly(first.DueDate)),
+	}); err != nil {
+		return err
+	}
+	lent := map[int64]decimal.Decimal{}
+	var investors []int64
+	for _, b := range p.Bids {
+		if _, ok := lent[b.InvestorID]; !ok {
+			investors = append(investors, b.InvestorID)
+		}
+		lent[b.InvestorID] = lent[b.InvestorID].Add(b.Amount)
+	}
+	for _, id := range investors {
+		amount := lent[id]
+		if err := notify(ctx, q, notice{
+			UserID: id, Kind: lending.NoticeDisbursed, LoanID: loan.ID, Amount: &amount, On: today, At: a.stamp(today),
+			Dedupe: fmt.Sprintf("loan-%d-disbursed-user-%d", loan.ID, id),
+			Message: fmt.Sprintf("Loan %d is disbursed: the %s you lent is now your claim, repaid over %d installments from %s.",
+				loan.ID, amount.StringFixed(2), len(p.Schedule), dateOnly(first.DueDate)),
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // disbursed answers from the stored schedule, so a retry after the commit

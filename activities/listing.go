@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -133,6 +134,17 @@ func (a *Activities) Close(ctx context.Context, in CloseInput) (CloseResult, err
 		res.Closed = true
 		if err := history(ctx, q, in.LoanID, in.Seq, in.To, in.Today, in.Note); err != nil {
 			return err
+		}
+		if in.To == lending.StatusExpired {
+			raised := loan.Raised
+			if err := notify(ctx, q, notice{
+				UserID: loan.BorrowerID, Kind: lending.NoticeListingExpired, LoanID: loan.ID, Amount: &raised, On: in.Today, At: a.contactAt(in.Today),
+				Dedupe: fmt.Sprintf("loan-%d-listing-expired", loan.ID),
+				Message: fmt.Sprintf("The listing of loan %d closed on %s without filling: %s of %s was bid, and every bid is released. You may apply again.",
+					loan.ID, dateOnly(in.Today), raised.StringFixed(2), loan.Amount.StringFixed(2)),
+			}); err != nil {
+				return err
+			}
 		}
 		return publish(ctx, q, in.LoanID, in.Seq, nil)
 	})

@@ -3,12 +3,14 @@ package bidding
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -45,6 +47,12 @@ func Release(ctx context.Context, pool *pgxpool.Pool, bc bank.Client, b dbq.Bid,
 		if errors.Is(err, db.ErrNotFound) {
 			return nil // released by an earlier attempt
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return contact.Write(ctx, q, contact.Notice{UserID: b.InvestorID, Kind: lending.NoticeBidReleased, LoanID: b.LoanID,
+			Amount: &b.Amount, On: res.Day(today), Dedupe: reqNo + "-released",
+			Message: fmt.Sprintf("Loan %d's listing closed (expired, cancelled or not approved): your bid %d of %s is unfrozen and back in your available balance.",
+				b.LoanID, b.ID, b.Amount.StringFixed(2))})
 	})
 }

@@ -71,7 +71,9 @@ func dialTemporal(c Config, log *slog.Logger, mh client.MetricsHandler) (client.
 // RunWorker runs the loan workflow worker until ctx ends. In wall-clock mode
 // it also turns the business date at Asia/Shanghai midnight.
 func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
-	pool, err := openDB(ctx, c, c.WorkerDBMaxConns)
+	// WORKER_DB_MAX_CONNS is the worker's connections in all: one holds its
+	// background jobs' locks (replica.Jobs), the pool has the rest.
+	pool, err := openDB(ctx, c, max(c.WorkerDBMaxConns-1, 1))
 	if err != nil {
 		return err
 	}
@@ -109,7 +111,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		sender: sender, log: log,
 		sweepEvery: sweepEvery, settleAfter: c.SettleAfter, sandbox: c.ClockMode == clock.Sandbox,
 	})
-	// One connection of its own, outside the pool, holds the jobs' locks.
+	// The one connection of its own beside the pool holds the jobs' locks.
 	locks := replica.NewJobs(pool)
 	defer locks.Close()
 	for _, j := range jobs {

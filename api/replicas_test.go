@@ -50,7 +50,7 @@ func newFleet(t *testing.T) *fleet {
 	clk := clock.New(e.Pool, nil, nil, log)
 	require.NoError(t, clk.Init(e.Ctx, clock.Sandbox, e.Today))
 	start := func(pool *pgxpool.Pool) apiReplica {
-		rep, err := replica.Join(e.Ctx, pool, replica.KindAPI, log)
+		rep, err := replica.Join(e.Ctx, pool, replica.KindAPI, "", log)
 		require.NoError(t, err)
 		bids := bidding.New(pool, e.Bank, workflows.Signals{Client: f.tc}, log)
 		s := New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clock.New(pool, nil, nil, log), Bank: e.Bank, Accounts: e.Accounts,

@@ -148,6 +148,12 @@ func (s *APIServer) Close() { s.close() }
 
 // NewAPI wires the HTTP API: database, Temporal, bank, clock, bootstrap ops user.
 func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error) {
+	return newAPI(ctx, c, log, "")
+}
+
+// newAPI is NewAPI for a process that listens on addr (bound already), the
+// place its replica takes (replica.Join); "" for none.
+func newAPI(ctx context.Context, c Config, log *slog.Logger, addr string) (*APIServer, error) {
 	pool, err := openDB(ctx, c, c.APIDBMaxConns)
 	if err != nil {
 		return nil, err
@@ -180,7 +186,7 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 	// This replica's lease (docs/replicas.md), renewed until Close, which
 	// leaves once the server has drained: its claims are taken over only
 	// when it is gone.
-	rep, err := replica.Join(ctx, pool, replica.KindAPI, log)
+	rep, err := replica.Join(ctx, pool, replica.KindAPI, addr, log)
 	if err != nil {
 		pool.Close()
 		tc.Close()
@@ -228,8 +234,14 @@ func NewAPI(ctx context.Context, c Config, log *slog.Logger) (*APIServer, error)
 
 // RunAPI serves the API until ctx ends.
 func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
-	s, err := NewAPI(ctx, c, log)
+	// The address first: the replica takes its place there (newAPI).
+	ln, err := net.Listen("tcp", c.APIListen)
 	if err != nil {
+		return err
+	}
+	s, err := newAPI(ctx, c, log, ln.Addr().String())
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer s.Close()
@@ -241,7 +253,7 @@ func RunAPI(ctx context.Context, c Config, log *slog.Logger) error {
 	if err := listenAndServe(ctx, c.APIMetricsListen, metricsMux(), log, "metrics"); err != nil {
 		return err
 	}
-	return serve(ctx, c.APIListen, s.Handler, log)
+	return serveListener(ctx, ln, s.Handler, log)
 }
 
 // RunBank serves the custody bank simulator until ctx ends.

@@ -44,6 +44,7 @@ const (
 type Replica struct {
 	q     *dbq.Queries
 	kind  string
+	addr  string // the address it listens on, which it holds; "" none
 	log   *slog.Logger
 	lease time.Duration
 
@@ -54,20 +55,31 @@ type Replica struct {
 
 // Join registers this process as a live replica of kind. Run keeps it
 // alive; Leave ends it.
-func Join(ctx context.Context, d db.DBTX, kind string, log *slog.Logger) (*Replica, error) {
+//
+// addr, when not "", is the address the process listens on, bound before
+// it joins: a replica of its kind that joined from the same host and address
+// is its predecessor, killed and started again in its place, and is known
+// dead at once (its claims taken over, its share of the rate limit given
+// back) instead of when its lease runs out.
+func Join(ctx context.Context, d db.DBTX, kind, addr string, log *slog.Logger) (*Replica, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Replica{q: db.Queries(d), kind: kind, log: log, lease: Lease}
-	if err := r.join(ctx); err != nil {
+	r := &Replica{q: db.Queries(d), kind: kind, addr: addr, log: log, lease: Lease}
+	if err := r.join(ctx, addr != ""); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *Replica) join(ctx context.Context) error {
+// join inserts the lease; succeed: in the place of a predecessor (Join).
+func (r *Replica) join(ctx context.Context, succeed bool) error {
 	host, _ := os.Hostname()
-	id, err := r.q.ReplicaInsert(ctx, dbq.ReplicaInsertParams{Kind: r.kind, Host: host, Pid: int32(os.Getpid()), LeaseSeconds: r.lease.Seconds()})
+	if r.addr != "" {
+		host += " " + r.addr
+	}
+	id, err := r.q.ReplicaInsert(ctx, dbq.ReplicaInsertParams{Kind: r.kind, Host: host, Pid: int32(os.Getpid()),
+		LeaseSeconds: r.lease.Seconds(), Succeed: succeed})
 	if err != nil {
 		return fmt.Errorf("replica: join as %s: %w", r.kind, err)
 	}
@@ -121,7 +133,7 @@ func (r *Replica) Renew(parent context.Context) {
 	if !row.Renewed {
 		// Dropped as long dead: whatever it held is someone else's now.
 		r.log.Warn("replica: lease found gone; joining again", "kind", r.kind, "replica", r.ID())
-		if err := r.join(ctx); err != nil {
+		if err := r.join(ctx, false); err != nil {
 			r.log.Warn("replica: join again", "error", err)
 			return
 		}

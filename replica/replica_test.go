@@ -34,11 +34,11 @@ func TestLeaseSaysWhoIsAlive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	a, err := Join(ctx, pool, KindAPI, quiet)
+	a, err := Join(ctx, pool, KindAPI, "", quiet)
 	require.NoError(t, err)
-	b, err := Join(ctx, dbtest.Another(t, pool), KindAPI, quiet)
+	b, err := Join(ctx, dbtest.Another(t, pool), KindAPI, "", quiet)
 	require.NoError(t, err)
-	w, err := Join(ctx, pool, "worker", quiet)
+	w, err := Join(ctx, pool, "worker", "", quiet)
 	require.NoError(t, err)
 	assert.NotEqual(t, a.ID(), b.ID())
 	assert.Equal(t, 1, a.Live(), "before its first renewal a replica counts itself")
@@ -63,13 +63,38 @@ func TestLeaseSaysWhoIsAlive(t *testing.T) {
 	assert.False(t, alive(t, pool, &idA), "a replica that leaves is dead at once")
 }
 
+// A replica started again where a killed one listened (the same host and
+// address, which it holds) takes its place: the killed one is dead at once,
+// not when its lease runs out. Replicas listening elsewhere are left alone.
+func TestReplicaStartedAgainTakesThePlaceOfTheKilledOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	killed, err := Join(ctx, pool, KindAPI, "127.0.0.1:8080", quiet)
+	require.NoError(t, err)
+	other, err := Join(ctx, pool, KindAPI, "127.0.0.1:8081", quiet)
+	require.NoError(t, err)
+	worker, err := Join(ctx, pool, "worker", "127.0.0.1:8080", quiet)
+	require.NoError(t, err)
+	old, otherID, workerID := killed.ID(), other.ID(), worker.ID()
+	again, err := Join(ctx, pool, KindAPI, "127.0.0.1:8080", quiet)
+	require.NoError(t, err)
+	id := again.ID()
+	assert.False(t, alive(t, pool, &old), "its predecessor is dead at once")
+	assert.True(t, alive(t, pool, &id))
+	assert.True(t, alive(t, pool, &otherID), "another address is another replica")
+	assert.True(t, alive(t, pool, &workerID), "another kind is another replica")
+	again.Renew(ctx)
+	assert.Equal(t, 2, again.Live())
+}
+
 // A lease unrenewed for its length lapses by itself: nothing but time.
 func TestLeaseLapsesWithoutRenewal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	r := &Replica{q: db.Queries(pool), kind: KindAPI, log: quiet, lease: 300 * time.Millisecond}
-	require.NoError(t, r.join(ctx))
+	require.NoError(t, r.join(ctx, false))
 	id := r.ID()
 	require.True(t, alive(t, pool, &id))
 	testwait.Within(10*time.Second).Every(20*time.Millisecond).For(t, "the lease to lapse", func() bool {
@@ -86,7 +111,7 @@ func TestRenewAfterTheRowIsGoneJoinsAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	r, err := Join(ctx, pool, KindAPI, quiet)
+	r, err := Join(ctx, pool, KindAPI, "", quiet)
 	require.NoError(t, err)
 	old := r.ID()
 	_, err = pool.Exec(ctx, `DELETE FROM replicas`)
@@ -103,7 +128,7 @@ func TestRunRenews(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	pool := dbtest.New(t)
-	r, err := Join(ctx, pool, KindAPI, quiet)
+	r, err := Join(ctx, pool, KindAPI, "", quiet)
 	require.NoError(t, err)
 	var before time.Time
 	require.NoError(t, pool.QueryRow(ctx, `SELECT expires_at FROM replicas WHERE id = $1`, r.ID()).Scan(&before))

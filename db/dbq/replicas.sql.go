@@ -62,6 +62,9 @@ func (q *Queries) ReplicaDeleteExpiredBefore(ctx context.Context, expiresAt time
 
 const replicaInsert = `-- name: ReplicaInsert :one
 
+WITH predecessors AS (
+    DELETE FROM replicas WHERE kind = $1 AND host = $2 AND $5::bool
+)
 INSERT INTO replicas (kind, host, pid, expires_at)
 VALUES ($1, $2, $3, now() + make_interval(secs => $4::float8))
 RETURNING id
@@ -72,15 +75,21 @@ type ReplicaInsertParams struct {
 	Host         string
 	Pid          int32
 	LeaseSeconds float64
+	Succeed      bool
 }
 
 // Replicas of a process and what they hold (docs/replicas.md).
+// A replica joins. With succeed, it takes the place of any replica of its
+// kind at the same host (its host name and the address it listens on, which
+// it holds): that one is dead, killed and started again here, and what it
+// held is free at once rather than when its lease runs out.
 func (q *Queries) ReplicaInsert(ctx context.Context, arg ReplicaInsertParams) (int64, error) {
 	row := q.db.QueryRow(ctx, replicaInsert,
 		arg.Kind,
 		arg.Host,
 		arg.Pid,
 		arg.LeaseSeconds,
+		arg.Succeed,
 	)
 	var id int64
 	err := row.Scan(&id)

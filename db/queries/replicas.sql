@@ -1,6 +1,13 @@
 -- Replicas of a process and what they hold (docs/replicas.md).
 
 -- name: ReplicaInsert :one
+-- A replica joins. With succeed, it takes the place of any replica of its
+-- kind at the same host (its host name and the address it listens on, which
+-- it holds): that one is dead, killed and started again here, and what it
+-- held is free at once rather than when its lease runs out.
+WITH predecessors AS (
+    DELETE FROM replicas WHERE kind = @kind AND host = @host AND sqlc.arg(succeed)::bool
+)
 INSERT INTO replicas (kind, host, pid, expires_at)
 VALUES (@kind, @host, @pid, now() + make_interval(secs => sqlc.arg(lease_seconds)::float8))
 RETURNING id;

@@ -71,6 +71,17 @@ func workerJobs(d jobDeps) []job {
 				log.Info("auto-invest bids placed", "count", n)
 			}
 		}},
+		// A full listing whose loan never heard so (the filling bid's
+		// signal lost with its API replica, or refused by Temporal).
+		{name: "listing-full", every: d.sweepEvery, round: func(ctx context.Context) {
+			day, err := today(ctx)
+			if err != nil {
+				return
+			}
+			if _, err := d.bids.ResendListingFull(ctx, d.settleAfter, day); err != nil {
+				log.Error("listing-full signals sent again", "error", err)
+			}
+		}},
 		{name: "settle-transfers", every: d.sweepEvery, round: func(ctx context.Context) {
 			if n, err := d.accounts.SettlePending(ctx, d.settleAfter); err != nil {
 				log.Error("settling recharges and withdrawals", "error", err)

@@ -600,6 +600,45 @@ func (q *Queries) BidSetStatus(ctx context.Context, arg BidSetStatusParams) (Bid
 	return i, err
 }
 
+const loanListFilledStillListed = `-- name: LoanListFilledStillListed :many
+SELECT l.id, l.workflow_id FROM loans l
+WHERE l.status = 'listed' AND l.raised = l.amount
+  AND NOT EXISTS (SELECT 1 FROM bids b WHERE b.loan_id = l.id
+                  AND (b.status = 'pending' OR b.created_at >= $1))
+ORDER BY l.id
+LIMIT 100
+`
+
+type LoanListFilledStillListedRow struct {
+	ID         int64
+	WorkflowID string
+}
+
+// Listings raised in full, every bid answered by the bank, whose loan is
+// still listed although its last bid came before settled_before: the
+// listing-full signal the filling bid's request sent was lost (its API
+// replica died before sending it, or Temporal did not take it), and the loan
+// must hear it again (bidding.ResendListingFull).
+func (q *Queries) LoanListFilledStillListed(ctx context.Context, settledBefore time.Time) ([]LoanListFilledStillListedRow, error) {
+	rows, err := q.db.Query(ctx, loanListFilledStillListed, settledBefore)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LoanListFilledStillListedRow
+	for rows.Next() {
+		var i LoanListFilledStillListedRow
+		if err := rows.Scan(&i.ID, &i.WorkflowID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userLockManyForMoney = `-- name: UserLockManyForMoney :exec
 SELECT pg_advisory_xact_lock(7432, ($1::int[])[i])
 FROM generate_series(1, cardinality($1::int[])) AS i ORDER BY i

@@ -129,3 +129,16 @@ FROM admitted, (SELECT (sqlc.arg(investor_ids)::bigint[])[i] AS investor_id, (sq
                         (sqlc.arg(autos)::boolean[])[i] AS auto, (sqlc.arg(keys)::text[])[i] AS key
                  FROM generate_series(1, cardinality(sqlc.arg(investor_ids)::bigint[])) AS i) r
 RETURNING *;
+
+-- name: LoanListFilledStillListed :many
+-- Listings raised in full, every bid answered by the bank, whose loan is
+-- still listed although its last bid came before settled_before: the
+-- listing-full signal the filling bid's request sent was lost (its API
+-- replica died before sending it, or Temporal did not take it), and the loan
+-- must hear it again (bidding.ResendListingFull).
+SELECT l.id, l.workflow_id FROM loans l
+WHERE l.status = 'listed' AND l.raised = l.amount
+  AND NOT EXISTS (SELECT 1 FROM bids b WHERE b.loan_id = l.id
+                  AND (b.status = 'pending' OR b.created_at >= sqlc.arg(settled_before)))
+ORDER BY l.id
+LIMIT 100;

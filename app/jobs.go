@@ -51,6 +51,15 @@ type jobDeps struct {
 // to repeat besides.
 func workerJobs(d jobDeps) []job {
 	today := func(ctx context.Context) (time.Time, error) { day, _, err := d.clock.Today(ctx); return day, err }
+	// onToday is a round of work on the business date; a round that cannot
+	// read it does nothing (the clock's error shows in the next round's).
+	onToday := func(fn func(ctx context.Context, day time.Time)) func(context.Context) {
+		return func(ctx context.Context) {
+			if day, err := today(ctx); err == nil {
+				fn(ctx, day)
+			}
+		}
+	}
 	log := d.log
 	return []job{
 		{name: "settle-bids", every: d.sweepEvery, round: func(ctx context.Context) {
@@ -60,28 +69,20 @@ func workerJobs(d jobDeps) []job {
 				log.Info("settled pending bids", "count", n)
 			}
 		}},
-		{name: "auto-invest", every: d.sweepEvery, round: func(ctx context.Context) {
-			day, err := today(ctx)
-			if err != nil {
-				return
-			}
+		{name: "auto-invest", every: d.sweepEvery, round: onToday(func(ctx context.Context, day time.Time) {
 			if n, err := d.bids.AutoInvest(ctx, day); err != nil {
 				log.Error("auto-invest", "error", err)
 			} else if n > 0 {
 				log.Info("auto-invest bids placed", "count", n)
 			}
-		}},
+		})},
 		// A full listing whose loan never heard so (the filling bid's
 		// signal lost with its API replica, or refused by Temporal).
-		{name: "listing-full", every: d.sweepEvery, round: func(ctx context.Context) {
-			day, err := today(ctx)
-			if err != nil {
-				return
-			}
+		{name: "listing-full", every: d.sweepEvery, round: onToday(func(ctx context.Context, day time.Time) {
 			if _, err := d.bids.ResendListingFull(ctx, d.settleAfter, day); err != nil {
 				log.Error("listing-full signals sent again", "error", err)
 			}
-		}},
+		})},
 		{name: "settle-transfers", every: d.sweepEvery, round: func(ctx context.Context) {
 			if n, err := d.accounts.SettlePending(ctx, d.settleAfter); err != nil {
 				log.Error("settling recharges and withdrawals", "error", err)
@@ -91,42 +92,30 @@ func workerJobs(d jobDeps) []job {
 		}},
 		// The daily reconciliation: each finished business date once, booking
 		// the reversals only its file tells of (docs/reconciliation.md).
-		{name: "reconcile", every: d.sweepEvery, round: func(ctx context.Context) {
-			day, err := today(ctx)
-			if err != nil {
-				return
-			}
+		{name: "reconcile", every: d.sweepEvery, round: onToday(func(ctx context.Context, day time.Time) {
 			// Close logs and counts every mismatched day itself.
-			_, err = reconcile.Closer{DB: d.pool, Bank: d.files, Reversals: d.accounts, Log: log, RetryAfter: time.Hour}.Close(ctx, day)
+			_, err := reconcile.Closer{DB: d.pool, Bank: d.files, Reversals: d.accounts, Log: log, RetryAfter: time.Hour}.Close(ctx, day)
 			if err != nil {
 				log.Error("reconciliation", "error", err)
 			}
-		}},
+		})},
 		// The outbox to people: each notice when its business date and moment
 		// have come (docs/collection.md "Contact").
-		{name: "deliver-notifications", every: d.sweepEvery, round: func(ctx context.Context) {
-			day, err := today(ctx)
-			if err != nil {
-				return
-			}
+		{name: "deliver-notifications", every: d.sweepEvery, round: onToday(func(ctx context.Context, day time.Time) {
 			// A sandbox day has no hours of its own: its notices go out whole.
 			due := contact.Due{Today: day, Now: time.Now(), WholeDay: d.sandbox}
 			deliver := contact.Deliverer{Q: db.Queries(d.pool), Sender: d.sender, Log: log.With("component", "contact")}
 			if _, err := deliver.Round(ctx, due); err != nil {
 				log.Error("delivering notifications", "error", err)
 			}
-		}},
+		})},
 		// The day's disclosure snapshot, once its events are handled
 		// (disclosure.Record; the console charts them).
-		{name: "disclosure-snapshot", every: d.sweepEvery, round: func(ctx context.Context) {
-			day, err := today(ctx)
-			if err != nil {
-				return
-			}
+		{name: "disclosure-snapshot", every: d.sweepEvery, round: onToday(func(ctx context.Context, day time.Time) {
 			if _, err := disclosure.Record(ctx, db.Queries(d.pool), day); err != nil {
 				log.Error("disclosure snapshot", "date", day.Format(time.DateOnly), "error", err)
 			}
-		}},
+		})},
 		// Housekeeping: what sign-in, the Idempotency-Key store and the
 		// replicas keep that no longer counts, each purged by the package that
 		// owns it (docs/security.md "Sessions").

@@ -194,7 +194,7 @@ func newAPI(ctx context.Context, c Config, log *slog.Logger, addr string) (*APIS
 	}
 	repCtx, stopRenewing := context.WithCancel(context.WithoutCancel(ctx))
 	renewing := make(chan struct{})
-	go func() { defer close(renewing); rep.Run(repCtx, replica.Beat) }()
+	go func() { defer close(renewing); every(repCtx, replica.Beat, rep.Renew) }()
 	leave := func() {
 		stopRenewing()
 		<-renewing

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,6 +72,21 @@ func race(t *testing.T, clocks []*Clock, now time.Time) int {
 	return turned
 }
 
+// dueLoans makes loans in pool, each with its first dated step on due (a
+// new loan's is its application date), and answers its workflow id.
+func dueLoans(t *testing.T, pool *pgxpool.Pool) func(i int, due time.Time) string {
+	ctx := context.Background()
+	q := db.Queries(pool)
+	b, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "b", IDNumber: "x", Phone: "x"})
+	require.NoError(t, err)
+	return func(i int, due time.Time) string {
+		l, err := q.LoanInsert(ctx, dbq.LoanInsertParams{BorrowerID: b.ID, Amount: decimal.NewFromInt(1000), TermMonths: 3,
+			RepaymentMethod: "bullet", Purpose: "x", MonthlyIncome: decimal.NewFromInt(1), WorkflowID: fmt.Sprintf("loan-%d", i), AppliedOn: due})
+		require.NoError(t, err)
+		return l.WorkflowID
+	}
+}
+
 // Two workers, each with its wall clock, race to turn the day at midnight
 // on one database: the day turns once, and every loan due hears the date
 // once. A day one of them left half turned (it died telling the loans) is
@@ -88,14 +104,7 @@ func TestWallDayTurnsOnceWithTwoWorkers(t *testing.T) {
 	require.NoError(t, err)
 
 	q := db.Queries(pool)
-	b, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "b", IDNumber: "x", Phone: "x"})
-	require.NoError(t, err)
-	loan := func(i int, due time.Time) string {
-		l, err := q.LoanInsert(ctx, dbq.LoanInsertParams{BorrowerID: b.ID, Amount: decimal.NewFromInt(1000), TermMonths: 3,
-			RepaymentMethod: "bullet", Purpose: "x", MonthlyIncome: decimal.NewFromInt(1), WorkflowID: fmt.Sprintf("loan-w%d", i), AppliedOn: due})
-		require.NoError(t, err)
-		return l.WorkflowID
-	}
+	loan := dueLoans(t, pool)
 	day1, day2 := today.AddDate(0, 0, 1), today.AddDate(0, 0, 2)
 	want := map[string]int{}
 	for i := range 20 {
@@ -145,16 +154,11 @@ func TestTwoAdvancesAtOnceTellEachLoanOnce(t *testing.T) {
 	start := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
 	replicas := []*Clock{New(pool, u, nil, log), New(dbtest.Another(t, pool), u, nil, log)}
 	require.NoError(t, replicas[0].Init(ctx, Sandbox, start))
-	q := db.Queries(pool)
-	b, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "b", IDNumber: "x", Phone: "x"})
-	require.NoError(t, err)
+	loan := dueLoans(t, pool)
 	want := map[string]int{}
 	for i := range 30 {
 		due := start.AddDate(0, 0, 1+i%5)
-		l, err := q.LoanInsert(ctx, dbq.LoanInsertParams{BorrowerID: b.ID, Amount: decimal.NewFromInt(1000), TermMonths: 3,
-			RepaymentMethod: "bullet", Purpose: "x", MonthlyIncome: decimal.NewFromInt(1), WorkflowID: fmt.Sprintf("loan-s%d", i), AppliedOn: due})
-		require.NoError(t, err)
-		want[l.WorkflowID+" clock-"+due.Format(time.DateOnly)] = 1
+		want[loan(i, due)+" clock-"+due.Format(time.DateOnly)] = 1
 	}
 	to := start.AddDate(0, 0, 6)
 	var wg sync.WaitGroup

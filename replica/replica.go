@@ -53,8 +53,8 @@ type Replica struct {
 	renewed atomic.Int64 // unix nanoseconds of the last renewal that held
 }
 
-// Join registers this process as a live replica of kind. Run keeps it
-// alive; Leave ends it.
+// Join registers this process as a live replica of kind. Renew, every
+// Beat, keeps it alive; Leave ends it.
 //
 // addr, when not "", is the address the process listens on, bound before
 // it joins: a replica of its kind that joined from the same host and address
@@ -99,23 +99,9 @@ func (r *Replica) ID() int64 { return r.id.Load() }
 // this one included: at least 1.
 func (r *Replica) Live() int { return max(int(r.live.Load()), 1) }
 
-// Run renews the lease every beat until ctx ends. It does not leave: the
-// caller leaves once the work the lease covers is done (an API drains its
-// requests first).
-func (r *Replica) Run(ctx context.Context, beat time.Duration) {
-	t := time.NewTicker(beat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		r.Renew(ctx)
-	}
-}
-
-// Renew renews the lease once and learns how many replicas are alive. A
+// Renew renews the lease and learns how many replicas are alive; call it
+// every Beat. It does not leave when ctx ends: the caller leaves once the
+// work the lease covers is done (an API drains its requests first). A
 // renewal that fails is logged and tried again at the next beat; past the
 // lease, the others may take over what this replica holds, which is safe
 // (see the package comment) but worth a warning.

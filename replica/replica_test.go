@@ -19,6 +19,14 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// joined is a replica of kind that joined on pool, listening on addr.
+func joined(t *testing.T, pool *pgxpool.Pool, kind, addr string) *Replica {
+	t.Helper()
+	r, err := Join(context.Background(), pool, kind, addr, quiet)
+	require.NoError(t, err)
+	return r
+}
+
 func alive(t *testing.T, pool *pgxpool.Pool, id *int64) bool {
 	t.Helper()
 	var ok bool
@@ -34,12 +42,9 @@ func TestLeaseSaysWhoIsAlive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	a, err := Join(ctx, pool, KindAPI, "", quiet)
-	require.NoError(t, err)
-	b, err := Join(ctx, dbtest.Another(t, pool), KindAPI, "", quiet)
-	require.NoError(t, err)
-	w, err := Join(ctx, pool, "worker", "", quiet)
-	require.NoError(t, err)
+	a := joined(t, pool, KindAPI, "")
+	b := joined(t, dbtest.Another(t, pool), KindAPI, "")
+	w := joined(t, pool, "worker", "")
 	assert.NotEqual(t, a.ID(), b.ID())
 	assert.Equal(t, 1, a.Live(), "before its first renewal a replica counts itself")
 
@@ -53,7 +58,7 @@ func TestLeaseSaysWhoIsAlive(t *testing.T) {
 	assert.True(t, alive(t, pool, nil))
 
 	// b is killed: it renews no more, and Lease after its last renewal it is dead.
-	_, err = pool.Exec(ctx, `UPDATE replicas SET expires_at = now() - interval '1 millisecond' WHERE id = $1`, idB)
+	_, err := pool.Exec(ctx, `UPDATE replicas SET expires_at = now() - interval '1 millisecond' WHERE id = $1`, idB)
 	require.NoError(t, err)
 	assert.False(t, alive(t, pool, &idB))
 	a.Renew(ctx)
@@ -70,15 +75,11 @@ func TestReplicaStartedAgainTakesThePlaceOfTheKilledOne(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	killed, err := Join(ctx, pool, KindAPI, "127.0.0.1:8080", quiet)
-	require.NoError(t, err)
-	other, err := Join(ctx, pool, KindAPI, "127.0.0.1:8081", quiet)
-	require.NoError(t, err)
-	worker, err := Join(ctx, pool, "worker", "127.0.0.1:8080", quiet)
-	require.NoError(t, err)
+	killed := joined(t, pool, KindAPI, "127.0.0.1:8080")
+	other := joined(t, pool, KindAPI, "127.0.0.1:8081")
+	worker := joined(t, pool, "worker", "127.0.0.1:8080")
 	old, otherID, workerID := killed.ID(), other.ID(), worker.ID()
-	again, err := Join(ctx, pool, KindAPI, "127.0.0.1:8080", quiet)
-	require.NoError(t, err)
+	again := joined(t, pool, KindAPI, "127.0.0.1:8080")
 	id := again.ID()
 	assert.False(t, alive(t, pool, &old), "its predecessor is dead at once")
 	assert.True(t, alive(t, pool, &id))
@@ -111,10 +112,9 @@ func TestRenewAfterTheRowIsGoneJoinsAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	r, err := Join(ctx, pool, KindAPI, "", quiet)
-	require.NoError(t, err)
+	r := joined(t, pool, KindAPI, "")
 	old := r.ID()
-	_, err = pool.Exec(ctx, `DELETE FROM replicas`)
+	_, err := pool.Exec(ctx, `DELETE FROM replicas`)
 	require.NoError(t, err)
 	r.Renew(ctx)
 	assert.NotEqual(t, old, r.ID())
@@ -128,8 +128,7 @@ func TestRenewRunsTheLeaseOn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	r, err := Join(ctx, pool, KindAPI, "", quiet)
-	require.NoError(t, err)
+	r := joined(t, pool, KindAPI, "")
 	expires := func() (at time.Time) {
 		require.NoError(t, pool.QueryRow(ctx, `SELECT expires_at FROM replicas WHERE id = $1`, r.ID()).Scan(&at))
 		return at

@@ -324,6 +324,7 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 
 	// The bank's day of the freeze: the file it is in.
 	b := &booking{orig: bid, entry: ledger.Freeze(reqNo, bid.InvestorID, bid.Amount, "bid:"+itoa(bid.ID), res.Day(today))}
+	b.entry.LoanID = bid.LoanID
 	var answer []byte
 	if c != nil && c.Claimed && c.Answer != nil {
 		frozen := bidFrom(bid)

@@ -39,7 +39,9 @@ func Release(ctx context.Context, pool *pgxpool.Pool, bc bank.Client, b dbq.Bid,
 		q := db.Queries(tx)
 		// The bank's day, not the platform's: an unfreeze retried after the
 		// bank's day turned is in the next day's file.
-		if _, err := ledger.Post(ctx, tx, ledger.Unfreeze(reqNo, b.InvestorID, b.Amount, "bid:"+itoa(b.ID), res.Day(today))); err != nil {
+		e := ledger.Unfreeze(reqNo, b.InvestorID, b.Amount, "bid:"+itoa(b.ID), res.Day(today))
+		e.LoanID = b.LoanID
+		if _, err := ledger.Post(ctx, tx, e); err != nil {
 			return err
 		}
 		_, err := q.BidSetStatus(ctx, dbq.BidSetStatusParams{ToStatus: lending.BidReleased, ID: b.ID,

@@ -34,10 +34,13 @@ type Posting struct {
 // Entry is one movement the bank made, mirrored. (RequestNo, Leg) identifies it:
 // a bank request that is several movements (a batch) uses one leg per entry.
 type Entry struct {
-	RequestNo    string
-	Leg          int
-	Type         string
-	Ref          string // the business object: a bid, a loan, the withdrawal reversed
+	RequestNo string
+	Leg       int
+	Type      string
+	Ref       string // the business object: a bid, a loan, the withdrawal reversed
+	// LoanID is the loan the movement belongs to, for the event feed; zero
+	// when none, or when Ref names it (loan:<id>).
+	LoanID       int64 `json:",omitempty"`
 	BusinessDate time.Time
 	Postings     []Posting
 }

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/events"
 )
 
 // DBTX is what the read functions need: a pool, a connection or a transaction.
@@ -264,8 +266,17 @@ func writeEntries(ctx context.Context, q *dbq.Queries, entries []Entry, accounts
 		Types:         make([]string, len(entries)),
 		Refs:          make([]string, len(entries)),
 		BusinessDates: make([]time.Time, len(entries)),
+		EventTypes:    make([]string, len(entries)),
+		EventLoanIds:  make([]int64, len(entries)),
+		EventUserIds:  make([]int64, len(entries)),
 	}
+	data := make([]json.RawMessage, len(entries))
 	for k, e := range entries {
+		ev, err := eventOf(e)
+		if err != nil {
+			return nil, err
+		}
+		params.EventTypes[k], params.EventLoanIds[k], params.EventUserIds[k], data[k] = ev.typ, ev.loanID, ev.userID, ev.data
 		params.RequestNos[k], params.Legs[k], params.Types[k], params.Refs[k], params.BusinessDates[k] =
 			e.RequestNo, int32(e.Leg), e.Type, e.Ref, e.BusinessDate
 		for _, p := range e.Postings {
@@ -283,11 +294,16 @@ func writeEntries(ctx context.Context, q *dbq.Queries, entries []Entry, accounts
 		e := entries[0]
 		var single []dbq.JournalEntryInsertRow
 		single, err = q.JournalEntryInsert(ctx, dbq.JournalEntryInsertParams{RequestNo: e.RequestNo, Leg: int32(e.Leg), Type: e.Type,
-			Ref: e.Ref, BusinessDate: e.BusinessDate, AccountIds: params.AccountIds, Amounts: params.Amounts, Counterparts: params.Counterparts})
+			Ref: e.Ref, BusinessDate: e.BusinessDate, AccountIds: params.AccountIds, Amounts: params.Amounts, Counterparts: params.Counterparts,
+			EventType: params.EventTypes[0], EventLoanID: events.Optional(params.EventLoanIds[0]),
+			EventUserID: events.Optional(params.EventUserIds[0]), EventData: data[0]})
 		for _, r := range single {
 			rows = append(rows, dbq.JournalEntryInsertManyRow(r))
 		}
 	} else {
+		if params.EventData, err = json.Marshal(data); err != nil {
+			return nil, err
+		}
 		rows, err = q.JournalEntryInsertMany(ctx, params)
 	}
 	if err != nil {

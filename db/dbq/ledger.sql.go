@@ -67,6 +67,11 @@ WITH e AS (
     VALUES ($4, $5, $6, $7, $8)
     ON CONFLICT (request_no, leg) DO NOTHING
     RETURNING id
+), ev AS (
+    -- The entry's event (docs/events.md), written only with the entry.
+    INSERT INTO events (type, business_date, loan_id, user_id, data)
+    SELECT $9, $8, $10, $11, $12
+    FROM e
 )
 INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
 SELECT e.id,
@@ -88,6 +93,10 @@ type JournalEntryInsertParams struct {
 	Type         string
 	Ref          string
 	BusinessDate time.Time
+	EventType    string
+	EventLoanID  *int64
+	EventUserID  *int64
+	EventData    []byte
 }
 
 type JournalEntryInsertRow struct {
@@ -115,6 +124,10 @@ func (q *Queries) JournalEntryInsert(ctx context.Context, arg JournalEntryInsert
 		arg.Type,
 		arg.Ref,
 		arg.BusinessDate,
+		arg.EventType,
+		arg.EventLoanID,
+		arg.EventUserID,
+		arg.EventData,
 	)
 	if err != nil {
 		return nil, err
@@ -166,6 +179,16 @@ WITH x AS (
     JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
     ORDER BY j
     RETURNING id, entry_id, account_id, balance_after
+), ev AS (
+    -- Each written entry's event (docs/events.md), in entry order;
+    -- event_data is a JSON array of the entries' data, by ord.
+    INSERT INTO events (type, business_date, loan_id, user_id, data)
+    SELECT ($10::text[])[x.ord], x.business_date,
+           NULLIF(($11::bigint[])[x.ord], 0),
+           NULLIF(($12::bigint[])[x.ord], 0),
+           $13::jsonb -> (x.ord - 1)
+    FROM x JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
+    ORDER BY x.ord
 )
 SELECT x.ord::int AS ord, p.id, p.entry_id, p.account_id, p.balance_after
 FROM p JOIN e ON e.id = p.entry_id JOIN x ON x.request_no = e.request_no AND x.leg = e.leg
@@ -181,6 +204,10 @@ type JournalEntryInsertManyParams struct {
 	Amounts        []decimal.Decimal
 	Counterparts   []string
 	PostingEntries []int32
+	EventTypes     []string
+	EventLoanIds   []int64
+	EventUserIds   []int64
+	EventData      []byte
 }
 
 type JournalEntryInsertManyRow struct {
@@ -211,6 +238,10 @@ func (q *Queries) JournalEntryInsertMany(ctx context.Context, arg JournalEntryIn
 		arg.Amounts,
 		arg.Counterparts,
 		arg.PostingEntries,
+		arg.EventTypes,
+		arg.EventLoanIds,
+		arg.EventUserIds,
+		arg.EventData,
 	)
 	if err != nil {
 		return nil, err

@@ -372,8 +372,21 @@ func (q *Queries) LoanGetForUpdate(ctx context.Context, id int64) (Loan, error) 
 }
 
 const loanHistoryInsert = `-- name: LoanHistoryInsert :exec
-INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (loan_id, seq) DO NOTHING
+WITH h AS (
+    INSERT INTO loan_history (loan_id, seq, status, business_date, note)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (loan_id, seq) DO NOTHING
+    RETURNING loan_id, status, business_date, note
+), prev AS (
+    SELECT p.status FROM loan_history p
+    WHERE p.loan_id = $1 AND p.seq < $2
+    ORDER BY p.seq DESC LIMIT 1
+)
+INSERT INTO events (type, business_date, loan_id, user_id, data)
+SELECT 'loan.' || h.status, h.business_date, h.loan_id, l.borrower_id,
+       jsonb_build_object('status', h.status, 'previous_status', prev.status, 'note', h.note)
+FROM h JOIN loans l ON l.id = h.loan_id LEFT JOIN prev ON true
+WHERE prev.status IS DISTINCT FROM h.status
 `
 
 type LoanHistoryInsertParams struct {
@@ -384,6 +397,10 @@ type LoanHistoryInsertParams struct {
 	Note         string
 }
 
+// A history row, once per (loan, seq); a row whose status differs from the
+// row before it (by seq) is a status change and writes its event
+// (loan.<status>, docs/events.md) in the same statement: every status
+// change writes its row, and a row written again writes nothing.
 func (q *Queries) LoanHistoryInsert(ctx context.Context, arg LoanHistoryInsertParams) error {
 	_, err := q.db.Exec(ctx, loanHistoryInsert,
 		arg.LoanID,

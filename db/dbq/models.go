@@ -115,6 +115,22 @@ type DisclosureSnapshot struct {
 	RecordedAt           time.Time
 }
 
+type Event struct {
+	Seq          int64
+	ID           *int64
+	Type         string
+	At           time.Time
+	BusinessDate time.Time
+	LoanID       *int64
+	UserID       *int64
+	Data         []byte
+}
+
+type EventFeedHead struct {
+	Singleton bool
+	LastID    int64
+}
+
 type IdempotencyKey struct {
 	UserID      int64
 	Key         string

@@ -32,6 +32,11 @@ WITH e AS (
     VALUES (sqlc.arg(request_no), sqlc.arg(leg), sqlc.arg(type), sqlc.arg(ref), sqlc.arg(business_date))
     ON CONFLICT (request_no, leg) DO NOTHING
     RETURNING id
+), ev AS (
+    -- The entry's event (docs/events.md), written only with the entry.
+    INSERT INTO events (type, business_date, loan_id, user_id, data)
+    SELECT sqlc.arg(event_type), sqlc.arg(business_date), sqlc.narg(event_loan_id), sqlc.narg(event_user_id), sqlc.arg(event_data)
+    FROM e
 )
 INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
 SELECT e.id,
@@ -78,6 +83,16 @@ WITH x AS (
     JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
     ORDER BY j
     RETURNING id, entry_id, account_id, balance_after
+), ev AS (
+    -- Each written entry's event (docs/events.md), in entry order;
+    -- event_data is a JSON array of the entries' data, by ord.
+    INSERT INTO events (type, business_date, loan_id, user_id, data)
+    SELECT (sqlc.arg(event_types)::text[])[x.ord], x.business_date,
+           NULLIF((sqlc.arg(event_loan_ids)::bigint[])[x.ord], 0),
+           NULLIF((sqlc.arg(event_user_ids)::bigint[])[x.ord], 0),
+           sqlc.arg(event_data)::jsonb -> (x.ord - 1)
+    FROM x JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
+    ORDER BY x.ord
 )
 SELECT x.ord::int AS ord, p.id, p.entry_id, p.account_id, p.balance_after
 FROM p JOIN e ON e.id = p.entry_id JOIN x ON x.request_no = e.request_no AND x.leg = e.leg;

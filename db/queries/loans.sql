@@ -69,8 +69,25 @@ ORDER BY id;
 SELECT next_event_on FROM loans WHERE next_event_on IS NOT NULL ORDER BY next_event_on LIMIT 1;
 
 -- name: LoanHistoryInsert :exec
-INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (loan_id, seq) DO NOTHING;
+-- A history row, once per (loan, seq); a row whose status differs from the
+-- row before it (by seq) is a status change and writes its event
+-- (loan.<status>, docs/events.md) in the same statement: every status
+-- change writes its row, and a row written again writes nothing.
+WITH h AS (
+    INSERT INTO loan_history (loan_id, seq, status, business_date, note)
+    VALUES (sqlc.arg(loan_id), sqlc.arg(seq), sqlc.arg(status), sqlc.arg(business_date), sqlc.arg(note))
+    ON CONFLICT (loan_id, seq) DO NOTHING
+    RETURNING loan_id, status, business_date, note
+), prev AS (
+    SELECT p.status FROM loan_history p
+    WHERE p.loan_id = sqlc.arg(loan_id) AND p.seq < sqlc.arg(seq)
+    ORDER BY p.seq DESC LIMIT 1
+)
+INSERT INTO events (type, business_date, loan_id, user_id, data)
+SELECT 'loan.' || h.status, h.business_date, h.loan_id, l.borrower_id,
+       jsonb_build_object('status', h.status, 'previous_status', prev.status, 'note', h.note)
+FROM h JOIN loans l ON l.id = h.loan_id LEFT JOIN prev ON true
+WHERE prev.status IS DISTINCT FROM h.status;
 
 -- name: LoanHistoryList :many
 SELECT * FROM loan_history WHERE loan_id = $1 ORDER BY seq;

@@ -63,6 +63,8 @@ var apiMDEndpoints = []string{
 	"POST /v1/ops/blacklist",
 	"GET /v1/ops/audit",
 	"GET /metrics",
+	// The third round.
+	"GET /v1/ops/events",
 }
 
 func loadOpenAPI(t *testing.T) map[string]any {

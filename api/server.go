@@ -144,6 +144,7 @@ func (s *Server) Handler() http.Handler {
 	s.opsRoutes(r)
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
 	s.consoleRoutes(r)
+	s.eventRoutes(r)
 	return r
 }
 

@@ -15,10 +15,15 @@ import (
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/disclosure"
+	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 )
+
+// EventsEvery is how often the worker numbers the event feed's new events
+// and delivers webhooks, at most.
+const EventsEvery = time.Second
 
 // HousekeepingEvery is how often the worker purges what no longer counts.
 const HousekeepingEvery = 10 * time.Minute
@@ -109,6 +114,13 @@ func workerJobs(d jobDeps) []job {
 				log.Error("delivering notifications", "error", err)
 			}
 		})},
+		// The event feed's numbering, which also queues each event for the
+		// webhooks that ask for it (docs/events.md "Ids a reader cannot skip").
+		{name: "number-events", every: min(d.sweepEvery, EventsEvery), round: func(ctx context.Context) {
+			if _, err := events.Number(ctx, d.pool); err != nil {
+				log.Error("numbering events", "error", err)
+			}
+		}},
 		// The day's disclosure snapshot, once its events are handled
 		// (disclosure.Record; the console charts them).
 		{name: "disclosure-snapshot", every: d.sweepEvery, round: onToday(func(ctx context.Context, day time.Time) {

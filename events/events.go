@@ -60,3 +60,25 @@ func Optional(id int64) *int64 {
 	}
 	return &id
 }
+
+// wire is an event as the feed and the webhooks carry it (docs/events.md
+// "The feed").
+type wire struct {
+	ID           int64           `json:"id"`
+	Type         string          `json:"type"`
+	At           time.Time       `json:"at"`
+	BusinessDate string          `json:"business_date"`
+	LoanID       *int64          `json:"loan_id,omitempty"`
+	UserID       *int64          `json:"user_id,omitempty"`
+	Data         json.RawMessage `json:"data"`
+}
+
+// MarshalJSON writes e as the feed and the webhooks carry it.
+func (e Event) MarshalJSON() ([]byte, error) {
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	return json.Marshal(wire{ID: e.ID, Type: e.Type, At: e.At.UTC(), BusinessDate: e.BusinessDate.Format(time.DateOnly),
+		LoanID: Optional(e.LoanID), UserID: Optional(e.UserID), Data: data})
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // Every entry Post writes is also a business event, ledger.<entry type>,
-// written by the same statement (docs/events.md "Ledger events"): a movement
+// written by the same statement (docs/events.md "Written with the change"): a movement
 // and its event commit together or not at all, at no round trip of their own
 // on the bid path.
 

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -263,22 +262,7 @@ func (s *stack) investor(recharge string) person {
 }
 
 // parallel runs fn(i) for i in [0, n) on k goroutines.
-func parallel(n, k int, fn func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range k {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
-}
+func parallel(n, k int, fn func(i int)) { proctest.Parallel(n, k, fn) }
 
 func (s *stack) loanStatus(id int64) string {
 	var status int

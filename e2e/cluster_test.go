@@ -23,7 +23,6 @@ import (
 	"github.com/lendflow/lendflow/bank/sim"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/internal/proctest"
-	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -198,13 +197,7 @@ func TestClusterLosesNodes(t *testing.T) {
 	for _, inv := range invs {
 		bids := s.call("GET", "/v1/me/bids", inv.token, nil, 200)["items"].([]any)
 		require.Len(t, bids, 1, "one bid per key, whatever the crashes")
-		wds := 0
-		for _, f := range s.call("GET", "/v1/me/fund-logs", inv.token, nil, 200)["items"].([]any) {
-			if f.(obj)["type"] == ledger.TypeWithdrawal {
-				wds++
-			}
-		}
-		require.Equal(t, 1, wds, "one withdrawal per key")
+		require.Equal(t, 1, s.withdrawals(inv.token), "one withdrawal per key")
 	}
 
 	ctx := context.Background()
@@ -227,23 +220,7 @@ func TestClusterLosesNodes(t *testing.T) {
 
 	// The books: each request number moved money once, ledger = bank,
 	// conserved, every day matched.
-	seen := map[string]bool{}
-	days := 0
-	for d := mustDate("2026-03-02"); !d.After(mustDate("2026-06-02")); d = d.AddDate(0, 0, 1) {
-		lines, err := s.bank.Reconciliation(ctx, d)
-		require.NoError(t, err)
-		for _, l := range lines {
-			k := fmt.Sprintf("%s/%d/%s", l.RequestNo, l.Item, l.Type)
-			require.False(t, seen[k], "request %s moved money twice", k)
-			seen[k] = true
-		}
-		rec := s.call("GET", "/v1/ops/reconciliation/"+d.Format(time.DateOnly), ops, nil, 200)
-		require.Equal(t, "matched", rec["status"], "%s: %v", d.Format(time.DateOnly), rec["differences"])
-		days++
-	}
-	accounts := s.booksAgree(pool)
-	require.NoError(t, ledger.CheckConservation(ctx, pool))
-	require.NoError(t, s.sim.Check(ctx))
+	movements, days, accounts := s.moneyMovedOnce(pool, ops, "2026-03-02", "2026-06-02")
 
 	// The figures.
 	budget := s.connBudget(t)
@@ -262,7 +239,7 @@ func TestClusterLosesNodes(t *testing.T) {
 	t.Logf("%d kills: %v", kills, byName)
 	t.Logf("5 loans repaid; hot listing: %d bids of 100.00 for %d places: %v; raised %s", hotInvestors*hotPerInv, hotPlaces, answers, raised.StringFixed(2))
 	t.Logf("requests by API replica (lendflow lb): %s", s.lbRequests())
-	t.Logf("%d bank movements over %d days, each once; every day matched; %d accounts ledger = bank", len(seen), days, accounts)
+	t.Logf("%d bank movements over %d days, each once; every day matched; %d accounts ledger = bank", movements, days, accounts)
 	t.Logf("PostgreSQL connections, peak of each process (its pools' bound): %s; peak of their sum %d (bound %d)",
 		strings.Join(lines, ", "), peakSum, budget["all"])
 	require.LessOrEqual(t, peakSum, budget["all"])
@@ -287,35 +264,23 @@ func (s *stack) waitStatus(token string, id float64, want lending.Status) {
 // full, or the bid more than what remains).
 func (s *stack) hotBids(id float64, investors []person) map[string]int {
 	var admitted, full, over atomic.Int64
-	n := len(investors) * hotPerInv
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range hotInFlight {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				inv := investors[i%len(investors)]
-				status, r := s.persistUntil("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, fmt.Sprintf("hot-%d", i), obj{"amount": "100.00"},
-					func(status int, r obj) bool {
-						return status == http.StatusCreated || (status == http.StatusConflict && r["code"] != "conflict")
-					})
-				switch {
-				case status == http.StatusCreated:
-					admitted.Add(1)
-				case r["code"] == "listing_not_open":
-					full.Add(1)
-				case r["code"] == "oversubscribed":
-					over.Add(1)
-				default:
-					s.t.Errorf("hot bid %d: %d %v", i, status, r)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	proctest.Parallel(len(investors)*hotPerInv, hotInFlight, func(i int) {
+		inv := investors[i%len(investors)]
+		status, r := s.persistUntil("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, fmt.Sprintf("hot-%d", i), obj{"amount": "100.00"},
+			func(status int, r obj) bool {
+				return status == http.StatusCreated || (status == http.StatusConflict && r["code"] != "conflict")
+			})
+		switch {
+		case status == http.StatusCreated:
+			admitted.Add(1)
+		case r["code"] == "listing_not_open":
+			full.Add(1)
+		case r["code"] == "oversubscribed":
+			over.Add(1)
+		default:
+			s.t.Errorf("hot bid %d: %d %v", i, status, r)
+		}
+	})
 	return map[string]int{"admitted": int(admitted.Load()), "listing_not_open": int(full.Load()), "oversubscribed": int(over.Load())}
 }
 

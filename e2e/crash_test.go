@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/db"
@@ -227,37 +228,52 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	require.GreaterOrEqual(t, kills, 20)
 	s.advance(ops, "2026-06-03") // the withdrawals' day closes
 	for _, inv := range invs {
-		wds := 0
-		for _, f := range s.call("GET", "/v1/me/fund-logs", inv.token, nil, 200)["items"].([]any) {
-			if f.(obj)["type"] == ledger.TypeWithdrawal {
-				wds++
-			}
-		}
-		require.Equal(t, 1, wds, "one withdrawal per key")
+		require.Equal(t, 1, s.withdrawals(inv.token), "one withdrawal per key")
 	}
 
 	// The books: each request number moved money once, ledger = bank, conserved, every day matched.
-	ctx := context.Background()
-	pool, err := db.Open(ctx, s.dbURL, "")
+	pool, err := db.Open(context.Background(), s.dbURL, "")
 	require.NoError(t, err)
 	defer pool.Close()
+	movements, days, _ := s.moneyMovedOnce(pool, ops, "2026-03-02", "2026-06-02")
+	t.Logf("seed %d: %d kills (api %d, worker %d); %d bank movements over %d days, each once; every day matched",
+		seed, kills, byName["api"], byName["worker"], movements, days)
+}
+
+// withdrawals is how many withdrawals the user's fund log shows.
+func (s *stack) withdrawals(token string) int {
+	s.t.Helper()
+	n := 0
+	for _, f := range s.call("GET", "/v1/me/fund-logs", token, nil, 200)["items"].([]any) {
+		if f.(obj)["type"] == ledger.TypeWithdrawal {
+			n++
+		}
+	}
+	return n
+}
+
+// moneyMovedOnce checks the books after a crash test, business days first
+// to last: no request number moved money twice in the bank's files, every
+// day reconciles matched, the ledger agrees with the bank (booksAgree), money
+// is conserved on both sides. It answers the movements, days and accounts seen.
+func (s *stack) moneyMovedOnce(pool *pgxpool.Pool, ops, first, last string) (movements, days, accounts int) {
+	s.t.Helper()
+	ctx := context.Background()
 	seen := map[string]bool{}
-	days := 0
-	for d := mustDate("2026-03-02"); !d.After(mustDate("2026-06-02")); d = d.AddDate(0, 0, 1) {
+	for d := mustDate(first); !d.After(mustDate(last)); d = d.AddDate(0, 0, 1) {
 		lines, err := s.bank.Reconciliation(ctx, d)
-		require.NoError(t, err)
+		require.NoError(s.t, err)
 		for _, l := range lines {
 			k := fmt.Sprintf("%s/%d/%s", l.RequestNo, l.Item, l.Type)
-			require.False(t, seen[k], "request %s moved money twice", k)
+			require.False(s.t, seen[k], "request %s moved money twice", k)
 			seen[k] = true
 		}
 		rec := s.call("GET", "/v1/ops/reconciliation/"+d.Format(time.DateOnly), ops, nil, 200)
-		require.Equal(t, "matched", rec["status"], "%s: %v", d.Format(time.DateOnly), rec["differences"])
+		require.Equal(s.t, "matched", rec["status"], "%s: %v", d.Format(time.DateOnly), rec["differences"])
 		days++
 	}
-	s.booksAgree(pool)
-	require.NoError(t, ledger.CheckConservation(ctx, pool))
-	require.NoError(t, s.sim.Check(ctx))
-	t.Logf("seed %d: %d kills (api %d, worker %d); %d bank movements over %d days, each once; every day matched",
-		seed, kills, byName["api"], byName["worker"], len(seen), days)
+	accounts = s.booksAgree(pool)
+	require.NoError(s.t, ledger.CheckConservation(ctx, pool))
+	require.NoError(s.t, s.sim.Check(ctx))
+	return len(seen), days, accounts
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -119,6 +120,25 @@ func ShapeConfig(t testing.TB, c *app.Config) {
 			t.Fatalf("deploy/lendflow.env: %s is not a pool size this harness knows", k)
 		}
 	}
+}
+
+// Parallel runs fn(i) for each i in [0, n) on k goroutines, and returns
+// when all are done: the harnesses' many clients at once.
+func Parallel(n, k int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range k {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Proc is one running process.

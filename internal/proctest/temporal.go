@@ -156,6 +156,7 @@ type Cluster struct {
 type Node struct {
 	Name     string // temporal-1, temporal-2, ...
 	Frontend string // host:port of its frontend
+	Metrics  string // host:port of its Prometheus metrics (GET /metrics)
 	env      []string
 	mu       sync.Mutex
 	proc     *Proc
@@ -233,6 +234,8 @@ func StartCluster(t testing.TB, nodes int, logDir string) *Temporal {
 				n.Frontend = fmt.Sprintf("127.0.0.1:%d", port)
 			}
 		}
+		n.Metrics = FreeAddr(t)
+		n.env = append(n.env, "PROMETHEUS_ENDPOINT="+n.Metrics)
 		c.Nodes = append(c.Nodes, n)
 		t.Cleanup(func() { c.stop(n) })
 		require.NoError(t, c.Start(n))

@@ -55,14 +55,6 @@ func TestClusterLosesNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two Temporal nodes and six processes, killing them, for about a minute")
 	}
-	// An API replica killed mid-request leaves its Idempotency-Key claimed
-	// for ten minutes (api staleClaim), which holds the client's retry that
-	// long; the hot listing's bids meet that at nearly every kill. Issue 18
-	// point 2 takes such a claim over in seconds; until it lands this test
-	// would give up waiting (with staleClaim at 5 s it passes, 46 s).
-	if os.Getenv("LENDFLOW_CLUSTER_TEST") != "1" {
-		t.Skip("waits for claims of dead replicas taken over in seconds (issue 18 point 2); LENDFLOW_CLUSTER_TEST=1 runs it")
-	}
 	seed := crashSeed(t)
 	t.Logf("seed %d (LENDFLOW_CRASH_SEED replays it)", seed)
 	rng := rand.New(rand.NewSource(seed))

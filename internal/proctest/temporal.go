@@ -26,6 +26,7 @@ import (
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -287,24 +288,27 @@ func (c *Cluster) Start(n *Node) error {
 		return err
 	}
 	defer tc.Close()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := tc.CheckHealth(ctx, nil)
-		cancel()
-		if err == nil {
-			return nil
-		}
+	var health error
+	exited := false
+	healthy := testwait.Within(90 * time.Second).Every(100 * time.Millisecond).Until(func() bool {
 		select {
 		case <-p.Done:
-			return fmt.Errorf("%s exited at start; see %s", n.Name, filepath.Join(c.logDir, n.Name+".log"))
+			exited = true
+			return true
 		default:
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is not healthy after 90 s: %v", n.Name, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, health = tc.CheckHealth(ctx, nil)
+		return health == nil
+	})
+	switch {
+	case exited:
+		return fmt.Errorf("%s exited at start; see %s", n.Name, filepath.Join(c.logDir, n.Name+".log"))
+	case !healthy:
+		return fmt.Errorf("%s is not healthy after 90 s: %v", n.Name, health)
 	}
+	return nil
 }
 
 // Pid is the node's current process id, 0 when it is not running.

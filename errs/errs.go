@@ -35,6 +35,10 @@ const (
 	LoginThrottled    = "login_throttled"     // too many failed sign-ins; Retry-After says when
 	CardChangeRefused = "card_change_refused" // money held, a claim held or a debt owed
 	NotGuarantor      = "not_guarantor"       // the caller is not the loan's named guarantor
+	// Added in the third round (docs/api.md "Errors").
+	TransferNotAllowed = "transfer_not_allowed" // the claim can't be offered now; the detail says why
+	TransferNotOpen    = "transfer_not_open"    // the listing is not open to buyers (sold, lapsed, cancelled, being bought)
+	OwnClaim           = "own_claim"            // buying one's own listing
 	// Project codes.
 	LimitExceeded       = "limit_exceeded"       // borrower's outstanding principal cap
 	WithdrawalWindow    = "withdrawal_window"    // large-value route outside its hours

@@ -20,6 +20,11 @@ const (
 	TypeCompensation       = "compensation" // 担保代偿, 风险准备金垫付
 	TypeBonus              = "bonus"        // cash coupons, interest boosts
 	TypeRecovery           = "recovery"     // money recovered after a write-off (核销)
+	// TypeTransfer is a claim's sale (债权转让): the buyer pays the price,
+	// the seller receives price − fee and the fee account the fee, so a
+	// transfer entry's volume is its buyer's debit and its fee the fee
+	// account's credit (docs/transfer.md "Books").
+	TypeTransfer = "transfer"
 )
 
 // Posting moves Amount into Account (positive: credit, the balance grows) or

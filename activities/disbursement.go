@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/claims"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
@@ -185,6 +186,10 @@ func (a *Activities) applyDisbursement(ctx context.Context, q *dbq.Queries, tx p
 		if err := remind(ctx, q, loan, inst); err != nil {
 			return err
 		}
+	}
+	// Each bid's claim is its bidder's from today (docs/transfer.md "Holdings").
+	if err := claims.OpenHoldings(ctx, q, loan.ID, in.Today); err != nil {
+		return err
 	}
 	if err := q.BidSetDisbursed(ctx, loan.ID); err != nil {
 		return err

@@ -183,3 +183,61 @@ type Distributed struct {
 	UserID int64
 	Amount decimal.Decimal
 }
+
+// Debt transfer's steps (docs/transfer.md): each carries Seq for its history
+// row and Next, the loan's next dated step once the step is done (with or
+// without an open listing's lapse date), which it publishes.
+
+// OfferTransferInput lists a holding's claim for sale.
+type OfferTransferInput struct {
+	LoanID    int64
+	Seq       int
+	HoldingID int64
+	SellerID  int64
+	Discount  decimal.Decimal
+	Today     time.Time
+	Next      *time.Time
+}
+
+// BuyTransferInput carries out the purchase a buyer won in PostgreSQL.
+type BuyTransferInput struct {
+	LoanID     int64
+	Seq        int
+	TransferID int64
+	Attempt    int
+	BuyerID    int64
+	Price      decimal.Decimal // as quoted on Today, the purchase's business date
+	Today      time.Time
+	Next       *time.Time
+}
+
+// CancelTransferInput closes a listing at its seller's request.
+type CancelTransferInput struct {
+	LoanID     int64
+	Seq        int
+	TransferID int64
+	SellerID   int64
+	Today      time.Time
+	Next       *time.Time
+}
+
+// LapseTransfersInput closes every open listing of the loan.
+type LapseTransfersInput struct {
+	LoanID int64
+	Seq    int
+	Reason string
+	Today  time.Time
+	Next   *time.Time
+}
+
+// TransferResult is how a transfer step ended: done, or refused (Code and a
+// Detail) with nothing moved.
+type TransferResult struct {
+	TransferID int64
+	Code       string
+	Detail     string
+	HoldingID  int64 // the buyer's new holding, once sold
+	Price      decimal.Decimal
+	Fee        decimal.Decimal
+	Lapsed     []int64 // the listings a lapse closed
+}

@@ -161,8 +161,10 @@ func (s *Server) myBids(w http.ResponseWriter, r *http.Request) {
 }
 
 type holdingItem struct {
+	HoldingID         *int64 `json:"holding_id"`
 	LoanID            int64  `json:"loan_id"`
 	BidID             int64  `json:"bid_id"`
+	Source            string `json:"source"`
 	Principal         string `json:"principal"`
 	ReceivedPrincipal string `json:"received_principal"`
 	ReceivedInterest  string `json:"received_interest"`
@@ -171,11 +173,11 @@ type holdingItem struct {
 	Status            string `json:"status"`
 }
 
-// holdings lists the investor's claims. A bid still frozen is shown with its
-// whole amount pending as principal only once the loan is disbursed.
+// holdings lists the investor's claims (claims.HoldingsOf): each holding,
+// held or transferred, and each bid not yet disbursed (no holding yet).
 func (s *Server) holdings(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	rows, err := s.Q.HoldingsByInvestor(r.Context(), me.ID)
+	views, err := s.Transfers.Holdings(r.Context(), me.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -183,16 +185,15 @@ func (s *Server) holdings(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Items []holdingItem `json:"items"`
 	}{Items: []holdingItem{}}
-	for _, h := range rows {
-		status := string(h.BidStatus) // pending / frozen until disbursed
-		if h.BidStatus == lending.BidDisbursed {
-			status = string(h.LoanStatus) // repaying, overdue, repaid, written_off
-		}
-		out.Items = append(out.Items, holdingItem{
-			LoanID: h.LoanID, BidID: h.BidID, Principal: fmtMoney(h.Principal),
+	for _, h := range views {
+		item := holdingItem{LoanID: h.LoanID, BidID: h.BidID, Source: h.Source, Principal: fmtMoney(h.Principal),
 			ReceivedPrincipal: fmtMoney(h.ReceivedPrincipal), ReceivedInterest: fmtMoney(h.ReceivedInterest),
-			PendingPrincipal: fmtMoney(h.PendingPrincipal), PendingInterest: fmtMoney(h.PendingInterest), Status: status,
-		})
+			PendingPrincipal: fmtMoney(h.PendingPrincipal), PendingInterest: fmtMoney(h.PendingInterest), Status: h.Status}
+		if h.ID != 0 {
+			id := h.ID
+			item.HoldingID = &id
+		}
+		out.Items = append(out.Items, item)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

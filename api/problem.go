@@ -12,6 +12,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/transfer"
 )
 
 // FieldError names one invalid field.
@@ -34,6 +35,9 @@ type Problem struct {
 	// Extensions are RFC 9457 §3.2 extension members, written at the top
 	// level of the document: "available", "remaining", "outstanding", "cap".
 	Extensions map[string]string `json:"-"`
+	// explained: Detail is a text written for the client (a reason of
+	// transfer_not_allowed), kept instead of the code's fixed text.
+	explained bool
 }
 
 // MarshalJSON writes the extension members beside the standard ones.
@@ -114,6 +118,10 @@ var statusByCode = map[string]int{
 	errs.Unavailable:         http.StatusServiceUnavailable,
 	errs.FourFactorMismatch:  http.StatusUnprocessableEntity,
 	errs.AuthorizationNeeded: http.StatusConflict,
+	// The third round's (docs/api.md "Added in the third round").
+	errs.TransferNotAllowed: http.StatusConflict,
+	errs.TransferNotOpen:    http.StatusConflict,
+	errs.OwnClaim:           http.StatusConflict,
 }
 
 // codeInternal is the code of every 500: it says that something failed, never what.
@@ -158,8 +166,13 @@ var detailByCode = map[string]string{
 	// Codes of the second round raised by other packages.
 	errs.CardChangeRefused: "the card can be changed only with nothing held, owed or on its way",
 	errs.NotGuarantor:      "not a guarantor of this loan: a guarantor is a user registered with role guarantor, and only the one a loan names answers for it",
-	codeInternal:           "internal error",
-	codeMethodNotAllowed:   "this method is not allowed here",
+	// transfer_not_allowed's detail says why (transfer.Reasons), when the
+	// refusal carries one of the reasons written for the investor.
+	errs.TransferNotAllowed: "the claim cannot be offered for transfer now",
+	errs.TransferNotOpen:    "the transfer listing is not open to buyers: sold, lapsed, cancelled, or being bought",
+	errs.OwnClaim:           "you cannot buy your own transfer listing",
+	codeInternal:            "internal error",
+	codeMethodNotAllowed:    "this method is not allowed here",
 }
 
 // problemFor translates any error into the problem the client sees.
@@ -178,6 +191,11 @@ func problemFor(err error) *Problem {
 			fe.Message = "the request is invalid"
 		}
 		return Validation(fe)
+	}
+	if errors.As(err, &de) && de.Code == errs.TransferNotAllowed && transfer.IsReason(de.Detail) {
+		p := NewProblem(statusByCode[de.Code], de.Code, de.Detail)
+		p.explained = true
+		return p
 	}
 	if errors.As(err, &de) {
 		status, ok := statusByCode[de.Code]
@@ -210,7 +228,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else if s.Logger != nil {
 		s.log(r.Context()).Debug("refused", "path", r.URL.Path, "code", p.Code, "error", err)
 	}
-	if d, ok := detailByCode[p.Code]; ok {
+	if d, ok := detailByCode[p.Code]; ok && !p.explained {
 		p.Detail = d
 	}
 	s.figures(r, p)

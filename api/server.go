@@ -26,19 +26,23 @@ import (
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/transfer"
+	"github.com/lendflow/lendflow/workflows"
 	"github.com/lendflow/lendflow/users"
 )
 
 // Deps are what the handlers need.
 type Deps struct {
-	Pool       *pgxpool.Pool
-	Q          *dbq.Queries
-	Logger     *slog.Logger
-	Temporal   client.Client
-	Bank       bank.Client
-	Clock      *clock.Clock
-	Bids       *bidding.Service
-	Accounts   *accounts.Service
+	Pool     *pgxpool.Pool
+	Q        *dbq.Queries
+	Logger   *slog.Logger
+	Temporal client.Client
+	Bank     bank.Client
+	Clock    *clock.Clock
+	Bids     *bidding.Service
+	Accounts *accounts.Service
+	// Transfers is debt transfer (docs/transfer.md).
+	Transfers  *transfer.Service
 	HMACSecret []byte
 	// ClockMode is the clock's mode (clock.Sandbox or clock.Wall). The
 	// sandbox clock's advance is routed only in sandbox mode: in wall mode
@@ -94,6 +98,10 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Transfers == nil && d.Pool != nil && d.Clock != nil {
+		// The service as the deps make it, for a server wired without one.
+		d.Transfers = transfer.New(d.Pool, workflows.Transfers{Client: d.Temporal, Wait: d.UpdateWait}, d.Clock.Date, d.Logger)
+	}
 	s := &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
 	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() }})
 	s.users = users.New(d.Pool, d.Logger)
@@ -141,6 +149,7 @@ func (s *Server) Handler() http.Handler {
 	s.guaranteeRoutes(r)
 	s.cardRoutes(r)
 	s.recoveryRoutes(r)
+	s.transferRoutes(r)
 	s.opsRoutes(r)
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
 	s.consoleRoutes(r)

@@ -19,6 +19,7 @@ import (
 	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/transfer"
 )
 
 // EventsEvery is how often the worker numbers the event feed's new events
@@ -41,9 +42,12 @@ type jobDeps struct {
 	clock    *clock.Clock
 	bids     *bidding.Service
 	accounts *accounts.Service
-	files    reconcile.Source // the bank's daily files
-	sender   contact.Sender
-	log      *slog.Logger
+	// transfers settles purchases of transfer listings whose request's
+	// process died before it heard the answer.
+	transfers *transfer.Service
+	files     reconcile.Source // the bank's daily files
+	sender    contact.Sender
+	log       *slog.Logger
 	// sweepEvery paces every job but housekeeping; settleAfter is how old
 	// an unanswered bank request is before the sweep asks again.
 	sweepEvery, settleAfter time.Duration
@@ -93,6 +97,15 @@ func workerJobs(d jobDeps) []job {
 				log.Error("settling recharges and withdrawals", "error", err)
 			} else if n > 0 {
 				log.Info("settled recharges and withdrawals", "count", n)
+			}
+		}},
+		// Purchases of transfer listings won and never answered (the API died
+		// in between): sent to the loan again under the same update ID.
+		{name: "transfer-purchases", every: d.sweepEvery, round: func(ctx context.Context) {
+			if n, err := d.transfers.Settle(ctx, d.settleAfter); err != nil {
+				log.Error("settling transfer purchases", "error", err)
+			} else if n > 0 {
+				log.Info("settled transfer purchases", "count", n)
 			}
 		}},
 		// The daily reconciliation: each finished business date once, booking

@@ -25,6 +25,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/transfer"
 	"github.com/lendflow/lendflow/worker"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -108,7 +109,8 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	jobs := workerJobs(jobDeps{
 		pool: pool, clock: clk, bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, log), accounts: accounts.New(pool, bc, log), files: bc,
-		sender: sender, log: log,
+		transfers: transfer.New(pool, workflows.Transfers{Client: tc}, clk.Date, log),
+		sender:    sender, log: log,
 		sweepEvery: sweepEvery, settleAfter: c.SettleAfter, sandbox: c.ClockMode == clock.Sandbox,
 	})
 	// The one connection of its own beside the pool holds the jobs' locks.

@@ -87,6 +87,12 @@ func (c *Clock) Init(ctx context.Context, mode string, start time.Time) error {
 	return err
 }
 
+// Date is the business date alone.
+func (c *Clock) Date(ctx context.Context) (time.Time, error) {
+	d, _, err := c.Today(ctx)
+	return d, err
+}
+
 // Today is the business date and the mode.
 func (c *Clock) Today(ctx context.Context) (time.Time, string, error) {
 	row, err := c.q.ClockGet(ctx)

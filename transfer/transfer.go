@@ -60,6 +60,7 @@ type Listing struct {
 	NextDueDate  time.Time
 	Installments int // remaining installments
 	Quote        Quote
+	Priced       bool // Quote holds figures: open (priced on its day) or sold
 	// Set once sold.
 	BuyerID        int64
 	BuyerHoldingID int64
@@ -67,4 +68,6 @@ type Listing struct {
 	ClosedAt       *time.Time
 	CreatedAt      time.Time
 	Note           string
+
+	parties Parties
 }

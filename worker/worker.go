@@ -67,6 +67,11 @@ func Activities(acts *activities.Activities) map[string]any {
 		workflows.ActivityCollect:  acts.Collect,
 		workflows.ActivityWriteOff: acts.WriteOff,
 		workflows.ActivityRecover:  acts.Recover,
+
+		workflows.ActivityOfferTransfer:  acts.OfferTransfer,
+		workflows.ActivityBuyTransfer:    acts.BuyTransfer,
+		workflows.ActivityCancelTransfer: acts.CancelTransfer,
+		workflows.ActivityLapseTransfers: acts.LapseTransfers,
 	}
 }
 

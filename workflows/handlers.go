@@ -37,6 +37,15 @@ func (w *loan) setup(ctx workflow.Context) error {
 		onRequest[StatusReply](w, UpdateRetryDisbursal, nil, func(TodayRequest) *request {
 			return &request{allowed: w.retryable}
 		}),
+		onRequest[TransferReply](w, UpdateOfferTransfer, nil, func(t TransferRequest) *request {
+			return &request{transfer: t, allowed: w.offerable}
+		}),
+		onRequest[TransferReply](w, UpdateBuyTransfer, nil, func(t TransferRequest) *request {
+			return &request{transfer: t, allowed: w.buyable(t.TransferID)}
+		}),
+		onRequest[TransferReply](w, UpdateCancelTransfer, nil, func(t TransferRequest) *request {
+			return &request{transfer: t, allowed: w.cancellableTransfer(t)}
+		}),
 	} {
 		if err := register(ctx); err != nil {
 			return err

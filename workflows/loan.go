@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/transfer"
 )
 
 // LoanInput starts a loan workflow. State is set only by Continue-As-New.
@@ -49,6 +51,8 @@ type LoanState struct {
 	RepayAttempt     int
 	Schedule         []activities.Due
 	Collection       *Collection // from disbursement on
+	// Transfers are the open listings of the loan's claims (transfers.go).
+	Transfers []OpenTransfer
 	// Answered remembers the latest requests' answers by update ID, so a
 	// request sent again after Continue-As-New (which forgets Temporal's own
 	// update IDs) is answered, not done twice.
@@ -388,9 +392,15 @@ func (w *loan) repay(ctx workflow.Context) error {
 		if dated {
 			due = &stop.On
 		}
+		// An open listing lapses at the blackout before the next due date,
+		// which comes before any stop of the schedule.
+		lapse := w.lapseOn(w.S.Transfers)
+		if lapse != nil {
+			due = lapse
+		}
 		w.mayContinue = true
 		w.details(ctx, stop, dated)
-		wk, err := w.wait(ctx, due, UpdateRepay, UpdateWriteOff)
+		wk, err := w.wait(ctx, due, append([]string{UpdateRepay, UpdateWriteOff}, transferKinds...)...)
 		switch {
 		case err != nil:
 			return err
@@ -401,17 +411,38 @@ func (w *loan) repay(ctx workflow.Context) error {
 			return workflow.NewContinueAsNewError(ctx, LoanWorkflowName, in)
 		case wk.req != nil && wk.req.kind == UpdateRepay:
 			w.reply(wk.req, w.repayByHand(ctx, wk.req))
+			if err := w.lapseIfListed(ctx, wk.req.err == nil, transfer.LapsedRepaid); err != nil {
+				return err
+			}
+		case wk.req != nil && slices.Contains(transferKinds, wk.req.kind):
+			w.reply(wk.req, w.transferStep(ctx, wk.req))
 		case wk.req != nil:
 			if err := w.answer(wk.req, w.decideWriteOff(ctx, wk.req.decision)); err != nil {
+				return err
+			}
+		case wk.reached && lapse != nil:
+			if err := w.lapseTransfers(ctx, transfer.LapsedBlackout); err != nil {
 				return err
 			}
 		case wk.reached:
 			if err := w.takeStop(ctx, stop); err != nil {
 				return err
 			}
+			if err := w.lapseIfListed(ctx, w.S.Status != lending.StatusRepaying, transfer.LapsedNotDue); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// lapseIfListed lapses the loan's open listings, if any, when the claims
+// they offer have changed (a repayment by hand) or the loan left repaying.
+func (w *loan) lapseIfListed(ctx workflow.Context, changed bool, reason string) error {
+	if !changed || len(w.S.Transfers) == 0 {
+		return nil
+	}
+	return w.lapseTransfers(ctx, reason)
 }
 
 // takeStop takes one stop of the collection schedule.
@@ -619,6 +650,9 @@ func (w *loan) details(ctx workflow.Context, next Stop, dated bool) {
 		w.S.LoanID, yuan(w.S.Amount), w.S.TermMonths, w.S.Grade, pct(w.S.Rate), w.S.Status)
 	if dpd := c.DPD(w.today()); dpd > 0 {
 		d += fmt.Sprintf(" · installment %d is %d days past due (%s)", c.Next, dpd, lending.Bucket(dpd))
+	}
+	if l := w.lapseOn(w.S.Transfers); l != nil {
+		d += fmt.Sprintf(" · transfer listings %v open until %s", w.transferIDs(), dateOf(l.AddDate(0, 0, -1)))
 	}
 	if dated {
 		d += " · next: " + strings.TrimPrefix(w.stopSummary(next), fmt.Sprintf("loan %d: ", w.S.LoanID))

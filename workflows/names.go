@@ -28,6 +28,11 @@ const (
 	UpdateRepay            = "repay"
 	UpdateRetryDisbursal   = "retry-disbursement"
 	UpdateGuarantee        = "decide-guarantee"
+	// Debt transfer (docs/transfer.md): a holder's offer and cancel, and the
+	// purchase of the one buyer who won a listing in PostgreSQL.
+	UpdateOfferTransfer  = "offer-transfer"
+	UpdateBuyTransfer    = "buy-transfer"
+	UpdateCancelTransfer = "cancel-transfer"
 
 	QueryState = "loan-state"
 )
@@ -45,6 +50,11 @@ const (
 	ActivityCollect  = "Collect"
 	ActivityWriteOff = "WriteOff"
 	ActivityRecover  = "Recover"
+
+	ActivityOfferTransfer  = "OfferTransfer"
+	ActivityBuyTransfer    = "BuyTransfer"
+	ActivityCancelTransfer = "CancelTransfer"
+	ActivityLapseTransfers = "LapseTransfers"
 )
 
 // Search attributes an engineer filters loans by in the Temporal UI. Amounts

@@ -18,6 +18,7 @@ type request struct {
 	kind     string
 	decision Decision
 	repay    RepayRequest
+	transfer TransferRequest
 	// allowed judges the request against the loan as it stands: at admission,
 	// and again whenever the loan has moved while it waits (docs/workflow.md
 	// "Requests"). Each names the status in which the phase that takes the
@@ -35,8 +36,10 @@ type Answered struct {
 	ID     string
 	Status lending.Status // a StatusReply
 	Repay  *RepayReply
-	Code   string // a refusal's code and message
-	Msg    string
+	// Transfer answers a transfer request (an offer, a purchase, a cancel).
+	Transfer *TransferReply
+	Code     string // a refusal's code and message
+	Msg      string
 }
 
 // answeredKept is how many answers a loan remembers: far more than the
@@ -87,6 +90,9 @@ func (w *loan) once(ctx workflow.Context, r *request) (any, error) {
 		if a.Repay != nil {
 			return *a.Repay, nil
 		}
+		if a.Transfer != nil {
+			return *a.Transfer, nil
+		}
 		return StatusReply{Status: a.Status}, nil
 	}
 	reply, err := w.submit(ctx, r)
@@ -101,6 +107,8 @@ func (w *loan) once(ctx workflow.Context, r *request) (any, error) {
 		switch v := reply.(type) {
 		case RepayReply:
 			a.Repay = &v
+		case TransferReply:
+			a.Transfer = &v
 		case StatusReply:
 			a.Status = v.Status
 		}
@@ -229,7 +237,7 @@ func (w *loan) nextDate() *time.Time {
 	case w.S.Status.Terminal():
 		return nil
 	case w.S.Collection != nil:
-		return w.S.Collection.NextDate()
+		return w.nextRepayDate(w.S.Transfers)
 	case w.S.Status == lending.StatusListed:
 		return w.S.ListingExpiresOn
 	}

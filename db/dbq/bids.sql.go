@@ -248,7 +248,9 @@ func (q *Queries) BidEligibilityMany(ctx context.Context, arg BidEligibilityMany
 }
 
 const bidExistsForInvestor = `-- name: BidExistsForInvestor :one
-SELECT EXISTS (SELECT 1 FROM bids WHERE loan_id = $1 AND investor_id = $2 AND status IN ('frozen', 'disbursed'))
+SELECT (EXISTS (SELECT 1 FROM bids b WHERE b.loan_id = $1 AND b.investor_id = $2
+                                     AND b.status IN ('frozen', 'disbursed'))
+     OR EXISTS (SELECT 1 FROM holdings h WHERE h.loan_id = $1 AND h.holder_id = $2))::boolean AS holds
 `
 
 type BidExistsForInvestorParams struct {
@@ -256,11 +258,13 @@ type BidExistsForInvestorParams struct {
 	InvestorID int64
 }
 
+// Whether the investor bid on the loan, or holds or held one of its claims
+// (bought by transfer): one of "its investors" who may read its schedule.
 func (q *Queries) BidExistsForInvestor(ctx context.Context, arg BidExistsForInvestorParams) (bool, error) {
 	row := q.db.QueryRow(ctx, bidExistsForInvestor, arg.LoanID, arg.InvestorID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
+	var holds bool
+	err := row.Scan(&holds)
+	return holds, err
 }
 
 const bidGet = `-- name: BidGet :one

@@ -270,7 +270,7 @@ func (q *Queries) ClaimShareSave(ctx context.Context, arg ClaimShareSaveParams) 
 }
 
 const claimSharesOpen = `-- name: ClaimSharesOpen :many
-SELECT s.loan_id, s.no, s.bid_id, s.investor_id, s.principal, s.interest, s.received_principal, s.received_interest, s.received_penalty, s.penalty, b.amount AS bid_amount, u.custody_account_no
+SELECT s.loan_id, s.no, s.bid_id, s.investor_id, s.principal, s.interest, s.received_principal, s.received_interest, s.received_penalty, s.penalty, s.holding_id, b.amount AS bid_amount, u.custody_account_no
 FROM installment_shares s
 JOIN installments i ON i.loan_id = s.loan_id AND i.no = s.no
 JOIN bids b ON b.id = s.bid_id
@@ -290,6 +290,7 @@ type ClaimSharesOpenRow struct {
 	ReceivedInterest  decimal.Decimal
 	ReceivedPenalty   decimal.Decimal
 	Penalty           decimal.Decimal
+	HoldingID         *int64
 	BidAmount         decimal.Decimal
 	CustodyAccountNo  *string
 }
@@ -316,6 +317,7 @@ func (q *Queries) ClaimSharesOpen(ctx context.Context, loanID int64) ([]ClaimSha
 			&i.ReceivedInterest,
 			&i.ReceivedPenalty,
 			&i.Penalty,
+			&i.HoldingID,
 			&i.BidAmount,
 			&i.CustodyAccountNo,
 		); err != nil {

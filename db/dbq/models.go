@@ -131,6 +131,19 @@ type EventFeedHead struct {
 	LastID    int64
 }
 
+type Holding struct {
+	ID        int64
+	LoanID    int64
+	BidID     int64
+	HolderID  int64
+	Source    string
+	Principal decimal.Decimal
+	Cost      decimal.Decimal
+	HeldFrom  time.Time
+	HeldTo    *time.Time
+	Status    string
+}
+
 type IdempotencyKey struct {
 	UserID      int64
 	Key         string
@@ -171,6 +184,7 @@ type InstallmentShare struct {
 	ReceivedInterest  decimal.Decimal
 	ReceivedPenalty   decimal.Decimal
 	Penalty           decimal.Decimal
+	HoldingID         *int64
 }
 
 type JournalEntry struct {
@@ -356,6 +370,42 @@ type Session struct {
 	UserID    int64
 	ExpiresAt time.Time
 	Seq       *int64
+}
+
+type Transfer struct {
+	ID              int64
+	LoanID          int64
+	BidID           int64
+	HoldingID       int64
+	SellerID        int64
+	DiscountRate    decimal.Decimal
+	Status          string
+	ListedOn        time.Time
+	ExpiresOn       time.Time
+	OfferSeq        int32
+	Attempt         int32
+	BuyerID         *int64
+	BuyerHoldingID  *int64
+	Principal       *decimal.Decimal
+	AccruedInterest *decimal.Decimal
+	Price           *decimal.Decimal
+	Fee             *decimal.Decimal
+	ClosedOn        *time.Time
+	ClosedAt        *time.Time
+	Note            string
+	CreatedAt       time.Time
+}
+
+type TransferPurchase struct {
+	TransferID int64
+	Attempt    int32
+	BuyerID    int64
+	KeyHash    *string
+	Price      decimal.Decimal
+	QuotedOn   time.Time
+	Status     string
+	Code       *string
+	CreatedAt  time.Time
 }
 
 type User struct {

@@ -95,6 +95,10 @@ CREATE TABLE transfer_purchases (
     attempt INT NOT NULL CHECK (attempt >= 1),
     buyer_id BIGINT NOT NULL REFERENCES users (id),
     key_hash TEXT,
+    -- the price the buyer was quoted on its business date: a purchase sent
+    -- to the loan again (after a crash) is the same purchase
+    price NUMERIC(20,2) NOT NULL CHECK (price > 0),
+    quoted_on DATE NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('buying', 'sold', 'refused')),
     code TEXT,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),

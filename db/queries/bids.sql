@@ -29,7 +29,11 @@ SELECT * FROM bids WHERE loan_id = $1 AND status = $2 ORDER BY id;
 UPDATE bids SET status = 'disbursed' WHERE loan_id = $1 AND status = 'frozen';
 
 -- name: BidExistsForInvestor :one
-SELECT EXISTS (SELECT 1 FROM bids WHERE loan_id = $1 AND investor_id = $2 AND status IN ('frozen', 'disbursed'));
+-- Whether the investor bid on the loan, or holds or held one of its claims
+-- (bought by transfer): one of "its investors" who may read its schedule.
+SELECT (EXISTS (SELECT 1 FROM bids b WHERE b.loan_id = sqlc.arg(loan_id) AND b.investor_id = sqlc.arg(investor_id)
+                                     AND b.status IN ('frozen', 'disbursed'))
+     OR EXISTS (SELECT 1 FROM holdings h WHERE h.loan_id = sqlc.arg(loan_id) AND h.holder_id = sqlc.arg(investor_id)))::boolean AS holds;
 
 -- name: BidListPendingBefore :many
 -- Bids whose freeze the bank has not answered, oldest first.

@@ -92,6 +92,13 @@ var securityTable = map[string]routeRule{
 	"GET /v1/me/holdings":         {roles: investor, ok: 200},
 	"GET /v1/me/bids":             {roles: investor, ok: 200},
 
+	"POST /v1/me/holdings/{id}/transfer": {roles: investor, mass: `{"discount_rate":"0.01","price":"1.00"}`, massField: "price"},
+	"GET /v1/transfers":                  {roles: investor, ok: 200},
+	"GET /v1/transfers/{id}":             {roles: investor},
+	"POST /v1/transfers/{id}/purchase":   {roles: investor, mass: `{"price":"1.00"}`, massField: "price"},
+	"POST /v1/transfers/{id}/cancel":     {roles: investor, mass: `{"status":"cancelled"}`, massField: "status"},
+	"GET /v1/me/transfers":               {roles: investor, ok: 200},
+
 	"POST /v1/loans":                              {roles: borrower, mass: `{"amount":"1000.00","rate":"0.01"}`, massField: "rate"},
 	"GET /v1/loans/{id}":                          {roles: []lending.Role{lending.RoleBorrower, lending.RoleGuarantor, lending.RoleOps}, object: "loan", ok: 200},
 	"POST /v1/loans/{id}/guarantee":               {roles: []lending.Role{lending.RoleGuarantor}, object: "guaranteed", mass: `{"decision":"accept","status":"listed"}`, massField: "status"},

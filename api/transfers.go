@@ -77,13 +77,13 @@ func discountPlaces(d decimal.Decimal) int32 {
 // transferOffer lists one of the caller's holdings for sale, priced today.
 func (s *Server) transferOffer(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
+	var req transferOfferRequest
+	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var req transferOfferRequest
-	if err := decodeJSON(r, &req); err != nil {
+	id, err := pathID(r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -148,12 +148,12 @@ type purchaseResponse struct {
 // transferPurchase buys a listing (with the caller's Idempotency-Key).
 func (s *Server) transferPurchase(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
+	if err := requireNoBody(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := requireNoBody(r); err != nil {
+	id, err := pathID(r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -169,12 +169,12 @@ func (s *Server) transferPurchase(w http.ResponseWriter, r *http.Request) {
 // transferCancel closes the caller's listing.
 func (s *Server) transferCancel(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	id, err := pathID(r)
-	if err != nil {
+	if err := requireNoBody(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := requireNoBody(r); err != nil {
+	id, err := pathID(r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -244,7 +244,7 @@ func (s *Service) carry(ctx context.Context, p dbq.TransferPurchase, loanID int6
 	switch {
 	case err == nil:
 		return Bought{TransferID: p.TransferID, Price: reply.Price, HoldingID: reply.HoldingID, Status: Sold}, nil
-	case errors.As(err, &refusal):
+	case errors.As(err, &refusal) && refusedBeforeMoving[refusal.Code]:
 		// Refused with nothing moved. The workflow gives the listing back
 		// when its step refused; a refusal before any step (the listing lapsed,
 		// the loan moved) is given back here. Both are guarded: once is all.
@@ -257,6 +257,14 @@ func (s *Service) carry(ctx context.Context, p dbq.TransferPurchase, loanID int6
 		return Bought{}, refusal
 	}
 	return Bought{}, err
+}
+
+// refusedBeforeMoving are the refusals a purchase meets before any money
+// moves (the loan judging it, or its step's plan); any other error leaves it
+// being made, for the next try of its key and the sweep.
+var refusedBeforeMoving = map[string]bool{
+	errs.TransferNotOpen: true, errs.InsufficientBalance: true, errs.NoCustodyAccount: true, errs.InvalidState: true,
+	errs.NotFound: true, errs.ValidationFailed: true,
 }
 
 // Settle sends every purchase still being made after olderThan to its loan
@@ -275,7 +283,7 @@ func (s *Service) Settle(ctx context.Context, olderThan time.Duration) (int, err
 		_, err := s.carry(ctx, p, r.LoanID)
 		var refusal *errs.Error
 		switch {
-		case err == nil || errors.As(err, &refusal):
+		case err == nil || errors.As(err, &refusal) && refusedBeforeMoving[refusal.Code]:
 			n++
 		case errors.Is(err, ErrProcessing):
 		default:
@@ -311,8 +319,8 @@ func (s *Service) Cancel(ctx context.Context, sellerID, transferID int64) (Listi
 	return s.get(ctx, transferID, day)
 }
 
-// Get is one listing as viewer may see it: any open listing, and the ones
-// the viewer sold or bought. Errors: not_found.
+// Get is one listing as viewer may see it: any open listing (listed, or
+// being bought), and the ones the viewer sold or bought. Errors: not_found.
 func (s *Service) Get(ctx context.Context, viewerID, transferID int64) (Listing, error) {
 	day, err := s.today(ctx)
 	if err != nil {
@@ -322,7 +330,7 @@ func (s *Service) Get(ctx context.Context, viewerID, transferID int64) (Listing,
 	if err != nil {
 		return Listing{}, err
 	}
-	if l.Status != Listed && l.SellerID != viewerID && l.BuyerID != viewerID {
+	if l.Status != Listed && l.Status != Buying && l.SellerID != viewerID && l.BuyerID != viewerID {
 		return Listing{}, errNoSuchTransfer
 	}
 	return l, nil

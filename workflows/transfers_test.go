@@ -92,7 +92,9 @@ func (s *LoanSuite) TestAPurchaseAndARepaymentTakeTurns() {
 		s.send(UpdateOfferTransfer, "offer-11-a", TransferRequest{HoldingID: 8, UserID: 11, Discount: discount1,
 			Today: date(2026, 3, 1)}, nil, nil)
 	})
-	s.at(6, func() { s.send(UpdateRepay, "repay-7-b", RepayRequest{Kind: lending.RepayNext, Today: date(2026, 3, 1)}, nil, nil) })
+	s.at(6, func() {
+		s.send(UpdateRepay, "repay-7-b", RepayRequest{Kind: lending.RepayNext, Today: date(2026, 3, 1)}, nil, nil)
+	})
 	s.at(7, func() { s.env.CancelWorkflow() })
 
 	s.env.ExecuteWorkflow(LoanWorkflowName, input())

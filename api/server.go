@@ -27,8 +27,8 @@ import (
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
-	"github.com/lendflow/lendflow/workflows"
 	"github.com/lendflow/lendflow/users"
+	"github.com/lendflow/lendflow/workflows"
 )
 
 // Deps are what the handlers need.

@@ -24,6 +24,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/transfer"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -67,7 +68,8 @@ func TestTwoWorkersDoEachUnitOfWorkOnce(t *testing.T) {
 		clk := clock.New(pool, nil, nil, e.Log)
 		bids := bidding.New(pool, e.Bank, workflows.Signals{Client: tc}, e.Log)
 		return workerJobs(jobDeps{pool: pool, clock: clk, bids: bids, accounts: accounts.New(pool, e.Bank, e.Log), files: e.Bank,
-			sender: sender, log: e.Log, sweepEvery: time.Second, sandbox: true}), bids, clk
+			transfers: transfer.New(pool, workflows.Transfers{Client: tc}, clk.Date, e.Log),
+			sender:    sender, log: e.Log, sweepEvery: time.Second, sandbox: true}), bids, clk
 	}
 	pools := []*pgxpool.Pool{e.Pool, dbtest.Another(t, e.Pool)}
 	locks := []*replica.Jobs{replica.NewJobs(pools[0]), replica.NewJobs(pools[1])}

@@ -29,8 +29,8 @@ func (s *LoanSuite) offered() {
 			in.Next != nil && in.Next.Equal(blackout)
 	})).Return(activities.TransferResult{TransferID: 3}, nil).Once()
 	s.at(3, func() {
-		s.send(UpdateOfferTransfer, "offer-9-a", TransferRequest{HoldingID: 5, UserID: 9, Discount: discount1, Today: listedOn},
-			nil, nil)
+		s.send(UpdateOfferTransfer, "offer-9-a",
+			TransferRequest{HoldingID: 5, UserID: 9, Discount: discount1, Today: listedOn}, nil, nil)
 	})
 }
 
@@ -72,7 +72,8 @@ func (s *LoanSuite) TestAPurchaseAndARepaymentTakeTurns() {
 			in.Today.Equal(listedOn) && in.Next != nil && in.Next.Equal(firstDue)
 	})).Run(func(mock.Arguments) { order = append(order, "buy") }).
 		Return(activities.TransferResult{TransferID: 3, HoldingID: 8, Price: price}, nil).Once()
-	s.env.OnActivity(ActivityRepay, mock.Anything, mock.Anything).Run(func(mock.Arguments) { order = append(order, "repay") }).
+	s.env.OnActivity(ActivityRepay, mock.Anything, mock.Anything).
+		Run(func(mock.Arguments) { order = append(order, "repay") }).
 		Return(activities.RepayResult{Paid: true, Amount: decimal.RequireFromString("5075.69"), Through: 1,
 			Status: lending.StatusRepaying}, nil).Twice()
 	s.env.OnActivity(ActivityOfferTransfer, mock.Anything, mock.MatchedBy(func(in activities.OfferTransferInput) bool {

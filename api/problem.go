@@ -118,7 +118,7 @@ var statusByCode = map[string]int{
 	errs.Unavailable:         http.StatusServiceUnavailable,
 	errs.FourFactorMismatch:  http.StatusUnprocessableEntity,
 	errs.AuthorizationNeeded: http.StatusConflict,
-	// The third round's (docs/api.md "Added in the third round").
+	// The third round's: debt transfer (docs/api.md "Transfers").
 	errs.TransferNotAllowed: http.StatusConflict,
 	errs.TransferNotOpen:    http.StatusConflict,
 	errs.OwnClaim:           http.StatusConflict,

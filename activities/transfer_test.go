@@ -120,6 +120,18 @@ func TestASaleMovesTheClaimOnce(t *testing.T) {
 	assert.Contains(t, kinds[invs[0].ID], string(lending.NoticeTransferSold))
 	assert.Contains(t, kinds[buyer.ID], string(lending.NoticeTransferBought))
 	assert.Contains(t, kinds[buyer.ID], string(lending.NoticeRepaymentReceived))
+
+	// The listing's events, and the sale's money as its ledger event, each once.
+	var types []string
+	rows, err := e.Pool.Query(e.Ctx, `SELECT type FROM events WHERE type LIKE 'transfer.%' OR type = 'ledger.transfer' ORDER BY seq`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var ty string
+		require.NoError(t, rows.Scan(&ty))
+		types = append(types, ty)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{"transfer.listed", "ledger.transfer", "transfer.sold"}, types)
 }
 
 // A buyer whose balance does not cover the price is refused with nothing

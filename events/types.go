@@ -16,12 +16,15 @@ const (
 	// it; the name is the entry's type, the fund log's word (ledger.freeze,
 	// ledger.repayment…). New entry types are new event types by themselves.
 	FamilyLedger = "ledger"
+	// FamilyTransfer: a debt-transfer listing moved (transfer.listed,
+	// transfer.sold, transfer.lapsed, transfer.cancelled; docs/transfer.md).
+	FamilyTransfer = "transfer"
 )
 
 // Families are the families a webhook may subscribe to. A capability with
 // events of its own (a transfer listed, a coupon granted) adds its family
 // here and to docs/events.md.
-var Families = []string{FamilyLoan, FamilyLedger}
+var Families = []string{FamilyLoan, FamilyLedger, FamilyTransfer}
 
 // Type is the event type family.name.
 func Type(family, name string) string { return family + "." + name }

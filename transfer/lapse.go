@@ -40,6 +40,9 @@ func Lapse(ctx context.Context, q *dbq.Queries, loanID int64, day time.Time, rea
 		return nil, err
 	}
 	for _, t := range lapsed {
+		if err := event(ctx, q, t, Lapsed, day, nil, 0); err != nil {
+			return nil, err
+		}
 		if err := contact.Write(ctx, q, contact.Notice{
 			UserID: t.SellerID, Kind: lending.NoticeTransferLapsed, LoanID: loanID, On: day, At: at,
 			Dedupe:  fmt.Sprintf("transfer-%d-lapsed", t.ID),
@@ -69,5 +72,8 @@ func Cancel(ctx context.Context, q *dbq.Queries, transferID, sellerID int64, day
 	if errors.Is(err, db.ErrNotFound) {
 		return dbq.Transfer{}, errs.New(errs.TransferNotOpen, "transfer %d is %s", t.ID, t.Status), nil
 	}
-	return c, nil, err
+	if err != nil {
+		return dbq.Transfer{}, nil, err
+	}
+	return c, nil, event(ctx, q, c, Cancelled, day, nil, 0)
 }

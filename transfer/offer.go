@@ -67,7 +67,10 @@ func List(ctx context.Context, q *dbq.Queries, s OfferStep) (dbq.Transfer, *errs
 		return dbq.Transfer{}, nil, err
 	}
 	t, err := q.TransferGetBySeq(ctx, dbq.TransferGetBySeqParams{LoanID: s.LoanID, OfferSeq: int32(s.Seq)})
-	return t, nil, err
+	if err != nil {
+		return dbq.Transfer{}, nil, err
+	}
+	return t, nil, event(ctx, q, t, Listed, s.Day, nil, 0)
 }
 
 // claimOf reads the claim of bid on loan.

@@ -173,6 +173,13 @@ func BookSale(ctx context.Context, q *dbq.Queries, tx pgx.Tx, s Sale, bankDay, a
 		Status: "sold"}); err != nil {
 		return claims.Holding{}, err
 	}
+	t, err := q.TransferGet(ctx, s.TransferID)
+	if err != nil {
+		return claims.Holding{}, err
+	}
+	if err := event(ctx, q, t, Sold, day, &s, bought.ID); err != nil {
+		return claims.Holding{}, err
+	}
 	proceeds, price := s.Quote.Proceeds, s.Quote.Price
 	for _, n := range []contact.Notice{{
 		UserID: s.SellerID, Kind: lending.NoticeTransferSold, LoanID: s.LoanID, Amount: &proceeds, On: day, At: at,

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -48,4 +49,57 @@ func TestEventFeedPages(t *testing.T) {
 	assert.Len(t, a.body["errors"], 2)
 	inv := register(t, srv, "inv@test.cn", "investor", 1)
 	assert.Equal(t, 403, do(t, srv, "GET", "/v1/ops/events", inv, "", "").status)
+}
+
+// POST /v1/ops/webhooks registers a URL and types: 201 {webhook_id, secret};
+// GET /v1/ops/webhooks/{id}/deliveries shows each event queued for it, with
+// its attempts and status.
+func TestWebhookRegistrationAndDeliveries(t *testing.T) {
+	s, srv := testServer(t)
+	ops := opsToken(t, s, srv)
+	a := do(t, srv, "POST", "/v1/ops/webhooks", ops, "k1", `{"url":"https://hooks.example.com/lendflow","types":["loan.*","ledger.repayment"]}`)
+	require.Equal(t, 201, a.status, a.raw)
+	id := a.body["webhook_id"].(float64)
+	assert.Regexp(t, `^whsec_[0-9a-f]{64}$`, a.body["secret"])
+	again := do(t, srv, "POST", "/v1/ops/webhooks", ops, "k1", `{"url":"https://hooks.example.com/lendflow","types":["loan.*","ledger.repayment"]}`)
+	assert.Equal(t, a.raw, again.raw, "the same key: the same webhook")
+
+	for body, field := range map[string]string{
+		`{"url":"http://10.0.0.5/x","types":["*"]}`:    "url",
+		`{"url":"gopher://example.com","types":["*"]}`: "url",
+		`{"url":"https://example.com","types":[]}`:     "types",
+		`{"url":"https://example.com","types":["x"]}`:  "types",
+	} {
+		a := do(t, srv, "POST", "/v1/ops/webhooks", ops, "", body)
+		require.Equal(t, 422, a.status, a.raw)
+		assert.Equal(t, field, a.body["errors"].([]any)[0].(map[string]any)["field"], body)
+	}
+	assert.Equal(t, 422, do(t, srv, "POST", "/v1/ops/webhooks", ops, "", `{"url":"https://example.com","types":["*"],"secret":"mine"}`).status,
+		"unknown fields are refused")
+	inv := register(t, srv, "inv@test.cn", "investor", 1)
+	assert.Equal(t, 403, do(t, srv, "POST", "/v1/ops/webhooks", inv, "", `{"url":"https://example.com","types":["*"]}`).status)
+
+	path := fmt.Sprintf("/v1/ops/webhooks/%.0f/deliveries", id)
+	a = do(t, srv, "GET", path, ops, "", "")
+	require.Equal(t, 200, a.status, a.raw)
+	assert.Equal(t, []any{}, a.body["items"])
+	day := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, events.Write(context.Background(), s.Q, events.New{Type: "loan.repaid", BusinessDate: day, LoanID: 7}))
+	require.NoError(t, events.Write(context.Background(), s.Q, events.New{Type: "ledger.recharge", BusinessDate: day, UserID: 2}))
+	_, err := events.Number(context.Background(), s.Pool)
+	require.NoError(t, err)
+	a = do(t, srv, "GET", path, ops, "", "")
+	require.Equal(t, 200, a.status, a.raw)
+	items := a.body["items"].([]any)
+	require.Len(t, items, 1, "the recharge is not among its types")
+	item := items[0].(map[string]any)
+	assert.Equal(t, 1.0, item["event_id"])
+	assert.Equal(t, "pending", item["status"])
+	assert.Equal(t, 0.0, item["attempts"])
+	assert.Nil(t, item["last_status_code"])
+	assert.NotNil(t, item["next_attempt_at"])
+
+	assert.Equal(t, 422, do(t, srv, "GET", path+"?status=done", ops, "", "").status)
+	assert.Equal(t, 404, do(t, srv, "GET", "/v1/ops/webhooks/999/deliveries", ops, "", "").status)
+	assert.Equal(t, 404, do(t, srv, "GET", "/v1/ops/webhooks/x/deliveries", ops, "", "").status)
 }

@@ -65,6 +65,8 @@ var apiMDEndpoints = []string{
 	"GET /metrics",
 	// The third round.
 	"GET /v1/ops/events",
+	"POST /v1/ops/webhooks",
+	"GET /v1/ops/webhooks/{id}/deliveries",
 }
 
 func loadOpenAPI(t *testing.T) map[string]any {

@@ -22,6 +22,7 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reconcile"
@@ -70,6 +71,9 @@ type Deps struct {
 	// and the rate limit's budget is shared among the replicas it counts. nil:
 	// a server in no fleet (tests), whose claims go stale after staleClaim.
 	Replica *replica.Replica
+	// WebhookPolicy is what a webhook's URL may point at (docs/events.md
+	// "Which URLs"; WEBHOOK_ALLOW_NETS).
+	WebhookPolicy events.Policy
 }
 
 // Server serves the API.
@@ -154,6 +158,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
 	s.consoleRoutes(r)
 	s.eventRoutes(r)
+	s.webhookRoutes(r)
 	return r
 }
 

@@ -6,6 +6,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
+	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/logging"
 	"github.com/lendflow/lendflow/worker"
@@ -93,6 +95,11 @@ type Config struct {
 	// SMTP_TLS). No SMTP_HOST: notices are only logged (contact.LogSender).
 	SMTP contact.SMTPConfig
 
+	// WebhookAllowNets are networks a webhook's URL may point at although
+	// not public (WEBHOOK_ALLOW_NETS, CIDRs or addresses separated by
+	// commas; docs/events.md "Which URLs"). None by default.
+	WebhookAllowNets []netip.Prefix
+
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
 	SweepEvery  time.Duration
@@ -164,6 +171,11 @@ func FromEnv() (Config, error) {
 		// The port each kind of connection usually takes.
 		port := map[string]int{contact.TLSNone: 25, contact.TLSStartTLS: 587, contact.TLSImplicit: 465}[c.SMTP.TLS]
 		c.SMTP.Port = positive("SMTP_PORT", max(port, 1))
+	}
+	if nets, err := events.ParseNets(os.Getenv("WEBHOOK_ALLOW_NETS")); err != nil {
+		bad = append(bad, fmt.Errorf("WEBHOOK_ALLOW_NETS: %w", err))
+	} else {
+		c.WebhookAllowNets = nets
 	}
 	if v := os.Getenv("LB_BACKENDS"); v != "" {
 		for _, s := range strings.Split(v, ",") {

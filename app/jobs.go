@@ -47,6 +47,7 @@ type jobDeps struct {
 	transfers *transfer.Service
 	files     reconcile.Source // the bank's daily files
 	sender    contact.Sender
+	webhooks  events.Policy // what the webhooks' deliveries may dial
 	log       *slog.Logger
 	// sweepEvery paces every job but housekeeping; settleAfter is how old
 	// an unanswered bank request is before the sweep asks again.
@@ -70,6 +71,8 @@ func workerJobs(d jobDeps) []job {
 		}
 	}
 	log := d.log
+	// One client for every round: its connections are kept between them.
+	webhookClient := d.webhooks.Client(events.DefaultTimeout)
 	return []job{
 		{name: "settle-bids", every: d.sweepEvery, round: func(ctx context.Context) {
 			if n, err := d.bids.SettlePending(ctx, d.settleAfter, today); err != nil {
@@ -132,6 +135,14 @@ func workerJobs(d jobDeps) []job {
 		{name: "number-events", every: min(d.sweepEvery, EventsEvery), round: func(ctx context.Context) {
 			if _, err := events.Number(ctx, d.pool); err != nil {
 				log.Error("numbering events", "error", err)
+			}
+		}},
+		// Each queued event to its webhook, in order per loan, retried by
+		// backoff (docs/events.md "Webhooks").
+		{name: "deliver-webhooks", every: min(d.sweepEvery, EventsEvery), round: func(ctx context.Context) {
+			deliver := events.Deliverer{Pool: d.pool, Client: webhookClient, Log: log.With("component", "webhooks")}
+			if _, err := deliver.Round(ctx); err != nil {
+				log.Error("delivering webhooks", "error", err)
 			}
 		}},
 		// The day's disclosure snapshot, once its events are handled

@@ -23,6 +23,7 @@ import (
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
+	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
@@ -110,7 +111,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	jobs := workerJobs(jobDeps{
 		pool: pool, clock: clk, bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, log), accounts: accounts.New(pool, bc, log), files: bc,
 		transfers: transfer.New(pool, workflows.Transfers{Client: tc}, clk.Date, log),
-		sender:    sender, log: log,
+		sender:    sender, webhooks: events.Policy{Allow: c.WebhookAllowNets}, log: log,
 		sweepEvery: sweepEvery, settleAfter: c.SettleAfter, sandbox: c.ClockMode == clock.Sandbox,
 	})
 	// The one connection of its own beside the pool holds the jobs' locks.
@@ -216,7 +217,8 @@ func newAPI(ctx context.Context, c Config, log *slog.Logger, addr string) (*APIS
 		BankFiles:  bc,
 		// The ops console's links and cookie (docs/console.md).
 		TemporalUIURL: c.TemporalUIURL, TemporalNamespace: c.TemporalNamespace, PlainHTTP: !c.PublicHTTPS,
-		Replica: rep,
+		Replica:       rep,
+		WebhookPolicy: events.Policy{Allow: c.WebhookAllowNets},
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },

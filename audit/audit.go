@@ -33,11 +33,12 @@ const (
 	BlacklistAdd      Action = "blacklist_add"                    // screening rejects the ID number from now on
 	Recovery          Action = "recovery"                         // record money recovered after a write-off
 	BorrowerReveal    Action = "borrower_reveal"                  // ops read a borrower's unmasked identity
+	WebhookRegister   Action = "webhook_register"                 // events of some types will be POSTed to a URL
 )
 
 // Actions is every action, in the order above.
 var Actions = []Action{DueDiligence, FullTenderReview, WriteOff, DisbursementRetry, ClockAdvance,
-	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal}
+	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister}
 
 // Valid reports whether a is one of Actions.
 func (a Action) Valid() bool {
@@ -133,6 +134,9 @@ func User(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
 
 // Clock is the sandbox clock's target, "clock:2026-03-01" (the new date).
 func Clock(to time.Time) string { return "clock:" + to.Format(time.DateOnly) }
+
+// Webhook is a webhook's target, "webhook:3".
+func Webhook(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
 
 // IDNumber is an ID number's target, given already masked
 // (kyc.MaskIDNumber): the log is kept forever and cannot be edited, so it

@@ -49,6 +49,7 @@ func Number(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 			return total, err
 		}
 		total += n
+		numbered.Add(float64(n))
 		if n < numberBatch {
 			return total, nil
 		}
@@ -84,7 +85,3 @@ func Feed(ctx context.Context, pool *pgxpool.Pool, after int64, limit int) ([]Ev
 	}
 	return out, nil
 }
-
-// fanOut queues the events numbered (from, to] for the webhooks that ask for
-// them (webhooks.go).
-func fanOut(ctx context.Context, q *dbq.Queries, from, to int64) error { return nil }

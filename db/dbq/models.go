@@ -423,6 +423,30 @@ type User struct {
 	CreatedAt        time.Time
 }
 
+type Webhook struct {
+	ID        int64
+	Url       string
+	Types     []string
+	Secret    string
+	CreatedBy int64
+	CreatedAt time.Time
+}
+
+type WebhookDelivery struct {
+	WebhookID      int64
+	EventID        int64
+	OrderingKey    string
+	Status         string
+	Attempts       int32
+	FirstAttemptAt *time.Time
+	NextAttemptAt  time.Time
+	ClaimedUntil   *time.Time
+	LastStatusCode *int32
+	LastError      *string
+	DeliveredAt    *time.Time
+	CreatedAt      time.Time
+}
+
 type Withdrawal struct {
 	ID             int64
 	UserID         int64

@@ -92,6 +92,13 @@ func Env(c app.Config) []string {
 			env = append(env, "SMTP_USERNAME="+m.Username, "SMTP_PASSWORD="+m.Password)
 		}
 	}
+	if len(c.WebhookAllowNets) > 0 {
+		var nets []string
+		for _, n := range c.WebhookAllowNets {
+			nets = append(nets, n.String())
+		}
+		env = append(env, "WEBHOOK_ALLOW_NETS="+strings.Join(nets, ","))
+	}
 	if len(c.LBBackends) > 0 {
 		var urls []string
 		for _, u := range c.LBBackends {

@@ -126,6 +126,9 @@ var securityTable = map[string]routeRule{
 	"POST /v1/ops/blacklist":                     {roles: ops, mass: `{"id_number":"110105194912310021","added_by":1}`, massField: "added_by"},
 	"GET /v1/ops/audit":                          {roles: ops, ok: 200},
 	"GET /v1/ops/collection-tasks":               {roles: ops, ok: 200},
+	"GET /v1/ops/events":                         {roles: ops, ok: 200},
+	"POST /v1/ops/webhooks":                      {roles: ops, mass: `{"url":"https://example.com/h","types":["*"],"secret":"mine"}`, massField: "secret"},
+	"GET /v1/ops/webhooks/{id}/deliveries":       {roles: ops},
 
 	// The ops console (api/console.go): HTML, the session in a cookie.
 	"GET /console/static/{id}":                    {console: consolePublic, ok: 200},

@@ -2,7 +2,7 @@
 # `make up`: the whole platform on this machine, in the foreground.
 #
 #   tools (scripts/tools.sh) → PostgreSQL (scripts/pg.sh) → go build → Temporal dev server
-#   → lendflow migrate → lendflow bank, worker, api (sandbox clock) → URLs and ops login.
+#   → Mailpit → lendflow migrate → lendflow bank, worker, api (sandbox clock) → URLs and ops login.
 #
 # Ctrl-C stops everything it started. State lives in .data/ (Temporal's SQLite file,
 # the private PostgreSQL cluster if one was needed, secrets, logs) and the next run
@@ -11,13 +11,16 @@
 # Settings (environment): DATABASE_URL (else scripts/pg.sh finds or starts a server),
 # TEMPORAL_ADDRESS (an existing Temporal server; else the dev server is started on
 # 127.0.0.1:${LENDFLOW_TEMPORAL_PORT:-7233}, UI on ${LENDFLOW_TEMPORAL_UI_PORT:-8233}),
-# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, API_METRICS_LISTEN, PUBLIC_HTTPS (false here), CLOCK_START (default today,
+# API_LISTEN, BANK_LISTEN, WORKER_METRICS_LISTEN, API_METRICS_LISTEN, PUBLIC_HTTPS (false here),
+# SMTP_HOST (an existing mail server; else Mailpit is started with its SMTP on
+# ${LENDFLOW_MAILPIT_SMTP:-127.0.0.1:1025} and its web UI and API on
+# ${LENDFLOW_MAILPIT_UI:-127.0.0.1:8025}), WEBHOOK_ALLOW_NETS (127.0.0.1 here), CLOCK_START (default today,
 # Asia/Shanghai), OPS_EMAIL, OPS_PASSWORD, BANK_HMAC_SECRET and BANK_API_KEY (else generated
 # once into .data/secrets.env), LOG_FORMAT (text here; the processes' own default is json).
 #
 # The bank, worker and API run under scripts/supervise.sh: one that crashes is started
 # again (a line in its log and on this console, with a growing wait if it keeps dying at
-# once) instead of stopping the stack. Only the Temporal dev server's end stops it.
+# once) instead of stopping the stack. Only the end of the Temporal dev server or Mailpit stops it.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -100,10 +103,31 @@ else
 	ready temporal 120 "$TEMPORAL" operator namespace describe --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE"
 fi
 
-# 6. Migrations (each process also migrates at start; this makes a failure loud and early).
+# 6. Mailpit: every notification is also an e-mail (docs/collection.md "Contact"); here they
+# land in Mailpit, read in its web UI or its API (/api/v1/messages).
+MAIL_UI=""
+if [[ -n ${SMTP_HOST:-} ]]; then
+	say "up: e-mailing notices through the mail server at $SMTP_HOST"
+else
+	mail_smtp=${LENDFLOW_MAILPIT_SMTP:-127.0.0.1:1025}
+	mail_ui=${LENDFLOW_MAILPIT_UI:-127.0.0.1:8025}
+	free "$mail_smtp" LENDFLOW_MAILPIT_SMTP
+	free "$mail_ui" LENDFLOW_MAILPIT_UI
+	MAIL_UI=http://$mail_ui
+	say "up: starting Mailpit (SMTP $mail_smtp, web UI $MAIL_UI; state .data/mailpit.db)"
+	start mailpit "$TOOLS_BIN/mailpit" --smtp "$mail_smtp" --listen "$mail_ui" \
+		--database "$DATA/mailpit.db" --disable-version-check --smtp-disable-rdns --quiet
+	ready mailpit 30 http_ok "$MAIL_UI/readyz"
+	export SMTP_HOST=${mail_smtp%:*} SMTP_PORT=${mail_smtp##*:} SMTP_TLS=none
+fi
+export SMTP_FROM=${SMTP_FROM:-lendflow <notices@lendflow.local>}
+# Webhooks to a receiver on this machine (docs/events.md "Which URLs").
+export WEBHOOK_ALLOW_NETS=${WEBHOOK_ALLOW_NETS:-127.0.0.1/32}
+
+# 7. Migrations (each process also migrates at start; this makes a failure loud and early).
 stack_migrate
 
-# 7. The platform.
+# 8. The platform.
 supervised bank "$LENDFLOW" bank
 ready bank 60 http_ok "$BANK_URL/healthz"
 supervised worker "$LENDFLOW" worker
@@ -122,6 +146,7 @@ cat <<EOF
   Ops console   $API_URL/console/   (sign in with the ops login below)
   OpenAPI       $API_URL/openapi.yaml
   Temporal UI   ${UI_URL:-(the UI of $TEMPORAL_ADDRESS)}
+  Mail          ${MAIL_UI:-$SMTP_HOST}   (every notification e-mailed; Mailpit's API: ${MAIL_UI:-…}/api/v1/messages)
   Temporal      $TEMPORAL_ADDRESS (namespace $TEMPORAL_NAMESPACE)
   Bank (sim)    $BANK_URL
   PostgreSQL    $DATABASE_URL
@@ -129,13 +154,13 @@ cat <<EOF
 
   Ops login     $OPS_EMAIL / $OPS_PASSWORD   (generated once into .data/secrets.env)
                 curl -s $API_URL/v1/auth/login -d '{"email":"$OPS_EMAIL","password":"$OPS_PASSWORD"}'
-  Logs          .data/logs/{temporal,migrate,bank,worker,api}.log
+  Logs          .data/logs/{temporal,mailpit,migrate,bank,worker,api}.log
 
   A crashed bank, worker or API is started again (see its log).
   Ctrl-C stops everything; the next \`make up\` continues with the same data.
 
 EOF
 
-# 8. Run until Ctrl-C or until a process dies (then stop the rest). The supervisors of
-# bank, worker and API do not die with their process, so only Temporal's end stops it.
+# 9. Run until Ctrl-C or until a process dies (then stop the rest). The supervisors of
+# bank, worker and API do not die with their process, so only Temporal's or Mailpit's end stops it.
 stack_wait

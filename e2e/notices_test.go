@@ -34,8 +34,8 @@ type hookReceiver struct {
 	mu       sync.Mutex
 	secret   string
 	requests int
-	got      map[int64]int     // requests for each event id
-	accepted map[int64]int     // 2xx answers for each event id
+	got      map[int64]int      // requests for each event id
+	accepted map[int64]int      // 2xx answers for each event id
 	byKey    map[string][]int64 // event ids of each loan (or, without one, user), in the order they came
 	badSigs  int
 }

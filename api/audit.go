@@ -1,60 +1,11 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
-
 	"github.com/lendflow/lendflow/audit"
-	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/workflows"
 )
-
-// auditedUpdates are the loan updates ops send, by the action each is.
-var auditedUpdates = map[string]audit.Action{
-	workflows.UpdateDueDiligence:     audit.DueDiligence,
-	workflows.UpdateFullTenderReview: audit.FullTenderReview,
-	workflows.UpdateWriteOff:         audit.WriteOff,
-	workflows.UpdateRetryDisbursal:   audit.DisbursementRetry,
-}
-
-// audit records an ops action by the signed-in caller (an ops route, behind
-// requireRole). Call it with db.Queries(tx) of the transaction that makes the
-// effect and return its error from that transaction, so the effect and its
-// record commit together:
-//
-//	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-//		q := db.Queries(tx)
-//		... the effect, with q ...
-//		return s.audit(ctx, q, audit.Recovery, audit.Loan(id), req.Note)
-//	})
-//
-// A nil q records on the pool.
-func (s *Server) audit(ctx context.Context, q *dbq.Queries, action audit.Action, target, note string) error {
-	me, ok := userFrom(ctx)
-	if !ok {
-		return errs.New(errs.Unauthenticated, "an ops action without a caller")
-	}
-	if q == nil {
-		q = s.Q
-	}
-	_, err := audit.Record(ctx, q, audit.Entry{OpsUserID: me.ID, Action: action, Target: target, Note: note})
-	return err
-}
-
-// recordAudit records an action whose effect is already done outside the
-// database (a Temporal update). The client has its answer coming either way;
-// a record that fails is logged loudly, with everything it would have said.
-func (s *Server) recordAudit(ctx context.Context, q *dbq.Queries, action audit.Action, target, note string) {
-	if err := s.audit(context.WithoutCancel(ctx), q, action, target, note); err != nil {
-		me, _ := userFrom(ctx)
-		s.Logger.Error("audit record lost", "request_id", middleware.GetReqID(ctx), "ops_user_id", me.ID,
-			"action", action, "target", target, "note", note, "error", err)
-	}
-}
 
 type auditItem struct {
 	ID        int64        `json:"id"`
@@ -83,7 +34,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	items, err := audit.List(r.Context(), s.Q, audit.Filter{BeforeID: before, Target: target, Action: action, Limit: limit + 1})
+	items, err := s.audit.List(r.Context(), audit.Filter{BeforeID: before, Target: target, Action: action, Limit: limit + 1})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

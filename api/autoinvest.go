@@ -5,6 +5,7 @@ import (
 
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) autoInvestPut(w http.ResponseWriter, r *http.Request) {
 	} else if amount.LessThan(bidding.MinimumBid) || !amount.Mod(bidding.BidMultiple).IsZero() {
 		fields = append(fields, FieldError{Field: "amount_per_loan", Message: "at least 100.00, in whole yuan"})
 	}
-	rate, fe := parseRate("min_annual_rate", req.MinAnnualRate, maxAnnualRate)
+	rate, fe := parseRate("min_annual_rate", req.MinAnnualRate, lending.MaxAnnualRate)
 	if fe != nil {
 		fields = append(fields, *fe)
 	}

@@ -21,14 +21,14 @@ import (
 	"github.com/lendflow/lendflow/console"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
-	"github.com/lendflow/lendflow/workflows"
+	"github.com/lendflow/lendflow/loans"
 )
 
 // The ops console (docs/console.md): server-rendered pages at /console/ for
 // the manual steps of a loan's life. It signs in against the same users,
 // password check and login throttle as POST /v1/auth/login, keeps the same
 // kind of session (an ops session's lifetime), and every action calls the
-// function the JSON handler calls (decide, dateAction, advanceClock), so
+// service the JSON handler calls (loans.Service, clock.Clock.AdvanceBy), so
 // validation, the Temporal update, the refusal codes and the audit entry are
 // the API's own. The session travels in a cookie instead of a bearer header
 // (HttpOnly, SameSite=Strict, and over HTTPS Secure with the __Host- prefix:
@@ -76,10 +76,11 @@ func (s *Server) consoleRoutes(r chi.Router) {
 			r.Get("/loans", s.consoleFindLoan)
 			r.Get("/loans/{id}", s.consoleLoan)
 			r.Post("/loans/{id}/reveal", s.consoleReveal)
-			r.Post("/loans/{id}/due-diligence", s.consoleDecide(workflows.UpdateDueDiligence))
-			r.Post("/loans/{id}/full-tender-review", s.consoleDecide(workflows.UpdateFullTenderReview))
-			r.Post("/loans/{id}/write-off", s.consoleDecide(workflows.UpdateWriteOff))
-			r.Post("/loans/{id}/disbursement-retry", s.consoleRetry)
+			loan := s.loanIn(s.consoleFail)
+			r.With(loan).Post("/loans/{id}/"+kindDueDiligence, s.consoleDecide(loans.DueDiligence))
+			r.With(loan).Post("/loans/{id}/"+kindFullTenderReview, s.consoleDecide(loans.FullTenderReview))
+			r.With(loan).Post("/loans/{id}/"+kindWriteOff, s.consoleDecide(loans.WriteOff))
+			r.With(loan).Post("/loans/{id}/"+kindRetry, s.consoleRetry)
 			r.Get("/reconciliation", s.consoleReconciliation)
 			r.Get("/disclosure", s.consoleDisclosure)
 			r.Get("/clock", s.consoleClock)

@@ -6,74 +6,32 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/console"
-	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/lending"
 )
 
 // The console's clock advance is shared by the API's replicas
-// (docs/replicas.md). An advance can take minutes (every loan handles every
-// event on the way), longer than a browser should wait on one answer: the
-// console starts it and the clock page polls its progress. Its record —
-// which advance, running, done or failed — is a row in PostgreSQL
-// (console_clock_advance), so whichever replica serves the page shows it,
-// and no replica starts a second while it runs. It carries the replica
-// running it: an advance whose replica died is shown stopped, and the next
-// may start. The progress itself is read from the database too (the
-// business date, the loans still due).
-type advanceRun struct {
-	n                 int64 // which advance, so one taken over cannot finish its successor
-	from, to, started time.Time
-	running           bool
-	failure           string // why it stopped, for the page; "" done or running
-}
+// (docs/replicas.md; clock/ops.go). An advance can take minutes (every loan
+// handles every event on the way), longer than a browser should wait on one
+// answer: the console starts it and the clock page polls its progress.
 
 // advanceOrphaned is the failure of an advance whose process died.
-const advanceOrphaned = "the process running it stopped before it finished; advance again"
+const advanceOrphaned = clock.Orphaned
 
-// advanceStart records an advance as running, unless one is.
-func (s *Server) advanceStart(ctx context.Context, from, to time.Time) (advanceRun, bool, error) {
-	row, err := s.Q.ConsoleAdvanceStart(ctx, dbq.ConsoleAdvanceStartParams{
-		FromDate: from, ToDate: to, ReplicaID: s.replicaID(), MaxSeconds: clockAdvanceWrite.Seconds(),
-	})
-	if errors.Is(err, db.ErrNotFound) {
-		return advanceRun{}, false, nil
-	}
-	if err != nil {
-		return advanceRun{}, false, err
-	}
-	return advanceRun{n: row.Run, from: row.FromDate, to: row.ToDate, started: row.StartedAt, running: true}, true, nil
+// advanceStart records an advance as running on this replica, unless one is.
+func (s *Server) advanceStart(ctx context.Context, from, to time.Time) (clock.Run, bool, error) {
+	return s.Clock.StartRun(ctx, from, to, s.replicaID(), clockAdvanceWrite)
 }
 
 // advanceFinish records how run ended: err nil is done; a failure keeps only
 // what the page may show (consoleProblem), the cause goes to the log.
-func (s *Server) advanceFinish(ctx context.Context, run advanceRun, err error) error {
+func (s *Server) advanceFinish(ctx context.Context, run clock.Run, err error) error {
 	var failure *string
 	if err != nil {
 		prob, _ := consoleProblem(err)
 		failure = &prob.Detail
 	}
-	return s.Q.ConsoleAdvanceFinish(context.WithoutCancel(ctx), dbq.ConsoleAdvanceFinishParams{Error: failure, Run: run.n})
-}
-
-// advanceLast is the last advance the console started, on any replica.
-func (s *Server) advanceLast(ctx context.Context) (advanceRun, bool, error) {
-	row, err := s.Q.ConsoleAdvanceGet(ctx, clockAdvanceWrite.Seconds())
-	if errors.Is(err, db.ErrNotFound) {
-		return advanceRun{}, false, nil
-	}
-	if err != nil {
-		return advanceRun{}, false, err
-	}
-	run := advanceRun{n: row.Run, from: row.FromDate, to: row.ToDate, started: row.StartedAt, running: row.Running}
-	switch {
-	case row.Error != nil:
-		run.failure = *row.Error
-	case row.Orphaned:
-		run.failure = advanceOrphaned
-	}
-	return run, true, nil
+	return s.Clock.FinishRun(ctx, run, failure)
 }
 
 // consoleClock is the business date and, in sandbox mode, the advance form
@@ -102,7 +60,7 @@ func (s *Server) clockView(ctx context.Context) (console.ClockView, error) {
 		{Label: "+1 week", To: today.AddDate(0, 0, 7).Format(time.DateOnly)},
 		{Label: "+1 month", To: today.AddDate(0, 1, 0).Format(time.DateOnly)},
 	}
-	run, ok, err := s.advanceLast(ctx)
+	run, ok, err := s.Clock.LastRun(ctx, clockAdvanceWrite)
 	if err != nil {
 		return v, err
 	}
@@ -112,15 +70,15 @@ func (s *Server) clockView(ctx context.Context) (console.ClockView, error) {
 			return v, err
 		}
 		v.Advance = &console.Advance{From: p.From, To: p.To, Running: p.Running, Error: p.Error, LoansDue: p.LoansDue,
-			Percent: p.Percent, StartedAt: run.started.Format(time.RFC3339)}
+			Percent: p.Percent, StartedAt: run.Started.Format(time.RFC3339)}
 	}
 	return v, nil
 }
 
-// consoleAdvance starts a sandbox clock advance through advanceClock, the
-// function POST /v1/ops/clock/advance calls: the same refusals (a date
-// before today, a wall clock) answered at once, the same audit entry when it
-// is done. It runs on after this answer, bounded as the API's is.
+// consoleAdvance starts a sandbox clock advance through clock.AdvanceBy, as
+// POST /v1/ops/clock/advance does: the same refusals (a date before today,
+// a wall clock) answered at once, the same audit entry when it is done. It
+// runs on after this answer, bounded as the API's is.
 func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	form, err := consoleForm(r, "to")
@@ -132,9 +90,9 @@ func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		from, err = s.checkAdvance(ctx, to)
+		from, err = s.Clock.CheckAdvance(ctx, to)
 	}
-	var run advanceRun
+	var run clock.Run
 	if err == nil {
 		var ok bool
 		if run, ok, err = s.advanceStart(ctx, from, to); err == nil && !ok {
@@ -162,10 +120,11 @@ func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 	}
 	// The advance outlives the request; it keeps the caller (for the audit
 	// entry) and the request id, not the cancellation.
+	me, _ := userFrom(ctx)
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), clockAdvanceWrite)
 	go func() {
 		defer cancel()
-		err := s.advanceClock(bg, to)
+		err := s.Clock.AdvanceBy(bg, me.ID, to)
 		if err != nil {
 			s.Logger.Error("console clock advance", "to", to.Format(time.DateOnly), "error", err)
 		}
@@ -187,30 +146,21 @@ type advanceProgress struct {
 	Error    string `json:"error,omitempty"`
 }
 
-// advanceProgress is where an advance stands: the business date it has
-// reached, and how many loans still have events due on or before its
-// target (what it has left to hand out and wait for).
-func (s *Server) advanceProgress(ctx context.Context, run advanceRun, today time.Time) (advanceProgress, error) {
-	p := advanceProgress{From: run.from.Format(time.DateOnly), To: run.to.Format(time.DateOnly), Today: today.Format(time.DateOnly),
-		Running: run.running, Error: run.failure}
-	due, err := s.Q.LoanCountEventsDue(ctx, &run.to)
-	if err != nil {
-		return p, err
-	}
-	p.LoansDue = due
-	total, done := lending.Days(run.from, run.to), lending.Days(run.from, today)
-	switch {
-	case !run.running && run.failure == "":
-		p.Percent = 100
-	case total > 0:
-		p.Percent = min(done*100/total, 99)
-	}
-	return p, nil
+// advanceProgress is where an advance stands (clock.Clock.Progress), as the
+// clock page's script reads it.
+func (s *Server) advanceProgress(ctx context.Context, run clock.Run, today time.Time) (advanceProgress, error) {
+	p, err := s.Clock.Progress(ctx, run, today)
+	return progressBody(p), err
+}
+
+func progressBody(p clock.Progress) advanceProgress {
+	return advanceProgress{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly), Today: p.Today.Format(time.DateOnly),
+		Running: p.Running, LoansDue: p.LoansDue, Percent: p.Percent, Error: p.Failure}
 }
 
 // consoleAdvanceProgress answers the clock page's script.
 func (s *Server) consoleAdvanceProgress(w http.ResponseWriter, r *http.Request) {
-	run, ok, err := s.advanceLast(r.Context())
+	p, ok, err := s.Clock.LastProgress(r.Context(), clockAdvanceWrite)
 	if err == nil && !ok {
 		err = errNoAdvance
 	}
@@ -218,16 +168,6 @@ func (s *Server) consoleAdvanceProgress(w http.ResponseWriter, r *http.Request) 
 		s.consoleFail(w, r, err)
 		return
 	}
-	today, _, err := s.Clock.Today(r.Context())
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
-	}
-	p, err := s.advanceProgress(r.Context(), run, today)
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
-	}
 	console.Headers(w)
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, progressBody(p))
 }

@@ -11,28 +11,13 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/lendflow/lendflow/audit"
 	"github.com/lendflow/lendflow/console"
-	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/disclosure"
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/money"
 	"github.com/lendflow/lendflow/reconcile"
-	"github.com/lendflow/lendflow/workflows"
-)
-
-// queueShown is how many loans a queue lists on the page.
-const queueShown = 100
-
-// The history rows the workflow writes when it asks ops to write a loan off
-// (activities.Collect, step write_off_request) and when ops decline
-// (workflows/loan.go; opsNoteKinds): the write-off queue reads them. The
-// end-to-end console test takes a loan past 90 days and sees it queued.
-const (
-	writeOffAskNote      = "more than 90 days past due: ops asked to write off"
-	writeOffDeclinedNote = "write-off declined: "
 )
 
 // Defaults of a dev stack, when the deps name no Temporal UI.
@@ -41,67 +26,35 @@ const (
 	defaultTemporalNamespace = "default"
 )
 
-// consoleQueues is the ops work queues with their counts.
+// consoleQueues is the ops work queues with their counts (loans.Service.Queues).
 func (s *Server) consoleQueues(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	v, err := s.queuesView(ctx)
+	q, err := s.loans.Queues(ctx)
 	if err != nil {
 		s.consoleFail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "queues", v)
+	s.render(w, r, http.StatusOK, "queues", s.queuesView(ctx, q))
 }
 
-func (s *Server) queuesView(ctx context.Context) (console.QueuesView, error) {
+func (s *Server) queuesView(ctx context.Context, q loans.Queues) console.QueuesView {
 	v := console.QueuesView{Page: s.page(ctx, "Queues", "queues")}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		return v, err
-	}
-	counts, err := s.Q.LoanCountByStatus(ctx, lending.Strings(lending.StatusDueDiligence, lending.StatusFullReview))
-	if err != nil {
-		return v, err
-	}
-	byStatus := map[lending.Status]int{}
-	for _, c := range counts {
-		byStatus[c.Status] = int(c.Loans)
-	}
-	list := func(status lending.Status) ([]console.LoanRow, error) {
-		loans, err := s.Q.LoanListByStatus(ctx, dbq.LoanListByStatusParams{Status: status, Lim: queueShown})
-		rows := make([]console.LoanRow, 0, len(loans))
-		for _, l := range loans {
-			rows = append(rows, loanRow(l, ""))
+	rows := func(ls []loans.Loan, detail string) []console.LoanRow {
+		out := make([]console.LoanRow, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, loanRow(l, detail))
 		}
-		return rows, err
+		return out
 	}
-	if v.DueDiligence, err = list(lending.StatusDueDiligence); err != nil {
-		return v, err
+	v.DueDiligence, v.FullReview = rows(q.DueDiligence, ""), rows(q.FullReview, "")
+	for _, a := range q.WriteOffs {
+		v.WriteOffs = append(v.WriteOffs, loanRow(a.Loan, fmt.Sprintf("%d days past due", a.DPD)))
 	}
-	if v.FullReview, err = list(lending.StatusFullReview); err != nil {
-		return v, err
-	}
-	writeOffs, err := s.Q.LoanListWriteOffRequested(ctx, dbq.LoanListWriteOffRequestedParams{
-		DueBy: today.AddDate(0, 0, -(lending.WriteOffAfterDPD + 1)), AskNote: writeOffAskNote, DeclinedNote: writeOffDeclinedNote, Lim: queueShown,
-	})
-	if err != nil {
-		return v, err
-	}
-	for _, l := range writeOffs {
-		v.WriteOffs = append(v.WriteOffs, loanRow(l.Loan, fmt.Sprintf("%d days past due", lending.Days(l.OldestDue, today))))
-	}
-	failed, err := s.Q.LoanListFailedDisbursement(ctx, queueShown)
-	if err != nil {
-		return v, err
-	}
-	for _, l := range failed {
-		v.FailedDisbursements = append(v.FailedDisbursements, loanRow(l, "batch refused by the bank"))
-	}
-	tasks, err := s.collectionTasks(ctx, today)
-	if err != nil {
-		return v, err
+	if len(q.FailedDisbursements) > 0 {
+		v.FailedDisbursements = rows(q.FailedDisbursements, "batch refused by the bank")
 	}
 	perBucket := map[string]int{}
-	for _, t := range tasks {
+	for _, t := range q.Tasks {
 		perBucket[t.Bucket]++
 		v.Tasks = append(v.Tasks, console.TaskRow{
 			LoanID: t.LoanID, DPD: t.DPD, Bucket: t.Bucket, Overdue: fmtMoney(t.Overdue),
@@ -113,17 +66,17 @@ func (s *Server) queuesView(ctx context.Context) (console.QueuesView, error) {
 		v.Buckets = append(v.Buckets, console.Count{Name: b, Anchor: fmt.Sprintf("b%d", i+2), N: perBucket[b]})
 	}
 	v.Counts = []console.Count{
-		{Name: "Awaiting due diligence", Anchor: "due-diligence", N: byStatus[lending.StatusDueDiligence]},
-		{Name: "Full-tender review", Anchor: "full-review", N: byStatus[lending.StatusFullReview]},
+		{Name: "Awaiting due diligence", Anchor: "due-diligence", N: q.Waiting[lending.StatusDueDiligence]},
+		{Name: "Full-tender review", Anchor: "full-review", N: q.Waiting[lending.StatusFullReview]},
 		{Name: "Write-off requests", Anchor: "write-off", N: len(v.WriteOffs)},
 		{Name: "Failed disbursements", Anchor: "failed-disbursement", N: len(v.FailedDisbursements)},
 		{Name: "Collection tasks", Anchor: "collection", N: len(v.Tasks)},
 	}
-	return v, nil
+	return v
 }
 
-func loanRow(l dbq.Loan, detail string) console.LoanRow {
-	row := console.LoanRow{ID: l.ID, Status: string(l.Status), Amount: fmtMoney(l.Amount), TermMonths: l.TermMonths,
+func loanRow(l loans.Loan, detail string) console.LoanRow {
+	row := console.LoanRow{ID: l.ID, Status: string(l.Status), Amount: fmtMoney(l.Amount), TermMonths: int32(l.TermMonths),
 		Raised: fmtMoney(l.Raised), Applied: l.AppliedOn.Format(time.DateOnly), Detail: detail, Grade: "—", Rate: "—"}
 	if l.Grade != nil {
 		row.Grade = *l.Grade
@@ -144,41 +97,38 @@ func (s *Server) consoleFindLoan(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, consolePrefix+"loans/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }
 
-// consoleActions are the manual steps' forms, by their path segment.
+// consoleActions are the manual steps' forms, by their path segment; step
+// is the decision's step ("" for the disbursement retry, which decides
+// nothing).
 var consoleActions = []struct {
 	kind, title, help string
-	update            string
+	step              loans.Step
 	at                lending.Status
 	terms             bool
 }{
-	{"due-diligence", "Due diligence", "Approve (optionally with another grade and rate) or reject a loan waiting for manual due diligence.", workflows.UpdateDueDiligence, lending.StatusDueDiligence, true},
-	{"full-tender-review", "Full-tender review", "Approve to disburse the fully bid loan, or reject to release every bid.", workflows.UpdateFullTenderReview, lending.StatusFullReview, false},
-	{"write-off", "Write-off", "Approve to close the receivables as loss (核销), or decline: ops are asked again 30 days later. Only while more than 90 days past due.", workflows.UpdateWriteOff, lending.StatusOverdue, false},
-	{"disbursement-retry", "Retry the disbursement", "Send the disbursement batch again under a new attempt number, after the bank refused the last one. It can never pay twice.", workflows.UpdateRetryDisbursal, lending.StatusDisbursing, false},
+	{kindDueDiligence, "Due diligence", "Approve (optionally with another grade and rate) or reject a loan waiting for manual due diligence.", loans.DueDiligence, lending.StatusDueDiligence, true},
+	{kindFullTenderReview, "Full-tender review", "Approve to disburse the fully bid loan, or reject to release every bid.", loans.FullTenderReview, lending.StatusFullReview, false},
+	{kindWriteOff, "Write-off", "Approve to close the receivables as loss (核销), or decline: ops are asked again 30 days later. Only while more than 90 days past due.", loans.WriteOff, lending.StatusOverdue, false},
+	{kindRetry, "Retry the disbursement", "Send the disbursement batch again under a new attempt number, after the bank refused the last one. It can never pay twice.", "", lending.StatusDisbursing, false},
 }
 
-func actionFor(update string) (kind, title string) {
-	for _, a := range consoleActions {
-		if a.update == update {
-			return a.kind, a.title
-		}
-	}
-	return "", ""
-}
+// The manual steps' path segments.
+const (
+	kindDueDiligence     = "due-diligence"
+	kindFullTenderReview = "full-tender-review"
+	kindWriteOff         = "write-off"
+	kindRetry            = "disbursement-retry"
+)
 
 // consoleLoan is one loan: terms, borrower (masked), manual steps, schedule,
-// investors and history.
+// investors and history (loans.Service.Dossier).
 func (s *Server) consoleLoan(w http.ResponseWriter, r *http.Request) {
-	loan, err := s.loanFor(r)
+	d, err := s.loans.Dossier(r.Context(), loanID(r))
 	if err != nil {
 		s.consoleFail(w, r, err)
 		return
 	}
-	v, err := s.loanView(r.Context(), loan, false)
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
-	}
+	v := s.loanView(r.Context(), d)
 	q := r.URL.Query()
 	for _, a := range consoleActions {
 		if q.Get("done") == a.kind {
@@ -191,96 +141,67 @@ func (s *Server) consoleLoan(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "loan", v)
 }
 
-func (s *Server) loanView(ctx context.Context, loan dbq.Loan, reveal bool) (console.LoanView, error) {
+// loanView is a dossier as the loan page shows it.
+func (s *Server) loanView(ctx context.Context, d loans.Dossier) console.LoanView {
+	loan := d.Loan
 	v := console.LoanView{Page: s.page(ctx, fmt.Sprintf("Loan %d", loan.ID), "queues")}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		return v, err
-	}
-	d := console.LoanDetail{
+	ld := console.LoanDetail{
 		ID: loan.ID, Status: string(loan.Status), Amount: fmtMoney(loan.Amount), Raised: fmtMoney(loan.Raised),
-		TermMonths: loan.TermMonths, Method: loan.RepaymentMethod, Purpose: loan.Purpose, Newbie: loan.Newbie,
+		TermMonths: int32(loan.TermMonths), Method: loan.RepaymentMethod, Purpose: loan.Purpose, Newbie: loan.Newbie,
 		AppliedOn: loan.AppliedOn.Format(time.DateOnly), WorkflowID: loan.WorkflowID, BorrowerID: loan.BorrowerID,
 	}
 	if loan.Grade != nil {
-		d.Grade = *loan.Grade
+		ld.Grade = *loan.Grade
 	}
 	if loan.AnnualRate != nil {
-		d.Rate = loan.AnnualRate.String()
+		ld.Rate = loan.AnnualRate.String()
 	}
 	if loan.ListingExpiresOn != nil {
-		d.ListingExpires = loan.ListingExpiresOn.Format(time.DateOnly)
+		ld.ListingExpires = loan.ListingExpiresOn.Format(time.DateOnly)
 	}
 	if loan.DisbursedOn != nil {
-		d.DisbursedOn = loan.DisbursedOn.Format(time.DateOnly)
+		ld.DisbursedOn = loan.DisbursedOn.Format(time.DateOnly)
 	}
 	if loan.GuarantorID != nil {
-		d.GuarantorUserID = *loan.GuarantorID
+		ld.GuarantorUserID = *loan.GuarantorID
 	}
-	v.Loan = d
+	v.Loan = ld
+	b := d.Borrower
+	v.Borrower = console.Person{UserID: b.UserID, Name: b.Name, IDNumber: b.IDNumber, Phone: b.Phone, Revealed: b.Revealed}
 
-	b, err := s.Q.UserGet(ctx, loan.BorrowerID)
-	if err != nil {
-		return v, err
-	}
-	v.Borrower = console.Person{UserID: b.ID, Name: kyc.MaskName(b.Name), IDNumber: kyc.MaskIDNumber(b.IDNumber), Phone: kyc.MaskPhone(b.Phone)}
-	if reveal {
-		v.Borrower = console.Person{UserID: b.ID, Name: b.Name, IDNumber: b.IDNumber, Phone: b.Phone, Revealed: true}
-	}
-
-	insts, err := s.Q.InstallmentList(ctx, loan.ID)
-	if err != nil {
-		return v, err
-	}
 	var tp, ti, tpen, tpaid decimal.Decimal
-	for _, i := range insts {
-		row := installmentAsOf(i, today)
-		ir := console.InstallmentRow{No: row.No, DueDate: row.DueDate, Principal: row.Principal, Interest: row.Interest,
-			Penalty: row.Penalty, Paid: row.Paid, Status: string(row.Status)}
-		if row.Status.Open() && today.After(i.DueDate) {
-			ir.DPD = lending.Days(i.DueDate, today)
-		}
-		v.Schedule = append(v.Schedule, ir)
-		tp, ti = tp.Add(i.Principal), ti.Add(i.Interest)
-		tpen = tpen.Add(penaltyAsOf(i, today))
-		tpaid = tpaid.Add(i.PaidPrincipal).Add(i.PaidInterest).Add(i.PaidPenalty)
+	for _, i := range d.Installments {
+		v.Schedule = append(v.Schedule, console.InstallmentRow{No: int32(i.No), DueDate: i.DueDate.Format(time.DateOnly),
+			Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest), Penalty: fmtMoney(i.Penalty), Paid: fmtMoney(i.Paid()),
+			Status: string(i.Status), DPD: i.DPD})
+		tp, ti, tpen, tpaid = tp.Add(i.Principal), ti.Add(i.Interest), tpen.Add(i.Penalty), tpaid.Add(i.Paid())
 	}
 	v.Total = console.InstallmentRow{Principal: fmtMoney(tp), Interest: fmtMoney(ti), Penalty: fmtMoney(tpen), Paid: fmtMoney(tpaid)}
 
-	hist, err := s.Q.LoanHistoryList(ctx, loan.ID)
-	if err != nil {
-		return v, err
-	}
 	// Newest first: ops come to a loan for what just happened.
-	for i := len(hist) - 1; i >= 0; i-- {
-		h := hist[i]
+	for i := len(d.History) - 1; i >= 0; i-- {
+		h := d.History[i]
 		v.History = append(v.History, console.HistoryRow{Date: h.BusinessDate.Format(time.DateOnly), At: h.At.Format(time.RFC3339), Status: string(h.Status), Note: h.Note})
 	}
-
-	bids, err := s.Q.BidListWithShares(ctx, loan.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, bid := range bids {
+	for _, bid := range d.Investors {
 		v.Investors = append(v.Investors, console.InvestorRow{
-			BidID: bid.BidID, UserID: bid.InvestorID, Name: kyc.MaskName(bid.InvestorName), Amount: fmtMoney(bid.Amount),
+			BidID: bid.BidID, UserID: bid.UserID, Name: bid.Name, Amount: fmtMoney(bid.Amount),
 			Share: bid.Amount.Shift(2).DivRound(loan.Amount, 2).StringFixed(2) + " %", Status: string(bid.Status),
 			ReceivedPrincipal: fmtMoney(bid.ReceivedPrincipal), ReceivedInterest: fmtMoney(bid.ReceivedInterest),
 			PendingPrincipal: fmtMoney(bid.PendingPrincipal), PendingInterest: fmtMoney(bid.PendingInterest),
 		})
 	}
-
 	for _, a := range consoleActions {
 		v.Actions = append(v.Actions, console.Action{
 			Kind: a.kind, Title: a.title, Help: a.help, Path: fmt.Sprintf("%sloans/%d/%s", consolePrefix, loan.ID, a.kind),
-			Current: loan.Status == a.at, Open: loan.Status == a.at, Decide: a.update != workflows.UpdateRetryDisbursal, Terms: a.terms,
+			Current: loan.Status == a.at, Open: loan.Status == a.at, Decide: a.step != "", Terms: a.terms,
 		})
 	}
 	for _, g := range []money.Grade{"A", "B", "C", "D", "E"} {
 		v.Grades = append(v.Grades, string(g))
 	}
 	v.TemporalURL = s.temporalURL(loan.WorkflowID)
-	return v, nil
+	return v
 }
 
 // temporalURL is where an engineer reads the loan's workflow in the
@@ -297,56 +218,30 @@ func (s *Server) temporalURL(workflowID string) string {
 }
 
 // consoleReveal shows the borrower's identity in full, for this answer
-// only, once the reveal and its reason are in the audit log: a reveal the
-// log does not hold is not shown.
+// only, once the reveal and its reason are in the audit log
+// (loans.Service.Reveal).
 func (s *Server) consoleReveal(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	loan, err := s.loanFor(r)
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
-	}
+	me, _ := userFrom(ctx)
 	form, err := consoleForm(r, "reason")
+	var d loans.Dossier
 	if err == nil {
-		reason := strings.TrimSpace(form.Get("reason"))
-		note := fmt.Sprintf("loan %d: %s", loan.ID, reason)
-		switch {
-		case reason == "":
-			err = Validation(FieldError{Field: "reason", Message: "say why you need the full identity"})
-		case len(note) > audit.MaxNote:
-			err = Validation(FieldError{Field: "reason", Message: "at most 2000 bytes"})
-		default:
-			err = s.audit(ctx, nil, audit.BorrowerReveal, audit.User(loan.BorrowerID), note)
-		}
+		d, err = s.loans.Reveal(ctx, me, loanID(r), form.Get("reason"))
 	}
-	v, verr := s.loanView(ctx, loan, err == nil)
-	if verr != nil {
-		s.consoleFail(w, r, verr)
+	if err == nil {
+		s.render(w, r, http.StatusOK, "loan", s.loanView(ctx, d))
 		return
 	}
-	status := http.StatusOK
-	if err != nil {
-		prob, known := consoleProblem(err)
-		if !known {
-			s.consoleFail(w, r, err)
-			return
-		}
-		v.Problem, status = prob, prob.Status
-	}
-	s.render(w, r, status, "loan", v)
+	s.loanRefused(w, r, "", err)
 }
 
-// consoleDecide sends a decision form through decide, as the JSON API's
-// POST /v1/ops/loans/{id}/<step> does.
-func (s *Server) consoleDecide(update string) http.HandlerFunc {
+// consoleDecide sends a decision form through loans.Service.Decide, as the
+// JSON API's POST /v1/ops/loans/{id}/<step> does.
+func (s *Server) consoleDecide(step loans.Step) http.HandlerFunc {
+	kind := kindOf(step)
 	return func(w http.ResponseWriter, r *http.Request) {
-		loan, err := s.loanFor(r)
-		if err != nil {
-			s.consoleFail(w, r, err)
-			return
-		}
 		form, err := consoleForm(r, "decision", "note", "grade", "annual_rate")
-		var reply workflows.StatusReply
+		var status lending.Status
 		if err == nil {
 			req := decisionRequest{Decision: lending.Decision(form.Get("decision")), Note: strings.TrimSpace(form.Get("note"))}
 			if g := form.Get("grade"); g != "" {
@@ -355,54 +250,69 @@ func (s *Server) consoleDecide(update string) http.HandlerFunc {
 			if rate := strings.TrimSpace(form.Get("annual_rate")); rate != "" {
 				req.AnnualRate = &rate
 			}
-			reply, err = s.decide(r.Context(), loan, update, req)
+			var d loans.Decision
+			if d, err = decision(step, req); err == nil {
+				me, _ := userFrom(r.Context())
+				status, err = s.loans.Decide(r.Context(), me, loanFrom(r), step, d, "")
+			}
 		}
-		s.actionAnswered(w, r, loan, update, reply, err)
+		s.actionAnswered(w, r, kind, status, err)
 	}
 }
 
-// consoleRetry sends the disbursement retry through dateAction, as POST
+func kindOf(step loans.Step) string {
+	for _, a := range consoleActions {
+		if a.step == step {
+			return a.kind
+		}
+	}
+	return ""
+}
+
+// consoleRetry sends the disbursement retry through
+// loans.Service.RetryDisbursement, as POST
 // /v1/ops/loans/{id}/disbursement/retry does.
 func (s *Server) consoleRetry(w http.ResponseWriter, r *http.Request) {
-	loan, err := s.loanFor(r)
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
+	var status lending.Status
+	_, err := consoleForm(r)
+	if err == nil {
+		me, _ := userFrom(r.Context())
+		status, err = s.loans.RetryDisbursement(r.Context(), me, loanFrom(r), "")
 	}
-	var reply workflows.StatusReply
-	if _, err = consoleForm(r); err == nil {
-		reply, err = s.dateAction(r.Context(), loan, workflows.UpdateRetryDisbursal)
-	}
-	s.actionAnswered(w, r, loan, workflows.UpdateRetryDisbursal, reply, err)
+	s.actionAnswered(w, r, kindRetry, status, err)
 }
 
 // actionAnswered shows the outcome of a manual step: done, the loan page
 // again (a redirect, so reloading it sends nothing twice); refused, the loan
 // page as it is now with the refusal at the top.
-func (s *Server) actionAnswered(w http.ResponseWriter, r *http.Request, loan dbq.Loan, update string, reply workflows.StatusReply, err error) {
-	kind, _ := actionFor(update)
+func (s *Server) actionAnswered(w http.ResponseWriter, r *http.Request, kind string, status lending.Status, err error) {
 	if err == nil {
-		q := url.Values{"done": {kind}, "to": {string(reply.Status)}}
-		http.Redirect(w, r, fmt.Sprintf("%sloans/%d?%s", consolePrefix, loan.ID, q.Encode()), http.StatusSeeOther)
+		q := url.Values{"done": {kind}, "to": {string(status)}}
+		http.Redirect(w, r, fmt.Sprintf("%sloans/%d?%s", consolePrefix, loanID(r), q.Encode()), http.StatusSeeOther)
 		return
 	}
+	s.loanRefused(w, r, kind, err)
+}
+
+// loanRefused shows the loan page as it is now with the refusal at the top
+// and the refused form (kind) unfolded, so ops see what they sent it for.
+func (s *Server) loanRefused(w http.ResponseWriter, r *http.Request, kind string, err error) {
 	prob, known := consoleProblem(err)
 	if !known {
 		s.consoleFail(w, r, err)
 		return
 	}
-	if now, gerr := s.Q.LoanGet(r.Context(), loan.ID); gerr == nil {
-		loan = now
-	}
-	v, verr := s.loanView(r.Context(), loan, false)
-	if verr != nil {
-		s.consoleFail(w, r, verr)
+	d, derr := s.loans.Dossier(r.Context(), loanID(r))
+	if derr != nil {
+		s.consoleFail(w, r, derr)
 		return
 	}
+	v := s.loanView(r.Context(), d)
 	v.Problem = prob
-	for i := range v.Actions {
-		// Unfold the refused form, so ops see what they sent it for.
-		v.Actions[i].Open = v.Actions[i].Kind == kind
+	if kind != "" {
+		for i := range v.Actions {
+			v.Actions[i].Open = v.Actions[i].Kind == kind
+		}
 	}
 	s.render(w, r, prob.Status, "loan", v)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/loans"
 )
 
 // page is one console answer.
@@ -388,11 +389,11 @@ func TestConsoleQueues(t *testing.T) {
 	// Asked at DPD 91 (2026-06-01 is 92 days after 2026-03-01), not declined.
 	wo := f.loan(t, b, "1000.00", lending.StatusOverdue)
 	f.installment(t, wo.ID, 1, "2026-03-01", "1000.00", "7.00", lending.InstallmentOverdue)
-	f.exec(t, `INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, 40, 'overdue', '2026-05-31', $2)`, wo.ID, writeOffAskNote+" (DPD 91)")
+	f.exec(t, `INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, 40, 'overdue', '2026-05-31', $2)`, wo.ID, loans.WriteOffAskNote+" (DPD 91)")
 	// Asked, then declined: not in the queue until asked again.
 	declined := f.loan(t, b, "1000.00", lending.StatusOverdue)
 	f.installment(t, declined.ID, 1, "2026-02-01", "1000.00", "7.00", lending.InstallmentOverdue)
-	f.exec(t, `INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, 40, 'overdue', '2026-05-03', $2), ($1, 41, 'overdue', '2026-05-04', 'write-off declined: still paying')`, declined.ID, writeOffAskNote+" (DPD 91)")
+	f.exec(t, `INSERT INTO loan_history (loan_id, seq, status, business_date, note) VALUES ($1, 40, 'overdue', '2026-05-03', $2), ($1, 41, 'overdue', '2026-05-04', 'write-off declined: still paying')`, declined.ID, loans.WriteOffAskNote+" (DPD 91)")
 	// Failed once, retried, and the retry failed too: waiting for ops.
 	failed := f.loan(t, b, "2000.00", lending.StatusDisbursing)
 	// Failed once and retried: the retry is in flight.
@@ -447,6 +448,7 @@ func TestConsoleDecisionRefusals(t *testing.T) {
 	f := newConsoleFixture(t)
 	ft := &refusingTemporal{refuse: errs.InvalidState}
 	f.s.Temporal = ft
+	f.s.wire()
 	l := f.loan(t, f.user(t, lending.RoleBorrower, 1, "张三"), "60000.00", lending.StatusListed)
 	path := fmt.Sprintf("/console/loans/%d/", l.ID)
 	csrf := csrfToken(f.ops)

@@ -10,11 +10,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/lendflow/lendflow/bidding"
-	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/loans"
 )
 
 type maskedBorrower struct {
@@ -29,7 +27,7 @@ type listingItem struct {
 	Amount          string         `json:"amount"`
 	Raised          string         `json:"raised"`
 	Remaining       string         `json:"remaining"`
-	TermMonths      int32          `json:"term_months"`
+	TermMonths      int            `json:"term_months"`
 	AnnualRate      *string        `json:"annual_rate"`
 	Grade           *string        `json:"grade"`
 	RepaymentMethod string         `json:"repayment_method"`
@@ -39,49 +37,42 @@ type listingItem struct {
 	Borrower        maskedBorrower `json:"borrower"`
 }
 
-// listing discloses a loan with its borrower masked (docs/rules.md "Disclosure").
-func listing(l dbq.Loan, name, idNumber, phone string) listingItem {
+// listing is a loan as its listing discloses it (loans.Listing: the
+// borrower masked, docs/rules.md "Disclosure").
+func listing(l loans.Listing) listingItem {
+	loan := l.Loan
 	return listingItem{
-		LoanID: l.ID, Status: l.Status, Amount: fmtMoney(l.Amount), Raised: fmtMoney(l.Raised),
-		Remaining: fmtMoney(l.Amount.Sub(l.Raised)), TermMonths: l.TermMonths, AnnualRate: rateString(l.AnnualRate),
-		Grade: l.Grade, RepaymentMethod: l.RepaymentMethod, Purpose: l.Purpose, Newbie: l.Newbie,
-		ExpiresAt: expiresAt(l.ListingExpiresOn),
-		Borrower:  maskedBorrower{Name: kyc.MaskName(name), IDNumber: kyc.MaskIDNumber(idNumber), Phone: kyc.MaskPhone(phone)},
+		LoanID: loan.ID, Status: loan.Status, Amount: fmtMoney(loan.Amount), Raised: fmtMoney(loan.Raised),
+		Remaining: fmtMoney(loan.Remaining()), TermMonths: loan.TermMonths, AnnualRate: rateString(loan.AnnualRate),
+		Grade: loan.Grade, RepaymentMethod: loan.RepaymentMethod, Purpose: loan.Purpose, Newbie: loan.Newbie,
+		ExpiresAt: expiresAt(loan.ListingExpiresOn),
+		Borrower:  maskedBorrower{Name: l.Borrower.Name, IDNumber: l.Borrower.IDNumber, Phone: l.Borrower.Phone},
 	}
 }
 
 func (s *Server) listingList(w http.ResponseWriter, r *http.Request) {
 	var fields []FieldError
-	var before *int64
-	id, pageSize := pageAsked(r, &fields)
-	if id > 0 {
-		before = &id
-	}
+	before, pageSize := pageAsked(r, &fields)
 	if len(fields) > 0 {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	rows, err := s.Q.ListingList(r.Context(), dbq.ListingListParams{BeforeID: before, Lim: int32(pageSize + 1)})
+	rows, err := s.loans.Listings(r.Context(), before, pageSize+1)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, onePage(rows, pageSize, func(row dbq.ListingListRow) listingItem {
-		return listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone)
-	}, func(row dbq.ListingListRow) string { return idCursor(row.Loan.ID) }))
+	writeJSON(w, http.StatusOK, onePage(rows, pageSize, listing, func(l loans.Listing) string { return idCursor(l.Loan.ID) }))
 }
 
 func (s *Server) listingGet(w http.ResponseWriter, r *http.Request) {
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	row, err := s.Q.ListingGet(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		err = errs.New(errs.NotFound, "no such listing")
-	}
+	l, err := s.loans.Listing(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listing(row.Loan, row.BorrowerName, row.BorrowerIDNumber, row.BorrowerPhone))
+	writeJSON(w, http.StatusOK, listing(l))
 }
 
 type bidResponse struct {

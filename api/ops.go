@@ -1,19 +1,15 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/audit"
-	"github.com/lendflow/lendflow/clock"
-	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/money"
-	"github.com/lendflow/lendflow/workflows"
 )
 
 type opsLoanItem struct {
@@ -21,7 +17,7 @@ type opsLoanItem struct {
 	BorrowerID int64          `json:"borrower_id"`
 	Status     lending.Status `json:"status"`
 	Amount     string         `json:"amount"`
-	TermMonths int32          `json:"term_months"`
+	TermMonths int            `json:"term_months"`
 	Grade      *string        `json:"grade"`
 	AnnualRate *string        `json:"annual_rate"`
 	Raised     string         `json:"raised"`
@@ -29,8 +25,7 @@ type opsLoanItem struct {
 	WorkflowID string         `json:"workflow_id"`
 }
 
-// opsLoans is the ops work queue, oldest first. It reads PostgreSQL, not
-// Temporal visibility, which is only eventually consistent (docs/workflow.md "Temporal's limits").
+// opsLoans is the ops work queue, oldest first (loans.Service.ByStatus).
 func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
 	var fields []FieldError
 	status := lending.Status(r.URL.Query().Get("status"))
@@ -42,18 +37,18 @@ func (s *Server) opsLoans(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	loans, err := s.Q.LoanListByStatus(r.Context(), dbq.LoanListByStatusParams{Status: status, AfterID: after, Lim: int32(limit + 1)})
+	found, err := s.loans.ByStatus(r.Context(), status, after, limit+1)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, onePage(loans, limit, func(l dbq.Loan) opsLoanItem {
+	writeJSON(w, http.StatusOK, onePage(found, limit, func(l loans.Loan) opsLoanItem {
 		return opsLoanItem{
 			LoanID: l.ID, BorrowerID: l.BorrowerID, Status: l.Status, Amount: fmtMoney(l.Amount), TermMonths: l.TermMonths,
 			Grade: l.Grade, AnnualRate: rateString(l.AnnualRate), Raised: fmtMoney(l.Raised),
 			AppliedOn: l.AppliedOn.Format(time.DateOnly), WorkflowID: l.WorkflowID,
 		}
-	}, func(l dbq.Loan) string { return idCursor(l.ID) }))
+	}, func(l loans.Loan) string { return idCursor(l.ID) }))
 }
 
 type decisionRequest struct {
@@ -63,38 +58,31 @@ type decisionRequest struct {
 	Note       string           `json:"note"`
 }
 
-var maxAnnualRate = decimal.RequireFromString("0.24") // the judicial protection line for private lending
-
-// opsDecision answers due diligence, full-tender review and write-off.
-func (s *Server) opsDecision(update string) http.HandlerFunc {
+// opsDecision answers due diligence, full-tender review and write-off
+// (loans.Service.Decide).
+func (s *Server) opsDecision(step loans.Step) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		loan, err := s.loanFor(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 		var req decisionRequest
 		if err := decodeJSON(r, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		reply, err := s.decide(r.Context(), loan, update, req)
+		d, err := decision(step, req)
 		if err != nil {
-			s.updateFailed(w, r, loan, err)
+			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, statusBody(reply))
+		me, _ := userFrom(r.Context())
+		status, err := s.loans.Decide(r.Context(), me, loanFrom(r), step, d, idempotencyKey(r.Context()))
+		s.answerUpdate(w, r, http.StatusOK, status, err)
 	}
 }
 
-// decide sends an ops decision (due diligence, full-tender review or
-// write-off) to the loan's workflow and records it in the audit log once the
-// workflow has taken it. Only due diligence may change the grade and rate.
-// The errors: validation_failed (a *Problem naming the fields), the
-// workflow's refusals (invalid_state when the loan is not at that step), or
-// anything else (a 500). The JSON API and the console both decide here.
-func (s *Server) decide(ctx context.Context, loan dbq.Loan, update string, req decisionRequest) (workflows.StatusReply, error) {
-	var reply workflows.StatusReply
+// decision reads an ops decision at step, naming every invalid field at
+// once: approve or reject, a note of at most 2000 bytes, and a grade (A to
+// E) and rate (0 to 0.24) only at due diligence. The JSON API and the
+// console both read decisions here.
+func decision(step loans.Step, req decisionRequest) (loans.Decision, error) {
 	var fields []FieldError
 	if req.Decision != lending.Approve && req.Decision != lending.Reject {
 		fields = append(fields, FieldError{Field: "decision", Message: "must be approve or reject"})
@@ -102,8 +90,8 @@ func (s *Server) decide(ctx context.Context, loan dbq.Loan, update string, req d
 	if len(req.Note) > audit.MaxNote {
 		fields = append(fields, FieldError{Field: "note", Message: "at most 2000 bytes"})
 	}
-	d := workflows.Decision{Decision: req.Decision, Note: req.Note}
-	if update != workflows.UpdateDueDiligence && (req.Grade != nil || req.AnnualRate != nil) {
+	d := loans.Decision{Decision: req.Decision, Note: req.Note}
+	if step != loans.DueDiligence && (req.Grade != nil || req.AnnualRate != nil) {
 		fields = append(fields, FieldError{Field: "grade", Message: "grade and rate change only at due diligence"})
 	}
 	if req.Grade != nil {
@@ -113,40 +101,16 @@ func (s *Server) decide(ctx context.Context, loan dbq.Loan, update string, req d
 		d.Grade = *req.Grade
 	}
 	if req.AnnualRate != nil {
-		rate, fe := parseRate("annual_rate", *req.AnnualRate, maxAnnualRate)
+		rate, fe := parseRate("annual_rate", *req.AnnualRate, lending.MaxAnnualRate)
 		if fe != nil {
 			fields = append(fields, *fe)
 		}
 		d.AnnualRate = &rate
 	}
 	if len(fields) > 0 {
-		return reply, Validation(fields...)
+		return d, Validation(fields...)
 	}
-	var err error
-	if d.Today, _, err = s.Clock.Today(ctx); err != nil {
-		return reply, err
-	}
-	if err := s.update(ctx, loan, update, d, &reply); err != nil {
-		return reply, err
-	}
-	s.recordAudit(ctx, nil, auditedUpdates[update], audit.Loan(loan.ID), decisionNote(d))
-	return reply, nil
-}
-
-// decisionNote is what the audit log keeps of a decision: the decision,
-// any new grade or rate, and the ops user's note.
-func decisionNote(d workflows.Decision) string {
-	out := string(d.Decision)
-	if d.Grade != "" {
-		out += " grade " + d.Grade
-	}
-	if d.AnnualRate != nil {
-		out += " rate " + d.AnnualRate.String()
-	}
-	if d.Note != "" {
-		out += ": " + d.Note
-	}
-	return out
+	return d, nil
 }
 
 type clockResponse struct {
@@ -171,7 +135,7 @@ type clockAdvanceRequest struct {
 }
 
 // clockAdvance answers only once every loan has handled every event due up
-// to the new date (docs/api.md "Sandbox clock").
+// to the new date (docs/api.md "Sandbox clock"; clock.Clock.AdvanceBy).
 func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 	var req clockAdvanceRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -187,43 +151,12 @@ func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 	// which can take longer than the server's write timeout allows other
 	// answers (app/run.go): this route alone gets clockAdvanceWrite.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(clockAdvanceWrite))
-	if err := s.advanceClock(r.Context(), to); err != nil {
+	me, _ := userFrom(r.Context())
+	if err := s.Clock.AdvanceBy(r.Context(), me.ID, to); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.clockGet(w, r)
-}
-
-// checkAdvance refuses an advance the clock must not make: any clock but a
-// sandbox one (invalid_state), or a date before the business date
-// (validation_failed). It answers the business date.
-func (s *Server) checkAdvance(ctx context.Context, to time.Time) (time.Time, error) {
-	from, mode, err := s.Clock.Today(ctx)
-	if err != nil {
-		return from, err
-	}
-	if mode != clock.Sandbox {
-		return from, errs.New(errs.InvalidState, "the clock is in %s mode; only a sandbox clock is advanced by hand", mode)
-	}
-	if to.Before(from) {
-		return from, Validation(FieldError{Field: "to", Message: "must not be before the business date; the clock never goes back"})
-	}
-	return from, nil
-}
-
-// advanceClock moves the sandbox clock to `to`, returns once every loan has
-// handled every event up to it, and records the advance in the audit log.
-// The JSON API and the console both advance here.
-func (s *Server) advanceClock(ctx context.Context, to time.Time) error {
-	from, err := s.checkAdvance(ctx, to)
-	if err != nil {
-		return err
-	}
-	if err := s.Clock.Advance(ctx, to); err != nil {
-		return err
-	}
-	s.recordAudit(ctx, nil, audit.ClockAdvance, audit.Clock(to), "from "+from.Format(time.DateOnly))
-	return nil
 }
 
 type calcInstallment struct {

@@ -204,7 +204,11 @@ func problemFor(err error) *Problem {
 			// without a row here; TestStatusTableCoversEveryCode catches that.
 			status = http.StatusConflict
 		}
-		return NewProblem(status, de.Code, "")
+		p := NewProblem(status, de.Code, "")
+		for name, amount := range de.Figures {
+			p.With(name, fmtMoney(amount))
+		}
+		return p
 	}
 	if errors.Is(err, db.ErrNotFound) {
 		return NewProblem(http.StatusNotFound, errs.NotFound, "not found")
@@ -279,11 +283,4 @@ func (s *Server) figures(r *http.Request, p *Problem) {
 			}
 		}
 	}
-}
-
-// knownCode: c is a refusal code this API answers. A Temporal application
-// error of any other type (a panic, a timeout) is not a refusal to show.
-func knownCode(c string) bool {
-	_, ok := statusByCode[c]
-	return ok
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -151,6 +152,15 @@ func TestProblemDocumentShape(t *testing.T) {
 		"type": "https://lendflow.dev/problems/limit_exceeded", "title": "Unprocessable Entity", "status": 422.0,
 		"detail": detailByCode[errs.LimitExceeded], "code": "limit_exceeded", "outstanding": "150000.00", "cap": "200000.00",
 	}, doc)
+
+	// A service's refusal carries its figures itself (loans' cap), written
+	// with 2 decimals as every amount is.
+	rec = httptest.NewRecorder()
+	s.writeError(rec, httptest.NewRequest("POST", "/v1/loans", nil), errs.New(errs.LimitExceeded, "outstanding 150000").
+		With("outstanding", decimal.RequireFromString("150000")).With("cap", decimal.RequireFromString("200000")))
+	var fromService map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &fromService))
+	assert.Equal(t, doc, fromService)
 }
 
 // TestDetailsAreFixedTexts: no refusal's own text reaches a client, whatever

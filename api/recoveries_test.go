@@ -95,6 +95,7 @@ func runRecoveries(p *platform, gate func()) {
 func TestTwoRecoveriesAtOnceNeverPayMoreThanIsOwed(t *testing.T) {
 	p := newPlatform(t)
 	p.s.UpdateWait = 30 * time.Second
+	p.s.wire()
 	ops := p.ops(t)
 	loan, borrower, invs := writtenOff(t, p)
 	var started, answered atomic.Int32

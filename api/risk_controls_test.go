@@ -192,6 +192,7 @@ func decisionServer(t *testing.T, reply lending.Status, refusal error) (*Server,
 		return h, nil
 	})
 	s.Temporal = tc
+	s.wire()
 	return s, srv, &sent
 }
 

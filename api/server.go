@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/lendflow/lendflow/accounts"
+	"github.com/lendflow/lendflow/audit"
 	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bidding"
@@ -25,6 +26,7 @@ import (
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
@@ -54,8 +56,8 @@ type Deps struct {
 	// Checks are readiness probes by name (postgres, temporal, bank). With
 	// none named postgres, /readyz pings Pool itself.
 	Checks map[string]func(context.Context) error
-	// UpdateWait bounds a request's wait on a workflow update; zero is
-	// DefaultUpdateWait.
+	// UpdateWait bounds a request's wait on a loan's workflow; zero is
+	// loans.DefaultUpdateWait.
 	UpdateWait time.Duration
 	// The ops console (docs/console.md): where its loan pages link to a
 	// loan's workflow (TEMPORAL_UI_URL, and the namespace).
@@ -88,7 +90,9 @@ type Server struct {
 	// The services the handlers call, built from Deps (New).
 	auth    auth.Service
 	users   users.Service
+	loans   loans.Service
 	replays *idempotency.Store
+	audit   *audit.Log
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -107,13 +111,22 @@ func New(d Deps) *Server {
 		d.Transfers = transfer.New(d.Pool, workflows.Transfers{Client: d.Temporal, Wait: d.UpdateWait}, d.Clock.Date, d.Logger)
 	}
 	s := &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
-	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() }})
-	s.users = users.New(d.Pool, d.Logger)
-	s.replays = idempotency.NewStore(d.Pool)
+	s.wire()
 	if d.Replica != nil {
 		s.limits.replicas = d.Replica.Live
 	}
 	return s
+}
+
+// wire builds the services the handlers call from the server's Deps: the
+// one place the API meets the database and Temporal, through them.
+func (s *Server) wire() {
+	d := s.Deps
+	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() }})
+	s.users = users.New(d.Pool, d.Logger)
+	s.loans = loans.New(loans.Deps{Pool: d.Pool, Temporal: d.Temporal, Clock: d.Clock, Log: d.Logger, UpdateWait: d.UpdateWait})
+	s.replays = idempotency.NewStore(d.Pool)
+	s.audit = audit.NewLog(d.Pool)
 }
 
 // replicaID is what this process's claims carry: its replica, or nil.

@@ -17,6 +17,7 @@ import (
 	"github.com/lendflow/lendflow/disclosure"
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/idempotency"
+	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
@@ -45,6 +46,7 @@ type jobDeps struct {
 	// transfers settles purchases of transfer listings whose request's
 	// process died before it heard the answer.
 	transfers *transfer.Service
+	loans     loans.Service
 	files     reconcile.Source // the bank's daily files
 	sender    contact.Sender
 	webhooks  events.Policy // what the webhooks' deliveries may dial
@@ -109,6 +111,17 @@ func workerJobs(d jobDeps) []job {
 				log.Error("settling transfer purchases", "error", err)
 			} else if n > 0 {
 				log.Info("settled transfer purchases", "count", n)
+			}
+		}},
+		// A recovery whose API died after recording it (its shares reserved)
+		// and before starting its workflow would wait for a retry of its key
+		// that may never come: the sweep starts it (docs/collection.md
+		// "Recoveries").
+		{name: "resume-recoveries", every: d.sweepEvery, round: func(ctx context.Context) {
+			if n, err := d.loans.ResumeRecoveries(ctx); err != nil {
+				log.Error("resuming recoveries", "error", err)
+			} else if n > 0 {
+				log.Info("recoveries resumed", "count", n)
 			}
 		}},
 		// The daily reconciliation: each finished business date once, booking

@@ -23,6 +23,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
 	"github.com/lendflow/lendflow/workflows"
@@ -69,6 +70,7 @@ func TestTwoWorkersDoEachUnitOfWorkOnce(t *testing.T) {
 		bids := bidding.New(pool, e.Bank, workflows.Signals{Client: tc}, e.Log)
 		return workerJobs(jobDeps{pool: pool, clock: clk, bids: bids, accounts: accounts.New(pool, e.Bank, e.Log), files: e.Bank,
 			transfers: transfer.New(pool, workflows.Transfers{Client: tc}, clk.Date, e.Log),
+			loans:     loans.New(loans.Deps{Pool: pool, Temporal: tc, Clock: clk, Log: e.Log}),
 			sender:    sender, log: e.Log, sweepEvery: time.Second, sandbox: true}), bids, clk
 	}
 	pools := []*pgxpool.Pool{e.Pool, dbtest.Another(t, e.Pool)}

@@ -24,6 +24,7 @@ import (
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/events"
+	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/metrics"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
@@ -111,6 +112,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	jobs := workerJobs(jobDeps{
 		pool: pool, clock: clk, bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, log), accounts: accounts.New(pool, bc, log), files: bc,
 		transfers: transfer.New(pool, workflows.Transfers{Client: tc}, clk.Date, log),
+		loans:     loans.New(loans.Deps{Pool: pool, Temporal: tc, Clock: clk, Log: log}),
 		sender:    sender, webhooks: events.Policy{Allow: c.WebhookAllowNets}, log: log,
 		sweepEvery: sweepEvery, settleAfter: c.SettleAfter, sandbox: c.ClockMode == clock.Sandbox,
 	})

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 )
@@ -87,6 +88,15 @@ func Record(ctx context.Context, q *dbq.Queries, e Entry) (Item, error) {
 	}
 	return itemFrom(row), nil
 }
+
+// Log is the audit log as ops read it (GET /v1/ops/audit).
+type Log struct{ q *dbq.Queries }
+
+// NewLog reads the log in d (a pool).
+func NewLog(d db.DBTX) *Log { return &Log{q: db.Queries(d)} }
+
+// List reads entries newest first.
+func (l *Log) List(ctx context.Context, f Filter) ([]Item, error) { return List(ctx, l.q, f) }
 
 // Filter narrows List; zero fields do not filter.
 type Filter struct {

@@ -7,6 +7,8 @@ package errs
 import (
 	"errors"
 	"fmt"
+
+	"github.com/shopspring/decimal"
 )
 
 // Codes fixed by the HTTP contract (docs/api.md "Errors"), plus the project's own.
@@ -48,6 +50,27 @@ const (
 	AuthorizationNeeded = "authorization_needed" // no valid repayment authorization
 )
 
+// Codes is every code above: a refusal's code is one of these.
+var Codes = []string{
+	ValidationFailed, Unauthenticated, Forbidden, NotFound, Conflict, IdempotencyKeyReused, ListingNotOpen,
+	Oversubscribed, BelowMinimumBid, NotBidMultiple, InsufficientBalance, SuitabilityMismatch, OwnLoan, NewbieOnly,
+	AccountLocked, NoCustodyAccount, NoRiskAssessment, InvalidState, RateLimited, IdentityTaken, LoginThrottled,
+	CardChangeRefused, NotGuarantor, LimitExceeded, WithdrawalWindow, BankUnavailable, Unavailable, FourFactorMismatch,
+	AuthorizationNeeded,
+}
+
+// Known reports whether code is a refusal code: an error that crossed a
+// boundary as text (a Temporal application error's type) is a refusal to
+// answer as such only then; anything else (a panic, a timeout) is not.
+func Known(code string) bool {
+	for _, c := range Codes {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
 // Error is a domain refusal.
 type Error struct {
 	Code   string
@@ -55,6 +78,21 @@ type Error struct {
 	// Field names the request field a validation_failed refusal is about;
 	// its Detail is then written for the client, who sees it beside the field.
 	Field string
+	// Figures are the amounts the refused party needs to act on the refusal
+	// (docs/api.md "Errors": the borrower's outstanding principal and the
+	// cap, a balance), taken from the platform's own records when the
+	// refusal is made; never parsed out of Detail. The API writes each as a
+	// member of the problem.
+	Figures map[string]decimal.Decimal
+}
+
+// With adds the figure name to e and answers e.
+func (e *Error) With(name string, amount decimal.Decimal) *Error {
+	if e.Figures == nil {
+		e.Figures = map[string]decimal.Decimal{}
+	}
+	e.Figures[name] = amount
+	return e
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Detail }

@@ -16,6 +16,11 @@ var (
 	// DueDiligenceAbove: a loan over this amount (or of grade D/E) waits for
 	// ops' manual due diligence.
 	DueDiligenceAbove = decimal.RequireFromString("50000.00")
+	// MaxAnnualRate is the highest annual rate a loan may carry, as ops set
+	// it at due diligence and as an auto-invest rule asks for it: the
+	// judicial protection line for private lending (docs/rules.md "Due
+	// diligence").
+	MaxAnnualRate = decimal.RequireFromString("0.24")
 )
 
 // Term limits, in months.

@@ -558,6 +558,52 @@ func (q *Queries) RecoveryInsert(ctx context.Context, arg RecoveryInsertParams) 
 	return i, err
 }
 
+const recoveryListProcessing = `-- name: RecoveryListProcessing :many
+SELECT id, loan_id, amount, note, ops_user_id, status, failure, business_date, idempotency_key, created_at FROM recoveries
+WHERE status = 'processing' AND created_at < now() - make_interval(secs => $1::int)
+ORDER BY id LIMIT $2
+`
+
+type RecoveryListProcessingParams struct {
+	OlderSeconds int32
+	Lim          int32
+}
+
+// Recoveries recorded more than @older_seconds ago (by the database's clock,
+// which wrote created_at) and still processing: the worker starts the
+// workflow of each (loans.ResumeRecoveries), in case the process that
+// recorded it died before starting it.
+func (q *Queries) RecoveryListProcessing(ctx context.Context, arg RecoveryListProcessingParams) ([]Recovery, error) {
+	rows, err := q.db.Query(ctx, recoveryListProcessing, arg.OlderSeconds, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Recovery
+	for rows.Next() {
+		var i Recovery
+		if err := rows.Scan(
+			&i.ID,
+			&i.LoanID,
+			&i.Amount,
+			&i.Note,
+			&i.OpsUserID,
+			&i.Status,
+			&i.Failure,
+			&i.BusinessDate,
+			&i.IdempotencyKey,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recoveryShareInsert = `-- name: RecoveryShareInsert :exec
 INSERT INTO recovery_shares (recovery_id, holder_key, user_id, amount) VALUES ($1, $2, $3, $4)
 ON CONFLICT (recovery_id, holder_key) DO NOTHING

@@ -89,7 +89,7 @@ type ConsoleAdvanceStartRow struct {
 	StartedAt time.Time
 }
 
-// The console's clock advance, shared by the API's replicas (api/console_clock.go).
+// The console's clock advance, shared by the API's replicas (clock/ops.go).
 // Starts recording an advance unless one is running: unfinished, its replica
 // alive, and started within max_seconds (an advance's whole allowance; a
 // process that joined no fleet and died leaves its row running until then).

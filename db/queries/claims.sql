@@ -94,6 +94,15 @@ SELECT * FROM recoveries WHERE id = $1;
 -- name: RecoveryGetByKey :one
 SELECT * FROM recoveries WHERE ops_user_id = $1 AND idempotency_key = $2;
 
+-- name: RecoveryListProcessing :many
+-- Recoveries recorded more than @older_seconds ago (by the database's clock,
+-- which wrote created_at) and still processing: the worker starts the
+-- workflow of each (loans.ResumeRecoveries), in case the process that
+-- recorded it died before starting it.
+SELECT * FROM recoveries
+WHERE status = 'processing' AND created_at < now() - make_interval(secs => sqlc.arg(older_seconds)::int)
+ORDER BY id LIMIT @lim;
+
 -- name: RecoveryFinish :exec
 UPDATE recoveries SET status = sqlc.arg(status), failure = sqlc.arg(failure)
 WHERE id = sqlc.arg(id) AND status = 'processing';

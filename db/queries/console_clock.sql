@@ -1,4 +1,4 @@
--- The console's clock advance, shared by the API's replicas (api/console_clock.go).
+-- The console's clock advance, shared by the API's replicas (clock/ops.go).
 
 -- name: ConsoleAdvanceStart :one
 -- Starts recording an advance unless one is running: unfinished, its replica

@@ -40,13 +40,21 @@ func New(pool *pgxpool.Pool, b bank.Client, log *slog.Logger) *Service {
 }
 
 // OpenCustody opens the user's custody sub-account with the bank's
-// four-factor check (name, ID number, phone, card). Errors: validation_failed
+// four-factor check (name, ID number, phone, card). The first to verify an
+// ID number wins it (docs/security.md "Identities"): refused before the bank
+// is asked; a race between two openings is settled by the database's unique
+// index on verified ID numbers. Errors: identity_taken, validation_failed
 // (card fails Luhn), conflict (already open), four_factor_mismatch,
 // bank_unavailable.
 func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (string, error) {
 	u, err := s.q.UserGet(ctx, userID)
 	if err != nil {
 		return "", err
+	}
+	if taken, err := s.q.UserVerifiedIDNumberTaken(ctx, dbq.UserVerifiedIDNumberTakenParams{IDNumber: u.IDNumber, ExceptID: u.ID}); err != nil {
+		return "", err
+	} else if taken {
+		return "", errs.New(errs.IdentityTaken, "ID number verified by another user")
 	}
 	if !kyc.ValidCard(card) {
 		return "", errs.Invalid("card_number", "fails its check digit")
@@ -67,12 +75,41 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 		return "", bankRefusal(err)
 	}
 	if _, err := s.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: userID, CustodyAccountNo: &res.AccountNo, CardNumber: &card}); err != nil {
-		if errors.Is(err, db.ErrNotFound) {
+		switch {
+		case errors.Is(err, db.ErrNotFound):
 			return "", errs.New(errs.Conflict, "a custody account is already open")
+		case db.ConstraintViolated(err, verifiedIDNumberIndex):
+			return "", errs.New(errs.IdentityTaken, "ID number verified by another user at the same moment")
 		}
 		return "", err
 	}
 	return res.AccountNo, nil
+}
+
+// verifiedIDNumberIndex is the unique index of verified ID numbers (0007_security.sql).
+const verifiedIDNumberIndex = "users_verified_id_number"
+
+// Summary is the user's balances: available, frozen, what is still to come
+// of their claims, and all of it together.
+func (s *Service) Summary(ctx context.Context, userID int64) (ledger.Summary, error) {
+	return ledger.AccountSummary(ctx, s.pool, userID)
+}
+
+// FundLog is the user's fund log (资金日志), newest first, after the entry
+// afterID (0: from the newest), at most limit entries; next is the cursor of
+// the page after, 0 on the last.
+func (s *Service) FundLog(ctx context.Context, userID, afterID int64, limit int) ([]ledger.FundLogItem, int64, error) {
+	return ledger.FundLog(ctx, s.pool, userID, afterID, limit)
+}
+
+// businessDate is today, or the platform's business date when today is zero
+// (the API's requests, which leave the date to the platform).
+func (s *Service) businessDate(ctx context.Context, today time.Time) (time.Time, error) {
+	if !today.IsZero() {
+		return today, nil
+	}
+	c, err := s.q.ClockGet(ctx)
+	return c.Today, err
 }
 
 // Recharge moves money from the user's bound card into their available
@@ -85,8 +122,13 @@ func (s *Service) Recharge(ctx context.Context, userID int64, amount decimal.Dec
 // (docs/idempotency.md): the recharge row carries the key, written before the
 // bank is asked, so the same key never recharges twice; sent again, it
 // answers that recharge as it is now. The key with another amount is
-// idempotency_key_reused. An empty key is Recharge.
+// idempotency_key_reused. An empty key is Recharge; a zero today is the
+// platform's business date.
 func (s *Service) RechargeOnce(ctx context.Context, key string, userID int64, amount decimal.Decimal, today time.Time) (Recharge, error) {
+	today, err := s.businessDate(ctx, today)
+	if err != nil {
+		return Recharge{}, err
+	}
 	rc, err := s.recharge(ctx, key, userID, amount, today)
 	return rechargeFrom(rc), err
 }

@@ -43,8 +43,12 @@ func (s *Service) Withdraw(ctx context.Context, userID int64, amount decimal.Dec
 // transaction that checks the balance and before the bank is asked, so the
 // same key never withdraws twice; sent again, it answers that withdrawal as
 // it is now. The key with another amount is idempotency_key_reused. An empty
-// key is Withdraw.
+// key is Withdraw; a zero today is the platform's business date.
 func (s *Service) WithdrawOnce(ctx context.Context, key string, userID int64, amount decimal.Decimal, today, now time.Time) (Withdrawal, error) {
+	today, err := s.businessDate(ctx, today)
+	if err != nil {
+		return Withdrawal{}, err
+	}
 	w, err := s.withdraw(ctx, key, userID, amount, today, now)
 	return withdrawalFrom(w), err
 }
@@ -462,12 +466,12 @@ func ignoreNoRows(err error) error {
 	return err
 }
 
-// Withdrawal is one of the user's withdrawals; another user's answers
-// db.ErrNotFound, as if it did not exist.
+// Withdrawal is one of the user's withdrawals. Errors: not_found (none, or
+// another user's: the same answer, so ids reveal nothing).
 func (s *Service) Withdrawal(ctx context.Context, userID, id int64) (Withdrawal, error) {
 	w, err := s.q.WithdrawalGet(ctx, id)
-	if err == nil && w.UserID != userID {
-		err = db.ErrNotFound
+	if errors.Is(err, db.ErrNotFound) || (err == nil && w.UserID != userID) {
+		return Withdrawal{}, errs.New(errs.NotFound, "no such withdrawal")
 	}
 	return withdrawalFrom(w), err
 }

@@ -8,10 +8,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/lendflow/lendflow/db"
-	"github.com/lendflow/lendflow/db/dbq"
-	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -27,36 +23,19 @@ func (s *Server) accountRoutes(r chi.Router) {
 	r.Post("/v1/bank/callbacks", s.bankCallback)
 }
 
-// verifiedIDNumberIndex is the unique index of verified ID numbers (0007_security.sql).
-const verifiedIDNumberIndex = "users_verified_id_number"
-
+// custodyOpen opens the caller's custody sub-account
+// (accounts.Service.OpenCustody).
 func (s *Server) custodyOpen(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	card, err := cardFrom(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	if err == nil {
+		var no string
+		if no, err = s.Accounts.OpenCustody(r.Context(), me.ID, card); err == nil {
+			writeJSON(w, http.StatusCreated, map[string]string{"account_no": no})
+			return
+		}
 	}
-	// First to verify an ID number wins it (docs/security.md "Identities"):
-	// refused before the bank is asked; a race between two openings is
-	// settled by the database's unique index on verified ID numbers.
-	if taken, err := s.Q.UserVerifiedIDNumberTaken(r.Context(), dbq.UserVerifiedIDNumberTakenParams{IDNumber: me.IDNumber, ExceptID: me.ID}); err != nil {
-		s.writeError(w, r, err)
-		return
-	} else if taken {
-		s.writeError(w, r, errs.New(errs.IdentityTaken, "ID number verified by another user"))
-		return
-	}
-	no, err := s.Accounts.OpenCustody(r.Context(), me.ID, card)
-	err = cardRefused(err)
-	if db.ConstraintViolated(err, verifiedIDNumberIndex) {
-		err = errs.New(errs.IdentityTaken, "ID number verified by another user at the same moment")
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]string{"account_no": no})
+	s.writeError(w, r, cardRefused(err))
 }
 
 type accountResponse struct {
@@ -69,7 +48,7 @@ type accountResponse struct {
 
 func (s *Server) accountGet(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	sum, err := ledger.AccountSummary(r.Context(), s.Pool, me.ID)
+	sum, err := s.Accounts.Summary(r.Context(), me.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,12 +62,13 @@ func (s *Server) accountGet(w http.ResponseWriter, r *http.Request) {
 func (s *Server) rechargeCreate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me, _ := userFrom(ctx)
-	amount, today, ok := s.amountAndDate(w, r)
+	amount, ok := s.amount(w, r)
 	if !ok {
 		return
 	}
 	// The client may hang up; the recharge goes on, so that a retry finds it.
-	rc, err := s.Accounts.RechargeOnce(context.WithoutCancel(ctx), idempotencyKey(ctx), me.ID, amount, today)
+	// The business date is the platform's (a zero date).
+	rc, err := s.Accounts.RechargeOnce(context.WithoutCancel(ctx), idempotencyKey(ctx), me.ID, amount, time.Time{})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -115,7 +95,7 @@ func (s *Server) fundLogs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	items, next, err := ledger.FundLog(r.Context(), s.Pool, me.ID, after, limit)
+	items, next, err := s.Accounts.FundLog(r.Context(), me.ID, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -23,7 +23,6 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/kyc"
 )
@@ -34,7 +33,7 @@ func testServer(t *testing.T) (*Server, *httptest.Server) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
-	s := New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clk, HMACSecret: []byte("test-secret"), ClockMode: clock.Sandbox,
+	s := New(Deps{Pool: pool, Logger: log, Clock: clk, HMACSecret: []byte("test-secret"), ClockMode: clock.Sandbox,
 		Bids: bidding.New(pool, nil, nil, log)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

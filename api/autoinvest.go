@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/lendflow/lendflow/bidding"
-	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
 )
@@ -18,8 +17,8 @@ type autoInvestRule struct {
 	KeepAvailable string `json:"keep_available"`
 }
 
-// autoInvestPut sets the investor's auto-invest rule (自动投标). Its bids
-// follow every rule a bid by hand does.
+// autoInvestPut sets the investor's auto-invest rule (自动投标;
+// bidding.Service.SetAutoInvest).
 func (s *Server) autoInvestPut(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	var req autoInvestRule
@@ -52,16 +51,14 @@ func (s *Server) autoInvestPut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	rule, err := s.Q.AutoInvestRuleUpsert(r.Context(), dbq.AutoInvestRuleUpsertParams{
-		UserID: me.ID, Enabled: req.Enabled, AmountPerLoan: amount, MinAnnualRate: rate,
-		MaxTermMonths: int32(req.MaxTermMonths), MaxGrade: req.MaxGrade, KeepAvailable: keep,
-	})
+	rule, err := s.Bids.SetAutoInvest(r.Context(), me.ID, bidding.Rule{Enabled: req.Enabled, AmountPerLoan: amount,
+		MinAnnualRate: rate, MaxTermMonths: req.MaxTermMonths, MaxGrade: req.MaxGrade, KeepAvailable: keep})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, autoInvestRule{
 		Enabled: rule.Enabled, AmountPerLoan: fmtMoney(rule.AmountPerLoan), MinAnnualRate: rule.MinAnnualRate.String(),
-		MaxTermMonths: int(rule.MaxTermMonths), MaxGrade: rule.MaxGrade, KeepAvailable: fmtMoney(rule.KeepAvailable),
+		MaxTermMonths: rule.MaxTermMonths, MaxGrade: rule.MaxGrade, KeepAvailable: fmtMoney(rule.KeepAvailable),
 	})
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/money"
-	"github.com/lendflow/lendflow/reconcile"
 )
 
 // Defaults of a dev stack, when the deps name no Temporal UI.
@@ -318,7 +317,7 @@ func (s *Server) loanRefused(w http.ResponseWriter, r *http.Request, kind string
 }
 
 // consoleReconciliation is one business date's reconciliation, by
-// reconcile.Run as GET /v1/ops/reconciliation/{date} answers it.
+// reconcile.Reports.Day as GET /v1/ops/reconciliation/{date} answers it.
 func (s *Server) consoleReconciliation(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := console.ReconciliationView{Page: s.page(ctx, "Reconciliation", "reconciliation")}
@@ -340,7 +339,7 @@ func (s *Server) consoleReconciliation(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Date, v.Prev, v.Next = date.Format(time.DateOnly), date.AddDate(0, 0, -1).Format(time.DateOnly), date.AddDate(0, 0, 1).Format(time.DateOnly)
 	if v.Problem == nil {
-		rep, err := reconcile.Run(ctx, s.Q, s.BankFiles, date, today)
+		rep, _, err := s.reports.Day(ctx, date)
 		if err != nil {
 			prob, known := consoleProblem(err)
 			if !known {
@@ -366,12 +365,7 @@ const disclosureHistory = 366
 func (s *Server) consoleDisclosure(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := console.DisclosureView{Page: s.page(ctx, "Disclosure", "disclosure")}
-	today, _, err := s.Clock.Today(ctx)
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
-	}
-	f, err := disclosure.Compute(ctx, s.Q, today)
+	f, hist, err := s.disclosure.Chart(ctx, disclosureHistory)
 	if err != nil {
 		s.consoleFail(w, r, err)
 		return
@@ -391,11 +385,6 @@ func (s *Server) consoleDisclosure(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, b := range disclosure.Buckets {
 		v.Buckets = append(v.Buckets, console.BucketFigure{Bucket: b, Amount: body.OverdueByBucket[b], Rate: pct(f.OverdueByBucket[b]), Color: fmt.Sprintf("b%d", i+1)})
-	}
-	hist, err := disclosure.History(ctx, s.Q, today.AddDate(0, 0, -disclosureHistory), today)
-	if err != nil {
-		s.consoleFail(w, r, err)
-		return
 	}
 	points := make([]console.ChartPoint, 0, len(hist))
 	for i := len(hist) - 1; i >= 0; i-- {

@@ -238,7 +238,7 @@ func (f consoleFixture) exec(t *testing.T, sql string, args ...any) {
 // user makes a user with a known name, ID number and phone.
 func (f consoleFixture) user(t *testing.T, role lending.Role, n int, name string) dbq.User {
 	t.Helper()
-	u, err := f.s.Q.UserInsert(context.Background(), dbq.UserInsertParams{
+	u, err := f.s.q().UserInsert(context.Background(), dbq.UserInsertParams{
 		Email: fmt.Sprintf("u%d@test.cn", n), PasswordHash: "x", Role: role, Name: name,
 		IDNumber: validID(n), Phone: fmt.Sprintf("1380013%04d", n),
 	})
@@ -249,13 +249,13 @@ func (f consoleFixture) user(t *testing.T, role lending.Role, n int, name string
 // loan makes a loan in a status.
 func (f consoleFixture) loan(t *testing.T, borrower dbq.User, amount string, status lending.Status) dbq.Loan {
 	t.Helper()
-	l, err := f.s.Q.LoanInsert(context.Background(), dbq.LoanInsertParams{
+	l, err := f.s.q().LoanInsert(context.Background(), dbq.LoanInsertParams{
 		BorrowerID: borrower.ID, Amount: decimal.RequireFromString(amount), TermMonths: 3, RepaymentMethod: "equal_installment",
 		Purpose: "shop", MonthlyIncome: decimal.RequireFromString("50000.00"), WorkflowID: fmt.Sprintf("wf-%s-%d", status, time.Now().UnixNano()), AppliedOn: f.today,
 	})
 	require.NoError(t, err)
 	f.exec(t, `UPDATE loans SET status = $2, grade = 'B', annual_rate = 0.085, next_event_on = NULL, workflow_id = 'loan-' || id WHERE id = $1`, l.ID, status)
-	l, err = f.s.Q.LoanGet(context.Background(), l.ID)
+	l, err = f.s.q().LoanGet(context.Background(), l.ID)
 	require.NoError(t, err)
 	return l
 }
@@ -317,7 +317,7 @@ func TestCollectionTasks(t *testing.T) {
 	for i := range want {
 		assert.Equal(t, want[i], items[i], "task %d", i)
 	}
-	n, err := audit.List(context.Background(), f.s.Q, audit.Filter{Limit: 10})
+	n, err := audit.List(context.Background(), f.s.q(), audit.Filter{Limit: 10})
 	require.NoError(t, err)
 	assert.Empty(t, n, "the collection list is ops' work queue: reading it is not audited")
 
@@ -477,7 +477,7 @@ func TestConsoleDecisionRefusals(t *testing.T) {
 	assert.Equal(t, 409, p.status)
 	assert.Contains(t, p.body, "invalid_state")
 
-	items, err := audit.List(context.Background(), f.s.Q, audit.Filter{Limit: 10})
+	items, err := audit.List(context.Background(), f.s.q(), audit.Filter{Limit: 10})
 	require.NoError(t, err)
 	assert.Empty(t, items, "a refused action records nothing")
 }
@@ -524,10 +524,10 @@ func TestConsoleLoanPageAndReveal(t *testing.T) {
 	assert.Contains(t, p.body, `<dd id="borrower-name">张三</dd>`)
 	assert.Contains(t, p.body, b.IDNumber)
 	assert.Contains(t, p.body, b.Phone)
-	items, err := audit.List(context.Background(), f.s.Q, audit.Filter{Limit: 10})
+	items, err := audit.List(context.Background(), f.s.q(), audit.Filter{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, items, 1)
-	ops, err := f.s.Q.UserGetByEmail(context.Background(), "ops@test.cn")
+	ops, err := f.s.q().UserGetByEmail(context.Background(), "ops@test.cn")
 	require.NoError(t, err)
 	assert.Equal(t, audit.Item{ID: items[0].ID, At: items[0].At, OpsUserID: ops.ID, Action: audit.BorrowerReveal,
 		Target: audit.User(b.ID), Note: fmt.Sprintf("loan %d: borrower called about installment 1", l.ID)}, items[0])
@@ -566,7 +566,7 @@ func TestConsoleClockAdvance(t *testing.T) {
 	c := browse(t, f.srv, "GET", "/console/clock", f.ops, nil)
 	assert.Contains(t, c.body, `<b id="clock-today">2026-02-03</b>`)
 	assert.Contains(t, c.body, "Done: every loan has handled every event up to 2026-02-03.")
-	items, err := audit.List(context.Background(), f.s.Q, audit.Filter{Limit: 10})
+	items, err := audit.List(context.Background(), f.s.q(), audit.Filter{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, items, 1)
 	assert.Equal(t, audit.ClockAdvance, items[0].Action)
@@ -626,6 +626,7 @@ func (reconFile) Reconciliation(_ context.Context, date time.Time) ([]bank.Recon
 func TestConsoleReconciliation(t *testing.T) {
 	f := newConsoleFixture(t)
 	f.s.BankFiles = reconFile{}
+	f.s.wire()
 	p := browse(t, f.srv, "GET", "/console/reconciliation?date=2026-01-30", f.ops, nil)
 	require.Equal(t, 200, p.status, p.body)
 	assert.Contains(t, p.body, `id="recon-status">mismatched<`)

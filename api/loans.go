@@ -23,7 +23,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	borrower := s.requireRole(lending.RoleBorrower)
 	r.With(borrower, s.idempotent).Post("/v1/loans", s.loanCreate)
 	r.With(s.requireRole(lending.RoleBorrower, lending.RoleGuarantor, lending.RoleOps)).Get("/v1/loans/{id}", s.loanGet)
-	r.With(borrower, s.idempotent, s.theLoan).Post("/v1/loans/{id}/cancel", s.loanCancel)
+	r.With(borrower, s.idempotent, s.theLoan).Post("/v1/loans/{id}/cancel", s.bodyless(loans.Service.Cancel, http.StatusOK))
 	r.With(s.requireRole(lending.RoleBorrower, lending.RoleInvestor, lending.RoleOps)).Get("/v1/loans/{id}/schedule", s.loanSchedule)
 	r.With(borrower, s.idempotent, s.theLoan).Post("/v1/loans/{id}/repayment-authorization", s.loanAuthorize)
 	r.With(borrower, s.idempotent, s.theLoan).Post("/v1/loans/{id}/repayments", s.loanRepay)
@@ -40,7 +40,7 @@ func (s *Server) loanRoutes(r chi.Router) {
 	r.With(ops, s.idempotent, s.theLoan).Post("/v1/ops/loans/{id}/due-diligence", s.opsDecision(loans.DueDiligence))
 	r.With(ops, s.idempotent, s.theLoan).Post("/v1/ops/loans/{id}/full-tender-review", s.opsDecision(loans.FullTenderReview))
 	r.With(ops, s.idempotent, s.theLoan).Post("/v1/ops/loans/{id}/write-off", s.opsDecision(loans.WriteOff))
-	r.With(ops, s.idempotent, s.theLoan).Post("/v1/ops/loans/{id}/disbursement/retry", s.disbursementRetry)
+	r.With(ops, s.idempotent, s.theLoan).Post("/v1/ops/loans/{id}/disbursement/retry", s.bodyless(loans.Service.RetryDisbursement, http.StatusAccepted))
 	if s.ClockMode == clock.Sandbox {
 		r.With(ops).Post("/v1/ops/clock/advance", s.clockAdvance)
 	}
@@ -220,26 +220,21 @@ func rateString(d *decimal.Decimal) *string {
 	return &s
 }
 
-func (s *Server) loanCancel(w http.ResponseWriter, r *http.Request) {
-	if err := requireNoBody(r); err != nil {
-		s.writeError(w, r, err)
-		return
+// bodyless answers a request to the loan's workflow that takes no body
+// (cancel, and the disbursement retry, which answers 202 even when it is
+// taken: the retried batch goes on in the workflow) with ok and the loan's
+// new status. send is the loans.Service method, called on the server's
+// service as it is when the request comes.
+func (s *Server) bodyless(send func(loans.Service, context.Context, User, loans.Loan, string) (lending.Status, error), ok int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := requireNoBody(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		me, _ := userFrom(r.Context())
+		status, err := send(s.loans, r.Context(), me, loanFrom(r), idempotencyKey(r.Context()))
+		s.answerUpdate(w, r, ok, status, err)
 	}
-	me, _ := userFrom(r.Context())
-	status, err := s.loans.Cancel(r.Context(), me, loanFrom(r), idempotencyKey(r.Context()))
-	s.answerUpdate(w, r, http.StatusOK, status, err)
-}
-
-// disbursementRetry answers 202 even when the retry is taken: the retried
-// batch goes on in the workflow.
-func (s *Server) disbursementRetry(w http.ResponseWriter, r *http.Request) {
-	if err := requireNoBody(r); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	me, _ := userFrom(r.Context())
-	status, err := s.loans.RetryDisbursement(r.Context(), me, loanFrom(r), idempotencyKey(r.Context()))
-	s.answerUpdate(w, r, http.StatusAccepted, status, err)
 }
 
 // answerUpdate answers a request to a loan's workflow: the loan's new

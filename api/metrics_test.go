@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/clock"
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/logging"
 	"github.com/lendflow/lendflow/metrics"
@@ -54,7 +53,7 @@ func loggedServer(t *testing.T) (*syncBuffer, *httptest.Server) {
 	require.NoError(t, err)
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
-	srv := httptest.NewServer(New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clk, HMACSecret: []byte("test-secret")}).Handler())
+	srv := httptest.NewServer(New(Deps{Pool: pool, Logger: log, Clock: clk, HMACSecret: []byte("test-secret")}).Handler())
 	t.Cleanup(srv.Close)
 	return logs, srv
 }

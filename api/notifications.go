@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -28,19 +28,12 @@ type notificationItem struct {
 	Message       string    `json:"message"`
 }
 
-// notificationsPage is how many notifications one page holds.
-const notificationsPage = 50
-
-// notifications lists what has reached the caller (docs/rules.md "contact"),
-// newest first: everything up to the business date. A reminder written ahead
-// appears on its own date. The cursor is "date.id" of the last item.
+// notifications lists what has reached the caller (docs/rules.md "Contact";
+// contact.Inbox), newest first: everything up to the business date. The
+// cursor is "date.id" of the last item; a full page always carries one.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	today, ok := s.today(w, r)
-	if !ok {
-		return
-	}
-	params := dbq.NotificationListByUserParams{UserID: me.ID, Today: today, Lim: notificationsPage}
+	var before *contact.Before
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		d, id, found := strings.Cut(c, ".")
 		day, derr := time.Parse(time.DateOnly, d)
@@ -49,9 +42,9 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, Validation(FieldError{Field: "cursor", Message: "not a cursor this API gave"}))
 			return
 		}
-		params.BeforeDate, params.BeforeID = &day, &n
+		before = &contact.Before{Date: day, ID: n}
 	}
-	rows, err := s.Q.NotificationListByUser(r.Context(), params)
+	rows, err := s.inbox.List(r.Context(), me.ID, before)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,7 +62,7 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Items = append(out.Items, item)
 	}
-	if len(rows) == notificationsPage {
+	if len(rows) == contact.InboxPage {
 		last := rows[len(rows)-1]
 		c := last.BusinessDate.Format(time.DateOnly) + "." + strconv.FormatInt(last.ID, 10)
 		out.NextCursor = &c

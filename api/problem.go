@@ -11,7 +11,6 @@ import (
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/transfer"
 )
 
@@ -265,21 +264,21 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 // the available balance (insufficient_balance) and what a listing has left
 // (oversubscribed). A member the handler set already is kept.
 func (s *Server) figures(r *http.Request, p *Problem) {
-	if s.Q == nil {
+	if s.Pool == nil {
 		return
 	}
 	ctx := r.Context()
 	switch {
-	case p.Code == errs.InsufficientBalance && p.Extensions["available"] == "" && s.Pool != nil:
+	case p.Code == errs.InsufficientBalance && p.Extensions["available"] == "":
 		if me, ok := userFrom(ctx); ok {
-			if sum, err := ledger.AccountSummary(ctx, s.Pool, me.ID); err == nil {
+			if sum, err := s.Accounts.Summary(ctx, me.ID); err == nil {
 				p.With("available", fmtMoney(sum.Available))
 			}
 		}
 	case p.Code == errs.Oversubscribed && p.Extensions["remaining"] == "":
 		if id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64); err == nil {
-			if l, err := s.Q.LoanGet(ctx, id); err == nil {
-				p.With("remaining", fmtMoney(l.Amount.Sub(l.Raised)))
+			if l, err := s.loans.Listing(ctx, id); err == nil {
+				p.With("remaining", fmtMoney(l.Loan.Remaining()))
 			}
 		}
 	}

@@ -9,18 +9,15 @@ import (
 	"github.com/lendflow/lendflow/reconcile"
 )
 
-// reconciliation compares the bank's file of a business date with the ledger.
+// reconciliation compares the bank's file of a business date with the
+// ledger (reconcile.Reports.Day).
 func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
 	date, err := time.Parse(time.DateOnly, chi.URLParam(r, "date"))
 	if err != nil {
 		s.writeError(w, r, Validation(FieldError{Field: "date", Message: "must be a date YYYY-MM-DD"}))
 		return
 	}
-	today, ok := s.today(w, r)
-	if !ok {
-		return
-	}
-	rep, err := reconcile.Run(r.Context(), s.Q, s.BankFiles, date, today)
+	rep, _, err := s.reports.Day(r.Context(), date)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -64,7 +61,7 @@ func (s *Server) reconciliationList(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	days, err := reconcile.ListClosed(r.Context(), s.Q, status, before, pageSize+1)
+	days, err := s.reports.Closed(r.Context(), status, before, pageSize+1)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -19,7 +19,6 @@ import (
 
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/internal/testwait"
@@ -53,7 +52,7 @@ func newFleet(t *testing.T) *fleet {
 		rep, err := replica.Join(e.Ctx, pool, replica.KindAPI, "", log)
 		require.NoError(t, err)
 		bids := bidding.New(pool, e.Bank, workflows.Signals{Client: f.tc}, log)
-		s := New(Deps{Pool: pool, Q: db.Queries(pool), Logger: log, Clock: clock.New(pool, nil, nil, log), Bank: e.Bank, Accounts: e.Accounts,
+		s := New(Deps{Pool: pool, Logger: log, Clock: clock.New(pool, nil, nil, log), Bank: e.Bank, Accounts: e.Accounts,
 			Bids: bids, Temporal: f.tc, HMACSecret: []byte(callbackSecret), BankFiles: e.Bank, ClockMode: clock.Sandbox,
 			UpdateWait: 200 * time.Millisecond, Replica: rep})
 		srv := httptest.NewServer(s.Handler())
@@ -248,7 +247,9 @@ func TestSharedRateLimitCostsNoStatement(t *testing.T) {
 		require.NoError(t, err)
 		defer pool.Close()
 		d := f.a.s.Deps
-		d.Pool, d.Q = pool, db.Queries(pool)
+		// Every service on the traced pool: the API's own (wire) and the
+		// bids, which answer the holdings.
+		d.Pool, d.Accounts, d.Bids = pool, nil, bidding.New(pool, d.Bank, nil, d.Logger)
 		if !fleet {
 			d.Replica = nil
 		}

@@ -33,7 +33,7 @@ func opsToken(t *testing.T, s *Server, srv *httptest.Server) string {
 
 func userID(t *testing.T, s *Server, email string) int64 {
 	t.Helper()
-	u, err := s.Q.UserGetByEmail(context.Background(), email)
+	u, err := s.q().UserGetByEmail(context.Background(), email)
 	require.NoError(t, err)
 	return u.ID
 }
@@ -125,7 +125,7 @@ func TestBlacklistAdd(t *testing.T) {
 	a = do(t, srv, "POST", "/v1/ops/blacklist", ops, "", `{"id_number":"110105194912310022","note":"x"}`)
 	assert.Equal(t, 422, a.status, "a bad check digit")
 
-	black, err := s.Q.BlacklistHas(context.Background(), id)
+	black, err := s.q().BlacklistHas(context.Background(), id)
 	require.NoError(t, err)
 	assert.True(t, black, "screening reads this")
 	assert.Equal(t, []auditRow{{userID(t, s, "ops@test.cn"), "blacklist_add", "id_number:" + kyc.MaskIDNumber(id), "forged documents"}}, auditRows(t, s))
@@ -199,7 +199,7 @@ func decisionServer(t *testing.T, reply lending.Status, refusal error) (*Server,
 func seededLoan(t *testing.T, s *Server, borrowerEmail string, status lending.Status) dbq.Loan {
 	t.Helper()
 	ctx := context.Background()
-	l, err := s.Q.LoanInsert(ctx, dbq.LoanInsertParams{
+	l, err := s.q().LoanInsert(ctx, dbq.LoanInsertParams{
 		BorrowerID: userID(t, s, borrowerEmail), Amount: decimal.RequireFromString("60000.00"), TermMonths: 3, RepaymentMethod: "equal_installment",
 		Purpose: "shop", MonthlyIncome: decimal.RequireFromString("50000.00"), WorkflowID: "loan-seeded-" + borrowerEmail, AppliedOn: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC),
 	})
@@ -279,7 +279,7 @@ func TestHistoryNotesByAudience(t *testing.T) {
 		{lending.StatusWrittenOff, "written off (核销): uncollectable, skipped town", "written off (核销)"},
 	}
 	for i, r := range rows {
-		require.NoError(t, s.Q.LoanHistoryInsert(context.Background(), dbq.LoanHistoryInsertParams{
+		require.NoError(t, s.q().LoanHistoryInsert(context.Background(), dbq.LoanHistoryInsertParams{
 			LoanID: loan.ID, Seq: int32(i), Status: r.status, BusinessDate: day, Note: r.note}))
 	}
 	notes := func(token string) []string {
@@ -360,10 +360,10 @@ func TestIdentityFirstToVerifyWins(t *testing.T) {
 	}
 	first, second := twin("t1@test.cn"), twin("t2@test.cn")
 	no1, no2, c := "ACC-T1", "ACC-T2", card(3)
-	_, err := s.Q.UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: first, CustodyAccountNo: &no1, CardNumber: &c})
+	_, err := s.q().UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: first, CustodyAccountNo: &no1, CardNumber: &c})
 	require.NoError(t, err)
-	_, err = s.Q.UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: second, CustodyAccountNo: &no2, CardNumber: &c})
-	assert.True(t, db.ConstraintViolated(err, verifiedIDNumberIndex), "%v", err)
+	_, err = s.q().UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: second, CustodyAccountNo: &no2, CardNumber: &c})
+	assert.True(t, db.ConstraintViolated(err, "users_verified_id_number"), "%v", err)
 }
 
 // bankedServer is bankServer's API, handed back as a Server too.
@@ -372,7 +372,7 @@ func bankedServer(t *testing.T) (*Server, *httptest.Server) {
 	e := testenv.New(t)
 	clk := clock.New(e.Pool, nil, nil, testLogger())
 	require.NoError(t, clk.Init(e.Ctx, clock.Sandbox, e.Today))
-	s := New(Deps{Pool: e.Pool, Q: e.Q, Logger: testLogger(), Clock: clk, Bank: e.Bank, Accounts: e.Accounts,
+	s := New(Deps{Pool: e.Pool, Logger: testLogger(), Clock: clk, Bank: e.Bank, Accounts: e.Accounts,
 		ClockMode: clock.Sandbox, HMACSecret: []byte(callbackSecret), BankFiles: e.Bank})
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))
 	srv := httptest.NewServer(s.Handler())

@@ -12,7 +12,7 @@ func TestRiskAssessment(t *testing.T) {
 	s, srv := testServer(t)
 	inv := register(t, srv, "risk@test.cn", "investor", 1)
 	level := func() *string {
-		u, err := s.Q.UserGetByEmail(context.Background(), "risk@test.cn")
+		u, err := s.q().UserGetByEmail(context.Background(), "risk@test.cn")
 		require.NoError(t, err)
 		return u.RiskLevel
 	}

@@ -199,12 +199,12 @@ func securityFixture(t *testing.T) (*Server, *httptest.Server, fixture) {
 	require.NoError(t, s.EnsureOpsUser(ctx, "ops@test.cn", "ops-password-1"))
 	f.tokens[lending.RoleOps] = login(t, srv, "ops@test.cn", "ops-password-1")
 
-	borrowerA, err := s.Q.UserGetByEmail(ctx, "owner-b@test.cn")
+	borrowerA, err := s.q().UserGetByEmail(ctx, "owner-b@test.cn")
 	require.NoError(t, err)
-	investorA, err := s.Q.UserGetByEmail(ctx, "owner-i@test.cn")
+	investorA, err := s.q().UserGetByEmail(ctx, "owner-i@test.cn")
 	require.NoError(t, err)
 	today := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
-	loan, err := s.Q.LoanInsert(ctx, dbq.LoanInsertParams{
+	loan, err := s.q().LoanInsert(ctx, dbq.LoanInsertParams{
 		BorrowerID: borrowerA.ID, Amount: decimal.RequireFromString("5000.00"), TermMonths: 6, RepaymentMethod: "equal_installment",
 		Purpose: "test", MonthlyIncome: decimal.RequireFromString("20000.00"), WorkflowID: "loan-sec", AppliedOn: today,
 	})
@@ -218,9 +218,9 @@ func securityFixture(t *testing.T) (*Server, *httptest.Server, fixture) {
 	// A loan awaiting the fixture's guarantor: the guarantor is the one
 	// caller who may answer for it (another guarantor gets 404, as for
 	// anyone else's loan: e2e TestAfterAMissedPayment).
-	g, err := s.Q.UserGetByEmail(ctx, "guarantor@test.cn")
+	g, err := s.q().UserGetByEmail(ctx, "guarantor@test.cn")
 	require.NoError(t, err)
-	guaranteed, err := s.Q.LoanInsert(ctx, dbq.LoanInsertParams{
+	guaranteed, err := s.q().LoanInsert(ctx, dbq.LoanInsertParams{
 		BorrowerID: borrowerA.ID, GuarantorID: &g.ID, Amount: decimal.RequireFromString("5000.00"), TermMonths: 6, RepaymentMethod: "equal_installment",
 		Purpose: "test", MonthlyIncome: decimal.RequireFromString("20000.00"), WorkflowID: "loan-sec-guaranteed", AppliedOn: today,
 	})

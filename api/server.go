@@ -21,7 +21,8 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/clock"
-	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/contact"
+	"github.com/lendflow/lendflow/disclosure"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/idempotency"
@@ -37,7 +38,6 @@ import (
 // Deps are what the handlers need.
 type Deps struct {
 	Pool     *pgxpool.Pool
-	Q        *dbq.Queries
 	Logger   *slog.Logger
 	Temporal client.Client
 	Bank     bank.Client
@@ -88,11 +88,14 @@ type Server struct {
 	// console is the ops console's state in this process (api/console.go).
 	console *consoleState
 	// The services the handlers call, built from Deps (New).
-	auth    auth.Service
-	users   users.Service
-	loans   loans.Service
-	replays *idempotency.Store
-	audit   *audit.Log
+	auth       auth.Service
+	users      users.Service
+	loans      loans.Service
+	replays    *idempotency.Store
+	audit      *audit.Log
+	inbox      *contact.Inbox
+	reports    *reconcile.Reports
+	disclosure *disclosure.Publisher
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -122,11 +125,17 @@ func New(d Deps) *Server {
 // one place the API meets the database and Temporal, through them.
 func (s *Server) wire() {
 	d := s.Deps
+	if s.Accounts == nil {
+		s.Accounts = accounts.New(d.Pool, d.Bank, d.Logger)
+	}
 	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() }})
 	s.users = users.New(d.Pool, d.Logger)
 	s.loans = loans.New(loans.Deps{Pool: d.Pool, Temporal: d.Temporal, Clock: d.Clock, Log: d.Logger, UpdateWait: d.UpdateWait})
 	s.replays = idempotency.NewStore(d.Pool)
 	s.audit = audit.NewLog(d.Pool)
+	s.inbox = contact.NewInbox(d.Pool)
+	s.reports = reconcile.NewReports(d.Pool, d.BankFiles)
+	s.disclosure = disclosure.NewPublisher(d.Pool)
 }
 
 // replicaID is what this process's claims carry: its replica, or nil.
@@ -208,29 +217,8 @@ func (s *Server) answerHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// today is the business date, or false after answering the error.
-func (s *Server) today(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
-	today, _, err := s.Clock.Today(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return time.Time{}, false
-	}
-	return today, true
-}
-
 type amountRequest struct {
 	Amount string `json:"amount"`
-}
-
-// amountAndDate reads a {"amount"} body and the business date, or answers
-// the error and returns false.
-func (s *Server) amountAndDate(w http.ResponseWriter, r *http.Request) (decimal.Decimal, time.Time, bool) {
-	amount, ok := s.amount(w, r)
-	if !ok {
-		return decimal.Zero, time.Time{}, false
-	}
-	today, ok := s.today(w, r)
-	return amount, today, ok
 }
 
 // amount reads an `{"amount": "…"}` body, or answers what is wrong with it.

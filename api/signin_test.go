@@ -95,7 +95,7 @@ func cheapPeople(t *testing.T, s *Server, prefix string, n int) []string {
 	emails := make([]string, n)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("%s-%d@test.cn", prefix, i)
-		_, err := s.Q.UserInsert(context.Background(), dbq.UserInsertParams{Email: emails[i], PasswordHash: string(hash),
+		_, err := s.q().UserInsert(context.Background(), dbq.UserInsertParams{Email: emails[i], PasswordHash: string(hash),
 			Role: lending.RoleInvestor, Name: "张三", IDNumber: validID(i), Phone: fmt.Sprintf("1370013%04d", i)})
 		require.NoError(t, err)
 	}

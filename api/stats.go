@@ -25,11 +25,7 @@ type statsResponse struct {
 
 // stats publishes the platform's operating figures (信息披露, docs/rules.md "Disclosure").
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	today, ok := s.today(w, r)
-	if !ok {
-		return
-	}
-	f, err := disclosure.Compute(r.Context(), s.Q, today)
+	f, err := s.disclosure.Now(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

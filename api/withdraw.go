@@ -12,7 +12,6 @@ import (
 
 	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
-	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 )
 
@@ -30,13 +29,15 @@ func withdrawalBody(w accounts.Withdrawal) withdrawalResponse {
 
 func (s *Server) withdrawalCreate(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
-	amount, today, ok := s.amountAndDate(w, r)
+	amount, ok := s.amount(w, r)
 	if !ok {
 		return
 	}
-	// The client may hang up; the withdrawal goes on, so that a retry finds it.
+	// The client may hang up; the withdrawal goes on, so that a retry finds
+	// it. The business date is the platform's (a zero date); the moment, for
+	// the large-value system's hours, is now.
 	ctx := context.WithoutCancel(r.Context())
-	wd, err := s.Accounts.WithdrawOnce(ctx, idempotencyKey(r.Context()), me.ID, amount, today, time.Now())
+	wd, err := s.Accounts.WithdrawOnce(ctx, idempotencyKey(r.Context()), me.ID, amount, time.Time{}, time.Now())
 	if err != nil && (wd.ID == 0 || errs.Code(err) != errs.BankUnavailable) {
 		s.writeError(w, r, err)
 		return
@@ -49,9 +50,6 @@ func (s *Server) withdrawalGet(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	wd, err := s.Accounts.Withdrawal(r.Context(), me.ID, id)
-	if errors.Is(err, db.ErrNotFound) {
-		err = errs.New(errs.NotFound, "no such withdrawal")
-	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

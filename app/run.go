@@ -210,7 +210,7 @@ func newAPI(ctx context.Context, c Config, log *slog.Logger, addr string) (*APIS
 		}
 	}
 	srv := api.New(api.Deps{
-		Pool: pool, Q: db.Queries(pool), Logger: log,
+		Pool: pool, Logger: log,
 		Temporal: tc, Bank: bc, Clock: clk,
 		Bids:       bidding.New(pool, bc, workflows.Signals{Client: tc}, log),
 		Accounts:   accounts.New(pool, bc, log),

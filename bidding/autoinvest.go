@@ -72,3 +72,28 @@ func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) 
 // one a listing for each investor. It is not ASCII, so no key a client sends
 // (printable ASCII, api validKey) can be it.
 func autoInvestKey(loanID int64) string { return "自动投标:" + itoa(loanID) }
+
+// Rule is an investor's auto-invest rule: bid AmountPerLoan (whole yuan, at
+// least the minimum bid) on each listing of at least MinAnnualRate, at most
+// MaxTermMonths and MaxGrade, while KeepAvailable stays untouched. Enabled
+// false keeps the rule and bids nothing.
+type Rule struct {
+	Enabled       bool
+	AmountPerLoan decimal.Decimal
+	MinAnnualRate decimal.Decimal
+	MaxTermMonths int
+	MaxGrade      string
+	KeepAvailable decimal.Decimal
+}
+
+// SetAutoInvest replaces the investor's rule (its fields checked already:
+// the API refuses any that is wrong) and answers it as stored. Its bids
+// follow every rule a bid by hand does.
+func (s *Service) SetAutoInvest(ctx context.Context, investorID int64, r Rule) (Rule, error) {
+	row, err := s.q.AutoInvestRuleUpsert(ctx, dbq.AutoInvestRuleUpsertParams{
+		UserID: investorID, Enabled: r.Enabled, AmountPerLoan: r.AmountPerLoan, MinAnnualRate: r.MinAnnualRate,
+		MaxTermMonths: int32(r.MaxTermMonths), MaxGrade: r.MaxGrade, KeepAvailable: r.KeepAvailable,
+	})
+	return Rule{Enabled: row.Enabled, AmountPerLoan: row.AmountPerLoan, MinAnnualRate: row.MinAnnualRate,
+		MaxTermMonths: int(row.MaxTermMonths), MaxGrade: row.MaxGrade, KeepAvailable: row.KeepAvailable}, err
+}

@@ -46,25 +46,20 @@ type loginResponse struct {
 	Role      lending.Role `json:"role"`
 }
 
-// login signs in under the sign-in throttle (auth.Service.SignIn) and starts
-// a session (docs/security.md "Sign-in").
+// login signs in under the sign-in throttle and starts a session
+// (auth.Service.Login; docs/security.md "Sign-in").
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if err := decodeJSON(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, device, err := s.auth.SignIn(r.Context(), auth.Attempt{Email: req.Email, Password: req.Password, Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
+	sess, err := s.auth.Login(r.Context(), auth.Attempt{Email: req.Email, Password: req.Password, Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
 	if s.refused(w, r, err) {
 		return
 	}
-	token, expires, err := s.auth.StartSession(r.Context(), u)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.setDeviceCookie(w, r, device)
-	writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: expires, Role: u.Role})
+	s.setDeviceCookie(w, r, sess.Device)
+	writeJSON(w, http.StatusOK, loginResponse{Token: sess.Token, ExpiresAt: sess.Expires, Role: sess.User.Role})
 }
 
 // setDeviceCookie keeps the sign-in's device token in the client for as

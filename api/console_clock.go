@@ -124,7 +124,7 @@ func (s *Server) consoleAdvance(w http.ResponseWriter, r *http.Request) {
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), clockAdvanceWrite)
 	go func() {
 		defer cancel()
-		err := s.Clock.AdvanceBy(bg, me.ID, to)
+		_, _, err := s.Clock.AdvanceBy(bg, me.ID, to)
 		if err != nil {
 			s.Logger.Error("console clock advance", "to", to.Format(time.DateOnly), "error", err)
 		}

@@ -152,11 +152,12 @@ func (s *Server) clockAdvance(w http.ResponseWriter, r *http.Request) {
 	// answers (app/run.go): this route alone gets clockAdvanceWrite.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(clockAdvanceWrite))
 	me, _ := userFrom(r.Context())
-	if err := s.Clock.AdvanceBy(r.Context(), me.ID, to); err != nil {
+	today, mode, err := s.Clock.AdvanceBy(r.Context(), me.ID, to)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.clockGet(w, r)
+	writeJSON(w, http.StatusOK, clockResponse{Today: today.Format(time.DateOnly), Mode: mode})
 }
 
 type calcInstallment struct {

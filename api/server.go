@@ -71,7 +71,8 @@ type Deps struct {
 	// (docs/replicas.md): the Idempotency-Key claims and the console's clock
 	// advance carry it, so another replica takes them over once it is gone,
 	// and the rate limit's budget is shared among the replicas it counts. nil:
-	// a server in no fleet (tests), whose claims go stale after staleClaim.
+	// a server in no fleet (tests), whose claims go stale after
+	// idempotency.StaleClaim.
 	Replica *replica.Replica
 	// WebhookPolicy is what a webhook's URL may point at (docs/events.md
 	// "Which URLs"; WEBHOOK_ALLOW_NETS).

@@ -35,6 +35,10 @@ type Service interface {
 	// (login_throttled: the attempt came before its wait was over, and its
 	// password was not looked at).
 	SignIn(ctx context.Context, a Attempt) (users.User, string, error)
+	// Login is SignIn and, the password right, StartSession: the session of
+	// the user the attempt signs in, and the device token to keep. Errors:
+	// as SignIn's.
+	Login(ctx context.Context, a Attempt) (Session, error)
 	// StartSession starts a session for u, living as long as its role's
 	// sessions do (24 hours, 8 for ops), ending u's oldest beyond
 	// MaxSessionsPerUser, and answers its token.

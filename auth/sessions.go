@@ -35,6 +35,25 @@ func TTL(role lending.Role) time.Duration {
 // maxToken: tokens are 64 hex characters; a longer one is nobody's.
 const maxToken = 256
 
+// Session is a signed-in user's session: its token (the bearer token or the
+// console's cookie), until when it lives, and the device token the client
+// keeps in its device cookie.
+type Session struct {
+	User    users.User
+	Token   string
+	Expires time.Time
+	Device  string
+}
+
+func (s *service) Login(ctx context.Context, a Attempt) (Session, error) {
+	u, device, err := s.SignIn(ctx, a)
+	if err != nil {
+		return Session{}, err
+	}
+	token, expires, err := s.StartSession(ctx, u)
+	return Session{User: u, Token: token, Expires: expires, Device: device}, err
+}
+
 func (s *service) StartSession(ctx context.Context, u users.User) (string, time.Time, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {

@@ -39,14 +39,15 @@ func (c *Clock) CheckAdvance(ctx context.Context, to time.Time) (time.Time, erro
 
 // AdvanceBy is ops user opsID's advance of a sandbox clock to `to`: refused
 // as CheckAdvance refuses; answered once every loan has handled every event
-// up to `to` (Advance), and then recorded in the audit log.
-func (c *Clock) AdvanceBy(ctx context.Context, opsID int64, to time.Time) error {
+// up to `to` (Advance), and then recorded in the audit log. It answers the
+// business date and mode then.
+func (c *Clock) AdvanceBy(ctx context.Context, opsID int64, to time.Time) (time.Time, string, error) {
 	from, err := c.CheckAdvance(ctx, to)
 	if err != nil {
-		return err
+		return from, "", err
 	}
 	if err := c.Advance(ctx, to); err != nil {
-		return err
+		return from, "", err
 	}
 	// The advance is done whatever becomes of its record; one that fails is
 	// logged loudly, with everything it would have said.
@@ -54,7 +55,7 @@ func (c *Clock) AdvanceBy(ctx context.Context, opsID int64, to time.Time) error 
 	if _, err := audit.Record(context.WithoutCancel(ctx), c.q, e); err != nil {
 		logging.From(ctx, c.log).Error("audit record lost", "ops_user_id", opsID, "action", e.Action, "target", e.Target, "note", e.Note, "error", err)
 	}
-	return nil
+	return c.Today(ctx)
 }
 
 // Run is one advance the console started.

@@ -24,7 +24,7 @@ func TestEventFeedPages(t *testing.T) {
 		{Type: "ledger.recharge", BusinessDate: day, UserID: 4, Data: map[string]string{"amount": "100.00"}},
 		{Type: "loan.full", BusinessDate: day, LoanID: 7},
 	} {
-		require.NoError(t, events.Write(ctx, s.Q, n))
+		require.NoError(t, events.Write(ctx, s.q(), n))
 	}
 	a := do(t, srv, "GET", "/v1/ops/events?limit=2", ops, "", "")
 	require.Equal(t, 200, a.status, a.raw)

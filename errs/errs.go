@@ -56,7 +56,7 @@ var Codes = []string{
 	Oversubscribed, BelowMinimumBid, NotBidMultiple, InsufficientBalance, SuitabilityMismatch, OwnLoan, NewbieOnly,
 	AccountLocked, NoCustodyAccount, NoRiskAssessment, InvalidState, RateLimited, IdentityTaken, LoginThrottled,
 	CardChangeRefused, NotGuarantor, LimitExceeded, WithdrawalWindow, BankUnavailable, Unavailable, FourFactorMismatch,
-	AuthorizationNeeded,
+	AuthorizationNeeded, TransferNotAllowed, TransferNotOpen, OwnClaim,
 }
 
 // Known reports whether code is a refusal code: an error that crossed a

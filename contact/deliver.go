@@ -1,17 +1,17 @@
 package contact
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/lendflow/lendflow/backoff"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/delivery"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -80,8 +80,8 @@ type Deliverer struct {
 	Q      *dbq.Queries
 	Sender Sender
 	Log    *slog.Logger
-	// Retry is the backoff schedule after a failed send; zero: backoff.Default.
-	Retry backoff.Schedule
+	// Retry is the schedule after a failed send; zero: delivery.Default.
+	Retry delivery.Schedule
 	// Timeout bounds one send; zero: DefaultTimeout. A claim's lease is twice
 	// it, so a send never outlives its claim.
 	Timeout time.Duration
@@ -100,17 +100,9 @@ func Deliver(ctx context.Context, q *dbq.Queries, s Sender, today, now time.Time
 
 // Round delivers what is due and answers how many notices went out.
 func (d Deliverer) Round(ctx context.Context, due Due) (int, error) {
-	if d.Retry == (backoff.Schedule{}) {
-		d.Retry = backoff.Default
-	}
+	d.Retry = d.Retry.Or(delivery.Default)
 	if d.Timeout <= 0 {
 		d.Timeout = DefaultTimeout
-	}
-	if d.Batch <= 0 {
-		d.Batch = 100
-	}
-	if d.Parallel <= 0 {
-		d.Parallel = 4
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -118,51 +110,15 @@ func (d Deliverer) Round(ctx context.Context, due Due) (int, error) {
 	// A borrower's notice is claimed only if its send, at its longest, ends
 	// inside the hours: none goes out at 20:00:10.
 	open := due.WholeDay || lending.InContactHours(due.Now) && lending.InContactHours(due.Now.Add(d.Timeout))
-	sent := 0
-	for {
-		claimed, err := d.Q.NotificationClaim(ctx, dbq.NotificationClaimParams{
+	claim := func(ctx context.Context, lim int) ([]dbq.NotificationClaimRow, error) {
+		return d.Q.NotificationClaim(ctx, dbq.NotificationClaimParams{
 			LeaseSeconds: (2 * d.Timeout).Seconds(), Today: due.Today, WholeDay: due.WholeDay, Due: due.Now,
-			BorrowersOpen: open, Lim: int32(d.Batch),
+			BorrowersOpen: open, Lim: int32(lim),
 		})
-		if err != nil {
-			return sent, err
-		}
-		n, err := d.send(ctx, claimed)
-		sent += n
-		if err != nil || len(claimed) < d.Batch {
-			return sent, err
-		}
 	}
-}
-
-// send sends the claimed notices, Parallel at a time, and marks each.
-func (d Deliverer) send(ctx context.Context, claimed []dbq.NotificationClaimRow) (int, error) {
-	var (
-		mu   sync.Mutex
-		sent int
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, d.Parallel)
-	)
-	for _, row := range claimed {
-		o := outgoing(row)
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			ok, err := d.sendOne(ctx, o, row.FirstAttemptAt)
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				sent++
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}()
-	}
-	wg.Wait()
-	return sent, errors.Join(errs...)
+	return delivery.Drain(ctx, cmp.Or(d.Batch, 100), cmp.Or(d.Parallel, 4), claim, func(ctx context.Context, row dbq.NotificationClaimRow) (bool, error) {
+		return d.sendOne(ctx, outgoing(row), row.FirstAttemptAt)
+	})
 }
 
 // sendOne sends o and marks the result; it answers whether o went out, and
@@ -180,11 +136,7 @@ func (d Deliverer) sendOne(ctx context.Context, o Outgoing, first *time.Time) (b
 		return true, d.Q.NotificationMarkSent(context.WithoutCancel(ctx), o.ID)
 	}
 	now := time.Now()
-	began := now
-	if first != nil {
-		began = *first
-	}
-	next, giveUp := d.Retry.Next(o.Attempt, began, now)
+	next, giveUp := d.Retry.Next(o.Attempt, first, now)
 	var failedAt *time.Time
 	outcome := "retry"
 	if giveUp || IsPermanent(err) {

@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lendflow/lendflow/backoff"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/delivery"
 	"github.com/lendflow/lendflow/internal/proctest"
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
@@ -92,7 +92,7 @@ func TestAFailedSendIsRetriedWithBackoff(t *testing.T) {
 		}
 		return nil
 	}
-	d := contact.Deliverer{Q: q, Sender: s, Retry: backoff.Schedule{First: 50 * time.Millisecond, Max: time.Second, GiveUpAfter: time.Hour}}
+	d := contact.Deliverer{Q: q, Sender: s, Retry: delivery.Schedule{First: 50 * time.Millisecond, Max: time.Second, GiveUpAfter: time.Hour}}
 	due := contact.Due{Today: today, WholeDay: true}
 	n, err := d.Round(ctx, due)
 	require.NoError(t, err)
@@ -134,7 +134,7 @@ func TestASendRefusedForGoodIsGivenUp(t *testing.T) {
 		}
 		return errors.New("421 busy")
 	}
-	d := contact.Deliverer{Q: q, Sender: s, Retry: backoff.Schedule{First: time.Millisecond, Max: time.Millisecond, GiveUpAfter: 0}}
+	d := contact.Deliverer{Q: q, Sender: s, Retry: delivery.Schedule{First: time.Millisecond, Max: time.Millisecond, GiveUpAfter: 0}}
 	due := contact.Due{Today: today, WholeDay: true}
 	for range 3 {
 		_, err := d.Round(ctx, due)

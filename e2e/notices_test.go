@@ -106,22 +106,11 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 	hook.mu.Unlock()
 
 	borrower := s.signUp("borrower", "张三")
-	invs := []person{s.signUp("investor", "李四"), s.signUp("investor", "王五")}
-	for i, inv := range invs {
-		s.call("POST", "/v1/me/risk-assessment", inv.token, obj{"answers": []int{4, 4, 4, 4, 4, 4, 4, 4, 4, 4}}, 200)
-		s.call("POST", "/v1/me/recharges", inv.token, obj{"amount": []string{"2500.00", "1000.00"}[i]}, 201)
-	}
+	invs := []person{s.investor("李四", "2500.00"), s.investor("王五", "1000.00")}
 	s.call("POST", "/v1/me/recharges", borrower.token, obj{"amount": "200.00"}, 201)
-	apply := func(amount string) float64 {
-		r := s.call("POST", "/v1/loans", borrower.token, obj{"amount": amount, "term_months": 2,
-			"repayment_method": "equal_principal", "purpose": "stock", "monthly_income": "30000.00"}, 201)
-		id := r["loan_id"].(float64)
-		s.waitFor("listed", func() bool { return s.loanStatus(ops, id) == "listed" })
-		return id
-	}
 
 	// The loan: 3,000.00 over 2 months, filled by 2,000.00 and 1,000.00.
-	id := apply("3000.00")
+	id := s.listed(ops, borrower, "3000.00", 2)
 	s.call("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), invs[0].token, obj{"amount": "2000.00"}, 201)
 	s.call("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), invs[1].token, obj{"amount": "1000.00"}, 201)
 	s.waitFor("review", func() bool { return s.loanStatus(ops, id) == "full_review" })
@@ -129,7 +118,7 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 	s.waitFor("repaying", func() bool { return s.loanStatus(ops, id) == "repaying" })
 	// A second listing, which the first investor's last 500.00 bids on and
 	// which expires on 8 March (流标).
-	unfilled := apply("12000.00") // not a newbie listing (新手标): the investor has bid before
+	unfilled := s.listed(ops, borrower, "12000.00", 2) // not a newbie listing (新手标): the investor has bid before
 	s.call("POST", fmt.Sprintf("/v1/listings/%.0f/bids", unfilled), invs[0].token, obj{"amount": "500.00"}, 201)
 	s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayment-authorization", id), borrower.token, obj{"max_amount": "2000.00", "expires_on": "2026-12-31"}, 201)
 	s.call("POST", "/v1/ops/clock/advance", ops, obj{"to": "2026-05-02"}, 200)
@@ -142,14 +131,14 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Close()
 	type notice struct {
-		id          int64
-		email, kind string
-		loan        int64
+		id                int64
+		email, kind, date string
+		loan              int64
 	}
 	var notices []notice
 	testwait.For(t, "every notice delivered by e-mail", func() bool {
-		rows, err := pool.Query(ctx, `SELECT n.id, u.email, n.kind, COALESCE(n.loan_id, 0), n.delivered_at IS NOT NULL
-			FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.business_date <= '2026-05-02' ORDER BY n.id`)
+		rows, err := pool.Query(ctx, `SELECT n.id, u.email, n.kind, n.business_date::text, COALESCE(n.loan_id, 0), n.delivered_at IS NOT NULL
+			FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.business_date <= '2026-05-02' ORDER BY n.business_date, n.id`)
 		require.NoError(t, err)
 		defer rows.Close()
 		notices = notices[:0]
@@ -157,7 +146,7 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 		for rows.Next() {
 			var n notice
 			var delivered bool
-			require.NoError(t, rows.Scan(&n.id, &n.email, &n.kind, &n.loan, &delivered))
+			require.NoError(t, rows.Scan(&n.id, &n.email, &n.kind, &n.date, &n.loan, &delivered))
 			notices = append(notices, n)
 			all = all && delivered
 		}
@@ -171,7 +160,7 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 		byID[m.MessageID] = m
 	}
 	kinds := map[string]int{}
-	ofTheLoan := map[string]bool{}
+	var lifeOfTheLoan []string
 	for _, n := range notices {
 		m, ok := byID[fmt.Sprintf("notification-%d@lendflow.test", n.id)]
 		require.True(t, ok, "notice %d (%s) has no e-mail", n.id, n.kind)
@@ -179,15 +168,11 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 		assert.Equal(t, n.email, m.To[0].Address, "notice %d", n.id)
 		assert.Equal(t, contact.Subject(contact.Outgoing{Kind: lending.NoticeKind(n.kind), LoanID: n.loan}), m.Subject, "notice %d", n.id)
 		kinds[n.kind]++
-		ofTheLoan[m.MessageID] = n.loan == int64(id) || n.loan == 0
-	}
-	var lifeOfTheLoan []string
-	for _, m := range mp.Messages() { // in the order Mailpit received them
-		if ofTheLoan[m.MessageID] {
-			lifeOfTheLoan = append(lifeOfTheLoan, fmt.Sprintf("%-28s %s", m.To[0].Address, m.Subject))
+		if n.loan == int64(id) || n.loan == 0 {
+			lifeOfTheLoan = append(lifeOfTheLoan, fmt.Sprintf("%s  %-24s %s", n.date, m.To[0].Address, m.Subject))
 		}
 	}
-	t.Logf("the e-mails of loan %.0f's life (and the recharges), as Mailpit received them:\n%s", id, strings.Join(lifeOfTheLoan, "\n"))
+	t.Logf("the e-mails of loan %.0f's life (and the recharges), by business date, as Mailpit has them:\n%s", id, strings.Join(lifeOfTheLoan, "\n"))
 	assert.Equal(t, map[string]int{
 		"recharge_succeeded": 3, "disbursed": 3, "repayment_reminder": 2, "repayment_received": 6,
 		"listing_expired": 1, "bid_released": 1,
@@ -223,7 +208,8 @@ func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
 	}
 	assert.Equal(t, []string{"submitted", "screening", "approved", "listed", "full", "full_review", "disbursing", "repaying", "repaid"}, statuses)
 	assert.Equal(t, []string{"ledger.freeze 2000.00", "ledger.freeze 1000.00", "ledger.disbursement 3000.00",
-		"ledger.repayment 1516.25", "ledger.repayment 1508.13"}, movements, "grade A, 6.5 %%: 1,500.00 + 16.25, then 1,500.00 + 8.13")
+		"ledger.repayment 1512.20", "ledger.repayment 1512.20"}, movements,
+		"grade A, 6.5 %% equal installments: 1,495.95 + 16.25, then 1,504.05 + 8.15")
 
 	// The webhook: every event of the feed, each accepted once, in order per loan.
 	deliveriesPath := fmt.Sprintf("/v1/ops/webhooks/%.0f/deliveries?limit=100&status=delivered", reg["webhook_id"].(float64))

@@ -2,22 +2,21 @@ package events
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/lendflow/lendflow/backoff"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
+	"github.com/lendflow/lendflow/delivery"
 )
 
 // Deliverer POSTs the queued events to their webhooks (docs/events.md
@@ -29,8 +28,8 @@ type Deliverer struct {
 	Pool   *pgxpool.Pool
 	Client *http.Client // Policy.Client: judges every address it dials
 	Log    *slog.Logger
-	// Retry is the schedule after a failed attempt; zero: backoff.Default.
-	Retry backoff.Schedule
+	// Retry is the schedule after a failed attempt; zero: delivery.Default.
+	Retry delivery.Schedule
 	// Timeout bounds one attempt; zero: DefaultTimeout. The claim's lease is
 	// six times it: an attempt never outlives its claim.
 	Timeout time.Duration
@@ -54,17 +53,9 @@ const (
 
 // Round delivers what is due and answers how many deliveries succeeded.
 func (d Deliverer) Round(ctx context.Context) (int, error) {
-	if d.Retry == (backoff.Schedule{}) {
-		d.Retry = backoff.Default
-	}
+	d.Retry = d.Retry.Or(delivery.Default)
 	if d.Timeout <= 0 {
 		d.Timeout = DefaultTimeout
-	}
-	if d.Batch <= 0 {
-		d.Batch = 100
-	}
-	if d.Parallel <= 0 {
-		d.Parallel = 8
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -76,39 +67,12 @@ func (d Deliverer) Round(ctx context.Context) (int, error) {
 		d.Client = Policy{}.Client(d.Timeout)
 	}
 	q := db.Queries(d.Pool)
-	delivered := 0
-	for {
-		claimed, err := q.WebhookDeliveryClaim(ctx, dbq.WebhookDeliveryClaimParams{LeaseSeconds: (6 * d.Timeout).Seconds(), Lim: int32(d.Batch)})
-		if err != nil {
-			return delivered, err
-		}
-		var (
-			mu   sync.Mutex
-			errs []error
-			wg   sync.WaitGroup
-			sem  = make(chan struct{}, d.Parallel)
-		)
-		for _, c := range claimed {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				ok, err := d.attempt(ctx, q, c)
-				mu.Lock()
-				defer mu.Unlock()
-				if ok {
-					delivered++
-				}
-				if err != nil {
-					errs = append(errs, err)
-				}
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil || len(claimed) < d.Batch {
-			return delivered, err
-		}
+	claim := func(ctx context.Context, lim int) ([]dbq.WebhookDeliveryClaimRow, error) {
+		return q.WebhookDeliveryClaim(ctx, dbq.WebhookDeliveryClaimParams{LeaseSeconds: (6 * d.Timeout).Seconds(), Lim: int32(lim)})
 	}
+	return delivery.Drain(ctx, cmp.Or(d.Batch, 100), cmp.Or(d.Parallel, 8), claim, func(ctx context.Context, c dbq.WebhookDeliveryClaimRow) (bool, error) {
+		return d.attempt(ctx, q, c)
+	})
 }
 
 // attempt sends one claimed delivery and writes its result; it answers
@@ -135,12 +99,8 @@ func (d Deliverer) attempt(ctx context.Context, q *dbq.Queries, c dbq.WebhookDel
 			msg = msg[:500]
 		}
 		res.LastError = &msg
-		first := time.Now()
-		if c.FirstAttemptAt != nil {
-			first = *c.FirstAttemptAt
-		}
 		var giveUp bool
-		res.NextAttemptAt, giveUp = d.Retry.Next(int(c.Attempts), first, time.Now())
+		res.NextAttemptAt, giveUp = d.Retry.Next(int(c.Attempts), c.FirstAttemptAt, time.Now())
 		res.Status, outcome = Pending, "retry"
 		if giveUp {
 			res.Status, outcome = Failed, "given_up"

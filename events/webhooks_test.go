@@ -21,10 +21,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/audit"
-	"github.com/lendflow/lendflow/backoff"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
+	"github.com/lendflow/lendflow/delivery"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/internal/testwait"
@@ -138,7 +138,7 @@ func TestWebhookDeliveriesAreSignedRetriedAndInOrderPerLoan(t *testing.T) {
 		}
 	}
 
-	quick := backoff.Schedule{First: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUpAfter: time.Hour}
+	quick := delivery.Schedule{First: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUpAfter: time.Hour}
 	workers := []events.Deliverer{
 		{Pool: pool, Client: loopback.Client(5 * time.Second), Log: quiet, Retry: quick, Batch: 4, Parallel: 3},
 		{Pool: dbtest.Another(t, pool), Client: loopback.Client(5 * time.Second), Log: quiet, Retry: quick, Batch: 5, Parallel: 2},
@@ -210,7 +210,7 @@ func TestADeliveryGivenUpLetsTheNextGo(t *testing.T) {
 	_, err = events.Number(ctx, pool)
 	require.NoError(t, err)
 	d := events.Deliverer{Pool: pool, Client: loopback.Client(5 * time.Second), Log: quiet,
-		Retry: backoff.Schedule{First: time.Millisecond, Max: time.Millisecond, GiveUpAfter: 30 * time.Millisecond}}
+		Retry: delivery.Schedule{First: time.Millisecond, Max: time.Millisecond, GiveUpAfter: 30 * time.Millisecond}}
 	testwait.For(t, "both given up", func() bool {
 		_, err := d.Round(ctx)
 		require.NoError(t, err)

@@ -1,4 +1,4 @@
-package backoff_test
+package delivery_test
 
 import (
 	"testing"
@@ -6,11 +6,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/lendflow/lendflow/backoff"
+	"github.com/lendflow/lendflow/delivery"
 )
 
 func TestWaitsDoubleUpToTheCeiling(t *testing.T) {
-	s := backoff.Default
+	s := delivery.Default
 	assert.Equal(t, 10*time.Second, s.Wait(1))
 	assert.Equal(t, 20*time.Second, s.Wait(2))
 	assert.Equal(t, 40*time.Second, s.Wait(3))
@@ -21,12 +21,12 @@ func TestWaitsDoubleUpToTheCeiling(t *testing.T) {
 
 // A receiver that never answers is tried for three days, then given up.
 func TestGivenUpAfterThreeDays(t *testing.T) {
-	s := backoff.Default
+	s := delivery.Default
 	first := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	now, attempts := first, 0
 	for {
 		attempts++
-		next, giveUp := s.Next(attempts, first, now)
+		next, giveUp := s.Next(attempts, &first, now)
 		if giveUp {
 			break
 		}

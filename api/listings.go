@@ -35,6 +35,9 @@ type listingItem struct {
 	Newbie          bool           `json:"newbie"`
 	ExpiresAt       *time.Time     `json:"expires_at"`
 	Borrower        maskedBorrower `json:"borrower"`
+	// Schedule is the calculator's installments for disbursement on the
+	// business date (loans.Listing).
+	Schedule []calcInstallment `json:"schedule"`
 }
 
 // listing is a loan as its listing discloses it (loans.Listing: the
@@ -47,6 +50,7 @@ func listing(l loans.Listing) listingItem {
 		Grade: loan.Grade, RepaymentMethod: loan.RepaymentMethod, Purpose: loan.Purpose, Newbie: loan.Newbie,
 		ExpiresAt: expiresAt(loan.ListingExpiresOn),
 		Borrower:  maskedBorrower{Name: l.Borrower.Name, IDNumber: l.Borrower.IDNumber, Phone: l.Borrower.Phone},
+		Schedule:  installmentsBody(l.Schedule),
 	}
 }
 

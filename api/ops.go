@@ -169,6 +169,18 @@ type calcInstallment struct {
 	RemainingPrincipal string `json:"remaining_principal"`
 }
 
+// installmentsBody is a schedule as the calculator shows it; listings show theirs the same way.
+func installmentsBody(sched []money.Installment) []calcInstallment {
+	out := make([]calcInstallment, 0, len(sched))
+	for _, i := range sched {
+		out = append(out, calcInstallment{
+			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
+			Payment: fmtMoney(i.Payment), RemainingPrincipal: fmtMoney(i.RemainingPrincipal),
+		})
+	}
+	return out
+}
+
 // calculator shows a schedule before anyone applies (docs/rules.md "Money rules").
 func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -214,11 +226,8 @@ func (s *Server) calculator(w http.ResponseWriter, r *http.Request) {
 	totalI, totalP := decimal.Zero, decimal.Zero
 	for _, i := range sched {
 		totalI, totalP = totalI.Add(i.Interest), totalP.Add(i.Payment)
-		out.Installments = append(out.Installments, calcInstallment{
-			No: i.No, DueDate: i.DueDate.Format(time.DateOnly), Principal: fmtMoney(i.Principal), Interest: fmtMoney(i.Interest),
-			Payment: fmtMoney(i.Payment), RemainingPrincipal: fmtMoney(i.RemainingPrincipal),
-		})
 	}
+	out.Installments = installmentsBody(sched)
 	out.TotalInterest, out.TotalPayment = fmtMoney(totalI), fmtMoney(totalP)
 	writeJSON(w, http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/money"
 	"github.com/lendflow/lendflow/users"
 )
 
@@ -96,6 +97,11 @@ func loansFrom(rows []dbq.Loan) []Loan {
 type Listing struct {
 	Loan     Loan
 	Borrower Masked
+	// Schedule is what the loan would repay if disbursed on the business
+	// date the listing is read (docs/rules.md "Disclosure"); a loan already
+	// disbursed shows the schedule it was disbursed with. Empty for a loan
+	// without a rate (never listed that way, but the view does not fail).
+	Schedule []money.Installment
 }
 
 // Masked is a person as a listing shows them: 张*, 3301**********1234,
@@ -117,11 +123,32 @@ func (s *service) Listings(ctx context.Context, beforeID int64, limit int) ([]Li
 	if err != nil {
 		return nil, err
 	}
+	today, err := s.today(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Listing, len(rows))
 	for i, r := range rows {
 		out[i] = Listing{Loan: loanFrom(r.Loan), Borrower: masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)}
+		if out[i].Schedule, err = listingSchedule(out[i].Loan, today); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// listingSchedule is the calculator's schedule for the loan's terms from
+// today, or from its disbursement once disbursed (money.Schedule, the one the
+// disbursement books).
+func listingSchedule(l Loan, today time.Time) ([]money.Installment, error) {
+	if l.AnnualRate == nil {
+		return nil, nil
+	}
+	start := today
+	if l.DisbursedOn != nil {
+		start = *l.DisbursedOn
+	}
+	return money.Schedule(l.Amount, *l.AnnualRate, l.TermMonths, money.Method(l.RepaymentMethod), start)
 }
 
 func (s *service) Listing(ctx context.Context, id int64) (Listing, error) {
@@ -132,7 +159,13 @@ func (s *service) Listing(ctx context.Context, id int64) (Listing, error) {
 	if err != nil {
 		return Listing{}, err
 	}
-	return Listing{Loan: loanFrom(r.Loan), Borrower: masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)}, nil
+	today, err := s.today(ctx)
+	if err != nil {
+		return Listing{}, err
+	}
+	out := Listing{Loan: loanFrom(r.Loan), Borrower: masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)}
+	out.Schedule, err = listingSchedule(out.Loan, today)
+	return out, err
 }
 
 // Guarantee is one loan a guarantor guarantees: what it has cost

@@ -54,7 +54,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess, err := s.auth.Login(r.Context(), auth.Attempt{Email: req.Email, Password: req.Password, Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
+	sess, err := s.auth.Login(r.Context(), auth.Attempt{Email: req.Email, Password: req.Password, Addr: clientAddr(r, s.TrustedProxies), Device: s.cookie(r, deviceCookie)})
 	if s.refused(w, r, err) {
 		return
 	}

@@ -259,7 +259,7 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := form.Get("email")
-	u, device, err := s.auth.SignIn(r.Context(), auth.Attempt{Email: email, Password: form.Get("password"), Addr: clientAddr(r), Device: s.cookie(r, deviceCookie)})
+	u, device, err := s.auth.SignIn(r.Context(), auth.Attempt{Email: email, Password: form.Get("password"), Addr: clientAddr(r, s.TrustedProxies), Device: s.cookie(r, deviceCookie)})
 	if wait, ok := auth.ThrottledFor(err); ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
 		s.renderLogin(w, r, http.StatusTooManyRequests, email, errs.New(errs.LoginThrottled, "wait %s", wait))

@@ -103,11 +103,18 @@ func (l *limiter) len() int {
 	return l.lru.Len()
 }
 
-// clientAddr is the address a request came from, as the throttles key it:
-// the TCP peer (a header such as X-Forwarded-For is the client's to forge),
-// an IPv6 peer by its /64, the block one subscriber is given, so that
+// clientAddr is the address a request came from, as the throttles key it,
+// an IPv6 address by its /64, the block one subscriber is given, so that
 // rotating through it buys nothing.
-func clientAddr(r *http.Request) string {
+//
+// It is the TCP peer, unless that peer is a proxy in trusted (lendflow lb):
+// then the peer only passes the request on, and the client is read from
+// X-Forwarded-For, right to left, skipping the hops trusted proxies added:
+// the first address no trusted proxy holds is the one the last trusted proxy
+// saw connect. Everything left of it the client wrote, so it is never read;
+// from a peer not trusted the header is the client's to forge and is ignored
+// whole. A hop that is no address ends the walk at the last trusted one.
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -117,11 +124,57 @@ func clientAddr(r *http.Request) string {
 		return host
 	}
 	ip = ip.Unmap()
+	if isTrusted(ip, trusted) {
+		hops := forwardedHops(r.Header.Values("X-Forwarded-For"))
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, ok := parseHop(hops[i])
+			if !ok {
+				break
+			}
+			ip = hop
+			if !isTrusted(hop, trusted) {
+				break
+			}
+		}
+	}
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
 		return p.String()
 	}
 	return ip.String()
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedHops are X-Forwarded-For's addresses in order, over every line of
+// the header (a proxy may add a line rather than extend the last).
+func forwardedHops(lines []string) []string {
+	var hops []string
+	for _, l := range lines {
+		for _, h := range strings.Split(l, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	return hops
+}
+
+// parseHop reads one hop: an address, or one with a port (1.2.3.4:5,
+// [2001:db8::1]:5), as some proxies write it.
+func parseHop(h string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 // identity is what the identify middleware learned of the caller.
@@ -145,7 +198,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		key := "addr:" + clientAddr(r)
+		key := "addr:" + clientAddr(r, s.TrustedProxies)
 		if id.user != nil {
 			key = "user:" + strconv.FormatInt(id.user.ID, 10)
 		}

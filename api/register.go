@@ -68,7 +68,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, device, err := s.auth.Register(r.Context(), auth.Registration{Email: req.Email, Password: req.Password, Role: req.Role,
-		Name: req.Name, IDNumber: req.IDNumber, Phone: req.Phone}, clientAddr(r))
+		Name: req.Name, IDNumber: req.IDNumber, Phone: req.Phone}, clientAddr(r, s.TrustedProxies))
 	if s.refused(w, r, err) {
 		return
 	}

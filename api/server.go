@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -77,6 +78,12 @@ type Deps struct {
 	// WebhookPolicy is what a webhook's URL may point at (docs/events.md
 	// "Which URLs"; WEBHOOK_ALLOW_NETS).
 	WebhookPolicy events.Policy
+	// TrustedProxies are the proxies in front of the API (TRUSTED_PROXIES:
+	// lendflow lb's address): a request whose TCP peer is one of them is
+	// keyed by the address its X-Forwarded-For names, read from the right
+	// past every trusted hop (clientAddr; docs/security.md "The client
+	// address"). None: the TCP peer, and the header is never read.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the API.

@@ -202,7 +202,7 @@ func TestClientAddr(t *testing.T) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = remote
 		r.Header.Set("X-Forwarded-For", "10.9.9.9")
-		assert.Equal(t, want, clientAddr(r), remote)
+		assert.Equal(t, want, clientAddr(r, nil), remote)
 	}
 }
 

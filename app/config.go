@@ -100,6 +100,12 @@ type Config struct {
 	// commas; docs/events.md "Which URLs"). None by default.
 	WebhookAllowNets []netip.Prefix
 
+	// TrustedProxies are the proxies in front of the API whose
+	// X-Forwarded-For it believes (TRUSTED_PROXIES, CIDRs or addresses
+	// separated by commas: lendflow lb's address). None by default: the
+	// client is the TCP peer (docs/security.md "The client address").
+	TrustedProxies []netip.Prefix
+
 	// SweepEvery and SettleAfter pace the worker's sweep for bank results
 	// not heard at the time (tests shorten them).
 	SweepEvery  time.Duration
@@ -176,6 +182,11 @@ func FromEnv() (Config, error) {
 		bad = append(bad, fmt.Errorf("WEBHOOK_ALLOW_NETS: %w", err))
 	} else {
 		c.WebhookAllowNets = nets
+	}
+	if nets, err := events.ParseNets(os.Getenv("TRUSTED_PROXIES")); err != nil {
+		bad = append(bad, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+	} else {
+		c.TrustedProxies = nets
 	}
 	if v := os.Getenv("LB_BACKENDS"); v != "" {
 		for _, s := range strings.Split(v, ",") {

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
@@ -198,4 +200,25 @@ func TestSMTPSettings(t *testing.T) {
 	assert.ErrorContains(t, err, "SMTP_FROM")
 	assert.ErrorContains(t, err, "SMTP_USERNAME and SMTP_PASSWORD go together")
 	assert.NoError(t, c.Validate("api"), "the API sends no e-mail")
+}
+
+// TRUSTED_PROXIES names the proxies whose X-Forwarded-For the API believes:
+// none by default, networks or single addresses, and a value that is neither
+// refuses to start.
+func TestTrustedProxiesSetting(t *testing.T) {
+	t.Setenv("BANK_HMAC_SECRET", "s")
+	t.Setenv("BANK_API_KEY", "k")
+	t.Setenv("TRUSTED_PROXIES", "")
+	c, err := FromEnv()
+	require.NoError(t, err)
+	assert.Empty(t, c.TrustedProxies, "by default no proxy is believed")
+
+	t.Setenv("TRUSTED_PROXIES", "127.0.0.1, 172.28.0.0/24")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("172.28.0.0/24")}, c.TrustedProxies)
+
+	t.Setenv("TRUSTED_PROXIES", "lb")
+	_, err = FromEnv()
+	assert.ErrorContains(t, err, "TRUSTED_PROXIES")
 }

@@ -221,6 +221,8 @@ func newAPI(ctx context.Context, c Config, log *slog.Logger, addr string) (*APIS
 		TemporalUIURL: c.TemporalUIURL, TemporalNamespace: c.TemporalNamespace, PlainHTTP: !c.PublicHTTPS,
 		Replica:       rep,
 		WebhookPolicy: events.Policy{Allow: c.WebhookAllowNets},
+		// Behind lendflow lb: callers keep their own address (docs/security.md).
+		TrustedProxies: c.TrustedProxies,
 		Checks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"temporal": func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, nil); return err },

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -63,13 +64,20 @@ var configVars = []string{
 	"CLOCK_PARALLEL", "WORKER_WORKFLOW_POLLERS", "WORKER_ACTIVITY_POLLERS",
 	"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", "WORKER_MAX_CONCURRENT_ACTIVITIES",
 	"API_DB_MAX_CONNS", "WORKER_DB_MAX_CONNS", "BANK_DB_MAX_CONNS",
-	"LB_LISTEN", "LB_BACKENDS", "LB_METRICS_LISTEN",
+	"LB_LISTEN", "LB_BACKENDS", "LB_METRICS_LISTEN", "TRUSTED_PROXIES",
 	"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TEMPORAL_TLS_SERVER_NAME",
 }
 
 type composeFile struct {
 	Services map[string]service `yaml:"services"`
 	Volumes  map[string]any     `yaml:"volumes"`
+	Networks map[string]struct {
+		IPAM struct {
+			Config []struct {
+				Subnet string `yaml:"subnet"`
+			} `yaml:"config"`
+		} `yaml:"ipam"`
+	} `yaml:"networks"`
 }
 
 type service struct {
@@ -84,6 +92,9 @@ type service struct {
 	Healthcheck map[string]any `yaml:"healthcheck"`
 	Volumes     []string       `yaml:"volumes"`
 	EnvFile     stringList     `yaml:"env_file"`
+	Networks    map[string]struct {
+		IPv4Address string `yaml:"ipv4_address"`
+	} `yaml:"networks"`
 }
 
 // stringList is a command or entrypoint: a string or a list of strings.
@@ -460,6 +471,20 @@ func TestAddressesMatchBetweenServices(t *testing.T) {
 	}
 	if got := strings.Split(env["lb"]["LB_BACKENDS"], ","); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("lb: LB_BACKENDS %v, want %v", got, want)
+	}
+	// The API replicas believe X-Forwarded-For from the balancer, and only
+	// from it: its fixed address on the compose network's subnet. Anything
+	// wider would let another container name any client address.
+	lbAddr, subnets := f.Services["lb"].Networks["default"].IPv4Address, f.Networks["default"].IPAM.Config
+	if lbAddr == "" || len(subnets) != 1 {
+		t.Errorf("lb: no fixed address on the default network's one subnet (the API's TRUSTED_PROXIES)")
+	} else if n, err := netip.ParsePrefix(subnets[0].Subnet); err != nil || !n.Contains(netip.MustParseAddr(lbAddr)) {
+		t.Errorf("lb: its address %s is not on the default network's subnet %s", lbAddr, subnets[0].Subnet)
+	}
+	for _, a := range apis {
+		if got := env[a]["TRUSTED_PROXIES"]; got != lbAddr {
+			t.Errorf("%s: TRUSTED_PROXIES %q, want the balancer's address %q and nothing else", a, got, lbAddr)
+		}
 	}
 	// Callbacks are signed by the bank and checked by the platform with one
 	// secret; requests are signed by the platform and checked by the bank with one key.

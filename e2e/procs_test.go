@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,7 +68,8 @@ func newProcs(t *testing.T, c app.Config, replicas int) *procs {
 		a := c
 		a.APIListen, a.APIMetricsListen = front, proctest.FreeAddr(t)
 		if replicas > 1 {
-			a.APIListen = proctest.FreeAddr(t)
+			// Behind the balancer, which reaches it from loopback, as make cluster runs it.
+			a.APIListen, a.TrustedProxies = proctest.FreeAddr(t), []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 		}
 		backends = append(backends, &url.URL{Scheme: "http", Host: a.APIListen})
 		add("api"+suffix, "api", a, "http://"+a.APIListen+"/readyz")

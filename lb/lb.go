@@ -93,6 +93,11 @@ func New(backends []*url.URL, log *slog.Logger) *Balancer {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			be := pr.In.Context().Value(backendKey{}).(*backend)
 			pr.SetURL(be.url)
+			// The client's address goes on the end of X-Forwarded-For, after
+			// whatever hops a proxy in front of this one wrote: the API reads
+			// it from the right, past the proxies it trusts (TRUSTED_PROXIES),
+			// so what a client writes there itself is never believed.
+			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
 			pr.SetXForwarded()
 		},
 		// Answers stream as they come (the console's pages, long clock advances).

@@ -227,3 +227,21 @@ func TestNoReplicaAnswers503(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
 	assert.Equal(t, errs.Unavailable, p["code"])
 }
+
+// A client's own X-Forwarded-For is kept and the address the balancer saw
+// goes on its end: the API believes only the hops right of the last proxy it
+// trusts (api clientAddr), so the client's part is there to be ignored, and a
+// proxy in front of this one keeps its hops.
+func TestForwardedForAppendsThePeer(t *testing.T) {
+	a := newReplica(t, "a")
+	_, front := balancer(t, 1, a)
+	req, err := http.NewRequest("GET", front+"/v1/clock", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	assert.Equal(t, []string{"203.0.113.7, 127.0.0.1"}, a.xff)
+}

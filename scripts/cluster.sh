@@ -135,7 +135,10 @@ for i in 0 1; do
 done
 backends=""
 for i in 0 1; do
-	supervised "api-$((i + 1))" env API_LISTEN="${API_ADDRS[i]}" API_METRICS_LISTEN="${API_METRICS[i]}" "$LENDFLOW" api
+	# The balancer reaches the replicas from loopback: the address its X-Forwarded-For is
+	# believed from, so each caller behind it keeps its own throttles (docs/security.md).
+	supervised "api-$((i + 1))" env API_LISTEN="${API_ADDRS[i]}" API_METRICS_LISTEN="${API_METRICS[i]}" \
+		TRUSTED_PROXIES=127.0.0.1 "$LENDFLOW" api
 	ready "api-$((i + 1))" 90 http_ok "http://${API_ADDRS[i]}/readyz"
 	backends+="${backends:+,}http://${API_ADDRS[i]}"
 done

@@ -99,6 +99,13 @@ func Env(c app.Config) []string {
 		}
 		env = append(env, "WEBHOOK_ALLOW_NETS="+strings.Join(nets, ","))
 	}
+	if len(c.TrustedProxies) > 0 {
+		var nets []string
+		for _, n := range c.TrustedProxies {
+			nets = append(nets, n.String())
+		}
+		env = append(env, "TRUSTED_PROXIES="+strings.Join(nets, ","))
+	}
 	if len(c.LBBackends) > 0 {
 		var urls []string
 		for _, u := range c.LBBackends {

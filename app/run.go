@@ -57,18 +57,71 @@ func openDB(ctx context.Context, c Config, maxConns int32) (*pgxpool.Pool, error
 }
 
 // dialTemporal connects; mh, when not nil, receives the SDK's own metrics.
-func dialTemporal(c Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
-	hostPort, conn, err := temporalConnection(c.TemporalAddress, c.TemporalTLS)
-	if err != nil {
+// A frontend that does not answer yet (a Temporal node still starting, or
+// restarting beside its peer) is waited for, the attempts spaced by
+// temporalBackoff, until ctx ends: a worker or an API replica started with
+// or before Temporal then comes up with it instead of exiting (issue 18,
+// TestClusterLosesNodes at seed 21). A setting that cannot work (a TLS file
+// missing) is an error at once.
+func dialTemporal(ctx context.Context, c Config, log *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
+	if _, _, err := temporalConnection(c.TemporalAddress, c.TemporalTLS); err != nil {
 		return nil, err
 	}
-	return client.Dial(client.Options{
-		HostPort:          hostPort,
-		ConnectionOptions: conn,
-		Namespace:         c.TemporalNamespace,
-		Logger:            tlog.NewStructuredLogger(log),
-		MetricsHandler:    mh,
+	return untilConnected(ctx, log, c.TemporalAddress, temporalBackoff, func(ctx context.Context) (client.Client, error) {
+		// Each attempt its own connection settings: a frontends' resolver
+		// belongs to one gRPC connection.
+		hostPort, conn, err := temporalConnection(c.TemporalAddress, c.TemporalTLS)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, temporalDialTimeout)
+		defer cancel()
+		return client.DialContext(ctx, client.Options{
+			HostPort:          hostPort,
+			ConnectionOptions: conn,
+			Namespace:         c.TemporalNamespace,
+			Logger:            tlog.NewStructuredLogger(log),
+			MetricsHandler:    mh,
+		})
 	})
+}
+
+// temporalBackoff spaces the attempts to reach Temporal: the first again
+// soon (a node a moment from ready), doubling to a few seconds, so a
+// frontend down for minutes is asked about every 5 s, not hammered.
+var temporalBackoff = backoff{first: 100 * time.Millisecond, most: 5 * time.Second}
+
+// temporalDialTimeout bounds one attempt: a frontend that takes the
+// connection but does not answer its health check is tried again.
+const temporalDialTimeout = 10 * time.Second
+
+type backoff struct{ first, most time.Duration }
+
+// untilConnected calls dial until it succeeds or ctx ends, waiting between
+// attempts as b says; each failure is logged with what it was.
+func untilConnected[T any](ctx context.Context, log *slog.Logger, addr string, b backoff,
+	dial func(context.Context) (T, error)) (T, error) {
+	wait := b.first
+	for attempt := 1; ; attempt++ {
+		c, err := dial(ctx)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("temporal: connected", "address", addr, "attempts", attempt)
+			}
+			return c, nil
+		}
+		log.Warn("temporal: not reachable yet, trying again", "address", addr, "attempt", attempt,
+			"wait", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			var zero T
+			return zero, fmt.Errorf("%w (after %d attempts, the last: %v)", ctx.Err(), attempt, err)
+		case <-t.C:
+		}
+		wait = min(2*wait, b.most)
+	}
 }
 
 // RunWorker runs the loan workflow worker until ctx ends. In wall-clock mode
@@ -90,7 +143,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	if err := listenAndServe(ctx, c.PprofListen, pprofMux(), log, "pprof"); err != nil {
 		return err
 	}
-	tc, err := dialTemporal(c, log, metrics.Temporal())
+	tc, err := dialTemporal(ctx, c, log, metrics.Temporal())
 	if err != nil {
 		return fmt.Errorf("temporal: %w", err)
 	}
@@ -164,7 +217,7 @@ func newAPI(ctx context.Context, c Config, log *slog.Logger, addr string) (*APIS
 		return nil, err
 	}
 	unobserve := db.ObservePool("api", pool)
-	tc, err := dialTemporal(c, log, nil)
+	tc, err := dialTemporal(ctx, c, log, nil)
 	if err != nil {
 		unobserve()
 		pool.Close()

@@ -9,12 +9,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +28,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/lendflow/lendflow/internal/testwait"
 )
 
 // A client given two frontends, one of them down, works through the other:
@@ -45,7 +50,7 @@ func TestTwoFrontendsOneDown(t *testing.T) {
 	defer func() { _ = srv.Stop() }()
 
 	c := Config{TemporalAddress: freeAddr(t) + "," + srv.FrontendHostPort(), TemporalNamespace: "default"}
-	tc, err := dialTemporal(c, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	tc, err := dialTemporal(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	require.NoError(t, err)
 	defer tc.Close()
 	for range 10 {
@@ -122,7 +127,7 @@ func TestTemporalMutualTLS(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	full := TemporalTLS{CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client.key"),
 		CAFile: filepath.Join(dir, "ca.pem"), ServerName: "temporal.internal"}
-	tc, err := dialTemporal(Config{TemporalAddress: ln.Addr().String(), TemporalNamespace: "default", TemporalTLS: full}, log, nil)
+	tc, err := dialTemporal(context.Background(), Config{TemporalAddress: ln.Addr().String(), TemporalNamespace: "default", TemporalTLS: full}, log, nil)
 	require.NoError(t, err, "the client's certificate lets it in")
 	tc.Close()
 
@@ -144,4 +149,111 @@ func TestTemporalMutualTLS(t *testing.T) {
 	bad.CAFile = filepath.Join(dir, "client.key")
 	_, err = bad.config()
 	require.ErrorContains(t, err, "holds no PEM certificate")
+}
+
+// countingHandler counts the log records at warn and above, and keeps the
+// waits they announce.
+type countingHandler struct {
+	warns *atomic.Int64
+	mu    *sync.Mutex
+	waits *[]time.Duration
+}
+
+func newCounting() countingHandler {
+	return countingHandler{warns: &atomic.Int64{}, mu: &sync.Mutex{}, waits: &[]time.Duration{}}
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		h.warns.Add(1)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "wait" {
+			h.mu.Lock()
+			*h.waits = append(*h.waits, a.Value.Duration())
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// A worker or an API replica started before its Temporal frontend answers
+// (issue 18: a node still starting at seed 21 of TestClusterLosesNodes)
+// waits for it instead of exiting: the dial is tried again, with backoff,
+// and connects once the frontend is up.
+func TestDialWaitsForTheFrontend(t *testing.T) {
+	addr := freeAddr(t)
+	h := newCounting()
+	warns, log := h.warns, slog.New(h)
+	type result struct {
+		tc  client.Client
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tc, err := dialTemporal(context.Background(), Config{TemporalAddress: addr, TemporalNamespace: "default"}, log, nil)
+		done <- result{tc, err}
+	}()
+	testwait.Within(30*time.Second).Every(10*time.Millisecond).For(t, "two refused attempts", func() bool { return warns.Load() >= 2 })
+	select {
+	case r := <-done:
+		t.Fatalf("the dial gave up while no frontend answered: %v", r.err)
+	default:
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	workflowservice.RegisterWorkflowServiceServer(srv, frontendStub{})
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Stop()
+	r := <-done
+	require.NoError(t, r.err, "connected once the frontend answers")
+	defer r.tc.Close()
+	_, err = r.tc.WorkflowService().GetSystemInfo(context.Background(), &workflowservice.GetSystemInfoRequest{})
+	require.NoError(t, err)
+}
+
+// The waiting ends with the process: a stop while no frontend answers is an
+// error naming the cause, and a setting that cannot work is one at once.
+func TestDialStopsWithItsContext(t *testing.T) {
+	h := newCounting()
+	warns, log := h.warns, slog.New(h)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := dialTemporal(ctx, Config{TemporalAddress: freeAddr(t), TemporalNamespace: "default"}, log, nil)
+		done <- err
+	}()
+	testwait.Within(30*time.Second).Every(10*time.Millisecond).For(t, "a refused attempt", func() bool { return warns.Load() >= 1 })
+	cancel()
+	err := <-done
+	require.ErrorIs(t, err, context.Canceled)
+
+	_, err = dialTemporal(context.Background(), Config{TemporalAddress: "127.0.0.1:7233",
+		TemporalTLS: TemporalTLS{CAFile: filepath.Join(t.TempDir(), "missing.pem")}}, log, nil)
+	require.ErrorContains(t, err, "TEMPORAL_TLS_CA")
+}
+
+// The backoff doubles from its first wait to its most and stays there.
+func TestTemporalBackoffDoubles(t *testing.T) {
+	h := newCounting()
+	calls := 0
+	b := backoff{first: time.Microsecond, most: 8 * time.Microsecond}
+	got, err := untilConnected(context.Background(), slog.New(h), "x", b, func(context.Context) (int, error) {
+		calls++
+		if calls < 7 {
+			return 0, errors.New("not yet")
+		}
+		return 42, nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 42, got)
+	require.Equal(t, 7, calls)
+	us := time.Microsecond
+	require.Equal(t, []time.Duration{us, 2 * us, 4 * us, 8 * us, 8 * us, 8 * us}, *h.waits)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/calendar"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
@@ -24,7 +25,7 @@ import (
 
 // Withdraw pays amount out to the bound card (docs/rules.md "Withdrawal fee",
 // "Withdrawal route"). The route is judged at the business date with the
-// wall clock's time of day; the fee is free for the first withdrawal of the
+// wall clock's time of day, on the bank's calendar of workdays (calendar/); the fee is free for the first withdrawal of the
 // business month; what the user may spend (available minus what is in
 // flight: bids and withdrawals the bank has not answered) must cover amount +
 // fee, judged under the user's lock, so concurrent withdrawals and bids by
@@ -72,7 +73,15 @@ func (s *Service) withdraw(ctx context.Context, key string, userID int64, amount
 	}
 	clock := now.In(lending.Shanghai)
 	at := time.Date(today.Year(), today.Month(), today.Day(), clock.Hour(), clock.Minute(), clock.Second(), 0, lending.Shanghai)
-	route, err := money.WithdrawalRoute(amount, at, money.DefaultWorkday)
+	// The large-value window follows the bank's calendar (holidays and make-up
+	// workdays ops set); only a withdrawal above the limit needs it.
+	isWorkday := money.DefaultWorkday
+	if amount.GreaterThan(money.SuperEBankLimit) {
+		if isWorkday, err = calendar.Workdays(ctx, s.pool, today, today.AddDate(0, 0, 1)); err != nil {
+			return dbq.Withdrawal{}, err
+		}
+	}
+	route, err := money.WithdrawalRoute(amount, at, isWorkday)
 	if err != nil {
 		return dbq.Withdrawal{}, errs.New(errs.WithdrawalWindow, "%s", err.Error())
 	}

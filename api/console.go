@@ -84,6 +84,8 @@ func (s *Server) consoleRoutes(r chi.Router) {
 			r.Get("/reconciliation", s.consoleReconciliation)
 			r.Get("/disclosure", s.consoleDisclosure)
 			r.Get("/clock", s.consoleClock)
+			r.Get("/calendar", s.consoleCalendar)
+			r.Post("/calendar", s.consoleCalendarSet)
 			// As in the JSON API, a wall clock has no advance at all (404).
 			if s.ClockMode == clock.Sandbox {
 				r.Post("/clock/advance", s.consoleAdvance)

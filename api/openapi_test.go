@@ -67,6 +67,8 @@ var apiMDEndpoints = []string{
 	"GET /v1/ops/events",
 	"POST /v1/ops/webhooks",
 	"GET /v1/ops/webhooks/{id}/deliveries",
+	"GET /v1/ops/calendar/{year}",
+	"PUT /v1/ops/calendar/{year}",
 }
 
 func loadOpenAPI(t *testing.T) map[string]any {

@@ -129,6 +129,8 @@ var securityTable = map[string]routeRule{
 	"GET /v1/ops/events":                         {roles: ops, ok: 200},
 	"POST /v1/ops/webhooks":                      {roles: ops, mass: `{"url":"https://example.com/h","types":["*"],"secret":"mine"}`, massField: "secret"},
 	"GET /v1/ops/webhooks/{id}/deliveries":       {roles: ops},
+	"GET /v1/ops/calendar/{id}":                  {roles: ops}, // {id} is a year: TestCalendar
+	"PUT /v1/ops/calendar/{id}":                  {roles: ops, mass: `{"holidays":[],"workdays":[],"updated_by":1}`, massField: "updated_by"},
 
 	// The ops console (api/console.go): HTML, the session in a cookie.
 	"GET /console/static/{id}":                    {console: consolePublic, ok: 200},
@@ -146,6 +148,8 @@ var securityTable = map[string]routeRule{
 	"GET /console/reconciliation":                 {console: consolePage}, // reads the bank: TestConsoleReconciliation
 	"GET /console/disclosure":                     {console: consolePage, ok: 200},
 	"GET /console/clock":                          {console: consolePage, ok: 200},
+	"GET /console/calendar":                       {console: consolePage, ok: 200},
+	"POST /console/calendar":                      {console: consolePage, mass: "year=2026&holidays=&workdays=&updated_by=1", massField: "updated_by"},
 	"POST /console/clock/advance":                 {console: consolePage, mass: "to=2026-02-01&mode=wall", massField: "mode"},
 	"GET /console/clock/progress":                 {console: consolePage, ok: 404}, // no advance started here
 }

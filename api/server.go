@@ -21,6 +21,7 @@ import (
 	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bidding"
+	"github.com/lendflow/lendflow/calendar"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/disclosure"
@@ -104,6 +105,7 @@ type Server struct {
 	inbox      *contact.Inbox
 	reports    *reconcile.Reports
 	disclosure *disclosure.Publisher
+	calendar   *calendar.Service
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -144,6 +146,7 @@ func (s *Server) wire() {
 	s.inbox = contact.NewInbox(d.Pool)
 	s.reports = reconcile.NewReports(d.Pool, d.BankFiles)
 	s.disclosure = disclosure.NewPublisher(d.Pool)
+	s.calendar = calendar.New(d.Pool)
 }
 
 // replicaID is what this process's claims carry: its replica, or nil.
@@ -189,6 +192,7 @@ func (s *Server) Handler() http.Handler {
 	s.consoleRoutes(r)
 	s.eventRoutes(r)
 	s.webhookRoutes(r)
+	s.calendarRoutes(r)
 	return r
 }
 

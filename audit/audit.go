@@ -35,11 +35,12 @@ const (
 	Recovery          Action = "recovery"                         // record money recovered after a write-off
 	BorrowerReveal    Action = "borrower_reveal"                  // ops read a borrower's unmasked identity
 	WebhookRegister   Action = "webhook_register"                 // events of some types will be POSTed to a URL
+	CalendarSet       Action = "calendar_set"                     // set a year's holidays and make-up workdays
 )
 
 // Actions is every action, in the order above.
 var Actions = []Action{DueDiligence, FullTenderReview, WriteOff, DisbursementRetry, ClockAdvance,
-	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister}
+	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister, CalendarSet}
 
 // Valid reports whether a is one of Actions.
 func (a Action) Valid() bool {
@@ -147,6 +148,9 @@ func Clock(to time.Time) string { return "clock:" + to.Format(time.DateOnly) }
 
 // Webhook is a webhook's target, "webhook:3".
 func Webhook(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
+
+// CalendarYear is a year of the bank's calendar, "calendar:2026".
+func CalendarYear(year int) string { return "calendar:" + strconv.Itoa(year) }
 
 // IDNumber is an ID number's target, given already masked
 // (kyc.MaskIDNumber): the log is kept forever and cannot be edited, so it

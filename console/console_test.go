@@ -29,6 +29,8 @@ func TestEveryPageRenders(t *testing.T) {
 			Chart:   OverdueChart([]string{"M1", "M2"}, []ChartPoint{{Date: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Values: []decimal.Decimal{decimal.NewFromInt(5), decimal.NewFromInt(5)}}}),
 			History: []HistoryPoint{{Date: "2026-01-31", Buckets: []string{"5.00", "5.00"}}}}},
 		"clock": {ClockView{}, ClockView{Page: page, Advance: &Advance{From: "a", To: "b", Running: true, Percent: 40}, Quick: []QuickAdvance{{Label: "+1 day", To: "2026-02-01"}}}},
+		"calendar": {CalendarView{}, CalendarView{Page: page, Year: 2026, Holidays: []string{"2026-10-01"}, Workdays: []string{"2026-10-10"},
+			HolidaysText: "<script>x</script>", Set: true, UpdatedBy: 1, UpdatedAt: "2026-01-31T00:00:00Z"}},
 		"error": {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
 	}
 	require.Len(t, views, len(Pages))

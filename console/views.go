@@ -7,7 +7,7 @@ package console
 // the form token, and a line of success or a refusal to show.
 type Page struct {
 	Title   string
-	Nav     string // the section: queues, disclosure, reconciliation, clock
+	Nav     string // the section: queues, disclosure, reconciliation, clock, calendar
 	User    string // the ops user's email; empty on the sign-in and error pages
 	Today   string
 	Mode    string // wall or sandbox
@@ -237,4 +237,15 @@ type Advance struct {
 	LoansDue  int64 // loans still with events due on or before To
 	Percent   int   // of the days from From to To the clock has passed
 	StartedAt string
+}
+
+// CalendarView is one year of the bank's calendar and the form that sets it.
+type CalendarView struct {
+	Page
+	Year, MinYear, MaxYear     int
+	Holidays, Workdays         []string
+	HolidaysText, WorkdaysText string // the form's text: what is set, or what was refused
+	Set                        bool
+	UpdatedBy                  int64
+	UpdatedAt                  string
 }

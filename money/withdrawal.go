@@ -89,10 +89,10 @@ func WithdrawalRoute(amount decimal.Decimal, at time.Time, isWorkday func(time.T
 	return "", ErrOutsideLargeValueWindow
 }
 
-// DefaultWorkday reports whether d's civil date is Monday to Friday. Public
-// holidays and the weekend days China makes up as working days (调休) are not
-// modelled: a deployment that needs them passes its own calendar to
-// WithdrawalRoute.
+// DefaultWorkday reports whether d's civil date is Monday to Friday: the
+// calendar of a day ops have not set. Public holidays and make-up workdays
+// (调休) are the bank's calendar's (calendar.Workdays), which the platform
+// passes to WithdrawalRoute.
 func DefaultWorkday(d time.Time) bool {
 	wd := d.Weekday()
 	return wd != time.Saturday && wd != time.Sunday

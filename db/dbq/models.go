@@ -59,6 +59,17 @@ type Blacklist struct {
 	AddedAt  time.Time
 }
 
+type CalendarDay struct {
+	Day     time.Time
+	Workday bool
+}
+
+type CalendarYear struct {
+	Year      int32
+	UpdatedBy int64
+	UpdatedAt time.Time
+}
+
 type CardChange struct {
 	UserID     int64
 	Attempt    int32

@@ -160,12 +160,14 @@ func (s *stack) sendKeyed(method, path, token, key string, raw []byte) (int, []b
 
 // TestCrashesMoveMoneyOnce kills the worker and the API with SIGKILL at
 // seeded random moments — during bids and withdrawals (the API), the
-// disbursement batch and the repayment batches (the worker) — 28 times in
+// disbursement batch and the repayment batches (the worker), and claims
+// listed and bought by two buyers racing for each (either) — 36 times in
 // all, starting each again, while clients send their requests again under
-// the same Idempotency-Key until they are answered; then checks that no
-// request number moved money twice at the bank, every party's balance at the
-// bank equals the ledger, money is conserved, and every business day
-// reconciles.
+// the same Idempotency-Key until they are answered; then checks that each
+// listing was sold once, to the buyer who holds it and was paid its
+// installments, that no request number moved money twice at the bank, every
+// party's balance at the bank equals the ledger, money is conserved, and
+// every business day reconciles.
 func TestCrashesMoveMoneyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts processes for about a minute")
@@ -205,6 +207,10 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	s.call("POST", fmt.Sprintf("/v1/loans/%.0f/repayment-authorization", id), borrower.token, obj{"max_amount": "5000.00", "expires_on": "2026-12-31"}, 201)
 	s.call("POST", "/v1/me/recharges", borrower.token, obj{"amount": "1000.00"}, 201)
 
+	// Two claims listed and two buyers racing for each while the API and the worker die under them.
+	buyers := []person{s.investor("卫受让", "9000.00"), s.investor("蒋受让", "9000.00")}
+	sales := s.purchasesUnderChaos(rng, id, invs[:2], buyers, api, worker)
+
 	// Each due date's repayment batch while the worker dies under it.
 	for _, due := range []string{"2026-04-02", "2026-05-02", "2026-06-02"} {
 		deaths := s.chaos(rng, 2, worker)
@@ -236,8 +242,129 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Close()
 	movements, days, _ := s.moneyMovedOnce(pool, ops, "2026-03-02", "2026-06-02")
+	for _, sale := range sales {
+		h := s.holding(sale.buyer, id)
+		require.Equal(t, []any{"transfer", "repaid", "0.00", "0.00"},
+			[]any{h["source"], h["status"], h["pending_principal"], h["pending_interest"]}, "the buyer was paid the claim to the end")
+	}
 	t.Logf("seed %d: %d kills (api %d, worker %d); %d bank movements over %d days, each once; every day matched",
 		seed, kills, byName["api"], byName["worker"], movements, days)
+	for _, sale := range sales {
+		t.Logf("transfer %.0f sold once, to investor %.0f, for %s", sale.transfer, sale.buyer.id, sale.price)
+	}
+}
+
+// sale is a listing sold in the crash test, and to whom.
+type sale struct {
+	transfer float64
+	buyer    person
+	price    string
+}
+
+// purchasesUnderChaos lists the sellers' claims of loan id and has every
+// buyer try to buy every listing at once, each purchase sent again under its
+// own Idempotency-Key until it is answered, while chaos kills the API and the
+// worker. Each listing is sold exactly once: one buyer is answered 201 (the
+// same sale however often it asked), the others transfer_not_open; the
+// listing is sold to that buyer, who holds the claim; the seller's holding
+// is transferred. The money (each request number once, bank = ledger) is
+// moneyMovedOnce's to check at the end.
+func (s *stack) purchasesUnderChaos(rng *rand.Rand, id float64, sellers, buyers []person, victims ...victim) []sale {
+	t := s.t
+	t.Helper()
+	deaths := s.chaos(rng, 8, victims...)
+	listings := make([]float64, len(sellers))
+	var wg sync.WaitGroup
+	for i, seller := range sellers {
+		hid := s.holding(seller, id)["holding_id"].(float64)
+		_, offer := s.persist("POST", fmt.Sprintf("/v1/me/holdings/%.0f/transfer", hid), seller.token,
+			fmt.Sprintf("offer-%d", i), obj{"discount_rate": "0.01"}, 201)
+		listings[i] = offer["transfer_id"].(float64)
+	}
+	type answer struct {
+		status int
+		code   string
+		price  string
+	}
+	answers := make([][]answer, len(listings)) // by listing, by buyer
+	for l, tid := range listings {
+		answers[l] = make([]answer, len(buyers))
+		for b, buyer := range buyers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, r := s.persistUntil("POST", fmt.Sprintf("/v1/transfers/%.0f/purchase", tid), buyer.token,
+					fmt.Sprintf("buy-%d-%d", l, b), obj{}, func(status int, r obj) bool {
+						return status == http.StatusCreated || (status == http.StatusConflict && r["code"] == "transfer_not_open")
+					})
+				a := answer{status: status}
+				a.code, _ = r["code"].(string)
+				a.price, _ = r["price"].(string)
+				answers[l][b] = a
+			}()
+		}
+	}
+	wg.Wait()
+	require.NoError(t, <-deaths)
+
+	var sales []sale
+	for l, tid := range listings {
+		var won []int
+		for b, a := range answers[l] {
+			if a.status == http.StatusCreated {
+				won = append(won, b)
+			} else {
+				require.Equal(t, "transfer_not_open", a.code)
+			}
+		}
+		require.Len(t, won, 1, "listing %.0f: one buyer, whatever the crashes and retries", tid)
+		buyer := buyers[won[0]]
+		// Asked again under its key, the winner's purchase is the same sale.
+		status, again := s.persist("POST", fmt.Sprintf("/v1/transfers/%.0f/purchase", tid), buyer.token,
+			fmt.Sprintf("buy-%d-%d", l, won[0]), obj{}, 201)
+		require.Equal(t, []any{201, answers[l][won[0]].price}, []any{status, again["price"]})
+		got := s.call("GET", fmt.Sprintf("/v1/transfers/%.0f", tid), sellers[l].token, nil, 200)
+		require.Equal(t, []any{"sold", answers[l][won[0]].price}, []any{got["status"], got["price"]})
+		require.Equal(t, "transferred", s.sellerHolding(sellers[l], id)["status"])
+		sales = append(sales, sale{transfer: tid, buyer: buyer, price: answers[l][won[0]].price})
+	}
+	// Each buyer holds exactly the claims it was sold, and its purchases list them and no other.
+	for b, buyer := range buyers {
+		want := map[float64]bool{}
+		for _, sl := range sales {
+			if sl.buyer == buyer {
+				want[sl.transfer] = true
+			}
+		}
+		bought := map[float64]bool{}
+		for _, it := range s.call("GET", "/v1/me/transfers", buyer.token, nil, 200)["items"].([]any) {
+			if tr := it.(obj); tr["role"] == "buyer" {
+				require.Equal(t, "sold", tr["status"])
+				bought[tr["transfer_id"].(float64)] = true
+			}
+		}
+		require.Equal(t, want, bought, "buyer %d", b)
+		held := 0
+		for _, it := range s.call("GET", "/v1/me/holdings", buyer.token, nil, 200)["items"].([]any) {
+			if h := it.(obj); h["loan_id"] == id && h["source"] == "transfer" {
+				held++
+			}
+		}
+		require.Equal(t, len(want), held, "buyer %d holds what it bought", b)
+	}
+	return sales
+}
+
+// sellerHolding is the seller's own holding of loan id from its bid.
+func (s *stack) sellerHolding(p person, id float64) obj {
+	s.t.Helper()
+	for _, it := range s.call("GET", "/v1/me/holdings", p.token, nil, 200)["items"].([]any) {
+		if h := it.(obj); h["loan_id"] == id && h["source"] == "bid" {
+			return h
+		}
+	}
+	s.t.Fatalf("no holding of loan %.0f from a bid", id)
+	return nil
 }
 
 // withdrawals is how many withdrawals the user's fund log shows.

@@ -25,7 +25,9 @@ import (
 
 // Withdraw pays amount out to the bound card (docs/rules.md "Withdrawal fee",
 // "Withdrawal route"). The route is judged at the business date with the
-// wall clock's time of day, on the bank's calendar of workdays (calendar/); the fee is free for the first withdrawal of the
+// wall clock's time of day, on the bank's calendar of workdays (calendar/); the
+// month's one free withdrawal is taken by a free withdrawal that stands (not
+// failed, not reversed); the fee is free for the first withdrawal of the
 // business month; what the user may spend (available minus what is in
 // flight: bids and withdrawals the bank has not answered) must cover amount +
 // fee, judged under the user's lock, so concurrent withdrawals and bids by
@@ -97,7 +99,7 @@ func (s *Service) withdraw(ctx context.Context, key string, userID int64, amount
 		if w, repeat, err = s.madeBy(ctx, q, keyp, userID, amount); repeat || err != nil {
 			return err
 		}
-		n, err := q.WithdrawalCountInMonth(ctx, dbq.WithdrawalCountInMonthParams{UserID: userID, OnDate: today})
+		n, err := q.WithdrawalFreeInMonth(ctx, dbq.WithdrawalFreeInMonthParams{UserID: userID, OnDate: today})
 		if err != nil {
 			return err
 		}
@@ -185,7 +187,7 @@ func parseDay(s string) time.Time {
 
 // applyWithdrawal moves a withdrawal to the bank's status, mirroring each
 // step in the ledger once: acceptance debits available (amount to the card,
-// fee to the fee account); a reversal (冲正) credits the amount back. Any
+// fee to the fee account); a reversal (冲正) credits the amount and the fee back. Any
 // order or repetition of results leaves the same end state.
 //
 // A reversal heard without its day is booked as far as is known, the
@@ -240,7 +242,7 @@ func (s *Service) applyWithdrawal(ctx context.Context, w dbq.Withdrawal, h heard
 		case bank.StatusSucceeded:
 			out, err = q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "succeeded", ID: w.ID, FromStatuses: []string{"processing"}})
 		case bank.StatusReversed:
-			if _, err := ledger.Post(ctx, tx, ledger.WithdrawalReversal(ReversalNo(reqNo), w.UserID, w.Amount, "withdrawal:"+strconv.FormatInt(w.ID, 10), h.reversedOn)); err != nil {
+			if _, err := ledger.Post(ctx, tx, ledger.WithdrawalReversal(ReversalNo(reqNo), w.UserID, w.Amount, w.Fee, "withdrawal:"+strconv.FormatInt(w.ID, 10), h.reversedOn)); err != nil {
 				return err
 			}
 			out, err = q.WithdrawalSetStatus(ctx, dbq.WithdrawalSetStatusParams{ToStatus: "reversed", ID: w.ID, FromStatuses: []string{"processing", "succeeded"}})
@@ -270,7 +272,13 @@ func tell(ctx context.Context, q *dbq.Queries, w dbq.Withdrawal, h heard) error 
 		n.Message = "Your withdrawal of " + w.Amount.StringFixed(2) + " has reached your card."
 	case "reversed":
 		n.Kind, n.On = lending.NoticeWithdrawalReversed, h.reversedOn
-		n.Message = "Your withdrawal of " + w.Amount.StringFixed(2) + " was reversed by the bank (冲正); the amount is back in your available balance."
+		n.Message = "Your withdrawal of " + w.Amount.StringFixed(2) + " was reversed by the bank (冲正); the amount"
+		if w.Fee.IsPositive() {
+			n.Message += " and its fee of " + w.Fee.StringFixed(2) + " are"
+		} else {
+			n.Message += " is"
+		}
+		n.Message += " back in your available balance."
 	default:
 		return nil
 	}
@@ -378,8 +386,8 @@ func (s *Service) applyCallback(ctx context.Context, cb bank.Callback, changed *
 func (s *Service) ApplyFileReversals(ctx context.Context, lines []bank.ReconciliationLine) (int, error) {
 	n := 0
 	for _, l := range lines {
-		if l.Type != bank.MoveWithdrawalReversal {
-			continue
+		if l.Type != bank.MoveWithdrawalReversal || l.Item != 0 {
+			continue // item 1 is the fee's return, booked with the amount's
 		}
 		id, ok := withdrawalID(l.RequestNo)
 		if !ok {

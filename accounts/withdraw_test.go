@@ -78,7 +78,7 @@ func TestWithdrawalRefusalsReachNoBank(t *testing.T) {
 }
 
 // Results may come twice, late or out of order: the end state is the same and
-// each movement is booked once. A reversal (冲正) returns the amount, not the fee.
+// each movement is booked once. A reversal (冲正) returns the amount and the fee.
 func TestWithdrawalResultsApplyOnce(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t)
@@ -100,7 +100,7 @@ func TestWithdrawalResultsApplyOnce(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "reversed", got.Status)
 	}
-	assert.Equal(t, "4497.00", available(t, e, u.ID), "5000 − 500 − 1000 − 3.00 fee + 1000 back")
+	assert.Equal(t, "4500.00", available(t, e, u.ID), "5000 − 500 − 1000 − 3.00 fee + 1000 and 3.00 back")
 
 	wrong := succeeded
 	wrong.Amount = dec("1000.01")

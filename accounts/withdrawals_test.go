@@ -7,8 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/accounts"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bank/sim"
+	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/internal/testwait"
@@ -142,14 +144,70 @@ func TestDroppedReversalCallbackIsBookedFromTheFile(t *testing.T) {
 	got, err = e.Q.WithdrawalGet(e.Ctx, w.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "reversed", got.Status)
-	assert.Equal(t, "897.00", available(t, e, u.ID), "1000 − 100 − 400 − 3.00 + 400: the fee stays")
+	assert.Equal(t, "900.00", available(t, e, u.ID), "1000 − 100 − 400 − 3.00 + 400 + 3.00: the fee comes back too")
 
 	// The callback arriving after all changes nothing.
 	_, _, err = e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusReversed, Seq: 2, AccountNo: *u.CustodyAccountNo,
 		Amount: w.Amount, Fee: w.Fee, BusinessDate: next.Format(time.DateOnly)})
 	require.NoError(t, err)
-	assert.Equal(t, "897.00", available(t, e, u.ID))
+	assert.Equal(t, "900.00", available(t, e, u.ID))
 	runs, err := e.Q.ReconciliationRunLatest(e.Ctx, next)
 	require.NoError(t, err)
 	assert.Equal(t, reconcile.Matched, runs.Status, "each run's result is kept")
+}
+
+// reverse has the bank reverse a withdrawal on its next day and the platform
+// hear it by the reversal's callback.
+func reverse(t *testing.T, e *testenv.Env, u dbq.User, w accounts.Withdrawal, on time.Time) {
+	t.Helper()
+	reqNo := bank.Withdrawal(w.ID)
+	bankStatus(t, e, reqNo, bank.StatusSucceeded)
+	require.NoError(t, e.Bank.SetClock(e.Ctx, on))
+	_, err := e.Bank.ReverseWithdrawal(e.Ctx, reqNo)
+	require.NoError(t, err)
+	got, _, err := e.Accounts.ApplyCallback(e.Ctx, bank.Callback{RequestNo: reqNo, Kind: "withdrawal", Status: bank.StatusReversed, Seq: 2,
+		AccountNo: *u.CustodyAccountNo, Amount: w.Amount, Fee: w.Fee, BusinessDate: on.Format(time.DateOnly)})
+	require.NoError(t, err)
+	require.Equal(t, "reversed", got.Status)
+}
+
+// docs/rules.md "Withdrawal route": a reversed withdrawal (冲正) returns the
+// amount and the fee, at the bank as in the ledger, and a reversed free
+// withdrawal gives the month's free one back; a reversed paid one does not
+// (the free one was taken by another).
+func TestReversalReturnsTheFeeAndTheFreeWithdrawal(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t)
+	u := e.User("investor", "5000.00")
+	monday := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	w1, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("500.00"), monday, noon)
+	require.NoError(t, err)
+	w2, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("1000.00"), monday, noon)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"0.00", "3.00"}, []string{w1.Fee.StringFixed(2), w2.Fee.StringFixed(2)})
+	assert.Equal(t, "3497.00", available(t, e, u.ID))
+
+	reverse(t, e, u, w2, monday.AddDate(0, 0, 1))
+	assert.Equal(t, "4500.00", available(t, e, u.ID), "3497.00 + 1000.00 + 3.00")
+	w3, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("100.00"), monday, noon)
+	require.NoError(t, err)
+	assert.Equal(t, "3.00", w3.Fee.StringFixed(2), "the free one is still w1's")
+
+	reverse(t, e, u, w1, monday.AddDate(0, 0, 2))
+	assert.Equal(t, "4897.00", available(t, e, u.ID), "4500.00 − 103.00 + 500.00; w1 had no fee")
+	w4, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("200.00"), monday, noon)
+	require.NoError(t, err)
+	assert.Equal(t, "0.00", w4.Fee.StringFixed(2), "w1's reversal gave the free one back")
+	w5, err := e.Accounts.Withdraw(e.Ctx, u.ID, dec("50.00"), monday, noon)
+	require.NoError(t, err)
+	assert.Equal(t, "3.00", w5.Fee.StringFixed(2))
+	assert.Equal(t, "4644.00", available(t, e, u.ID), "4897.00 − 200.00 − 53.00")
+
+	// The bank agrees: the user's account, and P-FEE holding w3's and w5's fees only.
+	bankAvail, _ := e.Balance(*u.CustodyAccountNo)
+	assert.Equal(t, "4644.00", bankAvail)
+	fee, _ := e.Balance(bank.AccountFee)
+	assert.Equal(t, "6.00", fee)
+	requireMatched(t, e, monday.AddDate(0, 0, 1), monday.AddDate(0, 0, 3))
+	requireMatched(t, e, monday.AddDate(0, 0, 2), monday.AddDate(0, 0, 3))
 }

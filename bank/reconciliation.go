@@ -12,15 +12,17 @@ import (
 
 // Movement types in the reconciliation file.
 const (
-	MoveRecharge           = "recharge"            // card → account
-	MoveWithdrawal         = "withdrawal"          // account → card
-	MoveWithdrawalFee      = "withdrawal_fee"      // account → P-FEE
-	MoveWithdrawalReversal = "withdrawal_reversal" // card → account (冲正; the fee stays in P-FEE)
-	MoveFreeze             = "freeze"              // account available → account frozen
-	MoveUnfreeze           = "unfreeze"            // account frozen → account available
-	MoveTransfer           = "transfer"            // single transfer (compensation, bonus)
-	MoveBatch              = "batch"               // one item of a batch (disbursement, repayment)
-	MoveDeposit            = "deposit"             // the platform's own money into a platform account
+	MoveRecharge      = "recharge"       // card → account
+	MoveWithdrawal    = "withdrawal"     // account → card
+	MoveWithdrawalFee = "withdrawal_fee" // account → P-FEE
+	// MoveWithdrawalReversal is 冲正: item 0 card → account (the amount),
+	// item 1 P-FEE → account (the fee, when there was one).
+	MoveWithdrawalReversal = "withdrawal_reversal"
+	MoveFreeze             = "freeze"   // account available → account frozen
+	MoveUnfreeze           = "unfreeze" // account frozen → account available
+	MoveTransfer           = "transfer" // single transfer (compensation, bonus)
+	MoveBatch              = "batch"    // one item of a batch (disbursement, repayment)
+	MoveDeposit            = "deposit"  // the platform's own money into a platform account
 )
 
 // ExternalAccount is the counterpart of a platform deposit: money from the

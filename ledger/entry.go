@@ -74,13 +74,19 @@ func Withdrawal(reqNo string, userID int64, amount, fee decimal.Decimal, on time
 }
 
 // WithdrawalReversal mirrors a 冲正: the bank returns a paid-out withdrawal's
-// amount to the available balance. ref names the withdrawal (its request
-// number). The fee is not returned: the bank's fee account only receives
-// (docs/rules.md "Custody bank accounts"), so the reversal moves nothing out of
-// it. If the platform wants to make the user whole, that is a separate bonus
-// transfer from platform:bonus, with a request number of its own.
-func WithdrawalReversal(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {
-	return pair(reqNo, 0, TypeWithdrawalReversal, ExternalCards, UserAvailable(userID), amount, ref, on)
+// amount from the card and its fee from the fee account to the available
+// balance (docs/rules.md "Withdrawal route": a reversed withdrawal costs
+// nothing). ref names the withdrawal. A zero fee (the month's free
+// withdrawal) adds no postings.
+func WithdrawalReversal(reqNo string, userID int64, amount, fee decimal.Decimal, ref string, on time.Time) Entry {
+	e := pair(reqNo, 0, TypeWithdrawalReversal, ExternalCards, UserAvailable(userID), amount, ref, on)
+	if !fee.IsZero() {
+		user := UserAvailable(userID)
+		e.Postings = append(e.Postings,
+			Posting{Account: PlatformFee, Amount: fee.Neg(), Counterpart: user},
+			Posting{Account: user, Amount: fee, Counterpart: PlatformFee})
+	}
+	return e
 }
 
 // Freeze mirrors 投标冻结: a bid's amount moves from available to frozen.

@@ -22,7 +22,7 @@ func TestBuildersBalance(t *testing.T) {
 		"recharge":        ledger.Recharge("r", 1, d("10.00"), day),
 		"withdrawal":      ledger.Withdrawal("w", 1, d("10.00"), d("3.00"), day),
 		"free withdrawal": ledger.Withdrawal("w", 1, d("10.00"), d("0"), day),
-		"reversal":        ledger.WithdrawalReversal("v", 1, d("10.00"), "w", day),
+		"reversal":        ledger.WithdrawalReversal("v", 1, d("10.00"), d("0.00"), "w", day),
 		"freeze":          ledger.Freeze("f", 1, d("10.00"), "bid:1", day),
 		"unfreeze":        ledger.Unfreeze("u", 1, d("10.00"), "bid:1", day),
 		"transfer":        ledger.Transfer("t", 3, ledger.TypeBonus, ledger.PlatformBonus, ledger.UserAvailable(1), d("10.00"), "", day),
@@ -53,13 +53,13 @@ func TestPostMovesBalancesToTheCent(t *testing.T) {
 	mustPost(t, pool, ledger.Freeze("fz-1", inv, d("200.55"), "bid:1", day))
 	mustPost(t, pool, ledger.Unfreeze("uf-1", inv, d("50.25"), "bid:1", day))
 	mustPost(t, pool, ledger.Transfer("tr-1", 0, ledger.TypeBonus, ledger.UserAvailable(inv), ledger.UserAvailable(other), d("0.01"), "", day))
-	mustPost(t, pool, ledger.WithdrawalReversal("rv-1", inv, d("100.10"), "wd-1", day))
+	mustPost(t, pool, ledger.WithdrawalReversal("rv-1", inv, d("100.10"), d("3.00"), "wd-1", day))
 
-	// 1000.01 − 100.10 − 3.00 − 200.55 + 50.25 − 0.01 + 100.10
-	requireDecimal(t, "846.70", balance(t, pool, ledger.UserAvailable(inv)))
+	// 1000.01 − 100.10 − 3.00 − 200.55 + 50.25 − 0.01 + 100.10 + 3.00
+	requireDecimal(t, "849.70", balance(t, pool, ledger.UserAvailable(inv)))
 	requireDecimal(t, "150.30", balance(t, pool, ledger.UserFrozen(inv)))
 	requireDecimal(t, "0.01", balance(t, pool, ledger.UserAvailable(other)))
-	requireDecimal(t, "3.00", balance(t, pool, ledger.PlatformFee), "the fee stays in custody after the reversal")
+	requireDecimal(t, "0.00", balance(t, pool, ledger.PlatformFee), "the reversal returned the fee")
 	requireDecimal(t, "-1000.01", balance(t, pool, ledger.ExternalCards))
 
 	var userID *int64

@@ -431,13 +431,14 @@ func TestWithdrawalReversal(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, bank.StatusReversed, res.Status)
-	// The amount comes back; the fee stays in the fee account, which only receives.
-	e.balance(a.no, "997.00", "0.00")
-	e.balance(bank.AccountFee, "3.00", "0.00")
+	// The amount comes back, and the fee from the fee account: a reversed
+	// withdrawal costs nothing.
+	e.balance(a.no, "1000.00", "0.00")
+	e.balance(bank.AccountFee, "0.00", "0.00")
 	res, err = e.c.ReverseWithdrawal(e.ctx, no)
 	require.NoError(t, err)
 	require.Equal(t, bank.StatusReversed, res.Status)
-	e.balance(a.no, "997.00", "0.00")
+	e.balance(a.no, "1000.00", "0.00")
 
 	cbs := e.waitCallbacks(no, 2)
 	require.Equal(t, []bank.Status{bank.StatusSucceeded, bank.StatusReversed}, []bank.Status{cbs[0].Status, cbs[1].Status})

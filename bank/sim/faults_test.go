@@ -204,13 +204,13 @@ func TestFaultNextDayReversal(t *testing.T) {
 
 	require.NoError(t, e.c.SetClock(e.ctx, day("2024-05-11")))
 	e.waitStatus(w, bank.StatusReversed)
-	e.balance(a.no, "97.00", "0.00")
+	e.balance(a.no, "100.00", "0.00") // the amount and the fee back
 	cbs := e.waitCallbacks(w, 2)
 	require.Equal(t, bank.StatusReversed, cbs[1].Status)
 	require.Equal(t, "2024-05-11", cbs[1].BusinessDate)
 	file, err := e.c.Reconciliation(e.ctx, day("2024-05-11"))
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"withdrawal_reversal": "80.00"}, sums(file))
+	require.Equal(t, map[string]string{"withdrawal_reversal": "83.00"}, sums(file)) // 80.00 and the 3.00 fee
 }
 
 // TestFaultsNeverMoveMoneyTwice runs a workload under every fault at once,
@@ -353,7 +353,7 @@ func TestFaultsNeverMoveMoneyTwice(t *testing.T) {
 	t.Logf("%d retried calls, %d failed batches, %d withdrawals", retries.Load(), batchFails.Load(), len(withdrawals))
 
 	// Every withdrawal completes; the next day some are reversed, which gives
-	// the amount back.
+	// the amount and the fee back.
 	for _, w := range withdrawals {
 		e.waitStatus(w, bank.StatusSucceeded)
 	}
@@ -366,8 +366,9 @@ func TestFaultsNeverMoveMoneyTwice(t *testing.T) {
 		require.NoError(t, err)
 		if q.Status == bank.StatusReversed {
 			reversed++
-			owner := q.AccountNo
-			m.avail[owner] = m.avail[owner].Add(wdAmount[w])
+			owner, fee := q.AccountNo, dec("3.00")
+			m.avail[owner] = m.avail[owner].Add(wdAmount[w]).Add(fee)
+			m.avail[bank.AccountFee] = m.avail[bank.AccountFee].Sub(fee)
 		}
 	}
 	require.NotZero(t, reversed, "the seed reverses some withdrawals")

@@ -170,8 +170,9 @@ func (s *Sim) completeWithdrawal(ctx context.Context, q *simdb.Queries, reqNo st
 }
 
 // reverseWithdrawal is 冲正: a succeeded withdrawal's amount comes back to
-// the available balance on today's date. The fee stays in P-FEE, which only
-// receives. Reversing a reversed withdrawal answers it again.
+// the available balance on today's date from the card (item 0), and its fee
+// from P-FEE (item 1): a reversed withdrawal costs the user nothing.
+// Reversing a reversed withdrawal answers it again.
 func (s *Sim) reverseWithdrawal(ctx context.Context, q *simdb.Queries, reqNo string, today time.Time) (simdb.Request, error) {
 	r, err := q.RequestGetForUpdate(ctx, reqNo)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && r.Kind != kindWithdrawal) {
@@ -191,14 +192,22 @@ func (s *Sim) reverseWithdrawal(ctx context.Context, q *simdb.Queries, reqNo str
 	if err != nil {
 		return r, err
 	}
-	if _, err := lockAccounts(ctx, q, r.AccountNo); err != nil {
+	if _, err := lockAccounts(ctx, q, r.AccountNo, bank.AccountFee); err != nil {
 		return r, err
 	}
-	if err := adjust(ctx, q, r.AccountNo, r.Amount, zero); err != nil {
+	if err := adjust(ctx, q, r.AccountNo, r.Amount.Add(r.Fee), zero); err != nil {
 		return r, err
 	}
 	if err := move(ctx, q, reqNo, 0, bank.MoveWithdrawalReversal, w.ToAccount, r.AccountNo, r.Amount, "", "", today); err != nil {
 		return r, err
+	}
+	if r.Fee.IsPositive() {
+		if err := adjust(ctx, q, bank.AccountFee, r.Fee.Neg(), zero); err != nil {
+			return r, err
+		}
+		if err := move(ctx, q, reqNo, 1, bank.MoveWithdrawalReversal, bank.AccountFee, r.AccountNo, r.Fee, "", "", today); err != nil {
+			return r, err
+		}
 	}
 	if _, err := q.RequestSetStatus(ctx, simdb.RequestSetStatusParams{
 		RequestNo: reqNo, FromStatus: string(bank.StatusSucceeded), ToStatus: string(bank.StatusReversed),

@@ -37,7 +37,8 @@ func (s *Sim) Reconciliation(ctx context.Context, day time.Time) ([]bank.Reconci
 //   - every account's frozen balance equals its active freezes;
 //   - no balance is negative;
 //   - money is conserved: all balances together equal recharges + deposits +
-//     reversals − withdrawals (fees stay inside, in P-FEE).
+//     card reversals − withdrawals (fees, and their return on a reversal,
+//     stay inside, in P-FEE).
 func (s *Sim) Check(ctx context.Context) error {
 	accts, err := s.q.AccountListAll(ctx)
 	if err != nil {
@@ -62,7 +63,14 @@ func (s *Sim) Check(ctx context.Context) error {
 	inflow := decimal.Zero
 	for _, m := range moves {
 		switch m.Type {
-		case bank.MoveRecharge, bank.MoveDeposit, bank.MoveWithdrawalReversal:
+		case bank.MoveWithdrawalReversal:
+			get(m.ToAccount).avail = get(m.ToAccount).avail.Add(m.Amount)
+			if m.FromAccount == bank.AccountFee { // the fee's return moves inside custody
+				get(m.FromAccount).avail = get(m.FromAccount).avail.Sub(m.Amount)
+			} else {
+				inflow = inflow.Add(m.Amount)
+			}
+		case bank.MoveRecharge, bank.MoveDeposit:
 			get(m.ToAccount).avail = get(m.ToAccount).avail.Add(m.Amount)
 			inflow = inflow.Add(m.Amount)
 		case bank.MoveWithdrawal:

@@ -93,7 +93,7 @@ func TestReconciliationFile(t *testing.T) {
 		"recharge": "1000.01", "freeze": "100.00", "transfer": "50.00", "withdrawal": "200.00", "withdrawal_fee": "3.00",
 	}, sums(d1))
 	require.Equal(t, map[string]string{
-		"recharge": "10.00", "batch": "102.00", "withdrawal_reversal": "200.00",
+		"recharge": "10.00", "batch": "102.00", "withdrawal_reversal": "203.00", // 200.00 from the card, 3.00 from P-FEE
 	}, sums(d2))
 	for _, l := range d1 {
 		require.Equal(t, "2024-03-01", l.BusinessDate.Format(time.DateOnly))
@@ -104,7 +104,8 @@ func TestReconciliationFile(t *testing.T) {
 	for _, l := range d2 {
 		if l.Type == bank.MoveWithdrawalReversal {
 			require.Equal(t, w, l.RequestNo)
-			require.Equal(t, bank.CardAccount(a.card), l.From)
+			from := map[int]string{0: bank.CardAccount(a.card), 1: bank.AccountFee}
+			require.Equal(t, from[l.Item], l.From, "item %d", l.Item)
 			require.Equal(t, a.no, l.To)
 		}
 		if l.Type == bank.MoveBatch {
@@ -119,9 +120,9 @@ func TestReconciliationFile(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bal.Available.StringFixed(2), avail[acct].StringFixed(2), acct)
 	}
-	e.balance(a.no, "847.01", "0.00")
+	e.balance(a.no, "850.01", "0.00") // the reversal gave back 200.00 and the 3.00 fee
 	e.balance(b.no, "158.00", "0.00")
-	e.balance(bank.AccountFee, "5.00", "0.00")
+	e.balance(bank.AccountFee, "2.00", "0.00")
 
 	empty, err := e.c.Reconciliation(e.ctx, day("2024-03-03"))
 	require.NoError(t, err)

@@ -214,21 +214,23 @@ func (q *Queries) UserSpendable(ctx context.Context, userID int64) (UserSpendabl
 	return i, err
 }
 
-const withdrawalCountInMonth = `-- name: WithdrawalCountInMonth :one
+const withdrawalFreeInMonth = `-- name: WithdrawalFreeInMonth :one
 SELECT count(*) FROM withdrawals
-WHERE user_id = $1 AND status <> 'failed'
+WHERE user_id = $1 AND fee = 0 AND status NOT IN ('failed', 'reversed')
   AND business_date >= date_trunc('month', $2::date)
   AND business_date < date_trunc('month', $2::date) + interval '1 month'
 `
 
-type WithdrawalCountInMonthParams struct {
+type WithdrawalFreeInMonthParams struct {
 	UserID int64
 	OnDate time.Time
 }
 
-// Withdrawals that count against the one free withdrawal a calendar month.
-func (q *Queries) WithdrawalCountInMonth(ctx context.Context, arg WithdrawalCountInMonthParams) (int64, error) {
-	row := q.db.QueryRow(ctx, withdrawalCountInMonth, arg.UserID, arg.OnDate)
+// The month's free withdrawals that stand: those without a fee, neither
+// failed nor reversed (冲正). A reversed free withdrawal gives the free one
+// back; a reversed paid one leaves it used by the free one before it.
+func (q *Queries) WithdrawalFreeInMonth(ctx context.Context, arg WithdrawalFreeInMonthParams) (int64, error) {
+	row := q.db.QueryRow(ctx, withdrawalFreeInMonth, arg.UserID, arg.OnDate)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -29,10 +29,12 @@ SELECT * FROM withdrawals WHERE id = $1;
 UPDATE withdrawals SET status = sqlc.arg(to_status), updated_at = now()
 WHERE id = sqlc.arg(id) AND status = ANY(sqlc.arg(from_statuses)::text[]) RETURNING *;
 
--- name: WithdrawalCountInMonth :one
--- Withdrawals that count against the one free withdrawal a calendar month.
+-- name: WithdrawalFreeInMonth :one
+-- The month's free withdrawals that stand: those without a fee, neither
+-- failed nor reversed (冲正). A reversed free withdrawal gives the free one
+-- back; a reversed paid one leaves it used by the free one before it.
 SELECT count(*) FROM withdrawals
-WHERE user_id = $1 AND status <> 'failed'
+WHERE user_id = $1 AND fee = 0 AND status NOT IN ('failed', 'reversed')
   AND business_date >= date_trunc('month', sqlc.arg(on_date)::date)
   AND business_date < date_trunc('month', sqlc.arg(on_date)::date) + interval '1 month';
 

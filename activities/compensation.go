@@ -10,6 +10,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/claims"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
@@ -48,7 +49,7 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 	if err != nil {
 		return err
 	}
-	return a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
+	err = a.inTx(ctx, func(q *dbq.Queries, tx pgx.Tx) error {
 		loan, err := q.LoanGetForUpdate(ctx, in.LoanID)
 		if err != nil {
 			return err
@@ -74,6 +75,11 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 			return err
 		}
 		if err := claims.Save(ctx, q, in.LoanID, plan.Installments); err != nil {
+			return err
+		}
+		// An investor compensated an installment's interest in full has
+		// received it: its coupon's bonus is due (docs/coupons.md).
+		if err := coupons.Earned(ctx, q, in.LoanID, in.On); err != nil {
 			return err
 		}
 		var user *int64
@@ -103,6 +109,10 @@ func (a *Activities) compensate(ctx context.Context, in CollectInput) error {
 		}
 		return settle(ctx, q, reqNo, "compensation", true, plan)
 	})
+	if err != nil {
+		return err
+	}
+	return a.payBonuses(ctx, in.LoanID, in.On)
 }
 
 func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqNo string) (bank.BatchRequest, compensationPlan, bool, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/claims"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
@@ -66,6 +67,10 @@ func (a *Activities) Disburse(ctx context.Context, in DisburseInput) (DisburseRe
 	}
 	switch outcome {
 	case outcomeApplied:
+		// Applied by an earlier attempt: its cash coupons may not be paid yet.
+		if err := a.payBonuses(ctx, in.LoanID, in.Today); err != nil {
+			return DisburseResult{}, classify(err)
+		}
 		return a.disbursed(ctx, in.LoanID)
 	case outcomeRefused:
 		err := a.inTx(ctx, func(q *dbq.Queries, _ pgx.Tx) error {
@@ -84,6 +89,10 @@ func (a *Activities) Disburse(ctx context.Context, in DisburseInput) (DisburseRe
 		return a.applyDisbursement(ctx, q, tx, in, plan, res.Day(in.Today))
 	})
 	if err != nil {
+		return DisburseResult{}, classify(err)
+	}
+	// The cash coupons are paid in the disbursement's step, once it is booked.
+	if err := a.payBonuses(ctx, in.LoanID, in.Today); err != nil {
 		return DisburseResult{}, classify(err)
 	}
 	return a.disbursed(ctx, in.LoanID)
@@ -187,6 +196,12 @@ func (a *Activities) applyDisbursement(ctx context.Context, q *dbq.Queries, tx p
 			return err
 		}
 	}
+	// The bids' coupons are used: cash due now, interest planned per
+	// installment on each claim's principal shares (docs/coupons.md).
+	if err := coupons.Disbursed(ctx, q, loan.ID, money.Method(loan.RepaymentMethod), int(loan.TermMonths),
+		couponClaims(p), dueDates(p.Schedule), in.Today); err != nil {
+		return err
+	}
 	// Each bid's claim is its bidder's from today (docs/transfer.md "Holdings").
 	if err := claims.OpenHoldings(ctx, q, loan.ID, in.Today); err != nil {
 		return err
@@ -210,6 +225,33 @@ func (a *Activities) applyDisbursement(ctx context.Context, q *dbq.Queries, tx p
 		return err
 	}
 	return settle(ctx, q, p.Entry.RequestNo, "disbursement", true, p)
+}
+
+// couponClaims is each bid's claim as the coupons' bonuses need it.
+func couponClaims(p disbursePlan) []coupons.Claim {
+	out := make([]coupons.Claim, len(p.Bids))
+	for i, b := range p.Bids {
+		out[i] = coupons.Claim{BidID: b.ID, InvestorID: b.InvestorID, Amount: b.Amount, Principal: make([]decimal.Decimal, len(p.Schedule))}
+		for k := range p.Schedule {
+			out[i].Principal[k] = p.Principal[k][i]
+		}
+	}
+	return out
+}
+
+func dueDates(s []money.Installment) []time.Time {
+	out := make([]time.Time, len(s))
+	for k, in := range s {
+		out[k] = in.DueDate
+	}
+	return out
+}
+
+// payBonuses pays the loan's coupon payments its step has made due
+// (coupons.PayDue): after the step's commit, and again by a retried attempt
+// that finds the step applied, under the same request numbers.
+func (a *Activities) payBonuses(ctx context.Context, loanID int64, today time.Time) error {
+	return coupons.PayDue(ctx, a.pool, a.bank, loanID, today, a.log)
 }
 
 // tellDisbursed tells the borrower what reached their account and when the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/claims"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/ledger"
@@ -31,6 +32,11 @@ type repaymentPlan struct {
 	Refusal *RepayResult
 	// Result is what the repayment answers once applied.
 	Result RepayResult
+	// The current period of a payoff (PeriodFrom to its installment's due
+	// date), over which its coupons' bonus accrues as its interest does.
+	PayoffNo   int32     `json:",omitempty"`
+	PeriodFrom time.Time `json:",omitzero"`
+	PeriodTo   time.Time `json:",omitzero"`
 }
 
 // Repay makes one repayment by hand: the oldest unpaid installment with its
@@ -56,7 +62,8 @@ func (a *Activities) repay(ctx context.Context, loanID int64, seq int, kind lend
 	case err != nil:
 		return RepayResult{}, err
 	case outcome == outcomeApplied:
-		return plan.Result, nil
+		// Applied by an earlier attempt: the bonuses it made due may not be paid yet.
+		return plan.Result, a.payBonuses(ctx, loanID, today)
 	case outcome == outcomeDeclined:
 		refusal := *plan.Refusal
 		refusal.Status, err = a.status(ctx, loanID)
@@ -79,7 +86,12 @@ func (a *Activities) repay(ctx context.Context, loanID int64, seq int, kind lend
 		plan.Result.Status, err = a.applyRepayment(ctx, q, tx, loanID, seq, plan, today, res.Day(today))
 		return err
 	})
-	return plan.Result, err
+	if err != nil {
+		return plan.Result, err
+	}
+	// The interest coupons' bonuses of what the holders received in full are
+	// paid in this step, once it is booked (docs/coupons.md).
+	return plan.Result, a.payBonuses(ctx, loanID, today)
 }
 
 // status is the loan's status now.
@@ -143,9 +155,11 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 		if today.After(insts[0].DueDate) {
 			return refuse(errs.InvalidState, "pay the overdue installments before paying off")
 		}
-		if err := a.payoffInterest(ctx, loan, insts, today); err != nil {
+		from, err := a.payoffInterest(ctx, loan, insts, today)
+		if err != nil {
 			return bank.BatchRequest{}, plan, false, err
 		}
+		plan.PayoffNo, plan.PeriodFrom, plan.PeriodTo = insts[0].No, from, insts[0].DueDate
 		targets = insts
 		for _, in := range insts {
 			plan.Amount = plan.Amount.Add(in.Due().Total())
@@ -199,17 +213,17 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 // payoffInterest re-plans the interest of a payoff (claims.AccruePayoff):
 // the current period began on the previous installment's due date, or on the
 // disbursement date for the first.
-func (a *Activities) payoffInterest(ctx context.Context, loan dbq.Loan, insts []*claims.Installment, today time.Time) error {
+func (a *Activities) payoffInterest(ctx context.Context, loan dbq.Loan, insts []*claims.Installment, today time.Time) (time.Time, error) {
 	periodStart := *loan.DisbursedOn
 	if cur := insts[0]; cur.No > 1 {
 		prev, err := a.q.InstallmentGet(ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: cur.No - 1})
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		periodStart = prev.DueDate
 	}
 	claims.AccruePayoff(insts, periodStart, today)
-	return nil
+	return periodStart, nil
 }
 
 // applyRepayment books a repayment the bank has made: the ledger entry on
@@ -226,6 +240,17 @@ func (a *Activities) applyRepayment(ctx context.Context, q *dbq.Queries, tx pgx.
 		return "", err
 	}
 	if err := claims.Save(ctx, q, loanID, plan.Installments); err != nil {
+		return "", err
+	}
+	// Coupons (docs/coupons.md): a payoff accrues the current bonus by days
+	// and lapses the later ones; then every bonus whose interest the holder
+	// has now received in full is due, paid once this step commits.
+	if plan.Kind == lending.RepayPayoff && plan.PayoffNo > 0 {
+		if err := coupons.PaidOff(ctx, q, loanID, plan.PayoffNo, plan.PeriodFrom, plan.PeriodTo, today); err != nil {
+			return "", err
+		}
+	}
+	if err := coupons.Earned(ctx, q, loanID, today); err != nil {
 		return "", err
 	}
 	if plan.Through > 0 {

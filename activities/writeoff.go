@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/claims"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 )
@@ -29,6 +30,10 @@ func (a *Activities) WriteOff(ctx context.Context, in WriteOffInput) error {
 				return err
 			}
 			if err := q.InstallmentWriteOff(ctx, in.LoanID); err != nil {
+				return err
+			}
+			// The interest coupons' bonuses still to come lapse (docs/coupons.md).
+			if err := coupons.WrittenOff(ctx, q, in.LoanID); err != nil {
 				return err
 			}
 			last := int32(loan.TermMonths)

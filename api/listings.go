@@ -91,11 +91,19 @@ func bidBody(b bidding.Bid) bidResponse {
 	return bidResponse{BidID: b.ID, LoanID: b.LoanID, Amount: fmtMoney(b.Amount), Status: b.Status, CreatedAt: b.CreatedAt}
 }
 
+// bidRequest is a bid: its amount and, optionally, the investor's coupon
+// (docs/coupons.md).
+type bidRequest struct {
+	Amount   string `json:"amount"`
+	CouponID *int64 `json:"coupon_id"`
+}
+
 // bidCreate admits a bid (docs/api.md "Endpoints"): 201 frozen,
 // or 202 pending when the bank has not answered yet (the sweep settles it;
 // GET /v1/me/bids shows how). Under an Idempotency-Key the bid carries the
 // key, so the same request sent again answers the same bid as it is now,
-// never a second one (docs/idempotency.md).
+// never a second one (docs/idempotency.md). A coupon that may not go with
+// the bid refuses it whole, coupon_not_usable.
 func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 	me, _ := userFrom(r.Context())
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
@@ -103,9 +111,23 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such listing"))
 		return
 	}
-	amount, ok := s.amount(w, r)
-	if !ok {
+	var req bidRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
 		return
+	}
+	amount, fe := parseMoney("amount", req.Amount)
+	if fe != nil {
+		s.writeError(w, r, Validation(*fe))
+		return
+	}
+	var couponID int64
+	if req.CouponID != nil {
+		couponID = *req.CouponID
+		if couponID <= 0 {
+			s.writeError(w, r, Validation(FieldError{Field: "coupon_id", Message: "coupon_id is a coupon's id"}))
+			return
+		}
 	}
 	// The client may hang up; the bid goes on (its freeze wait is bounded)
 	// so that a retry finds it settled. The business date is read with the
@@ -115,7 +137,7 @@ func (s *Server) bidCreate(w http.ResponseWriter, r *http.Request) {
 	if c != nil {
 		c.Answer = func(b bidding.Bid) []byte { return jsonBytes(bidBody(b)) }
 	}
-	bid, err := s.Bids.PlaceClaimed(ctx, c, me.ID, id, amount)
+	bid, err := s.Bids.PlaceClaimed(ctx, c, me.ID, id, amount, couponID)
 	if errors.Is(err, bidding.ErrKeyTaken) {
 		return // idempotentBid answers
 	}

@@ -69,6 +69,10 @@ var apiMDEndpoints = []string{
 	"GET /v1/ops/webhooks/{id}/deliveries",
 	"GET /v1/ops/calendar/{year}",
 	"PUT /v1/ops/calendar/{year}",
+	"GET /v1/me/coupons",
+	"POST /v1/ops/coupons",
+	"POST /v1/ops/bonus-account/top-ups",
+	"GET /v1/ops/bonus-account",
 }
 
 func loadOpenAPI(t *testing.T) map[string]any {

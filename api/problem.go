@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/transfer"
@@ -121,6 +122,10 @@ var statusByCode = map[string]int{
 	errs.TransferNotAllowed: http.StatusConflict,
 	errs.TransferNotOpen:    http.StatusConflict,
 	errs.OwnClaim:           http.StatusConflict,
+
+	// Coupons (docs/coupons.md).
+	errs.CouponNotUsable:     http.StatusConflict,
+	errs.BonusBudgetExceeded: http.StatusConflict,
 }
 
 // codeInternal is the code of every 500: it says that something failed, never what.
@@ -170,8 +175,13 @@ var detailByCode = map[string]string{
 	errs.TransferNotAllowed: "the claim cannot be offered for transfer now",
 	errs.TransferNotOpen:    "the transfer listing is not open to buyers: sold, lapsed, cancelled, or being bought",
 	errs.OwnClaim:           "you cannot buy your own transfer listing",
-	codeInternal:            "internal error",
-	codeMethodNotAllowed:    "this method is not allowed here",
+
+	// Coupons (docs/coupons.md): coupon_not_usable's detail says why.
+	errs.CouponNotUsable:     "the coupon cannot go with this bid; the bid was refused and nothing was frozen",
+	errs.BonusBudgetExceeded: "the bonus account's headroom does not cover the coupon",
+
+	codeInternal:         "internal error",
+	codeMethodNotAllowed: "this method is not allowed here",
 }
 
 // problemFor translates any error into the problem the client sees.
@@ -191,7 +201,8 @@ func problemFor(err error) *Problem {
 		}
 		return Validation(fe)
 	}
-	if errors.As(err, &de) && de.Code == errs.TransferNotAllowed && transfer.IsReason(de.Detail) {
+	if errors.As(err, &de) && ((de.Code == errs.TransferNotAllowed && transfer.IsReason(de.Detail)) ||
+		(de.Code == errs.CouponNotUsable && coupons.IsReason(de.Detail))) {
 		p := NewProblem(statusByCode[de.Code], de.Code, de.Detail)
 		p.explained = true
 		return p

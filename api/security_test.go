@@ -99,6 +99,14 @@ var securityTable = map[string]routeRule{
 	"POST /v1/transfers/{id}/cancel":     {roles: investor, mass: `{"status":"cancelled"}`, massField: "status"},
 	"GET /v1/me/transfers":               {roles: investor, ok: 200},
 
+	"GET /v1/me/coupons": {roles: investor, ok: 200},
+	"POST /v1/ops/coupons": {roles: ops, massField: "status",
+		mass: `{"user_id":1,"kind":"cash","amount":"1.00","expires_on":"2099-01-01","status":"used"}`},
+	"POST /v1/ops/bonus-account/top-ups":     {roles: ops, mass: `{"amount":"1.00","status":"succeeded"}`, massField: "status"},
+	"GET /v1/ops/bonus-account":              {roles: ops, ok: 200},
+	"GET /v1/ops/bonus-payments":             {roles: ops, ok: 200},
+	"POST /v1/ops/bonus-payments/{id}/retry": {roles: ops, mass: `{"status":"paid"}`, massField: "status"},
+
 	"POST /v1/loans":                              {roles: borrower, mass: `{"amount":"1000.00","rate":"0.01"}`, massField: "rate"},
 	"GET /v1/loans/{id}":                          {roles: []lending.Role{lending.RoleBorrower, lending.RoleGuarantor, lending.RoleOps}, object: "loan", ok: 200},
 	"POST /v1/loans/{id}/guarantee":               {roles: []lending.Role{lending.RoleGuarantor}, object: "guaranteed", mass: `{"decision":"accept","status":"listed"}`, massField: "status"},

@@ -24,6 +24,7 @@ import (
 	"github.com/lendflow/lendflow/calendar"
 	"github.com/lendflow/lendflow/clock"
 	"github.com/lendflow/lendflow/contact"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/disclosure"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/events"
@@ -47,7 +48,9 @@ type Deps struct {
 	Bids     *bidding.Service
 	Accounts *accounts.Service
 	// Transfers is debt transfer (docs/transfer.md).
-	Transfers  *transfer.Service
+	Transfers *transfer.Service
+	// Coupons is coupons and the bonus account (docs/coupons.md).
+	Coupons    *coupons.Service
 	HMACSecret []byte
 	// ClockMode is the clock's mode (clock.Sandbox or clock.Wall). The
 	// sandbox clock's advance is routed only in sandbox mode: in wall mode
@@ -123,6 +126,9 @@ func New(d Deps) *Server {
 		// The service as the deps make it, for a server wired without one.
 		d.Transfers = transfer.New(d.Pool, workflows.Transfers{Client: d.Temporal, Wait: d.UpdateWait}, d.Clock.Date, d.Logger)
 	}
+	if d.Coupons == nil && d.Pool != nil && d.Clock != nil {
+		d.Coupons = coupons.New(d.Pool, d.Bank, d.Clock.Date, d.Logger)
+	}
 	s := &Server{Deps: d, limits: newLimiter(requestsPerSecond, requestBurst), now: time.Now, console: newConsoleState()}
 	s.wire()
 	if d.Replica != nil {
@@ -187,6 +193,7 @@ func (s *Server) Handler() http.Handler {
 	s.cardRoutes(r)
 	s.recoveryRoutes(r)
 	s.transferRoutes(r)
+	s.couponRoutes(r)
 	s.opsRoutes(r)
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
 	s.consoleRoutes(r)

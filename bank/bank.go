@@ -28,6 +28,10 @@ const (
 	AccountSummary     = "P-SUMMARY" // 汇总账户: offline transfers land here first
 )
 
+// PlatformCard is how the reconciliation file names the platform company's
+// own bound card, outside custody, that tops the bonus account up.
+const PlatformCard = "card:platform"
+
 // AccountKind is the type of a user sub-account.
 type AccountKind string
 
@@ -122,6 +126,14 @@ type TransferRequest struct {
 	RequestNo string `json:"request_no"`
 	Transfer
 	Purpose string `json:"purpose"` // compensation, bonus, …: shown in the reconciliation file
+}
+
+// TopUpRequest fills the bonus account (红包账户) from the platform's own
+// bound card (PlatformCard): the one way money enters an account that only
+// pays.
+type TopUpRequest struct {
+	RequestNo string          `json:"request_no"`
+	Amount    decimal.Decimal `json:"amount"`
 }
 
 // BatchRequest is all-or-nothing: every transfer happens or none does.
@@ -226,6 +238,9 @@ type Client interface {
 	// another amount), CodeBatchFailed (the bank failed the batch: nothing
 	// moved; send a new batch under a new number).
 	Batch(ctx context.Context, r BatchRequest) (Result, error)
+	// TopUp moves Amount from the platform's card into AccountBonus
+	// (CodeInvalidRequest only: the card is the platform's own).
+	TopUp(ctx context.Context, r TopUpRequest) (Result, error)
 	// Query answers the recorded result, refusals as StatusFailed with
 	// their Code; CodeNotFound when the bank has none.
 	Query(ctx context.Context, requestNo string) (Result, error)

@@ -111,6 +111,11 @@ func (c *HTTPClient) Batch(ctx context.Context, r BatchRequest) (Result, error) 
 	return c.result(ctx, http.MethodPost, "/batches", r)
 }
 
+// TopUp fills the bonus account from the platform's card.
+func (c *HTTPClient) TopUp(ctx context.Context, r TopUpRequest) (Result, error) {
+	return c.result(ctx, http.MethodPost, "/top-ups", r)
+}
+
 // Query answers the request's current result, refusals included (as
 // StatusFailed with their Code); a number the bank never recorded is refused
 // with CodeNotFound.

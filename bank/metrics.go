@@ -135,6 +135,7 @@ var operations = map[string]map[string]string{
 	"unfreezes":         {http.MethodPost: "unfreeze"},
 	"transfers":         {http.MethodPost: "transfer"},
 	"batches":           {http.MethodPost: "batch"},
+	"top-ups":           {http.MethodPost: "top_up"},
 	"requests":          {http.MethodGet: "query"},
 	"reconciliation":    {http.MethodGet: "reconciliation"},
 	"admin":             {},

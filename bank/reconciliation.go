@@ -18,11 +18,12 @@ const (
 	// MoveWithdrawalReversal is 冲正: item 0 card → account (the amount),
 	// item 1 P-FEE → account (the fee, when there was one).
 	MoveWithdrawalReversal = "withdrawal_reversal"
-	MoveFreeze             = "freeze"   // account available → account frozen
-	MoveUnfreeze           = "unfreeze" // account frozen → account available
-	MoveTransfer           = "transfer" // single transfer (compensation, bonus)
-	MoveBatch              = "batch"    // one item of a batch (disbursement, repayment)
-	MoveDeposit            = "deposit"  // the platform's own money into a platform account
+	MoveFreeze             = "freeze"       // account available → account frozen
+	MoveUnfreeze           = "unfreeze"     // account frozen → account available
+	MoveTransfer           = "transfer"     // single transfer (compensation, bonus)
+	MoveBatch              = "batch"        // one item of a batch (disbursement, repayment)
+	MoveDeposit            = "deposit"      // the platform's own money into a platform account
+	MoveBonusTopUp         = "bonus_top_up" // the platform's card → P-BONUS
 )
 
 // ExternalAccount is the counterpart of a platform deposit: money from the

@@ -79,3 +79,14 @@ func Disbursement(loanID int64, attempt int) string {
 func Repayment(loanID int64, installmentNo, attempt int) string {
 	return RequestNo("loan", loanID, "installment", installmentNo, "repay", attempt)
 }
+
+// BonusTopUp is the number of the bonus account's top-up row id.
+func BonusTopUp(id int64) string { return RequestNo("bonus-top-up", id) }
+
+// BonusPayment is the number of one coupon's payment from the bonus account:
+// installment 0 is a cash coupon's face at the disbursement, k an interest
+// coupon's bonus of installment k; attempt counts the payments sent again
+// by ops after the bank refused earlier ones (the bonus account was short).
+func BonusPayment(loanID int64, installmentNo int, couponID int64, attempt int) string {
+	return RequestNo("loan", loanID, "installment", installmentNo, "coupon", couponID, "bonus", attempt)
+}

@@ -51,7 +51,7 @@ func (s *Service) AutoInvest(ctx context.Context, today time.Time) (int, error) 
 			if sp.Available.Sub(sp.InFlight).Sub(amount).LessThan(r.KeepAvailable) {
 				continue
 			}
-			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true, autoInvestKey(loan.ID), nil); err != nil {
+			if _, err := s.place(ctx, r.UserID, loan.ID, amount, today, true, autoInvestKey(loan.ID), nil, 0); err != nil {
 				s.log.Info("auto-invest bid not placed", "loan", loan.ID, "investor", r.UserID, "reason", err)
 				continue
 			}

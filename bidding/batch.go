@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -44,6 +45,7 @@ type admission struct {
 	auto       bool
 	key        *string
 	c          *Claim
+	couponID   int64 // the investor's coupon to attach; 0: none
 
 	bid       dbq.Bid
 	accountNo string
@@ -209,6 +211,10 @@ func (s *Service) admitIn(ctx context.Context, q *dbq.Queries, loanID int64, bat
 	}
 	loan := rows[0].Loan
 	day := rows[0].Today
+	attached, err := s.couponsOf(ctx, q, judged)
+	if err != nil {
+		return err
+	}
 	for range 5 {
 		// Judged in arrival order, each against what the bids before it left.
 		var in dbq.BidAdmitManyParams
@@ -223,6 +229,9 @@ func (s *Service) admitIn(ctx context.Context, q *dbq.Queries, loanID int64, bat
 			l := loan
 			l.Raised = raised
 			a.err = s.judge(r, l, a.amount, day)
+			if a.err == nil && a.couponID != 0 {
+				a.err = usable(attached[a.couponID], a, day)
+			}
 			if a.err != nil {
 				continue
 			}
@@ -244,7 +253,13 @@ func (s *Service) admitIn(ctx context.Context, q *dbq.Queries, loanID int64, bat
 		}
 		if len(bids) == len(admitted) {
 			for _, b := range bids {
-				byInvestor[b.InvestorID].bid = b
+				a := byInvestor[b.InvestorID]
+				a.bid = b
+				if a.couponID != 0 {
+					if err := coupons.Reserve(ctx, q, a.couponID, b.ID, loanID, a.investorID, day); err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		}
@@ -255,6 +270,37 @@ func (s *Service) admitIn(ctx context.Context, q *dbq.Queries, loanID int64, bat
 		}
 	}
 	return errors.New("bidding: the listing kept moving under a batch")
+}
+
+// couponsOf reads, locked, the coupons the batch's bids would attach, by id.
+// The investors' locks already keep two bids of one investor apart; the row
+// lock keeps the clock's expiry off a coupon being judged.
+func (s *Service) couponsOf(ctx context.Context, q *dbq.Queries, batch []*admission) (map[int64]*dbq.Coupon, error) {
+	out := map[int64]*dbq.Coupon{}
+	for _, a := range batch {
+		if a.couponID == 0 || a.repeat {
+			continue
+		}
+		c, err := q.CouponGetForUpdate(ctx, a.couponID)
+		if errors.Is(err, db.ErrNotFound) {
+			out[a.couponID] = nil
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[a.couponID] = &c
+	}
+	return out, nil
+}
+
+// usable is coupons.Usable for a bid of the batch: a coupon that does not
+// exist is refused as one that is not the investor's.
+func usable(c *dbq.Coupon, a *admission, day time.Time) error {
+	if c == nil {
+		return coupons.NotUsable(coupons.ReasonNotYours)
+	}
+	return coupons.Usable(coupons.From(*c), a.investorID, a.amount, day)
 }
 
 // judge applies every bid rule to one bid of a batch: eligible's, then, as

@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/lendflow/lendflow/bank"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -84,7 +85,17 @@ func (s *Service) Place(ctx context.Context, investorID, loanID int64, amount de
 // refusal. The key with another listing or amount is idempotency_key_reused.
 // An empty key is Place.
 func (s *Service) PlaceOnce(ctx context.Context, key string, investorID, loanID int64, amount decimal.Decimal, today time.Time) (Bid, error) {
-	b, err := s.place(ctx, investorID, loanID, amount, today, false, key, nil)
+	b, err := s.place(ctx, investorID, loanID, amount, today, false, key, nil, 0)
+	return bidFrom(b), err
+}
+
+// PlaceWithCoupon is PlaceOnce with the investor's coupon attached
+// (docs/coupons.md): judged with the bid's other rules in the transaction
+// that admits it, and reserved with it. A coupon that may not go with the
+// bid refuses the whole bid (coupon_not_usable, its reason in the detail),
+// before anything is frozen.
+func (s *Service) PlaceWithCoupon(ctx context.Context, key string, investorID, loanID int64, amount decimal.Decimal, today time.Time, couponID int64) (Bid, error) {
+	b, err := s.place(ctx, investorID, loanID, amount, today, false, key, nil, couponID)
 	return bidFrom(b), err
 }
 
@@ -113,12 +124,13 @@ var ErrKeyTaken = errors.New("bidding: the Idempotency-Key is taken")
 // PlaceClaimed is PlaceOnce for the API: the business date is read with the
 // bid's other facts (not by the caller), and the request's key, when c is
 // not nil, is claimed and answered beside the bid (Claim).
-func (s *Service) PlaceClaimed(ctx context.Context, c *Claim, investorID, loanID int64, amount decimal.Decimal) (Bid, error) {
+// couponID, when not 0, is the investor's coupon to attach (PlaceWithCoupon).
+func (s *Service) PlaceClaimed(ctx context.Context, c *Claim, investorID, loanID int64, amount decimal.Decimal, couponID int64) (Bid, error) {
 	key := ""
 	if c != nil {
 		key = c.Key
 	}
-	b, err := s.place(ctx, investorID, loanID, amount, time.Time{}, false, key, c)
+	b, err := s.place(ctx, investorID, loanID, amount, time.Time{}, false, key, c, couponID)
 	return bidFrom(b), err
 }
 
@@ -155,14 +167,24 @@ func (s *Service) ListByInvestor(ctx context.Context, investorID int64, before *
 // pending under its request number.
 var errUnanswered = errors.New("the bank did not answer the freeze")
 
-func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key string, c *Claim) (dbq.Bid, error) {
+func (s *Service) place(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key string, c *Claim, couponID int64) (dbq.Bid, error) {
 	var keyp *string
 	if key != "" {
 		keyp = &key
 	}
-	bid, accountNo, day, err := s.admit(ctx, investorID, loanID, amount, today, auto, keyp, c)
+	bid, accountNo, day, err := s.admit(ctx, investorID, loanID, amount, today, auto, keyp, c, couponID)
 	switch {
 	case errors.Is(err, errRepeat):
+		if couponID != 0 {
+			// The key's bid went with its own coupon, or none: one coupon a bid.
+			has, err := s.q.CouponIDByBid(ctx, &bid.ID)
+			if err != nil {
+				return bid, err
+			}
+			if has != couponID {
+				return bid, coupons.NotUsable(coupons.ReasonAnother)
+			}
+		}
 		return s.again(ctx, bid, loanID, amount, day)
 	case errors.Is(err, ErrKeyTaken):
 		return bid, err
@@ -188,8 +210,8 @@ var errRepeat = errors.New("the key made a bid already")
 // investor's custody account and the business date (today, or the
 // platform's when today is zero). Under a Claim the key is claimed in the
 // same transaction.
-func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key *string, c *Claim) (dbq.Bid, string, time.Time, error) {
-	a := &admission{investorID: investorID, amount: amount, today: today, auto: auto, key: key, c: c}
+func (s *Service) admit(ctx context.Context, investorID, loanID int64, amount decimal.Decimal, today time.Time, auto bool, key *string, c *Claim, couponID int64) (dbq.Bid, string, time.Time, error) {
+	a := &admission{investorID: investorID, amount: amount, today: today, auto: auto, key: key, c: c, couponID: couponID}
 	s.admitQueued(ctx, loanID, a)
 	if a.err == nil && a.repeat {
 		a.err = errRepeat
@@ -314,6 +336,10 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 				return err
 			}
 			bid = failed
+			// The bid never stood: its coupon is the investor's to use again.
+			if err := coupons.Release(ctx, q, bid.ID); err != nil {
+				return err
+			}
 			return q.LoanReturnBid(ctx, dbq.LoanReturnBidParams{ID: bid.LoanID, Amount: bid.Amount})
 		})
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/contact"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -50,6 +51,10 @@ func Release(ctx context.Context, pool *pgxpool.Pool, bc bank.Client, b dbq.Bid,
 			return nil // released by an earlier attempt
 		}
 		if err != nil {
+			return err
+		}
+		// The loan never disbursed: the bid's coupon is unused again.
+		if err := coupons.Release(ctx, q, b.ID); err != nil {
 			return err
 		}
 		return contact.Write(ctx, q, contact.Notice{UserID: b.InvestorID, Kind: lending.NoticeBidReleased, LoanID: b.LoanID,

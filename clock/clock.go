@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -198,6 +199,11 @@ func (c *Clock) walk(ctx context.Context, today, to time.Time) error {
 
 func (c *Clock) setToday(ctx context.Context, d time.Time) error {
 	if err := c.q.ClockSet(ctx, d); err != nil {
+		return err
+	}
+	// Coupons past their last day are expired as the date reaches the next
+	// (docs/coupons.md); a stop that ends early is caught by the next stop.
+	if _, err := coupons.Expire(ctx, c.q, d); err != nil {
 		return err
 	}
 	if c.bank != nil {

@@ -41,6 +41,11 @@ const (
 	TransferNotAllowed = "transfer_not_allowed" // the claim can't be offered now; the detail says why
 	TransferNotOpen    = "transfer_not_open"    // the listing is not open to buyers (sold, lapsed, cancelled, being bought)
 	OwnClaim           = "own_claim"            // buying one's own listing
+
+	// Coupons (docs/coupons.md).
+	CouponNotUsable     = "coupon_not_usable"     // the bid's coupon can't go with it; the detail says why
+	BonusBudgetExceeded = "bonus_budget_exceeded" // the bonus account's headroom does not cover the coupon
+
 	// Project codes.
 	LimitExceeded       = "limit_exceeded"       // borrower's outstanding principal cap
 	WithdrawalWindow    = "withdrawal_window"    // large-value route outside its hours
@@ -56,7 +61,7 @@ var Codes = []string{
 	Oversubscribed, BelowMinimumBid, NotBidMultiple, InsufficientBalance, SuitabilityMismatch, OwnLoan, NewbieOnly,
 	AccountLocked, NoCustodyAccount, NoRiskAssessment, InvalidState, RateLimited, IdentityTaken, LoginThrottled,
 	CardChangeRefused, NotGuarantor, LimitExceeded, WithdrawalWindow, BankUnavailable, Unavailable, FourFactorMismatch,
-	AuthorizationNeeded, TransferNotAllowed, TransferNotOpen, OwnClaim,
+	AuthorizationNeeded, TransferNotAllowed, TransferNotOpen, OwnClaim, CouponNotUsable, BonusBudgetExceeded,
 }
 
 // Known reports whether code is a refusal code: an error that crossed a

@@ -25,9 +25,10 @@ func (e *ConservationError) Error() string {
 //     external:cards may go negative at all;
 //   - every journal entry has at least two postings summing to zero;
 //   - custody total (every account but external:cards) = −external:cards =
-//     recharged − withdrawn + reversed, where withdrawn is what reached the
-//     cards: withdrawal fees stay in custody in platform:fee; and only those
-//     three entry types touch external:cards;
+//     recharged + topped up − withdrawn + reversed, where withdrawn is what
+//     reached the cards: withdrawal fees stay in custody in platform:fee, and
+//     topped up is the platform's own card filling the bonus account
+//     (TypeBonusTopUp); only those four entry types touch external:cards;
 //   - each user's frozen balance = the sum of their bids in status frozen.
 //     Pending bids do not count: their freeze is not confirmed by the bank, so
 //     it is not in the ledger yet.
@@ -82,12 +83,14 @@ func CheckConservation(ctx context.Context, q DBTX) error {
 		v = append(v, fmt.Sprintf("custody accounts hold %s but external:cards is %s: money appeared or vanished",
 			t.Custody.StringFixed(2), t.External.StringFixed(2)))
 	}
-	if net := t.Recharged.Sub(t.Withdrawn).Add(t.Reversed); !t.Custody.Equal(net) {
-		v = append(v, fmt.Sprintf("custody accounts hold %s but recharged %s − withdrawn %s + reversed %s = %s",
-			t.Custody.StringFixed(2), t.Recharged.StringFixed(2), t.Withdrawn.StringFixed(2), t.Reversed.StringFixed(2), net.StringFixed(2)))
+	if net := t.Recharged.Add(t.ToppedUp).Sub(t.Withdrawn).Add(t.Reversed); !t.Custody.Equal(net) {
+		v = append(v, fmt.Sprintf("custody accounts hold %s but recharged %s + bonus top-ups %s − withdrawn %s + reversed %s = %s",
+			t.Custody.StringFixed(2), t.Recharged.StringFixed(2), t.ToppedUp.StringFixed(2), t.Withdrawn.StringFixed(2),
+			t.Reversed.StringFixed(2), net.StringFixed(2)))
 	}
 	if t.OtherExternal > 0 {
-		v = append(v, fmt.Sprintf("%d posting(s) on external:cards in entries that are not recharges, withdrawals or reversals", t.OtherExternal))
+		v = append(v, fmt.Sprintf("%d posting(s) on external:cards in entries that are not recharges, withdrawals, reversals or bonus top-ups",
+			t.OtherExternal))
 	}
 
 	frozen, err := queries.LedgerCheckFrozen(ctx)

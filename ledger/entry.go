@@ -20,6 +20,9 @@ const (
 	TypeCompensation       = "compensation" // 担保代偿, 风险准备金垫付
 	TypeBonus              = "bonus"        // cash coupons, interest boosts
 	TypeRecovery           = "recovery"     // money recovered after a write-off (核销)
+	// TypeBonusTopUp is ops filling the bonus account from the platform's
+	// own card: money into custody, as a recharge is (CheckConservation).
+	TypeBonusTopUp = "bonus_top_up"
 	// TypeTransfer is a claim's sale (债权转让): the buyer pays the price,
 	// the seller receives price − fee and the fee account the fee, so a
 	// transfer entry's volume is its buyer's debit and its fee the fee
@@ -71,6 +74,12 @@ func Withdrawal(reqNo string, userID int64, amount, fee decimal.Decimal, on time
 			Posting{Account: PlatformFee, Amount: fee, Counterpart: user})
 	}
 	return e
+}
+
+// BonusTopUp mirrors the platform's own card filling the bonus account
+// (红包账户). The card is outside custody, as users' cards are.
+func BonusTopUp(reqNo string, amount decimal.Decimal, ref string, on time.Time) Entry {
+	return pair(reqNo, 0, TypeBonusTopUp, ExternalCards, PlatformBonus, amount, ref, on)
 }
 
 // WithdrawalReversal mirrors a 冲正: the bank returns a paid-out withdrawal's

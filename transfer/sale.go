@@ -12,6 +12,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/claims"
 	"github.com/lendflow/lendflow/contact"
+	"github.com/lendflow/lendflow/coupons"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
@@ -162,6 +163,11 @@ func BookSale(ctx context.Context, q *dbq.Queries, tx pgx.Tx, s Sale, bankDay, a
 	day := s.Quote.Day
 	bought, err := claims.HandOver(ctx, q, claims.HoldingFrom(seller), s.BuyerID, s.Quote.Principal, s.Quote.Price, day)
 	if err != nil {
+		return claims.Holding{}, err
+	}
+	// The seller's coupon on the claim ends with the sale, the current
+	// installment's bonus included: never paid to a buyer (docs/coupons.md).
+	if err := coupons.Sold(ctx, q, seller.BidID); err != nil {
 		return claims.Holding{}, err
 	}
 	if err := q.TransferSell(ctx, dbq.TransferSellParams{ID: s.TransferID, Attempt: int32(s.Attempt), BuyerID: &s.BuyerID,

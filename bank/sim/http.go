@@ -40,6 +40,7 @@ const workTimeout = 30 * time.Second
 //	POST /unfreezes           bank.UnfreezeRequest     → bank.Result
 //	POST /transfers           bank.TransferRequest     → bank.Result
 //	POST /batches             bank.BatchRequest        → bank.Result
+//	POST /top-ups             bank.TopUpRequest        → bank.Result (platform card → P-BONUS)
 //	GET  /requests/{no}       → bank.Result (refusals as status failed)
 //	GET  /reconciliation/{YYYY-MM-DD} → text/csv (bank.ReconciliationHeader)
 //	GET|POST /admin/clock     {"today":"YYYY-MM-DD"}
@@ -79,6 +80,7 @@ func (s *Sim) Handler() http.Handler {
 			r.Post("/unfreezes", handle(s, s.unfreeze))
 			r.Post("/transfers", handle(s, s.transfer))
 			r.Post("/batches", handle(s, s.batch))
+			r.Post("/top-ups", handle(s, s.topUp))
 			r.Get("/requests/{requestNo}", s.handleQuery)
 		})
 		r.Get("/reconciliation/{date}", s.handleReconciliation)

@@ -56,7 +56,7 @@ func TestOpenCreatesSchemaAndRuns(t *testing.T) {
 	}
 	var n int
 	require.NoError(t, admin.QueryRow(ctx, `SELECT count(*) FROM `+schema+`.bank_schema_migrations`).Scan(&n))
-	require.Equal(t, 1, n)
+	require.Equal(t, 2, n, "0001_bank and 0002_bonus_top_up")
 	stop()
 	require.NoError(t, <-done)
 }

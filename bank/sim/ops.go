@@ -33,6 +33,7 @@ const (
 	kindTransfer    = "transfer"
 	kindBatch       = "batch"
 	kindDeposit     = "deposit"
+	kindBonusTopUp  = "bonus_top_up"
 )
 
 const codeInvalidRequest = bank.CodeInvalidRequest
@@ -687,6 +688,28 @@ func (s *Sim) deposit(ctx context.Context, r bank.DepositRequest) (simdb.Request
 				return out, err
 			}
 			return out, move(ctx, q, r.RequestNo, 0, bank.MoveDeposit, bank.ExternalAccount, r.AccountNo, r.Amount, "", "", today)
+		}})
+}
+
+// topUp fills the bonus account from the platform's own card: the only money
+// the account that only pays ever receives.
+func (s *Sim) topUp(ctx context.Context, r bank.TopUpRequest) (simdb.Request, error) {
+	if err := need("request_no", r.RequestNo); err != nil {
+		return simdb.Request{}, err
+	}
+	if err := checkAmount("amount", r.Amount, false); err != nil {
+		return simdb.Request{}, err
+	}
+	return s.exec(ctx, op{kind: kindBonusTopUp, requestNo: r.RequestNo, content: r,
+		work: func(ctx context.Context, q *simdb.Queries, today time.Time) (outcome, error) {
+			out := outcome{accountNo: bank.AccountBonus, amount: r.Amount}
+			if _, err := lockAccounts(ctx, q, bank.AccountBonus); err != nil {
+				return out, err
+			}
+			if err := adjust(ctx, q, bank.AccountBonus, r.Amount, zero); err != nil {
+				return out, err
+			}
+			return out, move(ctx, q, r.RequestNo, 0, bank.MoveBonusTopUp, bank.PlatformCard, bank.AccountBonus, r.Amount, "", "", today)
 		}})
 }
 

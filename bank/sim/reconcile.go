@@ -37,8 +37,8 @@ func (s *Sim) Reconciliation(ctx context.Context, day time.Time) ([]bank.Reconci
 //   - every account's frozen balance equals its active freezes;
 //   - no balance is negative;
 //   - money is conserved: all balances together equal recharges + deposits +
-//     card reversals − withdrawals (fees, and their return on a reversal,
-//     stay inside, in P-FEE).
+//     bonus top-ups + card reversals − withdrawals (fees, and their return
+//     on a reversal, stay inside, in P-FEE).
 func (s *Sim) Check(ctx context.Context) error {
 	accts, err := s.q.AccountListAll(ctx)
 	if err != nil {
@@ -70,7 +70,7 @@ func (s *Sim) Check(ctx context.Context) error {
 			} else {
 				inflow = inflow.Add(m.Amount)
 			}
-		case bank.MoveRecharge, bank.MoveDeposit:
+		case bank.MoveRecharge, bank.MoveDeposit, bank.MoveBonusTopUp:
 			get(m.ToAccount).avail = get(m.ToAccount).avail.Add(m.Amount)
 			inflow = inflow.Add(m.Amount)
 		case bank.MoveWithdrawal:

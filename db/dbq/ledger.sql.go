@@ -536,7 +536,8 @@ SELECT
     COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'recharge'), 0)::numeric AS recharged,
     COALESCE(SUM(p.amount) FILTER (WHERE e.type = 'withdrawal'), 0)::numeric AS withdrawn,
     COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'withdrawal_reversal'), 0)::numeric AS reversed,
-    COUNT(*) FILTER (WHERE e.type NOT IN ('recharge', 'withdrawal', 'withdrawal_reversal')) AS other_external
+    COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'bonus_top_up'), 0)::numeric AS topped_up,
+    COUNT(*) FILTER (WHERE e.type NOT IN ('recharge', 'withdrawal', 'withdrawal_reversal', 'bonus_top_up')) AS other_external
 FROM postings p
 JOIN journal_entries e ON e.id = p.entry_id
 JOIN ledger_accounts a ON a.id = p.account_id
@@ -549,12 +550,14 @@ type LedgerTotalsRow struct {
 	Recharged     decimal.Decimal
 	Withdrawn     decimal.Decimal
 	Reversed      decimal.Decimal
+	ToppedUp      decimal.Decimal
 	OtherExternal int64
 }
 
 // custody: everything held inside the custody bank (every account but the
 // outside world). The external:cards flows are split by entry type so that the
-// identity custody = recharged - withdrawn + reversed can be checked.
+// identity custody = recharged + topped_up - withdrawn + reversed can be
+// checked (topped_up: the platform's own card filling the bonus account).
 func (q *Queries) LedgerTotals(ctx context.Context) (LedgerTotalsRow, error) {
 	row := q.db.QueryRow(ctx, ledgerTotals)
 	var i LedgerTotalsRow
@@ -564,6 +567,7 @@ func (q *Queries) LedgerTotals(ctx context.Context) (LedgerTotalsRow, error) {
 		&i.Recharged,
 		&i.Withdrawn,
 		&i.Reversed,
+		&i.ToppedUp,
 		&i.OtherExternal,
 	)
 	return i, err

@@ -59,6 +59,15 @@ type Blacklist struct {
 	AddedAt  time.Time
 }
 
+type BonusTopUp struct {
+	ID          int64
+	Amount      decimal.Decimal
+	Status      string
+	FailureCode *string
+	OpsID       *int64
+	CreatedAt   time.Time
+}
+
 type CalendarDay struct {
 	Day     time.Time
 	Workday bool
@@ -109,6 +118,42 @@ type ConsoleClockAdvance struct {
 	FinishedAt *time.Time
 	Error      *string
 	ReplicaID  *int64
+}
+
+type Coupon struct {
+	ID        int64
+	UserID    int64
+	Kind      string
+	Amount    *decimal.Decimal
+	ExtraRate *decimal.Decimal
+	Months    *int32
+	MinBid    decimal.Decimal
+	ExpiresOn time.Time
+	Most      decimal.Decimal
+	Note      string
+	Status    string
+	BidID     *int64
+	LoanID    *int64
+	GrantedBy *int64
+	GrantedOn time.Time
+	CreatedAt time.Time
+}
+
+type CouponPayment struct {
+	ID            int64
+	CouponID      int64
+	LoanID        int64
+	BidID         int64
+	UserID        int64
+	InstallmentNo int32
+	Amount        decimal.Decimal
+	Status        string
+	Attempt       int32
+	RequestNo     *string
+	FailureCode   *string
+	DueOn         *time.Time
+	PaidOn        *time.Time
+	UpdatedAt     time.Time
 }
 
 type DisclosureSnapshot struct {

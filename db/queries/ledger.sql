@@ -190,14 +190,16 @@ LIMIT 100;
 -- name: LedgerTotals :one
 -- custody: everything held inside the custody bank (every account but the
 -- outside world). The external:cards flows are split by entry type so that the
--- identity custody = recharged - withdrawn + reversed can be checked.
+-- identity custody = recharged + topped_up - withdrawn + reversed can be
+-- checked (topped_up: the platform's own card filling the bonus account).
 SELECT
     COALESCE((SELECT SUM(balance) FROM ledger_accounts WHERE code <> 'external:cards'), 0)::numeric AS custody,
     COALESCE((SELECT balance FROM ledger_accounts WHERE code = 'external:cards'), 0)::numeric AS external,
     COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'recharge'), 0)::numeric AS recharged,
     COALESCE(SUM(p.amount) FILTER (WHERE e.type = 'withdrawal'), 0)::numeric AS withdrawn,
     COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'withdrawal_reversal'), 0)::numeric AS reversed,
-    COUNT(*) FILTER (WHERE e.type NOT IN ('recharge', 'withdrawal', 'withdrawal_reversal')) AS other_external
+    COALESCE(SUM(-p.amount) FILTER (WHERE e.type = 'bonus_top_up'), 0)::numeric AS topped_up,
+    COUNT(*) FILTER (WHERE e.type NOT IN ('recharge', 'withdrawal', 'withdrawal_reversal', 'bonus_top_up')) AS other_external
 FROM postings p
 JOIN journal_entries e ON e.id = p.entry_id
 JOIN ledger_accounts a ON a.id = p.account_id

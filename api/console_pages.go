@@ -190,6 +190,27 @@ func (s *Server) loanView(ctx context.Context, d loans.Dossier) console.LoanView
 			PendingPrincipal: fmtMoney(bid.PendingPrincipal), PendingInterest: fmtMoney(bid.PendingInterest),
 		})
 	}
+	for _, h := range d.Holdings {
+		row := console.HoldingRow{ID: h.ID, BidID: h.BidID, UserID: h.UserID, Name: h.Name, Source: h.Source,
+			Principal: fmtMoney(h.Principal), Cost: fmtMoney(h.Cost), Outstanding: fmtMoney(h.Outstanding),
+			HeldFrom: h.HeldFrom.Format(time.DateOnly), Status: h.Status}
+		if h.HeldTo != nil {
+			row.HeldTo = h.HeldTo.Format(time.DateOnly)
+		}
+		v.Holdings = append(v.Holdings, row)
+	}
+	for _, t := range d.Transfers {
+		row := console.TransferRow{ID: t.ID, BidID: t.BidID, SellerID: t.SellerID, Seller: t.Seller, BuyerID: t.BuyerID, Buyer: t.Buyer,
+			Discount: t.Discount.Shift(2).StringFixed(2) + " %", Status: t.Status,
+			ListedOn: t.ListedOn.Format(time.DateOnly), Expires: t.ExpiresOn.Format(time.DateOnly)}
+		if t.Principal != nil && t.Price != nil && t.Fee != nil {
+			row.Principal, row.Price, row.Fee = fmtMoney(*t.Principal), fmtMoney(*t.Price), fmtMoney(*t.Fee)
+		}
+		if t.ClosedOn != nil {
+			row.Closed = t.ClosedOn.Format(time.DateOnly)
+		}
+		v.Transfers = append(v.Transfers, row)
+	}
 	for _, a := range consoleActions {
 		v.Actions = append(v.Actions, console.Action{
 			Kind: a.kind, Title: a.title, Help: a.help, Path: fmt.Sprintf("%sloans/%d/%s", consolePrefix, loan.ID, a.kind),
@@ -382,6 +403,9 @@ func (s *Server) consoleDisclosure(w http.ResponseWriter, r *http.Request) {
 		{Name: "M3+ amount", Value: body.M3PlusAmount},
 		{Name: "Written off", Value: body.WrittenOff},
 		{Name: "Risk-reserve balance", Value: body.RiskReserveBalance},
+		{Name: "Claims sold (debt transfer)", Value: strconv.FormatInt(body.TransfersSold, 10)},
+		{Name: "Transfer volume", Value: body.TransferVolume},
+		{Name: "Transfer fees", Value: body.TransferFees},
 	}
 	for i, b := range disclosure.Buckets {
 		v.Buckets = append(v.Buckets, console.BucketFigure{Bucket: b, Amount: body.OverdueByBucket[b], Rate: pct(f.OverdueByBucket[b]), Color: fmt.Sprintf("b%d", i+1)})

@@ -542,6 +542,63 @@ func TestConsoleLoanPageAndReveal(t *testing.T) {
 	assert.Equal(t, path, p.location)
 }
 
+// TestConsoleLoanTransfersAndHolders: the loan page lists every listing of
+// the loan's claims and who held each claim when, and both follow a sale:
+// listed, the bidder holds the claim; sold, the bidder's holding ends that
+// day and the buyer's begins, with the price and the fee shown. The figures
+// are docs/transfer.md's worked example (A sells to C on 20 March).
+func TestConsoleLoanTransfersAndHolders(t *testing.T) {
+	f := newConsoleFixture(t)
+	b := f.user(t, lending.RoleBorrower, 1, "张借款")
+	a := f.user(t, lending.RoleInvestor, 2, "甲出借")
+	c := f.user(t, lending.RoleInvestor, 3, "丙受让")
+	l := f.loan(t, b, "12000.00", lending.StatusRepaying)
+	f.installment(t, l.ID, 1, "2026-04-02", "12000.00", "65.00", lending.InstallmentPending)
+	f.exec(t, `INSERT INTO bids (loan_id, investor_id, amount, status) VALUES ($1, $2, 6000.00, 'disbursed')`, l.ID, a.ID)
+	f.exec(t, `INSERT INTO holdings (loan_id, bid_id, holder_id, source, principal, cost, held_from, status)
+		SELECT $1, id, $2, 'bid', 6000.00, 6000.00, '2026-03-02', 'held' FROM bids WHERE loan_id = $1`, l.ID, a.ID)
+	path := fmt.Sprintf("/console/loans/%d", l.ID)
+	section := func(body, id string) string {
+		i := strings.Index(body, `id="`+id+`"`)
+		require.GreaterOrEqual(t, i, 0, id)
+		j := strings.Index(body[i:], "</section>")
+		return body[i : i+j]
+	}
+
+	p := browse(t, f.srv, "GET", path, f.ops, nil)
+	require.Equal(t, 200, p.status, p.body)
+	assert.Contains(t, section(p.body, "transfers"), "No claim of this loan has been listed.")
+	holders := section(p.body, "holders")
+	assert.Contains(t, holders, "甲*")
+	assert.Contains(t, holders, "2026-03-02 → now")
+
+	f.exec(t, `INSERT INTO transfers (loan_id, bid_id, holding_id, seller_id, discount_rate, status, listed_on, expires_on, offer_seq)
+		SELECT loan_id, bid_id, id, holder_id, 0.01, 'listed', '2026-03-20', '2026-03-28', 1 FROM holdings WHERE loan_id = $1`, l.ID)
+	transfers := section(browse(t, f.srv, "GET", path, f.ops, nil).body, "transfers")
+	assert.Contains(t, transfers, "甲*")
+	assert.Contains(t, transfers, "1.00 %")
+	assert.Contains(t, transfers, "2026-03-28")
+	assert.Contains(t, transfers, ">listed<")
+
+	// The sale: the claim handed over, the listing sold.
+	f.exec(t, `UPDATE holdings SET status = 'transferred', held_to = '2026-03-20' WHERE loan_id = $1`, l.ID)
+	f.exec(t, `INSERT INTO holdings (loan_id, bid_id, holder_id, source, principal, cost, held_from, status)
+		SELECT $1, id, $2, 'transfer', 6000.00, 5958.68, '2026-03-20', 'held' FROM bids WHERE loan_id = $1`, l.ID, c.ID)
+	f.exec(t, `UPDATE transfers t SET status = 'sold', buyer_id = $2, buyer_holding_id = h.id, principal = 6000.00,
+		accrued_interest = 18.87, price = 5958.68, fee = 60.00, closed_on = '2026-03-20'
+		FROM holdings h WHERE t.loan_id = $1 AND h.loan_id = $1 AND h.holder_id = $2`, l.ID, c.ID)
+	p = browse(t, f.srv, "GET", path, f.ops, nil)
+	transfers = section(p.body, "transfers")
+	for _, want := range []string{"甲*", "丙*", ">sold<", "6000.00", "5958.68", "60.00", "2026-03-20"} {
+		assert.Contains(t, transfers, want)
+	}
+	holders = section(p.body, "holders")
+	for _, want := range []string{"2026-03-02 → 2026-03-20", ">transferred<", "丙*", "5958.68", "2026-03-20 → now", ">held<"} {
+		assert.Contains(t, holders, want)
+	}
+	assert.Less(t, strings.Index(holders, "甲*"), strings.Index(holders, "丙*"), "the claim's holders oldest first")
+}
+
 // TestConsoleClockAdvance: the advance form goes through advanceClock:
 // refusals at once on the page, then the advance runs on and the progress
 // endpoint follows it to the end; it is audited as the API's is.

@@ -21,6 +21,10 @@ type statsResponse struct {
 	M3PlusAmount        string            `json:"m3_plus_amount"`
 	WrittenOff          string            `json:"written_off"`
 	RiskReserveBalance  string            `json:"risk_reserve_balance"`
+	// Debt transfer: claims sold to date, the prices paid, the sellers' fees.
+	TransfersSold  int64  `json:"transfers_sold"`
+	TransferVolume string `json:"transfer_volume"`
+	TransferFees   string `json:"transfer_fees"`
 }
 
 // stats publishes the platform's operating figures (信息披露, docs/rules.md "Disclosure").
@@ -39,6 +43,7 @@ func statsBody(f disclosure.Figures) statsResponse {
 		AsOf: f.AsOf.Format("2006-01-02"), CumulativeVolume: fmtMoney(f.CumulativeVolume), OutstandingPrincipal: fmtMoney(f.OutstandingPrincipal),
 		Borrowers: f.Borrowers, Investors: f.Investors, WrittenOff: fmtMoney(f.WrittenOff), RiskReserveBalance: fmtMoney(f.RiskReserveBalance),
 		OverdueByBucket: map[string]string{}, OverdueRateByBucket: map[string]string{},
+		TransfersSold: f.TransfersSold, TransferVolume: fmtMoney(f.TransferVolume), TransferFees: fmtMoney(f.TransferFees),
 	}
 	for _, b := range disclosure.Buckets {
 		out.OverdueByBucket[b] = fmtMoney(f.OverdueByBucket[b])

@@ -93,6 +93,8 @@ type LoanView struct {
 	Total       InstallmentRow // sums of the money columns
 	History     []HistoryRow
 	Investors   []InvestorRow
+	Holdings    []HoldingRow
+	Transfers   []TransferRow
 	Actions     []Action
 	Grades      []string
 	TemporalURL string
@@ -148,6 +150,32 @@ type HistoryRow struct {
 }
 
 // InvestorRow is one bid and what its claim has received and is owed.
+// HoldingRow is one holder's time with one claim (docs/transfer.md "Holdings").
+type HoldingRow struct {
+	ID, BidID, UserID int64
+	Name              string // masked
+	Source            string
+	Principal, Cost   string
+	Outstanding       string
+	HeldFrom, HeldTo  string // HeldTo "" while held
+	Status            string
+}
+
+// TransferRow is one listing of a claim of the loan; the buyer's figures
+// are empty until it is sold.
+type TransferRow struct {
+	ID, BidID          int64
+	SellerID           int64
+	Seller             string
+	BuyerID            int64
+	Buyer              string
+	Discount           string // percent
+	Status             string
+	ListedOn, Expires  string
+	Principal          string
+	Price, Fee, Closed string
+}
+
 type InvestorRow struct {
 	BidID             int64
 	UserID            int64

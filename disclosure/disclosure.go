@@ -37,6 +37,12 @@ type Figures struct {
 	OverdueByBucket    map[string]decimal.Decimal
 	WrittenOff         decimal.Decimal
 	RiskReserveBalance decimal.Decimal
+	// Debt transfer (docs/transfer.md "Books"): the claims sold on or before
+	// the date, what their buyers paid (the transfer volume) and the fees
+	// their sellers paid the platform.
+	TransfersSold  int64
+	TransferVolume decimal.Decimal
+	TransferFees   decimal.Decimal
 }
 
 // Overdue is the overdue amount over every bucket.
@@ -92,6 +98,11 @@ func Compute(ctx context.Context, q *dbq.Queries, today time.Time) (Figures, err
 	if f.RiskReserveBalance, err = q.StatsAccountBalance(ctx, ledger.PlatformRiskReserve); err != nil {
 		return f, err
 	}
+	tr, err := q.StatsTransfers(ctx, today)
+	if err != nil {
+		return f, err
+	}
+	f.TransfersSold, f.TransferVolume, f.TransferFees = tr.Sold, tr.Volume, tr.Fees
 	return f, nil
 }
 
@@ -123,6 +134,7 @@ func Record(ctx context.Context, q *dbq.Queries, today time.Time) (bool, error) 
 		OverdueM1: f.OverdueByBucket[Buckets[0]], OverdueM2: f.OverdueByBucket[Buckets[1]],
 		OverdueM3: f.OverdueByBucket[Buckets[2]], OverdueM3Plus: f.OverdueByBucket[Buckets[3]],
 		WrittenOff: f.WrittenOff, RiskReserveBalance: f.RiskReserveBalance, Borrowers: f.Borrowers, Investors: f.Investors,
+		TransfersSold: f.TransfersSold, TransferVolume: f.TransferVolume, TransferFees: f.TransferFees,
 	})
 	return n > 0, err
 }
@@ -138,6 +150,7 @@ func History(ctx context.Context, q *dbq.Queries, from, to time.Time) ([]Figures
 		out = append(out, Figures{
 			AsOf: r.BusinessDate, CumulativeVolume: r.CumulativeVolume, OutstandingPrincipal: r.OutstandingPrincipal,
 			Borrowers: r.Borrowers, Investors: r.Investors, WrittenOff: r.WrittenOff, RiskReserveBalance: r.RiskReserveBalance,
+			TransfersSold: r.TransfersSold, TransferVolume: r.TransferVolume, TransferFees: r.TransferFees,
 			OverdueByBucket: map[string]decimal.Decimal{
 				Buckets[0]: r.OverdueM1, Buckets[1]: r.OverdueM2, Buckets[2]: r.OverdueM3, Buckets[3]: r.OverdueM3Plus,
 			},

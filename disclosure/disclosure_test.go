@@ -112,3 +112,58 @@ func TestRateWithNothingOutstanding(t *testing.T) {
 	assert.True(t, f.Rate(decimal.NewFromInt(5)).IsZero())
 	assert.Equal(t, []string{"M1", "M2", "M3", "M3+"}, disclosure.Buckets)
 }
+
+// TestTransfersCounted: the figures count the claims sold by debt transfer on
+// or before the date, the prices their buyers paid (the volume) and the fees
+// their sellers paid, and a date's snapshot keeps them. A listing lapsed,
+// cancelled or still open counts nothing; a sale after the date is not yet
+// in it. The figures are docs/transfer.md's worked example: 5,958.68 with a
+// fee of 60.00 on 20 March, 3,953.53 with 20.11 on 20 May.
+func TestTransfersCounted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	q := db.Queries(pool)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		_, err := pool.Exec(ctx, sql, args...)
+		require.NoError(t, err)
+	}
+	exec(`INSERT INTO users (email, password_hash, role, name, id_number, phone) VALUES
+		('b@x', 'x', 'borrower', '张借款', '110105198501010011', '13800000001'),
+		('a@x', 'x', 'investor', '甲出借', '110105198501010012', '13800000002'),
+		('c@x', 'x', 'investor', '丙受让', '110105198501010013', '13800000003'),
+		('d@x', 'x', 'investor', '丁受让', '110105198501010014', '13800000004')`)
+	exec(`INSERT INTO loans (borrower_id, amount, term_months, repayment_method, purpose, monthly_income, status, workflow_id, applied_on, disbursed_on, next_event_on)
+		VALUES (1, 12000.00, 6, 'equal_installment', 'p', 1.00, 'repaying', 'loan-1', '2026-02-20', '2026-03-02', '2026-06-02')`)
+	exec(`INSERT INTO bids (loan_id, investor_id, amount, status) VALUES (1, 2, 6000.00, 'disbursed')`)
+	exec(`INSERT INTO holdings (loan_id, bid_id, holder_id, source, principal, cost, held_from, held_to, status) VALUES
+		(1, 1, 2, 'bid', 6000.00, 6000.00, '2026-03-02', '2026-03-20', 'transferred'),
+		(1, 1, 3, 'transfer', 6000.00, 5958.68, '2026-03-20', '2026-05-20', 'transferred'),
+		(1, 1, 4, 'transfer', 4021.56, 3953.53, '2026-05-20', NULL, 'held')`)
+	exec(`INSERT INTO transfers (loan_id, bid_id, holding_id, seller_id, discount_rate, status, listed_on, expires_on, offer_seq,
+			buyer_id, buyer_holding_id, principal, accrued_interest, price, fee, closed_on) VALUES
+		(1, 1, 1, 2, 0.01, 'sold', '2026-03-20', '2026-03-28', 1, 3, 2, 6000.00, 18.87, 5958.68, 60.00, '2026-03-20'),
+		(1, 1, 2, 3, 0.02, 'sold', '2026-05-20', '2026-05-28', 2, 4, 3, 4021.56, 12.65, 3953.53, 20.11, '2026-05-20'),
+		(1, 1, 3, 4, 0.00, 'lapsed', '2026-05-21', '2026-05-28', 3, NULL, NULL, NULL, NULL, NULL, NULL, '2026-05-28'),
+		(1, 1, 3, 4, 0.00, 'cancelled', '2026-06-03', '2026-06-27', 4, NULL, NULL, NULL, NULL, NULL, NULL, '2026-06-04'),
+		(1, 1, 3, 4, 0.01, 'listed', '2026-06-05', '2026-06-27', 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+
+	figures := func(day string) []any {
+		f, err := disclosure.Compute(ctx, q, date(day))
+		require.NoError(t, err)
+		return []any{f.TransfersSold, f.TransferVolume.StringFixed(2), f.TransferFees.StringFixed(2)}
+	}
+	assert.Equal(t, []any{int64(0), "0.00", "0.00"}, figures("2026-03-19"))
+	assert.Equal(t, []any{int64(1), "5958.68", "60.00"}, figures("2026-03-20"))
+	assert.Equal(t, []any{int64(2), "9912.21", "80.11"}, figures("2026-06-10"), "the lapsed, cancelled and open listings count nothing")
+
+	wrote, err := disclosure.Record(ctx, q, date("2026-05-20"))
+	require.NoError(t, err)
+	require.True(t, wrote)
+	hist, err := disclosure.History(ctx, q, date("2026-05-20"), date("2026-05-20"))
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	assert.Equal(t, []any{int64(2), "9912.21", "80.11"},
+		[]any{hist[0].TransfersSold, hist[0].TransferVolume.StringFixed(2), hist[0].TransferFees.StringFixed(2)}, "the snapshot keeps them")
+}

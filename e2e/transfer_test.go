@@ -182,6 +182,11 @@ func TestATransferredClaim(t *testing.T) {
 	require.Equal(t, []any{t1, "buyer", "sold", "5958.68"},
 		[]any{mine[1].(obj)["transfer_id"], mine[1].(obj)["role"], mine[1].(obj)["status"], mine[1].(obj)["price"]})
 
+	// The disclosure figures count the two sales: their prices and the sellers' fees.
+	stats := s.call("GET", "/v1/stats", "", nil, 200)
+	require.Equal(t, []any{2.0, "9912.21", "80.11"}, []any{stats["transfers_sold"], stats["transfer_volume"], stats["transfer_fees"]},
+		"5,958.68 + 3,953.53; 60.00 + 20.11")
+
 	pool, err := db.Open(context.Background(), s.dbURL, "")
 	require.NoError(t, err)
 	defer pool.Close()

@@ -26,6 +26,41 @@ type Dossier struct {
 	Installments []Installment // as of Today
 	History      []Event       // oldest first, ops' notes whole
 	Investors    []Investor
+	// Holdings is who held each claim when (docs/transfer.md "Holdings"),
+	// by claim, oldest first; Transfers every listing of the loan's claims.
+	Holdings  []Holding
+	Transfers []Transfer
+}
+
+// Holding is one holder's time with one claim: the bidder's from the
+// disbursement, each buyer's from its purchase.
+type Holding struct {
+	ID, BidID, UserID int64
+	Name              string // masked
+	Source            string // bid | transfer
+	Principal         decimal.Decimal
+	Cost              decimal.Decimal // the bid, or the price paid
+	Outstanding       decimal.Decimal // principal still to come while held
+	HeldFrom          time.Time
+	HeldTo            *time.Time
+	Status            string // held | transferred
+}
+
+// Transfer is one listing of a claim: its seller, and once sold its buyer,
+// price and fee.
+type Transfer struct {
+	ID, BidID        int64
+	SellerID         int64
+	Seller           string // masked
+	BuyerID          int64  // 0 unless sold
+	Buyer            string // masked
+	Discount         decimal.Decimal
+	Status           string
+	ListedOn         time.Time
+	ExpiresOn        time.Time
+	Principal, Price *decimal.Decimal // set once sold
+	Fee              *decimal.Decimal
+	ClosedOn         *time.Time
 }
 
 // Person is a borrower as ops see them: masked, unless revealed (audited).
@@ -114,5 +149,35 @@ func (s *service) dossier(ctx context.Context, id int64, reveal bool) (Dossier, 
 			PendingPrincipal: bid.PendingPrincipal, PendingInterest: bid.PendingInterest,
 		})
 	}
-	return d, nil
+	return d, s.transfers(ctx, &d)
+}
+
+// transfers fills in who held each claim and every listing of them; a
+// listing's seller and buyer are named by their holdings.
+func (s *service) transfers(ctx context.Context, d *Dossier) error {
+	holdings, err := s.q.HoldingsByLoan(ctx, d.Loan.ID)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, h := range holdings {
+		name := kyc.MaskName(h.HolderName)
+		names[h.HolderID] = name
+		d.Holdings = append(d.Holdings, Holding{ID: h.ID, BidID: h.BidID, UserID: h.HolderID, Name: name, Source: h.Source,
+			Principal: h.Principal, Cost: h.Cost, Outstanding: h.Outstanding, HeldFrom: h.HeldFrom, HeldTo: h.HeldTo, Status: h.Status})
+	}
+	rows, err := s.q.TransferListByLoan(ctx, d.Loan.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range rows {
+		tr := Transfer{ID: t.ID, BidID: t.BidID, SellerID: t.SellerID, Seller: names[t.SellerID], Discount: t.DiscountRate,
+			Status: t.Status, ListedOn: t.ListedOn, ExpiresOn: t.ExpiresOn, Principal: t.Principal, Price: t.Price, Fee: t.Fee,
+			ClosedOn: t.ClosedOn}
+		if t.BuyerID != nil {
+			tr.BuyerID, tr.Buyer = *t.BuyerID, names[*t.BuyerID]
+		}
+		d.Transfers = append(d.Transfers, tr)
+	}
+	return nil
 }

@@ -363,25 +363,6 @@ func (s *Service) Mine(ctx context.Context, userID int64, before *int64, limit i
 	return s.priced(ctx, rows, day)
 }
 
-// OfLoan is every listing of a loan and every holding of its claims, for the
-// console's loan page.
-func (s *Service) OfLoan(ctx context.Context, loanID int64) ([]Listing, []dbq.HoldingsByLoanRow, error) {
-	rows, err := s.q.TransferListByLoan(ctx, loanID)
-	if err != nil {
-		return nil, nil, err
-	}
-	day, err := s.today(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	listings, err := s.priced(ctx, rows, day)
-	if err != nil {
-		return nil, nil, err
-	}
-	holdings, err := s.q.HoldingsByLoan(ctx, loanID)
-	return listings, holdings, err
-}
-
 // Holdings is an investor's claims (claims.HoldingsOf).
 func (s *Service) Holdings(ctx context.Context, investorID int64) ([]claims.HoldingView, error) {
 	return claims.HoldingsOf(ctx, s.q, investorID)

@@ -79,8 +79,9 @@ func (q *Queries) BidListWithShares(ctx context.Context, loanID int64) ([]BidLis
 
 const disclosureSnapshotInsert = `-- name: DisclosureSnapshotInsert :execrows
 INSERT INTO disclosure_snapshots (business_date, cumulative_volume, outstanding_principal,
-    overdue_m1, overdue_m2, overdue_m3, overdue_m3_plus, written_off, risk_reserve_balance, borrowers, investors)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    overdue_m1, overdue_m2, overdue_m3, overdue_m3_plus, written_off, risk_reserve_balance, borrowers, investors,
+    transfer_volume, transfer_fees, transfers_sold)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (business_date) DO NOTHING
 `
 
@@ -96,6 +97,9 @@ type DisclosureSnapshotInsertParams struct {
 	RiskReserveBalance   decimal.Decimal
 	Borrowers            int64
 	Investors            int64
+	TransferVolume       decimal.Decimal
+	TransferFees         decimal.Decimal
+	TransfersSold        int64
 }
 
 // A date's figures are written once: a second writer for the date writes nothing.
@@ -112,6 +116,9 @@ func (q *Queries) DisclosureSnapshotInsert(ctx context.Context, arg DisclosureSn
 		arg.RiskReserveBalance,
 		arg.Borrowers,
 		arg.Investors,
+		arg.TransferVolume,
+		arg.TransferFees,
+		arg.TransfersSold,
 	)
 	if err != nil {
 		return 0, err
@@ -120,7 +127,7 @@ func (q *Queries) DisclosureSnapshotInsert(ctx context.Context, arg DisclosureSn
 }
 
 const disclosureSnapshotList = `-- name: DisclosureSnapshotList :many
-SELECT business_date, cumulative_volume, outstanding_principal, overdue_m1, overdue_m2, overdue_m3, overdue_m3_plus, written_off, risk_reserve_balance, borrowers, investors, recorded_at FROM disclosure_snapshots
+SELECT business_date, cumulative_volume, outstanding_principal, overdue_m1, overdue_m2, overdue_m3, overdue_m3_plus, written_off, risk_reserve_balance, borrowers, investors, recorded_at, transfer_volume, transfer_fees, transfers_sold FROM disclosure_snapshots
 WHERE business_date BETWEEN $1::date AND $2::date
 ORDER BY business_date
 `
@@ -153,6 +160,9 @@ func (q *Queries) DisclosureSnapshotList(ctx context.Context, arg DisclosureSnap
 			&i.Borrowers,
 			&i.Investors,
 			&i.RecordedAt,
+			&i.TransferVolume,
+			&i.TransferFees,
+			&i.TransfersSold,
 		); err != nil {
 			return nil, err
 		}

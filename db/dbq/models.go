@@ -169,6 +169,9 @@ type DisclosureSnapshot struct {
 	Borrowers            int64
 	Investors            int64
 	RecordedAt           time.Time
+	TransferVolume       decimal.Decimal
+	TransferFees         decimal.Decimal
+	TransfersSold        int64
 }
 
 type Event struct {

@@ -73,6 +73,28 @@ func (q *Queries) StatsOverdueBuckets(ctx context.Context, today time.Time) ([]S
 	return items, nil
 }
 
+const statsTransfers = `-- name: StatsTransfers :one
+SELECT count(*) AS sold,
+       COALESCE(sum(price), 0)::numeric(20,2) AS volume,
+       COALESCE(sum(fee), 0)::numeric(20,2) AS fees
+FROM transfers WHERE status = 'sold' AND closed_on <= $1::date
+`
+
+type StatsTransfersRow struct {
+	Sold   int64
+	Volume decimal.Decimal
+	Fees   decimal.Decimal
+}
+
+// Debt transfer (docs/transfer.md "Books"): the claims sold on or before the date, the prices
+// their buyers paid (the transfer volume) and the fees their sellers paid.
+func (q *Queries) StatsTransfers(ctx context.Context, today time.Time) (StatsTransfersRow, error) {
+	row := q.db.QueryRow(ctx, statsTransfers, today)
+	var i StatsTransfersRow
+	err := row.Scan(&i.Sold, &i.Volume, &i.Fees)
+	return i, err
+}
+
 const statsVolume = `-- name: StatsVolume :one
 SELECT COALESCE(sum(amount), 0)::numeric(20,2) AS cumulative_volume,
        count(DISTINCT borrower_id) AS borrowers,

@@ -74,8 +74,9 @@ SELECT count(*) FROM loans WHERE next_event_on IS NOT NULL AND next_event_on <= 
 -- name: DisclosureSnapshotInsert :execrows
 -- A date's figures are written once: a second writer for the date writes nothing.
 INSERT INTO disclosure_snapshots (business_date, cumulative_volume, outstanding_principal,
-    overdue_m1, overdue_m2, overdue_m3, overdue_m3_plus, written_off, risk_reserve_balance, borrowers, investors)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    overdue_m1, overdue_m2, overdue_m3, overdue_m3_plus, written_off, risk_reserve_balance, borrowers, investors,
+    transfer_volume, transfer_fees, transfers_sold)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (business_date) DO NOTHING;
 
 -- name: DisclosureSnapshotList :many

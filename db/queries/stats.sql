@@ -27,3 +27,11 @@ FROM installments i WHERE i.status = 'written_off';
 
 -- name: StatsAccountBalance :one
 SELECT COALESCE((SELECT balance FROM ledger_accounts WHERE code = $1), 0)::numeric(20,2) AS balance;
+
+-- name: StatsTransfers :one
+-- Debt transfer (docs/transfer.md "Books"): the claims sold on or before the date, the prices
+-- their buyers paid (the transfer volume) and the fees their sellers paid.
+SELECT count(*) AS sold,
+       COALESCE(sum(price), 0)::numeric(20,2) AS volume,
+       COALESCE(sum(fee), 0)::numeric(20,2) AS fees
+FROM transfers WHERE status = 'sold' AND closed_on <= sqlc.arg(today)::date;

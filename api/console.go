@@ -85,6 +85,10 @@ func (s *Server) consoleRoutes(r chi.Router) {
 			r.Get("/disclosure", s.consoleDisclosure)
 			r.Get("/clock", s.consoleClock)
 			r.Get("/calendar", s.consoleCalendar)
+			r.Get("/coupons", s.consoleCoupons)
+			r.Post("/coupons/grant", s.consoleCouponGrant)
+			r.Post("/coupons/top-up", s.consoleBonusTopUp)
+			r.Post("/coupons/payments/{id}/retry", s.consoleBonusRetry)
 			r.Post("/calendar", s.consoleCalendarSet)
 			// As in the JSON API, a wall clock has no advance at all (404).
 			if s.ClockMode == clock.Sandbox {

@@ -157,6 +157,10 @@ var securityTable = map[string]routeRule{
 	"GET /console/disclosure":                     {console: consolePage, ok: 200},
 	"GET /console/clock":                          {console: consolePage, ok: 200},
 	"GET /console/calendar":                       {console: consolePage, ok: 200},
+	"GET /console/coupons":                        {console: consolePage, ok: 200},
+	"POST /console/coupons/grant":                 {console: consolePage, mass: "user_id=1&kind=cash&amount=1.00&expires_on=2099-01-01&status=used", massField: "status"},
+	"POST /console/coupons/top-up":                {console: consolePage, mass: "amount=1.00&status=succeeded", massField: "status"},
+	"POST /console/coupons/payments/{id}/retry":   {console: consolePage, mass: "status=paid", massField: "status"},
 	"POST /console/calendar":                      {console: consolePage, mass: "year=2026&holidays=&workdays=&updated_by=1", massField: "updated_by"},
 	"POST /console/clock/advance":                 {console: consolePage, mass: "to=2026-02-01&mode=wall", massField: "mode"},
 	"GET /console/clock/progress":                 {console: consolePage, ok: 404}, // no advance started here

@@ -31,6 +31,8 @@ func TestEveryPageRenders(t *testing.T) {
 		"clock": {ClockView{}, ClockView{Page: page, Advance: &Advance{From: "a", To: "b", Running: true, Percent: 40}, Quick: []QuickAdvance{{Label: "+1 day", To: "2026-02-01"}}}},
 		"calendar": {CalendarView{}, CalendarView{Page: page, Year: 2026, Holidays: []string{"2026-10-01"}, Workdays: []string{"2026-10-10"},
 			HolidaysText: "<script>x</script>", Set: true, UpdatedBy: 1, UpdatedAt: "2026-01-31T00:00:00Z"}},
+		"coupons": {CouponsView{}, CouponsView{Page: page, Available: "1.00", Liabilities: "0.50", Headroom: "0.50", Note: "<script>x</script>",
+			Failed: []BonusPaymentRow{{ID: 1, LoanID: 2, UserID: 3, CouponID: 4, Installment: 1, Attempt: 1, Amount: "3.33", Code: "insufficient_balance"}}}},
 		"error": {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
 	}
 	require.Len(t, views, len(Pages))

@@ -7,7 +7,7 @@ package console
 // the form token, and a line of success or a refusal to show.
 type Page struct {
 	Title   string
-	Nav     string // the section: queues, disclosure, reconciliation, clock, calendar
+	Nav     string // the section: queues, disclosure, reconciliation, clock, calendar, coupons
 	User    string // the ops user's email; empty on the sign-in and error pages
 	Today   string
 	Mode    string // wall or sandbox
@@ -276,4 +276,23 @@ type CalendarView struct {
 	Set                        bool
 	UpdatedBy                  int64
 	UpdatedAt                  string
+}
+
+// CouponsView is the bonus account's page: its figures, the top-up and grant
+// forms (with what ops typed, when refused) and the payments the bank
+// refused.
+type CouponsView struct {
+	Page
+	Available, Liabilities, Headroom string
+	Failed                           []BonusPaymentRow
+	TopUp                            string
+	UserID, Kind, Amount, ExtraRate  string
+	Months, MinBid, ExpiresOn, Note  string
+}
+
+// BonusPaymentRow is one payment the bank refused: an ops task.
+type BonusPaymentRow struct {
+	ID, LoanID, UserID, CouponID int64
+	Installment, Attempt         int
+	Amount, Code                 string
 }

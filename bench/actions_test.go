@@ -69,7 +69,7 @@ func TestCountActionsOnASyntheticHistory(t *testing.T) {
 	assert.Equal(t, 16, a.Total())
 }
 
-// The recorded end-to-end loan (BENCHMARKS.md's first count).
+// The 3-installment loan the end-to-end test records (workflows/testdata).
 func TestCountActionsOfTheRecordedLoan(t *testing.T) {
 	paths, err := filepath.Glob("../workflows/testdata/loan_repaid_run*.json")
 	require.NoError(t, err)

@@ -24,6 +24,8 @@ import (
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
+	"github.com/lendflow/lendflow/users"
 )
 
 // Service runs account operations.
@@ -47,11 +49,11 @@ func New(pool *pgxpool.Pool, b bank.Client, log *slog.Logger) *Service {
 // (card fails Luhn), conflict (already open), four_factor_mismatch,
 // bank_unavailable.
 func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (string, error) {
-	u, err := s.q.UserGet(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return "", err
 	}
-	if taken, err := s.q.UserVerifiedIDNumberTaken(ctx, dbq.UserVerifiedIDNumberTakenParams{IDNumber: u.IDNumber, ExceptID: u.ID}); err != nil {
+	if taken, err := s.q.UserVerifiedIDNumberTaken(ctx, dbq.UserVerifiedIDNumberTakenParams{IDNumberHash: pii.Hash(u.IDNumber), ExceptID: u.ID}); err != nil {
 		return "", err
 	} else if taken {
 		return "", errs.New(errs.IdentityTaken, "ID number verified by another user")
@@ -74,7 +76,8 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 	if err != nil {
 		return "", bankRefusal(err)
 	}
-	if _, err := s.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: userID, CustodyAccountNo: &res.AccountNo, CardNumber: &card}); err != nil {
+	if _, err := s.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: userID, CustodyAccountNo: &res.AccountNo,
+		CardNumber: pii.SealPtr(&card)}); err != nil {
 		switch {
 		case errors.Is(err, db.ErrNotFound):
 			return "", errs.New(errs.Conflict, "a custody account is already open")
@@ -84,6 +87,15 @@ func (s *Service) OpenCustody(ctx context.Context, userID int64, card string) (s
 		return "", err
 	}
 	return res.AccountNo, nil
+}
+
+// user is the user with their personal data opened: the bank is told it.
+func (s *Service) user(ctx context.Context, id int64) (users.User, error) {
+	row, err := s.q.UserGet(ctx, id)
+	if err != nil {
+		return users.User{}, err
+	}
+	return users.From(row)
 }
 
 // verifiedIDNumberIndex is the unique index of verified ID numbers (0007_security.sql).
@@ -134,7 +146,7 @@ func (s *Service) RechargeOnce(ctx context.Context, key string, userID int64, am
 }
 
 func (s *Service) recharge(ctx context.Context, key string, userID int64, amount decimal.Decimal, today time.Time) (dbq.Recharge, error) {
-	u, err := s.q.UserGet(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return dbq.Recharge{}, err
 	}

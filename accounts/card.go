@@ -12,6 +12,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // ChangeCard binds a new card to the user's custody account (换卡, docs/rules.md
@@ -47,8 +48,14 @@ func (s *Service) ChangeCard(ctx context.Context, userID int64, card string) err
 			return err
 		}
 		last, err := q.CardChangeLatest(ctx, userID)
+		var lastCard string
+		if err == nil {
+			if lastCard, err = pii.Open(last.CardNumber); err != nil {
+				return err
+			}
+		}
 		switch {
-		case err == nil && last.Status == "processing" && last.CardNumber == card:
+		case err == nil && last.Status == "processing" && lastCard == card:
 			attempt = last.Attempt // unanswered before: the same number again
 			return nil
 		case err == nil && last.Status == "processing":
@@ -60,7 +67,7 @@ func (s *Service) ChangeCard(ctx context.Context, userID int64, card string) err
 		default:
 			return err
 		}
-		return q.CardChangeInsert(ctx, dbq.CardChangeInsertParams{UserID: userID, Attempt: attempt, CardNumber: card})
+		return q.CardChangeInsert(ctx, dbq.CardChangeInsertParams{UserID: userID, Attempt: attempt, CardNumber: pii.Seal(card)})
 	})
 	if err != nil {
 		return err
@@ -81,7 +88,7 @@ func (s *Service) ChangeCard(ctx context.Context, userID int64, card string) err
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
-		if err := q.UserSetCard(ctx, dbq.UserSetCardParams{ID: userID, CardNumber: &card}); err != nil {
+		if err := q.UserSetCard(ctx, dbq.UserSetCardParams{ID: userID, CardNumber: pii.SealPtr(&card)}); err != nil {
 			return err
 		}
 		return q.CardChangeFinish(ctx, dbq.CardChangeFinishParams{UserID: userID, Attempt: attempt, Status: "succeeded"})

@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 func newCard(n int) string {
@@ -49,7 +50,9 @@ func TestCardChangeRule(t *testing.T) {
 	require.NoError(t, e.Accounts.ChangeCard(e.Ctx, u.ID, newCard(1)))
 	got, err := e.Q.UserGet(e.Ctx, u.ID)
 	require.NoError(t, err)
-	assert.Equal(t, newCard(1), *got.CardNumber)
+	card, err := pii.OpenPtr(got.CardNumber)
+	require.NoError(t, err)
+	assert.Equal(t, newCard(1), *card, "kept sealed")
 
 	assert.Equal(t, errs.ValidationFailed, errs.Code(e.Accounts.ChangeCard(e.Ctx, u.ID, "6214839900000000000")), "check digit")
 

@@ -440,7 +440,7 @@ func (s *Service) SettlePending(ctx context.Context, olderThan time.Duration) (i
 		return 0, err
 	}
 	for _, rc := range rcs {
-		u, err := s.q.UserGet(ctx, rc.UserID)
+		u, err := s.user(ctx, rc.UserID)
 		if err != nil || u.CustodyAccountNo == nil || u.CardNumber == nil {
 			continue
 		}

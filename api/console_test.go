@@ -27,6 +27,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/loans"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // page is one console answer.
@@ -235,14 +236,16 @@ func (f consoleFixture) exec(t *testing.T, sql string, args ...any) {
 	require.NoError(t, err)
 }
 
-// user makes a user with a known name, ID number and phone.
+// user makes a user with a known name, ID number and phone; the row
+// answered carries them opened, as the tests compare them.
 func (f consoleFixture) user(t *testing.T, role lending.Role, n int, name string) dbq.User {
 	t.Helper()
-	u, err := f.s.q().UserInsert(context.Background(), dbq.UserInsertParams{
-		Email: fmt.Sprintf("u%d@test.cn", n), PasswordHash: "x", Role: role, Name: name,
-		IDNumber: validID(n), Phone: fmt.Sprintf("1380013%04d", n),
-	})
+	id, phone := validID(n), fmt.Sprintf("1380013%04d", n)
+	u, err := f.s.q().UserInsert(context.Background(), pii.SealUser(dbq.UserInsertParams{
+		Email: fmt.Sprintf("u%d@test.cn", n), PasswordHash: "x", Role: role, Name: name, IDNumber: id, Phone: phone,
+	}))
 	require.NoError(t, err)
+	u.IDNumber, u.Phone = id, phone
 	return u
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -133,8 +134,8 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	opsTok := call("POST", "/v1/auth/login", "", `{"email":"ops@fuzz.cn","password":"ops-password-1"}`)["token"].(string)
 	// A guarantor, made by hand: without a custody account, so the guarantor
 	// routes answer it with their refusals.
-	g, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "guarantor@fuzz.cn", PasswordHash: "x", Role: lending.RoleGuarantor,
-		Name: "李四", IDNumber: "110105198501010015", Phone: "13900000015"})
+	g, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "guarantor@fuzz.cn", PasswordHash: "x", Role: lending.RoleGuarantor,
+		Name: "李四", IDNumber: "110105198501010015", Phone: "13900000015"}))
 	require.NoError(f, err)
 	guarantorTok := "fuzz-guarantor-token"
 	_, err = pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')`, tokenHash(guarantorTok), g.ID)

@@ -22,6 +22,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/workflows"
 )
 
@@ -125,12 +126,12 @@ func TestBlacklistAdd(t *testing.T) {
 	a = do(t, srv, "POST", "/v1/ops/blacklist", ops, "", `{"id_number":"110105194912310022","note":"x"}`)
 	assert.Equal(t, 422, a.status, "a bad check digit")
 
-	black, err := s.q().BlacklistHas(context.Background(), id)
+	black, err := s.q().BlacklistHas(context.Background(), pii.Hash(id))
 	require.NoError(t, err)
 	assert.True(t, black, "screening reads this")
 	assert.Equal(t, []auditRow{{userID(t, s, "ops@test.cn"), "blacklist_add", "id_number:" + kyc.MaskIDNumber(id), "forged documents"}}, auditRows(t, s))
 	var addedBy int64
-	require.NoError(t, s.Pool.QueryRow(context.Background(), `SELECT added_by FROM blacklist WHERE id_number = $1`, id).Scan(&addedBy))
+	require.NoError(t, s.Pool.QueryRow(context.Background(), `SELECT added_by FROM blacklist WHERE id_number_hash = $1`, pii.Hash(id)).Scan(&addedBy))
 	assert.Equal(t, userID(t, s, "ops@test.cn"), addedBy)
 }
 
@@ -360,9 +361,9 @@ func TestIdentityFirstToVerifyWins(t *testing.T) {
 	}
 	first, second := twin("t1@test.cn"), twin("t2@test.cn")
 	no1, no2, c := "ACC-T1", "ACC-T2", card(3)
-	_, err := s.q().UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: first, CustodyAccountNo: &no1, CardNumber: &c})
+	_, err := s.q().UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: first, CustodyAccountNo: &no1, CardNumber: pii.SealPtr(&c)})
 	require.NoError(t, err)
-	_, err = s.q().UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: second, CustodyAccountNo: &no2, CardNumber: &c})
+	_, err = s.q().UserSetCustodyAccount(context.Background(), dbq.UserSetCustodyAccountParams{ID: second, CustodyAccountNo: &no2, CardNumber: pii.SealPtr(&c)})
 	assert.True(t, db.ConstraintViolated(err, "users_verified_id_number"), "%v", err)
 }
 

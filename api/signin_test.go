@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/auth"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // Issue 23: sign-in throttling that an attacker cannot turn against everyone
@@ -95,8 +96,8 @@ func cheapPeople(t *testing.T, s *Server, prefix string, n int) []string {
 	emails := make([]string, n)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("%s-%d@test.cn", prefix, i)
-		_, err := s.q().UserInsert(context.Background(), dbq.UserInsertParams{Email: emails[i], PasswordHash: string(hash),
-			Role: lending.RoleInvestor, Name: "张三", IDNumber: validID(i), Phone: fmt.Sprintf("1370013%04d", i)})
+		_, err := s.q().UserInsert(context.Background(), pii.SealUser(dbq.UserInsertParams{Email: emails[i], PasswordHash: string(hash),
+			Role: lending.RoleInvestor, Name: "张三", IDNumber: validID(i), Phone: fmt.Sprintf("1370013%04d", i)}))
 		require.NoError(t, err)
 	}
 	return emails

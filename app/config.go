@@ -18,6 +18,7 @@ import (
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/logging"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/worker"
 )
 
@@ -42,11 +43,16 @@ type Config struct {
 	BankCallbackURL string // BANK_CALLBACK_URL: where the bank posts results
 	BankHMACSecret  string // BANK_HMAC_SECRET: signs bank callbacks; no default
 	BankAPIKey      string // BANK_API_KEY: signs the platform's requests to the bank; no default
-	APIListen       string // API_LISTEN
-	ClockMode       string // CLOCK_MODE: wall (default) | sandbox
-	ClockStart      time.Time
-	OpsEmail        string // OPS_EMAIL: bootstrap ops user
-	OpsPassword     string // OPS_PASSWORD
+	// PIIKeys and PIIHashKey encrypt and hash personal data at rest (PII_KEYS,
+	// PII_HASH_KEY; pii.Parse, docs/security.md "Personal data"). No default
+	// but in the sandbox, which then uses pii.Dev.
+	PIIKeys     string
+	PIIHashKey  string
+	APIListen   string // API_LISTEN
+	ClockMode   string // CLOCK_MODE: wall (default) | sandbox
+	ClockStart  time.Time
+	OpsEmail    string // OPS_EMAIL: bootstrap ops user
+	OpsPassword string // OPS_PASSWORD
 	// WorkerMetricsListen is where the worker serves GET /metrics.
 	WorkerMetricsListen string // WORKER_METRICS_LISTEN
 	// APIMetricsListen is where the API serves GET /metrics: a listener of
@@ -125,6 +131,8 @@ func FromEnv() (Config, error) {
 		BankCallbackURL: env("BANK_CALLBACK_URL", "http://127.0.0.1:8080/v1/bank/callbacks"),
 		BankHMACSecret:  os.Getenv("BANK_HMAC_SECRET"),
 		BankAPIKey:      os.Getenv("BANK_API_KEY"),
+		PIIKeys:         os.Getenv(pii.EnvKeys),
+		PIIHashKey:      os.Getenv(pii.EnvHashKey),
 		APIListen:       env("API_LISTEN", "127.0.0.1:8080"),
 		// Production is the default: a sandbox clock, which ops can move,
 		// must be asked for (scripts/up.sh and the tests do).
@@ -233,6 +241,11 @@ func (c Config) Validate(process string) error {
 		}
 	}
 	need("DATABASE_URL", c.DatabaseURL)
+	if process == "api" || process == "worker" || process == "dev" || process == "migrate" {
+		if _, err := c.Keyring(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.LogFormat != logging.JSON && c.LogFormat != logging.Text {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want json or text", c.LogFormat))
 	}
@@ -269,6 +282,19 @@ func (c Config) Validate(process string) error {
 		errs = append(errs, errors.New("OPS_EMAIL and OPS_PASSWORD go together"))
 	}
 	return errors.Join(errs...)
+}
+
+// Keyring is the personal data's keys: PII_KEYS and PII_HASH_KEY, or, both
+// unset in the sandbox only, pii.Dev (make up sets both, .data/secrets.env;
+// the tests leave them unset).
+func (c Config) Keyring() (*pii.Keyring, error) {
+	if c.PIIKeys == "" && c.PIIHashKey == "" {
+		if c.ClockMode == clock.Sandbox {
+			return pii.Dev(), nil
+		}
+		return nil, fmt.Errorf("%s and %s are required outside the sandbox", pii.EnvKeys, pii.EnvHashKey)
+	}
+	return pii.Parse(c.PIIKeys, c.PIIHashKey)
 }
 
 func env(name, def string) string {

@@ -222,3 +222,39 @@ func TestTrustedProxiesSetting(t *testing.T) {
 	_, err = FromEnv()
 	assert.ErrorContains(t, err, "TRUSTED_PROXIES")
 }
+
+// Personal data's keys: required outside the sandbox by every process that
+// reads users' rows (and migrate, which seals old ones), not by the bank or
+// the balancer; in the sandbox, unset, the dev keys; set, they must parse.
+func TestPIIKeys(t *testing.T) {
+	t.Setenv("BANK_HMAC_SECRET", "s")
+	t.Setenv("BANK_API_KEY", "k")
+	t.Setenv("CLOCK_MODE", "")
+	t.Setenv("PII_KEYS", "")
+	t.Setenv("PII_HASH_KEY", "")
+	c, err := FromEnv()
+	assert.NoError(t, err)
+	for _, p := range []string{"api", "worker", "dev", "migrate"} {
+		assert.ErrorContains(t, c.Validate(p), "PII_KEYS and PII_HASH_KEY are required outside the sandbox", p)
+	}
+	assert.NoError(t, c.Validate("bank"))
+
+	t.Setenv("CLOCK_MODE", "sandbox")
+	c, _ = FromEnv()
+	assert.NoError(t, c.Validate("api"))
+	ring, err := c.Keyring()
+	assert.NoError(t, err)
+	assert.Contains(t, ring.Seal("1"), "pii:dev:")
+
+	t.Setenv("CLOCK_MODE", "")
+	t.Setenv("PII_KEYS", "k2:"+devKey)
+	t.Setenv("PII_HASH_KEY", "short")
+	c, _ = FromEnv()
+	assert.ErrorContains(t, c.Validate("worker"), "PII_HASH_KEY")
+	t.Setenv("PII_HASH_KEY", devKey)
+	c, _ = FromEnv()
+	assert.NoError(t, c.Validate("worker"))
+	ring, err = c.Keyring()
+	assert.NoError(t, err)
+	assert.Contains(t, ring.Seal("1"), "pii:k2:")
+}

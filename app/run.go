@@ -26,6 +26,7 @@ import (
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/metrics"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/replica"
 	"github.com/lendflow/lendflow/transfer"
 	"github.com/lendflow/lendflow/worker"
@@ -43,13 +44,24 @@ func Migrate(ctx context.Context, c Config) error {
 }
 
 // openDB connects and migrates: every process applies the embedded
-// migrations at start, serialized by an advisory lock.
+// migrations at start, serialized by an advisory lock, then seals what
+// personal data is still plain (migration 0030's Go step, pii.SealExisting)
+// under the process's keys, which it takes up here (pii.Use).
 func openDB(ctx context.Context, c Config, maxConns int32) (*pgxpool.Pool, error) {
+	ring, err := c.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	pii.Use(ring)
 	pool, err := db.OpenSized(ctx, c.DatabaseURL, "", maxConns)
 	if err != nil {
 		return nil, err
 	}
 	if err := db.Migrate(ctx, pool, db.Migrations(), "schema_migrations"); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if _, err := pii.SealExisting(ctx, pool); err != nil {
 		pool.Close()
 		return nil, err
 	}

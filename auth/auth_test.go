@@ -15,6 +15,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -32,8 +33,8 @@ func TestPurge(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	u, err := db.Queries(pool).UserInsert(ctx, dbq.UserInsertParams{Email: "keep@test.cn", PasswordHash: "x", Role: lending.RoleInvestor,
-		Name: "张三", IDNumber: "330106199003011234", Phone: "13800138001"})
+	u, err := db.Queries(pool).UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "keep@test.cn", PasswordHash: "x", Role: lending.RoleInvestor,
+		Name: "张三", IDNumber: "330106199003011234", Phone: "13800138001"}))
 	require.NoError(t, err)
 	now := time.Now()
 	exec := func(sql string, args ...any) {

@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/logging"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/users"
 )
 
@@ -84,7 +85,7 @@ func (s *service) enrol(ctx context.Context, reg Registration, addr string) (use
 	// Only a verified identity is anyone's (docs/security.md "Identities"):
 	// a number someone merely typed blocks nobody; one the bank verified is
 	// taken.
-	if taken, err := s.q.UserVerifiedIDNumberTaken(ctx, dbq.UserVerifiedIDNumberTakenParams{IDNumber: reg.IDNumber}); err != nil {
+	if taken, err := s.q.UserVerifiedIDNumberTaken(ctx, dbq.UserVerifiedIDNumberTakenParams{IDNumberHash: pii.Hash(reg.IDNumber)}); err != nil {
 		return users.User{}, "", err
 	} else if taken {
 		return users.User{}, "", errs.New(errs.IdentityTaken, "ID number verified by another user")
@@ -99,8 +100,8 @@ func (s *service) enrol(ctx context.Context, reg Registration, addr string) (use
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
 		var err error
-		if u, err = q.UserInsert(ctx, dbq.UserInsertParams{Email: reg.Email, PasswordHash: string(hash), Role: reg.Role,
-			Name: reg.Name, IDNumber: reg.IDNumber, Phone: reg.Phone}); err != nil {
+		if u, err = q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: reg.Email, PasswordHash: string(hash),
+			Role: reg.Role, Name: reg.Name, IDNumber: reg.IDNumber, Phone: reg.Phone})); err != nil {
 			return err
 		}
 		if err := q.LoginKnownAddressUpsert(ctx, dbq.LoginKnownAddressUpsertParams{UserID: u.ID, Address: addr, LastAt: now}); err != nil {
@@ -112,7 +113,11 @@ func (s *service) enrol(ctx context.Context, reg Registration, addr string) (use
 	if db.UniqueViolation(err) {
 		return users.User{}, "", errTaken
 	}
-	return users.From(u), token, err
+	if err != nil {
+		return users.User{}, "", err
+	}
+	user, err := users.From(u)
+	return user, token, err
 }
 
 // tellOwnerOfAttempt tells the owner of email that someone tried to

@@ -82,7 +82,10 @@ func (s *service) Session(ctx context.Context, token string) (*users.User, error
 	if err != nil {
 		return nil, err
 	}
-	u := users.From(row)
+	u, err := users.From(row)
+	if err != nil {
+		return nil, err
+	}
 	return &u, nil
 }
 

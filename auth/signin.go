@@ -102,7 +102,8 @@ func (s *service) SignIn(ctx context.Context, in Attempt) (users.User, string, e
 	if err != nil {
 		return users.User{}, "", err
 	}
-	return users.From(u), token, nil
+	out, err := users.From(u)
+	return out, token, err
 }
 
 // hashPassword and comparePassword are the only bcrypt calls; hashes counts

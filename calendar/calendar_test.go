@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/pii"
 )
 
 func day(s string) time.Time {
@@ -25,8 +26,8 @@ func day(s string) time.Time {
 }
 
 func opsUser(t *testing.T, q *dbq.Queries) int64 {
-	u, err := q.UserInsert(context.Background(), dbq.UserInsertParams{Email: "ops@test", PasswordHash: "x", Role: "ops", Name: "ops",
-		IDNumber: "110105194912310021", Phone: "13900000001"})
+	u, err := q.UserInsert(context.Background(), pii.SealUser(dbq.UserInsertParams{Email: "ops@test", PasswordHash: "x", Role: "ops",
+		Name: "ops", IDNumber: "110105194912310021", Phone: "13900000001"}))
 	require.NoError(t, err)
 	return u.ID
 }

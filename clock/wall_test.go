@@ -19,6 +19,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // counted stands for Temporal: it counts each advance-clock update by loan
@@ -77,7 +78,7 @@ func race(t *testing.T, clocks []*Clock, now time.Time) int {
 func dueLoans(t *testing.T, pool *pgxpool.Pool) func(i int, due time.Time) string {
 	ctx := context.Background()
 	q := db.Queries(pool)
-	b, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "b", IDNumber: "x", Phone: "x"})
+	b, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "b", IDNumber: "x", Phone: "x"}))
 	require.NoError(t, err)
 	return func(i int, due time.Time) string {
 		l, err := q.LoanInsert(ctx, dbq.LoanInsertParams{BorrowerID: b.ID, Amount: decimal.NewFromInt(1000), TermMonths: 3,

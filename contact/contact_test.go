@@ -13,6 +13,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 type sent struct{ ids []int64 }
@@ -29,7 +30,7 @@ func TestOutbox(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	q := db.Queries(dbtest.New(t))
-	u, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test.cn", PasswordHash: "x", Role: lending.RoleBorrower, Name: "n", IDNumber: "1", Phone: "1"})
+	u, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "b@test.cn", PasswordHash: "x", Role: lending.RoleBorrower, Name: "n", IDNumber: "1", Phone: "1"}))
 	require.NoError(t, err)
 	today := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 2; i++ { // the same notice twice: one row

@@ -21,6 +21,7 @@ import (
 	"github.com/lendflow/lendflow/internal/proctest"
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // outbox is a database with an investor and n notices due today.
@@ -29,7 +30,7 @@ func outbox(t *testing.T, n int) (*dbq.Queries, *pgxpool.Pool, time.Time) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	q := db.Queries(pool)
-	u, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "wang@lendflow.test", PasswordHash: "x", Role: lending.RoleInvestor, Name: "王小明", IDNumber: "1", Phone: "1"})
+	u, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "wang@lendflow.test", PasswordHash: "x", Role: lending.RoleInvestor, Name: "王小明", IDNumber: "1", Phone: "1"}))
 	require.NoError(t, err)
 	today := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	for i := range n {

@@ -13,6 +13,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // Contact hours are kept at delivery (docs/collection.md "Contact"): a
@@ -24,7 +25,7 @@ func TestContactHoursAreKeptAtDelivery(t *testing.T) {
 	ctx := context.Background()
 	q := db.Queries(dbtest.New(t))
 	user := func(role lending.Role, email string) dbq.User {
-		u, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: email, PasswordHash: "x", Role: role, Name: "n", IDNumber: email, Phone: email})
+		u, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: email, PasswordHash: "x", Role: role, Name: "n", IDNumber: email, Phone: email}))
 		require.NoError(t, err)
 		return u
 	}

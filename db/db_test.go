@@ -30,7 +30,7 @@ func TestSchemaGuardsMoney(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	_, err := pool.Exec(ctx, `INSERT INTO users (email, password_hash, role, name, id_number, phone) VALUES ('a@b', 'x', 'borrower', 'n', 'i', 'p')`)
+	_, err := pool.Exec(ctx, `INSERT INTO users (email, password_hash, role, name, id_number, phone) VALUES ('a@b', 'x', 'borrower', 'n', '', '')`)
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, `INSERT INTO loans (borrower_id, amount, term_months, repayment_method, purpose, monthly_income, status, workflow_id, applied_on)
 		VALUES (1, 1000.00, 12, 'bullet', 'x', 1.00, 'listed', 'w1', '2026-01-01')`)

@@ -66,6 +66,7 @@ var configVars = []string{
 	"API_DB_MAX_CONNS", "WORKER_DB_MAX_CONNS", "BANK_DB_MAX_CONNS",
 	"LB_LISTEN", "LB_BACKENDS", "LB_METRICS_LISTEN", "TRUSTED_PROXIES",
 	"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TEMPORAL_TLS_SERVER_NAME",
+	"PII_KEYS", "PII_HASH_KEY",
 }
 
 type composeFile struct {
@@ -234,6 +235,8 @@ var sampleEnv = map[string]string{
 	"POSTGRES_PASSWORD": "pgpass0123",
 	"BANK_HMAC_SECRET":  "hmac0123456789",
 	"BANK_API_KEY":      "apikey0123456789",
+	"PII_KEYS":          "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	"PII_HASH_KEY":      "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	"OPS_EMAIL":         "ops@example.com",
 	"OPS_PASSWORD":      "opspass0123",
 }
@@ -387,7 +390,7 @@ func TestLendflowServicesRunTheirSubcommandWithValidConfig(t *testing.T) {
 		need := []string{}
 		switch sub {
 		case "migrate":
-			need = append(need, "DATABASE_URL")
+			need = append(need, "DATABASE_URL", "PII_KEYS", "PII_HASH_KEY")
 		case "bank":
 			need = append(need, "DATABASE_URL", "BANK_DATABASE_URL", "BANK_LISTEN", "BANK_CALLBACK_URL", "BANK_HMAC_SECRET", "BANK_API_KEY", "BANK_DB_MAX_CONNS")
 		case "worker":

@@ -43,7 +43,7 @@ func TestRecordOncePerDate(t *testing.T) {
 		_, err := pool.Exec(ctx, sql, args...)
 		require.NoError(t, err)
 	}
-	exec(`INSERT INTO users (email, password_hash, role, name, id_number, phone) VALUES ('b@x', 'x', 'borrower', '张三', '110105198501010011', '13800000001')`)
+	exec(`INSERT INTO users (email, password_hash, role, name, id_number, phone) VALUES ('b@x', 'x', 'borrower', '张三', '', '')`)
 	exec(`INSERT INTO loans (borrower_id, amount, term_months, repayment_method, purpose, monthly_income, status, workflow_id, applied_on, disbursed_on, next_event_on)
 		VALUES (1, 3000.00, 3, 'equal_installment', 'p', 1.00, 'overdue', 'loan-1', '2026-01-01', '2026-01-10', '2026-03-20')`)
 	exec(`INSERT INTO installments (loan_id, no, due_date, principal, interest, status) VALUES
@@ -130,10 +130,10 @@ func TestTransfersCounted(t *testing.T) {
 		require.NoError(t, err)
 	}
 	exec(`INSERT INTO users (email, password_hash, role, name, id_number, phone) VALUES
-		('b@x', 'x', 'borrower', '张借款', '110105198501010011', '13800000001'),
-		('a@x', 'x', 'investor', '甲出借', '110105198501010012', '13800000002'),
-		('c@x', 'x', 'investor', '丙受让', '110105198501010013', '13800000003'),
-		('d@x', 'x', 'investor', '丁受让', '110105198501010014', '13800000004')`)
+		('b@x', 'x', 'borrower', '张借款', '', ''),
+		('a@x', 'x', 'investor', '甲出借', '', ''),
+		('c@x', 'x', 'investor', '丙受让', '', ''),
+		('d@x', 'x', 'investor', '丁受让', '', '')`)
 	exec(`INSERT INTO loans (borrower_id, amount, term_months, repayment_method, purpose, monthly_income, status, workflow_id, applied_on, disbursed_on, next_event_on)
 		VALUES (1, 12000.00, 6, 'equal_installment', 'p', 1.00, 'repaying', 'loan-1', '2026-02-20', '2026-03-02', '2026-06-02')`)
 	exec(`INSERT INTO bids (loan_id, investor_id, amount, status) VALUES (1, 2, 6000.00, 'disbursed')`)

@@ -21,6 +21,7 @@ import (
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 var day = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -105,8 +106,8 @@ func TestReadersPollingWhileWritersCommitOutOfOrderSkipNothing(t *testing.T) {
 	// 1.00), so the writers hold no account two of them need.
 	users := make([]int64, txs)
 	for i := range users {
-		u, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: fmt.Sprintf("u%d@test", i), PasswordHash: "x", Role: lending.RoleInvestor,
-			Name: "n", IDNumber: fmt.Sprint(i), Phone: fmt.Sprint(i)})
+		u, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: fmt.Sprintf("u%d@test", i), PasswordHash: "x", Role: lending.RoleInvestor,
+			Name: "n", IDNumber: fmt.Sprint(i), Phone: fmt.Sprint(i)}))
 		require.NoError(t, err)
 		users[i] = u.ID
 		require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // A loan's history row that changes its status is the event
@@ -25,7 +26,7 @@ func TestEveryStatusChangeIsAnEvent(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	q := db.Queries(pool)
-	u, err := q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "n", IDNumber: "1", Phone: "1"})
+	u, err := q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "b@test", PasswordHash: "x", Role: lending.RoleBorrower, Name: "n", IDNumber: "1", Phone: "1"}))
 	require.NoError(t, err)
 	loan, err := q.LoanInsert(ctx, dbq.LoanInsertParams{BorrowerID: u.ID, Amount: decimal.RequireFromString("1000.00"), TermMonths: 3,
 		RepaymentMethod: "bullet", Purpose: "p", MonthlyIncome: decimal.RequireFromString("1.00"), WorkflowID: "w", AppliedOn: day})

@@ -29,6 +29,7 @@ import (
 	"github.com/lendflow/lendflow/events"
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 var (
@@ -96,8 +97,8 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 func opsUser(t *testing.T, pool *pgxpool.Pool) int64 {
-	u, err := db.Queries(pool).UserInsert(context.Background(), dbq.UserInsertParams{Email: "ops@test", PasswordHash: "x", Role: lending.RoleOps,
-		Name: "ops", IDNumber: "ops", Phone: "ops"})
+	u, err := db.Queries(pool).UserInsert(context.Background(), pii.SealUser(dbq.UserInsertParams{Email: "ops@test", PasswordHash: "x", Role: lending.RoleOps,
+		Name: "ops", IDNumber: "ops", Phone: "ops"}))
 	require.NoError(t, err)
 	return u.ID
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbtest"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/users"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -74,16 +75,18 @@ func newFixture(t *testing.T) *fixture {
 	clk := clock.New(pool, nil, nil, quiet)
 	require.NoError(t, clk.Init(ctx, clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
 	f := &fixture{ctx: ctx, pool: pool, q: db.Queries(pool), clock: clk}
-	b, err := f.q.UserInsert(ctx, dbq.UserInsertParams{Email: "b@test.cn", PasswordHash: "x", Role: lending.RoleBorrower, Name: "张三",
-		IDNumber: "110105198501010011", Phone: "13900000001"})
+	b, err := f.q.UserInsert(ctx, pii.SealUser(dbq.UserInsertParams{Email: "b@test.cn", PasswordHash: "x", Role: lending.RoleBorrower, Name: "张三",
+		IDNumber: "110105198501010011", Phone: "13900000001"}))
 	require.NoError(t, err)
 	acct, card := "acct-1", "6214830100000000001"
-	b, err = f.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: b.ID, CustodyAccountNo: &acct, CardNumber: &card})
+	b, err = f.q.UserSetCustodyAccount(ctx, dbq.UserSetCustodyAccountParams{ID: b.ID, CustodyAccountNo: &acct, CardNumber: pii.SealPtr(&card)})
 	require.NoError(t, err)
-	f.borrower = users.From(b)
+	f.borrower, err = users.From(b)
+	require.NoError(t, err)
 	o, err := f.q.UserInsert(ctx, dbq.UserInsertParams{Email: "ops@test.cn", PasswordHash: "x", Role: lending.RoleOps, Name: "ops"})
 	require.NoError(t, err)
-	f.ops = users.From(o)
+	f.ops, err = users.From(o)
+	require.NoError(t, err)
 	return f
 }
 

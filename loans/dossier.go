@@ -124,7 +124,11 @@ func (s *service) dossier(ctx context.Context, id int64, reveal bool) (Dossier, 
 		return Dossier{}, err
 	}
 	d := Dossier{Today: today, Loan: loanFrom(l)}
-	b, err := s.q.UserGet(ctx, l.BorrowerID)
+	row, err := s.q.UserGet(ctx, l.BorrowerID)
+	if err != nil {
+		return d, err
+	}
+	b, err := users.From(row)
 	if err != nil {
 		return d, err
 	}

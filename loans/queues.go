@@ -10,6 +10,7 @@ import (
 
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // CollectionTask is one loan ops must work (docs/rules.md "Overdue": M2, an
@@ -58,10 +59,14 @@ func (s *service) collectionTasks(ctx context.Context, today time.Time) ([]Colle
 		// Rows come by loan, oldest installment first: the first row of a loan
 		// opens its task and fixes its DPD.
 		if len(out) == 0 || out[len(out)-1].LoanID != i.LoanID {
+			phone, err := pii.Open(r.BorrowerPhone)
+			if err != nil {
+				return nil, err
+			}
 			dpd := lending.Days(i.DueDate, today)
 			out = append(out, CollectionTask{
 				LoanID: i.LoanID, DPD: dpd, Bucket: lending.Bucket(dpd), Overdue: decimal.Zero,
-				BorrowerID: r.BorrowerID, BorrowerName: r.BorrowerName, BorrowerPhone: r.BorrowerPhone,
+				BorrowerID: r.BorrowerID, BorrowerName: r.BorrowerName, BorrowerPhone: phone,
 				OpenedOn: i.DueDate.AddDate(0, 0, lending.M2FromDPD),
 			})
 		}

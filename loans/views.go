@@ -13,6 +13,7 @@ import (
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/users"
 )
 
@@ -110,8 +111,14 @@ type Masked struct {
 	Name, IDNumber, Phone string
 }
 
-func masked(name, idNumber, phone string) Masked {
-	return Masked{Name: kyc.MaskName(name), IDNumber: kyc.MaskIDNumber(idNumber), Phone: kyc.MaskPhone(phone)}
+// masked opens the sealed idNumber and phone (pii) to mask them.
+func masked(name, idNumber, phone string) (Masked, error) {
+	id, err1 := pii.Open(idNumber)
+	ph, err2 := pii.Open(phone)
+	if err := errors.Join(err1, err2); err != nil {
+		return Masked{}, err
+	}
+	return Masked{Name: kyc.MaskName(name), IDNumber: kyc.MaskIDNumber(id), Phone: kyc.MaskPhone(ph)}, nil
 }
 
 func (s *service) Listings(ctx context.Context, beforeID int64, limit int) ([]Listing, error) {
@@ -129,7 +136,11 @@ func (s *service) Listings(ctx context.Context, beforeID int64, limit int) ([]Li
 	}
 	out := make([]Listing, len(rows))
 	for i, r := range rows {
-		out[i] = Listing{Loan: loanFrom(r.Loan), Borrower: masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)}
+		b, err := masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Listing{Loan: loanFrom(r.Loan), Borrower: b}
 		if out[i].Schedule, err = listingSchedule(out[i].Loan, today); err != nil {
 			return nil, err
 		}
@@ -163,7 +174,11 @@ func (s *service) Listing(ctx context.Context, id int64) (Listing, error) {
 	if err != nil {
 		return Listing{}, err
 	}
-	out := Listing{Loan: loanFrom(r.Loan), Borrower: masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)}
+	b, err := masked(r.BorrowerName, r.BorrowerIDNumber, r.BorrowerPhone)
+	if err != nil {
+		return Listing{}, err
+	}
+	out := Listing{Loan: loanFrom(r.Loan), Borrower: b}
 	out.Schedule, err = listingSchedule(out.Loan, today)
 	return out, err
 }

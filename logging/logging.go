@@ -17,9 +17,10 @@ const (
 	Text = "text"
 )
 
-// New is a logger writing format (JSON or Text) to w at Info and above.
+// New is a logger writing format (JSON or Text) to w at Info and above, with
+// personal data masked in every line (Mask).
 func New(w io.Writer, format string) (*slog.Logger, error) {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: maskAttr}
 	switch format {
 	case JSON, "":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil

@@ -16,6 +16,7 @@ import (
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // Screening rules (docs/rules.md "Screening", "Limits"; docs/screening.md).
@@ -82,10 +83,19 @@ func read(ctx context.Context, q *dbq.Queries, loanID int64, today time.Time) (F
 		return f, err
 	}
 	u := f.User
-	if f.SharedIdentity, err = q.UserCountSharingIdentity(ctx, dbq.UserCountSharingIdentityParams{ID: u.ID, IDNumber: u.IDNumber, Phone: u.Phone}); err != nil {
+	// The numbers are compared by their keyed hashes; Judge reads them opened.
+	if f.User.IDNumber, err = pii.Open(u.IDNumber); err != nil {
 		return f, err
 	}
-	if f.Blacklisted, err = q.BlacklistHas(ctx, u.IDNumber); err != nil {
+	if f.User.Phone, err = pii.Open(u.Phone); err != nil {
+		return f, err
+	}
+	f.User.CardNumber = nil // not a fact of screening; kept sealed nowhere else
+	if f.SharedIdentity, err = q.UserCountSharingIdentity(ctx, dbq.UserCountSharingIdentityParams{
+		ID: u.ID, IDNumberHash: u.IDNumberHash, PhoneHash: u.PhoneHash}); err != nil {
+		return f, err
+	}
+	if f.Blacklisted, err = q.BlacklistHas(ctx, u.IDNumberHash); err != nil {
 		return f, err
 	}
 	if f.RecentApplications, err = q.LoanCountRecentApplications(ctx, dbq.LoanCountRecentApplicationsParams{

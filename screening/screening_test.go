@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/internal/testenv"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 	"github.com/lendflow/lendflow/screening"
 )
 
@@ -41,12 +42,13 @@ func (e *screenEnv) idBorn(birth string) string {
 func (e *screenEnv) person(idNumber, phone string, verified bool) dbq.User {
 	e.T.Helper()
 	n := e.n.Add(1)
-	u, err := e.Q.UserInsert(e.Ctx, dbq.UserInsertParams{
+	u, err := e.Q.UserInsert(e.Ctx, pii.SealUser(dbq.UserInsertParams{
 		Email: fmt.Sprintf("p%d@test", n), PasswordHash: "x", Role: lending.RoleBorrower, Name: "测试", IDNumber: idNumber, Phone: phone,
-	})
+	}))
 	require.NoError(e.T, err)
 	if verified {
-		_, err = e.Pool.Exec(e.Ctx, `UPDATE users SET custody_account_no = $2, card_number = '6214830100000000001' WHERE id = $1`, u.ID, fmt.Sprintf("U-%d", n))
+		_, err = e.Pool.Exec(e.Ctx, `UPDATE users SET custody_account_no = $2, card_number = $3 WHERE id = $1`, u.ID, fmt.Sprintf("U-%d", n),
+			pii.Seal("6214830100000000001"))
 		require.NoError(e.T, err)
 	}
 	return u
@@ -144,7 +146,7 @@ func TestScreeningRefusals(t *testing.T) {
 
 	t.Run("blacklist", func(t *testing.T) {
 		u := fresh()
-		_, err := e.Q.BlacklistInsert(e.Ctx, dbq.BlacklistInsertParams{IDNumber: u.IDNumber, Reason: "fraud ring"})
+		_, err := e.Q.BlacklistInsert(e.Ctx, dbq.BlacklistInsertParams{IDNumber: u.IDNumber, IDNumberHash: u.IDNumberHash, Reason: "fraud ring"})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"on the blacklist"}, e.apply(u).Reasons)
 	})

@@ -127,8 +127,14 @@ stack_secrets() {
 	ensure_secret BANK_HMAC_SECRET "$(random_hex 32)"
 	ensure_secret BANK_API_KEY "$(random_hex 32)"
 	ensure_secret OPS_PASSWORD "$(random_hex 12)"
+	# Personal data's keys (docs/security.md "Personal data"): k1 seals; to rotate,
+	# put a new id:key first and keep the old one after it.
+	ensure_secret PII_KEYS "k1:$(head -c 32 /dev/urandom | base64)"
+	ensure_secret PII_HASH_KEY "$(head -c 32 /dev/urandom | base64)"
 	export BANK_HMAC_SECRET=${BANK_HMAC_SECRET:-$(secret BANK_HMAC_SECRET)}
 	export BANK_API_KEY=${BANK_API_KEY:-$(secret BANK_API_KEY)}
+	export PII_KEYS=${PII_KEYS:-$(secret PII_KEYS)}
+	export PII_HASH_KEY=${PII_HASH_KEY:-$(secret PII_HASH_KEY)}
 	export OPS_EMAIL=${OPS_EMAIL:-ops@lendflow.local}
 	export OPS_PASSWORD=${OPS_PASSWORD:-$(secret OPS_PASSWORD)}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // The risk controls ops use (docs/security.md "Risk controls").
@@ -30,7 +31,9 @@ func (s *service) Lock(ctx context.Context, opsID, id int64, locked bool, note s
 		if err != nil {
 			return err
 		}
-		out = From(row)
+		if out, err = From(row); err != nil {
+			return err
+		}
 		_, err = audit.Record(ctx, q, audit.Entry{OpsUserID: opsID, Action: action, Target: audit.User(id), Note: strings.TrimSpace(note)})
 		return err
 	})
@@ -54,7 +57,8 @@ func (s *service) Blacklist(ctx context.Context, opsID int64, idNumber, note str
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.Queries(tx)
 		var err error
-		if row, err = q.BlacklistInsert(ctx, dbq.BlacklistInsertParams{IDNumber: idNumber, Reason: note, AddedBy: &opsID}); err != nil {
+		if row, err = q.BlacklistInsert(ctx, dbq.BlacklistInsertParams{
+			IDNumber: pii.Seal(idNumber), IDNumberHash: pii.Hash(idNumber), Reason: note, AddedBy: &opsID}); err != nil {
 			return err
 		}
 		_, err = audit.Record(ctx, q, audit.Entry{OpsUserID: opsID, Action: audit.BlacklistAdd, Target: audit.IDNumber(kyc.MaskIDNumber(idNumber)), Note: note})
@@ -63,7 +67,7 @@ func (s *service) Blacklist(ctx context.Context, opsID int64, idNumber, note str
 	if errors.Is(err, db.ErrNotFound) {
 		return Blacklisted{}, errs.New(errs.Conflict, "already on the blacklist")
 	}
-	return Blacklisted{IDNumber: row.IDNumber, Note: row.Reason, AddedAt: row.AddedAt}, err
+	return Blacklisted{IDNumber: idNumber, Note: row.Reason, AddedAt: row.AddedAt}, err
 }
 
 func (s *service) AssessRisk(ctx context.Context, userID int64, answers []int) (money.RiskLevel, error) {

@@ -7,6 +7,8 @@ package users
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +17,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // User is a user as the platform's code sees one: the users row without its
@@ -32,12 +35,21 @@ type User struct {
 	CardNumber       *string
 }
 
-// From is the user of a users row.
-func From(u dbq.User) User {
-	return User{
-		ID: u.ID, Role: u.Role, Email: u.Email, Name: u.Name, IDNumber: u.IDNumber, Phone: u.Phone,
-		RiskLevel: u.RiskLevel, Locked: u.Locked, CustodyAccountNo: u.CustodyAccountNo, CardNumber: u.CardNumber,
+// From is the user of a users row, its personal data opened (the row holds
+// it sealed: pii). An error is a value no configured key opens.
+func From(u dbq.User) (User, error) {
+	out := User{
+		ID: u.ID, Role: u.Role, Email: u.Email, Name: u.Name,
+		RiskLevel: u.RiskLevel, Locked: u.Locked, CustodyAccountNo: u.CustodyAccountNo,
 	}
+	var err1, err2, err3 error
+	out.IDNumber, err1 = pii.Open(u.IDNumber)
+	out.Phone, err2 = pii.Open(u.Phone)
+	out.CardNumber, err3 = pii.OpenPtr(u.CardNumber)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return User{}, fmt.Errorf("user %d: %w", u.ID, err)
+	}
+	return out, nil
 }
 
 // Service is what the platform does to its users.

@@ -158,7 +158,7 @@ func (q *Queries) UserLockForMoney(ctx context.Context, dollar_1 int32) error {
 
 const userSetCustodyAccount = `-- name: UserSetCustodyAccount :one
 UPDATE users SET custody_account_no = $2, card_number = $3 WHERE id = $1 AND custody_account_no IS NULL
-RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at
+RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at, id_number_hash, phone_hash
 `
 
 type UserSetCustodyAccountParams struct {
@@ -183,6 +183,8 @@ func (q *Queries) UserSetCustodyAccount(ctx context.Context, arg UserSetCustodyA
 		&i.CustodyAccountNo,
 		&i.CardNumber,
 		&i.CreatedAt,
+		&i.IDNumberHash,
+		&i.PhoneHash,
 	)
 	return i, err
 }

@@ -136,7 +136,7 @@ func (q *Queries) BidClaimMany(ctx context.Context, arg BidClaimManyParams) ([]i
 }
 
 const bidEligibilityMany = `-- name: BidEligibilityMany :many
-SELECT r.ord, u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at, l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on,
+SELECT r.ord, u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at, u.id_number_hash, u.phone_hash, l.id, l.borrower_id, l.guarantor_id, l.amount, l.term_months, l.repayment_method, l.purpose, l.monthly_income, l.status, l.grade, l.annual_rate, l.credit_score, l.raised, l.newbie, l.listed_on, l.listing_expires_on, l.disbursed_on, l.next_event_on, l.workflow_id, l.applied_on, l.created_at, l.auto_invested, l.idempotency_key, l.next_event_seq, l.guarantee_decided_on,
   COALESCE($1::date, (SELECT c.today FROM platform_clock c WHERE c.singleton))::date AS today,
   COALESCE((SELECT a.balance FROM ledger_accounts a WHERE a.code = 'user:' || u.id || ':available'), 0)::numeric(20,2) AS available,
   (COALESCE((SELECT sum(b.amount) FROM bids b WHERE b.investor_id = u.id AND b.status = 'pending'), 0)
@@ -206,6 +206,8 @@ func (q *Queries) BidEligibilityMany(ctx context.Context, arg BidEligibilityMany
 			&i.User.CustodyAccountNo,
 			&i.User.CardNumber,
 			&i.User.CreatedAt,
+			&i.User.IDNumberHash,
+			&i.User.PhoneHash,
 			&i.Loan.ID,
 			&i.Loan.BorrowerID,
 			&i.Loan.GuarantorID,

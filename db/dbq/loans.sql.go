@@ -14,37 +14,45 @@ import (
 )
 
 const blacklistHas = `-- name: BlacklistHas :one
-SELECT EXISTS (SELECT 1 FROM blacklist WHERE id_number = $1)
+SELECT EXISTS (SELECT 1 FROM blacklist WHERE id_number_hash = $1)
 `
 
-func (q *Queries) BlacklistHas(ctx context.Context, idNumber string) (bool, error) {
-	row := q.db.QueryRow(ctx, blacklistHas, idNumber)
+func (q *Queries) BlacklistHas(ctx context.Context, idNumberHash []byte) (bool, error) {
+	row := q.db.QueryRow(ctx, blacklistHas, idNumberHash)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
 }
 
 const blacklistInsert = `-- name: BlacklistInsert :one
-INSERT INTO blacklist (id_number, reason, added_by) VALUES ($1, $2, $3)
-ON CONFLICT (id_number) DO NOTHING
-RETURNING id_number, reason, added_by, added_at
+INSERT INTO blacklist (id_number, id_number_hash, reason, added_by) VALUES ($1, $2, $3, $4)
+ON CONFLICT (id_number_hash) DO NOTHING
+RETURNING id_number, reason, added_by, added_at, id_number_hash
 `
 
 type BlacklistInsertParams struct {
-	IDNumber string
-	Reason   string
-	AddedBy  *int64
+	IDNumber     string
+	IDNumberHash []byte
+	Reason       string
+	AddedBy      *int64
 }
 
 // A number already listed inserts nothing and answers no row.
+// id_number comes sealed, with its keyed hash.
 func (q *Queries) BlacklistInsert(ctx context.Context, arg BlacklistInsertParams) (Blacklist, error) {
-	row := q.db.QueryRow(ctx, blacklistInsert, arg.IDNumber, arg.Reason, arg.AddedBy)
+	row := q.db.QueryRow(ctx, blacklistInsert,
+		arg.IDNumber,
+		arg.IDNumberHash,
+		arg.Reason,
+		arg.AddedBy,
+	)
 	var i Blacklist
 	err := row.Scan(
 		&i.IDNumber,
 		&i.Reason,
 		&i.AddedBy,
 		&i.AddedAt,
+		&i.IDNumberHash,
 	)
 	return i, err
 }
@@ -929,19 +937,19 @@ func (q *Queries) RepaymentAuthorizationUpsert(ctx context.Context, arg Repaymen
 
 const userCountSharingIdentity = `-- name: UserCountSharingIdentity :one
 SELECT count(*) FROM users
-WHERE id <> $1 AND custody_account_no IS NOT NULL AND (id_number = $2 OR phone = $3)
+WHERE id <> $1 AND custody_account_no IS NOT NULL AND (id_number_hash = $2 OR phone_hash = $3)
 `
 
 type UserCountSharingIdentityParams struct {
-	ID       int64
-	IDNumber string
-	Phone    string
+	ID           int64
+	IDNumberHash []byte
+	PhoneHash    []byte
 }
 
 // Only verified identities count (docs/security.md "Identities"): a stranger
 // who merely typed someone's ID number or phone at sign-up blocks nobody.
 func (q *Queries) UserCountSharingIdentity(ctx context.Context, arg UserCountSharingIdentityParams) (int64, error) {
-	row := q.db.QueryRow(ctx, userCountSharingIdentity, arg.ID, arg.IDNumber, arg.Phone)
+	row := q.db.QueryRow(ctx, userCountSharingIdentity, arg.ID, arg.IDNumberHash, arg.PhoneHash)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -53,10 +53,11 @@ type Bid struct {
 }
 
 type Blacklist struct {
-	IDNumber string
-	Reason   string
-	AddedBy  *int64
-	AddedAt  time.Time
+	IDNumber     string
+	Reason       string
+	AddedBy      *int64
+	AddedAt      time.Time
+	IDNumberHash []byte
 }
 
 type BonusTopUp struct {
@@ -480,6 +481,8 @@ type User struct {
 	CustodyAccountNo *string
 	CardNumber       *string
 	CreatedAt        time.Time
+	IDNumberHash     []byte
+	PhoneHash        []byte
 }
 
 type Webhook struct {

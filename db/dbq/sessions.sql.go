@@ -37,7 +37,7 @@ func (q *Queries) SessionDeleteExpired(ctx context.Context) (int64, error) {
 }
 
 const sessionGetUser = `-- name: SessionGetUser :one
-SELECT u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
+SELECT u.id, u.email, u.password_hash, u.role, u.name, u.id_number, u.phone, u.risk_level, u.locked, u.custody_account_no, u.card_number, u.created_at, u.id_number_hash, u.phone_hash FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = $1 AND s.expires_at > now()
 `
 
@@ -57,6 +57,8 @@ func (q *Queries) SessionGetUser(ctx context.Context, tokenHash string) (User, e
 		&i.CustodyAccountNo,
 		&i.CardNumber,
 		&i.CreatedAt,
+		&i.IDNumberHash,
+		&i.PhoneHash,
 	)
 	return i, err
 }

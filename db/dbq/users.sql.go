@@ -35,7 +35,7 @@ func (q *Queries) ServerKeyEnsure(ctx context.Context, arg ServerKeyEnsureParams
 }
 
 const userGet = `-- name: UserGet :one
-SELECT id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at FROM users WHERE id = $1
+SELECT id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at, id_number_hash, phone_hash FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
@@ -54,12 +54,14 @@ func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
 		&i.CustodyAccountNo,
 		&i.CardNumber,
 		&i.CreatedAt,
+		&i.IDNumberHash,
+		&i.PhoneHash,
 	)
 	return i, err
 }
 
 const userGetByEmail = `-- name: UserGetByEmail :one
-SELECT id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at FROM users WHERE email = $1
+SELECT id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at, id_number_hash, phone_hash FROM users WHERE email = $1
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error) {
@@ -78,13 +80,15 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error
 		&i.CustodyAccountNo,
 		&i.CardNumber,
 		&i.CreatedAt,
+		&i.IDNumberHash,
+		&i.PhoneHash,
 	)
 	return i, err
 }
 
 const userInsert = `-- name: UserInsert :one
-INSERT INTO users (email, password_hash, role, name, id_number, phone)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at
+INSERT INTO users (email, password_hash, role, name, id_number, phone, id_number_hash, phone_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at, id_number_hash, phone_hash
 `
 
 type UserInsertParams struct {
@@ -94,8 +98,11 @@ type UserInsertParams struct {
 	Name         string
 	IDNumber     string
 	Phone        string
+	IDNumberHash []byte
+	PhoneHash    []byte
 }
 
+// id_number and phone come sealed (pii.Seal) with their keyed hashes.
 func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, error) {
 	row := q.db.QueryRow(ctx, userInsert,
 		arg.Email,
@@ -104,6 +111,8 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		arg.Name,
 		arg.IDNumber,
 		arg.Phone,
+		arg.IDNumberHash,
+		arg.PhoneHash,
 	)
 	var i User
 	err := row.Scan(
@@ -119,12 +128,14 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.CustodyAccountNo,
 		&i.CardNumber,
 		&i.CreatedAt,
+		&i.IDNumberHash,
+		&i.PhoneHash,
 	)
 	return i, err
 }
 
 const userSetLocked = `-- name: UserSetLocked :one
-UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at
+UPDATE users SET locked = $2 WHERE id = $1 RETURNING id, email, password_hash, role, name, id_number, phone, risk_level, locked, custody_account_no, card_number, created_at, id_number_hash, phone_hash
 `
 
 type UserSetLockedParams struct {
@@ -149,6 +160,8 @@ func (q *Queries) UserSetLocked(ctx context.Context, arg UserSetLockedParams) (U
 		&i.CustodyAccountNo,
 		&i.CardNumber,
 		&i.CreatedAt,
+		&i.IDNumberHash,
+		&i.PhoneHash,
 	)
 	return i, err
 }
@@ -170,19 +183,19 @@ func (q *Queries) UserSetRiskLevel(ctx context.Context, arg UserSetRiskLevelPara
 const userVerifiedIDNumberTaken = `-- name: UserVerifiedIDNumberTaken :one
 SELECT EXISTS (
     SELECT 1 FROM users
-    WHERE id_number = $1 AND custody_account_no IS NOT NULL AND id <> $2
+    WHERE id_number_hash = $1 AND custody_account_no IS NOT NULL AND id <> $2
 )
 `
 
 type UserVerifiedIDNumberTakenParams struct {
-	IDNumber string
-	ExceptID int64
+	IDNumberHash []byte
+	ExceptID     int64
 }
 
 // An ID number is someone's once they verified it at the bank (the
 // four-factor account opening); except_id is the asker, who may hold it.
 func (q *Queries) UserVerifiedIDNumberTaken(ctx context.Context, arg UserVerifiedIDNumberTakenParams) (bool, error) {
-	row := q.db.QueryRow(ctx, userVerifiedIDNumberTaken, arg.IDNumber, arg.ExceptID)
+	row := q.db.QueryRow(ctx, userVerifiedIDNumberTaken, arg.IDNumberHash, arg.ExceptID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err

@@ -111,18 +111,19 @@ SELECT count(*) FROM loans WHERE borrower_id = $1 AND status = 'overdue';
 -- Only verified identities count (docs/security.md "Identities"): a stranger
 -- who merely typed someone's ID number or phone at sign-up blocks nobody.
 SELECT count(*) FROM users
-WHERE id <> $1 AND custody_account_no IS NOT NULL AND (id_number = $2 OR phone = $3);
+WHERE id <> $1 AND custody_account_no IS NOT NULL AND (id_number_hash = $2 OR phone_hash = $3);
 
 -- name: LoanCountWrittenOffByBorrower :one
 SELECT count(*) FROM loans WHERE borrower_id = $1 AND status = 'written_off';
 
 -- name: BlacklistHas :one
-SELECT EXISTS (SELECT 1 FROM blacklist WHERE id_number = $1);
+SELECT EXISTS (SELECT 1 FROM blacklist WHERE id_number_hash = $1);
 
 -- name: BlacklistInsert :one
 -- A number already listed inserts nothing and answers no row.
-INSERT INTO blacklist (id_number, reason, added_by) VALUES ($1, $2, $3)
-ON CONFLICT (id_number) DO NOTHING
+-- id_number comes sealed, with its keyed hash.
+INSERT INTO blacklist (id_number, id_number_hash, reason, added_by) VALUES ($1, $2, $3, $4)
+ON CONFLICT (id_number_hash) DO NOTHING
 RETURNING *;
 
 -- name: RepaymentAuthorizationUpsert :one

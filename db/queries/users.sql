@@ -1,6 +1,7 @@
 -- name: UserInsert :one
-INSERT INTO users (email, password_hash, role, name, id_number, phone)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING *;
+-- id_number and phone come sealed (pii.Seal) with their keyed hashes.
+INSERT INTO users (email, password_hash, role, name, id_number, phone, id_number_hash, phone_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *;
 
 -- name: UserGet :one
 SELECT * FROM users WHERE id = $1;
@@ -16,7 +17,7 @@ UPDATE users SET risk_level = $2 WHERE id = $1;
 -- four-factor account opening); except_id is the asker, who may hold it.
 SELECT EXISTS (
     SELECT 1 FROM users
-    WHERE id_number = @id_number AND custody_account_no IS NOT NULL AND id <> @except_id
+    WHERE id_number_hash = @id_number_hash AND custody_account_no IS NOT NULL AND id <> @except_id
 );
 
 -- name: UserSetLocked :one

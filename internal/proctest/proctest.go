@@ -73,6 +73,9 @@ func Env(c app.Config) []string {
 		"PUBLIC_HTTPS=" + strconv.FormatBool(c.PublicHTTPS),
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
+	if c.PIIKeys != "" || c.PIIHashKey != "" {
+		env = append(env, "PII_KEYS="+c.PIIKeys, "PII_HASH_KEY="+c.PIIHashKey)
+	}
 	if c.PprofListen != "" {
 		env = append(env, "PPROF_LISTEN="+c.PprofListen)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/lendflow/lendflow/kyc"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
+	"github.com/lendflow/lendflow/pii"
 )
 
 // APIKey is the key the platform signs its bank requests with in tests.
@@ -76,10 +77,10 @@ func (e *Env) User(role lending.Role, recharge string) dbq.User {
 	e.T.Helper()
 	n := e.n.Add(1)
 	body := fmt.Sprintf("11010519850101%03d", n)
-	u, err := e.Q.UserInsert(e.Ctx, dbq.UserInsertParams{
+	u, err := e.Q.UserInsert(e.Ctx, pii.SealUser(dbq.UserInsertParams{
 		Email: fmt.Sprintf("%s%d@test", role, n), PasswordHash: "x", Role: role, Name: "测试" + fmt.Sprint(n),
 		IDNumber: body + string(kyc.IDCheckChar(body)), Phone: fmt.Sprintf("1390000%04d", n),
-	})
+	}))
 	require.NoError(e.T, err)
 	if recharge == "" {
 		return u

@@ -209,3 +209,14 @@ func Expire(ctx context.Context, q *dbq.Queries, today time.Time) (int64, error)
 func PendingBonus(ctx context.Context, q *dbq.Queries, userID int64) (decimal.Decimal, error) {
 	return q.CouponPendingBonus(ctx, userID)
 }
+
+// PendingBonusAt is PendingBonus as it stood at a moment of the books: at a
+// journal entry's `at` (its transaction's time, as the coupon payments'
+// times are), so a fund-log row can show the holder's bonus still to come
+// after it. The disbursement's entry raises it by the bonuses planned then
+// (the boost record, 加息记录); each bonus's own entry lowers it by what was
+// paid; a payoff's entry brings it to the accrued part of the current bonus,
+// and the entry that lapses the rest (the payoff, the sale) drops them.
+func PendingBonusAt(ctx context.Context, q *dbq.Queries, userID int64, at time.Time) (decimal.Decimal, error) {
+	return q.CouponPendingBonusAt(ctx, dbq.CouponPendingBonusAtParams{UserID: userID, At: at})
+}

@@ -48,6 +48,34 @@ func (w *world) bonusBooks(t *testing.T) (bankSide, ledgerSide string) {
 	return b, l.StringFixed(2)
 }
 
+// pendingAfterEachEntry is "type pending" for each journal entry that
+// touched the user's balances after their recharge, in order.
+func (w *world) pendingAfterEachEntry(t *testing.T, userID int64) []string {
+	rows, err := w.Pool.Query(w.Ctx, `SELECT DISTINCT e.id, e.type, e.at FROM journal_entries e
+		JOIN postings p ON p.entry_id = e.id JOIN ledger_accounts a ON a.id = p.account_id
+		WHERE a.user_id = $1 AND e.type <> 'recharge' ORDER BY e.id`, userID)
+	require.NoError(t, err)
+	type entry struct {
+		typ string
+		at  time.Time
+	}
+	var entries []entry
+	for rows.Next() {
+		var id int64
+		var e entry
+		require.NoError(t, rows.Scan(&id, &e.typ, &e.at))
+		entries = append(entries, e)
+	}
+	require.NoError(t, rows.Err())
+	var out []string
+	for _, e := range entries {
+		p, err := coupons.PendingBonusAt(w.Ctx, w.Q, userID, e.at)
+		require.NoError(t, err)
+		out = append(out, e.typ+" "+p.StringFixed(2))
+	}
+	return out
+}
+
 func (w *world) payments(t *testing.T, loanID int64) []string {
 	rows, err := w.Q.CouponPaymentsByLoan(w.Ctx, loanID)
 	require.NoError(t, err)
@@ -160,6 +188,12 @@ func TestCouponsFollowTheirLoan(t *testing.T) {
 		"3.33 paid " + bank.BonusPayment(loan.ID, 1, boost.ID, 1),
 		"0.72 paid " + bank.BonusPayment(loan.ID, 2, boost.ID, 1),
 	}, w.payments(t, loan.ID))
+	// The bonus still to come after each of the investor's entries (a fund
+	// log's rows): the boost record at the disbursement, down with each reward,
+	// to the accrued part at the payoff.
+	assert.Equal(t, []string{
+		"freeze 0.00", "disbursement 5.56", "repayment 5.56", "bonus 2.23", "repayment 0.72", "bonus 0.00",
+	}, w.pendingAfterEachEntry(t, inv1.ID))
 	bankSide, ledgerSide := w.bonusBooks(t)
 	assert.Equal(t, "975.95", bankSide, "1,000.00 − 20.00 − 3.33 − 0.72")
 	assert.Equal(t, bankSide, ledgerSide, "the bonus account's ledger equals the bank")

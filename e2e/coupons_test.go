@@ -42,22 +42,26 @@ func (s *stack) grant(ops string, p person, body obj) float64 {
 //	                    11,000.00 × 0.03 × 3 / 12 = 82.50; the other bid,
 //	                    1,000.00, carries a cash coupon of 50.00, paid at
 //	                    disbursement.
+//
+// A fifth listing, cancelled, gives its bid's cash coupon back unused, and
+// the business clock expires it after its last day.
 func TestCouponsPaidPerMethod(t *testing.T) {
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 	interest := obj{"kind": "interest", "extra_rate": "0.03", "months": 3, "min_bid": "1000.00", "expires_on": "2026-03-31"}
 
 	i1, i2, i3 := s.investor("红包一", "12000.00"), s.investor("红包二", "12000.00"), s.investor("红包三", "12000.00")
-	i4, i5 := s.investor("红包四", "11000.00"), s.investor("红包五", "1000.00")
+	i4, i5, i6 := s.investor("红包四", "11000.00"), s.investor("红包五", "1000.00"), s.investor("红包六", "1000.00")
 	require.Equal(t, "bonus_budget_exceeded", s.call("POST", "/v1/ops/coupons", ops,
 		obj{"user_id": i1.id, "kind": "interest", "extra_rate": "0.03", "months": 3, "expires_on": "2026-03-31"}, 409)["code"])
-	s.call("POST", "/v1/ops/bonus-account/top-ups", ops, obj{"amount": "6100.00"}, 201)
+	s.call("POST", "/v1/ops/bonus-account/top-ups", ops, obj{"amount": "6150.00"}, 201)
 	// Each interest coupon's most is round(200,000.00 × 0.03 × 3 / 12) = 1,500.00.
 	c1, c2, c3, c4 := s.grant(ops, i1, copyObj(interest)), s.grant(ops, i2, copyObj(interest)),
 		s.grant(ops, i3, copyObj(interest)), s.grant(ops, i4, copyObj(interest))
 	c5 := s.grant(ops, i5, obj{"kind": "cash", "amount": "50.00", "min_bid": "500.00", "expires_on": "2026-03-31"})
+	c6 := s.grant(ops, i6, obj{"kind": "cash", "amount": "50.00", "expires_on": "2026-03-31"})
 	acct := s.call("GET", "/v1/ops/bonus-account", ops, nil, 200)
-	require.Equal(t, []any{"6100.00", "6050.00", "50.00"}, []any{acct["available"], acct["liabilities"], acct["headroom"]})
+	require.Equal(t, []any{"6150.00", "6100.00", "50.00"}, []any{acct["available"], acct["liabilities"], acct["headroom"]})
 
 	b1, b2 := s.signUp("borrower", "券借一"), s.signUp("borrower", "券借二")
 	loans := map[string]float64{
@@ -79,6 +83,14 @@ func TestCouponsPaidPerMethod(t *testing.T) {
 	bid(i3, loans["interest_only"], "12000.00", c3, 201)
 	bid(i4, loans["bullet"], "11000.00", c4, 201)
 	bid(i5, loans["bullet"], "1000.00", c5, 201)
+	// A listing cancelled gives its bid's coupon back, unused.
+	cancelled := s.listedBy(ops, b1, "12000.00", 3, "equal_installment")
+	bid(i6, cancelled, "1000.00", c6, 201)
+	require.Equal(t, "reserved", s.call("GET", "/v1/me/coupons", i6.token, nil, 200)["items"].([]any)[0].(obj)["status"])
+	require.Equal(t, "cancelled", s.call("POST", fmt.Sprintf("/v1/loans/%.0f/cancel", cancelled), b1.token, nil, 200)["status"])
+	s.waitFor("the coupon back", func() bool {
+		return s.call("GET", "/v1/me/coupons", i6.token, nil, 200)["items"].([]any)[0].(obj)["status"] == "unused"
+	})
 	for _, id := range loans {
 		s.waitFor("full-tender review", func() bool { return s.loanStatus(ops, id) == "full_review" })
 		s.approve(ops, id)
@@ -126,11 +138,20 @@ func TestCouponsPaidPerMethod(t *testing.T) {
 	mine := s.call("GET", "/v1/me/coupons", i1.token, nil, 200)["items"].([]any)[0].(obj)
 	require.Equal(t, []any{"used", "60.10"}, []any{mine["status"], mine["paid"]})
 	require.Contains(t, s.amounts(i1.token, "coupon_paid"), "20.05")
+	var rewards []string
+	for _, it := range s.call("GET", "/v1/me/fund-logs?limit=100", i1.token, nil, 200)["items"].([]any) {
+		if row := it.(obj); row["type"] == "bonus" {
+			rewards = append(rewards, row["amount"].(string))
+		}
+	}
+	require.ElementsMatch(t, []string{"30.00", "20.05", "10.05"}, rewards, "each reward is a row of the fund log")
+	// The unused coupon expired with the business clock, past 31 March.
+	require.Equal(t, "expired", s.call("GET", "/v1/me/coupons", i6.token, nil, 200)["items"].([]any)[0].(obj)["status"])
 
-	// 6,100.00 − 60.10 − 60.00 − 90.00 − 82.50 − 50.00; nothing owed any more.
+	// 6,150.00 − 60.10 − 60.00 − 90.00 − 82.50 − 50.00; nothing owed any more.
 	acct = s.call("GET", "/v1/ops/bonus-account", ops, nil, 200)
-	require.Equal(t, []any{"5757.40", "0.00", "5757.40"}, []any{acct["available"], acct["liabilities"], acct["headroom"]})
-	require.Equal(t, "5757.40", s.bankBalance(bank.AccountBonus), "the bonus account's ledger equals the bank")
+	require.Equal(t, []any{"5807.40", "0.00", "5807.40"}, []any{acct["available"], acct["liabilities"], acct["headroom"]})
+	require.Equal(t, "5807.40", s.bankBalance(bank.AccountBonus), "the bonus account's ledger equals the bank")
 	s.conserved()
 }
 

@@ -378,7 +378,7 @@ func (q *Queries) CouponPaymentDue(ctx context.Context, arg CouponPaymentDuePara
 }
 
 const couponPaymentEarnable = `-- name: CouponPaymentEarnable :many
-SELECT p.id, p.coupon_id, p.loan_id, p.bid_id, p.user_id, p.installment_no, p.amount, p.status, p.attempt, p.request_no, p.failure_code, p.due_on, p.paid_on, p.updated_at FROM coupon_payments p
+SELECT p.id, p.coupon_id, p.loan_id, p.bid_id, p.user_id, p.installment_no, p.amount, p.status, p.attempt, p.request_no, p.failure_code, p.due_on, p.paid_on, p.updated_at, p.created_at, p.planned_amount, p.amended_at, p.settled_at FROM coupon_payments p
 JOIN installment_shares s ON s.loan_id = p.loan_id AND s.no = p.installment_no AND s.bid_id = p.bid_id
 JOIN installments i ON i.loan_id = p.loan_id AND i.no = p.installment_no
 WHERE p.loan_id = $1 AND p.status = 'planned' AND p.installment_no > 0
@@ -414,6 +414,10 @@ func (q *Queries) CouponPaymentEarnable(ctx context.Context, loanID int64) ([]Co
 			&i.DueOn,
 			&i.PaidOn,
 			&i.UpdatedAt,
+			&i.CreatedAt,
+			&i.PlannedAmount,
+			&i.AmendedAt,
+			&i.SettledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -443,7 +447,7 @@ func (q *Queries) CouponPaymentFailed(ctx context.Context, arg CouponPaymentFail
 }
 
 const couponPaymentGet = `-- name: CouponPaymentGet :one
-SELECT p.id, p.coupon_id, p.loan_id, p.bid_id, p.user_id, p.installment_no, p.amount, p.status, p.attempt, p.request_no, p.failure_code, p.due_on, p.paid_on, p.updated_at, u.custody_account_no FROM coupon_payments p JOIN users u ON u.id = p.user_id WHERE p.id = $1
+SELECT p.id, p.coupon_id, p.loan_id, p.bid_id, p.user_id, p.installment_no, p.amount, p.status, p.attempt, p.request_no, p.failure_code, p.due_on, p.paid_on, p.updated_at, p.created_at, p.planned_amount, p.amended_at, p.settled_at, u.custody_account_no FROM coupon_payments p JOIN users u ON u.id = p.user_id WHERE p.id = $1
 `
 
 type CouponPaymentGetRow struct {
@@ -461,6 +465,10 @@ type CouponPaymentGetRow struct {
 	DueOn            *time.Time
 	PaidOn           *time.Time
 	UpdatedAt        time.Time
+	CreatedAt        time.Time
+	PlannedAmount    decimal.Decimal
+	AmendedAt        *time.Time
+	SettledAt        *time.Time
 	CustodyAccountNo *string
 }
 
@@ -482,13 +490,17 @@ func (q *Queries) CouponPaymentGet(ctx context.Context, id int64) (CouponPayment
 		&i.DueOn,
 		&i.PaidOn,
 		&i.UpdatedAt,
+		&i.CreatedAt,
+		&i.PlannedAmount,
+		&i.AmendedAt,
+		&i.SettledAt,
 		&i.CustodyAccountNo,
 	)
 	return i, err
 }
 
 const couponPaymentGetForUpdate = `-- name: CouponPaymentGetForUpdate :one
-SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at FROM coupon_payments WHERE id = $1 FOR UPDATE
+SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at, created_at, planned_amount, amended_at, settled_at FROM coupon_payments WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) CouponPaymentGetForUpdate(ctx context.Context, id int64) (CouponPayment, error) {
@@ -509,12 +521,16 @@ func (q *Queries) CouponPaymentGetForUpdate(ctx context.Context, id int64) (Coup
 		&i.DueOn,
 		&i.PaidOn,
 		&i.UpdatedAt,
+		&i.CreatedAt,
+		&i.PlannedAmount,
+		&i.AmendedAt,
+		&i.SettledAt,
 	)
 	return i, err
 }
 
 const couponPaymentLapse = `-- name: CouponPaymentLapse :exec
-UPDATE coupon_payments SET status = 'lapsed', updated_at = now() WHERE id = $1 AND status = 'planned'
+UPDATE coupon_payments SET status = 'lapsed', settled_at = now(), updated_at = now() WHERE id = $1 AND status = 'planned'
 `
 
 func (q *Queries) CouponPaymentLapse(ctx context.Context, id int64) error {
@@ -523,7 +539,7 @@ func (q *Queries) CouponPaymentLapse(ctx context.Context, id int64) error {
 }
 
 const couponPaymentLapseByBid = `-- name: CouponPaymentLapseByBid :execrows
-UPDATE coupon_payments SET status = 'lapsed', updated_at = now() WHERE bid_id = $1 AND status = 'planned'
+UPDATE coupon_payments SET status = 'lapsed', settled_at = now(), updated_at = now() WHERE bid_id = $1 AND status = 'planned'
 `
 
 // The claim was sold: its coupon's later bonuses lapse, never paid to a buyer.
@@ -536,7 +552,7 @@ func (q *Queries) CouponPaymentLapseByBid(ctx context.Context, bidID int64) (int
 }
 
 const couponPaymentLapseByLoan = `-- name: CouponPaymentLapseByLoan :execrows
-UPDATE coupon_payments SET status = 'lapsed', updated_at = now() WHERE loan_id = $1 AND status = 'planned'
+UPDATE coupon_payments SET status = 'lapsed', settled_at = now(), updated_at = now() WHERE loan_id = $1 AND status = 'planned'
 `
 
 // Write-off: every later bonus of the loan lapses.
@@ -549,7 +565,7 @@ func (q *Queries) CouponPaymentLapseByLoan(ctx context.Context, loanID int64) (i
 }
 
 const couponPaymentPaid = `-- name: CouponPaymentPaid :execrows
-UPDATE coupon_payments SET status = 'paid', paid_on = $2, updated_at = now() WHERE id = $1 AND status = 'due'
+UPDATE coupon_payments SET status = 'paid', paid_on = $2, settled_at = now(), updated_at = now() WHERE id = $1 AND status = 'due'
 `
 
 type CouponPaymentPaidParams struct {
@@ -566,8 +582,8 @@ func (q *Queries) CouponPaymentPaid(ctx context.Context, arg CouponPaymentPaidPa
 }
 
 const couponPaymentPlan = `-- name: CouponPaymentPlan :exec
-INSERT INTO coupon_payments (coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, due_on)
-VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7)
+INSERT INTO coupon_payments (coupon_id, loan_id, bid_id, user_id, installment_no, amount, planned_amount, status, due_on)
+VALUES ($1, $2, $3, $4, $5, $6, $6, 'planned', $7)
 ON CONFLICT (coupon_id, installment_no) DO NOTHING
 `
 
@@ -598,7 +614,7 @@ func (q *Queries) CouponPaymentPlan(ctx context.Context, arg CouponPaymentPlanPa
 const couponPaymentRetry = `-- name: CouponPaymentRetry :one
 UPDATE coupon_payments SET status = 'due', attempt = attempt + 1, request_no = $2, failure_code = NULL, updated_at = now()
 WHERE id = $1 AND status = 'failed'
-RETURNING id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at
+RETURNING id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at, created_at, planned_amount, amended_at, settled_at
 `
 
 type CouponPaymentRetryParams struct {
@@ -625,12 +641,16 @@ func (q *Queries) CouponPaymentRetry(ctx context.Context, arg CouponPaymentRetry
 		&i.DueOn,
 		&i.PaidOn,
 		&i.UpdatedAt,
+		&i.CreatedAt,
+		&i.PlannedAmount,
+		&i.AmendedAt,
+		&i.SettledAt,
 	)
 	return i, err
 }
 
 const couponPaymentSetAmount = `-- name: CouponPaymentSetAmount :exec
-UPDATE coupon_payments SET amount = $2, updated_at = now() WHERE id = $1 AND status = 'planned'
+UPDATE coupon_payments SET amount = $2, amended_at = now(), updated_at = now() WHERE id = $1 AND status = 'planned'
 `
 
 type CouponPaymentSetAmountParams struct {
@@ -644,7 +664,7 @@ func (q *Queries) CouponPaymentSetAmount(ctx context.Context, arg CouponPaymentS
 }
 
 const couponPaymentsByLoan = `-- name: CouponPaymentsByLoan :many
-SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at FROM coupon_payments WHERE loan_id = $1 ORDER BY installment_no, coupon_id
+SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at, created_at, planned_amount, amended_at, settled_at FROM coupon_payments WHERE loan_id = $1 ORDER BY installment_no, coupon_id
 `
 
 func (q *Queries) CouponPaymentsByLoan(ctx context.Context, loanID int64) ([]CouponPayment, error) {
@@ -671,6 +691,10 @@ func (q *Queries) CouponPaymentsByLoan(ctx context.Context, loanID int64) ([]Cou
 			&i.DueOn,
 			&i.PaidOn,
 			&i.UpdatedAt,
+			&i.CreatedAt,
+			&i.PlannedAmount,
+			&i.AmendedAt,
+			&i.SettledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -683,7 +707,7 @@ func (q *Queries) CouponPaymentsByLoan(ctx context.Context, loanID int64) ([]Cou
 }
 
 const couponPaymentsDue = `-- name: CouponPaymentsDue :many
-SELECT p.id, p.coupon_id, p.loan_id, p.bid_id, p.user_id, p.installment_no, p.amount, p.status, p.attempt, p.request_no, p.failure_code, p.due_on, p.paid_on, p.updated_at, u.custody_account_no FROM coupon_payments p JOIN users u ON u.id = p.user_id
+SELECT p.id, p.coupon_id, p.loan_id, p.bid_id, p.user_id, p.installment_no, p.amount, p.status, p.attempt, p.request_no, p.failure_code, p.due_on, p.paid_on, p.updated_at, p.created_at, p.planned_amount, p.amended_at, p.settled_at, u.custody_account_no FROM coupon_payments p JOIN users u ON u.id = p.user_id
 WHERE p.loan_id = $1 AND p.status = 'due' ORDER BY p.installment_no, p.coupon_id
 `
 
@@ -702,6 +726,10 @@ type CouponPaymentsDueRow struct {
 	DueOn            *time.Time
 	PaidOn           *time.Time
 	UpdatedAt        time.Time
+	CreatedAt        time.Time
+	PlannedAmount    decimal.Decimal
+	AmendedAt        *time.Time
+	SettledAt        *time.Time
 	CustodyAccountNo *string
 }
 
@@ -731,6 +759,10 @@ func (q *Queries) CouponPaymentsDue(ctx context.Context, loanID int64) ([]Coupon
 			&i.DueOn,
 			&i.PaidOn,
 			&i.UpdatedAt,
+			&i.CreatedAt,
+			&i.PlannedAmount,
+			&i.AmendedAt,
+			&i.SettledAt,
 			&i.CustodyAccountNo,
 		); err != nil {
 			return nil, err
@@ -744,7 +776,7 @@ func (q *Queries) CouponPaymentsDue(ctx context.Context, loanID int64) ([]Coupon
 }
 
 const couponPaymentsFailed = `-- name: CouponPaymentsFailed :many
-SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at FROM coupon_payments WHERE status = 'failed' ORDER BY id
+SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at, created_at, planned_amount, amended_at, settled_at FROM coupon_payments WHERE status = 'failed' ORDER BY id
 `
 
 // The ops task list: payments the bank refused (the bonus account was short).
@@ -772,6 +804,10 @@ func (q *Queries) CouponPaymentsFailed(ctx context.Context) ([]CouponPayment, er
 			&i.DueOn,
 			&i.PaidOn,
 			&i.UpdatedAt,
+			&i.CreatedAt,
+			&i.PlannedAmount,
+			&i.AmendedAt,
+			&i.SettledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -784,7 +820,7 @@ func (q *Queries) CouponPaymentsFailed(ctx context.Context) ([]CouponPayment, er
 }
 
 const couponPaymentsPlannedByLoan = `-- name: CouponPaymentsPlannedByLoan :many
-SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at FROM coupon_payments WHERE loan_id = $1 AND status = 'planned' ORDER BY installment_no, coupon_id FOR UPDATE
+SELECT id, coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, attempt, request_no, failure_code, due_on, paid_on, updated_at, created_at, planned_amount, amended_at, settled_at FROM coupon_payments WHERE loan_id = $1 AND status = 'planned' ORDER BY installment_no, coupon_id FOR UPDATE
 `
 
 func (q *Queries) CouponPaymentsPlannedByLoan(ctx context.Context, loanID int64) ([]CouponPayment, error) {
@@ -811,6 +847,10 @@ func (q *Queries) CouponPaymentsPlannedByLoan(ctx context.Context, loanID int64)
 			&i.DueOn,
 			&i.PaidOn,
 			&i.UpdatedAt,
+			&i.CreatedAt,
+			&i.PlannedAmount,
+			&i.AmendedAt,
+			&i.SettledAt,
 		); err != nil {
 			return nil, err
 		}
@@ -830,6 +870,28 @@ WHERE user_id = $1 AND installment_no > 0 AND status IN ('planned', 'due', 'fail
 // The bonus a user's interest coupons are still expected to pay.
 func (q *Queries) CouponPendingBonus(ctx context.Context, userID int64) (decimal.Decimal, error) {
 	row := q.db.QueryRow(ctx, couponPendingBonus, userID)
+	var pending decimal.Decimal
+	err := row.Scan(&pending)
+	return pending, err
+}
+
+const couponPendingBonusAt = `-- name: CouponPendingBonusAt :one
+SELECT COALESCE(sum(CASE WHEN amended_at IS NOT NULL AND amended_at <= $1::timestamptz THEN amount ELSE planned_amount END), 0)::numeric(20,2) AS pending
+FROM coupon_payments
+WHERE user_id = $2 AND installment_no > 0 AND created_at <= $1::timestamptz
+  AND (settled_at IS NULL OR settled_at > $1::timestamptz)
+`
+
+type CouponPendingBonusAtParams struct {
+	At     time.Time
+	UserID int64
+}
+
+// The bonus a user's interest coupons were still expected to pay at a moment
+// of the books (a journal entry's at): planned by then and not yet paid or
+// lapsed, at the amount of that moment (a payoff's accrual from its moment on).
+func (q *Queries) CouponPendingBonusAt(ctx context.Context, arg CouponPendingBonusAtParams) (decimal.Decimal, error) {
+	row := q.db.QueryRow(ctx, couponPendingBonusAt, arg.At, arg.UserID)
 	var pending decimal.Decimal
 	err := row.Scan(&pending)
 	return pending, err

@@ -155,6 +155,10 @@ type CouponPayment struct {
 	DueOn         *time.Time
 	PaidOn        *time.Time
 	UpdatedAt     time.Time
+	CreatedAt     time.Time
+	PlannedAmount decimal.Decimal
+	AmendedAt     *time.Time
+	SettledAt     *time.Time
 }
 
 type DisclosureSnapshot struct {

@@ -55,8 +55,8 @@ UPDATE coupons SET status = 'expired' WHERE status = 'unused' AND expires_on < s
 
 -- name: CouponPaymentPlan :exec
 -- One payment a used coupon owes; the step retried finds its row.
-INSERT INTO coupon_payments (coupon_id, loan_id, bid_id, user_id, installment_no, amount, status, due_on)
-VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7)
+INSERT INTO coupon_payments (coupon_id, loan_id, bid_id, user_id, installment_no, amount, planned_amount, status, due_on)
+VALUES ($1, $2, $3, $4, $5, $6, $6, 'planned', $7)
 ON CONFLICT (coupon_id, installment_no) DO NOTHING;
 
 -- name: CouponPaymentsByLoan :many
@@ -78,7 +78,7 @@ WHERE p.loan_id = $1 AND p.status = 'planned' AND p.installment_no > 0
 ORDER BY p.installment_no, p.coupon_id;
 
 -- name: CouponPaymentSetAmount :exec
-UPDATE coupon_payments SET amount = $2, updated_at = now() WHERE id = $1 AND status = 'planned';
+UPDATE coupon_payments SET amount = $2, amended_at = now(), updated_at = now() WHERE id = $1 AND status = 'planned';
 
 -- name: CouponPaymentDue :exec
 -- Earned: the payment's request number is fixed before the bank is asked.
@@ -86,15 +86,15 @@ UPDATE coupon_payments SET status = 'due', request_no = $2, due_on = $3, updated
 WHERE id = $1 AND status = 'planned';
 
 -- name: CouponPaymentLapse :exec
-UPDATE coupon_payments SET status = 'lapsed', updated_at = now() WHERE id = $1 AND status = 'planned';
+UPDATE coupon_payments SET status = 'lapsed', settled_at = now(), updated_at = now() WHERE id = $1 AND status = 'planned';
 
 -- name: CouponPaymentLapseByLoan :execrows
 -- Write-off: every later bonus of the loan lapses.
-UPDATE coupon_payments SET status = 'lapsed', updated_at = now() WHERE loan_id = $1 AND status = 'planned';
+UPDATE coupon_payments SET status = 'lapsed', settled_at = now(), updated_at = now() WHERE loan_id = $1 AND status = 'planned';
 
 -- name: CouponPaymentLapseByBid :execrows
 -- The claim was sold: its coupon's later bonuses lapse, never paid to a buyer.
-UPDATE coupon_payments SET status = 'lapsed', updated_at = now() WHERE bid_id = $1 AND status = 'planned';
+UPDATE coupon_payments SET status = 'lapsed', settled_at = now(), updated_at = now() WHERE bid_id = $1 AND status = 'planned';
 
 -- name: CouponPaymentsDue :many
 -- What is earned and not yet paid, of a loan; with the coupon owner's
@@ -109,7 +109,7 @@ SELECT * FROM coupon_payments WHERE id = $1 FOR UPDATE;
 SELECT p.*, u.custody_account_no FROM coupon_payments p JOIN users u ON u.id = p.user_id WHERE p.id = $1;
 
 -- name: CouponPaymentPaid :execrows
-UPDATE coupon_payments SET status = 'paid', paid_on = $2, updated_at = now() WHERE id = $1 AND status = 'due';
+UPDATE coupon_payments SET status = 'paid', paid_on = $2, settled_at = now(), updated_at = now() WHERE id = $1 AND status = 'due';
 
 -- name: CouponPaymentFailed :execrows
 UPDATE coupon_payments SET status = 'failed', failure_code = $2, updated_at = now() WHERE id = $1 AND status = 'due';
@@ -144,3 +144,12 @@ SELECT COALESCE((SELECT balance FROM ledger_accounts WHERE code = 'platform:bonu
 -- name: CouponIDByBid :one
 -- The coupon a bid carries; 0: none.
 SELECT COALESCE((SELECT id FROM coupons WHERE bid_id = $1), 0)::bigint AS coupon_id;
+
+-- name: CouponPendingBonusAt :one
+-- The bonus a user's interest coupons were still expected to pay at a moment
+-- of the books (a journal entry's at): planned by then and not yet paid or
+-- lapsed, at the amount of that moment (a payoff's accrual from its moment on).
+SELECT COALESCE(sum(CASE WHEN amended_at IS NOT NULL AND amended_at <= sqlc.arg(at)::timestamptz THEN amount ELSE planned_amount END), 0)::numeric(20,2) AS pending
+FROM coupon_payments
+WHERE user_id = sqlc.arg(user_id) AND installment_no > 0 AND created_at <= sqlc.arg(at)::timestamptz
+  AND (settled_at IS NULL OR settled_at > sqlc.arg(at)::timestamptz);

@@ -108,6 +108,20 @@ func TestGuarantorCompensatesWhatItsBalanceCovers(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, comp, 1)
 	assert.Equal(t, "600.00", comp[0].Compensated.StringFixed(2))
+
+	// Each investor's fund log shows the compensation as a line of its own,
+	// owed after it what the account says is still owed.
+	var paid decimal.Decimal
+	for i, inv := range invs {
+		lines := fundLog(t, e.Env, inv)
+		assert.Equal(t, []string{ledger.TypeCompensation, ledger.TypeCompensation}, []string{lines[0].typ, lines[0].kind}, "investor %d", i)
+		sum, err := ledger.AccountSummary(e.Ctx, e.Pool, inv.ID)
+		require.NoError(t, err)
+		assert.Equal(t, sum.PendingPrincipal.Add(sum.PendingInterest).Add(sum.PendingBonus).StringFixed(2), lines[0].pending, "investor %d", i)
+		assert.True(t, decimal.RequireFromString(lines[0].pending).LessThan(decimal.RequireFromString(lines[1].pending)), "investor %d owed less", i)
+		paid = paid.Add(decimal.RequireFromString(lines[0].amount))
+	}
+	assert.Equal(t, "600.00", paid.StringFixed(2))
 }
 
 type testEnv struct {

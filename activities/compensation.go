@@ -161,7 +161,7 @@ func (a *Activities) planCompensation(ctx context.Context, in CollectInput, reqN
 	receipts, _ := claims.Waterfall(plan.Amount, overdue, claims.Investors)
 	claims.Receive(insts, receipts)
 	claims.Compensate(insts, receipts, plan.Holder, plan.GuarantorID, payer)
-	ts, postings, perUser := claims.Transfers(insts, receipts, payer)
+	ts, postings, perUser := claims.Transfers(insts, receipts, payer, false)
 	plan.Installments, plan.Received = insts, perUser
 	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeCompensation, Ref: loanRef(loan.ID),
 		Postings: append([]ledger.Posting{{Account: payerLedger, Amount: plan.Amount.Neg(), Counterpart: "investors"}}, postings...)}

@@ -145,10 +145,16 @@ func (a *Activities) planDisbursement(ctx context.Context, in DisburseInput, req
 	batch.Transfers = append(batch.Transfers,
 		bank.Transfer{From: borrower, To: bank.AccountFee, Amount: p.Fee},
 		bank.Transfer{From: borrower, To: bank.AccountRiskReserve, Amount: p.Reserve})
+	// The borrower receives the gross amount and pays the fee and the reserve
+	// out of it, as the bank's batch does: three lines of the borrower's fund
+	// log (docs/money.md "Fund log"), not one net line.
+	borrowerAcct := ledger.UserAvailable(loan.BorrowerID)
 	p.Entry.Postings = append(p.Entry.Postings,
-		ledger.Posting{Account: ledger.UserAvailable(loan.BorrowerID), Amount: loan.Amount.Sub(p.Fee).Sub(p.Reserve), Counterpart: "investors"},
-		ledger.Posting{Account: ledger.PlatformFee, Amount: p.Fee, Counterpart: userRef(loan.BorrowerID)},
-		ledger.Posting{Account: ledger.PlatformRiskReserve, Amount: p.Reserve, Counterpart: userRef(loan.BorrowerID)})
+		ledger.Posting{Account: borrowerAcct, Amount: loan.Amount, Counterpart: "investors"},
+		ledger.Posting{Account: borrowerAcct, Amount: p.Fee.Neg(), Counterpart: ledger.PlatformFee, Kind: ledger.KindServiceFee},
+		ledger.Posting{Account: ledger.PlatformFee, Amount: p.Fee, Counterpart: userRef(loan.BorrowerID), Kind: ledger.KindServiceFee},
+		ledger.Posting{Account: borrowerAcct, Amount: p.Reserve.Neg(), Counterpart: ledger.PlatformRiskReserve, Kind: ledger.KindRiskReserve},
+		ledger.Posting{Account: ledger.PlatformRiskReserve, Amount: p.Reserve, Counterpart: userRef(loan.BorrowerID), Kind: ledger.KindRiskReserve})
 
 	// The schedule runs from the disbursement date (docs/rules.md "Money rules").
 	if p.Schedule, err = money.Schedule(loan.Amount, *loan.AnnualRate, int(loan.TermMonths), money.Method(loan.RepaymentMethod), in.Today); err != nil {

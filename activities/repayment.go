@@ -195,13 +195,22 @@ func (a *Activities) planRepayment(ctx context.Context, loanID int64, kind lendi
 	receipts, _ := claims.Waterfall(plan.Amount, targets, claims.All)
 	claims.Receive(insts, receipts)
 	plan.Through = claims.Pay(insts, receipts, today)
-	ts, postings, perUser := claims.Transfers(insts, receipts, borrower[loan.BorrowerID])
+	ts, postings, perUser := claims.Transfers(insts, receipts, borrower[loan.BorrowerID], true)
 	plan.Installments, plan.Received = insts, perUser
-	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeRepayment, Ref: loanRef(loan.ID),
-		Postings: append([]ledger.Posting{{Account: ledger.UserAvailable(loan.BorrowerID), Amount: plan.Amount.Neg(), Counterpart: "claim holders"}}, postings...)}
-	for i := range plan.Entry.Postings[1:] {
-		plan.Entry.Postings[i+1].Counterpart = userRef(loan.BorrowerID)
+	// The borrower pays, and each holder receives, principal, interest and
+	// penalty as lines of their own (docs/money.md "Fund log").
+	paid := claims.Paid(receipts)
+	if !paid.Total().Equal(plan.Amount) {
+		return bank.BatchRequest{}, plan, false, fmt.Errorf("loan %d: the waterfall pays %s of %s", loan.ID, paid.Total(), plan.Amount)
 	}
+	payer := claims.KindPostings(ledger.UserAvailable(loan.BorrowerID), paid, true)
+	for i := range payer {
+		payer[i].Counterpart = "claim holders"
+	}
+	for i := range postings {
+		postings[i].Counterpart = userRef(loan.BorrowerID)
+	}
+	plan.Entry = ledger.Entry{RequestNo: reqNo, Type: ledger.TypeRepayment, Ref: loanRef(loan.ID), Postings: append(payer, postings...)}
 	finished := true
 	for _, in := range insts {
 		finished = finished && in.Closed()

@@ -12,6 +12,7 @@ import (
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/transfer"
 )
@@ -108,6 +109,20 @@ func TestASaleMovesTheClaimOnce(t *testing.T) {
 	require.Len(t, views, 1)
 	assert.Equal(t, []string{"330.30", "9.17", "669.70", "9.22"}, []string{views[0].ReceivedPrincipal.StringFixed(2),
 		views[0].ReceivedInterest.StringFixed(2), views[0].PendingPrincipal.StringFixed(2), views[0].PendingInterest.StringFixed(2)})
+
+	// The fund logs (docs/money.md "Fund log"): the seller's sale line leaves
+	// nothing owed to it; the buyer's purchase line owes it the claim's
+	// 1,000.00 + 18.39 of interest, less each part it then received.
+	assert.Equal(t, []fundLine{
+		{ledger.TypeTransfer, ledger.TypeTransfer, "983.25", "983.25", "0.00", "0.00"},
+		{ledger.TypeDisbursement, ledger.TypeDisbursement, "-1000.00", "0.00", "0.00", "1018.39"},
+	}, fundLog(t, e.Env, invs[0])[:2])
+	assert.Equal(t, []fundLine{
+		{ledger.TypeRepayment, ledger.KindInterest, "9.17", "346.22", "0.00", "678.92"},
+		{ledger.TypeRepayment, ledger.KindPrincipal, "330.30", "337.05", "0.00", "688.09"},
+		{ledger.TypeTransfer, ledger.TypeTransfer, "-993.25", "6.75", "0.00", "1018.39"},
+		{ledger.TypeRecharge, ledger.TypeRecharge, "1000.00", "1000.00", "0.00", "0.00"},
+	}, fundLog(t, e.Env, buyer))
 
 	kinds := map[int64][]string{}
 	for _, u := range []int64{invs[0].ID, buyer.ID} {

@@ -85,6 +85,9 @@ type fundLogItem struct {
 	FrozenAfter    string    `json:"frozen_after"`
 	Counterpart    string    `json:"counterpart"`
 	Ref            string    `json:"ref"`
+	// Kind and PendingReceivableAfter: ledger.FundLogItem's.
+	Kind                   string `json:"kind"`
+	PendingReceivableAfter string `json:"pending_receivable_after"`
 }
 
 func (s *Server) fundLogs(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +111,7 @@ func (s *Server) fundLogs(w http.ResponseWriter, r *http.Request) {
 		out.Items = append(out.Items, fundLogItem{
 			ID: it.ID, At: it.At, Type: it.Type, Amount: fmtMoney(it.Amount), AvailableAfter: fmtMoney(it.AvailableAfter),
 			FrozenAfter: fmtMoney(it.FrozenAfter), Counterpart: it.Counterpart, Ref: it.Ref,
+			Kind: it.Kind, PendingReceivableAfter: fmtMoney(it.PendingReceivableAfter),
 		})
 	}
 	if next != 0 {

@@ -32,12 +32,26 @@ const (
 
 // Posting moves Amount into Account (positive: credit, the balance grows) or
 // out of it (negative: debit). Counterpart is a label for the fund log: who
-// the money came from or went to.
+// the money came from or went to. Kind tells the fund log what the money is
+// when one entry moves several things for one user (the Kind* constants); ""
+// is the entry's type.
 type Posting struct {
 	Account     string
 	Amount      decimal.Decimal
 	Counterpart string
+	Kind        string `json:",omitempty"`
 }
+
+// Posting kinds: each is a row of its own in the user's fund log (资金日志,
+// docs/money.md "Fund log"), so a person can tell the movements apart.
+const (
+	KindPrincipal   = "principal"      // a repayment's principal, paid or received
+	KindInterest    = "interest"       // a repayment's interest
+	KindPenalty     = "penalty"        // a repayment's penalty interest
+	KindServiceFee  = "service_fee"    // the borrower's service fee at disbursement
+	KindRiskReserve = "risk_reserve"   // the borrower's risk-reserve contribution at disbursement
+	KindFee         = "withdrawal_fee" // a withdrawal's fee, or its return on a reversal
+)
 
 // Entry is one movement the bank made, mirrored. (RequestNo, Leg) identifies it:
 // a bank request that is several movements (a batch) uses one leg per entry.
@@ -70,8 +84,8 @@ func Withdrawal(reqNo string, userID int64, amount, fee decimal.Decimal, on time
 	}}
 	if !fee.IsZero() {
 		e.Postings = append(e.Postings,
-			Posting{Account: user, Amount: fee.Neg(), Counterpart: PlatformFee},
-			Posting{Account: PlatformFee, Amount: fee, Counterpart: user})
+			Posting{Account: user, Amount: fee.Neg(), Counterpart: PlatformFee, Kind: KindFee},
+			Posting{Account: PlatformFee, Amount: fee, Counterpart: user, Kind: KindFee})
 	}
 	return e
 }
@@ -92,8 +106,8 @@ func WithdrawalReversal(reqNo string, userID int64, amount, fee decimal.Decimal,
 	if !fee.IsZero() {
 		user := UserAvailable(userID)
 		e.Postings = append(e.Postings,
-			Posting{Account: PlatformFee, Amount: fee.Neg(), Counterpart: user},
-			Posting{Account: user, Amount: fee, Counterpart: PlatformFee})
+			Posting{Account: PlatformFee, Amount: fee.Neg(), Counterpart: user, Kind: KindFee},
+			Posting{Account: user, Amount: fee, Counterpart: PlatformFee, Kind: KindFee})
 	}
 	return e
 }

@@ -40,6 +40,7 @@ type PostingEvent struct {
 	UserID      int64  `json:"user_id,omitempty"`
 	Amount      string `json:"amount"` // positive: into the account
 	Counterpart string `json:"counterpart,omitempty"`
+	Kind        string `json:"kind,omitempty"` // what the money is, when the entry moves several kinds (Kind*)
 }
 
 // eventOf is e's event. Its loan is e.LoanID, else the loan a loan:<id> ref
@@ -54,17 +55,24 @@ func eventOf(e Entry) (entryEvent, error) {
 		}
 	}
 	d := EntryData{RequestNo: e.RequestNo, Leg: e.Leg, EntryType: e.Type, Ref: e.Ref, Postings: make([]PostingEvent, len(e.Postings))}
-	moved := decimal.Zero
+	// What moved is what the accounts credited gained, net per account: an
+	// entry split into kinds (a disbursement's gross, fee and reserve) moves
+	// no more than the same entry unsplit.
+	net := map[string]decimal.Decimal{}
 	users := map[int64]bool{}
 	for i, p := range e.Postings {
 		user, _ := parseAccount(p.Account)
 		if user != 0 {
 			users[user] = true
 		}
-		if p.Amount.IsPositive() {
-			moved = moved.Add(p.Amount)
+		net[p.Account] = net[p.Account].Add(p.Amount)
+		d.Postings[i] = PostingEvent{Account: p.Account, UserID: user, Amount: p.Amount.StringFixed(2), Counterpart: p.Counterpart, Kind: p.Kind}
+	}
+	moved := decimal.Zero
+	for _, n := range net {
+		if n.IsPositive() {
+			moved = moved.Add(n)
 		}
-		d.Postings[i] = PostingEvent{Account: p.Account, UserID: user, Amount: p.Amount.StringFixed(2), Counterpart: p.Counterpart}
 	}
 	d.Amount = moved.StringFixed(2)
 	if len(users) == 1 {

@@ -19,7 +19,12 @@ type Summary struct {
 	Frozen           decimal.Decimal
 	PendingPrincipal decimal.Decimal // 待收本金
 	PendingInterest  decimal.Decimal // 待收利息
-	TotalAssets      decimal.Decimal // available + frozen + pending principal + pending interest
+	// PendingBonus is what the user's coupons still owe (interest coupons'
+	// bonus expected, a payment refused and to be retried). It is part of the
+	// fund log's pending receivable, not of TotalAssets, which the API
+	// defines as available + frozen + pending principal + pending interest.
+	PendingBonus decimal.Decimal
+	TotalAssets  decimal.Decimal // available + frozen + pending principal + pending interest
 }
 
 // AccountSummary reads the user's balances from the ledger and their pending
@@ -48,16 +53,27 @@ func AccountSummary(ctx context.Context, q DBTX, userID int64) (Summary, error) 
 	}
 	s.PendingPrincipal = pending.PendingPrincipal
 	s.PendingInterest = pending.PendingInterest
+	if s.PendingBonus, err = queries.CouponBonusPendingByUser(ctx, userID); err != nil {
+		return Summary{}, fmt.Errorf("ledger: pending bonus of user %d: %w", userID, err)
+	}
 	s.TotalAssets = s.Available.Add(s.Frozen).Add(s.PendingPrincipal).Add(s.PendingInterest)
 	return s, nil
 }
 
-// FundLogItem is one line of a user's fund log (资金日志): one journal entry
-// that touched the user's available or frozen balance.
+// FundLogItem is one line of a user's fund log (资金日志): one kind of money
+// one journal entry moved on the user's available or frozen balance. An
+// entry that moves several kinds for the user is several lines, in the order
+// it moved them (docs/money.md "Fund log"): a repayment received is its
+// principal, interest and penalty; a disbursement, for the borrower, the gross
+// amount, the service fee and the risk-reserve contribution; a withdrawal,
+// its amount and its fee.
 type FundLogItem struct {
-	ID   int64 // the journal entry; the pagination cursor
+	ID   int64 // the journal entry; the pagination cursor (lines of one entry share it)
 	At   time.Time
-	Type string
+	Type string // the entry's type (Type*)
+	// Kind is what the line's money is: a Kind* constant, or the entry's
+	// type when the entry moved one kind only (a recharge, a transfer…).
+	Kind string
 	// Amount is the net change of the user's available balance, or, for an
 	// entry that moved only frozen money (a spent freeze at disbursement), the
 	// net change of the frozen balance. So a freeze shows −100.00 (available
@@ -72,6 +88,11 @@ type FundLogItem struct {
 	Counterpart  string
 	Ref          string
 	BusinessDate time.Time
+	// PendingReceivableAfter is what the user's claims are still owed after
+	// the line, principal + interest (待收): the snapshot taken as the entry
+	// committed (receivable_snapshots), plus, for a line before another of
+	// the same entry, the principal and interest the later lines received.
+	PendingReceivableAfter decimal.Decimal
 }
 
 // Fund log page sizes: a request for fewer than one item gets the default,
@@ -133,7 +154,7 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 		return nil, 0, nil
 	}
 	postings, err := queries.PostingListByUser(ctx, dbq.PostingListByUserParams{
-		EntryIds: entryIDs, AccountIds: []int64{availableID, frozenID},
+		EntryIds: entryIDs, AccountIds: []int64{availableID, frozenID}, UserID: userID,
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("ledger: fund log of user %d: %w", userID, err)
@@ -165,14 +186,44 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 		for j < len(postings) && postings[j].EntryID == postings[i].EntryID {
 			j++
 		}
-		group := postings[i:j]
+		lines, err := entryLines(ctx, postings[i:j], availableID, frozenID, carry, balanceBefore, labels)
+		if err != nil {
+			return nil, 0, fmt.Errorf("ledger: fund log of user %d: %w", userID, err)
+		}
+		items = append(items, lines...)
 		i = j
+	}
+	// Newest first, as the page was chosen.
+	for l, r := 0, len(items)-1; l < r; l, r = l+1, r-1 {
+		items[l], items[r] = items[r], items[l]
+	}
+	return items, next, nil
+}
 
+// entryLines is one entry's lines of the fund log, one per kind of money,
+// in the order the entry moved them, carrying the balances forward.
+func entryLines(ctx context.Context, postings []dbq.PostingListByUserRow, availableID, frozenID int64,
+	carry map[int64]*decimal.Decimal, balanceBefore func(int64) (decimal.Decimal, error), labels *counterparts) ([]FundLogItem, error) {
+	var kinds []string
+	byKind := map[string][]*dbq.PostingListByUserRow{}
+	for k := range postings {
+		p := &postings[k]
+		kind := p.Kind
+		if kind == "" {
+			kind = p.Type
+		}
+		if byKind[kind] == nil {
+			kinds = append(kinds, kind)
+		}
+		byKind[kind] = append(byKind[kind], p)
+	}
+	lines := make([]FundLogItem, 0, len(kinds))
+	for _, kind := range kinds {
+		group := byKind[kind]
 		var availDelta, frozenDelta decimal.Decimal
 		var touchedAvail bool
 		var largest *dbq.PostingListByUserRow
-		for k := range group {
-			p := &group[k]
+		for _, p := range group {
 			b := p.BalanceAfter
 			carry[p.AccountID] = &b
 			if p.AccountID == availableID {
@@ -187,11 +238,11 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 		}
 		availAfter, err := balanceBefore(availableID)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		frozenAfter, err := balanceBefore(frozenID)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		amount := frozenDelta
 		if touchedAvail {
@@ -199,19 +250,26 @@ func FundLog(ctx context.Context, q DBTX, userID int64, afterID int64, limit int
 		}
 		counterpart, err := labels.label(ctx, largest.Counterpart, group[0].Ref)
 		if err != nil {
-			return nil, 0, fmt.Errorf("ledger: fund log of user %d: %w", userID, err)
+			return nil, err
 		}
-		items = append(items, FundLogItem{
-			ID: group[0].EntryID, At: group[0].At, Type: group[0].Type, Amount: amount,
+		first := group[0]
+		lines = append(lines, FundLogItem{
+			ID: first.EntryID, At: first.At, Type: first.Type, Kind: kind, Amount: amount,
 			AvailableAfter: availAfter, FrozenAfter: frozenAfter,
-			Counterpart: counterpart, Ref: group[0].Ref, BusinessDate: group[0].BusinessDate,
+			Counterpart: counterpart, Ref: first.Ref, BusinessDate: first.BusinessDate,
 		})
 	}
-	// Newest first, as the page was chosen.
-	for l, r := 0, len(items)-1; l < r; l, r = l+1, r-1 {
-		items[l], items[r] = items[r], items[l]
+	// The snapshot is the receivable after the whole entry; a line before
+	// another of the entry was followed by what that one received of the
+	// claims' principal and interest, which was still owed after the first.
+	pending := postings[0].PendingReceivable
+	for k := len(lines) - 1; k >= 0; k-- {
+		lines[k].PendingReceivableAfter = pending
+		if l := lines[k]; (l.Kind == KindPrincipal || l.Kind == KindInterest) && l.Amount.IsPositive() {
+			pending = pending.Add(l.Amount)
+		}
 	}
-	return items, next, nil
+	return lines, nil
 }
 
 // outranks orders a user's postings within one entry for the counterpart

@@ -30,14 +30,17 @@ func TestFundLogPagesNewestFirstWithAfterBalances(t *testing.T) {
 	mustPost(t, pool, ledger.Withdrawal("wd-1", inv, d("100.00"), d("3.00"), day))
 
 	// Counterparts as the reader reads them (ledger/counterpart.go).
-	type line struct{ typ, amount, available, frozen, counterpart, ref string }
+	// The withdrawal is two lines, its amount and its fee, each with the
+	// balance after it; they share the entry's id.
+	type line struct{ typ, kind, amount, available, frozen, counterpart, ref string }
 	want := []line{
-		{ledger.TypeWithdrawal, "-103.00", "597.00", "0.00", "bank card", ""},
-		{ledger.TypeDisbursement, "-300.00", "700.00", "0.00", "borrower of " + strings.Replace(loan, ":", " ", 1), loan},
-		{ledger.TypeUnfreeze, "200.00", "700.00", "300.00", "your frozen balance", "bid:2"},
-		{ledger.TypeFreeze, "-200.00", "500.00", "500.00", "your frozen balance", "bid:2"},
-		{ledger.TypeFreeze, "-300.00", "700.00", "300.00", "your frozen balance", "bid:1"},
-		{ledger.TypeRecharge, "1000.00", "1000.00", "0.00", "bank card", ""},
+		{ledger.TypeWithdrawal, ledger.KindFee, "-3.00", "597.00", "0.00", "platform fee account", ""},
+		{ledger.TypeWithdrawal, ledger.TypeWithdrawal, "-100.00", "600.00", "0.00", "bank card", ""},
+		{ledger.TypeDisbursement, ledger.TypeDisbursement, "-300.00", "700.00", "0.00", "borrower of " + strings.Replace(loan, ":", " ", 1), loan},
+		{ledger.TypeUnfreeze, ledger.TypeUnfreeze, "200.00", "700.00", "300.00", "your frozen balance", "bid:2"},
+		{ledger.TypeFreeze, ledger.TypeFreeze, "-200.00", "500.00", "500.00", "your frozen balance", "bid:2"},
+		{ledger.TypeFreeze, ledger.TypeFreeze, "-300.00", "700.00", "300.00", "your frozen balance", "bid:1"},
+		{ledger.TypeRecharge, ledger.TypeRecharge, "1000.00", "1000.00", "0.00", "bank card", ""},
 	}
 
 	var got []line
@@ -49,7 +52,7 @@ func TestFundLogPagesNewestFirstWithAfterBalances(t *testing.T) {
 		require.NoError(t, err)
 		pages++
 		for _, it := range items {
-			got = append(got, line{it.Type, it.Amount.StringFixed(2), it.AvailableAfter.StringFixed(2),
+			got = append(got, line{it.Type, it.Kind, it.Amount.StringFixed(2), it.AvailableAfter.StringFixed(2),
 				it.FrozenAfter.StringFixed(2), it.Counterpart, it.Ref})
 			ids = append(ids, it.ID)
 			assert.False(t, it.At.IsZero())
@@ -63,22 +66,24 @@ func TestFundLogPagesNewestFirstWithAfterBalances(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, 2, pages)
-	for i := 1; i < len(ids); i++ {
+	assert.Equal(t, ids[0], ids[1], "the withdrawal's two lines are one entry")
+	for i := 2; i < len(ids); i++ {
 		assert.Greater(t, ids[i-1], ids[i], "newest first")
 	}
 
 	// A page boundary in the middle: the after-balances of a later page's first
 	// item still come from before that page.
-	items, next, err := ledger.FundLog(ctx, pool, inv, ids[1], 1)
+	items, next, err := ledger.FundLog(ctx, pool, inv, ids[2], 1)
 	require.NoError(t, err)
 	require.Len(t, items, 1)
-	assert.Equal(t, ids[2], items[0].ID)
+	assert.Equal(t, ids[3], items[0].ID)
 	assert.Equal(t, "700.00", items[0].AvailableAfter.StringFixed(2))
 	assert.Equal(t, "300.00", items[0].FrozenAfter.StringFixed(2))
-	assert.Equal(t, ids[2], next)
+	assert.Equal(t, ids[3], next)
 
-	// An exact last page says there is no further page.
-	items, next, err = ledger.FundLog(ctx, pool, inv, 0, len(want))
+	// An exact last page says there is no further page: the limit counts
+	// entries, and the withdrawal's lines come together.
+	items, next, err = ledger.FundLog(ctx, pool, inv, 0, len(want)-1)
 	require.NoError(t, err)
 	assert.Len(t, items, len(want))
 	assert.Zero(t, next)

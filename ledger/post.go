@@ -284,6 +284,7 @@ func writeEntries(ctx context.Context, q *dbq.Queries, entries []Entry, accounts
 			params.AccountIds = append(params.AccountIds, accounts[p.Account].id)
 			params.Amounts = append(params.Amounts, p.Amount)
 			params.Counterparts = append(params.Counterparts, p.Counterpart)
+			params.Kinds = append(params.Kinds, p.Kind)
 		}
 	}
 	var rows []dbq.JournalEntryInsertManyRow
@@ -294,7 +295,7 @@ func writeEntries(ctx context.Context, q *dbq.Queries, entries []Entry, accounts
 		e := entries[0]
 		var single []dbq.JournalEntryInsertRow
 		single, err = q.JournalEntryInsert(ctx, dbq.JournalEntryInsertParams{RequestNo: e.RequestNo, Leg: int32(e.Leg), Type: e.Type,
-			Ref: e.Ref, BusinessDate: e.BusinessDate, AccountIds: params.AccountIds, Amounts: params.Amounts, Counterparts: params.Counterparts,
+			Ref: e.Ref, BusinessDate: e.BusinessDate, AccountIds: params.AccountIds, Amounts: params.Amounts, Counterparts: params.Counterparts, Kinds: params.Kinds,
 			EventType: params.EventTypes[0], EventLoanID: events.Optional(params.EventLoanIds[0]),
 			EventUserID: events.Optional(params.EventUserIds[0]), EventData: data[0]})
 		for _, r := range single {

@@ -12,6 +12,20 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+const couponBonusPendingByUser = `-- name: CouponBonusPendingByUser :one
+SELECT COALESCE(SUM(amount), 0)::numeric AS pending_bonus FROM coupon_payments
+WHERE user_id = $1 AND status IN ('planned', 'due', 'failed')
+`
+
+// The bonus the user's coupons still owe them: planned, due or failed (a
+// retry is to come), docs/coupons.md.
+func (q *Queries) CouponBonusPendingByUser(ctx context.Context, userID int64) (decimal.Decimal, error) {
+	row := q.db.QueryRow(ctx, couponBonusPendingByUser, userID)
+	var pending_bonus decimal.Decimal
+	err := row.Scan(&pending_bonus)
+	return pending_bonus, err
+}
+
 const installmentSharePendingByInvestor = `-- name: InstallmentSharePendingByInvestor :one
 SELECT COALESCE(SUM(GREATEST(s.principal - s.received_principal, 0)), 0)::numeric AS pending_principal,
        COALESCE(SUM(GREATEST(s.interest - s.received_interest, 0)), 0)::numeric AS pending_interest
@@ -64,21 +78,22 @@ func (q *Queries) JournalEntryGetByKey(ctx context.Context, arg JournalEntryGetB
 const journalEntryInsert = `-- name: JournalEntryInsert :many
 WITH e AS (
     INSERT INTO journal_entries (request_no, leg, type, ref, business_date)
-    VALUES ($4, $5, $6, $7, $8)
+    VALUES ($5, $6, $7, $8, $9)
     ON CONFLICT (request_no, leg) DO NOTHING
     RETURNING id
 ), ev AS (
     -- The entry's event (docs/events.md), written only with the entry.
     INSERT INTO events (type, business_date, loan_id, user_id, data)
-    SELECT $9, $8, $10, $11, $12
+    SELECT $10, $9, $11, $12, $13
     FROM e
 )
-INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart, kind)
 SELECT e.id,
        ($1::bigint[])[i],
        ($2::numeric[])[i],
        0,
-       ($3::text[])[i]
+       ($3::text[])[i],
+       ($4::text[])[i]
 FROM e, generate_subscripts($1::bigint[], 1) AS i
 ORDER BY i
 RETURNING 1::int AS ord, id, entry_id, account_id, balance_after
@@ -88,6 +103,7 @@ type JournalEntryInsertParams struct {
 	AccountIds   []int64
 	Amounts      []decimal.Decimal
 	Counterparts []string
+	Kinds        []string
 	RequestNo    string
 	Leg          int32
 	Type         string
@@ -119,6 +135,7 @@ func (q *Queries) JournalEntryInsert(ctx context.Context, arg JournalEntryInsert
 		arg.AccountIds,
 		arg.Amounts,
 		arg.Counterparts,
+		arg.Kinds,
 		arg.RequestNo,
 		arg.Leg,
 		arg.Type,
@@ -168,14 +185,15 @@ WITH x AS (
     ON CONFLICT (request_no, leg) DO NOTHING
     RETURNING id, request_no, leg
 ), p AS (
-    INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+    INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart, kind)
     SELECT e.id,
            ($6::bigint[])[j],
            ($7::numeric[])[j],
            0,
-           ($8::text[])[j]
+           ($8::text[])[j],
+           ($9::text[])[j]
     FROM generate_subscripts($6::bigint[], 1) AS j
-    JOIN x ON x.ord = ($9::int[])[j]
+    JOIN x ON x.ord = ($10::int[])[j]
     JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
     ORDER BY j
     RETURNING id, entry_id, account_id, balance_after
@@ -183,10 +201,10 @@ WITH x AS (
     -- Each written entry's event (docs/events.md), in entry order;
     -- event_data is a JSON array of the entries' data, by ord.
     INSERT INTO events (type, business_date, loan_id, user_id, data)
-    SELECT ($10::text[])[x.ord], x.business_date,
-           NULLIF(($11::bigint[])[x.ord], 0),
+    SELECT ($11::text[])[x.ord], x.business_date,
            NULLIF(($12::bigint[])[x.ord], 0),
-           $13::jsonb -> (x.ord - 1)
+           NULLIF(($13::bigint[])[x.ord], 0),
+           $14::jsonb -> (x.ord - 1)
     FROM x JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
     ORDER BY x.ord
 )
@@ -203,6 +221,7 @@ type JournalEntryInsertManyParams struct {
 	AccountIds     []int64
 	Amounts        []decimal.Decimal
 	Counterparts   []string
+	Kinds          []string
 	PostingEntries []int32
 	EventTypes     []string
 	EventLoanIds   []int64
@@ -237,6 +256,7 @@ func (q *Queries) JournalEntryInsertMany(ctx context.Context, arg JournalEntryIn
 		arg.AccountIds,
 		arg.Amounts,
 		arg.Counterparts,
+		arg.Kinds,
 		arg.PostingEntries,
 		arg.EventTypes,
 		arg.EventLoanIds,
@@ -677,35 +697,41 @@ func (q *Queries) PostingListByEntry(ctx context.Context, entryID int64) ([]Post
 }
 
 const postingListByUser = `-- name: PostingListByUser :many
-SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart,
-       e.at, e.type, e.ref, e.business_date
+SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart, p.kind,
+       e.at, e.type, e.ref, e.business_date,
+       COALESCE(rs.pending, 0)::numeric AS pending_receivable
 FROM postings p JOIN journal_entries e ON e.id = p.entry_id
-WHERE p.entry_id = ANY($1::bigint[])
-  AND p.account_id = ANY($2::bigint[])
+LEFT JOIN receivable_snapshots rs ON rs.entry_id = p.entry_id AND rs.user_id = $1::bigint
+WHERE p.entry_id = ANY($2::bigint[])
+  AND p.account_id = ANY($3::bigint[])
 ORDER BY p.entry_id, p.id
 `
 
 type PostingListByUserParams struct {
+	UserID     int64
 	EntryIds   []int64
 	AccountIds []int64
 }
 
 type PostingListByUserRow struct {
-	ID           int64
-	EntryID      int64
-	AccountID    int64
-	Amount       decimal.Decimal
-	BalanceAfter decimal.Decimal
-	Counterpart  string
-	At           time.Time
-	Type         string
-	Ref          string
-	BusinessDate time.Time
+	ID                int64
+	EntryID           int64
+	AccountID         int64
+	Amount            decimal.Decimal
+	BalanceAfter      decimal.Decimal
+	Counterpart       string
+	Kind              string
+	At                time.Time
+	Type              string
+	Ref               string
+	BusinessDate      time.Time
+	PendingReceivable decimal.Decimal
 }
 
-// The user's postings in the given entries, with their entry, oldest first.
+// The user's postings in the given entries, with their entry and the user's
+// pending receivable after it (receivable_snapshots), oldest first.
 func (q *Queries) PostingListByUser(ctx context.Context, arg PostingListByUserParams) ([]PostingListByUserRow, error) {
-	rows, err := q.db.Query(ctx, postingListByUser, arg.EntryIds, arg.AccountIds)
+	rows, err := q.db.Query(ctx, postingListByUser, arg.UserID, arg.EntryIds, arg.AccountIds)
 	if err != nil {
 		return nil, err
 	}
@@ -720,10 +746,12 @@ func (q *Queries) PostingListByUser(ctx context.Context, arg PostingListByUserPa
 			&i.Amount,
 			&i.BalanceAfter,
 			&i.Counterpart,
+			&i.Kind,
 			&i.At,
 			&i.Type,
 			&i.Ref,
 			&i.BusinessDate,
+			&i.PendingReceivable,
 		); err != nil {
 			return nil, err
 		}

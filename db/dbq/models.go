@@ -362,6 +362,13 @@ type Posting struct {
 	Amount       decimal.Decimal
 	BalanceAfter decimal.Decimal
 	Counterpart  string
+	Kind         string
+}
+
+type ReceivableSnapshot struct {
+	EntryID int64
+	UserID  int64
+	Pending decimal.Decimal
 }
 
 type Recharge struct {

@@ -38,12 +38,13 @@ WITH e AS (
     SELECT sqlc.arg(event_type), sqlc.arg(business_date), sqlc.narg(event_loan_id), sqlc.narg(event_user_id), sqlc.arg(event_data)
     FROM e
 )
-INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart, kind)
 SELECT e.id,
        (sqlc.arg(account_ids)::bigint[])[i],
        (sqlc.arg(amounts)::numeric[])[i],
        0,
-       (sqlc.arg(counterparts)::text[])[i]
+       (sqlc.arg(counterparts)::text[])[i],
+       (sqlc.arg(kinds)::text[])[i]
 FROM e, generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS i
 ORDER BY i
 RETURNING 1::int AS ord, id, entry_id, account_id, balance_after;
@@ -72,12 +73,13 @@ WITH x AS (
     ON CONFLICT (request_no, leg) DO NOTHING
     RETURNING id, request_no, leg
 ), p AS (
-    INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart)
+    INSERT INTO postings (entry_id, account_id, amount, balance_after, counterpart, kind)
     SELECT e.id,
            (sqlc.arg(account_ids)::bigint[])[j],
            (sqlc.arg(amounts)::numeric[])[j],
            0,
-           (sqlc.arg(counterparts)::text[])[j]
+           (sqlc.arg(counterparts)::text[])[j],
+           (sqlc.arg(kinds)::text[])[j]
     FROM generate_subscripts(sqlc.arg(account_ids)::bigint[], 1) AS j
     JOIN x ON x.ord = (sqlc.arg(posting_entries)::int[])[j]
     JOIN e ON e.request_no = x.request_no AND e.leg = x.leg
@@ -119,10 +121,13 @@ ORDER BY u.entry_id DESC
 LIMIT sqlc.arg(lim)::int;
 
 -- name: PostingListByUser :many
--- The user's postings in the given entries, with their entry, oldest first.
-SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart,
-       e.at, e.type, e.ref, e.business_date
+-- The user's postings in the given entries, with their entry and the user's
+-- pending receivable after it (receivable_snapshots), oldest first.
+SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart, p.kind,
+       e.at, e.type, e.ref, e.business_date,
+       COALESCE(rs.pending, 0)::numeric AS pending_receivable
 FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+LEFT JOIN receivable_snapshots rs ON rs.entry_id = p.entry_id AND rs.user_id = sqlc.arg(user_id)::bigint
 WHERE p.entry_id = ANY(sqlc.arg(entry_ids)::bigint[])
   AND p.account_id = ANY(sqlc.arg(account_ids)::bigint[])
 ORDER BY p.entry_id, p.id;
@@ -147,6 +152,12 @@ JOIN installments i ON i.loan_id = s.loan_id AND i.no = s.no
 WHERE s.investor_id = $1
   AND l.status <> 'written_off'
   AND i.status <> 'written_off';
+
+-- name: CouponBonusPendingByUser :one
+-- The bonus the user's coupons still owe them: planned, due or failed (a
+-- retry is to come), docs/coupons.md.
+SELECT COALESCE(SUM(amount), 0)::numeric AS pending_bonus FROM coupon_payments
+WHERE user_id = $1 AND status IN ('planned', 'due', 'failed');
 
 -- name: LedgerCheckAccounts :many
 -- Accounts whose stored balance disagrees with their postings, or that hold a

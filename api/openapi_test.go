@@ -73,6 +73,10 @@ var apiMDEndpoints = []string{
 	"POST /v1/ops/coupons",
 	"POST /v1/ops/bonus-account/top-ups",
 	"GET /v1/ops/bonus-account",
+	"GET /v1/ops/users",
+	"GET /v1/ops/users/{id}",
+	"GET /v1/ops/users/{id}/fund-logs",
+	"POST /v1/ops/users/{id}/reveal",
 }
 
 func loadOpenAPI(t *testing.T) map[string]any {

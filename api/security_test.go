@@ -139,6 +139,10 @@ var securityTable = map[string]routeRule{
 	"GET /v1/ops/webhooks/{id}/deliveries":       {roles: ops},
 	"GET /v1/ops/calendar/{id}":                  {roles: ops}, // {id} is a year: TestCalendar
 	"PUT /v1/ops/calendar/{id}":                  {roles: ops, mass: `{"holidays":[],"workdays":[],"updated_by":1}`, massField: "updated_by"},
+	"GET /v1/ops/users":                          {roles: ops, ok: 200, query: "?q=1"},
+	"GET /v1/ops/users/{id}":                     {roles: ops, object: "user", ok: 200},
+	"GET /v1/ops/users/{id}/fund-logs":           {roles: ops, object: "user", ok: 200},
+	"POST /v1/ops/users/{id}/reveal":             {roles: ops, object: "user", mass: `{"reason":"x","user_id":1}`, massField: "user_id"},
 
 	// The ops console (api/console.go): HTML, the session in a cookie.
 	"GET /console/static/{id}":                    {console: consolePublic, ok: 200},
@@ -153,6 +157,9 @@ var securityTable = map[string]routeRule{
 	"POST /console/loans/{id}/full-tender-review": {console: consolePage, mass: "decision=approve&raised=1.00", massField: "raised"},
 	"POST /console/loans/{id}/write-off":          {console: consolePage, mass: "decision=approve&user_id=1", massField: "user_id"},
 	"POST /console/loans/{id}/disbursement-retry": {console: consolePage, mass: "attempt=9", massField: "attempt"},
+	"GET /console/users":                          {console: consolePage, ok: 200, query: "?q=ops@test.cn"},
+	"GET /console/users/{id}":                     {console: consolePage, ok: 200},
+	"POST /console/users/{id}/reveal":             {console: consolePage, mass: "reason=x&user_id=1", massField: "user_id"},
 	"GET /console/reconciliation":                 {console: consolePage}, // reads the bank: TestConsoleReconciliation
 	"GET /console/disclosure":                     {console: consolePage, ok: 200},
 	"GET /console/clock":                          {console: consolePage, ok: 200},

@@ -33,6 +33,7 @@ import (
 	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/support"
 	"github.com/lendflow/lendflow/transfer"
 	"github.com/lendflow/lendflow/users"
 	"github.com/lendflow/lendflow/workflows"
@@ -109,6 +110,7 @@ type Server struct {
 	reports    *reconcile.Reports
 	disclosure *disclosure.Publisher
 	calendar   *calendar.Service
+	support    *support.Service
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -153,6 +155,7 @@ func (s *Server) wire() {
 	s.reports = reconcile.NewReports(d.Pool, d.BankFiles)
 	s.disclosure = disclosure.NewPublisher(d.Pool)
 	s.calendar = calendar.New(d.Pool)
+	s.support = support.New(d.Pool, d.Bank, d.Transfers, d.Coupons, d.Logger)
 }
 
 // replicaID is what this process's claims carry: its replica, or nil.
@@ -195,6 +198,7 @@ func (s *Server) Handler() http.Handler {
 	s.transferRoutes(r)
 	s.couponRoutes(r)
 	s.opsRoutes(r)
+	s.supportRoutes(r)
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
 	s.consoleRoutes(r)
 	s.eventRoutes(r)

@@ -210,20 +210,7 @@ func (s *Server) myTransfers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	item := func(l transfer.Listing) myTransferItem {
-		it := myTransferItem{TransferID: l.ID, LoanID: l.LoanID, Role: "seller", Status: string(l.Status), At: l.CreatedAt}
-		if l.BuyerID == me.ID {
-			it.Role = "buyer"
-		}
-		if l.ClosedAt != nil {
-			it.At = *l.ClosedAt
-		}
-		if l.Priced {
-			p, f := fmtMoney(l.Quote.Price), fmtMoney(l.Quote.Fee)
-			it.Price, it.Fee = &p, &f
-		}
-		return it
-	}
+	item := func(l transfer.Listing) myTransferItem { return transferOf(l, me.ID) }
 	writeJSON(w, http.StatusOK, onePage(ls, limit, item, func(l transfer.Listing) string { return idCursor(l.ID) }))
 }
 

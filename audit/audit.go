@@ -36,11 +36,12 @@ const (
 	BorrowerReveal    Action = "borrower_reveal"                  // ops read a borrower's unmasked identity
 	WebhookRegister   Action = "webhook_register"                 // events of some types will be POSTed to a URL
 	CalendarSet       Action = "calendar_set"                     // set a year's holidays and make-up workdays
+	UserReveal        Action = "user_reveal"                      // ops read a user's unmasked data (customer service)
 )
 
 // Actions is every action, in the order above.
 var Actions = []Action{DueDiligence, FullTenderReview, WriteOff, DisbursementRetry, ClockAdvance,
-	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister, CalendarSet}
+	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister, CalendarSet, UserReveal}
 
 // Valid reports whether a is one of Actions.
 func (a Action) Valid() bool {

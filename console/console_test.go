@@ -34,6 +34,11 @@ func TestEveryPageRenders(t *testing.T) {
 		"coupons": {CouponsView{}, CouponsView{Page: page, Available: "1.00", Liabilities: "0.50", Headroom: "0.50", Note: "<script>x</script>",
 			Failed: []BonusPaymentRow{{ID: 1, LoanID: 2, UserID: 3, CouponID: 4, Installment: 1, Attempt: 1, Amount: "3.33", Code: "insufficient_balance"}}}},
 		"error": {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
+		"users": {UsersView{}, UsersView{Page: page, Q: "<script>x</script>", Searched: true, Users: []UserRow{{UserID: 1, Name: "张*", Locked: true}}}},
+		"user": {UserView{}, UserView{Page: page, Person: UserRow{UserID: 1, Name: "<script>x</script>"}, Bank: &Balances{Available: "1.00"},
+			Revealed: &RevealedPerson{Name: "张三"}, Loans: []UserLoanRow{{ID: 1}}, Holdings: []UserHoldingRow{{LoanID: 1}}, Bids: []BidRow{{ID: 1}},
+			Withdrawals: []WithdrawalRow{{ID: 1, Status: "processing"}}, Transfers: []UserTransferRow{{ID: 1}}, Coupons: []UserCouponRow{{ID: 1}}, Notifications: []NoticeRow{{Kind: "k"}},
+			FundLog: []FundRow{{ID: 1, Type: "recharge"}}, Actions: []ActionRow{{Note: "<script>x</script>"}}}},
 	}
 	require.Len(t, views, len(Pages))
 	for name, vs := range views {

@@ -296,3 +296,104 @@ type BonusPaymentRow struct {
 	Installment, Attempt         int
 	Amount, Code                 string
 }
+
+// UsersView is customer service's search (docs/support.md): one box for an
+// e-mail, a phone, an ID number or a user id; the users found, masked.
+type UsersView struct {
+	Page
+	Q        string
+	Searched bool
+	Users    []UserRow
+}
+
+// UserRow is a user as the search lists them.
+type UserRow struct {
+	UserID int64
+	Role   string
+	Name   string
+	Email  string
+	Phone  string
+	Locked bool
+	Since  string
+}
+
+// UserView is a user's one page: the person masked (whole once revealed),
+// the account as the ledger and as the bank see it, and every list.
+type UserView struct {
+	Page
+	Person    UserRow
+	IDNumber  string
+	Revealed  *RevealedPerson
+	Platform  Balances
+	Bank      *Balances
+	BankError string
+	// Pending and TotalAssets are the ledger's: what claims still bring.
+	PendingPrincipal, PendingInterest, TotalAssets string
+	Loans                                          []UserLoanRow
+	Holdings                                       []UserHoldingRow
+	Bids                                           []BidRow
+	Withdrawals                                    []WithdrawalRow
+	Transfers                                      []UserTransferRow
+	Coupons                                        []UserCouponRow
+	Notifications                                  []NoticeRow
+	FundLog                                        []FundRow
+	Actions                                        []ActionRow
+}
+
+// Balances are available and frozen money.
+type Balances struct{ Available, Frozen string }
+
+// Agree reports whether the bank's figures are the ledger's.
+func (v UserView) Agree() bool { return v.Bank != nil && *v.Bank == v.Platform }
+
+// RevealedPerson is the person's data whole, after an audited reveal.
+type RevealedPerson struct{ Name, IDNumber, Phone, CardNumber string }
+
+// UserLoanRow is one loan the user borrows.
+type UserLoanRow struct {
+	ID                 int64
+	Amount, Status, On string
+	TermMonths         int32
+}
+
+// UserHoldingRow is one claim or undisbursed bid.
+type UserHoldingRow struct {
+	LoanID                                       int64
+	Source, Principal, Received, Pending, Status string
+}
+
+// BidRow is one bid.
+type BidRow struct {
+	ID, LoanID         int64
+	Amount, Status, At string
+}
+
+// WithdrawalRow is one withdrawal.
+type WithdrawalRow struct {
+	ID                             int64
+	Amount, Fee, Route, Status, On string
+}
+
+// UserTransferRow is one transfer the user sold or bought.
+type UserTransferRow struct {
+	ID, LoanID              int64
+	Role, Status, Price, At string
+}
+
+// UserCouponRow is one coupon the user holds.
+type UserCouponRow struct {
+	ID                                         int64
+	Kind, Value, MinBid, Expires, Status, Paid string
+}
+
+// NoticeRow is one notification that reached the user.
+type NoticeRow struct{ On, Kind, Message string }
+
+// FundRow is one line of the fund log: where a yuan came from or went.
+type FundRow struct {
+	ID                                                         int64
+	At, Type, Amount, AvailableAfter, FrozenAfter, Counterpart string
+}
+
+// ActionRow is one ops action on the user, from the audit log.
+type ActionRow struct{ At, Action, By, Note string }

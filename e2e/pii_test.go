@@ -20,7 +20,8 @@ import (
 // logs, as in production) and the bank simulator with a logger of the
 // processes' kind, through what carries personal data: registrations, a
 // registration refused for a verified number, account openings (the bank's
-// four-factor check), a refused one, recharges, a withdrawal, card changes.
+// four-factor check), a refused one, recharges, a withdrawal, a card change,
+// ops' searches by phone and ID number and a reveal.
 // Then it reads every log the run wrote and looks for each full ID number,
 // phone and card number it used (docs/security.md "Personal data").
 func TestLogsHoldNoPersonalData(t *testing.T) {
@@ -63,6 +64,14 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 
 	s.call("POST", "/v1/me/recharges", a.token, obj{"amount": "1000.00"}, 201)
 	s.call("POST", "/v1/me/withdrawals", a.token, obj{"amount": "100.00"}, 201)
+	// Ops look the investor up by phone and by ID number: a search's query
+	// string is in the request's URL.
+	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)
+	for _, q := range secrets[:2] {
+		found := s.call("GET", "/v1/ops/users?q="+q, ops, nil, 200)["items"].([]any)
+		require.Len(t, found, 1, q)
+	}
+	s.call("POST", fmt.Sprintf("/v1/ops/users/%.0f/reveal", a.id), ops, obj{"reason": "the customer called"}, 200)
 	newCard := cardFor(900)
 	s.call("POST", "/v1/me/card", b.token, obj{"card_number": newCard}, 200)
 	secrets = append(secrets, newCard)

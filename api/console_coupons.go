@@ -149,7 +149,8 @@ func (s *Server) consoleBonusRetry(w http.ResponseWriter, r *http.Request) {
 		s.consoleFail(w, r, Validation(*fe))
 		return
 	}
-	p, err := s.Coupons.Retry(r.Context(), id)
+	me, _ := userFrom(r.Context())
+	p, err := s.Coupons.Retry(r.Context(), me.ID, id)
 	if err != nil {
 		s.consoleCouponsRefused(w, r, err, func(*console.CouponsView) {})
 		return

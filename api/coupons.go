@@ -228,7 +228,8 @@ func (s *Server) bonusPaymentRetry(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs.New(errs.NotFound, "no such coupon payment"))
 		return
 	}
-	p, err := s.Coupons.Retry(r.Context(), id)
+	me, _ := userFrom(r.Context())
+	p, err := s.Coupons.Retry(r.Context(), me.ID, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

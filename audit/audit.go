@@ -37,11 +37,15 @@ const (
 	WebhookRegister   Action = "webhook_register"                 // events of some types will be POSTed to a URL
 	CalendarSet       Action = "calendar_set"                     // set a year's holidays and make-up workdays
 	UserReveal        Action = "user_reveal"                      // ops read a user's unmasked data (customer service)
+	CouponGrant       Action = "coupon_grant"                     // grant an investor a coupon paid by the bonus account
+	BonusTopUp        Action = "bonus_top_up"                     // fill the bonus account from the platform's card
+	BonusRetry        Action = "bonus_payment_retry"              // send a refused bonus payment again
 )
 
 // Actions is every action, in the order above.
 var Actions = []Action{DueDiligence, FullTenderReview, WriteOff, DisbursementRetry, ClockAdvance,
-	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister, CalendarSet, UserReveal}
+	UserLock, UserUnlock, BlacklistAdd, Recovery, BorrowerReveal, WebhookRegister, CalendarSet, UserReveal, CouponGrant,
+	BonusTopUp, BonusRetry}
 
 // Valid reports whether a is one of Actions.
 func (a Action) Valid() bool {
@@ -152,6 +156,12 @@ func Webhook(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
 
 // CalendarYear is a year of the bank's calendar, "calendar:2026".
 func CalendarYear(year int) string { return "calendar:" + strconv.Itoa(year) }
+
+// BonusAccount is the bonus account's target (its top-ups).
+const BonusAccount = "bonus_account"
+
+// CouponPayment is a coupon payment's target, "coupon_payment:5".
+func CouponPayment(id int64) string { return "coupon_payment:" + strconv.FormatInt(id, 10) }
 
 // IDNumber is an ID number's target, given already masked
 // (kyc.MaskIDNumber): the log is kept forever and cannot be edited, so it

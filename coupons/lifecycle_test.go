@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/lendflow/lendflow/activities"
+	"github.com/lendflow/lendflow/audit"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/bidding"
 	"github.com/lendflow/lendflow/coupons"
@@ -264,10 +265,16 @@ func TestARefusedBonusIsAnOpsTask(t *testing.T) {
 	require.NoError(t, w.Pool.QueryRow(w.Ctx, `SELECT count(*) FROM notifications WHERE kind = 'bonus_payment_failed' AND user_id = $1`, inv.ID).Scan(&notices))
 	assert.Equal(t, 1, notices)
 
-	_, err = w.svc.TopUp(w.Ctx, 0, d("15.00"))
+	ops := w.User(lending.RoleOps, "")
+	_, err = w.svc.TopUp(w.Ctx, ops.ID, d("15.00"))
 	require.NoError(t, err)
-	p, err := w.svc.Retry(w.Ctx, failed[0].ID)
+	p, err := w.svc.Retry(w.Ctx, ops.ID, failed[0].ID)
 	require.NoError(t, err)
+	logged, err := audit.List(w.Ctx, w.Q, audit.Filter{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, logged, 2, "ops' top-up and retry are audited")
+	assert.Equal(t, []string{"bonus_payment_retry " + audit.CouponPayment(failed[0].ID), "bonus_top_up bonus_account"},
+		[]string{string(logged[0].Action) + " " + logged[0].Target, string(logged[1].Action) + " " + logged[1].Target})
 	assert.Equal(t, []string{"paid", bank.BonusPayment(loan.ID, 0, c.ID, 2)}, []string{p.Status, p.RequestNo})
 	a, _ := w.Balance(*inv.CustodyAccountNo)
 	assert.Equal(t, "15.00", a)

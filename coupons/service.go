@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
+	"github.com/lendflow/lendflow/audit"
 	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/contact"
 	"github.com/lendflow/lendflow/db"
@@ -136,6 +137,12 @@ func (s *Service) Grant(ctx context.Context, g Grant) (Coupon, error) {
 		if out, err = q.CouponInsert(ctx, p); err != nil {
 			return err
 		}
+		if g.OpsID != 0 {
+			if _, err := audit.Record(ctx, q, audit.Entry{OpsUserID: g.OpsID, Action: audit.CouponGrant, Target: audit.User(g.UserID),
+				Note: fmt.Sprintf("coupon %d: %s; %s", out.ID, what, g.Note)}); err != nil {
+				return err
+			}
+		}
 		return contact.Write(ctx, q, contact.Notice{UserID: g.UserID, Kind: lending.NoticeCouponGranted, On: today,
 			Dedupe: fmt.Sprintf("coupon-%d-granted", out.ID),
 			Message: fmt.Sprintf("You have %s (coupon %d) for a bid of at least %s, until %s.", what, out.ID,
@@ -234,6 +241,11 @@ func (s *Service) TopUp(ctx context.Context, opsID int64, amount decimal.Decimal
 			failure = &code
 		}
 		row, err = q.BonusTopUpSettle(ctx, dbq.BonusTopUpSettleParams{ID: row.ID, Status: status, FailureCode: failure})
+		if err != nil || opsID == 0 {
+			return err
+		}
+		_, err = audit.Record(ctx, q, audit.Entry{OpsUserID: opsID, Action: audit.BonusTopUp, Target: audit.BonusAccount,
+			Note: fmt.Sprintf("top-up %d of %s: %s", row.ID, amount.StringFixed(2), status)})
 		return err
 	})
 	if err != nil {
@@ -284,7 +296,7 @@ func (s *Service) Failed(ctx context.Context) ([]Payment, error) {
 // number (the bank's refusal is final for the old one), and answers it as
 // the bank left it: paid, or failed again. Errors: not_found, invalid_state
 // (not failed).
-func (s *Service) Retry(ctx context.Context, paymentID int64) (Payment, error) {
+func (s *Service) Retry(ctx context.Context, opsID, paymentID int64) (Payment, error) {
 	today, err := s.today(ctx)
 	if err != nil {
 		return Payment{}, err
@@ -298,8 +310,19 @@ func (s *Service) Retry(ctx context.Context, paymentID int64) (Payment, error) {
 	}
 	if cur.Status == PaymentFailed {
 		reqNo := bank.BonusPayment(cur.LoanID, int(cur.InstallmentNo), cur.CouponID, int(cur.Attempt)+1)
-		if _, err := s.q.CouponPaymentRetry(ctx, dbq.CouponPaymentRetryParams{ID: paymentID, RequestNo: &reqNo}); err != nil &&
-			!errors.Is(err, db.ErrNotFound) {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			q := db.Queries(tx)
+			if _, err := q.CouponPaymentRetry(ctx, dbq.CouponPaymentRetryParams{ID: paymentID, RequestNo: &reqNo}); err != nil {
+				return err
+			}
+			if opsID == 0 {
+				return nil
+			}
+			_, err := audit.Record(ctx, q, audit.Entry{OpsUserID: opsID, Action: audit.BonusRetry, Target: audit.CouponPayment(paymentID),
+				Note: fmt.Sprintf("%s of loan %d sent again as %s", cur.Amount.StringFixed(2), cur.LoanID, reqNo)})
+			return err
+		})
+		if err != nil && !errors.Is(err, db.ErrNotFound) { // another retry won: pay what it made due
 			return Payment{}, err
 		}
 	} else if cur.Status != PaymentDue {

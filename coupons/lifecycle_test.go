@@ -281,3 +281,75 @@ func TestARefusedBonusIsAnOpsTask(t *testing.T) {
 	bankSide, ledgerSide := w.bonusBooks(t)
 	assert.Equal(t, []string{"0.00", "0.00"}, []string{bankSide, ledgerSide})
 }
+
+// At M3 the risk reserve's compensation pays the investor installment 1's
+// interest in full, so its bonus is paid in that step; the write-off then
+// lapses the later ones. 3,000.00 at 11 % over 3 months, one bid of 3,000.00
+// with +2 % for 3 months: bonuses round(3,000.00 × 0.02 / 12) = 5.00,
+// round(2,009.11 × 0.02 / 12) = 3.35, round(1,009.14 × 0.02 / 12) = 1.68.
+// The reserve holds the disbursement's 60.00: by the waterfall, installment
+// 1's penalty, then its interest 27.50 in full, then some of its principal.
+func TestCompensationPaysTheBonusAndAWriteOffLapsesTheRest(t *testing.T) {
+	w := newWorld(t)
+	inv := w.Investor("C3", "3000.00")
+	_, err := w.svc.TopUp(w.Ctx, 0, d("1000.00"))
+	require.NoError(t, err)
+	c, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv.ID, Kind: coupons.Interest, ExtraRate: d("0.02"), Months: 3, ExpiresOn: w.Today})
+	require.NoError(t, err)
+	borrower := w.User(lending.RoleBorrower, "200.00")
+	loan := w.ListedLoan(borrower, "3000.00", "C", "0.11", 3, false)
+	_, err = w.bids.PlaceWithCoupon(w.Ctx, "", inv.ID, loan.ID, d("3000.00"), w.Today, c.ID)
+	require.NoError(t, err)
+	_, err = w.Pool.Exec(w.Ctx, `UPDATE loans SET status = 'disbursing' WHERE id = $1`, loan.ID)
+	require.NoError(t, err)
+	_, err = w.acts.Disburse(w.Ctx, activities.DisburseInput{LoanID: loan.ID, Seq: 1, Attempt: 1, Today: w.Today})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"5.00 planned", "3.35 planned", "1.68 planned"}, w.payments(t, loan.ID))
+
+	_, err = w.Pool.Exec(w.Ctx, `UPDATE loans SET status = 'overdue' WHERE id = $1`, loan.ID)
+	require.NoError(t, err)
+	m3 := time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC) // DPD 61 of installment 1, due 28 February
+	_, err = w.acts.Collect(w.Ctx, activities.CollectInput{LoanID: loan.ID, Seq: 31, On: m3,
+		Steps: []lending.Step{lending.StepAutoDebit, lending.StepM3}, Installment: 1, DPD: 61, Attempt: 1})
+	require.NoError(t, err)
+	inst, err := w.Q.InstallmentGet(w.Ctx, dbq.InstallmentGetParams{LoanID: loan.ID, No: 1})
+	require.NoError(t, err)
+	require.Equal(t, "60.00", inst.Compensated.StringFixed(2), "all the reserve had")
+	require.NoError(t, w.acts.WriteOff(w.Ctx, activities.WriteOffInput{LoanID: loan.ID, Seq: 41, Note: "uncollectable", Today: m3.AddDate(0, 0, 30)}))
+	assert.Equal(t, []string{
+		"5.00 paid " + bank.BonusPayment(loan.ID, 1, c.ID, 1), "3.35 lapsed", "1.68 lapsed",
+	}, w.payments(t, loan.ID))
+	pending, err := coupons.PendingBonus(w.Ctx, w.Q, inv.ID)
+	require.NoError(t, err)
+	assert.True(t, pending.IsZero(), "nothing more to come")
+	bankSide, ledgerSide := w.bonusBooks(t)
+	assert.Equal(t, []string{"995.00", "995.00"}, []string{bankSide, ledgerSide})
+}
+
+// Grants made at once never together spend more than the headroom: of five
+// grants of 100.00 on a headroom of 100.00 exactly one is made.
+func TestGrantsAtOnceSpendTheHeadroomOnce(t *testing.T) {
+	w := newWorld(t)
+	inv := w.Investor("C3", "")
+	_, err := w.svc.TopUp(w.Ctx, 0, d("100.00"))
+	require.NoError(t, err)
+	errsCh := make(chan error, 5)
+	for range 5 {
+		go func() {
+			_, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv.ID, Kind: coupons.Cash, Amount: d("100.00"), ExpiresOn: w.Today})
+			errsCh <- err
+		}()
+	}
+	granted := 0
+	for range 5 {
+		if err := <-errsCh; err == nil {
+			granted++
+		} else {
+			require.Equal(t, errs.BonusBudgetExceeded, errs.Code(err), "%v", err)
+		}
+	}
+	assert.Equal(t, 1, granted)
+	b, err := w.svc.Budget(w.Ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "0.00", b.Headroom.StringFixed(2))
+}

@@ -138,13 +138,22 @@ func TestCouponsPaidPerMethod(t *testing.T) {
 	mine := s.call("GET", "/v1/me/coupons", i1.token, nil, 200)["items"].([]any)[0].(obj)
 	require.Equal(t, []any{"used", "60.10"}, []any{mine["status"], mine["paid"]})
 	require.Contains(t, s.amounts(i1.token, "coupon_paid"), "20.05")
-	var rewards []string
+	// The fund log: the disbursement's row raises the pending receivable by the
+	// boost record (12,000.00 + interest 65.00 + 43.45 + 21.78 + bonus 60.10),
+	// and each reward is a row of its own, the last leaving nothing to come.
+	var rewards, disbursed []string
 	for _, it := range s.call("GET", "/v1/me/fund-logs?limit=100", i1.token, nil, 200)["items"].([]any) {
-		if row := it.(obj); row["type"] == "bonus" {
-			rewards = append(rewards, row["amount"].(string))
+		switch row := it.(obj); row["type"] {
+		case "bonus":
+			rewards = append(rewards, row["amount"].(string)+" → "+row["pending_receivable_after"].(string))
+		case "disbursement":
+			disbursed = append(disbursed, row["pending_receivable_after"].(string))
 		}
 	}
-	require.ElementsMatch(t, []string{"30.00", "20.05", "10.05"}, rewards, "each reward is a row of the fund log")
+	require.Equal(t, []string{"12190.33"}, disbursed)
+	require.Len(t, rewards, 3)
+	require.Equal(t, "10.05 → 0.00", rewards[0], "newest first: the last reward")
+	require.ElementsMatch(t, []string{"30.00", "20.05", "10.05"}, []string{rewards[0][:5], rewards[1][:5], rewards[2][:5]})
 	// The unused coupon expired with the business clock, past 31 March.
 	require.Equal(t, "expired", s.call("GET", "/v1/me/coupons", i6.token, nil, 200)["items"].([]any)[0].(obj)["status"])
 

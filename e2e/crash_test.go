@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lendflow/lendflow/bank"
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/internal/testwait"
 	"github.com/lendflow/lendflow/ledger"
@@ -179,6 +180,18 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	borrower := s.signUp("borrower", "周借款")
 	invs := []person{s.investor("冯投资", "5000.00"), s.investor("陈投资", "5000.00"), s.investor("褚投资", "5000.00")}
 	id := s.listed(ops, borrower, "12000.00", 3)
+	// Every bid carries a coupon (docs/coupons.md): a cash coupon of 10.00, paid at
+	// the disbursement; two interest coupons of +3 % for 3 months, the first on a
+	// claim sold below (its bonuses lapse, never paid to a buyer), the second paid
+	// with each installment: round(B × 0.03 / 12) on B 4,000.00, 2,673.87 (or .86,
+	// by whose bid took the split's leftover cent) and 1,340.55 (or .54): 10.00,
+	// 6.68, 3.35 either way.
+	s.call("POST", "/v1/ops/bonus-account/top-ups", ops, obj{"amount": "3100.00"}, 201)
+	coupon := []float64{
+		s.grant(ops, invs[0], obj{"kind": "cash", "amount": "10.00", "min_bid": "1000.00", "expires_on": "2026-03-31"}),
+		s.grant(ops, invs[1], obj{"kind": "interest", "extra_rate": "0.03", "months": 3, "expires_on": "2026-03-31"}),
+		s.grant(ops, invs[2], obj{"kind": "interest", "extra_rate": "0.03", "months": 3, "expires_on": "2026-03-31"}),
+	}
 
 	// Bids while the API dies under them.
 	api, worker := s.procs.victim("api"), s.procs.victim("worker")
@@ -188,7 +201,8 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.persist("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, fmt.Sprintf("bid-%d", i), obj{"amount": "4000.00"}, 201, 202)
+			s.persist("POST", fmt.Sprintf("/v1/listings/%.0f/bids", id), inv.token, fmt.Sprintf("bid-%d", i),
+				obj{"amount": "4000.00", "coupon_id": coupon[i]}, 201, 202)
 		}()
 	}
 	wg.Wait()
@@ -242,6 +256,13 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	require.NoError(t, err)
 	defer pool.Close()
 	movements, days, _ := s.moneyMovedOnce(pool, ops, "2026-03-02", "2026-06-02")
+	require.Equal(t, []string{
+		fmt.Sprintf("%.0f/0 10.00 paid", coupon[0]),
+		fmt.Sprintf("%.0f/1 10.00 lapsed", coupon[1]), fmt.Sprintf("%.0f/1 10.00 paid", coupon[2]),
+		fmt.Sprintf("%.0f/2 6.68 lapsed", coupon[1]), fmt.Sprintf("%.0f/2 6.68 paid", coupon[2]),
+		fmt.Sprintf("%.0f/3 3.35 lapsed", coupon[1]), fmt.Sprintf("%.0f/3 3.35 paid", coupon[2]),
+	}, s.couponPayments(pool, id), "each bonus paid once under the crashes; the sold claim's lapsed")
+	require.Equal(t, "3069.97", s.bankBalance(bank.AccountBonus), "3,100.00 − 10.00 − 10.00 − 6.68 − 3.35")
 	for _, sale := range sales {
 		h := s.holding(sale.buyer, id)
 		require.Equal(t, []any{"transfer", "repaid", "0.00", "0.00"},
@@ -252,6 +273,24 @@ func TestCrashesMoveMoneyOnce(t *testing.T) {
 	for _, sale := range sales {
 		t.Logf("transfer %.0f sold once, to investor %.0f, for %s", sale.transfer, sale.buyer.id, sale.price)
 	}
+}
+
+// couponPayments lists a loan's coupon payments as "coupon/installment amount status".
+func (s *stack) couponPayments(pool *pgxpool.Pool, id float64) []string {
+	s.t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT coupon_id, installment_no, amount::text, status FROM coupon_payments
+		WHERE loan_id = $1 ORDER BY installment_no, coupon_id`, int64(id))
+	require.NoError(s.t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var coupon, inst int64
+		var amount, status string
+		require.NoError(s.t, rows.Scan(&coupon, &inst, &amount, &status))
+		out = append(out, fmt.Sprintf("%d/%d %s %s", coupon, inst, amount, status))
+	}
+	require.NoError(s.t, rows.Err())
+	return out
 }
 
 // sale is a listing sold in the crash test, and to whom.

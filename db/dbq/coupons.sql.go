@@ -90,12 +90,12 @@ func (q *Queries) BonusTopUpSettle(ctx context.Context, arg BonusTopUpSettlePara
 
 const couponBudgetLock = `-- name: CouponBudgetLock :exec
 
-SELECT pg_advisory_xact_lock(7432)
+SELECT pg_advisory_xact_lock(7435, hashtext(current_schema()))
 `
 
 // Coupons and their payments from the bonus account (docs/coupons.md).
 // Grants judge the headroom one at a time: two at once would each see the
-// other's liability missing.
+// other's liability missing. (7435: this lock's own class, per schema.)
 func (q *Queries) CouponBudgetLock(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, couponBudgetLock)
 	return err

@@ -2,8 +2,8 @@
 
 -- name: CouponBudgetLock :exec
 -- Grants judge the headroom one at a time: two at once would each see the
--- other's liability missing.
-SELECT pg_advisory_xact_lock(7432);
+-- other's liability missing. (7435: this lock's own class, per schema.)
+SELECT pg_advisory_xact_lock(7435, hashtext(current_schema()));
 
 -- name: CouponInsert :one
 INSERT INTO coupons (user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, granted_by, granted_on)

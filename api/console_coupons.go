@@ -128,7 +128,7 @@ func (s *Server) consoleBonusTopUp(w http.ResponseWriter, r *http.Request) {
 		err = Validation(*fe)
 	} else {
 		me, _ := userFrom(r.Context())
-		_, err = s.Coupons.TopUp(r.Context(), me.ID, amount)
+		_, err = s.Coupons.TopUp(r.Context(), me.ID, "", amount)
 	}
 	if err != nil {
 		s.consoleCouponsRefused(w, r, err, func(v *console.CouponsView) { v.TopUp = form.Get("amount") })

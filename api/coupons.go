@@ -96,7 +96,7 @@ func (s *Server) couponGrant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, Validation(fields...))
 		return
 	}
-	g.OpsID = me.ID
+	g.OpsID, g.Key = me.ID, idempotencyKey(r.Context())
 	c, err := s.Coupons.Grant(r.Context(), g)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -158,7 +158,7 @@ func (s *Server) bonusTopUp(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t, err := s.Coupons.TopUp(r.Context(), me.ID, amount)
+	t, err := s.Coupons.TopUp(r.Context(), me.ID, idempotencyKey(r.Context()), amount)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -109,7 +109,7 @@ func TestCouponsFollowTheirLoan(t *testing.T) {
 	_, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv0.ID, Kind: coupons.Cash, Amount: d("20.00"), MinBid: d("500.00"), ExpiresOn: expires})
 	require.Equal(t, errs.BonusBudgetExceeded, errs.Code(err), "%v", err)
 
-	top, err := w.svc.TopUp(w.Ctx, 0, d("1000.00"))
+	top, err := w.svc.TopUp(w.Ctx, 0, "", d("1000.00"))
 	require.NoError(t, err)
 	assert.Equal(t, "succeeded", top.Status)
 	cash, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv0.ID, Kind: coupons.Cash, Amount: d("20.00"), MinBid: d("500.00"), ExpiresOn: expires})
@@ -210,7 +210,7 @@ func TestCouponsFollowTheirLoan(t *testing.T) {
 func TestCouponsComeBackAndExpire(t *testing.T) {
 	w := newWorld(t)
 	inv := w.Investor("C3", "1000.00")
-	_, err := w.svc.TopUp(w.Ctx, 0, d("100.00"))
+	_, err := w.svc.TopUp(w.Ctx, 0, "", d("100.00"))
 	require.NoError(t, err)
 	c, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv.ID, Kind: coupons.Cash, Amount: d("10.00"), ExpiresOn: w.Today.AddDate(0, 0, 3)})
 	require.NoError(t, err)
@@ -266,7 +266,7 @@ func TestARefusedBonusIsAnOpsTask(t *testing.T) {
 	assert.Equal(t, 1, notices)
 
 	ops := w.User(lending.RoleOps, "")
-	_, err = w.svc.TopUp(w.Ctx, ops.ID, d("15.00"))
+	_, err = w.svc.TopUp(w.Ctx, ops.ID, "", d("15.00"))
 	require.NoError(t, err)
 	p, err := w.svc.Retry(w.Ctx, ops.ID, failed[0].ID)
 	require.NoError(t, err)
@@ -292,7 +292,7 @@ func TestARefusedBonusIsAnOpsTask(t *testing.T) {
 func TestCompensationPaysTheBonusAndAWriteOffLapsesTheRest(t *testing.T) {
 	w := newWorld(t)
 	inv := w.Investor("C3", "3000.00")
-	_, err := w.svc.TopUp(w.Ctx, 0, d("1000.00"))
+	_, err := w.svc.TopUp(w.Ctx, 0, "", d("1000.00"))
 	require.NoError(t, err)
 	c, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv.ID, Kind: coupons.Interest, ExtraRate: d("0.02"), Months: 3, ExpiresOn: w.Today})
 	require.NoError(t, err)
@@ -331,7 +331,7 @@ func TestCompensationPaysTheBonusAndAWriteOffLapsesTheRest(t *testing.T) {
 func TestGrantsAtOnceSpendTheHeadroomOnce(t *testing.T) {
 	w := newWorld(t)
 	inv := w.Investor("C3", "")
-	_, err := w.svc.TopUp(w.Ctx, 0, d("100.00"))
+	_, err := w.svc.TopUp(w.Ctx, 0, "", d("100.00"))
 	require.NoError(t, err)
 	errsCh := make(chan error, 5)
 	for range 5 {
@@ -352,4 +352,34 @@ func TestGrantsAtOnceSpendTheHeadroomOnce(t *testing.T) {
 	b, err := w.svc.Budget(w.Ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "0.00", b.Headroom.StringFixed(2))
+}
+
+// Ops' top-up and grant sent again under their Idempotency-Key (the API died
+// before answering) find what the key made: the money moves once, one coupon
+// is granted; the key with another amount is idempotency_key_reused.
+func TestTopUpAndGrantSentAgainMakeOnce(t *testing.T) {
+	w := newWorld(t)
+	ops, inv := w.User(lending.RoleOps, ""), w.Investor("C3", "")
+	first, err := w.svc.TopUp(w.Ctx, ops.ID, "top-1", d("100.00"))
+	require.NoError(t, err)
+	again, err := w.svc.TopUp(w.Ctx, ops.ID, "top-1", d("100.00"))
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+	_, err = w.svc.TopUp(w.Ctx, ops.ID, "top-1", d("200.00"))
+	require.Equal(t, errs.IdempotencyKeyReused, errs.Code(err), "%v", err)
+	bankSide, ledgerSide := w.bonusBooks(t)
+	assert.Equal(t, []string{"100.00", "100.00"}, []string{bankSide, ledgerSide}, "once")
+
+	g := coupons.Grant{UserID: inv.ID, Kind: coupons.Cash, Amount: d("60.00"), ExpiresOn: w.Today, OpsID: ops.ID, Key: "grant-1"}
+	c1, err := w.svc.Grant(w.Ctx, g)
+	require.NoError(t, err)
+	c2, err := w.svc.Grant(w.Ctx, g)
+	require.NoError(t, err, "found again, not judged against the headroom it already took")
+	assert.Equal(t, c1.ID, c2.ID)
+	g.Amount = d("10.00")
+	_, err = w.svc.Grant(w.Ctx, g)
+	require.Equal(t, errs.IdempotencyKeyReused, errs.Code(err), "%v", err)
+	mine, err := w.svc.List(w.Ctx, inv.ID)
+	require.NoError(t, err)
+	assert.Len(t, mine, 1)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
+	"github.com/lendflow/lendflow/idempotency"
 	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/money"
@@ -56,6 +57,9 @@ type Grant struct {
 	ExpiresOn time.Time
 	Note      string
 	OpsID     int64
+	// Key is the request's Idempotency-Key: the same grant sent again finds
+	// the coupon it made (docs/idempotency.md "The effect carries the key").
+	Key string
 }
 
 // Check is a grant's own fields, before the budget: a cash coupon's face an
@@ -112,6 +116,17 @@ func (s *Service) Grant(ctx context.Context, g Grant) (Coupon, error) {
 		if err := q.CouponBudgetLock(ctx); err != nil {
 			return err
 		}
+		// Under the grants' lock, so two requests under one key never both insert.
+		if g.OpsID != 0 {
+			prev, found, err := idempotency.Made(idempotency.Key(g.Key),
+				func(key *string) (dbq.Coupon, error) { return q.CouponByKey(ctx, dbq.CouponByKeyParams{GrantedBy: &g.OpsID, IdempotencyKey: key}) },
+				func(c dbq.Coupon) bool { return g.same(From(c)) },
+				func(c dbq.Coupon) string { return fmt.Sprintf("coupon %d", c.ID) })
+			if found || err != nil {
+				out = prev
+				return err
+			}
+		}
 		budget, err := budgetOf(ctx, q)
 		if err != nil {
 			return err
@@ -121,7 +136,7 @@ func (s *Service) Grant(ctx context.Context, g Grant) (Coupon, error) {
 			return err
 		}
 		p := dbq.CouponInsertParams{UserID: g.UserID, Kind: string(g.Kind), MinBid: g.MinBid, ExpiresOn: g.ExpiresOn, Most: most,
-			Note: g.Note, GrantedOn: today}
+			Note: g.Note, GrantedOn: today, IdempotencyKey: idempotency.Key(g.Key)}
 		if g.OpsID != 0 {
 			p.GrantedBy = &g.OpsID
 		}
@@ -149,6 +164,12 @@ func (s *Service) Grant(ctx context.Context, g Grant) (Coupon, error) {
 				g.MinBid.StringFixed(2), g.ExpiresOn.Format(time.DateOnly))})
 	})
 	return From(out), err
+}
+
+// same reports whether c is the coupon g asks for: a grant sent again.
+func (g Grant) same(c Coupon) bool {
+	return c.UserID == g.UserID && c.Kind == g.Kind && c.Amount.Equal(g.Amount) && c.ExtraRate.Equal(g.ExtraRate) &&
+		c.Months == g.Months && c.MinBid.Equal(g.MinBid) && c.ExpiresOn.Equal(g.ExpiresOn) && c.Note == g.Note
 }
 
 func budgetOf(ctx context.Context, q *dbq.Queries) (Budget, error) {
@@ -193,12 +214,15 @@ type TopUp struct {
 // before the caller is told to try again.
 const topUpTries = 3
 
-// TopUp fills the bonus account from the platform's card: the row first,
-// then the bank under the row's request number, then the ledger's
-// bonus_top_up entry (money into custody, as conservation counts it) on the
-// bank's day. Errors: validation_failed, bank_unavailable (the bank did not
-// answer: the top-up stays processing and the same request again is safe).
-func (s *Service) TopUp(ctx context.Context, opsID int64, amount decimal.Decimal) (TopUp, error) {
+// TopUp fills the bonus account from the platform's card: the row first
+// (carrying the request's Idempotency-Key), then the bank under the row's
+// request number, then the ledger's bonus_top_up entry (money into custody,
+// as conservation counts it) on the bank's day. The same request sent again
+// finds its row: settled, it answers it; still processing (the bank did not
+// answer, or the API died), it asks the bank again under the same number,
+// which moves the money once. Errors: validation_failed,
+// idempotency_key_reused, bank_unavailable (the top-up stays processing).
+func (s *Service) TopUp(ctx context.Context, opsID int64, key string, amount decimal.Decimal) (TopUp, error) {
 	if err := money.ValidAmount(amount); err != nil {
 		return TopUp{}, errs.Invalid("amount", "amount is above 0.00 with at most 2 decimals")
 	}
@@ -210,7 +234,21 @@ func (s *Service) TopUp(ctx context.Context, opsID int64, amount decimal.Decimal
 	if opsID != 0 {
 		ops = &opsID
 	}
-	row, err := s.q.BonusTopUpInsert(ctx, dbq.BonusTopUpInsertParams{Amount: amount, OpsID: ops})
+	row, err := s.q.BonusTopUpInsert(ctx, dbq.BonusTopUpInsertParams{Amount: amount, OpsID: ops, IdempotencyKey: idempotency.Key(key)})
+	if errors.Is(err, db.ErrNotFound) { // the key made a top-up already
+		if row, err = s.q.BonusTopUpByKey(ctx, dbq.BonusTopUpByKeyParams{OpsID: ops, IdempotencyKey: idempotency.Key(key)}); err != nil {
+			return TopUp{}, err
+		}
+		if _, err := idempotency.Again(row, row.Amount.Equal(amount), fmt.Sprintf("top-up %d of %s", row.ID, row.Amount.StringFixed(2))); err != nil {
+			return TopUp{}, err
+		}
+		switch row.Status {
+		case "succeeded":
+			return TopUp{ID: row.ID, Amount: row.Amount, Status: row.Status}, nil
+		case "failed":
+			return TopUp{ID: row.ID, Amount: row.Amount, Status: row.Status}, errs.New(errs.Conflict, "the bank refused the top-up: %s", deref(row.FailureCode))
+		}
+	}
 	if err != nil {
 		return TopUp{}, err
 	}
@@ -240,10 +278,16 @@ func (s *Service) TopUp(ctx context.Context, opsID int64, amount decimal.Decimal
 		} else {
 			failure = &code
 		}
-		row, err = q.BonusTopUpSettle(ctx, dbq.BonusTopUpSettleParams{ID: row.ID, Status: status, FailureCode: failure})
-		if err != nil || opsID == 0 {
+		settled, err := q.BonusTopUpSettle(ctx, dbq.BonusTopUpSettleParams{ID: row.ID, Status: status, FailureCode: failure})
+		if errors.Is(err, db.ErrNotFound) { // settled by the request's other copy
+			row, err = q.BonusTopUpGet(ctx, row.ID)
 			return err
 		}
+		if err != nil || opsID == 0 {
+			row = settled
+			return err
+		}
+		row = settled
 		_, err = audit.Record(ctx, q, audit.Entry{OpsUserID: opsID, Action: audit.BonusTopUp, Target: audit.BonusAccount,
 			Note: fmt.Sprintf("top-up %d of %s: %s", row.ID, amount.StringFixed(2), status)})
 		return err
@@ -255,6 +299,13 @@ func (s *Service) TopUp(ctx context.Context, opsID int64, amount decimal.Decimal
 		return TopUp{ID: row.ID, Amount: amount, Status: row.Status}, errs.New(errs.Conflict, "the bank refused the top-up: %s", code)
 	}
 	return TopUp{ID: row.ID, Amount: row.Amount, Status: row.Status}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Payment is one coupon payment, as ops see their task list.

@@ -23,8 +23,32 @@ func (q *Queries) BonusAccountAvailable(ctx context.Context) (decimal.Decimal, e
 	return available, err
 }
 
+const bonusTopUpByKey = `-- name: BonusTopUpByKey :one
+SELECT id, amount, status, failure_code, ops_id, created_at, idempotency_key FROM bonus_top_ups WHERE ops_id = $1 AND idempotency_key = $2
+`
+
+type BonusTopUpByKeyParams struct {
+	OpsID          *int64
+	IdempotencyKey *string
+}
+
+func (q *Queries) BonusTopUpByKey(ctx context.Context, arg BonusTopUpByKeyParams) (BonusTopUp, error) {
+	row := q.db.QueryRow(ctx, bonusTopUpByKey, arg.OpsID, arg.IdempotencyKey)
+	var i BonusTopUp
+	err := row.Scan(
+		&i.ID,
+		&i.Amount,
+		&i.Status,
+		&i.FailureCode,
+		&i.OpsID,
+		&i.CreatedAt,
+		&i.IdempotencyKey,
+	)
+	return i, err
+}
+
 const bonusTopUpGet = `-- name: BonusTopUpGet :one
-SELECT id, amount, status, failure_code, ops_id, created_at FROM bonus_top_ups WHERE id = $1
+SELECT id, amount, status, failure_code, ops_id, created_at, idempotency_key FROM bonus_top_ups WHERE id = $1
 `
 
 func (q *Queries) BonusTopUpGet(ctx context.Context, id int64) (BonusTopUp, error) {
@@ -37,21 +61,27 @@ func (q *Queries) BonusTopUpGet(ctx context.Context, id int64) (BonusTopUp, erro
 		&i.FailureCode,
 		&i.OpsID,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const bonusTopUpInsert = `-- name: BonusTopUpInsert :one
-INSERT INTO bonus_top_ups (amount, status, ops_id) VALUES ($1, 'processing', $2) RETURNING id, amount, status, failure_code, ops_id, created_at
+INSERT INTO bonus_top_ups (amount, status, ops_id, idempotency_key) VALUES ($1, 'processing', $2, $3)
+ON CONFLICT (ops_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id, amount, status, failure_code, ops_id, created_at, idempotency_key
 `
 
 type BonusTopUpInsertParams struct {
-	Amount decimal.Decimal
-	OpsID  *int64
+	Amount         decimal.Decimal
+	OpsID          *int64
+	IdempotencyKey *string
 }
 
+// A top-up, or none when the ops user's key made one already
+// (BonusTopUpByKey finds it).
 func (q *Queries) BonusTopUpInsert(ctx context.Context, arg BonusTopUpInsertParams) (BonusTopUp, error) {
-	row := q.db.QueryRow(ctx, bonusTopUpInsert, arg.Amount, arg.OpsID)
+	row := q.db.QueryRow(ctx, bonusTopUpInsert, arg.Amount, arg.OpsID, arg.IdempotencyKey)
 	var i BonusTopUp
 	err := row.Scan(
 		&i.ID,
@@ -60,12 +90,13 @@ func (q *Queries) BonusTopUpInsert(ctx context.Context, arg BonusTopUpInsertPara
 		&i.FailureCode,
 		&i.OpsID,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const bonusTopUpSettle = `-- name: BonusTopUpSettle :one
-UPDATE bonus_top_ups SET status = $2, failure_code = $3 WHERE id = $1 AND status = 'processing' RETURNING id, amount, status, failure_code, ops_id, created_at
+UPDATE bonus_top_ups SET status = $2, failure_code = $3 WHERE id = $1 AND status = 'processing' RETURNING id, amount, status, failure_code, ops_id, created_at, idempotency_key
 `
 
 type BonusTopUpSettleParams struct {
@@ -84,6 +115,7 @@ func (q *Queries) BonusTopUpSettle(ctx context.Context, arg BonusTopUpSettlePara
 		&i.FailureCode,
 		&i.OpsID,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
@@ -101,6 +133,41 @@ func (q *Queries) CouponBudgetLock(ctx context.Context) error {
 	return err
 }
 
+const couponByKey = `-- name: CouponByKey :one
+SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key FROM coupons WHERE granted_by = $1 AND idempotency_key = $2
+`
+
+type CouponByKeyParams struct {
+	GrantedBy      *int64
+	IdempotencyKey *string
+}
+
+// The coupon an ops user's Idempotency-Key made.
+func (q *Queries) CouponByKey(ctx context.Context, arg CouponByKeyParams) (Coupon, error) {
+	row := q.db.QueryRow(ctx, couponByKey, arg.GrantedBy, arg.IdempotencyKey)
+	var i Coupon
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Kind,
+		&i.Amount,
+		&i.ExtraRate,
+		&i.Months,
+		&i.MinBid,
+		&i.ExpiresOn,
+		&i.Most,
+		&i.Note,
+		&i.Status,
+		&i.BidID,
+		&i.LoanID,
+		&i.GrantedBy,
+		&i.GrantedOn,
+		&i.CreatedAt,
+		&i.IdempotencyKey,
+	)
+	return i, err
+}
+
 const couponExpire = `-- name: CouponExpire :execrows
 UPDATE coupons SET status = 'expired' WHERE status = 'unused' AND expires_on < $1::date
 `
@@ -115,7 +182,7 @@ func (q *Queries) CouponExpire(ctx context.Context, today time.Time) (int64, err
 }
 
 const couponGet = `-- name: CouponGet :one
-SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at FROM coupons WHERE id = $1
+SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key FROM coupons WHERE id = $1
 `
 
 func (q *Queries) CouponGet(ctx context.Context, id int64) (Coupon, error) {
@@ -138,12 +205,13 @@ func (q *Queries) CouponGet(ctx context.Context, id int64) (Coupon, error) {
 		&i.GrantedBy,
 		&i.GrantedOn,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const couponGetForUpdate = `-- name: CouponGetForUpdate :one
-SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at FROM coupons WHERE id = $1 FOR UPDATE
+SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key FROM coupons WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) CouponGetForUpdate(ctx context.Context, id int64) (Coupon, error) {
@@ -166,6 +234,7 @@ func (q *Queries) CouponGetForUpdate(ctx context.Context, id int64) (Coupon, err
 		&i.GrantedBy,
 		&i.GrantedOn,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
@@ -183,23 +252,24 @@ func (q *Queries) CouponIDByBid(ctx context.Context, bidID *int64) (int64, error
 }
 
 const couponInsert = `-- name: CouponInsert :one
-INSERT INTO coupons (user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, granted_by, granted_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at
+INSERT INTO coupons (user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, granted_by, granted_on, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key
 `
 
 type CouponInsertParams struct {
-	UserID    int64
-	Kind      string
-	Amount    *decimal.Decimal
-	ExtraRate *decimal.Decimal
-	Months    *int32
-	MinBid    decimal.Decimal
-	ExpiresOn time.Time
-	Most      decimal.Decimal
-	Note      string
-	GrantedBy *int64
-	GrantedOn time.Time
+	UserID         int64
+	Kind           string
+	Amount         *decimal.Decimal
+	ExtraRate      *decimal.Decimal
+	Months         *int32
+	MinBid         decimal.Decimal
+	ExpiresOn      time.Time
+	Most           decimal.Decimal
+	Note           string
+	GrantedBy      *int64
+	GrantedOn      time.Time
+	IdempotencyKey *string
 }
 
 func (q *Queries) CouponInsert(ctx context.Context, arg CouponInsertParams) (Coupon, error) {
@@ -215,6 +285,7 @@ func (q *Queries) CouponInsert(ctx context.Context, arg CouponInsertParams) (Cou
 		arg.Note,
 		arg.GrantedBy,
 		arg.GrantedOn,
+		arg.IdempotencyKey,
 	)
 	var i Coupon
 	err := row.Scan(
@@ -234,6 +305,7 @@ func (q *Queries) CouponInsert(ctx context.Context, arg CouponInsertParams) (Cou
 		&i.GrantedBy,
 		&i.GrantedOn,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
@@ -255,29 +327,30 @@ func (q *Queries) CouponLiabilities(ctx context.Context) (decimal.Decimal, error
 }
 
 const couponListByUser = `-- name: CouponListByUser :many
-SELECT c.id, c.user_id, c.kind, c.amount, c.extra_rate, c.months, c.min_bid, c.expires_on, c.most, c.note, c.status, c.bid_id, c.loan_id, c.granted_by, c.granted_on, c.created_at, COALESCE((SELECT sum(p.amount) FROM coupon_payments p WHERE p.coupon_id = c.id AND p.status = 'paid'), 0)::numeric(20,2) AS paid
+SELECT c.id, c.user_id, c.kind, c.amount, c.extra_rate, c.months, c.min_bid, c.expires_on, c.most, c.note, c.status, c.bid_id, c.loan_id, c.granted_by, c.granted_on, c.created_at, c.idempotency_key, COALESCE((SELECT sum(p.amount) FROM coupon_payments p WHERE p.coupon_id = c.id AND p.status = 'paid'), 0)::numeric(20,2) AS paid
 FROM coupons c WHERE c.user_id = $1
 ORDER BY c.id DESC
 `
 
 type CouponListByUserRow struct {
-	ID        int64
-	UserID    int64
-	Kind      string
-	Amount    *decimal.Decimal
-	ExtraRate *decimal.Decimal
-	Months    *int32
-	MinBid    decimal.Decimal
-	ExpiresOn time.Time
-	Most      decimal.Decimal
-	Note      string
-	Status    string
-	BidID     *int64
-	LoanID    *int64
-	GrantedBy *int64
-	GrantedOn time.Time
-	CreatedAt time.Time
-	Paid      decimal.Decimal
+	ID             int64
+	UserID         int64
+	Kind           string
+	Amount         *decimal.Decimal
+	ExtraRate      *decimal.Decimal
+	Months         *int32
+	MinBid         decimal.Decimal
+	ExpiresOn      time.Time
+	Most           decimal.Decimal
+	Note           string
+	Status         string
+	BidID          *int64
+	LoanID         *int64
+	GrantedBy      *int64
+	GrantedOn      time.Time
+	CreatedAt      time.Time
+	IdempotencyKey *string
+	Paid           decimal.Decimal
 }
 
 // An investor's coupons, newest first, with what each has paid so far.
@@ -307,6 +380,7 @@ func (q *Queries) CouponListByUser(ctx context.Context, userID int64) ([]CouponL
 			&i.GrantedBy,
 			&i.GrantedOn,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
 			&i.Paid,
 		); err != nil {
 			return nil, err
@@ -320,7 +394,7 @@ func (q *Queries) CouponListByUser(ctx context.Context, userID int64) ([]CouponL
 }
 
 const couponListReservedByLoan = `-- name: CouponListReservedByLoan :many
-SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at FROM coupons WHERE loan_id = $1 AND status IN ('reserved', 'used') ORDER BY id
+SELECT id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key FROM coupons WHERE loan_id = $1 AND status IN ('reserved', 'used') ORDER BY id
 `
 
 func (q *Queries) CouponListReservedByLoan(ctx context.Context, loanID *int64) ([]Coupon, error) {
@@ -349,6 +423,7 @@ func (q *Queries) CouponListReservedByLoan(ctx context.Context, loanID *int64) (
 			&i.GrantedBy,
 			&i.GrantedOn,
 			&i.CreatedAt,
+			&i.IdempotencyKey,
 		); err != nil {
 			return nil, err
 		}
@@ -912,7 +987,7 @@ func (q *Queries) CouponRelease(ctx context.Context, bidID *int64) error {
 const couponReserve = `-- name: CouponReserve :one
 UPDATE coupons SET status = 'reserved', bid_id = $1, loan_id = $2
 WHERE id = $3 AND user_id = $4 AND status = 'unused' AND expires_on >= $5::date
-RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at
+RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key
 `
 
 type CouponReserveParams struct {
@@ -951,6 +1026,7 @@ func (q *Queries) CouponReserve(ctx context.Context, arg CouponReserveParams) (C
 		&i.GrantedBy,
 		&i.GrantedOn,
 		&i.CreatedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }

@@ -61,12 +61,13 @@ type Blacklist struct {
 }
 
 type BonusTopUp struct {
-	ID          int64
-	Amount      decimal.Decimal
-	Status      string
-	FailureCode *string
-	OpsID       *int64
-	CreatedAt   time.Time
+	ID             int64
+	Amount         decimal.Decimal
+	Status         string
+	FailureCode    *string
+	OpsID          *int64
+	CreatedAt      time.Time
+	IdempotencyKey *string
 }
 
 type CalendarDay struct {
@@ -122,22 +123,23 @@ type ConsoleClockAdvance struct {
 }
 
 type Coupon struct {
-	ID        int64
-	UserID    int64
-	Kind      string
-	Amount    *decimal.Decimal
-	ExtraRate *decimal.Decimal
-	Months    *int32
-	MinBid    decimal.Decimal
-	ExpiresOn time.Time
-	Most      decimal.Decimal
-	Note      string
-	Status    string
-	BidID     *int64
-	LoanID    *int64
-	GrantedBy *int64
-	GrantedOn time.Time
-	CreatedAt time.Time
+	ID             int64
+	UserID         int64
+	Kind           string
+	Amount         *decimal.Decimal
+	ExtraRate      *decimal.Decimal
+	Months         *int32
+	MinBid         decimal.Decimal
+	ExpiresOn      time.Time
+	Most           decimal.Decimal
+	Note           string
+	Status         string
+	BidID          *int64
+	LoanID         *int64
+	GrantedBy      *int64
+	GrantedOn      time.Time
+	CreatedAt      time.Time
+	IdempotencyKey *string
 }
 
 type CouponPayment struct {

@@ -6,9 +6,13 @@
 SELECT pg_advisory_xact_lock(7435, hashtext(current_schema()));
 
 -- name: CouponInsert :one
-INSERT INTO coupons (user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, granted_by, granted_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+INSERT INTO coupons (user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, granted_by, granted_on, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 RETURNING *;
+
+-- name: CouponByKey :one
+-- The coupon an ops user's Idempotency-Key made.
+SELECT * FROM coupons WHERE granted_by = $1 AND idempotency_key = $2;
 
 -- name: CouponGet :one
 SELECT * FROM coupons WHERE id = $1;
@@ -130,7 +134,14 @@ SELECT COALESCE(sum(amount), 0)::numeric(20,2) AS pending FROM coupon_payments
 WHERE user_id = $1 AND installment_no > 0 AND status IN ('planned', 'due', 'failed');
 
 -- name: BonusTopUpInsert :one
-INSERT INTO bonus_top_ups (amount, status, ops_id) VALUES ($1, 'processing', $2) RETURNING *;
+-- A top-up, or none when the ops user's key made one already
+-- (BonusTopUpByKey finds it).
+INSERT INTO bonus_top_ups (amount, status, ops_id, idempotency_key) VALUES ($1, 'processing', $2, $3)
+ON CONFLICT (ops_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING *;
+
+-- name: BonusTopUpByKey :one
+SELECT * FROM bonus_top_ups WHERE ops_id = $1 AND idempotency_key = $2;
 
 -- name: BonusTopUpSettle :one
 UPDATE bonus_top_ups SET status = $2, failure_code = $3 WHERE id = $1 AND status = 'processing' RETURNING *;

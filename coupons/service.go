@@ -119,7 +119,9 @@ func (s *Service) Grant(ctx context.Context, g Grant) (Coupon, error) {
 		// Under the grants' lock, so two requests under one key never both insert.
 		if g.OpsID != 0 {
 			prev, found, err := idempotency.Made(idempotency.Key(g.Key),
-				func(key *string) (dbq.Coupon, error) { return q.CouponByKey(ctx, dbq.CouponByKeyParams{GrantedBy: &g.OpsID, IdempotencyKey: key}) },
+				func(key *string) (dbq.Coupon, error) {
+					return q.CouponByKey(ctx, dbq.CouponByKeyParams{GrantedBy: &g.OpsID, IdempotencyKey: key})
+				},
 				func(c dbq.Coupon) bool { return g.same(From(c)) },
 				func(c dbq.Coupon) string { return fmt.Sprintf("coupon %d", c.ID) })
 			if found || err != nil {

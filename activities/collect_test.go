@@ -122,6 +122,16 @@ func TestGuarantorCompensatesWhatItsBalanceCovers(t *testing.T) {
 		paid = paid.Add(decimal.RequireFromString(lines[0].amount))
 	}
 	assert.Equal(t, "600.00", paid.StringFixed(2))
+
+	// The guarantor now holds what it paid of installment 1 (docs/rules.md
+	// "Claim holders"): 61 days of penalty, 61 × round(1,018.39 × 0.05 %) =
+	// 31.11, were paid first and are not owed back as a claim; interest
+	// 27.50 and principal 600.00 − 31.11 − 27.50 = 541.39 are: 568.89.
+	gl := fundLog(t, e.Env, g)
+	assert.Equal(t, fundLine{ledger.TypeCompensation, ledger.TypeCompensation, "-600.00", "0.00", "0.00", "568.89"}, gl[0])
+	gs, err := ledger.AccountSummary(e.Ctx, e.Pool, g.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"541.39", "27.50"}, []string{gs.PendingPrincipal.StringFixed(2), gs.PendingInterest.StringFixed(2)})
 }
 
 type testEnv struct {

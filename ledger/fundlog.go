@@ -28,8 +28,9 @@ type Summary struct {
 }
 
 // AccountSummary reads the user's balances from the ledger and their pending
-// receivables from installment_shares (planned − received) on loans that are
-// not written off. Pending penalty is not counted: it is not planned, only
+// receivables from installment_shares (planned − received) and, for a
+// guarantor that compensated, compensator_claims (paid − paid back), on loans
+// that are not written off. Pending penalty is not counted: it is not planned, only
 // accrued when an installment is late. A user the ledger has never seen has a
 // zero summary.
 func AccountSummary(ctx context.Context, q DBTX, userID int64) (Summary, error) {
@@ -51,8 +52,14 @@ func AccountSummary(ctx context.Context, q DBTX, userID int64) (Summary, error) 
 	if err != nil {
 		return Summary{}, fmt.Errorf("ledger: pending receivables of user %d: %w", userID, err)
 	}
-	s.PendingPrincipal = pending.PendingPrincipal
-	s.PendingInterest = pending.PendingInterest
+	// A guarantor that compensated holds what it paid, until the borrower
+	// pays it back (docs/rules.md "Claim holders").
+	taken, err := queries.CompensatorClaimPendingByUser(ctx, &userID)
+	if err != nil {
+		return Summary{}, fmt.Errorf("ledger: compensated claims of user %d: %w", userID, err)
+	}
+	s.PendingPrincipal = pending.PendingPrincipal.Add(taken.PendingPrincipal)
+	s.PendingInterest = pending.PendingInterest.Add(taken.PendingInterest)
 	if s.PendingBonus, err = queries.CouponBonusPendingByUser(ctx, userID); err != nil {
 		return Summary{}, fmt.Errorf("ledger: pending bonus of user %d: %w", userID, err)
 	}

@@ -12,6 +12,31 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+const compensatorClaimPendingByUser = `-- name: CompensatorClaimPendingByUser :one
+SELECT COALESCE(SUM(GREATEST(c.principal - c.received_principal, 0)), 0)::numeric AS pending_principal,
+       COALESCE(SUM(GREATEST(c.interest - c.received_interest, 0)), 0)::numeric AS pending_interest
+FROM compensator_claims c
+JOIN loans l ON l.id = c.loan_id
+JOIN installments i ON i.loan_id = c.loan_id AND i.no = c.no
+WHERE c.holder = 'guarantor' AND c.user_id = $1
+  AND l.status <> 'written_off'
+  AND i.status <> 'written_off'
+`
+
+type CompensatorClaimPendingByUserRow struct {
+	PendingPrincipal decimal.Decimal
+	PendingInterest  decimal.Decimal
+}
+
+// What the borrowers still owe a guarantor of the claims it took over by
+// compensating (docs/rules.md "Claim holders"), written-off loans excluded.
+func (q *Queries) CompensatorClaimPendingByUser(ctx context.Context, userID *int64) (CompensatorClaimPendingByUserRow, error) {
+	row := q.db.QueryRow(ctx, compensatorClaimPendingByUser, userID)
+	var i CompensatorClaimPendingByUserRow
+	err := row.Scan(&i.PendingPrincipal, &i.PendingInterest)
+	return i, err
+}
+
 const couponBonusPendingByUser = `-- name: CouponBonusPendingByUser :one
 SELECT COALESCE(SUM(amount), 0)::numeric AS pending_bonus FROM coupon_payments
 WHERE user_id = $1 AND status IN ('planned', 'due', 'failed')

@@ -153,6 +153,18 @@ WHERE s.investor_id = $1
   AND l.status <> 'written_off'
   AND i.status <> 'written_off';
 
+-- name: CompensatorClaimPendingByUser :one
+-- What the borrowers still owe a guarantor of the claims it took over by
+-- compensating (docs/rules.md "Claim holders"), written-off loans excluded.
+SELECT COALESCE(SUM(GREATEST(c.principal - c.received_principal, 0)), 0)::numeric AS pending_principal,
+       COALESCE(SUM(GREATEST(c.interest - c.received_interest, 0)), 0)::numeric AS pending_interest
+FROM compensator_claims c
+JOIN loans l ON l.id = c.loan_id
+JOIN installments i ON i.loan_id = c.loan_id AND i.no = c.no
+WHERE c.holder = 'guarantor' AND c.user_id = $1
+  AND l.status <> 'written_off'
+  AND i.status <> 'written_off';
+
 -- name: CouponBonusPendingByUser :one
 -- The bonus the user's coupons still owe them: planned, due or failed (a
 -- retry is to come), docs/coupons.md.

@@ -81,6 +81,7 @@ func (s *Server) consoleRoutes(r chi.Router) {
 			r.With(loan).Post("/loans/{id}/"+kindFullTenderReview, s.consoleDecide(loans.FullTenderReview))
 			r.With(loan).Post("/loans/{id}/"+kindWriteOff, s.consoleDecide(loans.WriteOff))
 			r.With(loan).Post("/loans/{id}/"+kindRetry, s.consoleRetry)
+			r.Get("/reports", s.consoleReports)
 			r.Get("/users", s.consoleUsers)
 			r.Get("/users/{id}", s.consoleUserPage)
 			r.Post("/users/{id}/reveal", s.consoleUserReveal)

@@ -77,6 +77,8 @@ var apiMDEndpoints = []string{
 	"GET /v1/ops/users/{id}",
 	"GET /v1/ops/users/{id}/fund-logs",
 	"POST /v1/ops/users/{id}/reveal",
+	"GET /v1/ops/reports/daily/{date}",
+	"GET /v1/ops/reports/monthly/{month}",
 }
 
 func loadOpenAPI(t *testing.T) map[string]any {

@@ -140,6 +140,8 @@ var securityTable = map[string]routeRule{
 	"GET /v1/ops/calendar/{id}":                  {roles: ops}, // {id} is a year: TestCalendar
 	"PUT /v1/ops/calendar/{id}":                  {roles: ops, mass: `{"holidays":[],"workdays":[],"updated_by":1}`, massField: "updated_by"},
 	"GET /v1/ops/users":                          {roles: ops, ok: 200, query: "?q=1"},
+	"GET /v1/ops/reports/daily/{id}":             {roles: ops}, // {id} is a date: TestReportRoutes
+	"GET /v1/ops/reports/monthly/{id}":           {roles: ops}, // {id} is a month: TestReportRoutes
 	"GET /v1/ops/users/{id}":                     {roles: ops, object: "user", ok: 200},
 	"GET /v1/ops/users/{id}/fund-logs":           {roles: ops, object: "user", ok: 200},
 	"POST /v1/ops/users/{id}/reveal":             {roles: ops, object: "user", mass: `{"reason":"x","user_id":1}`, massField: "user_id"},
@@ -157,6 +159,7 @@ var securityTable = map[string]routeRule{
 	"POST /console/loans/{id}/full-tender-review": {console: consolePage, mass: "decision=approve&raised=1.00", massField: "raised"},
 	"POST /console/loans/{id}/write-off":          {console: consolePage, mass: "decision=approve&user_id=1", massField: "user_id"},
 	"POST /console/loans/{id}/disbursement-retry": {console: consolePage, mass: "attempt=9", massField: "attempt"},
+	"GET /console/reports":                        {console: consolePage, ok: 200},
 	"GET /console/users":                          {console: consolePage, ok: 200, query: "?q=ops@test.cn"},
 	"GET /console/users/{id}":                     {console: consolePage, ok: 200},
 	"POST /console/users/{id}/reveal":             {console: consolePage, mass: "reason=x&user_id=1", massField: "user_id"},

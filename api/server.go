@@ -33,6 +33,7 @@ import (
 	"github.com/lendflow/lendflow/loans"
 	"github.com/lendflow/lendflow/reconcile"
 	"github.com/lendflow/lendflow/replica"
+	"github.com/lendflow/lendflow/reports"
 	"github.com/lendflow/lendflow/support"
 	"github.com/lendflow/lendflow/transfer"
 	"github.com/lendflow/lendflow/users"
@@ -111,6 +112,7 @@ type Server struct {
 	disclosure *disclosure.Publisher
 	calendar   *calendar.Service
 	support    *support.Service
+	books      *reports.Service
 }
 
 // Requests a caller may make: a sustained rate and a burst.
@@ -155,6 +157,9 @@ func (s *Server) wire() {
 	s.reports = reconcile.NewReports(d.Pool, d.BankFiles)
 	s.disclosure = disclosure.NewPublisher(d.Pool)
 	s.calendar = calendar.New(d.Pool)
+	if d.Clock != nil {
+		s.books = reports.New(d.Pool, d.Clock.Date)
+	}
 	s.support = support.New(d.Pool, d.Bank, d.Transfers, d.Coupons, d.Logger)
 }
 
@@ -199,6 +204,7 @@ func (s *Server) Handler() http.Handler {
 	s.couponRoutes(r)
 	s.opsRoutes(r)
 	s.supportRoutes(r)
+	s.reportRoutes(r)
 	r.With(s.requireRole(lending.RoleOps)).Get("/v1/ops/collection-tasks", s.collectionTaskList)
 	s.consoleRoutes(r)
 	s.eventRoutes(r)

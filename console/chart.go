@@ -24,11 +24,12 @@ type Chart struct {
 	Summary                  string // what the chart shows, for screen readers
 }
 
-// Series is one bucket's band.
+// Series is one bucket's band, or one line of a LineChart.
 type Series struct {
 	Name    string
 	Class   string // the CSS class that colours it (b1 … b4)
 	Polygon string // SVG points of the band
+	Line    string // SVG points of the line (LineChart)
 }
 
 // Tick is one labelled position on an axis; Anchor aligns its label
@@ -185,4 +186,68 @@ func dateTicks(first, last time.Time) []time.Time {
 		out = append(out, first.AddDate(0, 0, days*i/n))
 	}
 	return out
+}
+
+// LineChart draws each name's values over the dates as a line of its own,
+// not stacked (the reports page: money in and out, lending, by day).
+func LineChart(names []string, points []ChartPoint, what string) Chart {
+	c := Chart{Width: chartWidth, Height: chartHeight, Left: chartLeft, Right: chartRight, Top: chartTop, Bottom: chartBottom}
+	if len(points) == 0 {
+		c.Empty = true
+		c.Summary = "no days yet"
+		return c
+	}
+	top := decimal.Zero
+	for _, p := range points {
+		for _, v := range p.Values {
+			top = decimal.Max(top, v)
+		}
+	}
+	yMax, step := niceScale(top.InexactFloat64())
+	y := func(v decimal.Decimal) float64 { return chartBottom - v.InexactFloat64()/yMax*(chartBottom-chartTop) }
+	first, last := points[0].Date, points[len(points)-1].Date
+	span := last.Sub(first).Hours() / 24
+	x := func(d time.Time) float64 {
+		if span == 0 {
+			return (chartLeft + chartRight) / 2
+		}
+		return chartLeft + d.Sub(first).Hours()/24/span*(chartRight-chartLeft)
+	}
+	for k, name := range names {
+		var line []string
+		for _, p := range points {
+			v := decimal.Zero
+			if k < len(p.Values) {
+				v = p.Values[k]
+			}
+			line = append(line, pt(x(p.Date), y(v)))
+		}
+		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Line: strings.Join(line, " ")})
+	}
+	for v := 0.0; v <= yMax+step/2; v += step {
+		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: compactAmount(v)})
+	}
+	ticks := dateTicks(first, last)
+	for i, d := range ticks {
+		anchor := "middle"
+		switch {
+		case len(ticks) == 1:
+		case i == 0:
+			anchor = "start"
+		case i == len(ticks)-1:
+			anchor = "end"
+		}
+		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02"), Anchor: anchor})
+	}
+	for _, p := range points {
+		parts := []string{p.Date.Format(time.DateOnly)}
+		for k, name := range names {
+			if k < len(p.Values) {
+				parts = append(parts, name+" "+p.Values[k].StringFixed(2))
+			}
+		}
+		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: chartBottom, Title: strings.Join(parts, ", ")})
+	}
+	c.Summary = fmt.Sprintf("%s by day from %s to %s, at most %s", what, first.Format(time.DateOnly), last.Format(time.DateOnly), top.StringFixed(2))
+	return c
 }

@@ -22,7 +22,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // Pages are the templates a handler may render, each with the layout.
-var Pages = []string{"login", "queues", "loan", "reconciliation", "disclosure", "clock", "calendar", "coupons", "error", "users", "user"}
+var Pages = []string{"login", "queues", "loan", "reconciliation", "disclosure", "clock", "calendar", "coupons", "error", "users", "user", "reports"}
 
 // Renderer renders the console's pages.
 type Renderer struct {

@@ -34,6 +34,10 @@ func TestEveryPageRenders(t *testing.T) {
 		"coupons": {CouponsView{}, CouponsView{Page: page, Available: "1.00", Liabilities: "0.50", Headroom: "0.50", Note: "<script>x</script>",
 			Failed: []BonusPaymentRow{{ID: 1, LoanID: 2, UserID: 3, CouponID: 4, Installment: 1, Attempt: 1, Amount: "3.33", Code: "insufficient_balance"}}}},
 		"error": {Page{Title: "Forbidden", Problem: &Problem{Status: 403, Code: "forbidden"}}},
+		"reports": {ReportsView{}, ReportsView{Page: page, Month: "2026-03", Figures: []Figure{{Name: "disbursed", Value: "1.00"}}, Balanced: true,
+			Disclosure: []Figure{{Name: "<script>x</script>", Value: "1"}}, Columns: []string{"disbursed"}, Days: []ReportDayRow{{Date: "2026-03-01", Values: []string{"1.00"}}},
+			MoneyChart:   LineChart([]string{"recharges", "withdrawals"}, []ChartPoint{{Date: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Values: []decimal.Decimal{decimal.NewFromInt(5), decimal.NewFromInt(2)}}}, "x"),
+			LendingChart: LineChart(nil, nil, "y")}},
 		"users": {UsersView{}, UsersView{Page: page, Q: "<script>x</script>", Searched: true, Users: []UserRow{{UserID: 1, Name: "张*", Locked: true}}}},
 		"user": {UserView{}, UserView{Page: page, Person: UserRow{UserID: 1, Name: "<script>x</script>"}, Bank: &Balances{Available: "1.00"},
 			Revealed: &RevealedPerson{Name: "张三"}, Loans: []UserLoanRow{{ID: 1}}, Holdings: []UserHoldingRow{{LoanID: 1}}, Bids: []BidRow{{ID: 1}},
@@ -93,4 +97,21 @@ func TestOverdueChart(t *testing.T) {
 	}
 	zero := OverdueChart([]string{"M1"}, []ChartPoint{{Date: d("2026-01-01"), Values: []decimal.Decimal{m("0.00")}}})
 	assert.Equal(t, "100", zero.YTicks[len(zero.YTicks)-1].Label, "nothing overdue still has an axis")
+}
+
+// TestLineChart: each series its own line, not stacked, over a shared axis
+// rounded up to a nice step.
+func TestLineChart(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	m := decimal.RequireFromString
+	c := LineChart([]string{"recharges", "withdrawals"}, []ChartPoint{
+		{Date: d("2026-03-01"), Values: []decimal.Decimal{m("1000.00"), m("0.00")}},
+		{Date: d("2026-03-11"), Values: []decimal.Decimal{m("3000.00"), m("500.00")}},
+	}, "money")
+	require.Len(t, c.Series, 2)
+	// The top is 3000.00: 4 steps of 1000 up to 4000; y = 248 − v/4000·232.
+	assert.Equal(t, "64.0,190.0 748.0,74.0", c.Series[0].Line)
+	assert.Equal(t, "64.0,248.0 748.0,219.0", c.Series[1].Line)
+	assert.Equal(t, "2026-03-11, recharges 3000.00, withdrawals 500.00", c.Dots[1].Title)
+	assert.True(t, LineChart(nil, nil, "x").Empty)
 }

@@ -397,3 +397,25 @@ type FundRow struct {
 
 // ActionRow is one ops action on the user, from the audit log.
 type ActionRow struct{ At, Action, By, Note string }
+
+// ReportsView is the books of a month (docs/reports.md): the month's figures
+// and the disclosure figures at its end, charts of the days, and each day's
+// figures in a table.
+type ReportsView struct {
+	Page
+	Month, Prev, Next string
+	Figures           []Figure // the month's sums, in the API's order
+	Disclosure        []Figure // at the month's end
+	DisclosureAsOf    string
+	Balanced          bool
+	MoneyChart        Chart // recharges, withdrawals
+	LendingChart      Chart // disbursed, repaid principal, repaid interest
+	Columns           []string
+	Days              []ReportDayRow
+}
+
+// ReportDayRow is one day's figures, in Columns' order.
+type ReportDayRow struct {
+	Date   string
+	Values []string
+}

@@ -322,6 +322,25 @@ func TestLoanFromApplicationToRepaid(t *testing.T) {
 	}
 	require.Equal(t, "pending", s.call("GET", "/v1/ops/reconciliation/2026-05-01", ops, nil, 200)["status"])
 
+	// The books of those days, from the ledger (docs/reports.md): the
+	// disbursement day, the first and last repayment days, the withdrawal.
+	day := func(d string) obj { return s.call("GET", "/v1/ops/reports/daily/"+d, ops, nil, 200) }
+	pick := func(r obj, keys ...string) []any {
+		var out []any
+		for _, k := range keys {
+			out = append(out, r[k])
+		}
+		return out
+	}
+	require.Equal(t, []any{"60000.00", "900.00", "1200.00", "66000.00"},
+		pick(day("2026-01-31"), "disbursed", "service_fees", "risk_reserve_in", "recharges"), "63,000.00 for the bids, 3,000.00 the borrower's")
+	require.Equal(t, []any{"19859.00", "425.00", "0.00"}, pick(day("2026-02-28"), "repaid_principal", "repaid_interest", "repaid_penalty"))
+	require.Equal(t, []any{"20141.33", "142.67"}, pick(day("2026-04-30"), "repaid_principal", "repaid_interest"))
+	require.Equal(t, []any{"1425.99", "0.00"}, pick(day("2026-05-01"), "withdrawals", "withdrawal_fees"))
+	april := s.call("GET", "/v1/ops/reports/monthly/2026-04", ops, nil, 200)
+	require.Equal(t, []any{"20141.33", "142.67"}, pick(april, "repaid_principal", "repaid_interest"))
+	require.Equal(t, "0.00", april["disclosure"].(obj)["outstanding_principal"], "repaid by the month's end")
+
 	// Ops read their notes; the borrower reads each decision as a neutral
 	// line. This also pins the workflow's history prefixes the API
 	// recognises (api opsNoteKinds).

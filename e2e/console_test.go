@@ -381,6 +381,21 @@ func TestConsoleInABrowser(t *testing.T) {
 		"clock_advance clock:2026-04-10", "clock_advance clock:2026-03-15", "full_tender_review " + l, "due_diligence " + l,
 		fmt.Sprintf("borrower_reveal user:%.0f", borrower.id)}, actions)
 
+	// The bank's calendar (docs/calendar.md): ops set part of 2026's Spring
+	// Festival and its make-up Saturday by the form; the page shows the year.
+	b.open("/console/calendar?year=2026")
+	require.Contains(t, b.text("#calendar-set"), "Not set")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS(`#calendar-form textarea[name=holidays]`), "2026-02-16, 2026-02-17"),
+		chromedp.SendKeys(chromedp.CSS(`#calendar-form textarea[name=workdays]`), "2026-02-14"),
+		chromedp.Click(chromedp.CSS(`#calendar-form button`)),
+		chromedp.WaitVisible(chromedp.ID("flash")),
+	)
+	require.Equal(t, "The calendar of 2026 is saved.", b.text("#flash"))
+	require.Equal(t, "2026-02-16\n2026-02-17", b.text("#holidays"))
+	require.Equal(t, "2026-02-14", b.text("#workdays"))
+	b.shot("calendar")
+
 	// Signing out ends the session.
 	b.do(chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.ID("login-form")))
 	b.open("/console/")

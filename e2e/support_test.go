@@ -20,7 +20,9 @@ import (
 // slow today). Ops find them by the phone they call from, open their page
 // and see the withdrawal processing, the account as the ledger and the bank
 // see it, and where each yuan went in the fund log: +5,000.00 in, −2,000.00
-// frozen for the bid, −1,200.00 on its way to the card, 1,800.00 left.
+// frozen for the bid, −1,200.00 on its way to the card, 1,800.00 left. To
+// tell them which card, ops reveal the person with a reason, which the
+// page's ops actions (the audit log) then show.
 //
 // With LENDFLOW_CONSOLE_SCREENSHOTS=docs/console it saves the search and the
 // page (users-search, user-support-case) at laptop and phone width.
@@ -92,4 +94,18 @@ func TestConsoleSupportCase(t *testing.T) {
 	require.Contains(t, rows[2], "5000.00 5000.00 0.00", "the recharge")
 	require.Contains(t, b.text("#bids tbody"), "2000.00")
 	b.shot("user-support-case")
+
+	// The investor asks which card the money went to: ops reveal the person,
+	// naming why; the reveal is on the page's ops actions (the audit log).
+	b.do(
+		chromedp.SendKeys(chromedp.CSS(`#reveal-form input[name=reason]`), "investor asks which card the withdrawal went to"),
+		chromedp.Click(chromedp.CSS(`#reveal-form button`)),
+		chromedp.WaitVisible(chromedp.ID("person-card")),
+	)
+	require.Equal(t, "李四", b.text("#person-name"))
+	require.Equal(t, phone, b.text("#person-phone"))
+	require.Equal(t, cardFor(seq), b.text("#person-card"))
+	actions := b.text("#actions tbody")
+	require.Contains(t, actions, "user reveal")
+	require.Contains(t, actions, "investor asks which card the withdrawal went to")
 }

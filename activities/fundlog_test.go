@@ -122,7 +122,7 @@ func TestFundLogCountsTheCouponBonus(t *testing.T) {
 	tc.On("SignalWorkflow", mock.Anything, mock.Anything, "", mock.Anything, mock.Anything).Return(nil).Maybe()
 	bids := bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, e.Log)
 	acts := activities.New(e.Pool, e.Bank, e.Log, false)
-	_, err := svc.TopUp(e.Ctx, 0, decimal.RequireFromString("1000.00"))
+	_, err := svc.TopUp(e.Ctx, 0, "", decimal.RequireFromString("1000.00"))
 	require.NoError(t, err)
 	inv0, inv1 := e.Investor("C3", "1000.00"), e.Investor("C3", "2500.00")
 	boost, err := svc.Grant(e.Ctx, coupons.Grant{UserID: inv1.ID, Kind: coupons.Interest, ExtraRate: decimal.RequireFromString("0.02"),

@@ -337,7 +337,7 @@ func (s *Service) freeze(ctx context.Context, bid dbq.Bid, accountNo string, tod
 			}
 			bid = failed
 			// The bid never stood: its coupon is the investor's to use again.
-			if err := coupons.Release(ctx, q, bid.ID); err != nil {
+			if err := coupons.Release(ctx, q, bid.ID, bid.LoanID, today); err != nil {
 				return err
 			}
 			return q.LoanReturnBid(ctx, dbq.LoanReturnBidParams{ID: bid.LoanID, Amount: bid.Amount})

@@ -54,7 +54,7 @@ func Release(ctx context.Context, pool *pgxpool.Pool, bc bank.Client, b dbq.Bid,
 			return err
 		}
 		// The loan never disbursed: the bid's coupon is unused again.
-		if err := coupons.Release(ctx, q, b.ID); err != nil {
+		if err := coupons.Release(ctx, q, b.ID, b.LoanID, res.Day(today)); err != nil {
 			return err
 		}
 		return contact.Write(ctx, q, contact.Notice{UserID: b.InvestorID, Kind: lending.NoticeBidReleased, LoanID: b.LoanID,

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
@@ -202,8 +203,12 @@ func (c *Clock) setToday(ctx context.Context, d time.Time) error {
 		return err
 	}
 	// Coupons past their last day are expired as the date reaches the next
-	// (docs/coupons.md); a stop that ends early is caught by the next stop.
-	if _, err := coupons.Expire(ctx, c.q, d); err != nil {
+	// (docs/coupons.md), with their events in one transaction; a stop that
+	// ends early is caught by the next stop.
+	if err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		_, err := coupons.Expire(ctx, db.Queries(tx), d)
+		return err
+	}); err != nil {
 		return err
 	}
 	if c.bank != nil {

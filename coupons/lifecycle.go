@@ -39,18 +39,31 @@ func From(c dbq.Coupon) Coupon {
 // update takes it only while it is unused and unexpired, so a coupon goes
 // with one bid at most however bids race.
 func Reserve(ctx context.Context, q *dbq.Queries, couponID, bidID, loanID, investorID int64, today time.Time) error {
-	_, err := q.CouponReserve(ctx, dbq.CouponReserveParams{ID: couponID, BidID: &bidID, LoanID: &loanID, UserID: investorID, Today: today})
+	c, err := q.CouponReserve(ctx, dbq.CouponReserveParams{ID: couponID, BidID: &bidID, LoanID: &loanID, UserID: investorID, Today: today})
 	if errors.Is(err, db.ErrNotFound) {
 		return fmt.Errorf("coupons: coupon %d was taken while bid %d was admitted", couponID, bidID)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return event(ctx, q, c, EventReserved, today, loanID)
 }
 
-// Release makes the coupon of bid unused again: its loan never disbursed
-// (expired, cancelled, rejected at review) or its freeze was refused. In the
-// transaction that releases the bid; a coupon already unused stays so.
-func Release(ctx context.Context, q *dbq.Queries, bidID int64) error {
-	return q.CouponRelease(ctx, &bidID)
+// Release makes the coupon of bid unused again, on day: its loan (loanID)
+// never disbursed (expired, cancelled, rejected at review) or its freeze was
+// refused. In the transaction that releases the bid; a coupon already unused
+// stays so.
+func Release(ctx context.Context, q *dbq.Queries, bidID, loanID int64, day time.Time) error {
+	rows, err := q.CouponRelease(ctx, &bidID)
+	if err != nil {
+		return err
+	}
+	for _, c := range rows {
+		if err := event(ctx, q, c, EventReleased, day, loanID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Claim is one bid's claim as the disbursement plans it: Principal[k] is its
@@ -82,8 +95,14 @@ func Disbursed(ctx context.Context, q *dbq.Queries, loanID int64, method money.M
 		if !ok {
 			return fmt.Errorf("coupons: coupon %d's bid %d is not among loan %d's claims", c.ID, *c.BidID, loanID)
 		}
-		if err := q.CouponSetUsed(ctx, c.ID); err != nil {
+		used, err := q.CouponSetUsed(ctx, c.ID)
+		if err != nil {
 			return err
+		}
+		for _, u := range used {
+			if err := event(ctx, q, u, EventUsed, today, loanID); err != nil {
+				return err
+			}
 		}
 		if c.Kind == Cash {
 			if err := plan(ctx, q, c, loanID, 0, c.Amount, today); err != nil {
@@ -199,7 +218,16 @@ func Sold(ctx context.Context, q *dbq.Queries, bidID int64) error {
 // Expire marks expired every unused coupon whose last day is before today,
 // as the business clock reaches today.
 func Expire(ctx context.Context, q *dbq.Queries, today time.Time) (int64, error) {
-	return q.CouponExpire(ctx, today)
+	rows, err := q.CouponExpire(ctx, today)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range rows {
+		if err := event(ctx, q, c, EventExpired, today, 0); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(rows)), nil
 }
 
 // PendingBonus is the bonus a user's interest coupons are still expected to

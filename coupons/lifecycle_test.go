@@ -77,6 +77,21 @@ func (w *world) pendingAfterEachEntry(t *testing.T, userID int64) []string {
 	return out
 }
 
+// couponEvents is the coupon family's events, in the order written.
+func (w *world) couponEvents(t *testing.T) []string {
+	rows, err := w.Pool.Query(w.Ctx, `SELECT type FROM events WHERE type LIKE 'coupon.%' ORDER BY seq`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ string
+		require.NoError(t, rows.Scan(&typ))
+		out = append(out, typ)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
 func (w *world) payments(t *testing.T, loanID int64) []string {
 	rows, err := w.Q.CouponPaymentsByLoan(w.Ctx, loanID)
 	require.NoError(t, err)
@@ -201,6 +216,8 @@ func TestCouponsFollowTheirLoan(t *testing.T) {
 	var notices int
 	require.NoError(t, w.Pool.QueryRow(w.Ctx, `SELECT count(*) FROM notifications WHERE kind = 'coupon_paid'`).Scan(&notices))
 	assert.Equal(t, 3, notices)
+	assert.Equal(t, []string{"coupon.granted", "coupon.granted", "coupon.reserved", "coupon.reserved", "coupon.used", "coupon.used"},
+		w.couponEvents(t), "the refusals wrote none")
 	require.NoError(t, w.Pool.QueryRow(w.Ctx, `SELECT count(*) FROM notifications WHERE kind = 'coupon_granted'`).Scan(&notices))
 	assert.Equal(t, 2, notices)
 }
@@ -226,6 +243,7 @@ func TestCouponsComeBackAndExpire(t *testing.T) {
 	assert.Equal(t, "unused", got.Status)
 	assert.Nil(t, got.BidID)
 
+	assert.Equal(t, []string{"coupon.granted", "coupon.reserved", "coupon.released"}, w.couponEvents(t))
 	n, err := coupons.Expire(w.Ctx, w.Q, w.Today.AddDate(0, 0, 3))
 	require.NoError(t, err)
 	assert.Zero(t, n, "usable through its last day")
@@ -264,6 +282,7 @@ func TestARefusedBonusIsAnOpsTask(t *testing.T) {
 	var notices int
 	require.NoError(t, w.Pool.QueryRow(w.Ctx, `SELECT count(*) FROM notifications WHERE kind = 'bonus_payment_failed' AND user_id = $1`, inv.ID).Scan(&notices))
 	assert.Equal(t, 1, notices)
+	assert.Equal(t, []string{"coupon.reserved", "coupon.used", "coupon.payment_failed"}, w.couponEvents(t))
 
 	ops := w.User(lending.RoleOps, "")
 	_, err = w.svc.TopUp(w.Ctx, ops.ID, "", d("15.00"))

@@ -65,6 +65,16 @@ func pay(ctx context.Context, pool *pgxpool.Pool, bc bank.Client, p dbq.CouponPa
 			if err != nil || n == 0 {
 				return err
 			}
+			c, err := q.CouponGet(ctx, p.CouponID)
+			if err != nil {
+				return err
+			}
+			d := dataOf(From(c))
+			inst := int(p.InstallmentNo)
+			d.PaymentID, d.Installment, d.PaymentAmount, d.RequestNo, d.Code = p.ID, &inst, p.Amount.StringFixed(2), reqNo, code
+			if err := write(ctx, q, EventPaymentFailed, today, p.LoanID, p.UserID, d); err != nil {
+				return err
+			}
 			amount := p.Amount
 			return contact.Write(ctx, q, contact.Notice{UserID: p.UserID, Kind: lending.NoticeBonusPaymentFailed, LoanID: p.LoanID,
 				Installment: int(p.InstallmentNo), Amount: &amount, On: today, Dedupe: reqNo + "-failed",

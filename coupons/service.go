@@ -154,6 +154,9 @@ func (s *Service) Grant(ctx context.Context, g Grant) (Coupon, error) {
 		if out, err = q.CouponInsert(ctx, p); err != nil {
 			return err
 		}
+		if err := event(ctx, q, out, EventGranted, today, 0); err != nil {
+			return err
+		}
 		if g.OpsID != 0 {
 			if _, err := audit.Record(ctx, q, audit.Entry{OpsUserID: g.OpsID, Action: audit.CouponGrant, Target: audit.User(g.UserID),
 				Note: fmt.Sprintf("coupon %d: %s; %s", out.ID, what, g.Note)}); err != nil {

@@ -73,10 +73,10 @@ func TestEveryStatusChangeIsAnEvent(t *testing.T) {
 
 // The types a webhook may ask for, and what each matches.
 func TestTypesAndSubscriptions(t *testing.T) {
-	for _, p := range []string{"*", "loan.*", "ledger.*", "loan.repaid", "ledger.freeze", "ledger.bonus_top_up"} {
+	for _, p := range []string{"*", "loan.*", "ledger.*", "loan.repaid", "ledger.freeze", "ledger.bonus_top_up", "coupon.*", "coupon.payment_failed"} {
 		assert.True(t, events.Subscribable(p), p)
 	}
-	for _, p := range []string{"", "loan", "loan.paid", "Loan.repaid", "coupon.*", "ledger.", "ledger.a.b", "*.*", "loan.repaid "} {
+	for _, p := range []string{"", "loan", "loan.paid", "Loan.repaid", "report.*", "ledger.", "ledger.a.b", "*.*", "loan.repaid "} {
 		assert.False(t, events.Subscribable(p), "%q", p)
 	}
 	assert.True(t, events.Matches("*", "loan.listed"))

@@ -19,12 +19,16 @@ const (
 	// FamilyTransfer: a debt-transfer listing moved (transfer.listed,
 	// transfer.sold, transfer.lapsed, transfer.cancelled; docs/transfer.md).
 	FamilyTransfer = "transfer"
+	// FamilyCoupon: a coupon moved (coupon.granted, coupon.reserved,
+	// coupon.released, coupon.used, coupon.expired) or the bank refused one
+	// of its payments (coupon.payment_failed; docs/coupons.md).
+	FamilyCoupon = "coupon"
 )
 
 // Families are the families a webhook may subscribe to. A capability with
 // events of its own (a transfer listed, a coupon granted) adds its family
 // here and to docs/events.md.
-var Families = []string{FamilyLoan, FamilyLedger, FamilyTransfer}
+var Families = []string{FamilyLoan, FamilyLedger, FamilyTransfer, FamilyCoupon}
 
 // Type is the event type family.name.
 func Type(family, name string) string { return family + "." + name }

@@ -168,17 +168,48 @@ func (q *Queries) CouponByKey(ctx context.Context, arg CouponByKeyParams) (Coupo
 	return i, err
 }
 
-const couponExpire = `-- name: CouponExpire :execrows
+const couponExpire = `-- name: CouponExpire :many
 UPDATE coupons SET status = 'expired' WHERE status = 'unused' AND expires_on < $1::date
+RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key
 `
 
 // The business clock passed the last day a coupon could be attached.
-func (q *Queries) CouponExpire(ctx context.Context, today time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, couponExpire, today)
+func (q *Queries) CouponExpire(ctx context.Context, today time.Time) ([]Coupon, error) {
+	rows, err := q.db.Query(ctx, couponExpire, today)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	var items []Coupon
+	for rows.Next() {
+		var i Coupon
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Amount,
+			&i.ExtraRate,
+			&i.Months,
+			&i.MinBid,
+			&i.ExpiresOn,
+			&i.Most,
+			&i.Note,
+			&i.Status,
+			&i.BidID,
+			&i.LoanID,
+			&i.GrantedBy,
+			&i.GrantedOn,
+			&i.CreatedAt,
+			&i.IdempotencyKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const couponGet = `-- name: CouponGet :one
@@ -972,16 +1003,50 @@ func (q *Queries) CouponPendingBonusAt(ctx context.Context, arg CouponPendingBon
 	return pending, err
 }
 
-const couponRelease = `-- name: CouponRelease :exec
+const couponRelease = `-- name: CouponRelease :many
 UPDATE coupons SET status = 'unused', bid_id = NULL, loan_id = NULL
 WHERE bid_id = $1 AND status = 'reserved'
+RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key
 `
 
 // The bid's loan never disbursed (or its freeze was refused): the coupon is
 // unused again.
-func (q *Queries) CouponRelease(ctx context.Context, bidID *int64) error {
-	_, err := q.db.Exec(ctx, couponRelease, bidID)
-	return err
+func (q *Queries) CouponRelease(ctx context.Context, bidID *int64) ([]Coupon, error) {
+	rows, err := q.db.Query(ctx, couponRelease, bidID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Coupon
+	for rows.Next() {
+		var i Coupon
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Amount,
+			&i.ExtraRate,
+			&i.Months,
+			&i.MinBid,
+			&i.ExpiresOn,
+			&i.Most,
+			&i.Note,
+			&i.Status,
+			&i.BidID,
+			&i.LoanID,
+			&i.GrantedBy,
+			&i.GrantedOn,
+			&i.CreatedAt,
+			&i.IdempotencyKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const couponReserve = `-- name: CouponReserve :one
@@ -1031,11 +1096,45 @@ func (q *Queries) CouponReserve(ctx context.Context, arg CouponReserveParams) (C
 	return i, err
 }
 
-const couponSetUsed = `-- name: CouponSetUsed :exec
+const couponSetUsed = `-- name: CouponSetUsed :many
 UPDATE coupons SET status = 'used' WHERE id = $1 AND status = 'reserved'
+RETURNING id, user_id, kind, amount, extra_rate, months, min_bid, expires_on, most, note, status, bid_id, loan_id, granted_by, granted_on, created_at, idempotency_key
 `
 
-func (q *Queries) CouponSetUsed(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, couponSetUsed, id)
-	return err
+func (q *Queries) CouponSetUsed(ctx context.Context, id int64) ([]Coupon, error) {
+	rows, err := q.db.Query(ctx, couponSetUsed, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Coupon
+	for rows.Next() {
+		var i Coupon
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Amount,
+			&i.ExtraRate,
+			&i.Months,
+			&i.MinBid,
+			&i.ExpiresOn,
+			&i.Most,
+			&i.Note,
+			&i.Status,
+			&i.BidID,
+			&i.LoanID,
+			&i.GrantedBy,
+			&i.GrantedOn,
+			&i.CreatedAt,
+			&i.IdempotencyKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

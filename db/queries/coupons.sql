@@ -41,21 +41,24 @@ UPDATE coupons SET status = 'reserved', bid_id = sqlc.arg(bid_id), loan_id = sql
 WHERE id = sqlc.arg(id) AND user_id = sqlc.arg(user_id) AND status = 'unused' AND expires_on >= sqlc.arg(today)::date
 RETURNING *;
 
--- name: CouponRelease :exec
+-- name: CouponRelease :many
 -- The bid's loan never disbursed (or its freeze was refused): the coupon is
 -- unused again.
 UPDATE coupons SET status = 'unused', bid_id = NULL, loan_id = NULL
-WHERE bid_id = $1 AND status = 'reserved';
+WHERE bid_id = $1 AND status = 'reserved'
+RETURNING *;
 
 -- name: CouponListReservedByLoan :many
 SELECT * FROM coupons WHERE loan_id = $1 AND status IN ('reserved', 'used') ORDER BY id;
 
--- name: CouponSetUsed :exec
-UPDATE coupons SET status = 'used' WHERE id = $1 AND status = 'reserved';
+-- name: CouponSetUsed :many
+UPDATE coupons SET status = 'used' WHERE id = $1 AND status = 'reserved'
+RETURNING *;
 
--- name: CouponExpire :execrows
+-- name: CouponExpire :many
 -- The business clock passed the last day a coupon could be attached.
-UPDATE coupons SET status = 'expired' WHERE status = 'unused' AND expires_on < sqlc.arg(today)::date;
+UPDATE coupons SET status = 'expired' WHERE status = 'unused' AND expires_on < sqlc.arg(today)::date
+RETURNING *;
 
 -- name: CouponPaymentPlan :exec
 -- One payment a used coupon owes; the step retried finds its row.

@@ -402,3 +402,34 @@ func TestTopUpAndGrantSentAgainMakeOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, mine, 1)
 }
+
+// A bullet loan paid off early: its one installment covers all the loan's
+// months, so its bonus accrues by days over the whole term, as the payoff's
+// interest does. 3,000.00 at 11 % over 3 months, disbursed 31 January, due
+// 30 April (89 days); one bid with +2 % for 3 months: a bonus of
+// 3,000.00 × 0.02 × 3 / 12 = 15.00, paid off on 1 March (29 days):
+// round(15.00 × 29 / 89) = round(4.8876) = 4.89, beside interest
+// round(82.50 × 29 / 89) = 26.88.
+func TestBulletPayoffAccruesTheBonusByDays(t *testing.T) {
+	w := newWorld(t)
+	inv := w.Investor("C3", "3000.00")
+	_, err := w.svc.TopUp(w.Ctx, 0, "", d("1000.00")) // the coupon's most: round(200,000.00 × 0.02 × 3 / 12)
+	require.NoError(t, err)
+	c, err := w.svc.Grant(w.Ctx, coupons.Grant{UserID: inv.ID, Kind: coupons.Interest, ExtraRate: d("0.02"), Months: 3, ExpiresOn: w.Today})
+	require.NoError(t, err)
+	borrower := w.User(lending.RoleBorrower, "200.00")
+	loan := w.ListedLoan(borrower, "3000.00", "C", "0.11", 3, false)
+	_, err = w.bids.PlaceWithCoupon(w.Ctx, "", inv.ID, loan.ID, d("3000.00"), w.Today, c.ID)
+	require.NoError(t, err)
+	_, err = w.Pool.Exec(w.Ctx, `UPDATE loans SET status = 'disbursing', repayment_method = 'bullet' WHERE id = $1`, loan.ID)
+	require.NoError(t, err)
+	_, err = w.acts.Disburse(w.Ctx, activities.DisburseInput{LoanID: loan.ID, Seq: 1, Attempt: 1, Today: w.Today})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"15.00 planned"}, w.payments(t, loan.ID))
+	res, err := w.acts.Repay(w.Ctx, activities.RepayInput{LoanID: loan.ID, Seq: 11, Kind: lending.RepayPayoff, Attempt: 1,
+		Today: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.True(t, res.Paid, res.Detail)
+	assert.Equal(t, "3026.88", res.Amount.StringFixed(2))
+	assert.Equal(t, []string{"4.89 paid " + bank.BonusPayment(loan.ID, 1, c.ID, 1)}, w.payments(t, loan.ID))
+}

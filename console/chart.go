@@ -112,6 +112,18 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 		}
 		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Polygon: strings.Join(append(up, down...), " ")})
 	}
+	c.axes(yMax, step, first, last, x)
+	for i, p := range points {
+		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: y(stack[i][len(names)-1]), Title: p.title(names)})
+	}
+	c.Summary = fmt.Sprintf("overdue amounts by DPD bucket from %s to %s, %d snapshots, at most %s",
+		first.Format(time.DateOnly), last.Format(time.DateOnly), len(points), top.StringFixed(2))
+	return c
+}
+
+// axes marks the amounts up the side and up to six dates along the bottom
+// (the first anchored at its start, the last at its end, so neither is cut).
+func (c *Chart) axes(yMax, step float64, first, last time.Time, x func(time.Time) float64) {
 	for v := 0.0; v <= yMax+step/2; v += step {
 		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: compactAmount(v)})
 	}
@@ -127,18 +139,17 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 		}
 		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02"), Anchor: anchor})
 	}
-	for i, p := range points {
-		parts := []string{p.Date.Format(time.DateOnly)}
-		for k, name := range names {
-			if k < len(p.Values) {
-				parts = append(parts, name+" "+p.Values[k].StringFixed(2))
-			}
+}
+
+// title is a point's tooltip: its date and each name's value.
+func (p ChartPoint) title(names []string) string {
+	parts := []string{p.Date.Format(time.DateOnly)}
+	for k, name := range names {
+		if k < len(p.Values) {
+			parts = append(parts, name+" "+p.Values[k].StringFixed(2))
 		}
-		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: y(stack[i][len(names)-1]), Title: strings.Join(parts, ", ")})
 	}
-	c.Summary = fmt.Sprintf("overdue amounts by DPD bucket from %s to %s, %d snapshots, at most %s",
-		first.Format(time.DateOnly), last.Format(time.DateOnly), len(points), top.StringFixed(2))
-	return c
+	return strings.Join(parts, ", ")
 }
 
 func pt(x, y float64) string { return fmt.Sprintf("%.1f,%.1f", x, y) }
@@ -224,29 +235,9 @@ func LineChart(names []string, points []ChartPoint, what string) Chart {
 		}
 		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Line: strings.Join(line, " ")})
 	}
-	for v := 0.0; v <= yMax+step/2; v += step {
-		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: compactAmount(v)})
-	}
-	ticks := dateTicks(first, last)
-	for i, d := range ticks {
-		anchor := "middle"
-		switch {
-		case len(ticks) == 1:
-		case i == 0:
-			anchor = "start"
-		case i == len(ticks)-1:
-			anchor = "end"
-		}
-		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02"), Anchor: anchor})
-	}
+	c.axes(yMax, step, first, last, x)
 	for _, p := range points {
-		parts := []string{p.Date.Format(time.DateOnly)}
-		for k, name := range names {
-			if k < len(p.Values) {
-				parts = append(parts, name+" "+p.Values[k].StringFixed(2))
-			}
-		}
-		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: chartBottom, Title: strings.Join(parts, ", ")})
+		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: chartBottom, Title: p.title(names)})
 	}
 	c.Summary = fmt.Sprintf("%s by day from %s to %s, at most %s", what, first.Format(time.DateOnly), last.Format(time.DateOnly), top.StringFixed(2))
 	return c

@@ -230,15 +230,8 @@ func Expire(ctx context.Context, q *dbq.Queries, today time.Time) (int64, error)
 	return int64(len(rows)), nil
 }
 
-// PendingBonus is the bonus a user's interest coupons are still expected to
-// pay (planned, earned and not yet paid, or refused and waiting for ops):
-// the bonus part of the holder's pending receivable
-// (docs/coupons.md "Books").
-func PendingBonus(ctx context.Context, q *dbq.Queries, userID int64) (decimal.Decimal, error) {
-	return q.CouponPendingBonus(ctx, userID)
-}
-
-// PendingBonusAt is PendingBonus as it stood at a moment of the books: at a
+// PendingBonusAt is the bonus a user's coupons were still expected to pay
+// (ledger.Summary's PendingBonus, now) as it stood at a moment of the books: at a
 // journal entry's `at` (its transaction's time, as the coupon payments'
 // times are), so a fund-log row can show the holder's bonus still to come
 // after it. The disbursement's entry raises it by the bonuses planned then

@@ -19,6 +19,7 @@ import (
 	"github.com/lendflow/lendflow/db/dbq"
 	"github.com/lendflow/lendflow/errs"
 	"github.com/lendflow/lendflow/internal/testenv"
+	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/workflows"
 )
@@ -182,9 +183,9 @@ func TestCouponsFollowTheirLoan(t *testing.T) {
 		"20.00 paid " + bank.BonusPayment(loan.ID, 0, cash.ID, 1),
 		"3.33 planned", "2.23 planned",
 	}, w.payments(t, loan.ID))
-	pending, err := coupons.PendingBonus(w.Ctx, w.Q, inv1.ID)
+	summary, err := ledger.AccountSummary(w.Ctx, w.Pool, inv1.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "5.56", pending.StringFixed(2), "the boost record: 3.33 + 2.23 still to come")
+	assert.Equal(t, "5.56", summary.PendingBonus.StringFixed(2), "the boost record: 3.33 + 2.23 still to come")
 
 	// Installment 1's auto-debit pays the bonus in the same step.
 	_, err = w.Q.RepaymentAuthorizationUpsert(w.Ctx, dbq.RepaymentAuthorizationUpsertParams{LoanID: loan.ID, MaxAmount: d("5000.00"),
@@ -338,9 +339,9 @@ func TestCompensationPaysTheBonusAndAWriteOffLapsesTheRest(t *testing.T) {
 	assert.Equal(t, []string{
 		"5.00 paid " + bank.BonusPayment(loan.ID, 1, c.ID, 1), "3.35 lapsed", "1.68 lapsed",
 	}, w.payments(t, loan.ID))
-	pending, err := coupons.PendingBonus(w.Ctx, w.Q, inv.ID)
+	summary, err := ledger.AccountSummary(w.Ctx, w.Pool, inv.ID)
 	require.NoError(t, err)
-	assert.True(t, pending.IsZero(), "nothing more to come")
+	assert.True(t, summary.PendingBonus.IsZero(), "nothing more to come")
 	bankSide, ledgerSide := w.bonusBooks(t)
 	assert.Equal(t, []string{"995.00", "995.00"}, []string{bankSide, ledgerSide})
 }

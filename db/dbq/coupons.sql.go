@@ -968,19 +968,6 @@ func (q *Queries) CouponPaymentsPlannedByLoan(ctx context.Context, loanID int64)
 	return items, nil
 }
 
-const couponPendingBonus = `-- name: CouponPendingBonus :one
-SELECT COALESCE(sum(amount), 0)::numeric(20,2) AS pending FROM coupon_payments
-WHERE user_id = $1 AND installment_no > 0 AND status IN ('planned', 'due', 'failed')
-`
-
-// The bonus a user's interest coupons are still expected to pay.
-func (q *Queries) CouponPendingBonus(ctx context.Context, userID int64) (decimal.Decimal, error) {
-	row := q.db.QueryRow(ctx, couponPendingBonus, userID)
-	var pending decimal.Decimal
-	err := row.Scan(&pending)
-	return pending, err
-}
-
 const couponPendingBonusAt = `-- name: CouponPendingBonusAt :one
 SELECT COALESCE(sum(CASE WHEN amended_at IS NOT NULL AND amended_at <= $1::timestamptz THEN amount ELSE planned_amount END), 0)::numeric(20,2) AS pending
 FROM coupon_payments

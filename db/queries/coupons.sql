@@ -131,11 +131,6 @@ RETURNING *;
 -- The ops task list: payments the bank refused (the bonus account was short).
 SELECT * FROM coupon_payments WHERE status = 'failed' ORDER BY id;
 
--- name: CouponPendingBonus :one
--- The bonus a user's interest coupons are still expected to pay.
-SELECT COALESCE(sum(amount), 0)::numeric(20,2) AS pending FROM coupon_payments
-WHERE user_id = $1 AND installment_no > 0 AND status IN ('planned', 'due', 'failed');
-
 -- name: BonusTopUpInsert :one
 -- A top-up, or none when the ops user's key made one already
 -- (BonusTopUpByKey finds it).

@@ -53,11 +53,7 @@ func (s *Server) consoleReports(w http.ResponseWriter, r *http.Request) {
 		}
 		st := statsBody(m.Disclosure)
 		v.DisclosureAsOf = st.AsOf
-		v.Disclosure = []console.Figure{{Name: "cumulative_volume", Value: st.CumulativeVolume}, {Name: "outstanding_principal", Value: st.OutstandingPrincipal},
-			{Name: "overdue_amount", Value: st.OverdueAmount}, {Name: "overdue_rate", Value: st.OverdueRate}, {Name: "m3_plus_amount", Value: st.M3PlusAmount},
-			{Name: "written_off", Value: st.WrittenOff}, {Name: "risk_reserve_balance", Value: st.RiskReserveBalance},
-			{Name: "borrowers", Value: itoa(st.Borrowers)}, {Name: "investors", Value: itoa(st.Investors)},
-			{Name: "transfers_sold", Value: itoa(st.TransfersSold)}, {Name: "transfer_volume", Value: st.TransferVolume}}
+		v.Disclosure = disclosureFigures(st)
 		v.Balanced = m.Balanced()
 		v.Columns = reportColumns
 		var money, lending []console.ChartPoint

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/lendflow/lendflow/console"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/reports"
 )
@@ -95,15 +96,28 @@ func (s *Server) reportMonthly(w http.ResponseWriter, r *http.Request) {
 	cols, vals := append([]string{}, reportColumns...), reportValues(m.Figures)
 	if wantsCSV(r) {
 		// The disclosure figures as columns of their own, disclosure_*.
-		dcols := []string{"as_of", "cumulative_volume", "outstanding_principal", "borrowers", "investors", "overdue_amount",
-			"overdue_rate", "m3_plus_amount", "written_off", "risk_reserve_balance", "transfers_sold", "transfer_volume", "transfer_fees"}
-		dvals := []string{st.AsOf, st.CumulativeVolume, st.OutstandingPrincipal, itoa(st.Borrowers), itoa(st.Investors), st.OverdueAmount,
-			st.OverdueRate, st.M3PlusAmount, st.WrittenOff, st.RiskReserveBalance, itoa(st.TransfersSold), st.TransferVolume, st.TransferFees}
-		for i := range dcols {
-			cols, vals = append(cols, "disclosure_"+dcols[i]), append(vals, dvals[i])
+		cols, vals = append(cols, "disclosure_as_of"), append(vals, st.AsOf)
+		for _, f := range disclosureFigures(st) {
+			cols, vals = append(cols, "disclosure_"+f.Name), append(vals, f.Value)
 		}
 	}
 	writeReport(w, r, "month", first.Format("2006-01"), cols, vals, map[string]any{"disclosure": st})
+}
+
+// disclosureFigures are the disclosure figures at a month's end, named as
+// the CSV's columns and the console's rows name them.
+func disclosureFigures(st statsResponse) []console.Figure {
+	names := []string{"cumulative_volume", "outstanding_principal", "borrowers", "investors", "overdue_amount",
+		"overdue_rate", "m3_plus_amount", "written_off", "risk_reserve_balance", "transfers_sold", "transfer_volume",
+		"transfer_fees"}
+	vals := []string{st.CumulativeVolume, st.OutstandingPrincipal, itoa(st.Borrowers), itoa(st.Investors), st.OverdueAmount,
+		st.OverdueRate, st.M3PlusAmount, st.WrittenOff, st.RiskReserveBalance, itoa(st.TransfersSold), st.TransferVolume,
+		st.TransferFees}
+	out := make([]console.Figure, len(names))
+	for i := range names {
+		out[i] = console.Figure{Name: names[i], Value: vals[i]}
+	}
+	return out
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -8,6 +8,10 @@ import (
 	"github.com/lendflow/lendflow/events"
 )
 
+// Event is a coupon event's name, typed so that "expired" is not taken for a
+// loan's status.
+type Event string
+
 // A coupon's business events (docs/events.md "Event types"), each written in
 // the transaction of its change: coupon.granted, coupon.reserved (with a
 // bid), coupon.released (unused again: the listing closed, the freeze was
@@ -15,12 +19,12 @@ import (
 // coupon.payment_failed (the bank refused a bonus payment: an ops task). The
 // money each payment moves is its ledger.bonus event.
 const (
-	EventGranted       = "granted"
-	EventReserved      = "reserved"
-	EventReleased      = "released"
-	EventUsed          = "used"
-	EventExpired       = "expired"
-	EventPaymentFailed = "payment_failed"
+	EventGranted       Event = "granted"
+	EventReserved      Event = "reserved"
+	EventReleased      Event = "released"
+	EventUsed          Event = "used"
+	EventExpired       Event = "expired"
+	EventPaymentFailed Event = "payment_failed"
 )
 
 // eventData is a coupon as its events carry it: amounts as 2-decimal strings.
@@ -57,11 +61,11 @@ func dataOf(c Coupon) eventData {
 }
 
 // event writes coupon row c's event name on day, on loanID (0: none).
-func event(ctx context.Context, q *dbq.Queries, c dbq.Coupon, name string, day time.Time, loanID int64) error {
+func event(ctx context.Context, q *dbq.Queries, c dbq.Coupon, name Event, day time.Time, loanID int64) error {
 	return write(ctx, q, name, day, loanID, c.UserID, dataOf(From(c)))
 }
 
-func write(ctx context.Context, q *dbq.Queries, name string, day time.Time, loanID, userID int64, d eventData) error {
-	return events.Write(ctx, q, events.New{Type: events.Type(events.FamilyCoupon, name), BusinessDate: day,
+func write(ctx context.Context, q *dbq.Queries, name Event, day time.Time, loanID, userID int64, d eventData) error {
+	return events.Write(ctx, q, events.New{Type: events.Type(events.FamilyCoupon, string(name)), BusinessDate: day,
 		LoanID: loanID, UserID: userID, Data: d})
 }

@@ -38,8 +38,8 @@ func TestBuckets(t *testing.T) {
 
 // TestNoStatusLiteralsOutsideTheVocabulary: a loan status is spelled only
 // here. A string literal equal to one, anywhere else in the platform's Go
-// code (tests, the generated queries, the bank simulator and constants typed
-// by another package's own vocabulary aside), fails.
+// code (tests, the generated queries, the bank simulator, constants typed
+// by another package's own vocabulary and lists of names aside), fails.
 func TestNoStatusLiteralsOutsideTheVocabulary(t *testing.T) {
 	statuses := map[string]bool{}
 	for _, s := range lending.Statuses {
@@ -67,6 +67,15 @@ func TestNoStatusLiteralsOutsideTheVocabulary(t *testing.T) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if field, ok := n.(*ast.Field); ok && field.Tag != nil {
 				field.Tag = nil // struct tags name JSON fields, not statuses
+			}
+			// A []string lists names (a report's columns); loan statuses
+			// would be a []lending.Status.
+			if lit, ok := n.(*ast.CompositeLit); ok {
+				if arr, ok := lit.Type.(*ast.ArrayType); ok {
+					if id, ok := arr.Elt.(*ast.Ident); ok && id.Name == "string" {
+						return false
+					}
+				}
 			}
 			// A constant of another vocabulary's own type (transfer.Status's
 			// "listed", "cancelled") spells that vocabulary, not a loan's.

@@ -154,3 +154,41 @@ func TestFundLogCountsTheCouponBonus(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "2.23", sum.PendingBonus.StringFixed(2))
 }
+
+// Entries that move no claim (a freeze, a recharge) take no snapshot of the
+// pending receivable (migration 0039: the bids' hot path); their lines show the
+// latest before them. A write-off moves no money but lowers what the holders
+// are owed: its mark, left as its transaction commits, is what the next such
+// line shows, while the lines before it keep theirs.
+func TestFundLogAfterAWriteOff(t *testing.T) {
+	e, acts, loan, _, invs := fundedLoan(t)
+	_, err := acts.Disburse(e.Ctx, activities.DisburseInput{LoanID: loan.ID, Seq: 1, Attempt: 1, Today: e.Today})
+	require.NoError(t, err)
+	rc, err := e.Accounts.Recharge(e.Ctx, invs[0].ID, decimal.RequireFromString("50.00"), e.Today)
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", rc.Status)
+
+	// The write-off's own transaction, as activities.WriteOff leaves the rows.
+	tx, err := e.Pool.Begin(e.Ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(e.Ctx, `UPDATE installments SET status = 'written_off' WHERE loan_id = $1`, loan.ID)
+	require.NoError(t, err)
+	_, err = tx.Exec(e.Ctx, `UPDATE loans SET status = 'written_off' WHERE id = $1`, loan.ID)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(e.Ctx))
+
+	rc, err = e.Accounts.Recharge(e.Ctx, invs[0].ID, decimal.RequireFromString("20.00"), e.Today)
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", rc.Status)
+	assert.Equal(t, []fundLine{
+		{ledger.TypeRecharge, ledger.TypeRecharge, "20.00", "70.00", "0.00", "0.00"},
+		{ledger.TypeRecharge, ledger.TypeRecharge, "50.00", "50.00", "0.00", "1018.39"},
+		{ledger.TypeDisbursement, ledger.TypeDisbursement, "-1000.00", "0.00", "0.00", "1018.39"},
+		{ledger.TypeFreeze, ledger.TypeFreeze, "-1000.00", "0.00", "1000.00", "0.00"},
+		{ledger.TypeRecharge, ledger.TypeRecharge, "1000.00", "1000.00", "0.00", "0.00"},
+	}, fundLog(t, e, invs[0]), "the recharge after the write-off shows nothing more to come; the one before, the loan's 1018.39")
+	var snapshots int
+	require.NoError(t, e.Pool.QueryRow(e.Ctx, `SELECT count(*) FROM receivable_snapshots s JOIN journal_entries j ON j.id = s.entry_id
+		WHERE s.user_id = $1 AND NOT s.mark AND j.type IN ('freeze', 'recharge')`, invs[0].ID).Scan(&snapshots))
+	assert.Zero(t, snapshots, "a freeze or a recharge takes no snapshot")
+}

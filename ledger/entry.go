@@ -113,13 +113,24 @@ func WithdrawalReversal(reqNo string, userID int64, amount, fee decimal.Decimal,
 }
 
 // Freeze mirrors 投标冻结: a bid's amount moves from available to frozen.
+// Its postings carry their kind, so that the fund log's receivable snapshot
+// (migration 0039) is not even queued for a bid's freeze.
 func Freeze(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {
-	return pair(reqNo, 0, TypeFreeze, UserAvailable(userID), UserFrozen(userID), amount, ref, on)
+	return kinded(pair(reqNo, 0, TypeFreeze, UserAvailable(userID), UserFrozen(userID), amount, ref, on))
 }
 
 // Unfreeze mirrors the release of a freeze back to available.
 func Unfreeze(reqNo string, userID int64, amount decimal.Decimal, ref string, on time.Time) Entry {
-	return pair(reqNo, 0, TypeUnfreeze, UserFrozen(userID), UserAvailable(userID), amount, ref, on)
+	return kinded(pair(reqNo, 0, TypeUnfreeze, UserFrozen(userID), UserAvailable(userID), amount, ref, on))
+}
+
+// kinded names the entry's type as its postings' kind, which the fund log
+// reads as it reads "" (the entry's type).
+func kinded(e Entry) Entry {
+	for i := range e.Postings {
+		e.Postings[i].Kind = e.Type
+	}
+	return e
 }
 
 // Transfer mirrors amount moving from one account to another. A spent freeze

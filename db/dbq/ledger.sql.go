@@ -726,7 +726,12 @@ SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart,
        e.at, e.type, e.ref, e.business_date,
        COALESCE(rs.pending, 0)::numeric AS pending_receivable
 FROM postings p JOIN journal_entries e ON e.id = p.entry_id
-LEFT JOIN receivable_snapshots rs ON rs.entry_id = p.entry_id AND rs.user_id = $1::bigint
+LEFT JOIN LATERAL (
+    SELECT r.pending FROM receivable_snapshots r
+    WHERE r.user_id = $1::bigint
+      AND (r.entry_id < p.entry_id OR (r.entry_id = p.entry_id AND NOT r.mark))
+    ORDER BY r.entry_id DESC, r.mark DESC
+    LIMIT 1) rs ON true
 WHERE p.entry_id = ANY($2::bigint[])
   AND p.account_id = ANY($3::bigint[])
 ORDER BY p.entry_id, p.id
@@ -754,7 +759,9 @@ type PostingListByUserRow struct {
 }
 
 // The user's postings in the given entries, with their entry and the user's
-// pending receivable after it (receivable_snapshots), oldest first.
+// pending receivable after it, oldest first: the entry's own snapshot, or for
+// an entry that moved no claim (a freeze, a recharge: they take none) the
+// latest snapshot or write-off mark before it (migration 0039).
 func (q *Queries) PostingListByUser(ctx context.Context, arg PostingListByUserParams) ([]PostingListByUserRow, error) {
 	rows, err := q.db.Query(ctx, postingListByUser, arg.UserID, arg.EntryIds, arg.AccountIds)
 	if err != nil {

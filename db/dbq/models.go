@@ -371,6 +371,7 @@ type ReceivableSnapshot struct {
 	EntryID int64
 	UserID  int64
 	Pending decimal.Decimal
+	Mark    bool
 }
 
 type Recharge struct {

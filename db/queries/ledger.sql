@@ -122,12 +122,19 @@ LIMIT sqlc.arg(lim)::int;
 
 -- name: PostingListByUser :many
 -- The user's postings in the given entries, with their entry and the user's
--- pending receivable after it (receivable_snapshots), oldest first.
+-- pending receivable after it, oldest first: the entry's own snapshot, or for
+-- an entry that moved no claim (a freeze, a recharge: they take none) the
+-- latest snapshot or write-off mark before it (migration 0039).
 SELECT p.id, p.entry_id, p.account_id, p.amount, p.balance_after, p.counterpart, p.kind,
        e.at, e.type, e.ref, e.business_date,
        COALESCE(rs.pending, 0)::numeric AS pending_receivable
 FROM postings p JOIN journal_entries e ON e.id = p.entry_id
-LEFT JOIN receivable_snapshots rs ON rs.entry_id = p.entry_id AND rs.user_id = sqlc.arg(user_id)::bigint
+LEFT JOIN LATERAL (
+    SELECT r.pending FROM receivable_snapshots r
+    WHERE r.user_id = sqlc.arg(user_id)::bigint
+      AND (r.entry_id < p.entry_id OR (r.entry_id = p.entry_id AND NOT r.mark))
+    ORDER BY r.entry_id DESC, r.mark DESC
+    LIMIT 1) rs ON true
 WHERE p.entry_id = ANY(sqlc.arg(entry_ids)::bigint[])
   AND p.account_id = ANY(sqlc.arg(account_ids)::bigint[])
 ORDER BY p.entry_id, p.id;

@@ -66,7 +66,11 @@ func eventOf(e Entry) (entryEvent, error) {
 			users[user] = true
 		}
 		net[p.Account] = net[p.Account].Add(p.Amount)
-		d.Postings[i] = PostingEvent{Account: p.Account, UserID: user, Amount: p.Amount.StringFixed(2), Counterpart: p.Counterpart, Kind: p.Kind}
+		kind := p.Kind
+		if kind == e.Type {
+			kind = "" // a freeze's postings name their kind for the receivable trigger, not for readers
+		}
+		d.Postings[i] = PostingEvent{Account: p.Account, UserID: user, Amount: p.Amount.StringFixed(2), Counterpart: p.Counterpart, Kind: kind}
 	}
 	moved := decimal.Zero
 	for _, n := range net {

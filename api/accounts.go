@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 )
 
@@ -103,20 +104,28 @@ func (s *Server) fundLogs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	writeFundLog(w, items, next)
+}
+
+// writeFundLog answers a page of a fund log, the user's own or, for ops, any
+// user's (GET /v1/ops/users/{id}/fund-logs answers as GET /v1/me/fund-logs).
+func writeFundLog(w http.ResponseWriter, items []ledger.FundLogItem, next int64) {
 	out := struct {
 		Items      []fundLogItem `json:"items"`
 		NextCursor *string       `json:"next_cursor"`
 	}{Items: []fundLogItem{}}
 	for _, it := range items {
-		out.Items = append(out.Items, fundLogItem{
-			ID: it.ID, At: it.At, Type: it.Type, Amount: fmtMoney(it.Amount), AvailableAfter: fmtMoney(it.AvailableAfter),
-			FrozenAfter: fmtMoney(it.FrozenAfter), Counterpart: it.Counterpart, Ref: it.Ref,
-			Kind: it.Kind, PendingReceivableAfter: fmtMoney(it.PendingReceivableAfter),
-		})
+		out.Items = append(out.Items, fundLogBody(it))
 	}
 	if next != 0 {
 		c := strconv.FormatInt(next, 10)
 		out.NextCursor = &c
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func fundLogBody(it ledger.FundLogItem) fundLogItem {
+	return fundLogItem{ID: it.ID, At: it.At, Type: it.Type, Amount: fmtMoney(it.Amount), AvailableAfter: fmtMoney(it.AvailableAfter),
+		FrozenAfter: fmtMoney(it.FrozenAfter), Counterpart: it.Counterpart, Ref: it.Ref,
+		Kind: it.Kind, PendingReceivableAfter: fmtMoney(it.PendingReceivableAfter)}
 }

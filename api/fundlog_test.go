@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,7 +13,7 @@ import (
 // is two lines of one entry, its amount and its fee.
 func TestFundLogLinesOverHTTP(t *testing.T) {
 	p := newPlatform(t)
-	tok, _ := p.person(t, "investor", 1, "2000.00")
+	tok, u := p.person(t, "investor", 1, "2000.00")
 	for _, amount := range []string{"500.00", "1000.00"} { // the month's free one, then 3.00
 		a := do(t, p.srv, "POST", "/v1/me/withdrawals", tok, "", `{"amount":"`+amount+`"}`)
 		require.Contains(t, []int{201, 202}, a.status, a.raw)
@@ -32,4 +33,9 @@ func TestFundLogLinesOverHTTP(t *testing.T) {
 	}, got)
 	items := a.body["items"].([]any)
 	assert.Equal(t, items[0].(map[string]any)["id"], items[1].(map[string]any)["id"], "one entry, two lines")
+
+	// Ops read the same log, line for line (GET /v1/ops/users/{id}/fund-logs answers as this).
+	o := do(t, p.srv, "GET", fmt.Sprintf("/v1/ops/users/%d/fund-logs", u.ID), p.ops(t), "", "")
+	require.Equal(t, 200, o.status, o.raw)
+	assert.Equal(t, a.body["items"], o.body["items"])
 }

@@ -3,13 +3,11 @@ package api
 import (
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/lendflow/lendflow/errs"
-	"github.com/lendflow/lendflow/ledger"
 	"github.com/lendflow/lendflow/lending"
 	"github.com/lendflow/lendflow/support"
 	"github.com/lendflow/lendflow/transfer"
@@ -102,11 +100,6 @@ type withdrawalItem struct {
 	Route        string `json:"route"`
 	Status       string `json:"status"`
 	BusinessDate string `json:"business_date"`
-}
-
-func fundLogBody(it ledger.FundLogItem) fundLogItem {
-	return fundLogItem{ID: it.ID, At: it.At, Type: it.Type, Amount: fmtMoney(it.Amount), AvailableAfter: fmtMoney(it.AvailableAfter),
-		FrozenAfter: fmtMoney(it.FrozenAfter), Counterpart: it.Counterpart, Ref: it.Ref}
 }
 
 // supportPage is a user's one page (support.Service.Page).
@@ -214,18 +207,7 @@ func (s *Server) supportFundLogs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Items      []fundLogItem `json:"items"`
-		NextCursor *string       `json:"next_cursor"`
-	}{Items: []fundLogItem{}}
-	for _, it := range items {
-		out.Items = append(out.Items, fundLogBody(it))
-	}
-	if next != 0 {
-		c := strconv.FormatInt(next, 10)
-		out.NextCursor = &c
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeFundLog(w, items, next)
 }
 
 type revealRequest struct {

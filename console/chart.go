@@ -82,18 +82,8 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 		}
 		top = decimal.Max(top, sum)
 	}
-	yMax, step := niceScale(top.InexactFloat64())
-	y := func(v decimal.Decimal) float64 {
-		return chartBottom - v.InexactFloat64()/yMax*(chartBottom-chartTop)
-	}
-	first, last := points[0].Date, points[len(points)-1].Date
-	span := last.Sub(first).Hours() / 24
-	x := func(d time.Time) float64 {
-		if span == 0 {
-			return (chartLeft + chartRight) / 2
-		}
-		return chartLeft + d.Sub(first).Hours()/24/span*(chartRight-chartLeft)
-	}
+	f := newFrame(points, top)
+	x, y, first, last := f.x, f.y, f.first, f.last
 	for k, name := range names {
 		var up, down []string
 		for i, p := range points {
@@ -102,7 +92,7 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 				below = stack[i][k-1]
 			}
 			xs := []float64{x(p.Date)}
-			if span == 0 {
+			if f.span == 0 {
 				xs = []float64{x(p.Date) - singleBar/2, x(p.Date) + singleBar/2}
 			}
 			for _, px := range xs {
@@ -112,7 +102,7 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 		}
 		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Polygon: strings.Join(append(up, down...), " ")})
 	}
-	c.axes(yMax, step, first, last, x)
+	c.axes(f)
 	for i, p := range points {
 		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: y(stack[i][len(names)-1]), Title: p.title(names)})
 	}
@@ -121,13 +111,39 @@ func OverdueChart(names []string, points []ChartPoint) Chart {
 	return c
 }
 
+// frame is where a chart's amounts (up to top, on a round scale) and dates
+// (its points' first to last; a single date in the middle) fall in the SVG.
+type frame struct {
+	yMax, step  float64
+	first, last time.Time
+	span        float64 // days from first to last
+}
+
+func newFrame(points []ChartPoint, top decimal.Decimal) frame {
+	f := frame{first: points[0].Date, last: points[len(points)-1].Date}
+	f.yMax, f.step = niceScale(top.InexactFloat64())
+	f.span = f.last.Sub(f.first).Hours() / 24
+	return f
+}
+
+func (f frame) y(v decimal.Decimal) float64 {
+	return chartBottom - v.InexactFloat64()/f.yMax*(chartBottom-chartTop)
+}
+
+func (f frame) x(d time.Time) float64 {
+	if f.span == 0 {
+		return (chartLeft + chartRight) / 2
+	}
+	return chartLeft + d.Sub(f.first).Hours()/24/f.span*(chartRight-chartLeft)
+}
+
 // axes marks the amounts up the side and up to six dates along the bottom
 // (the first anchored at its start, the last at its end, so neither is cut).
-func (c *Chart) axes(yMax, step float64, first, last time.Time, x func(time.Time) float64) {
-	for v := 0.0; v <= yMax+step/2; v += step {
-		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/yMax*(chartBottom-chartTop), Label: compactAmount(v)})
+func (c *Chart) axes(f frame) {
+	for v := 0.0; v <= f.yMax+f.step/2; v += f.step {
+		c.YTicks = append(c.YTicks, Tick{Pos: chartBottom - v/f.yMax*(chartBottom-chartTop), Label: compactAmount(v)})
 	}
-	ticks := dateTicks(first, last)
+	ticks := dateTicks(f.first, f.last)
 	for i, d := range ticks {
 		anchor := "middle"
 		switch {
@@ -137,7 +153,7 @@ func (c *Chart) axes(yMax, step float64, first, last time.Time, x func(time.Time
 		case i == len(ticks)-1:
 			anchor = "end"
 		}
-		c.XTicks = append(c.XTicks, Tick{Pos: x(d), Label: d.Format("01-02"), Anchor: anchor})
+		c.XTicks = append(c.XTicks, Tick{Pos: f.x(d), Label: d.Format("01-02"), Anchor: anchor})
 	}
 }
 
@@ -214,16 +230,8 @@ func LineChart(names []string, points []ChartPoint, what string) Chart {
 			top = decimal.Max(top, v)
 		}
 	}
-	yMax, step := niceScale(top.InexactFloat64())
-	y := func(v decimal.Decimal) float64 { return chartBottom - v.InexactFloat64()/yMax*(chartBottom-chartTop) }
-	first, last := points[0].Date, points[len(points)-1].Date
-	span := last.Sub(first).Hours() / 24
-	x := func(d time.Time) float64 {
-		if span == 0 {
-			return (chartLeft + chartRight) / 2
-		}
-		return chartLeft + d.Sub(first).Hours()/24/span*(chartRight-chartLeft)
-	}
+	f := newFrame(points, top)
+	x, y, first, last := f.x, f.y, f.first, f.last
 	for k, name := range names {
 		var line []string
 		for _, p := range points {
@@ -235,7 +243,7 @@ func LineChart(names []string, points []ChartPoint, what string) Chart {
 		}
 		c.Series = append(c.Series, Series{Name: name, Class: fmt.Sprintf("b%d", k+1), Line: strings.Join(line, " ")})
 	}
-	c.axes(yMax, step, first, last, x)
+	c.axes(f)
 	for _, p := range points {
 		c.Dots = append(c.Dots, Dot{X: x(p.Date), Y: chartBottom, Title: p.title(names)})
 	}

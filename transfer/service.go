@@ -340,19 +340,18 @@ func (s *Service) Get(ctx context.Context, viewerID, transferID int64) (Listing,
 // with an id below before (nil: from the newest).
 func (s *Service) Browse(ctx context.Context, before *int64, limit int) ([]Listing, error) {
 	rows, err := s.q.TransferPageListed(ctx, dbq.TransferPageListedParams{BeforeID: before, Lim: int32(limit)})
-	if err != nil {
-		return nil, err
-	}
-	day, err := s.today(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.priced(ctx, rows, day)
+	return s.pricedToday(ctx, rows, err)
 }
 
 // Mine is a user's transfers, as seller or buyer, newest first.
 func (s *Service) Mine(ctx context.Context, userID int64, before *int64, limit int) ([]Listing, error) {
 	rows, err := s.q.TransferPageByUser(ctx, dbq.TransferPageByUserParams{UserID: userID, BeforeID: before, Lim: int32(limit)})
+	return s.pricedToday(ctx, rows, err)
+}
+
+// pricedToday is a page of listings read (rows, or the read's err) priced
+// on the business date.
+func (s *Service) pricedToday(ctx context.Context, rows []dbq.Transfer, err error) ([]Listing, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lendflow/lendflow/db"
@@ -40,25 +41,28 @@ type Migration struct {
 // Platform is the platform schema's migrations.
 func Platform() Migration { return Migration{FS: db.Migrations(), Table: "schema_migrations"} }
 
-// New returns a pool whose search_path is a fresh schema with the platform
-// migrations applied. The schema is dropped when the test ends.
+// New returns a pool whose search_path is a schema of the test's own with
+// the platform migrations applied: fresh, or kept from a test that ended and
+// emptied back to what the migrations left (recycle.go).
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	return NewWith(t, Platform())
 }
 
-// NewWith is New with exactly the given migrations (the bank simulator's, say).
+// NewWith is New with exactly the given migrations (the bank simulator's,
+// say); with none it is an empty schema, dropped when the test ends.
 func NewWith(t testing.TB, migs ...Migration) *pgxpool.Pool {
 	t.Helper()
 	ctx := context.Background()
-	schema := db.SchemaName(fmt.Sprintf("%s_%d_%d", t.Name(), time.Now().UnixNano()%1e6, seq.Add(1)))
-	admin, err := db.Open(ctx, URL(), "")
+	conn, err := pgx.Connect(ctx, URL())
 	if err != nil {
 		t.Fatalf("dbtest: connect %s: %v (set DATABASE_URL, or run scripts/test.sh which starts PostgreSQL)", URL(), err)
 	}
-	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		admin.Close()
-		t.Fatalf("dbtest: create schema: %v", err)
+	// The session holds the kept schema's lock until the test's pool is closed.
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	schema, fresh, kept, err := claim(ctx, conn, t.Name(), migs)
+	if err != nil {
+		t.Fatalf("dbtest: schema: %v", err)
 	}
 	pool, err := db.Open(ctx, URL(), schema)
 	if err != nil {
@@ -66,15 +70,59 @@ func NewWith(t testing.TB, migs ...Migration) *pgxpool.Pool {
 	}
 	t.Cleanup(func() {
 		pool.Close()
-		_, _ = admin.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-		admin.Close()
+		if kept == nil {
+			_, _ = conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+			return
+		}
+		// Let go of the schema before the connection closes: the server
+		// ends a closed session a moment later, and the next test would
+		// find the schema still held.
+		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock_all()`)
 	})
+	if !fresh {
+		return pool
+	}
 	for _, m := range migs {
 		if err := db.Migrate(ctx, pool, m.FS, m.Table); err != nil {
 			t.Fatalf("dbtest: migrate: %v", err)
 		}
 	}
+	if kept != nil {
+		if err := kept.seedFrom(ctx, conn, schema); err != nil {
+			t.Fatalf("dbtest: %v", err)
+		}
+	}
 	return pool
+}
+
+// claim is the schema a test gets on conn: a kept one of its migrations'
+// set, emptied, or a new one to migrate (fresh). kept is the set the schema
+// stays with when the test ends; nil for a schema dropped then (no
+// migrations, or a server that does not allow the reset).
+func claim(ctx context.Context, conn *pgx.Conn, test string, migs []Migration) (schema string, fresh bool, kept *set, err error) {
+	if len(migs) > 0 {
+		kept, err = setOf(migs)
+		if err != nil {
+			return "", false, nil, err
+		}
+		known, err := kept.known(ctx, conn)
+		if err != nil {
+			return "", false, nil, err
+		}
+		if kept.off != "" {
+			kept = nil
+		} else if known {
+			schema, fresh, err = kept.take(ctx, conn)
+			return schema, fresh, kept, err
+		}
+	}
+	if kept != nil {
+		schema, _, err = kept.newSchema(ctx, conn)
+		return schema, true, kept, err
+	}
+	schema = db.SchemaName(fmt.Sprintf("%s_%d_%d", test, time.Now().UnixNano()%1e6, seq.Add(1)))
+	_, err = conn.Exec(ctx, `CREATE SCHEMA `+schema)
+	return schema, true, nil, err
 }
 
 // Another is a second pool on pool's schema: another process of the same

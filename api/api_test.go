@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
 	"github.com/lendflow/lendflow/bank"
@@ -27,13 +28,17 @@ import (
 	"github.com/lendflow/lendflow/kyc"
 )
 
+// testCost is bcrypt's cost in the tests' servers: the lowest, as the
+// hashing is not what they test (auth.Deps.PasswordCost).
+const testCost = bcrypt.MinCost
+
 func testServer(t *testing.T) (*Server, *httptest.Server) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
-	s := New(Deps{Pool: pool, Logger: log, Clock: clk, HMACSecret: []byte("test-secret"), ClockMode: clock.Sandbox,
+	s := New(Deps{PasswordCost: testCost, Pool: pool, Logger: log, Clock: clk, HMACSecret: []byte("test-secret"), ClockMode: clock.Sandbox,
 		Bids: bidding.New(pool, nil, nil, log)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

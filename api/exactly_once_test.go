@@ -50,7 +50,7 @@ func newPlatform(t *testing.T) *platform {
 	require.NoError(t, clk.Init(e.Ctx, clock.Sandbox, e.Today))
 	tc := newFakeTemporal()
 	bids := bidding.New(e.Pool, e.Bank, workflows.Signals{Client: tc}, log)
-	s := New(Deps{Pool: e.Pool, Logger: log, Clock: clk, Bank: e.Bank, Accounts: e.Accounts, Bids: bids,
+	s := New(Deps{PasswordCost: testCost, Pool: e.Pool, Logger: log, Clock: clk, Bank: e.Bank, Accounts: e.Accounts, Bids: bids,
 		Temporal: tc, HMACSecret: []byte(callbackSecret), BankFiles: e.Bank, UpdateWait: 200 * time.Millisecond})
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))
 	srv := httptest.NewServer(s.Handler())

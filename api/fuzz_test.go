@@ -94,7 +94,7 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	clk := clock.New(pool, tc, nil, quiet)
 	require.NoError(f, clk.Init(ctx, clock.Sandbox, today))
 	// Sandbox mode, so the clock's advance is mounted and fuzzed too.
-	srv := New(Deps{Pool: pool, Logger: quiet, Temporal: tc, Bank: bc, Clock: clk, ClockMode: clock.Sandbox,
+	srv := New(Deps{PasswordCost: testCost, Pool: pool, Logger: quiet, Temporal: tc, Bank: bc, Clock: clk, ClockMode: clock.Sandbox,
 		Bids: bidding.New(pool, bc, workflows.Signals{Client: tc}, quiet), Accounts: accounts.New(pool, bc, quiet),
 		HMACSecret: []byte(callbackSecret), BankFiles: bc, UpdateWait: 100 * time.Millisecond})
 	srv.limits = newLimiter(1_000_000, 1_000_000) // the fuzzer is one caller sending fast

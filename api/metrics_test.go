@@ -53,7 +53,7 @@ func loggedServer(t *testing.T) (*syncBuffer, *httptest.Server) {
 	require.NoError(t, err)
 	clk := clock.New(pool, nil, nil, log)
 	require.NoError(t, clk.Init(context.Background(), clock.Sandbox, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)))
-	srv := httptest.NewServer(New(Deps{Pool: pool, Logger: log, Clock: clk, HMACSecret: []byte("test-secret")}).Handler())
+	srv := httptest.NewServer(New(Deps{PasswordCost: testCost, Pool: pool, Logger: log, Clock: clk, HMACSecret: []byte("test-secret")}).Handler())
 	t.Cleanup(srv.Close)
 	return logs, srv
 }

@@ -52,7 +52,7 @@ func newFleet(t *testing.T) *fleet {
 		rep, err := replica.Join(e.Ctx, pool, replica.KindAPI, "", log)
 		require.NoError(t, err)
 		bids := bidding.New(pool, e.Bank, workflows.Signals{Client: f.tc}, log)
-		s := New(Deps{Pool: pool, Logger: log, Clock: clock.New(pool, nil, nil, log), Bank: e.Bank, Accounts: e.Accounts,
+		s := New(Deps{PasswordCost: testCost, Pool: pool, Logger: log, Clock: clock.New(pool, nil, nil, log), Bank: e.Bank, Accounts: e.Accounts,
 			Bids: bids, Temporal: f.tc, HMACSecret: []byte(callbackSecret), BankFiles: e.Bank, ClockMode: clock.Sandbox,
 			UpdateWait: 200 * time.Millisecond, Replica: rep})
 		srv := httptest.NewServer(s.Handler())

@@ -373,7 +373,7 @@ func bankedServer(t *testing.T) (*Server, *httptest.Server) {
 	e := testenv.New(t)
 	clk := clock.New(e.Pool, nil, nil, testLogger())
 	require.NoError(t, clk.Init(e.Ctx, clock.Sandbox, e.Today))
-	s := New(Deps{Pool: e.Pool, Logger: testLogger(), Clock: clk, Bank: e.Bank, Accounts: e.Accounts,
+	s := New(Deps{PasswordCost: testCost, Pool: e.Pool, Logger: testLogger(), Clock: clk, Bank: e.Bank, Accounts: e.Accounts,
 		ClockMode: clock.Sandbox, HMACSecret: []byte(callbackSecret), BankFiles: e.Bank})
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))
 	srv := httptest.NewServer(s.Handler())

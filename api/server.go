@@ -54,6 +54,9 @@ type Deps struct {
 	// Coupons is coupons and the bonus account (docs/coupons.md).
 	Coupons    *coupons.Service
 	HMACSecret []byte
+	// PasswordCost is bcrypt's cost for password hashes; zero is
+	// production's (auth.Deps.PasswordCost).
+	PasswordCost int
 	// ClockMode is the clock's mode (clock.Sandbox or clock.Wall). The
 	// sandbox clock's advance is routed only in sandbox mode: in wall mode
 	// it does not exist (404), rather than existing and refusing.
@@ -148,7 +151,8 @@ func (s *Server) wire() {
 	if s.Accounts == nil {
 		s.Accounts = accounts.New(d.Pool, d.Bank, d.Logger)
 	}
-	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() }})
+	s.auth = auth.New(auth.Deps{Pool: d.Pool, Clock: d.Clock, Log: d.Logger, Now: func() time.Time { return s.now() },
+		PasswordCost: d.PasswordCost})
 	s.users = users.New(d.Pool, d.Logger)
 	s.loans = loans.New(loans.Deps{Pool: d.Pool, Temporal: d.Temporal, Clock: d.Clock, Log: d.Logger, UpdateWait: d.UpdateWait})
 	s.replays = idempotency.NewStore(d.Pool)

@@ -33,7 +33,7 @@ func bankServer(t *testing.T) (*testenv.Env, *httptest.Server) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.New(e.Pool, nil, nil, log)
 	require.NoError(t, clk.Init(e.Ctx, clock.Sandbox, e.Today))
-	s := New(Deps{Pool: e.Pool, Logger: log, Clock: clk, Bank: e.Bank, Accounts: e.Accounts, ClockMode: clock.Sandbox,
+	s := New(Deps{PasswordCost: testCost, Pool: e.Pool, Logger: log, Clock: clk, Bank: e.Bank, Accounts: e.Accounts, ClockMode: clock.Sandbox,
 		HMACSecret: []byte(callbackSecret), BankFiles: e.Bank})
 	require.NoError(t, s.EnsureOpsUser(context.Background(), "ops@test.cn", "ops-password-1"))
 	srv := httptest.NewServer(s.Handler())

@@ -7,11 +7,14 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
@@ -77,6 +80,11 @@ type Deps struct {
 	Log   *slog.Logger
 	// Now is the wall clock of sessions and throttling; nil: time.Now.
 	Now func() time.Time
+	// PasswordCost is bcrypt's cost for the hashes the service makes; zero
+	// is bcrypt.DefaultCost, production's. Tests that sign in hundreds of
+	// times give bcrypt.MinCost: the throttle's rules do not depend on what
+	// a hash costs, and at cost 10 the hashing was most of their time.
+	PasswordCost int
 }
 
 type service struct {
@@ -86,6 +94,10 @@ type service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	keys  serverKeys
+	cost  int
+	// noSuchUser is compared against when the email is unknown: a hash of
+	// the service's cost (noSuchUserHash at production's).
+	noSuchUser string
 	// hashes counts bcrypt runs (Hashes).
 	hashes atomic.Int64
 }
@@ -98,7 +110,19 @@ func New(d Deps) Service {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &service{pool: d.Pool, q: db.Queries(d.Pool), clock: d.Clock, log: d.Log, now: d.Now}
+	s := &service{pool: d.Pool, q: db.Queries(d.Pool), clock: d.Clock, log: d.Log, now: d.Now,
+		cost: d.PasswordCost, noSuchUser: noSuchUserHash}
+	if s.cost == 0 {
+		s.cost = bcrypt.DefaultCost
+	}
+	if s.cost != bcrypt.DefaultCost {
+		h, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), s.cost)
+		if err != nil {
+			panic(fmt.Sprintf("auth: bcrypt cost %d: %v", s.cost, err))
+		}
+		s.noSuchUser = string(h)
+	}
+	return s
 }
 
 func (s *service) Hashes() int64 { return s.hashes.Load() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/lendflow/lendflow/db"
 	"github.com/lendflow/lendflow/db/dbq"
@@ -104,4 +105,24 @@ func TestServerKeysAreOneForTheFleet(t *testing.T) {
 	again, err := replicas[1].serverKey(ctx, "replicas-test")
 	require.NoError(t, err)
 	assert.Equal(t, keys[0], again)
+}
+
+// The service hashes at its own cost, production's unless told otherwise,
+// and an unknown email is compared against a hash of that same cost, so it
+// costs what a wrong password costs at any setting.
+func TestPasswordCostIsTheServicesOwn(t *testing.T) {
+	for _, tc := range []struct {
+		given, want int
+	}{{0, bcrypt.DefaultCost}, {bcrypt.MinCost, bcrypt.MinCost}} {
+		s := New(Deps{PasswordCost: tc.given}).(*service)
+		hash, err := s.hashPassword("password-1")
+		require.NoError(t, err)
+		got, err := bcrypt.Cost(hash)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "a password's hash, cost %d given", tc.given)
+		got, err = bcrypt.Cost([]byte(s.noSuchUser))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "the unknown email's hash, cost %d given", tc.given)
+	}
+	assert.Equal(t, noSuchUserHash, New(Deps{}).(*service).noSuchUser, "production's is the constant")
 }

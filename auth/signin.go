@@ -84,7 +84,7 @@ func (s *service) SignIn(ctx context.Context, in Attempt) (users.User, string, e
 		return users.User{}, "", &Throttled{Wait: wait}
 	}
 	if user == nil {
-		_ = s.comparePassword(noSuchUserHash, in.Password)
+		_ = s.comparePassword(s.noSuchUser, in.Password)
 		return users.User{}, "", wrong
 	}
 	if s.comparePassword(u.PasswordHash, in.Password) != nil {
@@ -110,7 +110,7 @@ func (s *service) SignIn(ctx context.Context, in Attempt) (users.User, string, e
 // them (Hashes).
 func (s *service) hashPassword(password string) ([]byte, error) {
 	s.hashes.Add(1)
-	return bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return bcrypt.GenerateFromPassword([]byte(password), s.cost)
 }
 
 func (s *service) comparePassword(hash, password string) error {

@@ -51,6 +51,11 @@ const (
 // moved money twice, every party's bank balance equals the ledger, money is
 // conserved and every business day reconciles. It prints its figures, the
 // PostgreSQL connections of every process among them.
+//
+// Not parallel: at its peak it holds about 70 of a stock server's 100
+// connections (docs/deployment.md "PostgreSQL connections"), which leaves no
+// room for another stack; the other end-to-end tests run together once it is
+// done.
 func TestClusterLosesNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two Temporal nodes and six processes, killing them, for about a minute")
@@ -58,10 +63,7 @@ func TestClusterLosesNodes(t *testing.T) {
 	seed := crashSeed(t)
 	t.Logf("seed %d (LENDFLOW_CRASH_SEED replays it)", seed)
 	rng := rand.New(rand.NewSource(seed))
-	logDir := os.Getenv("LENDFLOW_E2E_LOGS")
-	if logDir == "" {
-		logDir = t.TempDir()
-	}
+	logDir := logsOf(t)
 	t0 := time.Now()
 	tm := proctest.StartCluster(t, 2, logDir)
 	s := launchOn(t, tm, "2026-03-02", func(c *app.Config, sc *sim.Config) {

@@ -44,6 +44,7 @@ import (
 // so 300.00 recovered is 144.18 / 144.17 / 11.65 (largest remainder) and
 // 200.00 then 96.12 / 96.11 / 7.77.
 func TestAfterAMissedPayment(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 	guarantor := s.signUp("guarantor", "担保人")

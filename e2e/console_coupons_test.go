@@ -15,6 +15,7 @@ import (
 // which the investor then holds; the headroom left, 80.00. With
 // LENDFLOW_CONSOLE_SCREENSHOTS=docs/console it saves the page (coupons-*).
 func TestConsoleCouponsInABrowser(t *testing.T) {
+	t.Parallel()
 	_ = chromium(t)
 	s := start(t, "2026-03-02")
 	b := newBrowser(t, s.api)

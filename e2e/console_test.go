@@ -171,6 +171,7 @@ func (b *browser) shot(name string) {
 // With LENDFLOW_CONSOLE_SCREENSHOTS=docs/console it saves every page, at
 // laptop and phone width, in docs/console/.
 func TestConsoleInABrowser(t *testing.T) {
+	t.Parallel()
 	_ = chromium(t) // skip before starting the stack when there is no browser
 	s := startWith(t, "2026-01-31", func(c *app.Config, _ *sim.Config) { c.SweepEvery = time.Second })
 	b := newBrowser(t, s.api)

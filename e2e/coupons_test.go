@@ -46,6 +46,7 @@ func (s *stack) grant(ops string, p person, body obj) float64 {
 // A fifth listing, cancelled, gives its bid's cash coupon back unused, and
 // the business clock expires it after its last day.
 func TestCouponsPaidPerMethod(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 	interest := obj{"kind": "interest", "extra_rate": "0.03", "months": 3, "min_bid": "1000.00", "expires_on": "2026-03-31"}

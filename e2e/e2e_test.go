@@ -59,6 +59,7 @@ type stack struct {
 
 	mu    sync.Mutex
 	kills map[string]int // by chaos, of each process by name
+	seq   int            // the people signed up (their ID, phone and card numbers)
 }
 
 func freeListener(t *testing.T) net.Listener {
@@ -189,12 +190,10 @@ type person struct {
 	acct  string
 }
 
-var seq int
-
 // signUp registers, logs in and opens a custody account with a valid card.
 func (s *stack) signUp(role, name string) person {
 	s.t.Helper()
-	seq++
+	seq := s.next()
 	body := fmt.Sprintf("33010619900301%03d", seq)
 	id := body + string(kyc.IDCheckChar(body))
 	email := fmt.Sprintf("%s%d@lendflow.test", role, seq)
@@ -204,6 +203,21 @@ func (s *stack) signUp(role, name string) person {
 	p.token = s.call("POST", "/v1/auth/login", "", obj{"email": email, "password": "password-123"}, 200)["token"].(string)
 	p.acct = s.call("POST", "/v1/me/custody-account", p.token, obj{"card_number": cardFor(seq)}, 201)["account_no"].(string)
 	return p
+}
+
+// next numbers the next person to sign up on s.
+func (s *stack) next() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	return s.seq
+}
+
+// last is the number of the last person signed up.
+func (s *stack) last() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
 }
 
 func (s *stack) loanStatus(token string, id float64) string {
@@ -237,6 +251,7 @@ func (s *stack) bankBalance(account string) string {
 //	  inst 3 principal 10070.67/6713.77/3356.89, interest 71.33/47.56/23.78
 //	  received: 30000.00+425.99, 20000.00+284.01, 10000.00+142.00
 func TestLoanFromApplicationToRepaid(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-01-31")
 	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)
 	require.Equal(t, obj{"today": "2026-01-31", "mode": "sandbox"}, s.call("GET", "/v1/clock", "", nil, 200))

@@ -74,7 +74,7 @@ func (s *stack) untilAnswered(method, path, token string, body any, want int) ob
 
 func (s *stack) signUpUnderFaults(role, name string) person {
 	s.t.Helper()
-	seq++
+	seq := s.next()
 	body := fmt.Sprintf("33010619900301%03d", seq)
 	id := body + string(kyc.IDCheckChar(body))
 	email := fmt.Sprintf("%s%d@lendflow.test", role, seq)
@@ -96,6 +96,7 @@ func (s *stack) available(token string) decimal.Decimal {
 // books conserve money, every day reconciles, and no request number moved
 // money twice.
 func TestLifecycleUnderBankFaults(t *testing.T) {
+	t.Parallel()
 	seed := faultSeed(t)
 	s := startWith(t, "2026-01-31", func(c *app.Config, sc *sim.Config) {
 		sc.Faults, sc.Seed, sc.WithdrawalDelay = bankFaults, seed, 50*time.Millisecond

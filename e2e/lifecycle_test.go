@@ -20,6 +20,7 @@ import (
 //     date, climbs the collection ladder, and once more than 90 days past due
 //     ops write it off; a write-off asked for earlier is refused.
 func TestExpiryReleasesFreezesAndOverdueEndsInWriteOff(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-01")
 	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)
 	borrower := s.signUp("borrower", "钱七")

@@ -87,6 +87,7 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //     event, each accepted once, each request counted as an attempt, and a
 //     loan's events in id order.
 func TestNoticesReachPeopleAndIntegrators(t *testing.T) {
+	t.Parallel()
 	mp := proctest.StartMailpit(t)
 	host, portText, _ := strings.Cut(mp.SMTP, ":")
 	port, err := strconv.Atoi(portText)

@@ -80,6 +80,7 @@ func (s *stack) conserved() {
 //     current again; the second installment is auto-debited and the loan repaid;
 //   - payoff: paid off by hand ten days in, with interest accrued by days.
 func TestCancelReviewRejectCurePayoff(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 	borrower := s.signUp("borrower", "陈一")
@@ -184,6 +185,7 @@ func (s *stack) notifications(token string) []string {
 // only, because a clock update that reached a new run before its first step
 // made it skip the reminder.
 func TestActionsPerLoan(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-01-31")
 	ops := s.opsToken()
 	type loan struct {
@@ -247,6 +249,7 @@ func TestActionsPerLoan(t *testing.T) {
 //     ops retry it under a new attempt number, and the loan is paid off the
 //     day it was disbursed: its principal and no interest.
 func TestRejectedGuaranteedAfterDiligenceAndRetriedDisbursement(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 
@@ -307,6 +310,7 @@ func TestRejectedGuaranteedAfterDiligenceAndRetriedDisbursement(t *testing.T) {
 // The next run carries the loan on: asked once more, ops approve, and it is
 // written off with every decline in its history.
 func TestWriteOffDeclinedUntilTheLoanContinuesAsNew(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 	borrower := s.signUp("borrower", "朱七")

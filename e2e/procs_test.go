@@ -45,10 +45,7 @@ type procSpec struct {
 // the API's address; with more, "worker-1", "api-1", ... each API on a port
 // of its own, and "lb" balancing them on the API's address.
 func newProcs(t *testing.T, c app.Config, replicas int) *procs {
-	logDir := os.Getenv("LENDFLOW_E2E_LOGS") // keep the processes' logs there
-	if logDir == "" {
-		logDir = t.TempDir()
-	}
+	logDir := logsOf(t)
 	p := &procs{t: t, logDir: logDir, specs: map[string]procSpec{}, running: map[string]*proctest.Proc{}}
 	c.LogFormat = logging.JSON
 	front := apiAddr(c)
@@ -90,6 +87,28 @@ func newProcs(t *testing.T, c app.Config, replicas int) *procs {
 		}
 	})
 	return p
+}
+
+// logDirs are the folders tests chose for their processes' logs (keepLogsIn).
+var logDirs sync.Map // *testing.T → string
+
+// keepLogsIn has t's processes write their logs in dir, which the test reads.
+// Not an environment variable: tests run in parallel.
+func keepLogsIn(t *testing.T, dir string) {
+	logDirs.Store(t, dir)
+	t.Cleanup(func() { logDirs.Delete(t) })
+}
+
+// logsOf is where t's processes log: the folder the test chose, else
+// $LENDFLOW_E2E_LOGS (to keep them after a run), else a temporary one.
+func logsOf(t *testing.T) string {
+	if dir, ok := logDirs.Load(t); ok {
+		return dir.(string)
+	}
+	if dir := os.Getenv("LENDFLOW_E2E_LOGS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
 }
 
 func apiAddr(c app.Config) string {

@@ -217,6 +217,7 @@ func oneWon(t *testing.T, what string, a, b reply, code string) reply {
 // is conserved on both sides, and every business day reconciles. It prints
 // the count of each outcome per pair.
 func TestRequestsThatMeet(t *testing.T) {
+	t.Parallel()
 	seed, n := raceSeed(t), raceTrials(t)
 	rng := rand.New(rand.NewSource(seed))
 	t.Logf("LENDFLOW_RACE_SEED=%d LENDFLOW_RACE_TRIALS=%d", seed, n)

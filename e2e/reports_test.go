@@ -15,6 +15,7 @@ import (
 // balances; the console's Reports page shows March with its charts.
 // With LENDFLOW_CONSOLE_SCREENSHOTS=docs/console it saves it (reports).
 func TestConsoleReports(t *testing.T) {
+	t.Parallel()
 	_ = chromium(t)
 	s := start(t, "2026-03-02")
 	ops := s.call("POST", "/v1/auth/login", "", obj{"email": "ops@lendflow.test", "password": "ops-password-1"}, 200)["token"].(string)

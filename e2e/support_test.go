@@ -27,6 +27,7 @@ import (
 // With LENDFLOW_CONSOLE_SCREENSHOTS=docs/console it saves the search and the
 // page (users-search, user-support-case) at laptop and phone width.
 func TestConsoleSupportCase(t *testing.T) {
+	t.Parallel()
 	_ = chromium(t)
 	s := startWith(t, "2026-03-02", func(_ *app.Config, c *sim.Config) { c.WithdrawalDelay = time.Hour })
 	b := newBrowser(t, s.api)
@@ -34,7 +35,7 @@ func TestConsoleSupportCase(t *testing.T) {
 
 	borrower := s.signUp("borrower", "张三")
 	inv := s.signUp("investor", "李四")
-	phone := fmt.Sprintf("1380000%04d", seq)
+	phone := fmt.Sprintf("1380000%04d", s.last())
 	s.call("POST", "/v1/me/risk-assessment", inv.token, obj{"answers": []int{2, 2, 2, 2, 2, 2, 2, 2, 2, 2}}, 200)
 	s.call("POST", "/v1/me/recharges", inv.token, obj{"amount": "5000.00"}, 201)
 	loan := s.call("POST", "/v1/loans", borrower.token, obj{"amount": "10000.00", "term_months": 3,
@@ -104,7 +105,7 @@ func TestConsoleSupportCase(t *testing.T) {
 	)
 	require.Equal(t, "李四", b.text("#person-name"))
 	require.Equal(t, phone, b.text("#person-phone"))
-	require.Equal(t, cardFor(seq), b.text("#person-card"))
+	require.Equal(t, cardFor(s.last()), b.text("#person-card"))
 	actions := b.text("#actions tbody")
 	require.Contains(t, actions, "user reveal")
 	require.Contains(t, actions, "investor asks which card the withdrawal went to")

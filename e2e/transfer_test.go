@@ -45,6 +45,7 @@ func (s *stack) amounts(token, kind string) []string {
 // the fen, when each held it (docs/transfer.md "The worked example" works
 // every figure by hand).
 func TestATransferredClaim(t *testing.T) {
+	t.Parallel()
 	s := start(t, "2026-03-02")
 	ops := s.opsToken()
 	a, b := s.investor("甲出借", "6000.00"), s.investor("乙出借", "6000.00")

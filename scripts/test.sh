@@ -4,7 +4,7 @@
 #   tools → PostgreSQL (database lendflow_test; see scripts/pg.sh) → Chromium (installed in CI)
 #   → sqlc generated code is current → shellcheck (if installed) → make up's supervisor
 #   (scripts/supervise_test.sh) → gofmt → go vet → staticcheck
-#   → go test -count=1 -p 2 ./...
+#   → go test -count=1 -p 2 ./e2e ./...
 #
 # A failing check stops here, before the tests. go test's own output comes last, and the
 # exit status is non-zero on any failure. Extra arguments go to go test (make test
@@ -90,9 +90,12 @@ check "gofmt" gofmt_clean
 check "go vet" go vet ./...
 check "staticcheck" staticcheck ./...
 
-say "test: checks done in $(elapsed "$t_all"); go test -count=1 -p 2 ${*:-./...} (DATABASE_URL=$DATABASE_URL)"
+# ./e2e first: the longest package starts at once, and the others share the
+# second slot meanwhile (go test runs each package once, in the order given).
+all=(./e2e ./...)
+say "test: checks done in $(elapsed "$t_all"); go test -count=1 -p 2 ${*:-${all[*]}} (DATABASE_URL=$DATABASE_URL)"
 if (($#)); then
 	go test -count=1 -p 2 "$@"
 else
-	go test -count=1 -p 2 ./...
+	go test -count=1 -p 2 "${all[@]}"
 fi

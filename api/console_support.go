@@ -142,8 +142,9 @@ func userView(p support.Page) console.UserView {
 		v.Notifications = append(v.Notifications, console.NoticeRow{On: n.BusinessDate.Format(time.DateOnly), Kind: n.Kind, Message: n.Message})
 	}
 	for _, f := range p.FundLog {
-		v.FundLog = append(v.FundLog, console.FundRow{ID: f.ID, At: f.At.Format(at), Type: f.Type, Amount: fmtMoney(f.Amount),
-			AvailableAfter: fmtMoney(f.AvailableAfter), FrozenAfter: fmtMoney(f.FrozenAfter), Counterpart: f.Counterpart})
+		v.FundLog = append(v.FundLog, console.FundRow{ID: f.ID, On: f.BusinessDate.Format(time.DateOnly), At: f.At.Format(at),
+			Type: f.Type, Kind: f.Kind, Amount: fmtMoney(f.Amount), AvailableAfter: fmtMoney(f.AvailableAfter),
+			FrozenAfter: fmtMoney(f.FrozenAfter), PendingReceivableAfter: fmtMoney(f.PendingReceivableAfter), Counterpart: f.Counterpart})
 	}
 	for _, a := range p.Actions {
 		v.Actions = append(v.Actions, console.ActionRow{At: a.At.Format(at), Action: string(a.Action), By: "ops user " + strconv.FormatInt(a.OpsUserID, 10), Note: a.Note})

@@ -391,8 +391,13 @@ type NoticeRow struct{ On, Kind, Message string }
 
 // FundRow is one line of the fund log: where a yuan came from or went.
 type FundRow struct {
-	ID                                                         int64
-	At, Type, Amount, AvailableAfter, FrozenAfter, Counterpart string
+	ID int64
+	// On is the business date; At, the moment the entry committed, is the
+	// date's tooltip.
+	On, At, Type, Kind, Amount, AvailableAfter, FrozenAfter, Counterpart string
+	// PendingReceivableAfter is what the user's claims are still owed after
+	// the line (待收), as GET /v1/me/fund-logs gives it.
+	PendingReceivableAfter string
 }
 
 // ActionRow is one ops action on the user, from the audit log.

@@ -90,9 +90,16 @@ func TestConsoleSupportCase(t *testing.T) {
 	}
 	t.Logf("the investor's fund log, newest first:\n%s", strings.Join(rows, "\n"))
 	require.Len(t, rows, 3)
-	require.Contains(t, rows[0], "-1200.00 1800.00 2000.00", "the withdrawal: 1800.00 available, the bid's 2000.00 frozen")
-	require.Contains(t, rows[1], "-2000.00 3000.00 2000.00", "the bid's freeze")
-	require.Contains(t, rows[2], "5000.00 5000.00 0.00", "the recharge")
+	// Each line: its kind ("—" when it is the type's own), the amount, the
+	// balances after, what the claims are still owed after (nothing: the
+	// bid is not yet lent), the counterpart; dated by the business date.
+	require.Contains(t, rows[0], "— -1200.00 1800.00 2000.00 0.00 bank card", "the withdrawal: 1800.00 available, the bid's 2000.00 frozen")
+	require.Contains(t, rows[1], "— -2000.00 3000.00 2000.00 0.00", "the bid's freeze")
+	require.Contains(t, rows[2], "— 5000.00 5000.00 0.00 0.00 bank card", "the recharge")
+	for i := 1; i <= len(rows); i++ {
+		require.Equal(t, "2026-03-02", b.text(fmt.Sprintf("#fund-log tbody tr:nth-child(%d) td:first-child", i)), "the business date")
+	}
+	require.Contains(t, strings.ToLower(b.text("#fund-log thead")), "pending receivable after")
 	require.Contains(t, b.text("#bids tbody"), "2000.00")
 	b.shot("user-support-case")
 

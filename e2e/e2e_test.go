@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,10 +95,7 @@ func launch(t *testing.T, clockStart string, configure func(*app.Config, *sim.Co
 func launchOn(t *testing.T, tm *proctest.Temporal, clockStart string, configure func(*app.Config, *sim.Config), replicas int) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
+	log := stackLog(t)
 
 	apiLn, bankLn := freeListener(t), freeListener(t)
 	dbURL := proctest.FreshDatabase(t, "lendflow_e2e")
@@ -139,6 +137,28 @@ func launchOn(t *testing.T, tm *proctest.Temporal, clockStart string, configure 
 	t.Cleanup(api.Close)
 	go func() { _ = http.Serve(apiLn, api.Handler) }()
 	return s
+}
+
+// stackLog is the in-process worker's and API's log: warnings and errors
+// (an activity's failed attempt, a stuck step), kept in a file and shown
+// when the test fails, as the processes' logs are (procs); -v prints them as
+// they come too. A test that fails once in many runs then says why.
+func stackLog(t *testing.T) *slog.Logger {
+	path := filepath.Join(t.TempDir(), "stack.log")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	var w io.Writer = f
+	if testing.Verbose() {
+		w = io.MultiWriter(f, os.Stderr)
+	}
+	t.Cleanup(func() {
+		f.Close()
+		if t.Failed() {
+			raw, _ := os.ReadFile(path)
+			t.Logf("the end of the stack's warnings:\n%s", tail(string(raw), 6000))
+		}
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 func mustDate(s string) time.Time {

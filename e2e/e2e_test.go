@@ -22,6 +22,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/lendflow/lendflow/app"
@@ -121,6 +122,11 @@ func launchOn(t *testing.T, tm *proctest.Temporal, clockStart string, configure 
 
 	s := &stack{t: t, sim: bankSim, api: "http://" + apiLn.Addr().String(), bank: bank.NewHTTPClient(cfg.BankURL, nil, bank.WithAPIKey([]byte(cfg.BankAPIKey))), dbURL: dbURL,
 		http: &http.Client{Timeout: 2 * time.Minute}, tc: tm.Client, kills: map[string]int{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.pendingWork()
+		}
+	})
 	if replicas > 0 {
 		apiLn.Close() // the API process, or the balancer, binds it
 		s.procs = newProcs(t, cfg, replicas)
@@ -137,6 +143,35 @@ func launchOn(t *testing.T, tm *proctest.Temporal, clockStart string, configure 
 	t.Cleanup(api.Close)
 	go func() { _ = http.Serve(apiLn, api.Handler) }()
 	return s
+}
+
+// pendingWork logs, for a failed test, each running workflow's pending
+// activities: what a loan that never reached the status a test waited for
+// was still doing, its attempts and its last failure.
+func (s *stack) pendingWork() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	it, err := s.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "ExecutionStatus = 'Running'"})
+	if err != nil {
+		s.t.Logf("running workflows: %v", err)
+		return
+	}
+	s.t.Logf("running workflows: %d", len(it.Executions))
+	for _, ex := range it.Executions {
+		d, err := s.tc.DescribeWorkflowExecution(ctx, ex.Execution.WorkflowId, ex.Execution.RunId)
+		if err != nil {
+			s.t.Logf("%s: %v", ex.Execution.WorkflowId, err)
+			continue
+		}
+		for _, a := range d.PendingActivities {
+			msg := ""
+			if f := a.LastFailure; f != nil {
+				msg = f.Message
+			}
+			s.t.Logf("%s: activity %s %s, attempt %d, last failure %q", ex.Execution.WorkflowId,
+				a.ActivityType.GetName(), a.State, a.Attempt, msg)
+		}
+	}
 }
 
 // stackLog is the in-process worker's and API's log: warnings and errors

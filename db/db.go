@@ -59,8 +59,9 @@ func OpenSized(ctx context.Context, url, schema string, maxConns int32) (*pgxpoo
 }
 
 // Migrate applies the *.sql files of fsys in name order, each once, recording
-// them in table; the pending ones go in together, in one transaction. An advisory lock keeps two processes starting at once from
-// applying the same file twice.
+// them in table; the pending ones go in together, in one transaction. An
+// advisory lock keeps two processes starting at once from applying the same
+// file twice.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, table string) error {
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {

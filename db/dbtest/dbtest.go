@@ -109,7 +109,7 @@ func claim(ctx context.Context, conn *pgx.Conn, test string, migs []Migration) (
 		if err != nil {
 			return "", false, nil, err
 		}
-		if kept.off != "" {
+		if kept.off {
 			kept = nil
 		} else if known {
 			schema, fresh, err = kept.take(ctx, conn)

@@ -41,10 +41,10 @@ type set struct {
 
 	mu      sync.Mutex
 	checked bool
-	// off is why schemas of this set are not recycled (the server refuses
+	// off: schemas of this set are not kept, as the server refuses
 	// session_replication_role to a role that is not a superuser, and the
-	// reset needs it to skip the append-only triggers); empty when they are.
-	off string
+	// reset needs it to skip the append-only triggers.
+	off bool
 	// reset empties a schema and puts back the seed; %[1]s is the schema.
 	// Empty until the set's seed is known.
 	reset string
@@ -90,11 +90,11 @@ func (s *set) known(ctx context.Context, conn *pgx.Conn) (bool, error) {
 			if !errors.As(err, &pe) || pe.Code != "42501" {
 				return false, err
 			}
-			s.off = "the role may not set session_replication_role"
+			s.off = true
 		}
 		s.checked = true
 	}
-	if s.off != "" || s.reset != "" {
+	if s.off || s.reset != "" {
 		return s.reset != "", nil
 	}
 	return s.load(ctx, conn)
@@ -105,7 +105,7 @@ func (s *set) known(ctx context.Context, conn *pgx.Conn) (bool, error) {
 func (s *set) seedFrom(ctx context.Context, conn *pgx.Conn, schema string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.off != "" || s.reset != "" {
+	if s.off || s.reset != "" {
 		return nil
 	}
 	seed := seedPrefix + s.fp
